@@ -1,0 +1,63 @@
+"""The Celery app. Configuration lives in Django settings under the CELERY_ prefix."""
+
+import logging
+import os
+
+from celery import Celery, bootsteps
+from celery.signals import worker_process_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
+
+logger = logging.getLogger(__name__)
+
+app = Celery("quizapp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+HEARTBEAT_EVERY_SECONDS = 5.0
+
+
+class HeartbeatStep(bootsteps.StartStopStep):
+    """Record this worker as alive (and which queues it serves) every few seconds."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        self.beat(worker)
+        self.timer_ref = worker.timer.call_repeatedly(HEARTBEAT_EVERY_SECONDS, self.beat, (worker,), priority=10)
+
+    def stop(self, worker):
+        if self.timer_ref:
+            self.timer_ref.cancel()
+        from quizapp.core.services import worker_heartbeat_remove
+
+        try:
+            worker_heartbeat_remove(hostname=worker.hostname)
+        except Exception:
+            logger.warning("could not remove the heartbeat of %s", worker.hostname, exc_info=True)
+
+    def beat(self, worker):
+        import torch
+
+        from quizapp.core.services import worker_heartbeat_record
+
+        queues = sorted(worker.app.amqp.queues.consume_from or {"demos": None})
+        try:
+            worker_heartbeat_record(hostname=worker.hostname, queues=queues, has_cuda=torch.cuda.is_available())
+        except Exception:  # the database may be briefly away; the next beat tries again
+            logger.warning("worker heartbeat failed", exc_info=True)
+
+
+app.steps["worker"].add(HeartbeatStep)
+
+
+@worker_process_init.connect
+def warm_up_engine(**kwargs):
+    """Each pool process pays PyTorch's import-time costs once, at start, not on a learner's run."""
+    from engine.runtime import warm_up
+
+    warm_up()

@@ -1,0 +1,25 @@
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from quizapp.core import health
+
+
+def home(request):
+    return render(request, "core/home.html")
+
+
+@never_cache
+def healthz(request):
+    """JSON status of database, broker and workers: 200 when all are up, 503 naming what is down."""
+    database_error = health.check_database()
+    broker_error = health.check_broker()
+    workers, worker_error = health.check_workers() if database_error is None else ([], "database is down")
+    report = {
+        "database": {"ok": database_error is None, "error": database_error},
+        "broker": {"ok": broker_error is None, "error": broker_error},
+        "workers": {"ok": worker_error is None, "workers": workers, "error": worker_error},
+    }
+    down = [part for part, state in report.items() if not state["ok"]]
+    return JsonResponse({"status": "down" if down else "ok", "down": down, **report},
+                        status=503 if down else 200)

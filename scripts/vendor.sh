@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Copy the front-end libraries installed by npm (package.json + package-lock.json) into
+# static/vendor, where Django's staticfiles (and whitenoise in production) serve them. No CDN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules/katex ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+rm -rf static/vendor
+mkdir -p static/vendor/katex static/vendor/chartjs static/vendor/htmx
+cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css static/vendor/katex/
+cp node_modules/katex/dist/contrib/auto-render.min.js static/vendor/katex/
+cp -r node_modules/katex/dist/fonts static/vendor/katex/fonts
+cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
+cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/

@@ -1,0 +1,44 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from quizapp.core.models import WorkerHeartbeat
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: a real refused connection
+
+
+def test_it_reports_everything_up_with_a_live_worker(client, db):
+    WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["down"] == []
+    assert body["workers"]["workers"][0]["name"] == "w1@host"
+
+
+def test_it_answers_503_naming_missing_workers(client, db):
+    WorkerHeartbeat.objects.create(hostname="old@host", queues=["demos"],
+                                   seen_at=timezone.now() - timedelta(minutes=5))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["workers"]
+
+
+def test_it_answers_503_naming_the_broker_when_it_is_down(client, db, settings):
+    WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
+    settings.CELERY_BROKER_URL = DEAD_REDIS
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["broker"]
+    assert body["broker"]["error"]
+
+
+def test_pages_without_a_worker_keep_working_when_redis_is_down(client, db, settings):
+    settings.CELERY_BROKER_URL = DEAD_REDIS
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
+                                   "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1}}}
+    assert client.get("/").status_code == 200
+    assert client.get("/questions/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 200

@@ -1,0 +1,43 @@
+import pytest
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "labels"), [
+    ("en", ["Study", "Interview", "Questions", "Demos", "Stats"]),
+    ("zh-hans", ["学习", "面试", "题库", "演示", "统计"]),
+])
+def test_the_navigation_is_translated(client, language, labels):
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    html = client.get("/").content.decode()
+    for label in labels:
+        assert f">{label}</a>" in html
+
+
+@pytest.mark.django_db
+def test_assets_are_served_by_the_app_not_a_cdn(client):
+    html = client.get("/").content.decode()
+    assert "/static/vendor/katex/katex.min.js" in html
+    assert "/static/vendor/htmx/htmx.min.js" in html
+    assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_the_api_publishes_an_openapi_schema_and_docs(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "openapi: 3" in text
+    for path in ("/api/questions/", "/api/topics/", "/api/demos/", "/api/runs/{run_id}/"):
+        assert path in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and "swagger" in docs.content.decode().lower()
+    assert "cdn" not in docs.content.decode().lower()
+
+
+def test_the_api_accepts_token_auth(api_client, alice):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=alice)
+    assert api_client.get("/api/runs/").status_code in (401, 403)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api_client.get("/api/runs/").status_code == 200

@@ -1,0 +1,70 @@
+"""Start a real `celery worker` process against the test database and the configured broker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from quizapp.core.models import WorkerHeartbeat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """The URL of the database the tests use right now (the test copy, not the app's)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, *, name: str, queues: str = "demos", extra_env: dict[str, str] | None = None,
+                 without_env: tuple[str, ...] = ()):
+        self.name = name
+        self.hostname = f"{name}@test"
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR),
+               "DEMO_HEARTBEAT_SECONDS": "1", **(extra_env or {})}
+        for variable in without_env:  # e.g. REDIS_URL, to put this worker on the file broker
+            env.pop(variable, None)
+        self.log_path = Path(settings.VAR_DIR) / f"worker-{name}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - the worker writes to it until stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "quizapp", "worker", "--loglevel=INFO", "--concurrency=1",
+             "--pool=prefork", "-Q", queues, "-n", self.hostname, "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
+            if WorkerHeartbeat.objects.filter(hostname=self.hostname).exists():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"worker did not report in {timeout} s:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the worker and its pool children die at once."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
