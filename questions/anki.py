@@ -1,0 +1,69 @@
+"""Export questions as an Anki deck (.apkg) with genanki, for learners who also study in Anki.
+
+Notes carry a GUID derived from the card's stable ID, so importing a newer export updates the
+notes in place instead of duplicating them (and keeps the learner's Anki review history).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import genanki
+
+from questions.models import Question
+
+# Fixed IDs: Anki recognises the note type and the deck across exports by them.
+MODEL_ID = 1_724_886_301
+DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
+DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
+CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
+.key-points { margin-top: 1em; padding-top: .5em; border-top: 1px solid #ccc; }
+pre { background: #f4f4f4; padding: .5em; overflow-x: auto; }"""
+
+_INLINE_MATH = re.compile(r'<span class="math inline">(.*?)</span>', re.S)
+_DISPLAY_MATH = re.compile(r'<div class="math display">(.*?)</div>', re.S)
+
+
+def anki_math(answer_html: str) -> str:
+    """Anki typesets MathJax between \\( \\) and \\[ \\]: rewrite our KaTeX placeholders to those."""
+    answer_html = _DISPLAY_MATH.sub(lambda m: f"\\[{m.group(1)}\\]", answer_html)
+    return _INLINE_MATH.sub(lambda m: f"\\({m.group(1)}\\)", answer_html)
+
+
+def _model() -> genanki.Model:
+    return genanki.Model(
+        MODEL_ID, "DL Interview Trainer Q&A",
+        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "KeyPoints"}, {"name": "CardId"}],
+        templates=[{"name": "Q → A", "qfmt": "{{Question}}",
+                    "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}<div class="key-points">{{KeyPoints}}</div>'}],
+        css=CSS, sort_field_index=3)
+
+
+def _note(question: Question, language: str, model: genanki.Model) -> genanki.Note:
+    points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
+    return genanki.Note(
+        model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id),
+        fields=[html.escape(getattr(question, f"question_{language}")),
+                anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>", question.card_id],
+        tags=[question.topic.slug, *(tag.name for tag in question.tags.all())])
+
+
+def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path) -> int:
+    """Write the questions to `path` as an .apkg; returns how many notes it holds."""
+    model = _model()
+    deck = genanki.Deck(DECK_IDS[language], DECK_NAMES[language])
+    for question in questions:
+        deck.add_note(_note(question, language, model))
+    genanki.Package(deck).write_to_file(str(path))
+    return len(deck.notes)
+
+
+def anki_deck_bytes(*, questions: Iterable[Question], language: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "deck.apkg"
+        anki_deck_write(questions=questions, language=language, path=path)
+        return path.read_bytes()

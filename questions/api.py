@@ -1,0 +1,49 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+
+from questions import selectors
+from questions.forms import QuestionFilterForm
+from questions.serializers import QuestionSerializer, TopicSerializer
+
+
+class TopicViewSet(viewsets.ReadOnlyModelViewSet):
+    """Topics that have questions, with their question counts."""
+
+    serializer_class = TopicSerializer
+    permission_classes = [AllowAny]
+    lookup_field = "slug"
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.topic_list_with_counts()
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("q", OpenApiTypes.STR, description="search text (Chinese or English)"),
+    OpenApiParameter("topic", OpenApiTypes.STR), OpenApiParameter("tag", OpenApiTypes.STR),
+    OpenApiParameter("difficulty", OpenApiTypes.INT, enum=[1, 2, 3]),
+])
+class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The corpus, read-only. `id` is the card's stable ID."""
+
+    serializer_class = QuestionSerializer
+    permission_classes = [AllowAny]
+    lookup_field = "card_id"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        form = QuestionFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        filters = {name: form.cleaned_data[name] or None for name in ("topic", "tag", "difficulty")}
+        query = form.cleaned_data["q"].strip()
+        if query:
+            return selectors.question_search(query=query, **filters)
+        return selectors.question_list(**filters)
+
+    def get_object(self):
+        return get_object_or_404(selectors.question_list(), card_id=self.kwargs["id"])

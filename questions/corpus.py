@@ -1,0 +1,231 @@
+"""Reading and validating the corpus source files (questions/corpus/*.yaml). No database here.
+
+`read_corpus(folder)` returns every card or raises `CorpusError` listing each problem as
+`file:line: field: message`, so a bad file is reported precisely and nothing half-loads.
+Run `python -m questions.corpus [files...]` to check files by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+LANGUAGES = ("en", "zh")
+KNOWN_DEMOS = {f"D{n}" for n in range(1, 19)}
+SEED_REF = re.compile(r"^(S\d+-\d+|P-\d+)$")
+CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
+KEY_POINTS = range(3, 8)
+
+
+class CorpusError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Card:
+    id: str
+    topic: str
+    difficulty: int
+    question: dict[str, str]
+    answer: dict[str, str]
+    key_points: list[dict[str, Any]]
+    seed_refs: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    demos: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    source: str = ""  # "file:line", for messages
+
+
+@dataclass
+class Topic:
+    slug: str
+    title: dict[str, str]
+    position: int
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps each mapping's line number under the key `__line__` (1-based)."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+
+def unbalanced_math(text: str) -> str | None:
+    """Name the first unbalanced math delimiter, or None. `\\$` is a literal dollar."""
+    stripped = re.sub(r"```.*?```|`[^`\n]*`", "", text.replace("\\$", ""), flags=re.S)
+    if stripped.count("$$") % 2:
+        return "unbalanced $$ display-math delimiters"
+    if stripped.replace("$$", "").count("$") % 2:
+        return "unbalanced $ inline-math delimiters"
+    return None
+
+
+def read_topics(folder: Path = CORPUS_DIR) -> list[Topic]:
+    entries = yaml.safe_load((folder / "topics.yaml").read_text(encoding="utf-8"))
+    return [Topic(slug=e["slug"], title={"en": e["en"], "zh": e["zh"]}, position=i)
+            for i, e in enumerate(entries)]
+
+
+class _FileChecker:
+    def __init__(self, path: Path, topics: set[str]):
+        self.path = path
+        self.topics = topics
+        self.problems: list[str] = []
+
+    def problem(self, line: int, field_name: str, message: str) -> None:
+        self.problems.append(f"{self.path.name}:{line}: {field_name}: {message}")
+
+    def check(self) -> list[Card]:
+        try:
+            document = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            self.problem(mark.line + 1 if mark else 1, "yaml", str(getattr(error, "problem", error)))
+            return []
+        except UnicodeDecodeError:
+            self.problem(1, "encoding", "file is not UTF-8")
+            return []
+        if not isinstance(document, dict):
+            self.problem(1, "file", "expected a mapping with 'topic' and 'cards'")
+            return []
+        topic = document.get("topic")
+        if topic != self.path.stem:
+            self.problem(document["__line__"], "topic", f"must equal the file name '{self.path.stem}'")
+        if topic not in self.topics:
+            self.problem(document["__line__"], "topic", f"unknown topic {topic!r} (see topics.yaml)")
+        cards = document.get("cards")
+        if not isinstance(cards, list) or not cards:
+            self.problem(document["__line__"], "cards", "must be a non-empty list")
+            return []
+        return [card for raw in cards if (card := self.check_card(raw, topic)) is not None]
+
+    def check_card(self, raw: Any, topic: str) -> Card | None:
+        if not isinstance(raw, dict):
+            self.problem(1, "cards", "each card must be a mapping")
+            return None
+        line = raw["__line__"]
+        before = len(self.problems)
+        card_id = raw.get("id")
+        if not isinstance(card_id, str) or not CARD_ID.match(card_id):
+            self.problem(line, "id", "required: a lower-case slug like 'softmax-vs-sigmoid'")
+        difficulty = raw.get("difficulty")
+        if difficulty not in (1, 2, 3):
+            self.problem(line, "difficulty", "must be 1, 2 or 3")
+        texts = {name: self.bilingual(raw, name, line) for name in ("question", "answer")}
+        key_points = self.key_points(raw, line)
+        seed_refs = self.string_list(raw, "seed_refs", line, SEED_REF, "like S1-3 or P-2")
+        tags = self.string_list(raw, "tags", line, TAG, "lower-case, hyphenated")
+        demos = self.string_list(raw, "demos", line, None, "")
+        for demo in demos:
+            if demo not in KNOWN_DEMOS:
+                self.problem(line, "demos", f"unknown demo {demo!r} (D1..D18)")
+        references = self.string_list(raw, "references", line, None, "")
+        if len(self.problems) > before:
+            return None
+        return Card(id=card_id, topic=topic, difficulty=difficulty, question=texts["question"],
+                    answer=texts["answer"], key_points=key_points, seed_refs=seed_refs, tags=tags,
+                    demos=demos, references=references, source=f"{self.path.name}:{line}")
+
+    def bilingual(self, mapping: dict, name: str, line: int) -> dict[str, str]:
+        value = mapping.get(name)
+        if not isinstance(value, dict):
+            self.problem(line, name, "required, with 'en' and 'zh'")
+            return {}
+        line = value.get("__line__", line)
+        texts = {}
+        for language in LANGUAGES:
+            text = value.get(language)
+            if not isinstance(text, str) or not text.strip():
+                self.problem(line, f"{name}.{language}", "required, non-empty text")
+                continue
+            if issue := unbalanced_math(text):
+                self.problem(line, f"{name}.{language}", issue)
+            texts[language] = text.strip()
+        return texts
+
+    def key_points(self, raw: dict, line: int) -> list[dict[str, Any]]:
+        points = raw.get("key_points")
+        if not isinstance(points, list) or len(points) not in KEY_POINTS:
+            self.problem(line, "key_points", "must list 3 to 7 points")
+            return []
+        cleaned = []
+        for index, point in enumerate(points, start=1):
+            if not isinstance(point, dict):
+                self.problem(line, f"key_points[{index}]", "must be a mapping with en, zh and terms")
+                continue
+            texts = {}
+            for language in LANGUAGES:
+                text = point.get(language)
+                if not isinstance(text, str) or not text.strip():
+                    self.problem(point["__line__"], f"key_points[{index}].{language}", "required, non-empty")
+                elif issue := unbalanced_math(text):
+                    self.problem(point["__line__"], f"key_points[{index}].{language}", issue)
+                else:
+                    texts[language] = text.strip()
+            terms = point.get("terms")
+            if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip()
+                                                                   for t in terms):
+                self.problem(point["__line__"], f"key_points[{index}].terms", "must list at least one term")
+                terms = []
+            cleaned.append({**texts, "terms": [str(t).strip() for t in terms]})
+        return cleaned
+
+    def string_list(self, raw: dict, name: str, line: int, pattern: re.Pattern | None,
+                    shape: str) -> list[str]:
+        value = raw.get(name, [])
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(line, name, "must be a list of strings")
+            return []
+        for item in value:
+            if pattern and not pattern.match(item):
+                self.problem(line, name, f"{item!r} is not {shape}")
+        return value
+
+
+def read_corpus(folder: Path = CORPUS_DIR, files: list[Path] | None = None) -> list[Card]:
+    """Every card of every topic file, checked; raises CorpusError listing all problems."""
+    topics = {topic.slug for topic in read_topics(folder)}
+    paths = files if files is not None else sorted(p for p in folder.glob("*.yaml") if p.name != "topics.yaml")
+    problems: list[str] = []
+    cards: list[Card] = []
+    for path in paths:
+        checker = _FileChecker(path, topics)
+        cards.extend(checker.check())
+        problems.extend(checker.problems)
+    first_seen: dict[str, str] = {}
+    for card in cards:
+        if card.id in first_seen:
+            problems.append(f"{card.source}: id: {card.id!r} already used at {first_seen[card.id]}")
+        first_seen.setdefault(card.id, card.source)
+    if problems:
+        raise CorpusError(problems)
+    return cards
+
+
+def main(argv: list[str]) -> int:
+    files = [Path(a) for a in argv] or None
+    try:
+        cards = read_corpus(CORPUS_DIR, files)
+    except CorpusError as error:
+        print(error, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(cards)} cards")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,107 @@
+from django.db import models
+from django.utils.translation import get_language
+
+
+def _pick(obj, field: str) -> str:
+    """The field in the active language: `<field>_zh` for Chinese, `<field>_en` otherwise."""
+    language = (get_language() or "zh-hans").lower()
+    return getattr(obj, f"{field}_zh" if language.startswith("zh") else f"{field}_en")
+
+
+class Topic(models.Model):
+    slug = models.SlugField(unique=True)
+    title_en = models.CharField(max_length=100)
+    title_zh = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def title(self) -> str:
+        return _pick(self, "title")
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class QuestionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(retired=False)
+
+
+class Question(models.Model):
+    """One card of the corpus. `card_id` is the stable ID from the source file; learners' state
+    points at the row, so re-loading updates rows in place and a removed card is only retired."""
+
+    class Difficulty(models.IntegerChoices):
+        BASIC = 1, "basic"
+        STANDARD = 2, "standard"
+        HARD = 3, "hard"
+
+    card_id = models.SlugField(max_length=120, unique=True)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
+    difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, db_index=True)
+    question_en = models.TextField()
+    question_zh = models.TextField()
+    answer_en = models.TextField(help_text="Markdown with $LaTeX$")
+    answer_zh = models.TextField(help_text="Markdown with $LaTeX$")
+    answer_html_en = models.TextField(editable=False, default="")
+    answer_html_zh = models.TextField(editable=False, default="")
+    key_points = models.JSONField(default=list, help_text='[{"en": ..., "zh": ..., "terms": [...]}]')
+    seed_refs = models.JSONField(default=list, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    search_text = models.TextField(editable=False, default="")
+    retired = models.BooleanField(default=False, db_index=True)
+    position = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["topic__position", "position"]
+
+    def __str__(self):
+        return self.card_id
+
+    @property
+    def question(self) -> str:
+        return _pick(self, "question")
+
+    @property
+    def answer_html(self) -> str:
+        return _pick(self, "answer_html")
+
+    @property
+    def demo_ids(self) -> list[str]:
+        return [link.demo_id for link in self.demo_links.all()]
+
+    def localized_key_points(self) -> list[str]:
+        language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        return [point[language] for point in self.key_points]
+
+
+class QuestionDemo(models.Model):
+    """A demo (engine ID like "D1") that tests a claim of the question's answer."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="demo_links")
+    demo_id = models.CharField(max_length=8, db_index=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["question", "demo_id"], name="unique_question_demo")]
+
+    def __str__(self) -> str:
+        return f"{self.question.card_id} → {self.demo_id}"

@@ -1,0 +1,59 @@
+"""Markdown → safe HTML for answers: math kept intact for KaTeX, code highlighted, HTML sanitised."""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "del", "code", "pre", "span", "div", "a", "ul", "ol", "li",
+    "blockquote", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
+}
+ALLOWED_ATTRIBUTES = {"span": {"class"}, "div": {"class"}, "code": {"class"}, "pre": {"class"},
+                      "a": {"href", "title"}, "th": {"style"}, "td": {"style"}}
+
+
+def _highlight(code: str, language: str, _attrs) -> str:
+    try:
+        lexer = get_lexer_by_name(language or "text")
+    except ClassNotFound:
+        return html.escape(code)
+    return highlight(code, lexer, _FORMATTER)
+
+
+def _math_inline(self, tokens, idx, options, env) -> str:
+    return f'<span class="math inline">{html.escape(tokens[idx].content)}</span>'
+
+
+def _math_block(self, tokens, idx, options, env) -> str:
+    return f'<div class="math display">{html.escape(tokens[idx].content)}</div>\n'
+
+
+def _build() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"highlight": _highlight, "html": True}).enable("table").enable(
+        "strikethrough")
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.add_render_rule("math_inline", _math_inline)
+    md.add_render_rule("math_inline_double", _math_block)
+    md.add_render_rule("math_block", _math_block)
+    md.add_render_rule("math_block_label", _math_block)
+    return md
+
+
+_MARKDOWN = _build()
+
+
+def render_markdown(text: str) -> str:
+    """Render Markdown to sanitised HTML; `$..$` and `$$..$$` become spans/divs KaTeX renders."""
+    raw = _MARKDOWN.render(text)
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")

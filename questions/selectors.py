@@ -1,0 +1,74 @@
+"""Reads of the corpus: topic lists, filtered question lists, bilingual search."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Count, Q, QuerySet
+
+from questions.models import Question, Topic
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z0-9][a-z0-9_+#.'-]*")
+
+
+def topic_list_with_counts() -> QuerySet[Topic]:
+    return Topic.objects.annotate(
+        question_count=Count("questions", filter=Q(questions__retired=False))).filter(question_count__gt=0)
+
+
+def question_list(*, topic: str | None = None, tag: str | None = None,
+                  difficulty: int | None = None) -> QuerySet[Question]:
+    questions = Question.objects.active().select_related("topic").prefetch_related("tags", "demo_links")
+    if topic:
+        questions = questions.filter(topic__slug=topic)
+    if tag:
+        questions = questions.filter(tags__name=tag)
+    if difficulty:
+        questions = questions.filter(difficulty=difficulty)
+    return questions
+
+
+def search_terms(query: str) -> list[str]:
+    """Latin words as they are; Chinese runs as overlapping character bigrams.
+
+    Chinese has no spaces and stemming means nothing for it, so "梯度消失的原因" is matched
+    through its bigrams (梯度, 度消, 消失, ...) and still finds "为什么会出现梯度消失".
+    """
+    query = query.lower()
+    terms = _WORD.findall(_CJK_RUN.sub(" ", query))
+    for run in _CJK_RUN.findall(query):
+        terms.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+    return list(dict.fromkeys(terms))
+
+
+def question_search(*, query: str, topic: str | None = None, tag: str | None = None,
+                    difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
+    """Questions whose text holds at least `min_share` of the query's terms, best first.
+
+    A hit in the question text counts double an answer-only hit.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return []
+    needed = max(1, round(len(terms) * min_share))
+    any_term = Q()
+    for term in terms:
+        any_term |= Q(search_text__contains=term)
+    scored = []
+    for question in question_list(topic=topic, tag=tag, difficulty=difficulty).filter(any_term):
+        text = question.search_text
+        title = f"{question.question_en}\n{question.question_zh}".lower()
+        hits = [term for term in terms if term in text]
+        if len(hits) >= needed:
+            scored.append((len(hits) + sum(term in title for term in hits), question))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].topic.position, pair[1].position))
+    return [question for _, question in scored]
+
+
+def question_get(*, card_id: str) -> Question:
+    return Question.objects.select_related("topic").prefetch_related("tags", "demo_links").get(card_id=card_id)
+
+
+def questions_for_demo(*, demo_id: str) -> QuerySet[Question]:
+    return Question.objects.active().filter(demo_links__demo_id=demo_id).select_related("topic")

@@ -1,0 +1,64 @@
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+import engine
+from questions import selectors
+from questions.anki import anki_deck_bytes
+from questions.forms import QuestionFilterForm
+from questions.models import Question, Tag
+from quizapp.demos.selectors import latest_succeeded_run
+
+
+def topic_list(request):
+    return render(request, "questions/topic_list.html", {"topics": selectors.topic_list_with_counts()})
+
+
+def question_index(request):
+    """Filtered list or search results; bad filters re-show the form with their messages (400)."""
+    form = QuestionFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "questions/question_list.html",
+                      {"form": form, "questions": [], "tags": Tag.objects.all()}, status=400)
+    filters = form.cleaned_data if request.GET else {}
+    query = (filters.get("q") or "").strip()
+    criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
+                "difficulty": filters.get("difficulty")}
+    questions = (selectors.question_search(query=query, **criteria) if query
+                 else selectors.question_list(**criteria))
+    return render(request, "questions/question_list.html", {
+        "form": form, "questions": questions, "query": query, "tags": Tag.objects.all(),
+        "topics": selectors.topic_list_with_counts()})
+
+
+def question_detail(request, card_id: str):
+    try:
+        question = selectors.question_get(card_id=card_id)
+    except Question.DoesNotExist:
+        raise Http404 from None
+    language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+    demos = []
+    for demo_id in question.demo_ids:
+        try:
+            spec = engine.get_demo(demo_id)
+        except KeyError:
+            continue  # linked in the corpus, not written yet
+        demos.append({"id": demo_id, "title": spec.title[language],
+                      "latest": latest_succeeded_run(demo_id=demo_id)})
+    return render(request, "questions/question_detail.html", {"question": question, "demos": demos})
+
+
+def anki_export(request):
+    """The questions matching the list's filters as an Anki deck, in the page's language."""
+    form = QuestionFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return HttpResponse("; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+                            status=400, content_type="text/plain; charset=utf-8")
+    filters = form.cleaned_data if request.GET else {}
+    questions = selectors.question_list(topic=filters.get("topic") or None, tag=filters.get("tag") or None,
+                                        difficulty=filters.get("difficulty"))
+    language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+    response = HttpResponse(anki_deck_bytes(questions=questions, language=language),
+                            content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="dl-interview-{language}.apkg"'
+    return response

@@ -1,0 +1,68 @@
+"""Anki export: a real .apkg that Anki can import, formulas in MathJax form, stable note GUIDs."""
+
+import sqlite3
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from questions.anki import anki_math
+from questions.services import corpus_load
+from tests.questions.corpus_files import card, write_corpus
+
+
+@pytest.fixture
+def corpus(tmp_path, db):
+    corpus_load(folder=write_corpus(tmp_path / "corpus", {
+        "activations": [card("sigmoid-derivative", tags=["sigmoid"]), card("relu-pros-cons", tags=["relu"])],
+        "cnn": [card("pooling-purpose", tags=["pooling"])],
+    }))
+
+
+def notes_in(apkg_path) -> list[tuple[str, str, str]]:
+    with zipfile.ZipFile(apkg_path) as package:
+        package.extract("collection.anki2", apkg_path.parent)
+    with sqlite3.connect(apkg_path.parent / "collection.anki2") as collection:
+        return collection.execute("select guid, flds, tags from notes order by sfld").fetchall()
+
+
+def test_it_rewrites_katex_placeholders_as_mathjax_for_anki():
+    html = '<p>a <span class="math inline">x&lt;y</span></p>\n<div class="math display">\\frac{1}{2}</div>'
+    assert anki_math(html) == '<p>a \\(x&lt;y\\)</p>\n\\[\\frac{1}{2}\\]'
+
+
+def test_it_writes_one_note_per_question_with_answer_key_points_and_tags(corpus, tmp_path):
+    call_command("export_anki", str(tmp_path / "deck.apkg"), "--language", "en", "--topic", "activations")
+    notes = notes_in(tmp_path / "deck.apkg")
+    assert len(notes) == 2
+    guid, fields, tags = notes[1]
+    question, answer, key_points, card_id = fields.split("\x1f")
+    assert card_id == "sigmoid-derivative" and question == "Question sigmoid-derivative?"
+    assert "\\(\\sigma(z)(1-\\sigma(z))\\)" in answer
+    assert "<li>point 0</li>" in key_points
+    assert "activations" in tags and "sigmoid" in tags
+
+
+def test_it_keeps_note_guids_stable_across_exports_so_reimport_updates(corpus, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    call_command("export_anki", str(tmp_path / "a" / "deck.apkg"))
+    call_command("export_anki", str(tmp_path / "b" / "deck.apkg"))
+    first, second = notes_in(tmp_path / "a" / "deck.apkg"), notes_in(tmp_path / "b" / "deck.apkg")
+    assert [note[0] for note in first] == [note[0] for note in second]
+
+
+def test_it_names_the_problem_when_nothing_matches(corpus, tmp_path):
+    with pytest.raises(CommandError, match="no questions in topic 'rnn'"):
+        call_command("export_anki", str(tmp_path / "deck.apkg"), "--topic", "rnn")
+
+
+def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, tmp_path):
+    response = client.get("/questions/export.apkg?topic=cnn", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="dl-interview-zh.apkg"'
+    (tmp_path / "download.apkg").write_bytes(response.content)
+    [(_, fields, _)] = notes_in(tmp_path / "download.apkg")
+    assert fields.startswith("问题 pooling-purpose?")
+    assert client.get("/questions/export.apkg?difficulty=7").status_code == 400

@@ -1,0 +1,56 @@
+"""The real corpus: it validates, loads, and covers every seed question."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from questions.corpus import read_corpus
+from questions.services import corpus_load
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_INDEX = ROOT.parent / "shared" / "seeds" / "QUESTIONS.md"
+REPO_INDEX = ROOT / "questions" / "seed_ids.txt"
+SEED_ROW = re.compile(r"^\|\s*((?:S\d+-\d+)|(?:P-\d+))\s*\|", re.M)
+
+
+def seed_ids() -> set[str]:
+    if SHARED_INDEX.exists():
+        return set(SEED_ROW.findall(SHARED_INDEX.read_text(encoding="utf-8")))
+    return set(REPO_INDEX.read_text().split())
+
+
+def test_the_repo_copy_of_the_seed_ids_is_current():
+    if not SHARED_INDEX.exists():
+        pytest.skip("shared/seeds/QUESTIONS.md is not beside the repository")
+    assert set(REPO_INDEX.read_text().split()) == seed_ids()
+
+
+def test_every_seed_question_has_a_card():
+    covered = {ref for card in read_corpus() for ref in card.seed_refs}
+    missing = sorted(seed_ids() - covered, key=lambda s: [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", s)])
+    assert not missing, f"seed IDs without a card: {missing}"
+
+
+def test_cards_link_the_demos_their_seed_rows_name():
+    if not SHARED_INDEX.exists():
+        pytest.skip("shared/seeds/QUESTIONS.md is not beside the repository")
+    demos_by_seed = {}
+    for row in SHARED_INDEX.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) > 3 and SEED_ROW.match(row):
+            demos_by_seed[cells[1]] = set(re.findall(r"D\d+", cells[3]))
+    missing = [f"{card.id} ({ref}) lacks {sorted(demos_by_seed[ref] - set(card.demos))}"
+               for card in read_corpus() for ref in card.seed_refs
+               if demos_by_seed.get(ref, set()) - set(card.demos)]
+    assert not missing, missing
+
+
+def test_the_corpus_has_sixty_cards_beyond_the_seeds():
+    extra = [card for card in read_corpus() if not card.seed_refs]
+    assert len(extra) >= 60, f"only {len(extra)} cards beyond the seeds"
+
+
+def test_the_real_corpus_loads(db):
+    report = corpus_load()
+    assert len(report.created) == len(read_corpus())

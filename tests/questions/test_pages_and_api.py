@@ -1,0 +1,90 @@
+import pytest
+
+from questions.selectors import question_search, search_terms
+from questions.services import corpus_load
+from tests.questions.corpus_files import card, write_corpus
+
+
+@pytest.fixture
+def small_corpus(tmp_path, db):
+    folder = write_corpus(tmp_path / "corpus", {
+        "activations": [
+            card("sigmoid-vanishing", difficulty=1, tags=["sigmoid", "gradients"],
+                 question={"en": "Why does sigmoid make gradients vanish?", "zh": "为什么 sigmoid 会导致梯度消失?"}),
+            card("relu-pros-cons", difficulty=2, tags=["relu"],
+                 question={"en": "Pros and cons of ReLU", "zh": "ReLU 的优缺点"},
+                 answer={"en": "Dead units can appear.\n", "zh": "会出现神经元死亡。\n"}),
+        ],
+        "cnn": [card("pooling-purpose", difficulty=3, tags=["pooling"], demos=["D12"],
+                     question={"en": "What is pooling for?", "zh": "池化层有什么作用?"},
+                     answer={"en": "Local invariance.\n", "zh": "带来局部不变性。\n"})],
+    })
+    corpus_load(folder=folder)
+
+
+def test_chinese_queries_become_bigrams():
+    assert search_terms("梯度消失的原因") == ["梯度", "度消", "消失", "失的", "的原", "原因"]
+    assert search_terms("ReLU 优缺点") == ["relu", "优缺", "缺点"]
+
+
+def test_search_finds_chinese_by_substring_not_whole_words(small_corpus):
+    assert [q.card_id for q in question_search(query="梯度消失")] == ["sigmoid-vanishing"]
+    assert [q.card_id for q in question_search(query="神经元死亡")] == ["relu-pros-cons"]
+    assert [q.card_id for q in question_search(query="池化的作用")] == ["pooling-purpose"]
+
+
+def test_search_finds_english_and_honours_filters(small_corpus):
+    assert [q.card_id for q in question_search(query="vanish")] == ["sigmoid-vanishing"]
+    assert question_search(query="pooling", topic="activations") == []
+    assert [q.card_id for q in question_search(query="relu", difficulty=2)] == ["relu-pros-cons"]
+
+
+def test_topic_page_lists_counts(client, small_corpus):
+    client.post("/i18n/setlang/", {"language": "en"})
+    html = client.get("/questions/").content.decode()
+    assert "Activation functions" in html and "2 questions" in html and "1 question" in html
+
+
+def test_question_list_filters_by_tag_and_difficulty(client, small_corpus):
+    html = client.get("/questions/all/?tag=pooling").content.decode()
+    assert "/questions/pooling-purpose/" in html and "/questions/relu-pros-cons/" not in html
+    html = client.get("/questions/all/?difficulty=1").content.decode()
+    assert "/questions/sigmoid-vanishing/" in html and "/questions/pooling-purpose/" not in html
+
+
+def test_a_bad_filter_answers_400_with_a_message(client, small_corpus):
+    response = client.get("/questions/all/?difficulty=9")
+    assert response.status_code == 400
+    assert response.context["form"].errors["difficulty"]
+
+
+def test_question_page_renders_both_languages_and_demo_links(client, small_corpus):
+    response = client.get("/questions/pooling-purpose/")
+    html = response.content.decode()
+    assert "池化层有什么作用?" in html and "What is pooling for?" in html
+    assert "D12" in html
+    math = client.get("/questions/sigmoid-vanishing/").content.decode()
+    assert '<span class="math inline">\\sigma(z)(1-\\sigma(z))</span>' in math
+    assert client.get("/questions/no-such-card/").status_code == 404
+
+
+def test_the_api_lists_topics_and_questions(api_client, small_corpus):
+    topics = api_client.get("/api/topics/").json()
+    assert [(t["slug"], t["question_count"]) for t in topics] == [("activations", 2), ("cnn", 1)]
+    page = api_client.get("/api/questions/?topic=cnn").json()
+    assert [q["id"] for q in page["results"]] == ["pooling-purpose"]
+    one = api_client.get("/api/questions/pooling-purpose/").json()
+    assert one["demos"] == ["D12"] and one["key_points"][0]["terms"] == ["term0"]
+    found = api_client.get("/api/questions/", {"q": "梯度消失"}).json()
+    assert [q["id"] for q in found["results"]] == ["sigmoid-vanishing"]
+
+
+def test_the_api_refuses_a_bad_filter(api_client, small_corpus):
+    response = api_client.get("/api/questions/?difficulty=7")
+    assert response.status_code == 400
+    assert "difficulty" in response.json()
+
+
+def test_the_api_is_read_only(alice_api, small_corpus):
+    assert alice_api.post("/api/questions/", {"id": "x"}).status_code == 405
+    assert alice_api.delete("/api/questions/pooling-purpose/").status_code == 405
