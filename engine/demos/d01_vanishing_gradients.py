@@ -1,0 +1,337 @@
+"""D1 — vanishing gradients: per-layer gradient norms of a deep MLP for activation × init × BN.
+
+The network has `depth` hidden layers of `width` units (the input is `width`-dimensional too, so every
+hidden weight matrix has the same shape and their gradient norms compare directly), then a linear
+read-out. It regresses a smooth random target with plain SGD; at every step we record
+‖∂L/∂W_l‖ for each hidden layer. Everything runs in float64 so that gradients of 1e-40 are measured,
+not flushed to zero, and the random draws happen on the CPU so CPU and CUDA runs start identically.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from engine.result import Chart, Heatmap, Metric, Result, Series
+from engine.runtime import current_device
+from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam
+from engine.text import T
+
+BATCH_SIZE = 32
+HEATMAP_COLUMNS = 40
+DTYPE = torch.float64
+
+ACTIVATIONS = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+}
+ACTIVATION_LABELS = {
+    "sigmoid": T("Sigmoid", "Sigmoid"),
+    "tanh": T("Tanh", "Tanh"),
+    "relu": T("ReLU", "ReLU"),
+    "leaky_relu": T("Leaky ReLU (0.01)", "Leaky ReLU (0.01)"),
+    "gelu": T("GELU", "GELU"),
+}
+INIT_LABELS = {
+    "normal": T("Naive N(0, 1)", "朴素 N(0, 1)"),
+    "small": T("Small N(0, 0.01²)", "小随机数 N(0, 0.01²)"),
+    "xavier": T("Xavier/Glorot: var 2/(fan_in+fan_out)", "Xavier/Glorot: 方差 2/(fan_in+fan_out)"),
+    "he": T("He/Kaiming: var 2/fan_in", "He/Kaiming: 方差 2/fan_in"),
+    "lecun": T("LeCun: var 1/fan_in", "LeCun: 方差 1/fan_in"),
+}
+
+
+def init_std(*, scheme: str, fan_in: int, fan_out: int) -> float:
+    """Standard deviation of the zero-mean normal each init scheme draws weights from."""
+    return {
+        "normal": 1.0,
+        "small": 0.01,
+        "xavier": math.sqrt(2.0 / (fan_in + fan_out)),
+        "he": math.sqrt(2.0 / fan_in),
+        "lecun": math.sqrt(1.0 / fan_in),
+    }[scheme]
+
+
+def linear_layer(*, fan_in: int, fan_out: int, scheme: str, generator: torch.Generator) -> nn.Linear:
+    """A Linear layer drawn on the CPU from `generator` (same numbers on every device), bias zero."""
+    layer = nn.Linear(fan_in, fan_out, dtype=DTYPE)
+    std = init_std(scheme=scheme, fan_in=fan_in, fan_out=fan_out)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(fan_out, fan_in, generator=generator, dtype=DTYPE) * std)
+        layer.bias.zero_()
+    return layer
+
+
+class DeepMLP(nn.Module):
+    """Hidden blocks Linear → (BatchNorm) → activation, then a linear read-out to one output."""
+
+    def __init__(self, *, depth: int, width: int, activation: str, init: str, batchnorm: bool,
+                 generator: torch.Generator):
+        super().__init__()
+        self.linears = nn.ModuleList(
+            linear_layer(fan_in=width, fan_out=width, scheme=init, generator=generator) for _ in range(depth))
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(width, dtype=DTYPE) if batchnorm else nn.Identity() for _ in range(depth))
+        self.activation = ACTIVATIONS[activation]()
+        self.readout = linear_layer(fan_in=width, fan_out=1, scheme=init, generator=generator)
+
+    def forward(self, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+        for linear, norm in zip(self.linears, self.norms, strict=True):
+            pre = norm(linear(x))
+            x = self.activation(pre)
+            if record is not None:
+                record.append((pre.detach(), x.detach()))
+        return self.readout(x)
+
+
+def make_task(*, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed batch of inputs and a smooth target y = sin(2·u·x/√width) from a random direction u."""
+    inputs = torch.randn(BATCH_SIZE, width, generator=generator, dtype=DTYPE)
+    direction = torch.randn(width, 1, generator=generator, dtype=DTYPE)
+    return inputs, torch.sin(2.0 * inputs @ direction / math.sqrt(width))
+
+
+def activation_stats(model: DeepMLP, inputs: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per hidden layer: the std of its outputs, and the share of units whose derivative is near zero."""
+    record: list = []
+    with torch.no_grad():
+        model(inputs, record)
+    spreads, stuck = [], []
+    threshold = 0.05 * slope_peak(model.activation, inputs)
+    for pre, post in record:
+        spreads.append(post.std().item())
+        stuck.append((activation_slope(model.activation, pre).abs() < threshold).double().mean().item())
+    return spreads, stuck
+
+
+def activation_slope(activation: nn.Module, pre: torch.Tensor) -> torch.Tensor:
+    """f′(z) element-wise, by autograd (works for every activation alike)."""
+    with torch.enable_grad():
+        z = pre.clone().requires_grad_(True)
+        (slope,) = torch.autograd.grad(activation(z).sum(), z)
+    return slope
+
+
+def slope_peak(activation: nn.Module, like: torch.Tensor) -> float:
+    """The largest |f′| over a dense grid: the reference for "this unit passes almost no gradient"."""
+    grid = torch.linspace(-10, 10, 4001, dtype=DTYPE, device=like.device)
+    return activation_slope(activation, grid).abs().max().item()
+
+
+def layer_grad_norms(model: DeepMLP) -> list[float]:
+    return [linear.weight.grad.norm().item() for linear in model.linears]
+
+
+def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps: int, lr: float,
+          progress) -> tuple[list[list[float]], list[float]]:
+    """SGD on MSE. Returns the per-layer gradient norms at every step and the loss per step.
+
+    Stops early once the loss is no longer finite: the numbers after a blow-up say nothing.
+    """
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    norms_per_step, losses = [], []
+    for step in range(steps + 1):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(inputs), targets)
+        losses.append(loss.item())
+        if not math.isfinite(losses[-1]):
+            break
+        loss.backward()
+        norms_per_step.append(layer_grad_norms(model))
+        if step < steps:
+            optimizer.step()
+        if step % max(1, steps // 10) == 0:
+            progress(0.05 + 0.9 * step / max(1, steps), f"step {step}/{steps}")
+    return norms_per_step, losses
+
+
+def run(params: dict, progress) -> Result:
+    device = current_device()
+    generator = torch.Generator().manual_seed(params["seed"])
+    model = DeepMLP(depth=params["depth"], width=params["width"], activation=params["activation"],
+                    init=params["init"], batchnorm=params["batchnorm"], generator=generator)
+    inputs, targets = make_task(width=params["width"], generator=generator)
+    model, inputs, targets = model.to(device), inputs.to(device), targets.to(device)
+    model.train()
+    progress(0.02, "measuring activations")
+    spreads, stuck = activation_stats(model, inputs)
+    norms_per_step, losses = train(model, inputs, targets, steps=params["steps"], lr=params["lr"],
+                                   progress=progress)
+    progress(1.0, "done")
+    return build_result(params, norms_per_step, losses, spreads, stuck)
+
+
+def gradient_ratio(norms: list[float]) -> float:
+    """‖∂L/∂W‖ of the last hidden layer over the first: > 1 means the gradient shrank toward the input."""
+    first, last = norms[0], norms[-1]
+    if not (math.isfinite(first) and math.isfinite(last)):
+        return math.nan
+    if first == 0:
+        return math.inf
+    return last / first
+
+
+def build_result(params, norms_per_step, losses, spreads, stuck) -> Result:
+    depth = params["depth"]
+    initial = norms_per_step[0] if norms_per_step else [math.nan] * depth
+    ratio = gradient_ratio(initial)
+    per_layer = ratio ** (1.0 / (depth - 1)) if math.isfinite(ratio) and ratio > 0 else math.nan
+    finite_losses = [value for value in losses if math.isfinite(value)]
+    summary = [
+        Metric("first_layer_grad_norm", T("‖∂L/∂W‖ of layer 1 (next to the input), step 0",
+                                          "第 1 层(靠近输入)的 ‖∂L/∂W‖,第 0 步"), initial[0]),
+        Metric("last_layer_grad_norm", T(f"‖∂L/∂W‖ of layer {depth} (last hidden), step 0",
+                                         f"第 {depth} 层(最后一个隐藏层)的 ‖∂L/∂W‖,第 0 步"), initial[-1]),
+        Metric("grad_ratio_last_over_first", T("Last-layer / first-layer gradient norm",
+                                               "最后一层 / 第一层梯度范数之比"), ratio, "×"),
+        Metric("grad_shrink_per_layer", T("Average shrink per layer toward the input (last/first)^(1/(L−1))",
+                                          "向输入方向每层平均缩小倍数 (末层/首层)^(1/(L−1))"), per_layer, "×"),
+        Metric("first_layer_activation_std", T("Std of layer-1 activations", "第 1 层激活值的标准差"), spreads[0]),
+        Metric("last_layer_activation_std", T(f"Std of layer-{depth} activations", f"第 {depth} 层激活值的标准差"),
+               spreads[-1]),
+        Metric("stuck_unit_share", T("Share of units with f′ ≈ 0 (all layers, step 0)",
+                                     "f′ ≈ 0 的单元占比(所有层,第 0 步)"), 100.0 * sum(stuck) / len(stuck), "%"),
+        Metric("initial_loss", T("Loss at step 0", "第 0 步损失"), losses[0]),
+        Metric("final_loss", T("Loss at the last step", "最后一步损失"),
+               finite_losses[-1] if finite_losses else math.nan),
+    ]
+    return Result(summary=summary, conclusion=conclude(params, ratio, per_layer, losses, spreads),
+                  charts=charts(params, norms_per_step, losses, spreads, stuck),
+                  heatmaps=[heatmap(params, norms_per_step)])
+
+
+def conclude(params, ratio: float, per_layer: float, losses: list[float], spreads: list[float]) -> dict[str, str]:
+    setup_en = f"{ACTIVATION_LABELS[params['activation']]['en']} + {INIT_LABELS[params['init']]['en']}"
+    setup_zh = f"{ACTIVATION_LABELS[params['activation']]['zh']} + {INIT_LABELS[params['init']]['zh']}"
+    if params["batchnorm"]:
+        setup_en, setup_zh = setup_en + " + BatchNorm", setup_zh + " + BatchNorm"
+    depth = params["depth"]
+    if not math.isfinite(ratio) or not math.isfinite(losses[0]):
+        return T(f"With {setup_en} the forward or backward pass overflowed even in float64: the signal exploded "
+                 f"across {depth} layers, so nothing can be learned.",
+                 f"{setup_zh} 下,即使用 float64,前向或反向传播也溢出了:信号在 {depth} 层中爆炸,网络无法学习。")
+    parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}:"),
+             gradient_verdict(ratio, per_layer, depth), forward_verdict(spreads), training_verdict(params, losses)]
+    return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
+
+
+def gradient_verdict(ratio: float, per_layer: float, depth: int) -> dict[str, str]:
+    spread = max(ratio, 1 / ratio)
+    if ratio >= 100:
+        return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
+                 f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
+                 f"梯度消失:第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍(向输入方向每层约缩小 {per_layer:.2f} 倍),"
+                 "前面的层几乎学不动。")
+    if ratio <= 0.01:
+        return T(f"the gradient exploded toward the input: layer 1 gets {spread:.3g}× more gradient than "
+                 f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
+                 f"梯度向输入方向爆炸:第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
+                 f"(每层约放大 {1 / per_layer:.2f} 倍)。")
+    if 0.1 <= ratio <= 10:
+        return T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
+                 f"梯度保持平稳:首层与末层只相差 {spread:.2f} 倍。")
+    direction_en, direction_zh = ("shrank", "变小") if ratio > 1 else ("grew", "变大")
+    return T(f"the gradient {direction_en} {spread:.3g}× toward the input: a moderate drift, "
+             "neither flat nor a full collapse.",
+             f"梯度向输入方向{direction_zh}了 {spread:.3g} 倍:有一定漂移,但既不平稳也未完全消失。")
+
+
+def forward_verdict(spreads: list[float]) -> dict[str, str]:
+    """The forward signal matters too: a "flat" gradient ratio can hide activations that blew up."""
+    growth = spreads[-1] / spreads[0] if spreads[0] > 0 else math.inf
+    if not math.isfinite(growth) or growth > 100:
+        return T(f" In the forward pass the activations blew up (std {spreads[0]:.3g} → {spreads[-1]:.3g}).",
+                 f"前向传播中激活值爆炸(标准差 {spreads[0]:.3g} → {spreads[-1]:.3g})。")
+    if growth < 0.01:
+        return T(f" In the forward pass the activations collapsed toward zero (std {spreads[0]:.3g} → "
+                 f"{spreads[-1]:.3g}).",
+                 f"前向传播中激活值塌缩到接近 0(标准差 {spreads[0]:.3g} → {spreads[-1]:.3g})。")
+    return T("", "")
+
+
+def training_verdict(params, losses: list[float]) -> dict[str, str]:
+    if not all(math.isfinite(value) for value in losses):
+        return T(" Training then diverged (the loss became non-finite).", "随后训练发散(损失变为非有限值)。")
+    return T(f" Over {params['steps']} SGD steps the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
+             f"经过 {params['steps']} 步 SGD,损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。")
+
+
+def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
+    layers = list(range(1, params["depth"] + 1))
+    gradient_series = []
+    if norms_per_step:
+        gradient_series.append(Series(T("step 0", "第 0 步"), layers, norms_per_step[0]))
+        gradient_series.append(Series(T(f"step {len(norms_per_step) - 1}", f"第 {len(norms_per_step) - 1} 步"),
+                                      layers, norms_per_step[-1]))
+    layer_axis = T("hidden layer (1 = next to the input)", "隐藏层(1 = 靠近输入)")
+    return [
+        Chart(T("Gradient norm per layer", "各层梯度范数"), layer_axis, T("‖∂L/∂W‖", "‖∂L/∂W‖"),
+              gradient_series, y_scale="log"),
+        Chart(T("Activation spread per layer (step 0)", "各层激活值离散度(第 0 步)"), layer_axis,
+              T("std of activations", "激活值标准差"), [Series(T("std", "标准差"), layers, spreads)], y_scale="log"),
+        Chart(T("Units passing almost no gradient (step 0)", "几乎不传梯度的单元(第 0 步)"), layer_axis,
+              T("share with |f′| < 5% of its peak", "|f′| 小于峰值 5% 的占比"),
+              [Series(T("share", "占比"), layers, stuck)]),
+        Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("MSE", "均方误差"),
+              [Series(T("loss", "损失"), list(range(len(losses))), losses)], y_scale="log"),
+    ]
+
+
+def heatmap(params, norms_per_step) -> Heatmap:
+    """Layers × steps; at most HEATMAP_COLUMNS evenly spaced steps so the page stays light."""
+    depth = params["depth"]
+    total = params["steps"] + 1
+    columns = sorted({round(i * (total - 1) / (HEATMAP_COLUMNS - 1)) for i in range(HEATMAP_COLUMNS)}) \
+        if total > HEATMAP_COLUMNS else list(range(total))
+    values = [[norms_per_step[step][layer] if step < len(norms_per_step) else math.nan for step in columns]
+              for layer in range(depth)]
+    return Heatmap(T("‖∂L/∂W‖ per layer across training", "训练过程中各层的 ‖∂L/∂W‖"),
+                   T("SGD step", "SGD 步数"), T("hidden layer", "隐藏层"), [str(step) for step in columns],
+                   [str(layer + 1) for layer in range(depth)], values, log_color=True)
+
+
+SPEC = DemoSpec(
+    id="D1",
+    title=T("Vanishing gradients", "梯度消失"),
+    description=T(
+        "A deep MLP regresses a smooth target with SGD. Watch the gradient norm of every hidden layer: "
+        "sigmoid with naive init shrinks it layer by layer, ReLU with He init keeps it flat.",
+        "一个深层 MLP 用 SGD 拟合平滑目标。观察每个隐藏层的梯度范数:sigmoid 配朴素初始化会逐层衰减,"
+        "ReLU 配 He 初始化则保持平稳。"),
+    params=(
+        IntParam("depth", T("Hidden layers", "隐藏层数"), 20, minimum=2, maximum=50,
+                 help=T("Number of Linear+activation blocks.", "线性层+激活函数块的数量。")),
+        IntParam("width", T("Units per layer", "每层单元数"), 32, minimum=8, maximum=256,
+                 help=T("Also the input size, so all hidden weight matrices have the same shape.",
+                        "同时也是输入维度,使所有隐藏层权重矩阵形状相同。")),
+        ChoiceParam("activation", T("Activation", "激活函数"), "sigmoid", choices=tuple(ACTIVATIONS),
+                    choice_labels=ACTIVATION_LABELS),
+        ChoiceParam("init", T("Weight initialisation", "权重初始化"), "normal", choices=tuple(INIT_LABELS),
+                    choice_labels=INIT_LABELS),
+        BoolParam("batchnorm", T("Batch normalisation", "批归一化"), False,
+                  help=T("Insert BatchNorm between each Linear and its activation.",
+                         "在每个线性层与激活函数之间插入 BatchNorm。")),
+        IntParam("steps", T("Training steps", "训练步数"), 60, minimum=1, maximum=200),
+        FloatParam("lr", T("Learning rate", "学习率"), 0.05, minimum=1e-4, maximum=1.0, log_scale=True),
+        IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999,
+                 help=T("Draws the weights and the data.", "决定权重与数据的随机抽样。")),
+    ),
+    run=run,
+    queue="demos",
+)
+
+# Step-0 quantities are closed-form given identical CPU-drawn weights (float64): tight. Losses after
+# training accumulate float differences between BLAS libraries: looser.
+CROSS_DEVICE_METRICS = {
+    "first_layer_grad_norm": 1e-6,
+    "last_layer_grad_norm": 1e-6,
+    "grad_ratio_last_over_first": 1e-6,
+    "first_layer_activation_std": 1e-6,
+    "initial_loss": 1e-6,
+    "final_loss": 0.1,
+}

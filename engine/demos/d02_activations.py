@@ -1,0 +1,187 @@
+"""D2 — activation functions: curves, analytic derivatives, and a check of each against autograd.
+
+Every derivative is written out by hand (the formulas an interview asks for) and compared with
+what PyTorch's autograd computes on the same grid. Float64 so the agreement is measured, not rounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch.nn import functional
+
+from engine.result import Chart, Metric, Result, Series, Table
+from engine.runtime import current_device
+from engine.spec import DemoSpec, FloatParam, IntParam
+from engine.text import T
+
+DTYPE = torch.float64
+SQRT_2 = math.sqrt(2.0)
+SATURATION = 0.1  # a unit "saturates" where its derivative falls below 10% of the peak
+
+
+def standard_normal_cdf(x: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (1.0 + torch.erf(x / SQRT_2))
+
+
+def standard_normal_pdf(x: torch.Tensor) -> torch.Tensor:
+    return torch.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def activation_table(leaky_slope: float) -> dict[str, tuple[Callable, Callable, str]]:
+    """name → (f, analytic f′, the formula of f′ as text)."""
+    return {
+        "sigmoid": (torch.sigmoid, lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x)), "σ(x)(1 − σ(x))"),
+        "tanh": (torch.tanh, lambda x: 1 - torch.tanh(x) ** 2, "1 − tanh²(x)"),
+        "relu": (torch.relu, lambda x: (x > 0).to(x.dtype), "1 if x > 0 else 0"),
+        "leaky_relu": (lambda x: functional.leaky_relu(x, leaky_slope),
+                       lambda x: torch.where(x > 0, torch.ones_like(x), torch.full_like(x, leaky_slope)),
+                       f"1 if x > 0 else {leaky_slope:g}"),
+        "softplus": (functional.softplus, torch.sigmoid, "σ(x)"),
+        "gelu": (functional.gelu, lambda x: standard_normal_cdf(x) + x * standard_normal_pdf(x), "Φ(x) + x·φ(x)"),
+    }
+
+
+NAMES = {
+    "sigmoid": T("Sigmoid", "Sigmoid"),
+    "tanh": T("Tanh", "Tanh"),
+    "relu": T("ReLU", "ReLU"),
+    "leaky_relu": T("Leaky ReLU", "Leaky ReLU"),
+    "softplus": T("Softplus", "Softplus"),
+    "gelu": T("GELU", "GELU"),
+}
+
+
+def autograd_derivative(function: Callable, grid: torch.Tensor) -> torch.Tensor:
+    x = grid.clone().requires_grad_(True)
+    (slope,) = torch.autograd.grad(function(x).sum(), x)
+    return slope.detach()
+
+
+def saturation_edge(grid: torch.Tensor, slope: torch.Tensor) -> float:
+    """Smallest |x| on the grid where f′ < 10% of its peak (NaN when it never gets that low)."""
+    low = slope < SATURATION * slope.max()
+    return grid[low].abs().min().item() if bool(low.any()) else math.nan
+
+
+def analyse(*, x_max: float, points: int, leaky_slope: float, device: torch.device) -> dict[str, dict]:
+    half = points // 2  # a symmetric grid with x = 0 exactly in the middle, where σ′ and tanh′ peak
+    grid = torch.arange(-half, half + 1, dtype=DTYPE, device=device) * (x_max / half)
+    results = {}
+    for name, (function, derivative, formula) in activation_table(leaky_slope).items():
+        analytic = derivative(grid)
+        automatic = autograd_derivative(function, grid)
+        peak_index = int(torch.argmax(analytic))
+        results[name] = {
+            "grid": grid.cpu().tolist(), "value": function(grid).cpu().tolist(), "slope": analytic.cpu().tolist(),
+            "autograd_error": (analytic - automatic).abs().max().item(), "max_slope": analytic[peak_index].item(),
+            "argmax": grid[peak_index].item(), "edge_slope": analytic[-1].item(), "formula": formula,
+            "saturates_at": saturation_edge(grid, analytic), "zero_centred": abs(function(grid).mean().item()) < 1e-9,
+        }
+    return results
+
+
+def run(params: dict, progress) -> Result:
+    progress(0.1, "evaluating")
+    results = analyse(x_max=params["x_max"], points=params["points"], leaky_slope=params["leaky_slope"],
+                      device=current_device())
+    progress(1.0, "done")
+    return Result(summary=summary(results), conclusion=conclude(params, results), charts=charts(results),
+                  tables=[table(results)])
+
+
+def summary(results: dict[str, dict]) -> list[Metric]:
+    metrics = [Metric(f"{name}_max_derivative", T(f"Peak of {NAMES[name]['en']}′", f"{NAMES[name]['zh']}′ 的峰值"),
+                      result["max_slope"]) for name, result in results.items()]
+    metrics.append(Metric("sigmoid_derivative_argmax", T("x where σ′ peaks", "σ′ 取峰值处的 x"),
+                          results["sigmoid"]["argmax"]))
+    metrics.append(Metric("sigmoid_derivative_at_edge", T("σ′ at the right end of the range", "区间右端的 σ′"),
+                          results["sigmoid"]["edge_slope"]))
+    metrics.append(Metric("sigmoid_best_case_10_layers", T("Best case through 10 sigmoids: (max σ′)¹⁰",
+                                                           "穿过 10 个 sigmoid 的最好情况:(max σ′)¹⁰"),
+                          results["sigmoid"]["max_slope"] ** 10))
+    metrics.append(Metric("max_autograd_error", T("Largest |analytic − autograd| derivative gap",
+                                                  "解析导数与 autograd 的最大差值"),
+                          max(result["autograd_error"] for result in results.values())))
+    return metrics
+
+
+def conclude(params, results: dict[str, dict]) -> dict[str, str]:
+    worst_name = max(results, key=lambda name: results[name]["autograd_error"])
+    worst = results[worst_name]["autograd_error"]
+    if worst < 1e-9:
+        check = T(f"All six hand-written derivatives match autograd (largest gap {worst:.1e}).",
+                  f"六个手写导数都与 autograd 一致(最大差值 {worst:.1e})。")
+    else:
+        check = T(f"The hand-written derivative of {NAMES[worst_name]['en']} differs from autograd by {worst:.2g}.",
+                  f"{NAMES[worst_name]['zh']} 的手写导数与 autograd 相差 {worst:.2g}。")
+    sigmoid, tanh = results["sigmoid"], results["tanh"]
+    peaks = T(f" σ′ peaks at {sigmoid['max_slope']:.4g} (x = {sigmoid['argmax']:.3g}) and tanh′ at "
+              f"{tanh['max_slope']:.4g}: a gradient through 10 sigmoids shrinks at least "
+              f"{1 / sigmoid['max_slope'] ** 10:.3g}×, while ReLU′ is exactly 1 for every x > 0.",
+              f"σ′ 的峰值为 {sigmoid['max_slope']:.4g}(x = {sigmoid['argmax']:.3g}),tanh′ 的峰值为 "
+              f"{tanh['max_slope']:.4g}:梯度穿过 10 个 sigmoid 至少缩小 {1 / sigmoid['max_slope'] ** 10:.3g} 倍,"
+              "而 ReLU′ 在 x > 0 时恒为 1。")
+    edge = sigmoid["saturates_at"]
+    if math.isnan(edge):
+        saturation = T(f" Within ±{params['x_max']:g} σ′ never drops below 10% of its peak: widen the range to "
+                       "see saturation.",
+                       f"在 ±{params['x_max']:g} 范围内 σ′ 从未低于峰值的 10%:扩大区间才能看到饱和。")
+    else:
+        saturation = T(f" Beyond |x| ≈ {edge:.2g} σ′ is below 10% of its peak: saturated units pass almost no "
+                       "gradient.",
+                       f"当 |x| 超过约 {edge:.2g} 时 σ′ 低于峰值的 10%:饱和的单元几乎不传梯度。")
+    return T(check["en"] + peaks["en"] + saturation["en"], check["zh"] + peaks["zh"] + saturation["zh"])
+
+
+def charts(results: dict[str, dict]) -> list[Chart]:
+    x_axis = T("x", "x")
+    return [
+        Chart(T("Activation functions", "激活函数"), x_axis, T("f(x)", "f(x)"),
+              [Series(NAMES[name], result["grid"], result["value"]) for name, result in results.items()]),
+        Chart(T("Derivatives (analytic)", "导数(解析式)"), x_axis, T("f′(x)", "f′(x)"),
+              [Series(NAMES[name], result["grid"], result["slope"]) for name, result in results.items()]),
+    ]
+
+
+def table(results: dict[str, dict]) -> Table:
+    columns = [T("function", "函数"), T("f′(x)", "f′(x)"), T("max f′", "f′ 最大值"), T("at x", "取于 x"),
+               T("f′ at right end", "右端 f′"), T("zero-centred on the range", "在区间上零中心"),
+               T("|analytic − autograd|", "|解析 − autograd|")]
+    rows = [[NAMES[name]["en"], result["formula"], round(result["max_slope"], 6), round(result["argmax"], 4),
+             float(f"{result['edge_slope']:.4g}"), result["zero_centred"], float(f"{result['autograd_error']:.2g}")]
+            for name, result in results.items()]
+    return Table(T("Derivatives at a glance", "导数一览"), columns, rows)
+
+
+SPEC = DemoSpec(
+    id="D2",
+    title=T("Activation functions and their derivatives", "激活函数及其导数"),
+    description=T(
+        "Sigmoid, tanh, ReLU, Leaky ReLU, Softplus and GELU with their derivatives, each hand-written formula "
+        "checked against PyTorch autograd. σ′ never exceeds 0.25, tanh′ never exceeds 1.",
+        "Sigmoid、tanh、ReLU、Leaky ReLU、Softplus 和 GELU 及其导数,每个手写公式都与 PyTorch autograd 对照。"
+        "σ′ 不超过 0.25,tanh′ 不超过 1。"),
+    params=(
+        FloatParam("x_max", T("Range ±x", "取值范围 ±x"), 6.0, minimum=1.0, maximum=20.0),
+        IntParam("points", T("Grid points", "采样点数"), 401, minimum=21, maximum=4001,
+                 help=T("Rounded up to an odd number so x = 0 is on the grid.", "向上取奇数,保证 x = 0 在网格上。")),
+        FloatParam("leaky_slope", T("Leaky ReLU slope for x < 0", "Leaky ReLU 负半轴斜率"), 0.01,
+                   minimum=0.001, maximum=0.5, log_scale=True),
+    ),
+    run=run,
+    queue="demos",
+)
+
+# Closed-form values on a grid: CPU and CUDA must agree to rounding.
+CROSS_DEVICE_METRICS = {
+    "sigmoid_max_derivative": 1e-9,
+    "tanh_max_derivative": 1e-9,
+    "relu_max_derivative": 1e-9,
+    "leaky_relu_max_derivative": 1e-9,
+    "softplus_max_derivative": 1e-9,
+    "gelu_max_derivative": 1e-9,
+    "sigmoid_derivative_at_edge": 1e-6,
+}

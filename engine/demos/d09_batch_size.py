@@ -1,0 +1,303 @@
+"""D9: batch size: loss against epochs, against updates and against wall time.
+
+The same student MLP (same initial weights, same data, plain SGD) learns a teacher network's labels
+with several batch sizes. Per epoch, small batches make more updates and get further; per update,
+large batches are better because their gradient is less noisy; in wall time the winner depends on
+how much one update costs on the device (per-update overhead favours large batches on a GPU).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.result import Chart, Metric, Result, Series, Table
+from engine.runtime import current_device
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
+from engine.text import T
+
+# The conclusion quotes measured wall times, so two runs may word it differently.
+CONCLUSION_QUOTES_TIMINGS = True
+
+CROSS_DEVICE_METRICS = {
+    "final_loss_smallest_batch": 0.2,
+    "final_loss_largest_batch": 0.2,
+    "loss_at_equal_updates_smallest_batch": 0.2,
+    "loss_at_equal_updates_largest_batch": 0.2,
+    "updates_smallest_batch": 0.0,
+    "updates_largest_batch": 0.0,
+    "initial_loss": 1e-4,
+}
+
+FEATURES, TEACHER_HIDDEN, STUDENT_HIDDEN, CLASSES = 16, 32, 64, 4
+BATCH_GROWTH = 4
+CHECKPOINTS = 30
+TARGET_FRACTION = 0.5  # the common target: halfway from the starting loss to the best final loss
+
+
+def batch_sizes(*, smallest: int, samples: int) -> list[int]:
+    """smallest, 4×, 16×, … up to the full data set (the last one is always full-batch)."""
+    sizes = [smallest]
+    while sizes[-1] * BATCH_GROWTH < samples:
+        sizes.append(sizes[-1] * BATCH_GROWTH)
+    return [*sizes, samples] if sizes[-1] < samples else sizes
+
+
+def make_teacher_data(*, samples: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs N(0, I) labelled by a random teacher MLP; drawn on the CPU so all devices agree."""
+    teacher = nn.Sequential(nn.Linear(FEATURES, TEACHER_HIDDEN), nn.Tanh(), nn.Linear(TEACHER_HIDDEN, CLASSES))
+    inputs = torch.randn(samples, FEATURES)
+    with torch.no_grad():
+        labels = teacher(inputs * 2).argmax(dim=1)
+    return inputs.to(device), labels.to(device)
+
+
+def make_student() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(FEATURES, STUDENT_HIDDEN), nn.ReLU(), nn.Linear(STUDENT_HIDDEN, CLASSES))
+
+
+def learning_rate_for(*, batch: int, smallest: int, base: float, scaling: str) -> float:
+    factor = {"none": 1.0, "sqrt": math.sqrt(batch / smallest), "linear": batch / smallest}[scaling]
+    return base * factor
+
+
+def checkpoint_updates(*, total: int, per_epoch: int, epochs: int) -> set[int]:
+    """Log-spaced update counts (updates axis), every epoch end (epochs axis), and 1…epochs: the full-batch
+    run makes one update per epoch, so every run is compared with it at exactly those counts."""
+    logspaced = np.unique(np.round(np.geomspace(1, total, CHECKPOINTS)).astype(int))
+    return {int(u) for u in logspaced} | set(range(per_epoch, total + 1, per_epoch)) | set(range(1, epochs + 1))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch: int, epochs: int,
+                     learning_rate: float, permutations: list[torch.Tensor], on_update) -> dict[str, list[float]]:
+    """Plain SGD; training time is measured without the evaluation passes that draw the curves."""
+    samples = inputs.shape[0]
+    per_epoch = math.ceil(samples / batch)
+    checks = checkpoint_updates(total=per_epoch * epochs, per_epoch=per_epoch, epochs=epochs)
+    report_every = max(1, per_epoch * epochs // 20)
+    loss_fn = nn.CrossEntropyLoss()
+    curve: dict[str, list[float]] = {"updates": [0], "seconds": [0.0], "loss": [_full_loss(model, inputs, labels)]}
+    trained_seconds, updates = 0.0, 0
+    for epoch in range(epochs):
+        order = permutations[epoch]
+        _sync(inputs.device)
+        started = time.perf_counter()
+        for first in range(0, samples, batch):
+            chosen = order[first:first + batch]
+            model.zero_grad(set_to_none=True)
+            loss_fn(model(inputs[chosen]), labels[chosen]).backward()
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter -= learning_rate * parameter.grad
+            updates += 1
+            if updates % report_every == 0:
+                on_update(updates)
+            if updates in checks:
+                _sync(inputs.device)
+                trained_seconds += time.perf_counter() - started
+                curve["updates"].append(updates)
+                curve["seconds"].append(trained_seconds)
+                curve["loss"].append(_full_loss(model, inputs, labels))
+                started = time.perf_counter()
+        if not math.isfinite(curve["loss"][-1]):
+            break  # diverged: the rest would be NaN too
+    return curve
+
+
+def _warm_up(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, sizes: list[int]) -> None:
+    """One throwaway step per batch shape, so library start-up (e.g. cuBLAS) is not billed to the first run."""
+    scratch = copy.deepcopy(model)
+    for batch in sizes:
+        nn.functional.cross_entropy(scratch(inputs[:batch]), labels[:batch]).backward()
+    _sync(inputs.device)
+
+
+def _full_loss(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> float:
+    with torch.no_grad():
+        return nn.functional.cross_entropy(model(inputs), labels).item()
+
+
+def loss_at_update(curve: dict[str, list[float]], update: int) -> float:
+    """Loss at the last checkpoint at or before `update`."""
+    index = max(i for i, u in enumerate(curve["updates"]) if u <= update)
+    return curve["loss"][index]
+
+
+def seconds_to_reach(curve: dict[str, list[float]], target: float) -> float:
+    for seconds, loss in zip(curve["seconds"], curve["loss"], strict=True):
+        if loss <= target:
+            return seconds
+    return math.nan
+
+
+def run(params: dict, progress) -> Result:
+    device = current_device()
+    samples, epochs, smallest = params["samples"], params["epochs"], int(params["smallest_batch"])
+    inputs, labels = make_teacher_data(samples=samples, device=device)
+    sizes = batch_sizes(smallest=smallest, samples=samples)
+    start = make_student().to(device)
+    permutations = [torch.randperm(samples).to(device) for _ in range(epochs)]  # same order for every size
+    _warm_up(start, inputs, labels, sizes)
+    curves, rates = {}, {}
+    all_updates = sum(math.ceil(samples / b) * epochs for b in sizes)
+    updates_before = 0  # progress counts updates: the small-batch runs are most of the work
+    for batch in sizes:
+        rates[batch] = learning_rate_for(batch=batch, smallest=smallest, base=params["learning_rate"],
+                                         scaling=params["lr_scaling"])
+
+        def on_update(updates: int, before: int = updates_before, batch: int = batch) -> None:
+            progress((before + updates) / all_updates, f"batch size {batch}")
+
+        curves[batch] = train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch,
+                                         epochs=epochs, learning_rate=rates[batch], permutations=permutations,
+                                         on_update=on_update)
+        updates_before += math.ceil(samples / batch) * epochs
+    progress(1.0, "done")
+    return _result(curves=curves, sizes=sizes, samples=samples, epochs=epochs, rates=rates, device=device)
+
+
+def _result(*, curves: dict, sizes: list[int], samples: int, epochs: int, rates: dict, device) -> Result:
+    small, large = sizes[0], sizes[-1]
+    finals = {b: curves[b]["loss"][-1] for b in sizes}
+    equal_updates = curves[large]["updates"][-1]  # what the largest batch managed in all its epochs
+    at_equal = {b: loss_at_update(curves[b], equal_updates) for b in sizes}
+    initial = curves[small]["loss"][0]  # every run starts from the same weights
+    finite = [v for v in finals.values() if math.isfinite(v)]
+    best = min(finite) if finite else math.nan
+    target = initial - TARGET_FRACTION * (initial - best) if best < initial else math.nan
+    to_target = {b: seconds_to_reach(curves[b], target) for b in sizes}
+    per_epoch_seconds = {b: curves[b]["seconds"][-1] / epochs for b in sizes}
+    reached = {b: s for b, s in to_target.items() if math.isfinite(s)}
+    fastest = min(reached, key=reached.get) if reached else math.nan
+    summary = [
+        Metric("initial_loss", T("loss at the common start", "共同起点的损失"), initial),
+        Metric("final_loss_smallest_batch", T(f"final loss, batch {small}", f"最终损失，批大小 {small}"),
+               finals[small]),
+        Metric("final_loss_largest_batch", T(f"final loss, batch {large}", f"最终损失，批大小 {large}"),
+               finals[large]),
+        Metric("loss_at_equal_updates_smallest_batch", T(f"loss after {equal_updates} updates, batch {small}",
+                                                         f"{equal_updates} 次更新后的损失，批大小 {small}"),
+               at_equal[small]),
+        Metric("loss_at_equal_updates_largest_batch", T(f"loss after {equal_updates} updates, batch {large}",
+                                                        f"{equal_updates} 次更新后的损失，批大小 {large}"),
+               at_equal[large]),
+        Metric("updates_smallest_batch", T(f"updates, batch {small}", f"更新次数，批大小 {small}"),
+               curves[small]["updates"][-1]),
+        Metric("updates_largest_batch", T(f"updates, batch {large}", f"更新次数，批大小 {large}"),
+               curves[large]["updates"][-1]),
+        Metric("seconds_per_epoch_smallest_batch", T(f"training time per epoch, batch {small}",
+                                                     f"每轮训练时间，批大小 {small}"), per_epoch_seconds[small], "s"),
+        Metric("seconds_per_epoch_largest_batch", T(f"training time per epoch, batch {large}",
+                                                    f"每轮训练时间，批大小 {large}"), per_epoch_seconds[large], "s"),
+        Metric("fastest_batch_to_target", T(f"first batch size to reach loss {target:.3g}",
+                                            f"最先达到损失 {target:.3g} 的批大小"), fastest),
+    ]
+    return Result(
+        summary=summary,
+        conclusion=_conclusion(small=small, large=large, initial=initial, finals=finals, at_equal=at_equal,
+                               equal_updates=equal_updates, epochs=epochs, fastest=fastest, to_target=to_target,
+                               target=target, device=device),
+        charts=_charts(curves, sizes, samples),
+        tables=[Table(T("Per batch size", "各批大小"),
+                      [T("batch size", "批大小"), T("learning rate", "学习率"), T("updates per epoch", "每轮更新次数"),
+                       T("final loss", "最终损失"), T("seconds per epoch", "每轮秒数"),
+                       T("seconds to target", "达到目标的秒数")],
+                      [[b, rates[b], math.ceil(samples / b), finals[b], per_epoch_seconds[b],
+                        to_target[b] if math.isfinite(to_target[b]) else None] for b in sizes])],
+    )
+
+
+def _charts(curves: dict, sizes: list[int], samples: int) -> list[Chart]:
+    def series(x_of) -> list[Series]:
+        return [Series(T(f"batch {b}", f"批大小 {b}"), x_of(b), curves[b]["loss"]) for b in sizes]
+
+    def epochs_of(b: int) -> list[float]:
+        return [u / math.ceil(samples / b) for u in curves[b]["updates"]]
+
+    loss = T("training loss (cross-entropy)", "训练损失（交叉熵）")
+    return [
+        Chart(T("Loss against epochs", "损失 vs 轮数"), T("epochs", "轮数"), loss, series(epochs_of), y_scale="log"),
+        Chart(T("Loss against updates", "损失 vs 更新次数"), T("parameter updates", "参数更新次数"), loss,
+              [Series(s.name, s.x[1:], s.y[1:]) for s in series(lambda b: curves[b]["updates"])],
+              x_scale="log", y_scale="log"),
+        Chart(T("Loss against wall time (training only)", "损失 vs 墙钟时间（仅训练）"), T("seconds", "秒"), loss,
+              series(lambda b: curves[b]["seconds"]), y_scale="log"),
+    ]
+
+
+def _conclusion(*, small: int, large: int, initial: float, finals: dict, at_equal: dict, equal_updates: int,
+                epochs: int, fastest, to_target: dict, target: float, device) -> dict[str, str]:
+    diverged = [b for b, v in finals.items() if not math.isfinite(v)]
+    if diverged:
+        return T(f"Batch sizes {', '.join(map(str, diverged))} diverged (loss became NaN/inf): their learning rate is "
+                 f"too large; scaling the learning rate with the batch size needs a ceiling or warm-up.",
+                 f"批大小 {', '.join(map(str, diverged))} 发散（损失变为 NaN/inf）：其学习率过大；"
+                 f"按批大小放大学习率需要上限或预热。")
+    if finals[small] < finals[large]:
+        per_epoch = T(f"After {epochs} epochs batch {small} reached loss {finals[small]:.3f} and batch {large} "
+                      f"{finals[large]:.3f}: per epoch, small batches win because they make more updates. ",
+                      f"{epochs} 轮后批大小 {small} 的损失为 {finals[small]:.3f}，"
+                      f"批大小 {large} 为 {finals[large]:.3f}：按轮数算小批量更好，因为它更新次数更多。")
+    else:
+        per_epoch = T(f"After {epochs} epochs batch {large} ({finals[large]:.3f}) was not behind batch {small} "
+                      f"({finals[small]:.3f}) even per epoch. ",
+                      f"{epochs} 轮后批大小 {large}（{finals[large]:.3f}）即使按轮数也不落后于批大小 {small}"
+                      f"（{finals[small]:.3f}）。")
+    if at_equal[large] < at_equal[small]:
+        per_update = T(f"Per update it is the other way round: after {equal_updates} updates batch {large} is at "
+                       f"{at_equal[large]:.3f}, batch {small} at {at_equal[small]:.3f} (less gradient noise). ",
+                       f"按更新次数则相反：{equal_updates} 次更新后批大小 {large} 为 {at_equal[large]:.3f}，"
+                       f"批大小 {small} 为 {at_equal[small]:.3f}（梯度噪声更小）。")
+    else:
+        per_update = T(f"Even per update batch {small} was not worse ({at_equal[small]:.3f} vs {at_equal[large]:.3f} "
+                       f"after {equal_updates} updates). ",
+                       f"即使按更新次数，批大小 {small} 也不更差（{equal_updates} 次更新后 {at_equal[small]:.3f} 对 "
+                       f"{at_equal[large]:.3f}）。")
+    if isinstance(fastest, int):
+        timing = T(f"In wall time on {device.type.upper()}, batch {fastest} reached loss {target:.3f} first "
+                   f"({to_target[fastest]:.3f} s).",
+                   f"在 {device.type.upper()} 上按墙钟时间，批大小 {fastest} 最先达到损失 {target:.3f}"
+                   f"（{to_target[fastest]:.3f} 秒）。")
+    else:
+        timing = T("No run reached the common target loss.", "没有任何运行达到共同的目标损失。")
+    worse = [b for b, v in finals.items() if v > initial]
+    unstable = T("", "")
+    if worse:
+        names = ", ".join(map(str, worse))
+        unstable = T(f" Batch size(s) {names} ended above the starting loss {initial:.3f}: too large a learning rate.",
+                     f"批大小 {names} 的最终损失高于起点 {initial:.3f}：其学习率过大。")
+    return {lang: per_epoch[lang] + per_update[lang] + timing[lang] + unstable[lang] for lang in ("en", "zh")}
+
+
+SPEC = DemoSpec(
+    id="D9",
+    title=T("Batch size", "批大小"),
+    description=T("The same network and data trained with plain SGD at several batch sizes: loss against epochs, "
+                  "against the number of updates and against wall time.",
+                  "同一网络、同一数据，用纯 SGD 以多个批大小训练：损失分别随轮数、更新次数和墙钟时间的变化。"),
+    params=(
+        IntParam("samples", T("training samples", "训练样本数"), 1024, minimum=256, maximum=4096),
+        IntParam("epochs", T("epochs", "轮数"), 5, minimum=1, maximum=20),
+        ChoiceParam("smallest_batch", T("smallest batch size", "最小批大小"), "8",
+                    T("Then ×4 each step up to the full data set.", "之后每次 ×4，直到全量数据。"),
+                    choices=("4", "8", "16", "32", "64")),
+        FloatParam("learning_rate", T("learning rate (smallest batch)", "学习率（最小批）"), 0.2,
+                   minimum=0.001, maximum=1.0, log_scale=True),
+        ChoiceParam("lr_scaling", T("learning-rate scaling with batch size", "学习率随批大小的缩放"), "none",
+                    choices=("none", "sqrt", "linear"),
+                    choice_labels={"none": T("same for all", "全部相同"), "sqrt": T("× √(B / B_min)", "× √(B / B_min)"),
+                                   "linear": T("× B / B_min (linear rule)", "× B / B_min（线性规则）")}),
+    ),
+    run=run,
+    queue="demos",
+)

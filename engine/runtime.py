@@ -1,0 +1,79 @@
+"""Running a demo: device choice, seeding, timing. The single entry point is `execute`."""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.registry import get_demo
+
+# Bump when any demo's computation changes: cached runs of older versions are not reused.
+ENGINE_VERSION = "1"
+
+Progress = Callable[..., None]
+
+_device: contextvars.ContextVar[torch.device] = contextvars.ContextVar("engine_device")
+
+
+def best_device() -> torch.device:
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def current_device() -> torch.device:
+    """The device the running demo must put its tensors on (set by `execute`)."""
+    return _device.get(best_device())
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA too
+
+
+def _no_progress(fraction: float, message: str = "") -> None:
+    pass
+
+
+def execute(demo_id: str, raw_params: dict[str, Any] | None = None, *,
+            progress: Progress | None = None, device: str | None = None) -> dict[str, Any]:
+    """Validate, seed, run on `device` (default: CUDA when present), and return the result dict.
+
+    Raises `ParamError` for bad parameters and `KeyError` for an unknown demo.
+    """
+    spec = get_demo(demo_id)
+    params = spec.validate(raw_params)
+    chosen = torch.device(device) if device else best_device()
+    token = _device.set(chosen)
+    try:
+        seed_everything(spec.seed)
+        started = time.perf_counter()
+        result = spec.run(params, progress or _no_progress)
+        if chosen.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - started
+    finally:
+        _device.reset(token)
+    return {**result.to_dict(), "demo": spec.id, "params": params, "device": str(chosen),
+            "device_name": _device_name(chosen), "engine_version": ENGINE_VERSION,
+            "compute_seconds": round(elapsed, 4)}
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return "CPU"
+
+
+def warm_up() -> None:
+    """Pay PyTorch's one-time costs before the first run: the first optimiser in a process imports
+    torch._dynamo (1.5–3 s on a small CPU), which would otherwise land on a learner's first demo."""
+    layer = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+    layer(torch.zeros(1, 2)).sum().backward()
+    optimizer.step()

@@ -1,0 +1,154 @@
+"""Demo specifications: typed, bounded parameters that are checked before any task is queued."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ParamError(ValueError):
+    """Raised with one message per bad field, in the shape DRF uses for 400 responses."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: dict[str, str]
+    default: Any
+    help: dict[str, str] | None = None
+
+    kind = "param"
+
+    def clean(self, raw: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "label": self.label, "default": self.default,
+                "help": self.help}
+
+
+@dataclass(frozen=True)
+class IntParam(Param):
+    minimum: int = 0
+    maximum: int = 0
+
+    kind = "int"
+
+    def clean(self, raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ValueError("must be a whole number")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError("must be a whole number") from None
+        if isinstance(raw, float) and raw != value:
+            raise ValueError("must be a whole number")
+        if isinstance(raw, str) and raw.strip() != str(value):
+            raise ValueError("must be a whole number")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"must be between {self.minimum} and {self.maximum}")
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "minimum": self.minimum, "maximum": self.maximum}
+
+
+@dataclass(frozen=True)
+class FloatParam(Param):
+    minimum: float = 0.0
+    maximum: float = 0.0
+    log_scale: bool = False
+
+    kind = "float"
+
+    def clean(self, raw: Any) -> float:
+        if isinstance(raw, bool):
+            raise ValueError("must be a number")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError("must be a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"must be between {self.minimum:g} and {self.maximum:g}")
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "minimum": self.minimum, "maximum": self.maximum,
+                "log_scale": self.log_scale}
+
+
+@dataclass(frozen=True)
+class ChoiceParam(Param):
+    choices: tuple[str, ...] = ()
+    choice_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    kind = "choice"
+
+    def clean(self, raw: Any) -> str:
+        if raw not in self.choices:
+            raise ValueError(f"must be one of: {', '.join(self.choices)}")
+        return raw
+
+    def describe(self) -> dict[str, Any]:
+        labels = {c: self.choice_labels.get(c, {"en": c, "zh": c}) for c in self.choices}
+        return {**super().describe(), "choices": list(self.choices), "choice_labels": labels}
+
+
+@dataclass(frozen=True)
+class BoolParam(Param):
+    kind = "bool"
+
+    def clean(self, raw: Any) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        if raw in ("true", "1", 1, "on"):
+            return True
+        if raw in ("false", "0", 0, "off"):
+            return False
+        raise ValueError("must be true or false")
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What a demo is, what it takes, and the function that computes it.
+
+    `queue` is "gpu" for demos that gain from CUDA, "demos" otherwise. `run` receives the cleaned
+    parameters and a `progress(fraction, message="")` callback and returns a `Result`.
+    """
+
+    id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    params: tuple[Param, ...]
+    run: Callable[..., Any]
+    queue: str = "demos"
+    seed: int = 0
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def validate(self, raw: dict[str, Any] | None) -> dict[str, Any]:
+        """Fill defaults, check every bound and choice; unknown names are errors too."""
+        raw = dict(raw or {})
+        known = {p.name for p in self.params}
+        errors = {name: "unknown parameter" for name in raw if name not in known}
+        cleaned: dict[str, Any] = {}
+        for param in self.params:
+            try:
+                cleaned[param.name] = param.clean(raw.get(param.name, param.default))
+            except ValueError as error:
+                errors[param.name] = str(error)
+        if errors:
+            raise ParamError(errors)
+        return cleaned
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "description": self.description,
+                "queue": self.queue, "params": [p.describe() for p in self.params]}

@@ -1,0 +1,72 @@
+"""D1: the science of vanishing gradients, read from what the demo computed."""
+
+import math
+
+import pytest
+
+from engine.runtime import execute
+from engine.spec import ParamError
+
+SMALL = {"depth": 15, "width": 32, "steps": 2}
+
+
+def metric(result: dict, key: str) -> float:
+    return next(item["value"] for item in result["summary"] if item["key"] == key)
+
+
+def test_it_shows_sigmoid_with_naive_init_vanishing_at_least_100x():
+    result = execute("D1", {**SMALL, "activation": "sigmoid", "init": "normal"})
+    assert metric(result, "grad_ratio_last_over_first") >= 100
+    assert metric(result, "first_layer_grad_norm") * 100 <= metric(result, "last_layer_grad_norm")
+    assert "vanished" in result["conclusion"]["en"]
+    assert "梯度消失" in result["conclusion"]["zh"]
+
+
+def test_it_keeps_relu_with_he_init_within_10x():
+    result = execute("D1", {**SMALL, "activation": "relu", "init": "he"})
+    ratio = metric(result, "grad_ratio_last_over_first")
+    assert 0.1 <= ratio <= 10
+    assert "stayed flat" in result["conclusion"]["en"]
+    assert "vanished" not in result["conclusion"]["en"]
+
+
+def test_it_vanishes_more_with_more_sigmoid_layers():
+    shallow = execute("D1", {**SMALL, "depth": 5, "init": "xavier"})
+    deep = execute("D1", {**SMALL, "depth": 20, "init": "xavier"})
+    assert metric(deep, "grad_ratio_last_over_first") > 100 * metric(shallow, "grad_ratio_last_over_first")
+
+
+def test_it_reports_forward_blow_up_of_relu_with_naive_init():
+    result = execute("D1", {**SMALL, "depth": 30, "activation": "relu", "init": "normal"})
+    assert metric(result, "last_layer_activation_std") > 1e6 * metric(result, "first_layer_activation_std")
+    assert "blew up" in result["conclusion"]["en"]
+
+
+def test_it_draws_the_heatmap_from_the_same_gradients():
+    result = execute("D1", SMALL)
+    heatmap = result["heatmaps"][0]
+    assert len(heatmap["values"]) == SMALL["depth"]
+    assert heatmap["x_ticks"] == ["0", "1", "2"]
+    assert math.isclose(heatmap["values"][0][0], metric(result, "first_layer_grad_norm"), rel_tol=1e-12)
+    assert math.isclose(heatmap["values"][-1][0], metric(result, "last_layer_grad_norm"), rel_tol=1e-12)
+    assert result["charts"][0]["y_scale"] == "log"
+
+
+def test_it_gives_the_same_numbers_twice():
+    assert execute("D1", SMALL)["summary"] == execute("D1", SMALL)["summary"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("depth", 51), ("depth", 1), ("width", 4), ("activation", "swish"),
+                                              ("init", "orthogonal"), ("steps", 0), ("lr", 5.0)])
+def test_it_rejects_out_of_bound_params(field, value):
+    with pytest.raises(ParamError) as caught:
+        execute("D1", {field: value})
+    assert field in caught.value.errors
+
+
+def test_it_reports_progress_up_to_one():
+    fractions = []
+    execute("D1", {**SMALL, "steps": 20}, progress=lambda fraction, message="": fractions.append(fraction))
+    assert fractions == sorted(fractions)
+    assert len(fractions) >= 10
+    assert fractions[-1] == pytest.approx(1.0)

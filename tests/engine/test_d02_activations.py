@@ -1,0 +1,71 @@
+"""D2: hand-written activation derivatives against autograd, and their peaks."""
+
+import math
+
+import pytest
+import torch
+
+from engine.demos.d02_activations import activation_table, analyse
+from engine.runtime import execute
+from engine.spec import ParamError
+
+
+def metric(result: dict, key: str) -> float:
+    return next(item["value"] for item in result["summary"] if item["key"] == key)
+
+
+def test_it_matches_autograd_for_every_activation():
+    result = execute("D2", {"x_max": 8.0, "points": 801, "leaky_slope": 0.2})
+    assert metric(result, "max_autograd_error") < 1e-12
+    assert "match autograd" in result["conclusion"]["en"]
+
+
+def test_it_matches_autograd_at_random_points_off_the_grid():
+    x = torch.randn(1000, dtype=torch.float64) * 5
+    for name, (function, derivative, _) in activation_table(0.05).items():
+        probe = x.clone().requires_grad_(True)
+        (expected,) = torch.autograd.grad(function(probe).sum(), probe)
+        assert torch.allclose(derivative(x), expected, atol=1e-12), name
+
+
+def test_it_finds_sigmoid_derivative_peak_of_a_quarter_at_zero():
+    result = execute("D2")
+    assert metric(result, "sigmoid_max_derivative") == pytest.approx(0.25, abs=1e-12)
+    assert metric(result, "sigmoid_derivative_argmax") == 0
+    assert metric(result, "tanh_max_derivative") == pytest.approx(1.0, abs=1e-12)
+    assert metric(result, "relu_max_derivative") == 1.0
+    assert metric(result, "sigmoid_best_case_10_layers") == pytest.approx(0.25 ** 10)
+
+
+def test_it_shows_gelu_overshooting_one_and_softplus_slope_below_one():
+    results = analyse(x_max=6.0, points=1201, leaky_slope=0.01, device=torch.device("cpu"))
+    assert 1.12 < results["gelu"]["max_slope"] < 1.13  # GELU′ peaks ≈ 1.129 near x ≈ 1.41
+    assert results["gelu"]["argmax"] == pytest.approx(math.sqrt(2), abs=0.01)
+    assert results["softplus"]["max_slope"] < 1.0
+    assert results["leaky_relu"]["slope"][0] == pytest.approx(0.01)
+
+
+def test_it_says_sigmoid_does_not_saturate_on_a_narrow_range():
+    narrow = execute("D2", {"x_max": 1.0})
+    wide = execute("D2", {"x_max": 10.0})
+    assert "never drops below 10%" in narrow["conclusion"]["en"]
+    assert "saturated units" in wide["conclusion"]["en"]
+    assert metric(wide, "sigmoid_derivative_at_edge") < 1e-4 < metric(narrow, "sigmoid_derivative_at_edge")
+
+
+def test_it_gives_the_same_numbers_twice():
+    assert execute("D2")["summary"] == execute("D2")["summary"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("x_max", 0.5), ("x_max", 21), ("points", 5000), ("leaky_slope", 0.9)])
+def test_it_rejects_out_of_bound_params(field, value):
+    with pytest.raises(ParamError) as caught:
+        execute("D2", {field: value})
+    assert field in caught.value.errors
+
+
+def test_it_reports_progress_up_to_one():
+    fractions = []
+    execute("D2", progress=lambda fraction, message="": fractions.append(fraction))
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == pytest.approx(1.0)

@@ -1,0 +1,69 @@
+"""D4: how LeCun, Xavier and He init carry the variance through tanh and ReLU layers."""
+
+import pytest
+
+from engine.runtime import execute
+from engine.spec import ParamError
+
+SMALL = {"depth": 20, "width": 64}
+
+
+def metric(result: dict, key: str) -> float:
+    return next(item["value"] for item in result["summary"] if item["key"] == key)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return execute("D4", SMALL)
+
+
+def test_it_keeps_relu_variance_with_he_and_halves_it_per_layer_with_lecun(result):
+    assert 0.1 <= metric(result, "relu_he_forward_ratio") <= 10
+    per_layer = metric(result, "relu_lecun_forward_ratio") ** (1 / (SMALL["depth"] - 1))
+    assert per_layer == pytest.approx(0.5, abs=0.1)  # ReLU passes half the variance; LeCun does not make up for it
+
+
+def test_it_collapses_relu_gradients_without_he(result):
+    assert metric(result, "relu_lecun_backward_ratio") < 1e-3
+    assert metric(result, "relu_xavier_backward_ratio") < 1e-3
+    assert 0.1 <= metric(result, "relu_he_backward_ratio") <= 10
+
+
+def test_it_shows_tanh_with_he_amplifying_gradients_more_than_lecun(result):
+    assert metric(result, "tanh_he_backward_ratio") > 10 * metric(result, "tanh_lecun_backward_ratio")
+
+
+def test_it_makes_xavier_equal_lecun_only_when_widths_are_equal():
+    equal = execute("D4", {**SMALL, "ratio": "1"})
+    assert metric(equal, "relu_xavier_forward_ratio") == pytest.approx(metric(equal, "relu_lecun_forward_ratio"))
+    unequal = execute("D4", {**SMALL, "ratio": "4"})
+    assert metric(unequal, "relu_xavier_forward_ratio") != pytest.approx(metric(unequal, "relu_lecun_forward_ratio"),
+                                                                          rel=0.05)
+
+
+def test_it_names_what_drifted_and_what_did_not(result):
+    text = result["conclusion"]["en"]
+    kept, drifted = text.split("The others drift")
+    assert "ReLU + He" in kept
+    assert "ReLU + LeCun" in drifted
+    shallow = execute("D4", {"depth": 2, "width": 64})
+    assert "The others drift" not in shallow["conclusion"]["en"]
+
+
+def test_it_gives_the_same_numbers_twice(result):
+    assert execute("D4", SMALL)["summary"] == result["summary"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("depth", 1), ("depth", 101), ("width", 512), ("ratio", "3")])
+def test_it_rejects_out_of_bound_params(field, value):
+    with pytest.raises(ParamError) as caught:
+        execute("D4", {field: value})
+    assert field in caught.value.errors
+
+
+def test_it_reports_progress_up_to_one():
+    fractions = []
+    execute("D4", {"depth": 40, "width": 16}, progress=lambda fraction, message="": fractions.append(fraction))
+    assert fractions == sorted(fractions)
+    assert max(later - earlier for earlier, later in zip([0.0, *fractions], fractions, strict=False)) <= 0.1
+    assert fractions[-1] == pytest.approx(1.0)

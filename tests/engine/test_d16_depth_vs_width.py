@@ -1,0 +1,103 @@
+"""D16: equal parameter budgets, and what depth buys on an oscillating target."""
+
+import random
+
+import pytest
+import torch
+from torch import nn
+
+from engine.demos.d16_depth_vs_width import deep_widths, linear_pieces, mlp, parameter_count, shallow_widths
+from engine.runtime import execute
+from engine.spec import ParamError
+
+SMALL = {"teeth": 4, "budget": 200, "depth": 4, "steps": 300}
+
+
+def metric(result: dict, key: str) -> float:
+    return next(item["value"] for item in result["summary"] if item["key"] == key)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return execute("D16", SMALL)
+
+
+def test_it_counts_parameters_like_pytorch():
+    rng = random.Random(3)
+    for _ in range(20):
+        widths = [1] + [rng.randint(1, 40) for _ in range(rng.randint(1, 6))] + [1]
+        assert parameter_count(widths) == sum(p.numel() for p in mlp(widths).parameters())
+
+
+def test_it_gives_both_networks_the_same_budget(result):
+    deep, shallow = metric(result, "deep_params"), metric(result, "shallow_params")
+    assert deep <= SMALL["budget"]
+    assert abs(deep - shallow) <= 2
+    for budget in (50, 400, 3000):
+        for depth in (2, 5, 10):
+            matched = parameter_count(deep_widths(budget=budget, depth=depth))
+            assert abs(parameter_count(shallow_widths(budget=matched)) - matched) <= 2
+
+
+def tent_map_network(compositions: int) -> nn.Sequential:
+    """Width-2 ReLU layers that each apply the tent map t(x) = 2·relu(x) − 4·relu(x − ½) on [0, 1]."""
+    layers: list[nn.Module] = []
+    for index in range(compositions):
+        hidden = nn.Linear(1 if index == 0 else 2, 2)
+        with torch.no_grad():
+            incoming = torch.tensor([[1.0], [1.0]]) if index == 0 else torch.tensor([[2.0, -4.0], [2.0, -4.0]])
+            hidden.weight.copy_(incoming)
+            hidden.bias.copy_(torch.tensor([0.0, -0.5]))
+        layers += [hidden, nn.ReLU()]
+    readout = nn.Linear(2, 1)
+    with torch.no_grad():
+        readout.weight.copy_(torch.tensor([[2.0, -4.0]]))
+        readout.bias.zero_()
+    return nn.Sequential(*layers, readout)
+
+
+@pytest.mark.parametrize("compositions", [1, 3, 5])
+def test_it_counts_exponentially_many_pieces_in_a_deep_width_two_network(compositions):
+    x = (torch.arange(8192) + 0.5).div(8192).unsqueeze(1)
+    network = tent_map_network(compositions)
+    assert linear_pieces(network, x) == 2 ** compositions
+    with torch.no_grad():
+        assert network(x).max() == pytest.approx(1.0, abs=0.01)  # a true zig-zag between 0 and 1
+
+
+def test_it_concludes_from_the_architecture_that_actually_won(result):
+    ratio = metric(result, "shallow_over_deep_mse")
+    text = result["conclusion"]["en"]
+    if ratio >= 1.5:
+        assert "depth won" in text
+    elif ratio <= 1 / 1.5:
+        assert "width won" in text
+    else:
+        assert "neither architecture clearly won" in text
+    assert f"{metric(result, 'deep_params'):.0f} parameters" in text
+
+
+def test_it_fits_the_oscillations_better_with_depth_at_the_defaults():
+    defaults = execute("D16")
+    assert metric(defaults, "deep_test_mse") < metric(defaults, "shallow_test_mse")
+    assert metric(defaults, "deep_explained") > 80
+
+
+def test_it_gives_the_same_numbers_twice(result):
+    assert execute("D16", SMALL)["summary"] == result["summary"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("teeth", 0), ("teeth", 33), ("budget", 10), ("depth", 11),
+                                              ("steps", 3001), ("target", "square")])
+def test_it_rejects_out_of_bound_params(field, value):
+    with pytest.raises(ParamError) as caught:
+        execute("D16", {field: value})
+    assert field in caught.value.errors
+
+
+def test_it_reports_progress_up_to_one():
+    fractions = []
+    execute("D16", {"budget": 50, "steps": 50}, progress=lambda fraction, message="": fractions.append(fraction))
+    assert fractions == sorted(fractions)
+    assert len(fractions) >= 10
+    assert fractions[-1] == pytest.approx(1.0)
