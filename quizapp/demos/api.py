@@ -1,0 +1,86 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import engine
+from quizapp.demos import selectors, services
+from quizapp.demos.models import DemoRun
+from quizapp.demos.serializers import DemoRequestSerializer, DemoRunSerializer, DemoSpecSerializer, RunRequestSerializer
+
+
+def _spec_or_404(demo_id: str):
+    try:
+        return engine.get_demo(demo_id)
+    except KeyError:
+        raise Http404 from None
+
+
+class DemoListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=DemoSpecSerializer(many=True), summary="All demos with their parameter specs")
+    def get(self, request):
+        return Response([spec.describe() for spec in engine.all_demos()])
+
+
+class DemoDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=DemoSpecSerializer, summary="One demo's spec")
+    def get(self, request, demo_id: str):
+        return Response(_spec_or_404(demo_id).describe())
+
+
+class DemoRunStartApi(APIView):
+    """Start a run, or get the finished one with the same parameters from the cache."""
+
+    permission_classes = [AllowAny]  # anonymous visitors get cached runs; new runs need a login
+
+    @extend_schema(request=RunRequestSerializer, summary="Start a demo run (or reuse a cached one)",
+                   responses={200: DemoRunSerializer, 201: DemoRunSerializer,
+                              400: OpenApiResponse(description="a message per bad parameter"),
+                              429: OpenApiResponse(description="too many runs; see Retry-After")})
+    def post(self, request, demo_id: str):
+        _spec_or_404(demo_id)
+        body = RunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated else None
+        try:
+            outcome = services.demo_run_request(user=user, demo_id=demo_id,
+                                                raw_params=body.validated_data["params"])
+        except engine.ParamError as error:
+            raise ValidationError({"params": error.errors}) from None
+        except PermissionError:
+            raise NotAuthenticated("Log in to start a new run; cached runs are open to everyone.") from None
+        except services.RateLimited as error:
+            return Response({"detail": str(error)}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+                            headers={"Retry-After": str(error.retry_after)})
+        code = status.HTTP_200_OK if outcome.from_cache else status.HTTP_201_CREATED
+        return Response({**DemoRunSerializer(outcome.run).data, "from_cache": outcome.from_cache}, status=code)
+
+
+class DemoRunDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=DemoRunSerializer, summary="Poll a run")
+    def get(self, request, run_id):
+        try:
+            run = selectors.demo_run_get(run_id=run_id)
+        except DemoRun.DoesNotExist:
+            raise Http404 from None
+        return Response(DemoRunSerializer(run).data)
+
+
+class MyDemoRunsApi(ListAPIView):
+    """The runs I asked for, newest first (cached answers included)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DemoRequestSerializer
+
+    def get_queryset(self):
+        return selectors.demo_requests_for_user(user=self.request.user)

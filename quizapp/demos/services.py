@@ -1,0 +1,160 @@
+"""Writes for demo runs: request (validate → cache → record → queue), claim, progress, finish."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import engine
+from quizapp.core.services import live_workers
+from quizapp.demos.models import DemoRequest, DemoRun
+
+logger = logging.getLogger(__name__)
+Status = DemoRun.Status
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many demo runs; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class RunRequestOutcome:
+    run: DemoRun
+    from_cache: bool
+
+
+def params_key(params: dict) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _cached_run(demo_id: str, key: str) -> DemoRun | None:
+    """A succeeded run, or one still in flight, of the same demo, parameters and engine version."""
+    return (DemoRun.objects.filter(demo_id=demo_id, params_key=key, engine_version=engine.ENGINE_VERSION,
+                                   status__in=[Status.SUCCEEDED, Status.RUNNING, Status.QUEUED])
+            .order_by("-created_at").first())
+
+
+def _check_rate_limit(user) -> None:
+    window = timedelta(seconds=60)
+    since = timezone.now() - window
+    recent = list(DemoRequest.objects.filter(user=user, from_cache=False, requested_at__gte=since)
+                  .order_by("requested_at").values_list("requested_at", flat=True)[:settings.DEMO_RUNS_PER_MINUTE])
+    if len(recent) >= settings.DEMO_RUNS_PER_MINUTE:
+        retry_after = (recent[0] + window - timezone.now()).total_seconds()
+        raise RateLimited(max(1, int(retry_after + 0.999)))
+
+
+def _queue_for(spec) -> str:
+    """A demo that prefers the GPU goes to `gpu` only while a worker serves that queue."""
+    if spec.queue == "gpu" and any("gpu" in worker.queues for worker in live_workers()):
+        return "gpu"
+    return "demos"
+
+
+def _enqueue(run: DemoRun) -> None:
+    from quizapp.demos.tasks import run_demo
+
+    try:
+        run_demo.apply_async(args=[str(run.id)], queue=run.queue)
+    except Exception as error:  # broker down: say so on the run instead of leaving it queued
+        logger.exception("could not queue demo run %s", run.id)
+        demo_run_fail(run_id=run.id, reason=f"The task queue is unavailable ({type(error).__name__}). "
+                                            "Try again later.")
+
+
+def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunRequestOutcome:
+    """Validate against the spec, answer from the cache, or record and queue a new run.
+
+    Raises `engine.ParamError` (bad parameters), `KeyError` (unknown demo) and `RateLimited`.
+    """
+    spec = engine.get_demo(demo_id)
+    params = spec.validate(raw_params)
+    key = params_key(params)
+    with transaction.atomic():
+        cached = _cached_run(demo_id, key)
+        if cached is not None:
+            if user is not None:
+                DemoRequest.objects.create(user=user, run=cached, from_cache=True)
+            return RunRequestOutcome(run=cached, from_cache=True)
+        if user is None:
+            raise PermissionError("log in to start a new demo run")
+        _check_rate_limit(user)
+        run = DemoRun.objects.create(demo_id=demo_id, params=params, params_key=key,
+                                     engine_version=engine.ENGINE_VERSION, queue=_queue_for(spec),
+                                     created_by=user)
+        DemoRequest.objects.create(user=user, run=run, from_cache=False)
+        transaction.on_commit(lambda: _enqueue(run))
+    return RunRequestOutcome(run=run, from_cache=False)
+
+
+def demo_run_claim(*, run_id, worker: str) -> bool:
+    """Move a queued run to running. Succeeds once: a redelivered task finds nothing to claim."""
+    now = timezone.now()
+    claimed = DemoRun.objects.filter(id=run_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:200])
+    return claimed == 1
+
+
+def demo_run_progress(*, run_id, fraction: float, message: str = "") -> None:
+    DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(
+        progress=max(0.0, min(1.0, float(fraction))), progress_message=str(message)[:200],
+        heartbeat_at=timezone.now())
+
+
+def demo_run_succeed(*, run_id, result: dict) -> None:
+    DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(
+        status=Status.SUCCEEDED, result=result, progress=1.0, finished_at=timezone.now())
+
+
+def demo_run_fail(*, run_id, reason: str) -> None:
+    DemoRun.objects.filter(id=run_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
+        status=Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+
+
+def demo_runs_expire_stale() -> int:
+    """Fail runs whose worker went silent (killed, crashed, lost) or that no worker picked up."""
+    now = timezone.now()
+    silent = DemoRun.objects.filter(status=Status.RUNNING,
+                                    heartbeat_at__lt=now - timedelta(seconds=settings.DEMO_STALE_SECONDS))
+    failed = 0
+    for run_id in silent.values_list("id", flat=True):
+        demo_run_fail(run_id=run_id, reason="The worker stopped responding (killed or crashed) before "
+                                            "the run finished.")
+        failed += 1
+    unclaimed = DemoRun.objects.filter(status=Status.QUEUED,
+                                       created_at__lt=now - timedelta(seconds=settings.DEMO_QUEUE_TIMEOUT_SECONDS))
+    for run_id in unclaimed.values_list("id", flat=True):
+        demo_run_fail(run_id=run_id, reason="No worker picked the run up in time. Is a worker running?")
+        failed += 1
+    return failed
+
+
+@contextlib.contextmanager
+def heartbeat(*, run_id, every: float):
+    """Touch the run's heartbeat from a thread while the engine computes, so a silent run means
+    a dead worker, whatever the demo's own progress reporting does."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every + 1)

@@ -1,0 +1,47 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+import engine
+from questions.selectors import questions_for_demo
+from quizapp.demos import selectors
+from quizapp.demos.models import DemoRun
+
+
+def _language() -> str:
+    return "zh" if (get_language() or "zh").startswith("zh") else "en"
+
+
+def gallery(request):
+    language = _language()
+    demos = [{"id": spec.id, "title": spec.title[language], "description": spec.description[language],
+              "queue": spec.queue} for spec in engine.all_demos()]
+    return render(request, "demos/gallery.html", {"demos": demos})
+
+
+def detail(request, demo_id: str):
+    try:
+        spec = engine.get_demo(demo_id)
+    except KeyError:
+        raise Http404 from None
+    language = _language()
+    return render(request, "demos/detail.html", {
+        "spec": spec.describe(), "title": spec.title[language], "description": spec.description[language],
+        "questions": questions_for_demo(demo_id=demo_id),
+        "latest": selectors.latest_succeeded_run(demo_id=demo_id)})
+
+
+def run_detail(request, run_id):
+    try:
+        run = selectors.demo_run_get(run_id=run_id)
+    except DemoRun.DoesNotExist:
+        raise Http404 from None
+    spec = engine.get_demo(run.demo_id)
+    return render(request, "demos/run.html", {"run": run, "title": spec.title[_language()]})
+
+
+@login_required
+def history(request):
+    requests = selectors.demo_requests_for_user(user=request.user)[:200]
+    return render(request, "demos/history.html", {"requests": requests})

@@ -1,0 +1,226 @@
+// Demo pages: start a run through the API, poll it, and draw any result with one renderer.
+(function () {
+  "use strict";
+  const LANG = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+  const T = {
+    queued: {en: "Queued — waiting for a worker…", zh: "排队中,等待 worker…"},
+    running: {en: "Running", zh: "运行中"},
+    failed: {en: "Failed", zh: "失败"},
+    cached: {en: "From the cache (same parameters ran before)", zh: "来自缓存(相同参数已运行过)"},
+    device: {en: "Device", zh: "设备"},
+    compute: {en: "Compute time", zh: "计算时间"},
+    engine: {en: "engine", zh: "引擎版本"},
+    login: {en: "Log in to start new runs.", zh: "登录后才能发起新的运行。"},
+    retry: {en: "Too many runs. Try again in", zh: "运行过于频繁,请稍后再试:"},
+  };
+  const say = (key) => T[key][LANG];
+  const pick = (text) => (text && typeof text === "object" ? text[LANG] ?? text.en : text ?? "");
+  const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
+
+  function formatNumber(value) {
+    if (value === null || value === undefined) return "—";
+    const magnitude = Math.abs(value);
+    if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e5)) return value.toExponential(2);
+    return Number(value.toPrecision(4)).toString();
+  }
+
+  function element(tag, attributes = {}, text = "") {
+    const node = document.createElement(tag);
+    Object.entries(attributes).forEach(([key, value]) => node.setAttribute(key, value));
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
+
+  function drawChart(box, chart) {
+    const canvas = element("canvas");
+    box.append(canvas);
+    const datasets = chart.series.map((series, index) => ({
+      label: pick(series.name),
+      data: series.points.map(([x, y]) => ({x, y})),
+      borderColor: PALETTE[index % PALETTE.length],
+      backgroundColor: PALETTE[index % PALETTE.length],
+      pointRadius: chart.kind === "scatter" ? 3 : (series.points.length > 40 ? 0 : 2),
+      showLine: chart.kind !== "scatter",
+      spanGaps: false,
+    }));
+    const axis = (label, scale) => ({
+      type: scale === "log" ? "logarithmic" : "linear",
+      title: {display: true, text: pick(label)},
+    });
+    new Chart(canvas, {
+      type: chart.kind === "bar" ? "bar" : "scatter",
+      data: {datasets},
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, parsing: chart.kind === "bar",
+        plugins: {title: {display: true, text: pick(chart.title)}, legend: {position: "bottom"}},
+        scales: {x: axis(chart.x_label, chart.x_scale), y: axis(chart.y_label, chart.y_scale)},
+      },
+    });
+  }
+
+  function heatColor(t) {
+    // Dark blue → yellow (viridis-like), t in [0, 1].
+    const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+    const position = Math.min(stops.length - 1.0001, Math.max(0, t) * (stops.length - 1));
+    const low = stops[Math.floor(position)], high = stops[Math.floor(position) + 1], f = position % 1;
+    return `rgb(${low.map((c, i) => Math.round(c + (high[i] - c) * f)).join(",")})`;
+  }
+
+  function drawHeatmap(box, heatmap) {
+    box.append(element("h3", {}, pick(heatmap.title)));
+    const rows = heatmap.values.length, cols = heatmap.values[0]?.length || 0;
+    const transform = (v) => (heatmap.log_color ? Math.log10(Math.max(v, 1e-30)) : v);
+    const finite = heatmap.values.flat().filter((v) => v !== null).map(transform);
+    const low = Math.min(...finite), high = Math.max(...finite);
+    const cell = Math.max(4, Math.min(28, Math.floor(640 / Math.max(cols, 1))));
+    const canvas = element("canvas", {width: cols * cell, height: rows * cell, role: "img",
+      "aria-label": `${pick(heatmap.y_label)} × ${pick(heatmap.x_label)}`});
+    const context = canvas.getContext("2d");
+    heatmap.values.forEach((row, r) => row.forEach((value, c) => {
+      context.fillStyle = value === null ? "#999" : heatColor(high > low ? (transform(value) - low) / (high - low) : 0.5);
+      context.fillRect(c * cell, r * cell, cell, cell);
+      canvas.title = "";
+    }));
+    canvas.addEventListener("mousemove", (event) => {
+      const rect = canvas.getBoundingClientRect();
+      const c = Math.floor((event.clientX - rect.left) / rect.width * cols);
+      const r = Math.floor((event.clientY - rect.top) / rect.height * rows);
+      if (heatmap.values[r] && c >= 0 && c < cols) {
+        canvas.title = `${heatmap.y_ticks[r]} / ${heatmap.x_ticks[c]}: ${formatNumber(heatmap.values[r][c])}`;
+      }
+    });
+    const figure = element("figure", {class: "heatmap"});
+    figure.append(canvas, element("figcaption", {class: "muted small"},
+      `↓ ${pick(heatmap.y_label)} (${heatmap.y_ticks[0]} … ${heatmap.y_ticks[rows - 1]}), → ${pick(heatmap.x_label)} ` +
+      `(${heatmap.x_ticks[0]} … ${heatmap.x_ticks[cols - 1]}); ${formatNumber(heatmap.log_color ? 10 ** low : low)} – ` +
+      `${formatNumber(heatmap.log_color ? 10 ** high : high)}${heatmap.log_color ? " (log)" : ""}`));
+    box.append(figure);
+  }
+
+  function drawTable(box, table) {
+    box.append(element("h3", {}, pick(table.title)));
+    const node = element("table", {class: "result-table"});
+    const head = node.createTHead().insertRow();
+    table.columns.forEach((column) => head.append(element("th", {}, pick(column))));
+    const body = node.createTBody();
+    table.rows.forEach((row) => {
+      const tr = body.insertRow();
+      row.forEach((value) => tr.insertCell().textContent = typeof value === "number" ? formatNumber(value) : pick(value));
+    });
+    box.append(node);
+  }
+
+  function renderResult(container, result) {
+    container.replaceChildren();
+    container.append(element("p", {class: "conclusion"}, pick(result.conclusion)));
+    const summary = element("div", {class: "summary-grid"});
+    result.summary.forEach((metric) => {
+      const box = element("div", {class: "metric", "data-key": metric.key});
+      box.append(element("div", {class: "muted small"}, pick(metric.label)),
+        element("div", {class: "value"}, `${formatNumber(metric.value)}${metric.unit ? " " + metric.unit : ""}`));
+      summary.append(box);
+    });
+    container.append(summary);
+    result.charts.forEach((chart) => {
+      const box = element("div", {class: "chart-box"});
+      container.append(box);
+      drawChart(box, chart);
+    });
+    result.heatmaps.forEach((heatmap) => drawHeatmap(container, heatmap));
+    result.tables.forEach((table) => drawTable(container, table));
+    container.append(element("p", {class: "muted small run-meta"},
+      `${say("device")}: ${result.device_name} (${result.device}) · ${say("compute")}: ${result.compute_seconds} s · ${say("engine")} ${result.engine_version}`));
+  }
+
+  function showRun(output, run, fromCache) {
+    const status = output.querySelector(".run-status");
+    const bar = output.querySelector(".progress");
+    output.dataset.status = run.status;
+    if (run.status === "succeeded") {
+      bar.hidden = true;
+      status.textContent = fromCache ? say("cached") : "";
+      renderResult(output.querySelector(".result"), run.result);
+    } else if (run.status === "failed") {
+      bar.hidden = true;
+      status.textContent = `${say("failed")}: ${run.error}`;
+      status.className = "run-status status-failed";
+    } else {
+      bar.hidden = false;
+      bar.firstElementChild.style.width = `${Math.round(run.progress * 100)}%`;
+      status.className = "run-status muted";
+      status.textContent = run.status === "queued" ? say("queued")
+        : `${say("running")} ${Math.round(run.progress * 100)}% ${run.progress_message || ""}`;
+    }
+  }
+
+  async function follow(output, runId, fromCache = false) {
+    for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
+      const response = await fetch(`/api/runs/${runId}/`, {headers: {Accept: "application/json"}});
+      if (!response.ok) return;
+      const run = await response.json();
+      showRun(output, run, fromCache);
+      if (run.status === "succeeded" || run.status === "failed") return run;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  async function start(output, demoId, params, errorBox) {
+    errorBox.textContent = "";
+    document.querySelectorAll("[data-error-for]").forEach((node) => (node.textContent = ""));
+    const response = await fetch(`/api/demos/${demoId}/runs/`, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
+      body: JSON.stringify({params}),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 400 && body.params) {
+      Object.entries(body.params).forEach(([name, message]) => {
+        const slot = document.querySelector(`[data-error-for="${name}"]`);
+        if (slot) slot.textContent = message; else errorBox.textContent += `${name}: ${message} `;
+      });
+      return;
+    }
+    if (response.status === 401 || response.status === 403) { errorBox.textContent = say("login"); return; }
+    if (response.status === 429) {
+      errorBox.textContent = `${say("retry")} ${response.headers.get("Retry-After")} s`; return;
+    }
+    if (!response.ok) { errorBox.textContent = body.detail || response.statusText; return; }
+    showRun(output, body, body.from_cache);
+    await follow(output, body.id, body.from_cache);
+  }
+
+  function readParams(form) {
+    const params = {};
+    form.querySelectorAll("[name]").forEach((input) => {
+      if (input.type === "checkbox") params[input.name] = input.checked;
+      else if (input.type === "number") params[input.name] = input.value === "" ? null : Number(input.value);
+      else params[input.name] = input.value;
+    });
+    return params;
+  }
+
+  document.querySelectorAll("form.demo-form").forEach((form) => {
+    const output = document.querySelector(".demo-output");
+    const errorBox = form.querySelector(".form-error");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!form.reportValidity()) return;  // the browser enforces min/max/step first
+      const button = form.querySelector(".run-button");
+      button.disabled = true;
+      try { await start(output, form.dataset.demoId, readParams(form), errorBox); } finally { button.disabled = false; }
+    });
+    form.querySelector(".reset-button")?.addEventListener("click", () => form.reset());
+  });
+
+  document.querySelectorAll(".demo-output[data-run-id]").forEach((output) => follow(output, output.dataset.runId));
+
+  document.querySelectorAll("button.run-default").forEach((button) => button.addEventListener("click", async () => {
+    const output = button.closest(".demo-output");
+    const errorBox = element("div", {class: "errorlist"});
+    output.append(errorBox);
+    button.disabled = true;
+    try { await start(output, button.dataset.demoId, {}, errorBox); } finally { button.disabled = false; }
+  }));
+})();
