@@ -1,0 +1,419 @@
+"""Study benchmark: the review round trip over HTTP against a bare Django view, and the due-queue
+query with 1e3 against 1e6 card states in the table.
+
+    .venv/bin/python bench/study.py [--quick] [--clients 8] [--seconds 15]
+
+Runs for real: a throw-away PostgreSQL database (created and dropped here; PG_ADMIN_URL, default
+postgres://postgres@127.0.0.1:5432/postgres), gunicorn serving the app, concurrent client threads
+speaking HTTP. The baseline is a bare Django view returning a small JSON body, served by the same
+gunicorn and middleware in the same run. Shared machines are noisy: compare within one run only.
+
+This module is also the app gunicorn serves (bench.study:application): the project's URLs plus
+the baseline view, so no bench-only URL lives in the project itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+TARGET_THROUGHPUT_RATIO = 0.40
+TARGET_QUERY_RATIO = 2.0
+
+
+def ping(request):
+    from django.http import JsonResponse
+
+    return JsonResponse({"status": "ok"})
+
+
+if __name__ != "__main__":  # imported by gunicorn: serve the project plus the baseline view
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+    from django.urls import include, path
+
+    application = get_wsgi_application()
+    settings.ROOT_URLCONF = __name__
+    urlpatterns = [path("bench/ping/", ping), path("", include("quizapp.urls"))]
+
+
+# --- measuring -------------------------------------------------------------------------------------
+
+@dataclass
+class Samples:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def add(self, seconds: float) -> None:
+        self.latencies.append(seconds)
+
+
+def percentile_ms(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else float("nan")
+
+
+def request(port: int, method: str, path: str, *, token: str | None = None, body: dict | None = None):
+    """One HTTP request on a fresh connection (gunicorn's sync workers close after each response)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    payload = None
+    if body is not None:
+        payload, headers["Content-Type"] = json.dumps(body), "application/json"
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]]:
+    """Run work(client_index, samples) in a loop from `clients` threads for `seconds`; returns the
+    number of completed loops per second and the samples by name."""
+    stop, done = threading.Event(), [0] * clients
+    samples: dict[str, Samples] = {}
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        mine: dict[str, Samples] = {}
+        while not stop.is_set():
+            if work(index, mine):
+                done[index] += 1
+        with lock:
+            for name, values in mine.items():
+                merged = samples.setdefault(name, Samples())
+                merged.latencies += values.latencies
+                merged.errors += values.errors
+
+    threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sum(done) / (time.perf_counter() - started), samples
+
+
+def timed(mine: dict[str, Samples], name: str, call):
+    started = time.perf_counter()
+    status, body = call()
+    sample = mine.setdefault(name, Samples())
+    sample.add(time.perf_counter() - started)
+    if status >= 400:
+        sample.errors += 1
+    return status, body
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+@contextmanager
+def bench_database():
+    name = f"bench_study_{os.getpid()}"
+    admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed(*, users: int, questions: int, due_cards: int) -> list[str]:
+    """Questions, learners (with API tokens) and, for each learner, review cards due now."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from questions.models import Question, Topic
+    from quizapp.study.models import StudySettings
+
+    topic = Topic.objects.create(slug="bench", title_en="Bench", title_zh="基准")
+    Question.objects.bulk_create([
+        Question(card_id=f"bench-{n}", topic=topic, difficulty=1 + n % 3, position=n, question_en=f"Q{n}?",
+                 question_zh=f"问{n}?", answer_en="A.", answer_zh="答。", answer_html_en="<p>A.</p>",
+                 answer_html_zh="<p>答。</p>") for n in range(questions)])
+    tokens = []
+    for n in range(users):
+        user = get_user_model().objects.create_user(f"learner{n}", password=None)
+        StudySettings.objects.create(user=user, new_cards_per_day=9999, reviews_per_day=9999)
+        tokens.append(Token.objects.create(user=user).key)
+        with connection.cursor() as cursor:
+            insert_cards(cursor, user_filter="id = %s", params=[user.pk], questions=due_cards, due_spread_days=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # a live database has statistics (autovacuum); a fresh copy needs them now
+    return tokens
+
+
+def insert_cards(cursor, *, user_filter: str, params: list, questions: int, due_spread_days: int) -> None:
+    """Review-state cards for the chosen users: one per question (the first `questions` ones), due
+    now minus a day or spread over +/- due_spread_days, with a plausible FSRS memory state."""
+    cursor.execute(f"""
+        INSERT INTO study_cardstate (user_id, question_id, state, step, stability, difficulty, due, last_review,
+                                     reps, lapses, is_leech, suspended, buried_until)
+        SELECT u.id, q.id, 'review', NULL, 1 + random() * 30, 1 + random() * 9,
+               now() - interval '1 day' + (random() * 2 - 1) * %s * interval '1 day',
+               now() - interval '10 days', 3, 0, false, false, NULL
+        FROM (SELECT id FROM auth_user WHERE {user_filter}) u
+        CROSS JOIN (SELECT id FROM questions_question ORDER BY id LIMIT %s) q
+    """, [due_spread_days, *params, questions])
+
+
+# --- phase 1: HTTP ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int):
+    port = free_port()
+    log_path = Path(env["VAR_DIR"]) / "bench-study-gunicorn.log"
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "bench.study:application", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if request(port, "GET", "/bench/ping/")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+            yield port
+        finally:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(timeout=30)
+
+
+def baseline_work(port: int):
+    def work(index: int, mine: dict[str, Samples]) -> bool:
+        status, _ = timed(mine, "GET /bench/ping/", lambda: request(port, "GET", "/bench/ping/"))
+        return status == 200
+    return work
+
+
+def queue_work(port: int, tokens: list[str]):
+    def work(index: int, mine: dict[str, Samples]) -> bool:
+        status, _ = timed(mine, "GET /api/study/queue/", lambda: request(
+            port, "GET", "/api/study/queue/?limit=1", token=tokens[index]))
+        return status == 200
+    return work
+
+
+def round_trip_work(port: int, tokens: list[str]):
+    """Rate the card on screen and get the next one: what the study page does for every card. The
+    review's answer carries the next card, so one request is the whole round trip."""
+    shown: dict[int, dict] = {}
+
+    def work(index: int, mine: dict[str, Samples]) -> bool:
+        token = tokens[index]
+        if index not in shown:
+            status, body = request(port, "GET", "/api/study/queue/?limit=1", token=token)
+            shown[index] = json.loads(body)["cards"][0]
+        card = shown[index]
+        review = {"question": card["question"], "rating": 3, "client_id": str(uuid.uuid4()),
+                  "expected_reps": card["reps"], "duration_ms": 5000}
+        status, body = timed(mine, "POST /api/study/reviews/", lambda: request(
+            port, "POST", "/api/study/reviews/", token=token, body=review))
+        if status != 201:
+            shown.pop(index)
+            return False
+        cards = json.loads(body)["next"]["cards"]
+        if not cards:
+            raise RuntimeError("a learner ran out of due cards: seed more")
+        shown[index] = cards[0]
+        return True
+    return work
+
+
+def report_http(name: str, rate: float, samples: dict[str, Samples], unit: str) -> None:
+    print(f"  {name}: {rate:8.1f} {unit}/s")
+    for label, values in samples.items():
+        print(f"    {label:26s} n={len(values.latencies):6d}  p50={percentile_ms(values.latencies, .5):7.1f} ms"
+              f"  p99={percentile_ms(values.latencies, .99):7.1f} ms  errors={values.errors}")
+
+
+def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds: float, workers: int) -> None:
+    print(f"\nHTTP: gunicorn with {workers} sync workers, {clients} client threads, {seconds:g} s per phase")
+    with gunicorn(env, workers) as port:
+        drive(clients, 1.0, baseline_work(port))  # warm up every path (imports, connections)
+        drive(clients, 1.0, queue_work(port, tokens))
+        drive(clients, 1.0, round_trip_work(port, tokens))
+        baseline_rate, baseline = drive(clients, seconds, baseline_work(port))
+        queue_rate, queue = drive(clients, seconds, queue_work(port, tokens))
+        trip_rate, trips = drive(clients, seconds, round_trip_work(port, tokens))
+    report_http("baseline (bare Django JSON view)", baseline_rate, baseline, "req")
+    report_http("queue alone (first card of a session)", queue_rate, queue, "req")
+    report_http("review round trip (rating + next card)", trip_rate, trips, "trips")
+    for name, rate in (("queue", queue_rate), ("review round trip", trip_rate)):
+        ratio = rate / baseline_rate
+        verdict = "meets" if ratio >= TARGET_THROUGHPUT_RATIO else "misses"
+        print(f"  {name} ÷ baseline throughput = {ratio:.2f} ({verdict} the {TARGET_THROUGHPUT_RATIO:.0%} target)")
+
+
+# --- phase 2: the due-queue query -------------------------------------------------------------------
+
+def median_seconds(call, repeat: int) -> float:
+    """The median of `repeat` timed calls after a warm-up; on a shared machine the median shrugs
+    off the runs another process interrupted."""
+    for _ in range(5):
+        call()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def due_query(user):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from quizapp.study.models import CardState
+
+    # The listing study_queue runs for due reviews (selectors._active_cards + state/due filters).
+    return (CardState.objects.filter(user=user, suspended=False).exclude(state="new")
+            .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=timezone.localdate()))
+            .filter(state="review", due__lt=timezone.now()).order_by("due"))
+
+
+def server_seconds(queryset, repeat: int) -> float:
+    """The median execution time PostgreSQL itself reports (EXPLAIN ANALYZE): the query without
+    this process's share of a busy machine."""
+    from django.db import connection
+
+    sql, params = queryset.query.sql_with_params()
+    timings = []
+    with connection.cursor() as cursor:
+        for _ in range(repeat):
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            timings.append(cursor.fetchone()[0][0]["Execution Time"] / 1000)
+    return statistics.median(timings)
+
+
+def measure_queue(user, repeat: int) -> tuple[float, float, float]:
+    from quizapp.study.selectors import study_queue
+
+    return (server_seconds(due_query(user)[:1], repeat),
+            median_seconds(lambda: list(due_query(user)[:1]), repeat),
+            median_seconds(lambda: study_queue(user=user, limit=1), repeat))
+
+
+def settle(cursor) -> None:
+    """Statistics and the visibility map, as autovacuum leaves a live table (and so that it does
+    not start vacuuming in the middle of the measurements)."""
+    cursor.execute("VACUUM ANALYZE study_cardstate")
+    cursor.execute("CHECKPOINT")  # write the bulk insert out now, not during the measurements
+    time.sleep(2)
+
+
+def query_phase(*, big: int, per_user: int, repeat: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    print(f"\nDue-queue query for one learner with {per_user} cards, {repeat} runs each (median)")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE study_reviewlog, study_cardstate")
+    probe = get_user_model().objects.create_user("probe", password=None)
+    with connection.cursor() as cursor:
+        insert_cards(cursor, user_filter="id = %s", params=[probe.pk], questions=per_user, due_spread_days=60)
+        settle(cursor)
+    small = measure_queue(probe, repeat)
+
+    fillers = (big - per_user) // per_user
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email, is_staff,
+                                   is_active, date_joined)
+            SELECT 'filler' || g, '!', false, '', '', '', false, true, now() FROM generate_series(1, %s) g
+        """, [fillers])
+        insert_cards(cursor, user_filter="username LIKE 'filler%%'", params=[], questions=per_user,
+                     due_spread_days=60)
+        settle(cursor)
+        cursor.execute("SELECT count(*) FROM study_cardstate")
+        rows = cursor.fetchone()[0]
+    print(f"  (inserted {rows - per_user} more card states in {time.perf_counter() - started:.1f} s)")
+    big = measure_queue(probe, repeat)
+
+    print(f"  {'card states in table':38s} {per_user:>10d} {rows:>10d}    ratio")
+    labels = ("due listing, PostgreSQL execution", "due listing, from Django", "whole study_queue(), from Django")
+    for label, low, high in zip(labels, small, big, strict=True):
+        print(f"  {label:38s} {low * 1000:7.3f} ms {high * 1000:7.3f} ms   {high / low:5.2f}×")
+    verdict = "meets" if big[0] / small[0] <= TARGET_QUERY_RATIO else "misses"
+    print(f"  the due listing {verdict} the within-{TARGET_QUERY_RATIO:g}× target (PostgreSQL's own timing)")
+    print("  plan with the big table:")
+    for line in due_query(probe)[:1].explain().splitlines():
+        print(f"    {line}")
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short phases and 1e5 instead of 1e6 card states")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=None)
+    args = parser.parse_args()
+    seconds = args.seconds or (4 if args.quick else 15)
+    big = 100_000 if args.quick else 1_000_000
+
+    var_dir = ROOT / "var" / "bench-study"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with bench_database() as database_url:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DATABASE_URL": database_url,
+               "DEBUG": "false", "SECRET_KEY": "bench-only-not-secret", "VAR_DIR": str(var_dir),
+               "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1"}
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        print(f"database {database_url} migrated; seeding…")
+        tokens = seed(users=args.clients, questions=1000, due_cards=1000)
+        http_phase(env, tokens, clients=args.clients, seconds=seconds, workers=args.workers)
+        query_phase(big=big, per_user=1000, repeat=30 if args.quick else 100)
+
+
+if __name__ == "__main__":
+    main()

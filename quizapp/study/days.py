@@ -1,0 +1,33 @@
+"""What "today" means for a learner: a study day runs from day_start_hour to day_start_hour the next
+calendar day, in the learner's own time zone (Anki's "next day starts at")."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+
+@dataclass(frozen=True)
+class StudyDay:
+    day: date
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC, exclusive: the next study day's start
+
+
+def _day_start(day: date, zone: zoneinfo.ZoneInfo, day_start_hour: int) -> datetime:
+    # Each boundary is localised on its own, so a daylight-saving change inside the day is respected.
+    return datetime.combine(day, time(hour=day_start_hour), tzinfo=zone).astimezone(UTC)
+
+
+def study_day_at(*, moment: datetime, timezone_name: str, day_start_hour: int) -> StudyDay:
+    zone = zoneinfo.ZoneInfo(timezone_name)
+    day = (moment.astimezone(zone) - timedelta(hours=day_start_hour)).date()
+    return StudyDay(day=day, starts_at=_day_start(day, zone, day_start_hour),
+                    ends_at=_day_start(day + timedelta(days=1), zone, day_start_hour))
+
+
+def study_day_of(*, day: date, timezone_name: str, day_start_hour: int) -> StudyDay:
+    zone = zoneinfo.ZoneInfo(timezone_name)
+    return StudyDay(day=day, starts_at=_day_start(day, zone, day_start_hour),
+                    ends_at=_day_start(day + timedelta(days=1), zone, day_start_hour))

@@ -1,0 +1,149 @@
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+MIN_RETENTION = 0.70
+MAX_RETENTION = 0.97
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+class StudySettings(models.Model):
+    """How one learner studies: retention target, daily limits, what "today" means, which cards."""
+
+    class NewCardOrder(models.TextChoices):
+        TOPIC = "topic", _("By topic")
+        DIFFICULTY = "difficulty", _("By difficulty")
+        SHUFFLED = "shuffled", _("Shuffled")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings")
+    desired_retention = models.FloatField(
+        default=0.90, validators=[MinValueValidator(MIN_RETENTION), MaxValueValidator(MAX_RETENTION)],
+        verbose_name=_("Desired retention"))
+    new_cards_per_day = models.PositiveIntegerField(
+        default=20, validators=[MaxValueValidator(9999)], verbose_name=_("New cards per day"))
+    reviews_per_day = models.PositiveIntegerField(
+        default=200, validators=[MaxValueValidator(9999)], verbose_name=_("Reviews per day"))
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_timezone],
+                                verbose_name=_("Time zone"))
+    day_start_hour = models.PositiveSmallIntegerField(
+        default=4, validators=[MaxValueValidator(23)], verbose_name=_("Next day starts at (hour)"))
+    new_card_order = models.CharField(max_length=10, choices=NewCardOrder.choices, default=NewCardOrder.TOPIC,
+                                      verbose_name=_("New card order"))
+    topics = models.ManyToManyField("questions.Topic", blank=True, related_name="+", verbose_name=_("Topics"))
+    fsrs_parameters = models.JSONField(default=list, blank=True,
+                                       help_text="FSRS-6 weights; empty means the fsrs defaults")
+
+    def __str__(self) -> str:
+        return f"study settings of {self.user}"
+
+
+class CardState(models.Model):
+    """One learner's FSRS memory state of one question. A question with no row is a new card."""
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        LEARNING = "learning", _("Learning")
+        REVIEW = "review", _("Review")
+        RELEARNING = "relearning", _("Relearning")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_states")
+    question = models.ForeignKey("questions.Question", on_delete=models.CASCADE, related_name="card_states")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField()
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    is_leech = models.BooleanField(default=False)
+    suspended = models.BooleanField(default=False)
+    buried_until = models.DateField(null=True, blank=True, help_text="hidden until this study day starts")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="study_card_unique_user_question")]
+        indexes = [
+            models.Index(fields=["user", "due"], name="study_card_user_due_idx"),
+            # The due queue scans only studied, active cards in due order: a partial index keeps that
+            # scan as short as the learner's queue however many rows the table holds.
+            models.Index(fields=["user", "due"], name="study_card_queue_idx",
+                         condition=Q(suspended=False) & ~Q(state="new")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.question_id} · {self.state}"
+
+
+class ReviewLog(models.Model):
+    """One rating. `previous_state` is the card row before the rating, so undo restores it exactly."""
+
+    class Source(models.TextChoices):
+        STUDY = "study", _("Study")
+        INTERVIEW = "interview", _("Interview")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
+    card = models.ForeignKey(CardState, on_delete=models.CASCADE, related_name="logs")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(4)])
+    reviewed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    state_before = models.CharField(max_length=10, choices=CardState.State.choices,
+                                    help_text="the card's state when rated (daily limits and true retention)")
+    previous_state = models.JSONField()
+    client_id = models.UUIDField(default=uuid.uuid4)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STUDY)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "client_id"], name="study_log_unique_client_id")]
+        indexes = [models.Index(fields=["user", "reviewed_at"], name="study_log_user_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} rated {self.card_id} {self.rating}"
+
+
+class SchedulerOptimization(models.Model):
+    """One "optimise my scheduler" request: the fit's outcome with old and new weights and log loss."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Done")
+        TOO_FEW = "too_few", _("Not enough reviews")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reviews_counted = models.PositiveIntegerField(default=0)
+    reviews_needed = models.PositiveIntegerField(default=0)
+    old_parameters = models.JSONField(default=list)
+    new_parameters = models.JSONField(default=list)
+    old_log_loss = models.FloatField(null=True, blank=True)
+    new_log_loss = models.FloatField(null=True, blank=True)
+    applied = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"optimisation {self.id} of {self.user}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def reviews_missing(self) -> int:
+        return max(0, self.reviews_needed - self.reviews_counted)

@@ -1,0 +1,113 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from questions.models import Question, Topic
+from quizapp.study import scheduling, selectors
+from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
+
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
+class CardStateSerializer(serializers.ModelSerializer):
+    retrievability = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CardState
+        fields = ["id", "question", "state", "step", "stability", "difficulty", "due", "last_review", "reps",
+                  "lapses", "is_leech", "suspended", "buried_until", "retrievability"]
+
+    def get_retrievability(self, card) -> float | None:
+        scheduler = self.context.get("scheduler")
+        now = self.context.get("now") or timezone.now()
+        if scheduler is None:
+            return selectors.card_retrievability(card=card, now=now)
+        return selectors.retrievability_with(scheduler, card=card, now=now)
+
+
+class QueueCardSerializer(serializers.Serializer):
+    """A card to show: the question side, the answer side, and what each rating would schedule."""
+
+    question = serializers.IntegerField(source="question_id")
+    card_id = serializers.CharField(source="question.card_id")
+    state = serializers.CharField()
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()
+    is_leech = serializers.BooleanField()
+    topic = serializers.CharField(source="question.topic.title")
+    difficulty = serializers.IntegerField(source="question.difficulty")
+    prompt = serializers.CharField(source="question.question")
+    answer_html = serializers.CharField(source="question.answer_html")
+    demo_ids = serializers.ListField(child=serializers.CharField(), source="question.demo_ids")
+    retrievability = serializers.SerializerMethodField()
+    intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
+
+    def get_retrievability(self, card) -> float | None:
+        return selectors.retrievability_with(self.context["scheduler"], card=card, now=self.context["now"])
+
+    def get_intervals(self, card) -> dict[str, int]:
+        intervals = scheduling.next_intervals(card, self.context["preview_scheduler"], now=self.context["now"])
+        return {str(rating): round(interval.total_seconds()) for rating, interval in intervals.items()}
+
+
+class QueueCountsSerializer(serializers.Serializer):
+    new = serializers.IntegerField()
+    learning = serializers.IntegerField()
+    review = serializers.IntegerField()
+
+
+class QueueSerializer(serializers.Serializer):
+    day = serializers.DateField(help_text="the learner's study day")
+    counts = QueueCountsSerializer(help_text="cards left today")
+    cards = QueueCardSerializer(many=True)
+    next_learning_due = serializers.DateTimeField(allow_null=True,
+                                                  help_text="when a learning card is due later today")
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+    rating = serializers.IntegerField(min_value=1, max_value=4, help_text="1 Again, 2 Hard, 3 Good, 4 Easy")
+    client_id = serializers.UUIDField(help_text="made by the client; sending it again records nothing new")
+    duration_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS, default=0)
+    expected_reps = serializers.IntegerField(
+        min_value=0, required=False,
+        help_text="the card's reps when it was shown; a card rated meanwhile (another tab) answers 409")
+
+
+class ReviewLogSerializer(serializers.ModelSerializer):
+    question = serializers.IntegerField(source="card.question_id")
+
+    class Meta:
+        model = ReviewLog
+        fields = ["id", "card", "question", "rating", "reviewed_at", "duration_ms", "state_before", "source",
+                  "client_id"]
+
+
+
+
+class QuestionRefSerializer(serializers.Serializer):
+    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+
+
+class StudySettingsSerializer(serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Topic.objects.all(),
+                                          required=False, help_text="topic slugs; empty studies every topic")
+
+    class Meta:
+        model = StudySettings
+        fields = ["desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
+                  "new_card_order", "topics", "fsrs_parameters"]
+        read_only_fields = ["fsrs_parameters"]
+
+
+class SchedulerOptimizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SchedulerOptimization
+        fields = ["id", "status", "reviews_counted", "reviews_needed", "old_parameters", "new_parameters",
+                  "old_log_loss", "new_log_loss", "applied", "error", "created_at", "finished_at"]
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    log = ReviewLogSerializer()
+    card = CardStateSerializer()
+    became_leech = serializers.BooleanField()
+    next = QueueSerializer(read_only=True, help_text="the queue after this review: the next card and counters")

@@ -1,0 +1,107 @@
+"""Reads for the statistics page: everything grouped by the learner's own study days."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+
+from questions.models import Question
+from quizapp.study import scheduling, services
+from quizapp.study.days import study_day_of
+from quizapp.study.models import CardState, ReviewLog, StudySettings
+from quizapp.study.selectors import retrievability_with, study_day_for
+
+HEATMAP_DAYS = 365
+FORECAST_DAYS = 30
+TIME_SPENT_DAYS = 30
+RETENTION_WINDOWS = (7, 30)
+RETRIEVABILITY_BINS = 10
+
+
+def _by_study_day(queryset, field: str, study_settings: StudySettings):
+    """Annotate each row with the study day its `field` falls in (shifted by the day-start hour)."""
+    shifted = F(field) - timedelta(hours=study_settings.day_start_hour)
+    return queryset.annotate(study_day=TruncDate(shifted, tzinfo=zoneinfo.ZoneInfo(study_settings.timezone)))
+
+
+def _day_start(day: date, study_settings: StudySettings) -> datetime:
+    return study_day_of(day=day, timezone_name=study_settings.timezone,
+                        day_start_hour=study_settings.day_start_hour).starts_at
+
+
+def _reviews_per_day(*, user, study_settings: StudySettings, first_day: date) -> dict[date, dict]:
+    logs = ReviewLog.objects.filter(user=user, reviewed_at__gte=_day_start(first_day, study_settings))
+    rows = _by_study_day(logs, "reviewed_at", study_settings).values("study_day").annotate(
+        reviews=Count("pk"), milliseconds=Sum("duration_ms")).order_by("study_day")
+    return {row["study_day"]: row for row in rows}
+
+
+def _forecast(*, user, study_settings: StudySettings, today: date) -> list[list]:
+    """Cards due on each of the next days; overdue ones count as due today."""
+    end = _day_start(today + timedelta(days=FORECAST_DAYS), study_settings)
+    cards = CardState.objects.filter(user=user, suspended=False, due__lt=end).exclude(state=CardState.State.NEW)
+    due = {row["study_day"]: row["cards"] for row in _by_study_day(cards, "due", study_settings)
+           .values("study_day").annotate(cards=Count("pk"))}
+    overdue = sum(count for day, count in due.items() if day < today)
+    return [[(today + timedelta(days=offset)).isoformat(),
+             due.get(today + timedelta(days=offset), 0) + (overdue if offset == 0 else 0)]
+            for offset in range(FORECAST_DAYS)]
+
+
+def _true_retention(*, user, study_settings: StudySettings, today: date) -> list[dict]:
+    """Share of reviews of cards in the review state that were not forgotten (Anki's "true retention")."""
+    windows = []
+    for days in RETENTION_WINDOWS:
+        since = _day_start(today - timedelta(days=days - 1), study_settings)
+        totals = ReviewLog.objects.filter(user=user, state_before=CardState.State.REVIEW,
+                                          reviewed_at__gte=since).aggregate(
+            reviews=Count("pk"), passed=Count("pk", filter=Q(rating__gt=1)))
+        retention = totals["passed"] / totals["reviews"] if totals["reviews"] else None
+        windows.append({"days": days, "reviews": totals["reviews"], "retention": retention})
+    return windows
+
+
+def _cards_by_state(*, user) -> dict[str, int]:
+    counts = {row["state"]: row["cards"] for row in CardState.objects.filter(user=user).values("state")
+              .annotate(cards=Count("pk"))}
+    unseen = Question.objects.active().exclude(card_states__user=user).count()
+    flags = CardState.objects.filter(user=user).aggregate(suspended=Count("pk", filter=Q(suspended=True)),
+                                                          leeches=Count("pk", filter=Q(is_leech=True)))
+    by_state = {state: counts.get(state, 0) for state in CardState.State.values}
+    by_state["new"] += unseen
+    return {**by_state, **flags}
+
+
+def _retrievability_histogram(*, user, study_settings: StudySettings, now: datetime) -> dict:
+    scheduler = scheduling.scheduler_for(study_settings)
+    cards = CardState.objects.filter(user=user, stability__isnull=False).exclude(state=CardState.State.NEW)
+    values = [retrievability_with(scheduler, card=card, now=now) for card in cards]
+    bins = [0] * RETRIEVABILITY_BINS
+    for value in values:
+        bins[min(RETRIEVABILITY_BINS - 1, int(value * RETRIEVABILITY_BINS))] += 1
+    return {"bins": bins, "mean": sum(values) / len(values) if values else None}
+
+
+def study_stats(*, user, now: datetime) -> dict:
+    study_settings = services.study_settings_get(user=user)
+    today = study_day_for(study_settings=study_settings, now=now).day
+    first_day = today - timedelta(days=HEATMAP_DAYS - 1)
+    per_day = _reviews_per_day(user=user, study_settings=study_settings, first_day=first_day)
+    recent = [today - timedelta(days=offset) for offset in reversed(range(TIME_SPENT_DAYS))]
+    today_row = per_day.get(today, {})
+    return {
+        "today": {"day": today.isoformat(), "reviews": today_row.get("reviews", 0),
+                  "minutes": round((today_row.get("milliseconds") or 0) / 60000, 1)},
+        "heatmap": {"first_day": first_day.isoformat(), "last_day": today.isoformat(),
+                    "days": [[day.isoformat(), row["reviews"]] for day, row in per_day.items()]},
+        "time_spent": [[day.isoformat(), round((per_day.get(day, {}).get("milliseconds") or 0) / 60000, 1)]
+                       for day in recent],
+        "forecast": _forecast(user=user, study_settings=study_settings, today=today),
+        "true_retention": _true_retention(user=user, study_settings=study_settings, today=today),
+        "cards_by_state": _cards_by_state(user=user),
+        "retrievability": _retrievability_histogram(user=user, study_settings=study_settings, now=now),
+        "total_reviews": ReviewLog.objects.filter(user=user).count(),
+    }

@@ -1,0 +1,270 @@
+// The study session: fetch the next card, reveal, rate, undo, bury, suspend — all from the keyboard
+// (Anki's keys: Space shows then rates Good, 1–4 rate, u undoes, - buries, @ suspends).
+(function () {
+  "use strict";
+  const root = document.querySelector("section.study");
+  if (!root) return;
+  const T = JSON.parse(document.getElementById("study-strings").textContent);
+  const $ = (selector) => root.querySelector(selector);
+  const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
+
+  let card = null;        // the card on screen
+  let revealed = false;
+  let shownAt = 0;        // when the card appeared, for the review's duration
+  let busy = false;       // one request at a time: a held key must not rate twice
+
+  function uuid4() {
+    if (window.crypto?.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function say(text) {
+    $(".study-status").textContent = text || "";
+  }
+
+  function formatInterval(seconds) {
+    const fill = (key, n) => T[key].replace("%(n)s", n);
+    const round = (n) => (n < 10 ? Math.round(n * 10) / 10 : Math.round(n));
+    if (seconds < 3600) return fill("minutes", Math.max(1, Math.round(seconds / 60)));
+    if (seconds < 86400) return fill("hours", round(seconds / 3600));
+    const days = seconds / 86400;
+    if (days < 30) return fill("days", Math.round(days));
+    if (days < 365) return fill("months", round(days / 30.4));
+    return fill("years", round(days / 365));
+  }
+
+  async function call(url, {method = "GET", body} = {}) {
+    const response = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await response.json().catch(() => ({}));
+    return {status: response.status, ok: response.ok, data};
+  }
+
+  function showCounts(counts) {
+    for (const kind of ["new", "learning", "review"]) {
+      const node = root.querySelector(`.count-${kind}`);
+      node.querySelector("b").textContent = counts[kind];
+      const current = card && (card.state === kind || (kind === "learning" && card.state === "relearning"));
+      node.classList.toggle("current", Boolean(current));
+    }
+  }
+
+  function showCard(next) {
+    card = next;
+    revealed = false;
+    const article = $(".study-card");
+    article.hidden = !card;
+    $(".done").hidden = Boolean(card);
+    $(".show-answer").hidden = !card;
+    $(".ratings").hidden = true;
+    $(".bury").disabled = $(".suspend").disabled = !card;
+    if (!card) return;
+    $(".topic").textContent = card.topic;
+    $(".state").textContent = T[card.state] + (card.is_leech ? ` · ${T.leech}` : "");
+    $(".retrievability").textContent = card.retrievability === null ? ""
+      : ` · ${T.retrievability.replace("%(n)s", `${Math.round(card.retrievability * 100)}%`)}`;
+    $(".prompt").textContent = card.prompt;
+    const answer = $(".answer");
+    answer.innerHTML = card.answer_html;  // rendered server-side from the corpus Markdown
+    answer.hidden = true;
+    const links = $(".demo-links");
+    links.replaceChildren(...card.demo_ids.map((id) => {
+      const link = document.createElement("a");
+      link.href = `/demos/${encodeURIComponent(id)}/`;
+      link.textContent = id;
+      link.className = "pill";
+      return link;
+    }));
+    $(".demos").hidden = true;
+    for (const button of root.querySelectorAll(".rate")) {
+      button.querySelector(".interval").textContent = formatInterval(card.intervals[button.dataset.rating]);
+    }
+    shownAt = performance.now();
+  }
+
+  function showDone(queue) {
+    const later = $(".next-learning");
+    later.hidden = !queue.next_learning_due;
+    if (queue.next_learning_due) later.querySelector("time").textContent = new Date(queue.next_learning_due).toLocaleTimeString();
+  }
+
+  function showQueue(queue) {
+    showCard(queue.cards[0] || null);
+    showCounts(queue.counts);
+    if (!card) showDone(queue);
+  }
+
+  async function load() {
+    const {ok, data} = await call(`${root.dataset.queueUrl}?limit=1`);
+    if (!ok) return say(T.network);
+    showQueue(data);
+  }
+
+  function reveal() {
+    if (!card || revealed) return;
+    revealed = true;
+    $(".answer").hidden = false;
+    $(".demos").hidden = card.demo_ids.length === 0;
+    $(".show-answer").hidden = true;
+    $(".ratings").hidden = false;
+    window.renderMath?.($(".answer"));
+  }
+
+  // A review keeps its client id across a retry, so a lost response never records it twice.
+  async function rate(rating) {
+    if (!card || !revealed) return;
+    const body = {question: card.question, rating, client_id: uuid4(), expected_reps: card.reps,
+                  duration_ms: Math.round(performance.now() - shownAt)};
+    let result;
+    try {
+      result = await call(root.dataset.reviewUrl, {method: "POST", body});
+    } catch (error) {
+      result = await call(root.dataset.reviewUrl, {method: "POST", body}).catch(() => null);
+    }
+    if (!result) return say(T.network);
+    if (result.status === 409) say(T.stale);
+    else if (!result.ok) return say(T.network);
+    else say(result.data.became_leech ? T.became_leech : "");
+    // A review answers with the queue after it: no second request for the next card.
+    if (result.data.next) showQueue(result.data.next);
+    else await load();
+  }
+
+  async function undo() {
+    const {ok} = await call(root.dataset.undoUrl, {method: "POST"});
+    say(ok ? T.undone : T.nothing_to_undo);
+    await load();
+  }
+
+  async function setAside(url, message) {
+    if (!card) return;
+    const {ok} = await call(url, {method: "POST", body: {question: card.question}});
+    say(ok ? message : T.network);
+    await load();
+  }
+
+  async function run(action) {
+    if (busy) return;
+    busy = true;
+    try {
+      await action();
+    } catch (error) {
+      say(T.network);
+    } finally {
+      busy = false;
+    }
+  }
+
+  const actions = {
+    reveal: () => run(async () => reveal()),
+    rate: (rating) => run(() => rate(rating)),
+    undo: () => run(undo),
+    bury: () => run(() => setAside(root.dataset.buryUrl, T.buried)),
+    suspend: () => run(() => setAside(root.dataset.suspendUrl, T.suspended)),
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    const key = event.key;
+    if (key === " " || key === "Enter") {
+      if (event.target.closest("button, a, summary") && key === "Enter") return;
+      event.preventDefault();
+      if (revealed) actions.rate(3);
+      else actions.reveal();
+    } else if (["1", "2", "3", "4"].includes(key)) {
+      actions.rate(Number(key));
+    } else if (key === "u" || key === "U") {
+      actions.undo();
+    } else if (key === "-") {
+      actions.bury();
+    } else if (key === "@") {
+      actions.suspend();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  $(".show-answer").addEventListener("click", actions.reveal);
+  root.querySelectorAll(".rate").forEach((button) => button.addEventListener("click", () => actions.rate(Number(button.dataset.rating))));
+  $(".undo").addEventListener("click", actions.undo);
+  $(".bury").addEventListener("click", actions.bury);
+  $(".suspend").addEventListener("click", actions.suspend);
+  run(load);
+})();
+
+// The statistics page: a calendar heat-map and Chart.js charts from the JSON the page embeds.
+(function () {
+  "use strict";
+  const source = document.getElementById("study-stats");
+  if (!source) return;
+  const stats = JSON.parse(source.textContent);
+  const L = JSON.parse(document.getElementById("study-chart-labels").textContent);
+  const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.replace(`%(${k})s`, v), text);
+  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+  function calendar() {
+    const grid = document.querySelector(".calendar-grid");
+    const counts = new Map(stats.heatmap.days);
+    const first = new Date(`${stats.heatmap.first_day}T00:00:00Z`);
+    const last = new Date(`${stats.heatmap.last_day}T00:00:00Z`);
+    const busiest = Math.max(1, ...counts.values());
+    // Columns are weeks starting on Sunday: pad the first column up to the first day's weekday.
+    for (let i = 0; i < first.getUTCDay(); i++) grid.append(document.createElement("span"));
+    for (let day = first; day <= last; day = new Date(day.getTime() + 86400000)) {
+      const iso = day.toISOString().slice(0, 10);
+      const count = counts.get(iso) || 0;
+      const cell = document.createElement("span");
+      cell.dataset.level = count ? String(Math.min(4, Math.ceil((4 * count) / busiest))) : "0";
+      cell.title = fill(L.reviews_on, {n: count, day: iso});
+      cell.dataset.day = iso;
+      grid.append(cell);
+    }
+  }
+
+  function chart(id, config) {
+    const canvas = document.getElementById(id);
+    if (!canvas || !window.Chart) return;
+    new Chart(canvas, {...config, options: {responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}}, ...config.options}});
+  }
+
+  function charts() {
+    Chart.defaults.color = css("--muted") || "#666";
+    Chart.defaults.borderColor = css("--border") || "#ddd";
+    const accent = css("--accent"), ok = css("--ok"), warn = css("--warn"), bad = css("--bad");
+    chart("chart-forecast", {type: "bar", data: {labels: stats.forecast.map(([day]) => day.slice(5)),
+      datasets: [{label: L.cards, data: stats.forecast.map(([, n]) => n), backgroundColor: ok}]},
+      options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: L.cards}}}}});
+    const states = ["new", "learning", "review", "relearning", "suspended", "leeches"];
+    chart("chart-states", {type: "doughnut", data: {labels: states.map((s) => L[s]),
+      datasets: [{data: states.map((s) => stats.cards_by_state[s]),
+                  backgroundColor: [accent, bad, ok, warn, "#9ca3af", "#7c3aed"]}]}});
+    chart("chart-retention", {type: "bar", data: {
+      labels: stats.true_retention.map((w) => fill(L.days, {n: w.days})),
+      datasets: [{label: L.retention, backgroundColor: accent,
+                  data: stats.true_retention.map((w) => (w.retention === null ? null : Math.round(w.retention * 1000) / 10))}]},
+      options: {scales: {y: {min: 0, max: 100, title: {display: true, text: `${L.retention} (%)`}}}}});
+    const bins = stats.retrievability.bins;
+    chart("chart-retrievability", {type: "bar", data: {
+      labels: bins.map((_, i) => `${i * 10}–${(i + 1) * 10}%`),
+      datasets: [{label: L.cards, data: bins, backgroundColor: warn}]},
+      options: {scales: {x: {title: {display: true, text: L.recall}},
+                         y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: L.cards}}}}});
+    chart("chart-time", {type: "bar", data: {labels: stats.time_spent.map(([day]) => day.slice(5)),
+      datasets: [{label: L.minutes, data: stats.time_spent.map(([, m]) => m), backgroundColor: accent}]},
+      options: {scales: {y: {beginAtZero: true, title: {display: true, text: L.minutes}}}}});
+  }
+
+  calendar();
+  if (window.Chart) charts();
+  else window.addEventListener("load", charts);
+})();

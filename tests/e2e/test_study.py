@@ -1,0 +1,94 @@
+"""A learner studies five cards with the keyboard only, undoes one, and sees counters and statistics follow."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from questions.models import Question, Topic
+from quizapp.study.models import ReviewLog
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _five_questions() -> list[Question]:
+    topic = Topic.objects.create(slug="e2e", title_en="E2E", title_zh="端到端", position=1)
+    return [Question.objects.create(
+        card_id=f"e2e-{number}", topic=topic, difficulty=1, position=number,
+        question_en=f"What is card {number}?", question_zh=f"卡片 {number} 是什么?",
+        answer_en="Math.", answer_zh="数学。",
+        answer_html_en='<p>It is <span class="math inline">e^{i\\pi}+1=0</span>.</p>',
+        answer_html_zh="<p>数学。</p>") for number in range(1, 6)]
+
+
+def _expect_counts(page, new: int, learning: int, review: int) -> None:
+    for kind, value in (("new", new), ("learning", learning), ("review", review)):
+        expect(page.locator(f".count-{kind} b")).to_have_text(str(value))
+
+
+def _study(page, key: str) -> None:
+    """Reveal with Space, then rate with `key` (Space again means Good)."""
+    prompt = page.locator(".study-card .prompt").inner_text()
+    page.keyboard.press("Space")
+    expect(page.locator(".ratings")).to_be_visible()
+    expect(page.locator(".show-answer")).to_be_hidden()
+    expect(page.locator(".study-card .answer .katex").first).to_be_visible()  # formulas rendered
+    page.keyboard.press(key)
+    expect(page.locator(".study-card .prompt")).not_to_have_text(prompt)
+
+
+def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, transactional_db):
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    questions = _five_questions()
+    log_in(page, "alice")
+    page.goto("/study/")
+    _expect_counts(page, new=5, learning=0, review=0)
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    screenshot("study-question")
+
+    page.keyboard.press("Space")
+    expect(page.locator(".rate-4 .interval")).not_to_be_empty()
+    screenshot("study-answer")
+    page.keyboard.press("4")  # Easy: straight to review
+    _expect_counts(page, new=4, learning=0, review=0)
+    _study(page, "4")
+    _study(page, "4")
+    _study(page, "Space")  # Good: a learning step, due again in 10 minutes
+    _expect_counts(page, new=1, learning=1, review=0)
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[4].question_en)
+    _study(page, "4")
+    # Only the learning card is left: shown early, as Anki does within its learn-ahead window.
+    _expect_counts(page, new=0, learning=1, review=0)
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[3].question_en)
+    assert ReviewLog.objects.count() == 5
+
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Rating undone.")
+    _expect_counts(page, new=1, learning=1, review=0)
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[4].question_en)
+    assert ReviewLog.objects.count() == 4
+    screenshot("study-after-undo")
+
+    _study(page, "4")
+    _expect_counts(page, new=0, learning=1, review=0)
+
+    page.goto("/study/stats/")
+    expect(page.locator('[data-stat="reviews-today"]')).to_have_text("5")
+    expect(page.locator(".calendar-grid span[data-level='4']")).to_have_count(1)
+    expect(page.locator("#chart-forecast")).to_be_visible()
+    screenshot("study-stats")
+
+
+def test_the_study_page_fits_a_phone(page, screenshot, transactional_db):
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    _five_questions()
+    log_in(page, "alice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text("What is card 1?")
+    page.keyboard.press("Space")
+    expect(page.locator(".ratings")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the study page scrolls sideways on a phone ({width}px)"
+    screenshot("study-phone")

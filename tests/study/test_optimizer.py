@@ -1,0 +1,97 @@
+"""The "optimise my scheduler" task: too few reviews says how many more; enough fits and compares."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fsrs import Card, Rating, Scheduler
+
+from quizapp.study import optimizing, services
+from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
+
+START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def _simulated_history(user, questions, *, reviews_per_card: int, seed: int = 7) -> None:
+    """Reviews as a learner would make them: on time, forgetting about as often as FSRS predicts."""
+    rng, scheduler = random.Random(seed), Scheduler(enable_fuzzing=False)
+    logs = []
+    for index, question in enumerate(questions):
+        row = CardState.objects.create(user=user, question=question, due=START)
+        card, moment = Card(card_id=row.pk, due=START), START + timedelta(minutes=index)
+        for _ in range(reviews_per_card):
+            recall = scheduler.get_card_retrievability(card, moment) if card.last_review else 0.6
+            rating = (Rating.Again if rng.random() > 0.03 + 0.95 * max(recall, 0.3)
+                      else rng.choice([Rating.Hard, Rating.Good, Rating.Good, Rating.Easy]))
+            before = card.state
+            card, _ = scheduler.review_card(card, rating, review_datetime=moment)
+            logs.append(ReviewLog(user=user, card=row, rating=int(rating), reviewed_at=moment, duration_ms=8000,
+                                  state_before=before.name.lower(), previous_state={}))
+            moment = max(card.due, moment + timedelta(minutes=1)) + timedelta(hours=rng.randint(0, 30))
+    ReviewLog.objects.bulk_create(logs)
+
+
+def _request(user, django_capture_on_commit_callbacks) -> SchedulerOptimization:
+    with django_capture_on_commit_callbacks(execute=True):
+        optimization = services.scheduler_optimization_request(user=user)
+    optimization.refresh_from_db()
+    return optimization
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_it_says_how_many_more_reviews_it_needs(alice, make_question, django_capture_on_commit_callbacks):
+    _simulated_history(alice, [make_question() for _ in range(10)], reviews_per_card=6)
+    optimization = _request(alice, django_capture_on_commit_callbacks)
+    assert optimization.status == SchedulerOptimization.Status.TOO_FEW
+    assert 0 < optimization.reviews_counted < optimization.reviews_needed == optimizing.REVIEWS_NEEDED
+    assert optimization.new_parameters == [] and services.study_settings_get(user=alice).fsrs_parameters == []
+
+
+def test_it_counts_only_reviews_a_day_or_more_apart():
+    logs = [optimizing.ReviewLog(card_id=1, rating=Rating.Good, review_datetime=START + delay, review_duration=0)
+            for delay in (timedelta(0), timedelta(minutes=10), timedelta(days=1, minutes=10), timedelta(days=2))]
+    assert optimizing.trainable_review_count(logs) == 1
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_it_fits_the_learners_parameters_and_compares_log_loss(alice, make_question,
+                                                               django_capture_on_commit_callbacks):
+    _simulated_history(alice, [make_question() for _ in range(60)], reviews_per_card=14)
+    optimization = _request(alice, django_capture_on_commit_callbacks)
+    assert optimization.status == SchedulerOptimization.Status.SUCCEEDED, optimization.error
+    assert optimization.reviews_counted >= optimizing.REVIEWS_NEEDED
+    assert optimization.old_parameters == pytest.approx(list(Scheduler().parameters))
+    assert len(optimization.new_parameters) == 21 and optimization.new_parameters != optimization.old_parameters
+    assert all(0 < loss < 1 for loss in (optimization.old_log_loss, optimization.new_log_loss))
+    saved = StudySettings.objects.get(user=alice).fsrs_parameters
+    assert optimization.applied == (optimization.new_log_loss < optimization.old_log_loss)
+    assert saved == (optimization.new_parameters if optimization.applied else [])
+    Scheduler(parameters=optimization.new_parameters)  # fsrs accepts them (within its bounds)
+
+
+def test_it_runs_a_request_only_once(alice, make_question):
+    optimization = SchedulerOptimization.objects.create(user=alice)
+    services.scheduler_optimization_run(optimization_id=optimization.pk)
+    optimization.refresh_from_db()
+    first_finish = optimization.finished_at
+    services.scheduler_optimization_run(optimization_id=optimization.pk)
+    optimization.refresh_from_db()
+    assert optimization.status == "too_few" and optimization.finished_at == first_finish
+
+
+def test_it_shows_the_count_and_the_result_on_the_page(alice_client, alice, make_question):
+    SchedulerOptimization.objects.create(user=alice, status="succeeded", reviews_counted=600, reviews_needed=512,
+                                         old_parameters=[0.2] * 21, new_parameters=[0.3] * 21, old_log_loss=0.41,
+                                         new_log_loss=0.37, applied=True)
+    page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "0.4100" in page and "0.3700" in page and page.count("<tr>") == 22
+    assert alice_client.post("/study/optimize/").status_code == 302
+    assert SchedulerOptimization.objects.filter(user=alice).count() == 2
+
+
+def test_it_tells_the_learner_how_many_more_reviews_are_needed(alice_client, alice):
+    SchedulerOptimization.objects.create(user=alice, status="too_few", reviews_counted=100, reviews_needed=512)
+    page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "100 of 512, so 412 more are needed" in page

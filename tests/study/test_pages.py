@@ -1,0 +1,74 @@
+"""The study pages: session shell, statistics, settings form (400 on bad values), leeches."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from quizapp.study import services
+from quizapp.study.models import CardState, StudySettings
+
+pytestmark = pytest.mark.usefixtures("no_fuzz")
+
+
+@pytest.mark.parametrize("path", ["/study/", "/study/stats/", "/study/settings/", "/study/leeches/",
+                                  "/study/optimize/"])
+def test_it_asks_visitors_to_log_in(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_it_serves_the_session_page_with_its_keys_and_translated_words(alice_client):
+    response = alice_client.get("/study/", HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "js/study.js" in page and "css/study.css" in page and "<kbd>Space</kbd>" in page
+    strings = json.loads(page.split('id="study-strings" type="application/json">')[1].split("</script>")[0])
+    assert {"minutes", "days", "undone", "became_leech"} <= set(strings)
+
+
+def test_it_draws_statistics_from_the_learners_reviews(alice_client, alice, make_question):
+    services.card_review(user=alice, question=make_question(), rating=3, duration_ms=30_000)
+    page = alice_client.get("/study/stats/").content.decode()
+    assert 'data-stat="reviews-today">1<' in page
+    assert 'id="study-stats"' in page and "chart.umd.min.js" in page
+
+
+def test_it_saves_valid_settings(alice_client, alice, make_question):
+    topic = make_question(topic="cnn").topic
+    response = alice_client.post("/study/settings/", {
+        "desired_retention": "0.85", "new_cards_per_day": "10", "reviews_per_day": "100",
+        "timezone": "Europe/London", "day_start_hour": "5", "new_card_order": "shuffled", "topics": [topic.pk]})
+    assert response.status_code == 302
+    saved = StudySettings.objects.get(user=alice)
+    assert (saved.desired_retention, saved.new_cards_per_day, saved.timezone, saved.new_card_order) == (
+        0.85, 10, "Europe/London", "shuffled")
+    assert list(saved.topics.all()) == [topic]
+
+
+@pytest.mark.parametrize(("field", "value"), [("desired_retention", "0.98"), ("desired_retention", "0.6"),
+                                              ("day_start_hour", "24"), ("timezone", "Nowhere/City"),
+                                              ("reviews_per_day", "-5")])
+def test_it_refuses_out_of_range_settings_with_a_message(alice_client, alice, field, value):
+    data = {"desired_retention": "0.9", "new_cards_per_day": "20", "reviews_per_day": "200",
+            "timezone": "Asia/Shanghai", "day_start_hour": "4", "new_card_order": "topic", field: value}
+    response = alice_client.post("/study/settings/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert 'class="errorlist' in response.content.decode()
+    assert services.study_settings_get(user=alice).desired_retention == 0.9
+
+
+def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, make_question):
+    question = make_question()
+    services.card_review(user=alice, question=question, rating=4)
+    CardState.objects.filter(user=alice).update(lapses=8, is_leech=True, suspended=True)
+    card = CardState.objects.get(user=alice)
+    page = alice_client.get("/study/leeches/").content.decode()
+    assert question.question in page and f"/study/leeches/{card.pk}/unsuspend/" in page
+    assert alice_client.post(f"/study/leeches/{card.pk}/unsuspend/").status_code == 302
+    assert not CardState.objects.get(pk=card.pk).suspended
+    alice_client.post(f"/study/leeches/{card.pk}/reset/")
+    assert CardState.objects.get(pk=card.pk).state == "new"
+    assert alice_client.post(f"/study/leeches/{card.pk}/delete/").status_code == 404
