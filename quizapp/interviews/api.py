@@ -1,0 +1,159 @@
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from quizapp.interviews import selectors, services
+from quizapp.interviews.models import Interview
+from quizapp.interviews.serializers import (
+    AnswerSerializer,
+    CurrentQuestionSerializer,
+    InterviewCreateSerializer,
+    InterviewDetailSerializer,
+    InterviewItemSerializer,
+    InterviewSerializer,
+    ReviewSerializer,
+)
+
+BAD_INPUT = OpenApiResponse(description="a message per bad field; nothing was changed")
+CONFLICT = OpenApiResponse(description="the interview's state forbids this (e.g. already reviewed)")
+NOT_YOURS = OpenApiResponse(description="no such interview of yours")
+
+
+def _own_interview(request, interview_id) -> Interview:
+    try:
+        return selectors.interview_get(user=request.user, interview_id=interview_id)
+    except Interview.DoesNotExist:
+        raise Http404 from None
+
+
+def _conflict(error: services.InterviewConflict) -> Response:
+    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+
+
+def _detail(interview: Interview) -> dict:
+    interview = Interview.objects.prefetch_related("topics").get(pk=interview.pk)
+    items = selectors.interview_items(interview=interview).select_related("interview")
+    return {**InterviewSerializer(interview).data, "items": InterviewItemSerializer(items, many=True).data}
+
+
+class InterviewListApi(ListAPIView):
+    """My interviews, newest first (the history), and starting a new one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = InterviewSerializer
+
+    def get_queryset(self):
+        return selectors.interview_history(user=self.request.user, topic=self.request.query_params.get("topic"))
+
+    @extend_schema(parameters=[OpenApiParameter("topic", str, description="only interviews with a question "
+                                                                          "of this topic (slug)")],
+                   summary="My interviews, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=InterviewCreateSerializer, summary="Start an interview (questions are picked now)",
+                   responses={201: InterviewDetailSerializer, 400: BAD_INPUT})
+    def post(self, request):
+        body = InterviewCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            interview = services.interview_create(user=request.user, **body.validated_data)
+        except services.InterviewInputError as error:
+            raise ValidationError(error.errors) from None
+        return Response(_detail(interview), status=status.HTTP_201_CREATED)
+
+
+class InterviewDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: InterviewDetailSerializer, 404: NOT_YOURS},
+                   summary="One interview; reference answers appear once answering is over")
+    def get(self, request, interview_id):
+        return Response(_detail(_own_interview(request, interview_id)))
+
+
+class InterviewCurrentApi(APIView):
+    """The server is the clock: the first call for a question starts its clock, later calls (a reload,
+    another tab) get the same deadline. Questions whose time ran out are closed on the way."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: CurrentQuestionSerializer, 404: NOT_YOURS},
+                   summary="Show the current question (starting its clock once)")
+    def post(self, request, interview_id):
+        interview = _own_interview(request, interview_id)
+        item = services.interview_advance(interview=interview)
+        interview.refresh_from_db()
+        return Response(CurrentQuestionSerializer({
+            "status": interview.status, "server_time": timezone.now(), "interview_deadline": interview.deadline,
+            "item": item}).data)
+
+
+class InterviewAnswerApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AnswerSerializer, summary="Autosave an answer, or save it and move on",
+                   responses={200: InterviewItemSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
+    def patch(self, request, interview_id):
+        interview = _own_interview(request, interview_id)
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            item = services.interview_answer_save(interview=interview, question_id=body.validated_data["question"],
+                                                  answer=body.validated_data["answer"],
+                                                  action=body.validated_data["action"])
+        except services.InterviewInputError as error:
+            raise ValidationError(error.errors) from None
+        except services.InterviewConflict as error:
+            return _conflict(error)
+        return Response(InterviewItemSerializer(item).data)
+
+
+class InterviewEndApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: InterviewDetailSerializer, 404: NOT_YOURS},
+                   summary="Stop answering now; unanswered questions are closed")
+    def post(self, request, interview_id):
+        interview = services.interview_end(interview=_own_interview(request, interview_id))
+        return Response(_detail(interview))
+
+
+class InterviewReviewApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReviewSerializer, summary="Finish the review: score and feed study",
+                   description="Each asked question is rated in study (source=interview): score < 0.5 Again, "
+                               "< 0.75 Hard, otherwise Good; a full score with would_pass is Easy.",
+                   responses={200: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
+    def post(self, request, interview_id):
+        interview = _own_interview(request, interview_id)
+        body = ReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            interview = services.interview_review_finish(interview=interview, marks=body.validated_data["items"])
+        except services.InterviewInputError as error:
+            raise ValidationError(error.errors) from None
+        except services.InterviewConflict as error:
+            return _conflict(error)
+        return Response(_detail(interview))
+
+
+class InterviewRetakeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, summary="A new interview with the same questions",
+                   responses={201: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS})
+    def post(self, request, interview_id):
+        try:
+            interview = services.interview_retake(user=request.user,
+                                                  interview=_own_interview(request, interview_id))
+        except services.InterviewInputError as error:
+            raise ValidationError(error.errors) from None
+        return Response(_detail(interview), status=status.HTTP_201_CREATED)

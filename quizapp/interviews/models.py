@@ -1,0 +1,95 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from questions.models import Question, Topic
+
+
+class Interview(models.Model):
+    """One timed mock interview. The server is the clock: every deadline is stored, never trusted
+    from the browser, so a reload or a second tab cannot restart a timer."""
+
+    class Status(models.TextChoices):
+        ANSWERING = "answering"
+        REVIEWING = "reviewing"
+        DONE = "done"
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH = "zh", "中文"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interviews")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ANSWERING)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ZH)
+    topics = models.ManyToManyField(Topic, related_name="+")
+    difficulty_min = models.PositiveSmallIntegerField(default=1)
+    difficulty_max = models.PositiveSmallIntegerField(default=3)
+    weak_spots = models.BooleanField(default=False)
+    seconds_per_question = models.PositiveIntegerField(
+        null=True, blank=True, help_text="each question's own allowance; empty when only a total time is set")
+    total_seconds = models.PositiveIntegerField(help_text="the whole interview's allowance")
+    retake_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retakes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    answering_ended_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True, help_text="mean of the question scores, 0–1")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="interview_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def seconds_taken(self) -> int | None:
+        if self.started_at is None or self.answering_ended_at is None:
+            return None
+        return round((self.answering_ended_at - self.started_at).total_seconds())
+
+
+class InterviewItem(models.Model):
+    """One question of an interview, its clock, the learner's answer and its review."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="items")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    shown_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True, default="")
+    answer_saved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="the learner moved on, or time ran out")
+    skipped = models.BooleanField(default=False)
+    timed_out = models.BooleanField(default=False)
+    late = models.BooleanField(default=False, help_text="the answer was changed after the deadline")
+    covered_points = models.JSONField(default=list, blank=True, help_text="indexes of the key points covered")
+    would_pass = models.BooleanField(default=False)
+    score = models.FloatField(null=True, blank=True)
+    study_rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 Again … 4 Easy")
+    study_due = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            # A question appears at most once in an interview.
+            models.UniqueConstraint(fields=["interview", "question"], name="interview_question_once"),
+            models.UniqueConstraint(fields=["interview", "position"], name="interview_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interview_id} #{self.position} {self.question_id}"
+
+    @property
+    def seconds_used(self) -> int | None:
+        if self.shown_at is None:
+            return None
+        end = self.closed_at or self.deadline
+        if end is None:
+            return None
+        if self.deadline is not None:
+            end = min(end, self.deadline)
+        return max(0, round((end - self.shown_at).total_seconds()))

@@ -1,0 +1,92 @@
+"""Reads for interviews: the question pool and the pick, key-point suggestions, history."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from questions.models import Question, Topic
+from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.study.selectors import card_retrievability, card_states_for_user
+
+# A studied card counts as a weak spot when it has lapsed, or when the learner would now recall it
+# with a probability under this (FSRS retrievability).
+WEAK_RETRIEVABILITY = 0.8
+
+
+def interview_question_pool(*, topics: Iterable[Topic], difficulty_min: int, difficulty_max: int
+                            ) -> QuerySet[Question]:
+    return Question.objects.active().filter(topic__in=list(topics), difficulty__gte=difficulty_min,
+                                            difficulty__lte=difficulty_max)
+
+
+def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:
+    """The learner's weak spots among these questions, weakest first: most lapses, then lowest
+    retrievability. Questions never studied are not weak spots (nothing is known about them)."""
+    ranked = []
+    for card in card_states_for_user(user=user).filter(question_id__in=list(question_ids)):
+        retrievability = card_retrievability(card=card, now=now)
+        if card.lapses == 0 and (retrievability is None or retrievability >= WEAK_RETRIEVABILITY):
+            continue
+        ranked.append((-card.lapses, 1.0 if retrievability is None else retrievability, card.question_id))
+    ranked.sort()
+    return [question_id for *_, question_id in ranked]
+
+
+def interview_questions_pick(*, user, pool: QuerySet[Question], count: int, weak_spots: bool,
+                             rng: random.Random | None = None) -> list[Question]:
+    """`count` distinct questions from the pool in interview order. With `weak_spots` the learner's
+    weak spots come first in the pick, and the rest is filled at random."""
+    rng = rng or random.Random()
+    ids = list(pool.values_list("id", flat=True))
+    chosen = weak_question_ids(user=user, question_ids=ids, now=timezone.now())[:count] if weak_spots else []
+    taken = set(chosen)
+    rest = [question_id for question_id in ids if question_id not in taken]
+    chosen += rng.sample(rest, min(count - len(chosen), len(rest)))
+    rng.shuffle(chosen)
+    by_id = Question.objects.select_related("topic").in_bulk(chosen)
+    return [by_id[question_id] for question_id in chosen]
+
+
+def interview_get(*, user, interview_id) -> Interview:
+    """The user's own interview; anybody else's raises DoesNotExist (a 404, never a 403)."""
+    return Interview.objects.get(id=interview_id, user=user)
+
+
+def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:
+    return interview.items.select_related("question__topic").prefetch_related("question__demo_links")
+
+
+def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
+    interviews = Interview.objects.filter(user=user)
+    if topic:
+        interviews = interviews.filter(id__in=InterviewItem.objects.filter(question__topic__slug=topic)
+                                       .values("interview_id"))
+    # Meta.ordering is ignored by a GROUP BY query: order explicitly.
+    return interviews.annotate(question_count=Count("items")).prefetch_related("topics").order_by("-created_at")
+
+
+def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
+    """The item's key points in the interview's language, with what the answer suggests and what
+    the learner ticked."""
+    points = item.question.key_points
+    suggested = key_points_suggested(key_points=points, answer=item.answer)
+    return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),
+             "suggested": suggested[index], "covered": index in item.covered_points}
+            for index, point in enumerate(points)]
+
+
+def key_points_suggested(*, key_points: list[dict], answer: str) -> list[bool]:
+    """Per key point: does the answer contain one of its terms? Case-insensitive substring search,
+    which also works for Chinese (no word boundaries to rely on)."""
+    text = _normalised(answer)
+    return [any(_normalised(term) in text for term in point.get("terms", []) if _normalised(term))
+            for point in key_points]
+
+
+def _normalised(text) -> str:
+    return " ".join(str(text).casefold().split())

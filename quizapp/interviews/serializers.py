@@ -1,0 +1,143 @@
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from questions.models import Topic
+from quizapp.interviews import selectors, services
+from quizapp.interviews.models import Interview, InterviewItem
+
+
+def active_language() -> str:
+    return "zh" if (get_language() or "zh").startswith("zh") else "en"
+
+
+class InterviewCreateSerializer(serializers.Serializer):
+    preset = serializers.ChoiceField(choices=list(services.PRESETS), required=False, allow_null=True,
+                                     help_text="quick = 3 questions × 3 min, standard = 8 × 5 min; "
+                                               "sets count and minutes_per_question")
+    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True,
+                                          allow_empty=True)
+    difficulty_min = serializers.IntegerField(min_value=1, max_value=3, default=1)
+    difficulty_max = serializers.IntegerField(min_value=1, max_value=3, default=3)
+    count = serializers.IntegerField(required=False, help_text="1–20")
+    minutes_per_question = serializers.IntegerField(required=False, allow_null=True, help_text="1–15")
+    total_minutes = serializers.IntegerField(required=False, allow_null=True,
+                                             help_text="instead of minutes_per_question: one clock for all")
+    language = serializers.ChoiceField(choices=Interview.Language.choices, required=False)
+    weak_spots = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        preset = services.PRESETS.get(data.pop("preset", None), {})
+        data = {**data, **preset}
+        if preset:
+            data["total_minutes"] = None
+        errors = {}
+        if not data["topics"]:
+            errors["topics"] = [_("Choose at least one topic.")]
+        if data.get("count") is None:
+            errors["count"] = [_("Give the number of questions, or a preset.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        data.setdefault("language", active_language())
+        return data
+
+
+class KeyPointReviewSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    text = serializers.CharField()
+    terms = serializers.ListField(child=serializers.CharField())
+    suggested = serializers.BooleanField(help_text="one of its terms appears in the answer")
+    covered = serializers.BooleanField(help_text="ticked in the finished review")
+
+
+class InterviewItemSerializer(serializers.ModelSerializer):
+    """The question text appears once it is shown; reference answer and key points after answering."""
+
+    question = serializers.CharField(source="question.card_id")
+    text = serializers.SerializerMethodField()
+    seconds_used = serializers.IntegerField(read_only=True, allow_null=True)
+    reference_answer_html = serializers.SerializerMethodField()
+    key_points = serializers.SerializerMethodField()
+    demos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InterviewItem
+        fields = ["position", "question", "text", "shown_at", "deadline", "answer", "answer_saved_at", "closed_at",
+                  "skipped", "timed_out", "late", "seconds_used", "reference_answer_html", "key_points", "demos",
+                  "would_pass", "score", "study_rating", "study_due"]
+
+    def _language(self, item) -> str:
+        return item.interview.language
+
+    def _revealed(self, item) -> bool:
+        return item.interview.status != Interview.Status.ANSWERING
+
+    def get_text(self, item) -> str | None:
+        return getattr(item.question, f"question_{self._language(item)}") if item.shown_at else None
+
+    def get_reference_answer_html(self, item) -> str | None:
+        return getattr(item.question, f"answer_html_{self._language(item)}") if self._revealed(item) else None
+
+    def get_demos(self, item) -> list[str] | None:
+        return item.question.demo_ids if self._revealed(item) else None
+
+    @extend_schema_field(KeyPointReviewSerializer(many=True, allow_null=True))
+    def get_key_points(self, item) -> list[dict] | None:
+        if not self._revealed(item):
+            return None
+        return selectors.key_points_for_review(item=item, language=self._language(item))
+
+
+class InterviewSerializer(serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    question_count = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interview
+        fields = ["id", "status", "language", "topics", "difficulty_min", "difficulty_max", "weak_spots",
+                  "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
+                  "started_at", "deadline", "answering_ended_at", "reviewed_at", "score", "url"]
+
+    def get_question_count(self, interview) -> int:
+        annotated = getattr(interview, "question_count", None)  # the history's lists count in one query
+        return interview.items.count() if annotated is None else annotated
+
+    def get_url(self, interview) -> str:
+        return f"/interviews/{interview.id}/"
+
+
+class InterviewDetailSerializer(InterviewSerializer):
+    items = InterviewItemSerializer(many=True, read_only=True)
+
+    class Meta(InterviewSerializer.Meta):
+        fields = [*InterviewSerializer.Meta.fields, "items"]
+
+
+class CurrentQuestionSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    server_time = serializers.DateTimeField()
+    interview_deadline = serializers.DateTimeField(allow_null=True)
+    item = InterviewItemSerializer(allow_null=True, help_text="null once answering is over")
+
+
+class AnswerSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="the question's card ID")
+    answer = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=20_000)
+    action = serializers.ChoiceField(choices=["save", "next", "skip"], default="save",
+                                     help_text="save = autosave; next/skip also move on")
+
+
+class ReviewMarkSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="the question's card ID")
+    covered = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list,
+                                    help_text="indexes of the key points covered")
+    would_pass = serializers.BooleanField(default=False)
+
+
+class ReviewSerializer(serializers.Serializer):
+    items = ReviewMarkSerializer(many=True)
+
+    def validate_items(self, items):
+        return {mark["question"]: {"covered": mark["covered"], "would_pass": mark["would_pass"]} for mark in items}

@@ -1,0 +1,265 @@
+"""Writes for interviews: create (select questions), the server-side clock, answers, review.
+
+Timing rules (the server is the clock):
+- The interview's deadline is set when its first question is shown: start + total allowance.
+- A question's deadline is set once, when it is first shown: shown + its allowance, never later
+  than the interview's deadline (with only a total time, it is the interview's deadline).
+- A question whose deadline has passed is closed as timed out the next time anyone looks, and the
+  next one is shown. Its text stays writable: a change after the deadline is kept but marked late.
+- A save that arrives within GRACE of the deadline is on time: it is the network, not the learner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from questions.models import Topic
+from quizapp.interviews import scoring, selectors
+from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.study.services import card_review
+
+GRACE = timedelta(seconds=2)
+REVIEW_NAMESPACE = uuid.UUID("5d0c7f3e-6a47-4c39-9a51-2f4b8e0c1d27")
+MAX_QUESTIONS = 20
+MAX_MINUTES_PER_QUESTION = 15
+MAX_TOTAL_MINUTES = MAX_QUESTIONS * MAX_MINUTES_PER_QUESTION
+PRESETS = {"quick": {"count": 3, "minutes_per_question": 3}, "standard": {"count": 8, "minutes_per_question": 5}}
+
+
+class InterviewInputError(Exception):
+    """Bad input, as {field: [messages]}: shown on the form, or a 400 from the API."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class InterviewConflict(Exception):
+    """The request is valid but the interview's state forbids it (a 409)."""
+
+
+def seconds_per_minute() -> int:
+    # Real minutes everywhere; the end-to-end test shortens them so a time-out takes seconds.
+    return settings.INTERVIEW_SECONDS_PER_MINUTE
+
+
+def _check_setup(*, topics: list[Topic], difficulty_min: int, difficulty_max: int, count: int,
+                 minutes_per_question: int | None, total_minutes: int | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if not topics:
+        errors["topics"] = [_("Choose at least one topic.")]
+    if not 1 <= difficulty_min <= difficulty_max <= 3:
+        errors["difficulty_min"] = [_("The difficulty range must go from low to high, within 1–3.")]
+    if not 1 <= count <= MAX_QUESTIONS:
+        errors["count"] = [_("Choose between 1 and %(max)d questions.") % {"max": MAX_QUESTIONS}]
+    if (minutes_per_question is None) == (total_minutes is None):
+        errors["minutes_per_question"] = [_("Give either the minutes per question or a total time.")]
+    elif minutes_per_question is not None and not 1 <= minutes_per_question <= MAX_MINUTES_PER_QUESTION:
+        errors["minutes_per_question"] = [
+            _("Choose between 1 and %(max)d minutes per question.") % {"max": MAX_MINUTES_PER_QUESTION}]
+    elif total_minutes is not None and not 1 <= total_minutes <= MAX_TOTAL_MINUTES:
+        errors["total_minutes"] = [_("Choose a total time between 1 and %(max)d minutes.") % {"max": MAX_TOTAL_MINUTES}]
+    if errors:
+        raise InterviewInputError(errors)
+
+
+@transaction.atomic
+def interview_create(*, user, topics: list[Topic], difficulty_min: int = 1, difficulty_max: int = 3,
+                     count: int, minutes_per_question: int | None = None, total_minutes: int | None = None,
+                     language: str = Interview.Language.ZH, weak_spots: bool = False) -> Interview:
+    """Pick the questions and record the interview; nothing is written when the input is bad."""
+    topics = list(topics)
+    _check_setup(topics=topics, difficulty_min=difficulty_min, difficulty_max=difficulty_max, count=count,
+                 minutes_per_question=minutes_per_question, total_minutes=total_minutes)
+    pool = selectors.interview_question_pool(topics=topics, difficulty_min=difficulty_min,
+                                             difficulty_max=difficulty_max)
+    available = pool.count()
+    if count > available:
+        raise InterviewInputError({"count": [
+            _("Only %(available)d questions match these topics and difficulties; choose at most %(available)d.")
+            % {"available": available}]})
+    questions = selectors.interview_questions_pick(user=user, pool=pool, count=count, weak_spots=weak_spots)
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=difficulty_min,
+                   difficulty_max=difficulty_max, minutes_per_question=minutes_per_question,
+                   total_minutes=total_minutes, language=language, weak_spots=weak_spots)
+
+
+def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_per_question, total_minutes,
+            language, weak_spots, retake_of: Interview | None = None) -> Interview:
+    minute = seconds_per_minute()
+    per_question = minutes_per_question * minute if minutes_per_question else None
+    interview = Interview.objects.create(
+        user=user, language=language, difficulty_min=difficulty_min, difficulty_max=difficulty_max,
+        weak_spots=weak_spots, seconds_per_question=per_question,
+        total_seconds=per_question * len(questions) if per_question else total_minutes * minute,
+        retake_of=retake_of)
+    interview.topics.set(topics)
+    InterviewItem.objects.bulk_create(
+        InterviewItem(interview=interview, question=question, position=position)
+        for position, question in enumerate(questions, start=1))
+    return interview
+
+
+@transaction.atomic
+def interview_retake(*, user, interview: Interview) -> Interview:
+    """A new interview with the same questions in the same order and the same timing."""
+    items = list(interview.items.select_related("question").filter(question__retired=False))
+    if not items:
+        raise InterviewInputError({"interview": [_("None of this interview's questions is still in the bank.")]})
+    minute = seconds_per_minute()
+    per_question = interview.seconds_per_question
+    return _record(
+        user=user, questions=[item.question for item in items], topics=list(interview.topics.all()),
+        difficulty_min=interview.difficulty_min, difficulty_max=interview.difficulty_max,
+        minutes_per_question=max(1, round(per_question / minute)) if per_question else None,
+        total_minutes=None if per_question else max(1, round(interview.total_seconds / minute)),
+        language=interview.language, weak_spots=interview.weak_spots, retake_of=interview)
+
+
+def _locked(interview: Interview) -> Interview:
+    return Interview.objects.select_for_update().get(pk=interview.pk)
+
+
+def _end_answering(interview: Interview, now) -> None:
+    for item in interview.items.filter(closed_at__isnull=True):
+        item.closed_at = min(now, item.deadline) if item.deadline else now
+        item.timed_out = item.shown_at is not None and now >= item.deadline
+        item.save(update_fields=["closed_at", "timed_out"])
+    interview.status = Interview.Status.REVIEWING
+    interview.answering_ended_at = now
+    interview.save(update_fields=["status", "answering_ended_at"])
+
+
+def _show(item: InterviewItem, interview: Interview, now) -> InterviewItem:
+    allowance = interview.seconds_per_question
+    deadline = now + timedelta(seconds=allowance) if allowance else interview.deadline
+    item.shown_at, item.deadline = now, min(deadline, interview.deadline)
+    item.save(update_fields=["shown_at", "deadline"])
+    return item
+
+
+@transaction.atomic
+def interview_advance(*, interview: Interview) -> InterviewItem | None:
+    """Close what time has ended and return the current question, starting its clock the first time
+    it is shown. None when answering is over (the interview has moved on to its review)."""
+    interview = _locked(interview)
+    if interview.status != Interview.Status.ANSWERING:
+        return None
+    now = timezone.now()
+    if interview.started_at is None:
+        interview.started_at, interview.deadline = now, now + timedelta(seconds=interview.total_seconds)
+        interview.save(update_fields=["started_at", "deadline"])
+    if now >= interview.deadline:
+        _end_answering(interview, now)
+        return None
+    for item in interview.items.filter(closed_at__isnull=True).order_by("position"):
+        if item.shown_at is None:
+            return _show(item, interview, now)
+        if now < item.deadline:
+            return item
+        item.closed_at, item.timed_out = item.deadline, True
+        item.save(update_fields=["closed_at", "timed_out"])
+    _end_answering(interview, now)
+    return None
+
+
+@transaction.atomic
+def interview_answer_save(*, interview: Interview, question_id: str, answer: str,
+                          action: str = "save") -> InterviewItem:
+    """Autosave (`save`), or save and move on (`next`, `skip`). A change after the deadline (and its
+    grace) is kept but marked late. Raises InterviewInputError for a question not in the interview or
+    not shown yet, InterviewConflict once the learner has moved on from it or the review is done."""
+    interview = _locked(interview)
+    item = interview.items.filter(question__card_id=question_id).first()
+    if item is None:
+        raise InterviewInputError({"question": [_("This question is not part of this interview.")]})
+    if item.shown_at is None:
+        raise InterviewInputError({"question": [_("This question has not been shown yet.")]})
+    if interview.status == Interview.Status.DONE:
+        raise InterviewConflict(_("This interview has been reviewed; its answers can no longer change."))
+    if item.closed_at is not None and not item.timed_out:
+        raise InterviewConflict(_("You have already moved on from this question."))
+    now = timezone.now()
+    if answer != item.answer:
+        item.late = item.late or now > item.deadline + GRACE
+        item.answer, item.answer_saved_at = answer, now
+    if action in ("next", "skip") and item.closed_at is None:
+        # Moving on after the deadline (the page does it when its countdown ends) is a time-out.
+        item.closed_at, item.skipped, item.timed_out = now, action == "skip", now >= item.deadline
+    item.save()
+    return item
+
+
+@transaction.atomic
+def interview_end(*, interview: Interview) -> Interview:
+    """The learner stops early: the questions not answered yet are closed unanswered."""
+    interview = _locked(interview)
+    if interview.status == Interview.Status.ANSWERING:
+        now = timezone.now()
+        interview.items.filter(closed_at__isnull=True, shown_at__isnull=False).update(closed_at=now, skipped=True)
+        _end_answering(interview, now)
+    return interview
+
+
+@transaction.atomic
+def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> Interview:
+    """Score each question from the points the learner ticked and feed the asked ones to study.
+
+    `marks` maps a question's card ID to {"covered": [key point indexes], "would_pass": bool};
+    questions left out count as nothing covered. Raises InterviewInputError for a question not in
+    the interview or a key point it does not have, InterviewConflict unless answering is over.
+    """
+    interview = _locked(interview)
+    if interview.status == Interview.Status.ANSWERING:
+        raise InterviewConflict(_("Finish answering before the review."))
+    if interview.status == Interview.Status.DONE:
+        raise InterviewConflict(_("This interview has already been reviewed."))
+    items = list(selectors.interview_items(interview=interview))
+    _check_marks(items, marks)
+    now = timezone.now()
+    for item in items:
+        mark = marks.get(item.question.card_id, {})
+        _review_item(item, covered=mark.get("covered", []), would_pass=bool(mark.get("would_pass", False)),
+                     user=interview.user, reviewed_at=now)
+    interview.score = sum(item.score for item in items) / len(items)
+    interview.status, interview.reviewed_at = Interview.Status.DONE, now
+    interview.save(update_fields=["score", "status", "reviewed_at"])
+    return interview
+
+
+def _review_item(item: InterviewItem, *, covered: list[int], would_pass: bool, user, reviewed_at) -> None:
+    """Score the item and, if it was asked, rate its card through the study scheduler. The review's
+    client ID is derived from the item, so a retried request cannot rate the card twice."""
+    item.covered_points = sorted(set(covered))
+    item.would_pass = would_pass
+    item.score = scoring.item_score(covered=len(item.covered_points), total=len(item.question.key_points),
+                                    answer=item.answer, late=item.late)
+    if item.shown_at is not None:
+        item.study_rating = scoring.study_rating(score=item.score, would_pass=would_pass)
+        log = card_review(user=user, question=item.question, rating=item.study_rating, reviewed_at=reviewed_at,
+                          duration_ms=(item.seconds_used or 0) * 1000, source="interview",
+                          client_id=uuid.uuid5(REVIEW_NAMESPACE, f"interview-item-{item.pk}"))
+        item.study_due = log.card.due
+    item.save(update_fields=["covered_points", "would_pass", "score", "study_rating", "study_due"])
+
+
+def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
+    by_card = {item.question.card_id: item for item in items}
+    errors = []
+    for card_id, mark in marks.items():
+        item = by_card.get(card_id)
+        if item is None:
+            errors.append(_("“%(question)s” is not part of this interview.") % {"question": card_id})
+            continue
+        points = len(item.question.key_points)
+        if any(not isinstance(index, int) or not 0 <= index < points for index in mark.get("covered", [])):
+            errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": card_id,
+                                                                                      "last": points - 1})
+    if errors:
+        raise InterviewInputError({"items": errors})

@@ -1,0 +1,25 @@
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """Seconds as m:ss (or h:mm:ss), the way a countdown shows them."""
+    if seconds is None:
+        return "—"
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+@register.filter
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{round(share * 100)}%"
+
+
+@register.filter
+def rating_name(rating: int | None) -> str:
+    names = {1: _("Again"), 2: _("Hard"), 3: _("Good"), 4: _("Easy")}
+    return names.get(rating, "—")

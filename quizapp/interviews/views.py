@@ -1,0 +1,193 @@
+import zoneinfo
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+import engine
+from questions.selectors import topic_list_with_counts
+from quizapp.interviews import scoring, selectors, services
+from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
+from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.study.services import study_settings_get
+
+
+def _own(request, interview_id) -> Interview:
+    try:
+        return selectors.interview_get(user=request.user, interview_id=interview_id)
+    except Interview.DoesNotExist:
+        raise Http404 from None
+
+
+def _page_for(interview: Interview):
+    name = {Interview.Status.ANSWERING: "interviews:answer", Interview.Status.REVIEWING: "interviews:review",
+            Interview.Status.DONE: "interviews:results"}[interview.status]
+    return redirect(name, interview_id=interview.id)
+
+
+def _problem(request, interview: Interview, messages: list[str], status: int):
+    return render(request, "interviews/problem.html", {"interview": interview, "problems": messages}, status=status)
+
+
+def _flat(error: services.InterviewInputError) -> list[str]:
+    return [message for messages in error.errors.values() for message in messages]
+
+
+def _demos(item: InterviewItem, language: str) -> list[dict]:
+    demos = []
+    for demo_id in item.question.demo_ids:
+        try:
+            demos.append({"id": demo_id, "title": engine.get_demo(demo_id).title[language]})
+        except KeyError:
+            continue  # linked in the corpus, not written yet
+    return demos
+
+
+def _item_view(item: InterviewItem, language: str) -> dict:
+    return {"item": item, "card_id": item.question.card_id, "text": getattr(item.question, f"question_{language}"),
+            "answer_html": getattr(item.question, f"answer_html_{language}"),
+            "key_points": selectors.key_points_for_review(item=item, language=language),
+            "demos": _demos(item, "zh" if get_language().startswith("zh") else "en")}
+
+
+@login_required
+def index(request):
+    """Set-up: topics, difficulty, count and time, or one of the presets."""
+    if request.method == "POST":
+        form = InterviewSetupForm(request.POST, preset=request.POST.get("preset"))
+        if form.is_valid():
+            try:
+                interview = services.interview_create(user=request.user, **form.service_arguments())
+            except services.InterviewInputError as error:
+                form.add_service_errors(error.errors)
+            else:
+                return redirect("interviews:answer", interview_id=interview.id)
+        status = 400
+    else:
+        language = "zh" if get_language().startswith("zh") else "en"
+        form = InterviewSetupForm(initial={"language": language, "topics": list(topic_list_with_counts())})
+        status = 200
+    recent = selectors.interview_history(user=request.user)[:5]
+    return render(request, "interviews/index.html", {
+        "form": form, "recent": recent, "learner_timezone": study_settings_get(user=request.user).timezone},
+        status=status)
+
+
+@never_cache
+@login_required
+def answer(request, interview_id):
+    """The current question. Opening it starts its clock once; a reload shows the same deadline."""
+    interview = _own(request, interview_id)
+    item = services.interview_advance(interview=interview)
+    if item is None:
+        interview.refresh_from_db()
+        return _page_for(interview)
+    interview.refresh_from_db()
+    return render(request, "interviews/answer.html", {
+        "interview": interview, "item": item, "text": getattr(item.question, f"question_{interview.language}"),
+        "count": interview.items.count(), "server_time": timezone.now(),
+        "warn_seconds": services.seconds_per_minute(),
+        "answer_api": reverse("api-interview-answer", kwargs={"interview_id": interview.id})})
+
+
+@require_POST
+@login_required
+def answer_submit(request, interview_id):
+    """Save the answer and move on (or only save, without JavaScript's autosave)."""
+    interview = _own(request, interview_id)
+    action = request.POST.get("action", "next")
+    if action not in ("save", "next", "skip"):
+        return _problem(request, interview, [f"unknown action {action!r}"], 400)
+    try:
+        services.interview_answer_save(interview=interview, question_id=request.POST.get("question", ""),
+                                       answer=request.POST.get("answer", ""), action=action)
+    except services.InterviewInputError as error:
+        return _problem(request, interview, _flat(error), 400)
+    except services.InterviewConflict as error:
+        return _problem(request, interview, [str(error)], 409)
+    return redirect("interviews:answer", interview_id=interview.id)
+
+
+@require_POST
+@login_required
+def end(request, interview_id):
+    interview = services.interview_end(interview=_own(request, interview_id))
+    return _page_for(interview)
+
+
+def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
+    marks = {}
+    for item in items:
+        card_id = item.question.card_id
+        covered = request.POST.getlist(f"covered-{card_id}")
+        marks[card_id] = {"covered": [int(index) if index.isdigit() else -1 for index in covered],
+                          "would_pass": request.POST.get(f"pass-{card_id}") == "on"}
+    return marks
+
+
+@never_cache
+@login_required
+def review(request, interview_id):
+    """Each answer beside the reference answer; key points found in the answer come pre-ticked."""
+    interview = _own(request, interview_id)
+    services.interview_advance(interview=interview)  # closes the interview if its time is up
+    interview.refresh_from_db()
+    if interview.status != Interview.Status.REVIEWING:
+        return _page_for(interview)
+    items = list(selectors.interview_items(interview=interview))
+    problems, status = [], 200
+    if request.method == "POST":
+        try:
+            services.interview_review_finish(interview=interview, marks=_marks(request, items))
+        except services.InterviewInputError as error:
+            problems, status = _flat(error), 400
+        except services.InterviewConflict:
+            return redirect("interviews:results", interview_id=interview.id)  # reviewed meanwhile in another tab
+        else:
+            return redirect("interviews:results", interview_id=interview.id)
+    return render(request, "interviews/review.html", {
+        "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
+        "problems": problems, "late_factor": scoring.LATE_FACTOR}, status=status)
+
+
+@login_required
+def results(request, interview_id):
+    interview = _own(request, interview_id)
+    if interview.status != Interview.Status.DONE:
+        return _page_for(interview)
+    items = list(selectors.interview_items(interview=interview))
+    return render(request, "interviews/results.html", {
+        "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
+        "total_seconds_used": sum(item.seconds_used or 0 for item in items),
+        "learner_timezone": study_settings_get(user=request.user).timezone})
+
+
+@login_required
+def history(request):
+    """Every interview with its score and time, a trend chart, a topic filter and re-takes."""
+    form = HistoryFilterForm(request.GET or None)
+    topic = form.cleaned_data["topic"] if form.is_valid() else None
+    interviews = list(selectors.interview_history(user=request.user, topic=topic or None)[:200])
+    scored = sorted((interview for interview in interviews if interview.score is not None),
+                    key=lambda interview: interview.reviewed_at)
+    zone = zoneinfo.ZoneInfo(study_settings_get(user=request.user).timezone)
+    trend = {"labels": [interview.reviewed_at.astimezone(zone).strftime("%m-%d %H:%M") for interview in scored],
+             "scores": [round(interview.score * 100) for interview in scored]}
+    return render(request, "interviews/history.html", {
+        "interviews": interviews, "trend": trend, "topic": topic, "topics": topic_list_with_counts(),
+        "learner_timezone": zone.key})
+
+
+@require_POST
+@login_required
+def retake(request, interview_id):
+    try:
+        interview = services.interview_retake(user=request.user, interview=_own(request, interview_id))
+    except services.InterviewInputError as error:
+        return _problem(request, None, _flat(error), 400)
+    return redirect("interviews:answer", interview_id=interview.id)

@@ -1,0 +1,167 @@
+// Mock interviews: countdowns derived from the server's deadlines, autosave, live review scores,
+// the history trend chart. The server stays the clock: this file only shows it and reacts to it.
+(function () {
+  "use strict";
+
+  function clockText(seconds) {
+    const whole = Math.max(0, Math.ceil(seconds));
+    const hours = Math.floor(whole / 3600);
+    const minutes = Math.floor((whole % 3600) / 60);
+    const rest = String(whole % 60).padStart(2, "0");
+    return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${rest}` : `${minutes}:${rest}`;
+  }
+
+  function setUpTopicButtons() {
+    document.querySelectorAll("[data-check-topics]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const checked = button.dataset.checkTopics === "all";
+        button.closest("fieldset").querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = checked; });
+      });
+    });
+  }
+
+  // Typing a number next to a clock choice picks that choice.
+  function setUpTimingRows() {
+    document.querySelectorAll(".timing-row").forEach((row) => {
+      row.querySelector("input[type=number]")?.addEventListener("input", () => {
+        row.querySelector("input[type=radio]").checked = true;
+      });
+    });
+  }
+
+  function setUpAnswerPage(section) {
+    const data = section.dataset;
+    // The page was rendered at the server's `now`: measure deadlines against the server's clock.
+    const offset = Date.parse(data.serverTime) - Date.now();
+    const serverNow = () => Date.now() + offset;
+    const deadlines = {question: Date.parse(data.deadline), interview: Date.parse(data.interviewDeadline)};
+    const warnSeconds = Number(data.warnSeconds);
+    const form = section.querySelector(".answer-form");
+    const textarea = form.querySelector("textarea");
+    const nextButton = form.querySelector(".next-button");
+    const status = section.querySelector(".autosave");
+    const warning = section.querySelector(".clock-warning");
+    const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+    let savedText = textarea.value;
+    let saving = null;
+    let stopped = false;
+    // A question allowed a minute or less gets no "one minute left" warning: it would come at once.
+    let warned = (Math.min(deadlines.question, deadlines.interview) - serverNow()) / 1000 <= warnSeconds;
+    let movingOn = false;
+
+    function save({keepalive = false} = {}) {
+      const text = textarea.value;
+      if (stopped || text === savedText) return Promise.resolve();
+      status.textContent = data.textSaving;
+      saving = fetch(data.autosaveUrl, {
+        method: "PATCH", keepalive, credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+        body: JSON.stringify({question: data.question, answer: text, action: "save"}),
+      }).then(async (response) => {
+        if (response.ok) {
+          savedText = text;
+          status.textContent = `${data.textSaved} ${new Date().toLocaleTimeString()}`;
+        } else if (response.status === 409 || response.status === 400 || response.status === 404) {
+          stopped = true;  // moved on elsewhere (another tab): saving here again would only fail
+          status.textContent = (await response.json()).detail || data.textFailed;
+        } else {
+          status.textContent = data.textFailed;
+        }
+      }).catch(() => { status.textContent = data.textFailed; });
+      return saving;
+    }
+
+    function moveOn() {
+      if (movingOn) return;
+      movingOn = true;
+      warning.textContent = data.textTimeUp;
+      form.requestSubmit(nextButton);
+    }
+
+    function tick() {
+      const now = serverNow();
+      let lowest = Infinity;
+      for (const [name, deadline] of Object.entries(deadlines)) {
+        const left = (deadline - now) / 1000;
+        lowest = Math.min(lowest, left);
+        const clock = section.querySelector(`[data-clock=${name}]`);
+        clock.querySelector(".time").textContent = clockText(left);
+        clock.classList.toggle("warning", left <= warnSeconds);
+      }
+      if (lowest <= warnSeconds && !warned) {
+        warned = true;
+        warning.textContent = data.textWarning;
+      }
+      if (lowest <= 0) moveOn();
+    }
+
+    let debounce = null;
+    textarea.addEventListener("input", () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(save, 1500);
+    });
+    textarea.addEventListener("blur", () => save());
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit(nextButton);
+      }
+    });
+    form.addEventListener("submit", () => { movingOn = true; stopped = true; clearTimeout(debounce); });
+    window.addEventListener("pagehide", () => save({keepalive: true}));
+    setInterval(save, 5000);
+    setInterval(tick, 250);
+    tick();
+    // Keyboard first: the caret waits at the end of the (possibly restored) answer.
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  }
+
+  function setUpReview(form) {
+    const lateFactor = Number(form.dataset.lateFactor);
+    const items = Array.from(form.querySelectorAll(".review-item"));
+
+    function itemScore(item) {
+      const points = Number(item.dataset.points);
+      if (item.dataset.blank === "1" || !points) return 0;
+      const covered = item.querySelectorAll("input[name^='covered-']:checked").length;
+      return (covered / points) * (item.dataset.late === "1" ? lateFactor : 1);
+    }
+
+    function update() {
+      let total = 0;
+      items.forEach((item) => {
+        const score = itemScore(item);
+        total += score;
+        const output = item.querySelector(".item-score output");
+        if (output) output.textContent = `${Math.round(score * 100)}%`;
+      });
+      form.querySelector(".overall-score").textContent = `${Math.round((total / Math.max(1, items.length)) * 100)}%`;
+    }
+
+    form.addEventListener("change", update);
+    update();
+  }
+
+  function setUpTrend(canvas) {
+    const trend = JSON.parse(document.getElementById("interview-trend-data").textContent);
+    const style = getComputedStyle(document.documentElement);
+    // eslint-disable-next-line no-new
+    new window.Chart(canvas, {
+      type: "line",
+      data: {labels: trend.labels, datasets: [{label: canvas.dataset.label, data: trend.scores, tension: 0.2,
+        borderColor: style.getPropertyValue("--accent").trim(), pointRadius: 4}]},
+      options: {animation: false, maintainAspectRatio: false,
+        scales: {y: {min: 0, max: 100, title: {display: true, text: canvas.dataset.label}}}},
+    });
+  }
+
+  setUpTopicButtons();
+  setUpTimingRows();
+  const answerSection = document.querySelector("[data-interview-answer]");
+  if (answerSection) setUpAnswerPage(answerSection);
+  const reviewForm = document.querySelector("[data-interview-review]");
+  if (reviewForm) setUpReview(reviewForm);
+  const trendCanvas = document.querySelector("[data-interview-trend]");
+  if (trendCanvas && window.Chart) setUpTrend(trendCanvas);
+})();

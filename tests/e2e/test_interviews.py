@@ -1,0 +1,88 @@
+"""A learner takes a Quick interview with the keyboard, lets one question time out, ticks the review,
+sees the score and the history chart."""
+
+import pytest
+
+from quizapp.interviews import services
+from quizapp.interviews.models import Interview
+from quizapp.study.models import ReviewLog
+from tests.e2e.conftest import log_in
+from tests.interviews.factories import make_questions, make_topic
+
+pytestmark = pytest.mark.e2e
+
+SECONDS_PER_MINUTE = 5  # Quick = 3 questions × 15 s here; the one-minute warning comes at 5 s
+
+
+def _earlier_interview(user, topic, *, covered: int) -> None:
+    """A reviewed interview from before, so the trend has more than one point."""
+    interview = services.interview_create(user=user, topics=[topic], count=3, minutes_per_question=3, language="en")
+    while (item := services.interview_advance(interview=interview)) is not None:
+        services.interview_answer_save(interview=interview, question_id=item.question.card_id, answer="an answer",
+                                       action="next")
+    marks = {item.question.card_id: {"covered": list(range(covered))}
+             for item in interview.items.select_related("question")}
+    services.interview_review_finish(interview=interview, marks=marks)
+
+
+def _wait_for_question(page, position: int) -> None:
+    page.locator(".position").filter(has_text=f"Question {position} of 3").wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")  # type at once
+
+
+def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(page, screenshot, alice, settings,
+                                                                               transactional_db):
+    settings.INTERVIEW_SECONDS_PER_MINUTE = SECONDS_PER_MINUTE
+    topic = make_topic("basics")
+    make_questions(3, topic=topic)
+    _earlier_interview(alice, topic, covered=1)
+    _earlier_interview(alice, topic, covered=2)
+    log_in(page, "alice")
+    page.click(".lang-switch button[value=en]")
+    page.goto("/interviews/")
+    screenshot("interviews-setup")
+    page.get_by_role("button", name="Quick 3 × 3 min").click()
+
+    _wait_for_question(page, 1)
+    page.keyboard.type("Saturated sigmoid units: the chain rule multiplies small factors.")
+    page.locator(".autosave").filter(has_text="Saved").wait_for()
+    screenshot("interviews-answer")
+    page.keyboard.press("Control+Enter")
+
+    _wait_for_question(page, 2)
+    page.keyboard.type("Use ReLU, and 残差连接 keep gradients alive.")
+    page.keyboard.press("Control+Enter")
+
+    _wait_for_question(page, 3)
+    page.keyboard.type("I am not sure")
+    page.locator(".clock-warning").filter(has_text="One minute left").wait_for()
+    assert "warning" in page.locator("[data-clock=question]").get_attribute("class")
+    screenshot("interviews-warning")
+    page.wait_for_url("**/review/", timeout=3 * SECONDS_PER_MINUTE * 1000 + 10_000)  # left to time out
+
+    first, second, third = page.locator(".review-item").all()
+    checked = [box.is_checked() for box in first.locator("input[name^=covered-]").all()]
+    assert checked == [True, True, False, False]  # saturation and the chain rule were found
+    assert [box.is_checked() for box in second.locator("input[name^=covered-]").all()] == [False, False, True, False]
+    assert "time ran out" in third.inner_text()
+    second.locator("input[name^=covered-]").nth(3).check()
+    assert first.locator(".item-score output").inner_text() == "50%"
+    assert page.locator(".overall-score").inner_text() == "33%"  # (50% + 50% + 0%) / 3
+    screenshot("interviews-review")
+    page.get_by_role("button", name="Finish the review and update my study queue").click()
+
+    page.wait_for_url("**/results/")
+    assert page.locator(".overall-result").inner_text() == "33%"
+    assert page.locator(".results-table .rating").count() == 3
+    screenshot("interviews-results")
+
+    page.get_by_role("link", name="History and trend").click()
+    page.wait_for_function("() => window.Chart && Chart.getChart('interview-trend')")
+    assert page.evaluate("Chart.getChart('interview-trend').data.datasets[0].data") == [25, 50, 33]
+    assert page.locator(".interview-table .score").first.inner_text() == "33%"
+    screenshot("interviews-history")
+
+    interview = Interview.objects.latest("created_at")
+    assert interview.status == Interview.Status.DONE
+    assert interview.items.get(position=3).timed_out
+    assert ReviewLog.objects.filter(user=alice, source="interview").count() == 3 * 3

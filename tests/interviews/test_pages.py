@@ -1,0 +1,160 @@
+"""The pages: set-up with presets and form errors, answering, review, results, history."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from quizapp.interviews import services
+from quizapp.interviews.models import Interview
+from quizapp.study.models import CardState
+from tests.interviews.factories import make_questions, make_topic
+
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def bank(db):
+    return make_questions(4, topic=make_topic("basics"))
+
+
+@pytest.fixture
+def english(alice_client):
+    alice_client.post("/i18n/setlang/", {"language": "en"})
+    return alice_client
+
+
+def _setup(client, **fields):
+    data = {"topics": [make_topic("basics").pk], "difficulty_min": 1, "difficulty_max": 3, "count": 2,
+            "timing": "per_question", "minutes_per_question": 3, "total_minutes": 30, "language": "en", **fields}
+    return client.post("/interviews/", {key: value for key, value in data.items() if value is not None})
+
+
+def test_the_setup_page_offers_both_presets_and_all_topics_checked(english, bank):
+    html = english.get("/interviews/").content.decode()
+    assert "Quick 3 × 3 min" in html and "Standard 8 × 5 min" in html
+    assert 'name="topics"' in html and "checked" in html
+
+
+def test_a_preset_button_starts_a_quick_interview(english, bank):
+    response = _setup(english, preset="quick", count=None, minutes_per_question=None)
+    interview = Interview.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/interviews/{interview.id}/"
+    assert interview.items.count() == 3 and interview.seconds_per_question == 180
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"topics": None}, "Choose at least one topic."),
+    ({"count": 9}, "Only 4 questions match"),
+    ({"preset": "standard"}, "Only 4 questions match"),
+    ({"count": 30}, "less than or equal to 20"),
+    ({"timing": "total", "total_minutes": None}, "This field is required."),
+])
+def test_bad_setups_show_the_form_again_with_a_message(english, bank, fields, message):
+    response = _setup(english, **fields)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Interview.objects.exists()
+
+
+def test_the_answer_page_shows_the_server_deadline_and_keeps_the_autosaved_draft(english, bank):
+    with time_machine.travel(START, tick=False) as clock:
+        _setup(english)
+        interview = Interview.objects.get()
+        html = english.get(f"/interviews/{interview.id}/").content.decode()
+        assert 'data-deadline="2025-03-01T09:03:00+00:00"' in html and "Question 1 of 2" in html
+        first = interview.items.get(position=1)
+        english.patch(f"/api/interviews/{interview.id}/answer/", {"question": first.question.card_id,
+                                                                  "answer": "my autosaved draft"},
+                      content_type="application/json")
+        clock.shift(timedelta(minutes=1))
+        reloaded = english.get(f"/interviews/{interview.id}/").content.decode()
+        assert "my autosaved draft" in reloaded
+        assert 'data-deadline="2025-03-01T09:03:00+00:00"' in reloaded  # a reload does not restart the clock
+        assert 'data-server-time="2025-03-01T09:01:00+00:00"' in reloaded
+
+
+def _answer_all(client, interview, answers):
+    for answer in answers:
+        item = services.interview_advance(interview=interview)
+        response = client.post(f"/interviews/{interview.id}/answer/", {"question": item.question.card_id,
+                                                                      "answer": answer, "action": "next"})
+        assert response.status_code == 302
+
+
+def test_the_whole_flow_from_answers_to_results_updates_study(english, bank, alice):
+    _setup(english)
+    interview = Interview.objects.get()
+    _answer_all(english, interview, ["The chain rule multiplies small factors", ""])
+    assert english.get(f"/interviews/{interview.id}/")["Location"] == f"/interviews/{interview.id}/review/"
+
+    review = english.get(f"/interviews/{interview.id}/review/").content.decode()
+    first, second = interview.items.select_related("question")
+    assert "found in your answer" in review and f"<p>Reference answer {first.question.card_id[2:]}.</p>" in review
+    assert f'name="covered-{first.question.card_id}" value="1" checked' in review
+
+    response = english.post(f"/interviews/{interview.id}/review/", {
+        f"covered-{first.question.card_id}": ["0", "1", "2"], f"pass-{first.question.card_id}": "on"})
+    assert response.status_code == 302 and response["Location"].endswith("/results/")
+    results = english.get(response["Location"]).content.decode()
+    assert "38%" in results  # (3/4 + 0) / 2
+    assert "Good" in results and "Again" in results and "missed: back in your study queue soon" in results
+    assert CardState.objects.filter(user=alice).count() == 2
+
+
+def test_a_review_with_a_bad_key_point_is_a_400_and_changes_nothing(english, bank):
+    _setup(english)
+    interview = Interview.objects.get()
+    _answer_all(english, interview, ["a", "b"])
+    first = interview.items.select_related("question").first()
+    response = english.post(f"/interviews/{interview.id}/review/", {f"covered-{first.question.card_id}": "7"})
+    assert response.status_code == 400 and "has key points 0 to 3 only" in response.content.decode()
+    interview.refresh_from_db()
+    assert interview.status == Interview.Status.REVIEWING
+
+
+def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
+    _setup(english)
+    interview = Interview.objects.get()
+    english.get(f"/interviews/{interview.id}/")
+    outsider = make_questions(1, topic=make_topic("other"))[0]
+    response = english.post(f"/interviews/{interview.id}/answer/", {"question": outsider.card_id, "answer": "x"})
+    assert response.status_code == 400 and "not part of this interview" in response.content.decode()
+
+
+def test_history_shows_the_trend_and_filters_by_topic(english, bank, alice):
+    other = make_questions(2, topic=make_topic("cnn"))
+    for topics in ([make_topic("basics")], [other[0].topic]):
+        interview = services.interview_create(user=alice, topics=topics, count=2, minutes_per_question=3)
+        services.interview_end(interview=interview)
+        services.interview_review_finish(interview=interview, marks={})
+    html = english.get("/interviews/history/").content.decode()
+    assert 'id="interview-trend-data"' in html and html.count("/retake/") == 2
+    filtered = english.get("/interviews/history/?topic=cnn").content.decode()
+    assert filtered.count("/retake/") == 1
+
+
+def test_retake_from_the_page_starts_the_same_questions(english, bank, alice):
+    _setup(english)
+    interview = Interview.objects.get()
+    response = english.post(f"/interviews/{interview.id}/retake/")
+    retake = Interview.objects.exclude(pk=interview.pk).get()
+    assert response["Location"] == f"/interviews/{retake.id}/"
+    assert set(retake.items.values_list("question", flat=True)) == set(interview.items.values_list("question",
+                                                                                                    flat=True))
+
+
+def test_bob_gets_404_for_alices_pages(client, bob, bank, alice):
+    interview = services.interview_create(user=alice, topics=[make_topic("basics")], count=2, minutes_per_question=3)
+    client.force_login(bob)
+    for suffix in ["", "review/", "results/"]:
+        assert client.get(f"/interviews/{interview.id}/{suffix}").status_code == 404
+    for suffix in ["answer/", "end/", "retake/"]:
+        assert client.post(f"/interviews/{interview.id}/{suffix}").status_code == 404
+    interview.refresh_from_db()
+    assert interview.started_at is None
+
+
+def test_pages_need_a_login(client, bank):
+    assert client.get("/interviews/")["Location"].startswith("/accounts/login/")
+    assert client.get("/interviews/history/")["Location"].startswith("/accounts/login/")
