@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextvars
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -77,3 +78,22 @@ def warm_up() -> None:
     optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
     layer(torch.zeros(1, 2)).sum().backward()
     optimizer.step()
+
+
+@contextmanager
+def small_model_cpu_mode() -> Iterator[None]:
+    """Run tiny recurrent models on one CPU thread, flushing denormal floats; both restored afterwards.
+
+    A recurrent step multiplies a 128×2 batch by 16-unit matrices: threads only add synchronisation,
+    which on a busy 2-core machine made runs ~10× slower. A plain RNN's vanishing gradients (and
+    Adam's squared moments of them) reach ~1e-40, where CPUs slow down again on denormal floats;
+    values that small are zero for every purpose here.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)

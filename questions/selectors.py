@@ -14,7 +14,8 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.'-]*")
 
 def topic_list_with_counts() -> QuerySet[Topic]:
     return Topic.objects.annotate(
-        question_count=Count("questions", filter=Q(questions__retired=False))).filter(question_count__gt=0)
+        question_count=Count("questions", filter=Q(questions__retired=False))).filter(
+        question_count__gt=0).order_by("position", "slug")  # Meta.ordering is dropped from GROUP BY queries
 
 
 def question_list(*, topic: str | None = None, tag: str | None = None,

@@ -14,15 +14,13 @@ weights cell by cell and keeping each step's gradient.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device
+from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import DemoSpec, FloatParam, IntParam
 from engine.text import T
 
@@ -294,25 +292,6 @@ def _tables(*, lengths: list[int], results: dict, counts: dict[str, int], hidden
         rows=[[NAMES[kind]["en"], f"{gates[kind]}·(H·I + H·H + 2H)", counts[kind],
                round(counts[kind] / counts["rnn"], 3)] for kind in KINDS])
     return [accuracy_table, count_table]
-
-
-@contextmanager
-def small_model_cpu_mode() -> Iterator[None]:
-    """Run tiny recurrent models on one CPU thread, flushing denormal floats; both restored afterwards.
-
-    A recurrent step multiplies a 128×2 batch by 16-unit matrices: threads only add synchronisation,
-    which on a busy 2-core machine made runs ~10× slower. A plain RNN's vanishing gradients (and
-    Adam's squared moments of them) reach ~1e-40, where CPUs slow down again on denormal floats;
-    values that small are zero for every purpose here.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
-        torch.set_num_threads(threads)
 
 
 def run(params: dict, progress) -> Result:

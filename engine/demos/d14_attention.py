@@ -18,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from engine.demos.d10_rnn_lstm_gru import small_model_cpu_mode
 from engine.result import Chart, Heatmap, Metric, Result, Series
-from engine.runtime import current_device
+from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import ChoiceParam, DemoSpec, IntParam
 from engine.text import T
 

@@ -6,6 +6,7 @@
     queued: {en: "Queued — waiting for a worker…", zh: "排队中,等待 worker…"},
     running: {en: "Running", zh: "运行中"},
     failed: {en: "Failed", zh: "失败"},
+    finished: {en: "Finished", zh: "已完成"},
     cached: {en: "From the cache (same parameters ran before)", zh: "来自缓存(相同参数已运行过)"},
     device: {en: "Device", zh: "设备"},
     compute: {en: "Compute time", zh: "计算时间"},
@@ -140,7 +141,8 @@
     output.dataset.status = run.status;
     if (run.status === "succeeded") {
       bar.hidden = true;
-      status.textContent = fromCache ? say("cached") : "";
+      status.className = "run-status muted";
+      status.textContent = fromCache ? say("cached") : say("finished");
       renderResult(output.querySelector(".result"), run.result);
     } else if (run.status === "failed") {
       bar.hidden = true;
