@@ -24,10 +24,17 @@ class Series:
     x: Sequence[float]
     y: Sequence[float]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, log_x: bool = False, log_y: bool = False) -> dict[str, Any]:
         if len(self.x) != len(self.y):
             raise ValueError(f"series {self.name!r}: {len(self.x)} x values, {len(self.y)} y values")
-        return {"name": self.name, "points": [[_finite(a), _finite(b)] for a, b in zip(self.x, self.y, strict=True)]}
+        return {"name": self.name, "points": [[_plottable(a, log_x), _plottable(b, log_y)]
+                                              for a, b in zip(self.x, self.y, strict=True)]}
+
+
+def _plottable(value: float, on_log_axis: bool) -> float | None:
+    """A zero (a gradient that underflowed) has no place on a log axis: a gap, not a broken axis."""
+    value = _finite(value)
+    return None if on_log_axis and value is not None and value <= 0 else value
 
 
 @dataclass
@@ -46,7 +53,8 @@ class Chart:
                 raise ValueError(f"unknown scale {scale!r}")
         return {"title": self.title, "x_label": self.x_label, "y_label": self.y_label,
                 "x_scale": self.x_scale, "y_scale": self.y_scale, "kind": self.kind,
-                "series": [s.to_dict() for s in self.series]}
+                "series": [s.to_dict(log_x=self.x_scale == "log", log_y=self.y_scale == "log")
+                           for s in self.series]}
 
 
 @dataclass
