@@ -14,7 +14,6 @@ weights cell by cell and keeping each step's gradient.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
