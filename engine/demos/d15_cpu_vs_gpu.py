@@ -64,8 +64,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def seconds_per_call(call, device: torch.device) -> float:
-    """Calibrated repeats per block, best of BLOCKS blocks, synchronising the device around each block."""
+def seconds_per_call(call, device: torch.device, on_block=None) -> float:
+    """Calibrated repeats per block, best of BLOCKS blocks, synchronising the device around each block.
+    on_block(fraction) hears after each block how much of this measurement is done."""
     call()  # warm-up: library start-up and first-use allocations are not the throughput
     _sync(device)
     started = time.perf_counter()
@@ -74,34 +75,40 @@ def seconds_per_call(call, device: torch.device) -> float:
     single = time.perf_counter() - started
     repeats = max(1, min(MAX_REPEATS, math.ceil(BLOCK_SECONDS / max(single, 1e-9))))
     best = single
-    for _ in range(BLOCKS if single < SLOW_CALL_SECONDS else 1):
+    blocks = BLOCKS if single < SLOW_CALL_SECONDS else 1
+    for block in range(1, blocks + 1):
         started = time.perf_counter()
         for _ in range(repeats):
             call()
         _sync(device)
         best = min(best, (time.perf_counter() - started) / repeats)
+        if on_block:
+            on_block(block / blocks)
     return best
 
 
 def measure_device(*, device: torch.device, dtype: torch.dtype, sizes: list[int], with_transfer: bool,
-                   on_size) -> dict[int, dict[str, float]]:
-    """Time one n×n product per size; stop before a size that would take longer than SKIP_ABOVE_SECONDS."""
+                   on_progress) -> dict[int, dict[str, float]]:
+    """Time one n×n product per size; stop before a size that would take longer than SKIP_ABOVE_SECONDS.
+    on_progress(size, fraction) hears how much of that size's timing is done."""
     results: dict[int, dict[str, float]] = {}
+    share = 0.5 if with_transfer else 1.0  # of one size's progress, for each of its measurements
     for size in sizes:
         if results and results[max(results)]["seconds"] * (size / max(results)) ** 3 > SKIP_ABOVE_SECONDS:
             break
         host_a, host_b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
         a, b = host_a.to(device), host_b.to(device)
-        seconds = seconds_per_call(lambda a=a, b=b: torch.mm(a, b), device)
+        seconds = seconds_per_call(lambda a=a, b=b: torch.mm(a, b), device,
+                                   on_block=lambda done, size=size: on_progress(size, done * share))
         results[size] = {"seconds": seconds, "gflops": matmul_flops(size) / seconds / 1e9}
         if with_transfer:
             # The same product when the operands start, and the result must end, in host memory.
             def round_trip(host_a=host_a, host_b=host_b) -> torch.Tensor:
                 return torch.mm(host_a.to(device), host_b.to(device)).cpu()
-            transfer_seconds = seconds_per_call(round_trip, device)
+            transfer_seconds = seconds_per_call(
+                round_trip, device, on_block=lambda done, size=size: on_progress(size, share + done * share))
             results[size]["seconds_with_transfer"] = transfer_seconds
             results[size]["gflops_with_transfer"] = matmul_flops(size) / transfer_seconds / 1e9
-        on_size(size)
     return results
 
 
@@ -129,10 +136,10 @@ def run(params: dict, progress) -> Result:
     measured: dict[str, dict[int, dict[str, float]]] = {}
     errors: dict[str, float] = {}
     for index, device in enumerate(devices):
-        def on_size(size: int, index: int = index, device: torch.device = device) -> None:
-            progress((index * len(sizes) + sizes.index(size) + 1) / steps, f"{device.type} n={size}")
+        def on_progress(size: int, done: float, index: int = index, device: torch.device = device) -> None:
+            progress((index * len(sizes) + sizes.index(size) + done) / steps, f"{device.type} n={size}")
         measured[device.type] = measure_device(device=device, dtype=dtype, sizes=sizes,
-                                               with_transfer=device.type == "cuda", on_size=on_size)
+                                               with_transfer=device.type == "cuda", on_progress=on_progress)
         errors[device.type] = relative_error(device=device, dtype=dtype)
     progress(1.0, "done")
     labels = {device.type: _device_label(device) for device in devices}
