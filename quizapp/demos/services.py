@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import engine
 from quizapp.core.services import live_workers
@@ -24,7 +25,7 @@ Status = DemoRun.Status
 
 class RateLimited(Exception):
     def __init__(self, retry_after: int):
-        super().__init__(f"too many demo runs; try again in {retry_after} s")
+        super().__init__(_("too many demo runs; try again in %(seconds)d s") % {"seconds": retry_after})
         self.retry_after = retry_after
 
 

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -102,7 +103,7 @@ def answer_submit(request, interview_id):
     interview = _own(request, interview_id)
     action = request.POST.get("action", "next")
     if action not in ("save", "next", "skip"):
-        return _problem(request, interview, [f"unknown action {action!r}"], 400)
+        return _problem(request, interview, [_("unknown action %(action)s") % {"action": repr(action)}], 400)
     try:
         services.interview_answer_save(interview=interview, question_id=request.POST.get("question", ""),
                                        answer=request.POST.get("answer", ""), action=action)

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.utils.translation import gettext_noop
 
 from quizapp.study import services
 from quizapp.study.models import SchedulerOptimization
@@ -21,7 +22,7 @@ def optimize_scheduler(optimization_id: int) -> None:
     except SoftTimeLimitExceeded:
         services.scheduler_optimization_finish(optimization_id=optimization_id,
                                                status=SchedulerOptimization.Status.FAILED,
-                                               error="The fit exceeded its time limit.")
+                                               error=gettext_noop("The fit exceeded its time limit."))
     except Exception as error:
         logger.exception("optimisation %s failed", optimization_id)
         services.scheduler_optimization_finish(optimization_id=optimization_id,

@@ -43,7 +43,7 @@ def test_it_starts_a_quick_interview_from_the_preset(alice_api, bank):
 ])
 def test_it_answers_bad_setups_with_400_and_creates_nothing(alice_api, bank, body, field, message):
     body = {key: value for key, value in {"topics": ["basics"], "preset": "quick", **body}.items() if value is not None}
-    response = alice_api.post("/api/interviews/", body, format="json")
+    response = alice_api.post("/api/interviews/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert message in " ".join(response.json()[field])
     assert not Interview.objects.exists()
@@ -101,7 +101,7 @@ def test_it_refuses_an_answer_to_a_question_outside_the_interview(alice_api, ban
     alice_api.post(f"/api/interviews/{interview_id}/current/")
     outsider = make_questions(1, topic=make_topic("other"))[0]
     response = alice_api.patch(f"/api/interviews/{interview_id}/answer/",
-                               {"question": outsider.card_id, "answer": "x"}, format="json")
+                               {"question": outsider.card_id, "answer": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "not part of this interview" in response.json()["question"][0]
 
 
@@ -109,7 +109,8 @@ def test_it_refuses_a_review_mark_for_a_question_outside_the_interview(alice_api
     interview_id = _start(alice_api).json()["id"]
     alice_api.post(f"/api/interviews/{interview_id}/end/")
     response = alice_api.post(f"/api/interviews/{interview_id}/review/",
-                              {"items": [{"question": "q-nope", "covered": [0]}]}, format="json")
+                              {"items": [{"question": "q-nope", "covered": [0]}]}, format="json",
+                              HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "not part of this interview" in response.json()["items"][0]
     assert Interview.objects.get().status == "reviewing"
 

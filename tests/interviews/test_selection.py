@@ -2,7 +2,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview
@@ -47,7 +47,7 @@ def test_it_numbers_the_questions_in_order(alice):
 def test_it_refuses_more_questions_than_the_filters_allow_and_creates_nothing(alice):
     topic = make_topic()
     make_questions(2, topic=topic, difficulty=1)
-    with pytest.raises(services.InterviewInputError) as error:
+    with pytest.raises(services.InterviewInputError) as error, translation.override("en"):
         _create(alice, topics=[topic], difficulty_max=1, count=3)
     assert "Only 2 questions" in error.value.errors["count"][0]
     assert Interview.objects.count() == 0
