@@ -11,6 +11,7 @@ def test_the_navigation_is_translated(client, language, labels):
     html = client.get("/").content.decode()
     for label in labels:
         assert f">{label}</a>" in html
+    assert ">English</button>" in html and ">简体中文</button>" in html  # never 英语 / Chinese
 
 
 @pytest.mark.django_db
