@@ -126,8 +126,10 @@ class CardListApi(ListAPIView):
     serializer_class = CardStateSerializer
 
     def get_queryset(self):
-        queryset = selectors.card_states_for_user(user=self.request.user).order_by("due", "pk")
-        return queryset.filter(is_leech=True) if self.request.query_params.get("leech") == "1" else queryset
+        user = self.request.user
+        leeches_only = self.request.query_params.get("leech") == "1"
+        queryset = selectors.leeches_for_user(user=user) if leeches_only else selectors.card_states_for_user(user=user)
+        return queryset.order_by("due", "pk")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **_card_context(self.request.user)}

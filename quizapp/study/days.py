@@ -20,11 +20,17 @@ def _day_start(day: date, zone: zoneinfo.ZoneInfo, day_start_hour: int) -> datet
     return datetime.combine(day, time(hour=day_start_hour), tzinfo=zone).astimezone(UTC)
 
 
+def study_date(*, local_date: date, local_hour: int, day_start_hour: int) -> date:
+    """The study day of a wall-clock time: the hours before day_start_hour belong to the day before.
+    The statistics group by local date and hour in the database and call this too, so that they
+    and the queue always agree, on daylight-saving days as well."""
+    return local_date - timedelta(days=1) if local_hour < day_start_hour else local_date
+
+
 def study_day_at(*, moment: datetime, timezone_name: str, day_start_hour: int) -> StudyDay:
-    zone = zoneinfo.ZoneInfo(timezone_name)
-    day = (moment.astimezone(zone) - timedelta(hours=day_start_hour)).date()
-    return StudyDay(day=day, starts_at=_day_start(day, zone, day_start_hour),
-                    ends_at=_day_start(day + timedelta(days=1), zone, day_start_hour))
+    local = moment.astimezone(zoneinfo.ZoneInfo(timezone_name))
+    day = study_date(local_date=local.date(), local_hour=local.hour, day_start_hour=day_start_hour)
+    return study_day_of(day=day, timezone_name=timezone_name, day_start_hour=day_start_hour)
 
 
 def study_day_of(*, day: date, timezone_name: str, day_start_hour: int) -> StudyDay:

@@ -1,3 +1,4 @@
+import math
 import uuid
 import zoneinfo
 
@@ -17,6 +18,12 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
 
 
+def validate_finite(value: float) -> None:
+    # NaN slips past range validators (every comparison with it is false) and poisons the scheduler.
+    if not math.isfinite(value):
+        raise ValidationError(_("Enter a finite number."), code="invalid")
+
+
 class StudySettings(models.Model):
     """How one learner studies: retention target, daily limits, what "today" means, which cards."""
 
@@ -27,7 +34,8 @@ class StudySettings(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings")
     desired_retention = models.FloatField(
-        default=0.90, validators=[MinValueValidator(MIN_RETENTION), MaxValueValidator(MAX_RETENTION)],
+        default=0.90,
+        validators=[validate_finite, MinValueValidator(MIN_RETENTION), MaxValueValidator(MAX_RETENTION)],
         verbose_name=_("Desired retention"))
     new_cards_per_day = models.PositiveIntegerField(
         default=20, validators=[MaxValueValidator(9999)], verbose_name=_("New cards per day"))
@@ -132,6 +140,7 @@ class SchedulerOptimization(models.Model):
     applied = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="when a worker claimed it")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -55,8 +55,9 @@ def apply_fsrs_card(card: CardState, reviewed: Card) -> None:
     card.last_review = reviewed.last_review
 
 
-def is_lapse(card_before: CardState, rating: int) -> bool:
-    return card_before.state == CardState.State.REVIEW and rating == Rating.Again
+def is_lapse(state_before: str, rating: int) -> bool:
+    """Forgetting a card in the review state; learning steps forgotten are not lapses (as in Anki)."""
+    return state_before == CardState.State.REVIEW and rating == Rating.Again
 
 
 def becomes_leech(lapses: int) -> bool:

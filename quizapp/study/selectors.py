@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from fsrs import Scheduler
 
 from questions.models import Question
 from quizapp.study import scheduling, services
@@ -49,18 +50,24 @@ def review_logs_for_user(*, user) -> QuerySet[ReviewLog]:
 
 
 def leeches_for_user(*, user) -> QuerySet[CardState]:
-    return card_states_for_user(user=user).filter(is_leech=True).order_by("-lapses")
+    """Leeches of questions still in the corpus: a retired one can no longer come up, so it needs no action."""
+    return card_states_for_user(user=user).filter(is_leech=True, question__retired=False).order_by("-lapses")
+
+
+def scheduler_for_user(*, user_id: int) -> Scheduler:
+    """The learner's scheduler, without creating their settings (the fsrs defaults until they exist)."""
+    return scheduling.scheduler_for(StudySettings.objects.filter(user_id=user_id).first())
 
 
 def card_retrievability(*, card: CardState, now: datetime) -> float | None:
-    """The predicted chance of recalling the card now; None for a card never reviewed."""
+    """The predicted chance of recalling the card now; None for a card never reviewed.
+    One query per call: for many cards, build scheduler_for_user once and call retrievability_with."""
     if card.state == State.NEW or card.stability is None:
         return None
-    study_settings = StudySettings.objects.filter(user_id=card.user_id).first()
-    return retrievability_with(scheduling.scheduler_for(study_settings), card=card, now=now)
+    return retrievability_with(scheduler_for_user(user_id=card.user_id), card=card, now=now)
 
 
-def retrievability_with(scheduler, *, card: CardState, now: datetime) -> float | None:
+def retrievability_with(scheduler: Scheduler, *, card: CardState, now: datetime) -> float | None:
     if card.state == State.NEW or card.stability is None:
         return None
     return float(scheduler.get_card_retrievability(scheduling.to_fsrs_card(card), scheduling.as_utc(now)))
@@ -72,8 +79,9 @@ def study_day_for(*, study_settings: StudySettings, now: datetime) -> StudyDay:
 
 
 def _active_cards(*, user, topic_ids: list[int], day: StudyDay) -> QuerySet[CardState]:
-    """Studied cards the learner may see today: not suspended, not buried, in the chosen topics."""
-    cards = (CardState.objects.filter(user=user, suspended=False).exclude(state=State.NEW)
+    """Studied cards the learner may see today: not suspended, not buried, in the chosen topics, of a
+    question still in the corpus (a retired question's card keeps its state in case it comes back)."""
+    cards = (CardState.objects.filter(user=user, suspended=False, question__retired=False).exclude(state=State.NEW)
              .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=day.day)))
     return cards.filter(question__topic__in=topic_ids) if topic_ids else cards
 
@@ -152,9 +160,17 @@ def study_queue(*, user, now: datetime | None = None, limit: int = 1,
     return StudyQueue(day=day, counts=counts, cards=cards, next_learning_due=later)
 
 
+def _expired_if_stale(optimization: SchedulerOptimization, *, user) -> SchedulerOptimization:
+    """Reading an unfinished fit first fails the learner's stale ones, so nothing shows "running" forever."""
+    if not optimization.is_finished and services.scheduler_optimizations_expire_stale(user=user):
+        optimization.refresh_from_db()
+    return optimization
+
+
 def optimization_latest(*, user) -> SchedulerOptimization | None:
-    return SchedulerOptimization.objects.filter(user=user).first()
+    latest = SchedulerOptimization.objects.filter(user=user).first()
+    return _expired_if_stale(latest, user=user) if latest is not None else None
 
 
 def optimization_get(*, user, optimization_id: int) -> SchedulerOptimization:
-    return SchedulerOptimization.objects.get(pk=optimization_id, user=user)
+    return _expired_if_stale(SchedulerOptimization.objects.get(pk=optimization_id, user=user), user=user)

@@ -7,8 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from fsrs import Rating
 
 from quizapp.study import scheduling
@@ -17,6 +19,11 @@ from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, St
 
 logger = logging.getLogger(__name__)
 State = CardState.State
+# Time for the worker to record a fit that ends right at its hard time limit.
+OPTIMIZATION_STALE_MARGIN = timedelta(minutes=5)
+# Stored untranslated like the other failure reasons; the page shows it in the learner's language.
+OPTIMIZATION_LOST = gettext_noop("The fit did not finish: its worker stopped or never picked it up. "
+                                 "Please try again.")
 
 
 class NothingToUndo(Exception):
@@ -109,15 +116,26 @@ def card_review_outcome(*, user, question, rating: int, reviewed_at: datetime | 
                                             review_duration=duration_ms)
         scheduling.apply_fsrs_card(card, reviewed)
         card.reps += 1
-        if state_before == State.REVIEW and rating == Rating.Again:
+        if scheduling.is_lapse(state_before, rating):
             card.lapses += 1
             if scheduling.becomes_leech(card.lapses):
                 card.is_leech = card.suspended = True  # a leech wastes time: set it aside until fixed
         card.save()
-        log = ReviewLog.objects.create(user=user, card=card, rating=int(rating), reviewed_at=reviewed_at,
-                                       duration_ms=max(0, int(duration_ms)), state_before=state_before,
-                                       previous_state=previous, client_id=client_id, source=source)
+        log = _log_review(user=user, card=card, rating=int(rating), reviewed_at=reviewed_at,
+                          duration_ms=max(0, int(duration_ms)), state_before=state_before,
+                          previous_state=previous, client_id=client_id, source=source)
         return ReviewOutcome(log=log, created=True)
+
+
+def _log_review(*, user, client_id: uuid.UUID, **fields) -> ReviewLog:
+    """_existing_log ran under this card's lock only: a request rating another card with the same
+    client id may have logged it since. The unique constraint catches that; the savepoint confines
+    the failed insert, and ClientIdReused leaving the caller's atomic block undoes the card change."""
+    try:
+        with transaction.atomic():
+            return ReviewLog.objects.create(user=user, client_id=client_id, **fields)
+    except IntegrityError:
+        raise ClientIdReused(f"client id {client_id} already rated another card") from None
 
 
 def review_undo(*, user) -> CardState:
@@ -204,7 +222,21 @@ def scheduler_optimization_claim(*, optimization_id: int) -> bool:
     """Move a queued request to running; succeeds once, so a redelivered task does nothing."""
     Status = SchedulerOptimization.Status
     return SchedulerOptimization.objects.filter(pk=optimization_id, status=Status.QUEUED).update(
-        status=Status.RUNNING) == 1
+        status=Status.RUNNING, started_at=timezone.now()) == 1
+
+
+def scheduler_optimizations_expire_stale(*, user) -> int:
+    """Fail the learner's fits that can no longer finish, so none shows "running" forever: Celery
+    kills a fit at its hard time limit, and a killed or lost worker leaves its row to nobody (a
+    redelivered task finds it claimed). A queued one no worker took within as long fails too."""
+    from quizapp.study.tasks import OPTIMIZE_TIME_LIMIT
+
+    Status = SchedulerOptimization.Status
+    cutoff = timezone.now() - timedelta(seconds=OPTIMIZE_TIME_LIMIT) - OPTIMIZATION_STALE_MARGIN
+    stale = SchedulerOptimization.objects.filter(
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff),
+        user=user, status__in=[Status.QUEUED, Status.RUNNING])
+    return stale.update(status=Status.FAILED, error=OPTIMIZATION_LOST, finished_at=timezone.now())
 
 
 def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields) -> None:

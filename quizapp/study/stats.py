@@ -5,12 +5,12 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate
 
 from questions.models import Question
 from quizapp.study import scheduling, services
-from quizapp.study.days import study_day_of
+from quizapp.study.days import study_date, study_day_of
 from quizapp.study.models import CardState, ReviewLog, StudySettings
 from quizapp.study.selectors import retrievability_with, study_day_for
 
@@ -21,10 +21,23 @@ RETENTION_WINDOWS = (7, 30)
 RETRIEVABILITY_BINS = 10
 
 
-def _by_study_day(queryset, field: str, study_settings: StudySettings):
-    """Annotate each row with the study day its `field` falls in (shifted by the day-start hour)."""
-    shifted = F(field) - timedelta(hours=study_settings.day_start_hour)
-    return queryset.annotate(study_day=TruncDate(shifted, tzinfo=zoneinfo.ZoneInfo(study_settings.timezone)))
+def _totals_by_study_day(queryset, field: str, study_settings: StudySettings, **totals) -> dict[date, dict]:
+    """Sum `totals` (Count, Sum) over the study day each row's `field` falls in.
+
+    The database groups by local date and hour and days.study_date maps each group to its study day,
+    exactly as the queue assigns "today". Shifting by the day-start hour in SQL instead would shift
+    in UTC, putting the first hours after a daylight-saving change on the wrong day."""
+    zone = zoneinfo.ZoneInfo(study_settings.timezone)
+    rows = (queryset.annotate(local_date=TruncDate(field, tzinfo=zone), local_hour=ExtractHour(field, tzinfo=zone))
+            .values("local_date", "local_hour").annotate(**totals).order_by("local_date", "local_hour"))
+    by_day: dict[date, dict] = {}
+    for row in rows:
+        day = study_date(local_date=row["local_date"], local_hour=row["local_hour"],
+                         day_start_hour=study_settings.day_start_hour)
+        day_totals = by_day.setdefault(day, dict.fromkeys(totals, 0))
+        for name in totals:
+            day_totals[name] += row[name] or 0
+    return by_day
 
 
 def _day_start(day: date, study_settings: StudySettings) -> datetime:
@@ -34,17 +47,16 @@ def _day_start(day: date, study_settings: StudySettings) -> datetime:
 
 def _reviews_per_day(*, user, study_settings: StudySettings, first_day: date) -> dict[date, dict]:
     logs = ReviewLog.objects.filter(user=user, reviewed_at__gte=_day_start(first_day, study_settings))
-    rows = _by_study_day(logs, "reviewed_at", study_settings).values("study_day").annotate(
-        reviews=Count("pk"), milliseconds=Sum("duration_ms")).order_by("study_day")
-    return {row["study_day"]: row for row in rows}
+    return _totals_by_study_day(logs, "reviewed_at", study_settings, reviews=Count("pk"),
+                                milliseconds=Sum("duration_ms"))
 
 
 def _forecast(*, user, study_settings: StudySettings, today: date) -> list[list]:
-    """Cards due on each of the next days; overdue ones count as due today."""
+    """Cards due on each of the next days; overdue ones count as due today. Retired questions never come due."""
     end = _day_start(today + timedelta(days=FORECAST_DAYS), study_settings)
-    cards = CardState.objects.filter(user=user, suspended=False, due__lt=end).exclude(state=CardState.State.NEW)
-    due = {row["study_day"]: row["cards"] for row in _by_study_day(cards, "due", study_settings)
-           .values("study_day").annotate(cards=Count("pk"))}
+    cards = _current_cards(user=user).filter(suspended=False, due__lt=end).exclude(state=CardState.State.NEW)
+    per_day = _totals_by_study_day(cards, "due", study_settings, cards=Count("pk"))
+    due = {day: row["cards"] for day, row in per_day.items()}
     overdue = sum(count for day, count in due.items() if day < today)
     return [[(today + timedelta(days=offset)).isoformat(),
              due.get(today + timedelta(days=offset), 0) + (overdue if offset == 0 else 0)]
@@ -64,12 +76,18 @@ def _true_retention(*, user, study_settings: StudySettings, today: date) -> list
     return windows
 
 
+def _current_cards(*, user) -> QuerySet[CardState]:
+    """The learner's cards of questions still in the corpus. Their reviews of retired ones still
+    count in the history (heat-map, retention, time spent)."""
+    return CardState.objects.filter(user=user, question__retired=False)
+
+
 def _cards_by_state(*, user) -> dict[str, int]:
-    counts = {row["state"]: row["cards"] for row in CardState.objects.filter(user=user).values("state")
+    counts = {row["state"]: row["cards"] for row in _current_cards(user=user).values("state")
               .annotate(cards=Count("pk"))}
     unseen = Question.objects.active().exclude(card_states__user=user).count()
-    flags = CardState.objects.filter(user=user).aggregate(suspended=Count("pk", filter=Q(suspended=True)),
-                                                          leeches=Count("pk", filter=Q(is_leech=True)))
+    flags = _current_cards(user=user).aggregate(suspended=Count("pk", filter=Q(suspended=True)),
+                                                leeches=Count("pk", filter=Q(is_leech=True)))
     by_state = {state: counts.get(state, 0) for state in CardState.State.values}
     by_state["new"] += unseen
     return {**by_state, **flags}
@@ -77,7 +95,7 @@ def _cards_by_state(*, user) -> dict[str, int]:
 
 def _retrievability_histogram(*, user, study_settings: StudySettings, now: datetime) -> dict:
     scheduler = scheduling.scheduler_for(study_settings)
-    cards = CardState.objects.filter(user=user, stability__isnull=False).exclude(state=CardState.State.NEW)
+    cards = _current_cards(user=user).filter(stability__isnull=False).exclude(state=CardState.State.NEW)
     values = [retrievability_with(scheduler, card=card, now=now) for card in cards]
     bins = [0] * RETRIEVABILITY_BINS
     for value in values:

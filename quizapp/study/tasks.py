@@ -15,7 +15,11 @@ logger = logging.getLogger(__name__)
 
 
 # A long history takes minutes to fit on a CPU: more time than the demos' default limits.
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+OPTIMIZE_SOFT_TIME_LIMIT = 600
+OPTIMIZE_TIME_LIMIT = 660  # seconds; then Celery kills the fit, and reads of it expire its row
+
+
+@shared_task(acks_late=True, soft_time_limit=OPTIMIZE_SOFT_TIME_LIMIT, time_limit=OPTIMIZE_TIME_LIMIT)
 def optimize_scheduler(optimization_id: int) -> None:
     try:
         services.scheduler_optimization_run(optimization_id=optimization_id)

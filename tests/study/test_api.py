@@ -6,9 +6,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
+from questions.models import Question
 from quizapp.study import services
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
@@ -178,3 +180,47 @@ class TestPrivacy:
     def test_it_keeps_bobs_leech_pages_from_alice(self, alice_client, bobs):
         assert alice_client.post(f"/study/leeches/{bobs['card'].pk}/reset/").status_code == 404
         assert CardState.objects.get(pk=bobs["card"].pk).reps == 1
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_it_refuses_a_retention_that_is_not_a_finite_number(alice_api, alice, value):
+    # NaN passes the range checks (every comparison with it is false); stored, it broke every later request.
+    refused = alice_api.patch("/api/study/settings/", {"desired_retention": value}, format="json",
+                              HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400 and "Enter a finite number." in refused.json()["desired_retention"]
+    assert StudySettings.objects.get(user=alice).desired_retention == 0.9
+    assert alice_api.get("/api/study/queue/").status_code == 200
+    assert alice_api.get("/api/study/settings/").json()["desired_retention"] == 0.9
+
+
+def test_it_refuses_a_non_finite_retention_in_the_model_itself(alice):
+    with pytest.raises(DjangoValidationError) as refused:
+        services.study_settings_update(user=alice, fields={"desired_retention": float("nan")})
+    assert "desired_retention" in refused.value.message_dict
+    assert StudySettings.objects.get(user=alice).desired_retention == 0.9
+
+
+def test_it_answers_409_when_another_card_took_the_client_id_after_the_check(alice_api, alice, make_question,
+                                                                             monkeypatch):
+    first, second = make_question(), make_question()
+    client_id = uuid.uuid4()
+    assert _review(alice_api, first, client_id=client_id).status_code == 201
+    # Two requests with one client id for two cards lock different rows, so both can pass the
+    # check before either inserts its log. Blinding the check replays that interleaving: the
+    # insert itself must then refuse the id.
+    monkeypatch.setattr(services, "_existing_log", lambda **_: None)
+    conflict = _review(alice_api, second, client_id=client_id)
+    assert conflict.status_code == 409 and str(client_id) in conflict.json()["detail"]
+    assert ReviewLog.objects.filter(user=alice).count() == 1
+    assert not CardState.objects.filter(user=alice, question=second).exists()  # its rating was rolled back
+
+
+def test_it_lists_no_leeches_of_retired_questions(alice_api, alice, make_question):
+    current, retired = make_question(), make_question()
+    for question in (current, retired):
+        services.card_review(user=alice, question=question, rating=4)
+    CardState.objects.filter(user=alice).update(lapses=8, is_leech=True, suspended=True)
+    Question.objects.filter(pk=retired.pk).update(retired=True)
+    leeches = alice_api.get("/api/study/cards/?leech=1").json()["results"]
+    assert [card["question"] for card in leeches] == [current.pk]
+    assert len(alice_api.get("/api/study/cards/").json()["results"]) == 2  # its state is kept

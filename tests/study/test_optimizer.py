@@ -6,9 +6,10 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
-from quizapp.study import optimizing, services
+from quizapp.study import optimizing, services, tasks
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -95,3 +96,34 @@ def test_it_tells_the_learner_how_many_more_reviews_are_needed(alice_client, ali
     SchedulerOptimization.objects.create(user=alice, status="too_few", reviews_counted=100, reviews_needed=512)
     page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "100 of 512, so 412 more are needed" in page
+
+
+STALE_AFTER = timedelta(seconds=tasks.OPTIMIZE_TIME_LIMIT) + services.OPTIMIZATION_STALE_MARGIN
+
+
+def _unfinished(user, *, status: str, created_ago: timedelta, started_ago: timedelta | None = None):
+    """A fit left as a worker left it: still queued or running, created (and claimed) that long ago."""
+    optimization = SchedulerOptimization.objects.create(user=user, status=status)
+    now = timezone.now()
+    SchedulerOptimization.objects.filter(pk=optimization.pk).update(
+        created_at=now - created_ago, started_at=now - started_ago if started_ago is not None else None)
+    return optimization
+
+
+def test_it_fails_fits_that_can_no_longer_finish_when_they_are_read(alice_api, alice):
+    killed = _unfinished(alice, status="running", created_ago=STALE_AFTER * 2, started_ago=STALE_AFTER * 2)
+    never_picked_up = _unfinished(alice, status="queued", created_ago=STALE_AFTER + timedelta(minutes=1))
+    # Waited long in the queue but claimed five minutes ago: within its time limit, still fitting.
+    fitting = _unfinished(alice, status="running", created_ago=STALE_AFTER * 2, started_ago=timedelta(minutes=5))
+    body = alice_api.get(f"/api/study/optimizations/{killed.pk}/").json()
+    assert body["status"] == "failed" and body["error"] == services.OPTIMIZATION_LOST and body["finished_at"]
+    assert SchedulerOptimization.objects.get(pk=never_picked_up.pk).status == "failed"
+    assert alice_api.get(f"/api/study/optimizations/{fitting.pk}/").json()["status"] == "running"
+    assert not services.scheduler_optimization_claim(optimization_id=never_picked_up.pk)  # a late task does nothing
+
+
+def test_it_tells_the_learner_in_their_language_that_a_fit_was_lost(alice_client, alice):
+    _unfinished(alice, status="running", created_ago=STALE_AFTER * 2, started_ago=STALE_AFTER * 2)
+    page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "拟合没有完成" in page
+    assert 'http-equiv="refresh"' not in page  # the page stops waiting for it

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from questions.models import Question
 from quizapp.study import services
 from quizapp.study.days import study_day_at
 from quizapp.study.models import CardState, ReviewLog
@@ -176,3 +177,19 @@ def test_it_resets_a_leech_to_a_new_card(alice, make_question):
     card = services.card_reset(user=alice, card_id=CardState.objects.get(user=alice).pk)
     assert (card.state, card.lapses, card.is_leech, card.suspended, card.stability) == ("new", 0, False, False, None)
     assert study_queue(user=alice).counts.new == 1
+
+
+def test_it_keeps_retired_questions_out_of_the_queue_but_keeps_their_state(alice, make_question):
+    retired_review, retired_learning, current = make_question(), make_question(), make_question()
+    start = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+    for question in (retired_review, current):
+        services.card_review(user=alice, question=question, rating=4, reviewed_at=start)
+    services.card_review(user=alice, question=retired_learning, rating=1, reviewed_at=start + timedelta(days=29))
+    Question.objects.filter(pk__in=[retired_review.pk, retired_learning.pk]).update(retired=True)
+    queue = study_queue(user=alice, now=start + timedelta(days=30), limit=5)
+    assert (queue.counts.learning, queue.counts.review, queue.counts.new) == (0, 1, 0)
+    assert [card.question_id for card in queue.cards] == [current.pk]
+    assert CardState.objects.get(user=alice, question=retired_review).reps == 1  # kept, should it come back
+
+    Question.objects.filter(pk=retired_review.pk).update(retired=False)
+    assert study_queue(user=alice, now=start + timedelta(days=30)).counts.review == 2

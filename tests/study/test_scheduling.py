@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fsrs import Card, Rating, Scheduler, State
 
-from quizapp.study import selectors, services
+from quizapp.study import scheduling, selectors, services
 from quizapp.study.models import CardState, ReviewLog
 
 pytestmark = pytest.mark.usefixtures("no_fuzz")
@@ -126,3 +126,19 @@ def test_it_gives_retrievability_only_for_reviewed_cards(alice, make_question):
         Scheduler().get_card_retrievability(fsrs_card, later))
     assert 0 < selectors.card_retrievability(card=card, now=later) < 1
     assert selectors.card_retrievability(card=CardState(state="new", due=START), now=later) is None
+
+
+def test_it_gives_the_retrievability_of_many_cards_with_one_settings_query(alice, make_question,
+                                                                           django_assert_num_queries):
+    parameters = list(Scheduler().parameters)
+    parameters[20] = 0.3  # a learner's own forgetting-curve decay changes retrievability
+    services.study_settings_update(user=alice, fields={"fsrs_parameters": parameters})
+    for question in (make_question(), make_question()):
+        services.card_review(user=alice, question=question, rating=3, reviewed_at=START)
+    cards, later = list(CardState.objects.filter(user=alice)), START + timedelta(days=3)
+    with django_assert_num_queries(1):
+        scheduler = selectors.scheduler_for_user(user_id=alice.pk)
+        batch = [selectors.retrievability_with(scheduler, card=card, now=later) for card in cards]
+    assert batch == [selectors.card_retrievability(card=card, now=later) for card in cards]
+    assert batch[0] == pytest.approx(Scheduler(parameters=parameters).get_card_retrievability(
+        scheduling.to_fsrs_card(cards[0]), later))
