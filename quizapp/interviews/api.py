@@ -1,4 +1,3 @@
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -23,13 +22,6 @@ from quizapp.interviews.serializers import (
 BAD_INPUT = OpenApiResponse(description="a message per bad field; nothing was changed")
 CONFLICT = OpenApiResponse(description="the interview's state forbids this (e.g. already reviewed)")
 NOT_YOURS = OpenApiResponse(description="no such interview of yours")
-
-
-def _own_interview(request, interview_id) -> Interview:
-    try:
-        return selectors.interview_get(user=request.user, interview_id=interview_id)
-    except Interview.DoesNotExist:
-        raise Http404 from None
 
 
 def _conflict(error: services.InterviewConflict) -> Response:
@@ -75,7 +67,7 @@ class InterviewDetailApi(APIView):
     @extend_schema(responses={200: InterviewDetailSerializer, 404: NOT_YOURS},
                    summary="One interview; reference answers appear once answering is over")
     def get(self, request, interview_id):
-        return Response(_detail(_own_interview(request, interview_id)))
+        return Response(_detail(selectors.interview_get_or_404(user=request.user, interview_id=interview_id)))
 
 
 class InterviewCurrentApi(APIView):
@@ -87,7 +79,7 @@ class InterviewCurrentApi(APIView):
     @extend_schema(request=None, responses={200: CurrentQuestionSerializer, 404: NOT_YOURS},
                    summary="Show the current question (starting its clock once)")
     def post(self, request, interview_id):
-        interview = _own_interview(request, interview_id)
+        interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         item = services.interview_advance(interview=interview)
         interview.refresh_from_db()
         return Response(CurrentQuestionSerializer({
@@ -101,7 +93,7 @@ class InterviewAnswerApi(APIView):
     @extend_schema(request=AnswerSerializer, summary="Autosave an answer, or save it and move on",
                    responses={200: InterviewItemSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
     def patch(self, request, interview_id):
-        interview = _own_interview(request, interview_id)
+        interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -121,7 +113,8 @@ class InterviewEndApi(APIView):
     @extend_schema(request=None, responses={200: InterviewDetailSerializer, 404: NOT_YOURS},
                    summary="Stop answering now; unanswered questions are closed")
     def post(self, request, interview_id):
-        interview = services.interview_end(interview=_own_interview(request, interview_id))
+        interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
+        interview = services.interview_end(interview=interview)
         return Response(_detail(interview))
 
 
@@ -133,7 +126,7 @@ class InterviewReviewApi(APIView):
                                "< 0.75 Hard, otherwise Good; a full score with would_pass is Easy.",
                    responses={200: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
     def post(self, request, interview_id):
-        interview = _own_interview(request, interview_id)
+        interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         body = ReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -151,9 +144,9 @@ class InterviewRetakeApi(APIView):
     @extend_schema(request=None, summary="A new interview with the same questions",
                    responses={201: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS})
     def post(self, request, interview_id):
+        original = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         try:
-            interview = services.interview_retake(user=request.user,
-                                                  interview=_own_interview(request, interview_id))
+            retaken = services.interview_retake(user=request.user, interview=original)
         except services.InterviewInputError as error:
             raise ValidationError(error.errors) from None
-        return Response(_detail(interview), status=status.HTTP_201_CREATED)
+        return Response(_detail(retaken), status=status.HTTP_201_CREATED)

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from questions.models import Question, Topic
 from quizapp.interviews.models import Interview, InterviewItem
-from quizapp.study.selectors import card_retrievability, card_states_for_user
+from quizapp.study.selectors import card_states_for_user, retrievability_with, scheduler_for_user
 
 # A studied card counts as a weak spot when it has lapsed, or when the learner would now recall it
 # with a probability under this (FSRS retrievability).
@@ -27,9 +29,11 @@ def interview_question_pool(*, topics: Iterable[Topic], difficulty_min: int, dif
 def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:
     """The learner's weak spots among these questions, weakest first: most lapses, then lowest
     retrievability. Questions never studied are not weak spots (nothing is known about them)."""
+    # One scheduler for all the cards: building it per card cost a settings query per card.
+    scheduler = scheduler_for_user(user_id=user.pk)
     ranked = []
     for card in card_states_for_user(user=user).filter(question_id__in=list(question_ids)):
-        retrievability = card_retrievability(card=card, now=now)
+        retrievability = retrievability_with(scheduler, card=card, now=now)
         if card.lapses == 0 and (retrievability is None or retrievability >= WEAK_RETRIEVABILITY):
             continue
         ranked.append((-card.lapses, 1.0 if retrievability is None else retrievability, card.question_id))
@@ -52,9 +56,14 @@ def interview_questions_pick(*, user, pool: QuerySet[Question], count: int, weak
     return [by_id[question_id] for question_id in chosen]
 
 
-def interview_get(*, user, interview_id) -> Interview:
-    """The user's own interview; anybody else's raises DoesNotExist (a 404, never a 403)."""
-    return Interview.objects.get(id=interview_id, user=user)
+def interview_get_or_404(*, user, interview_id) -> Interview:
+    """The user's own interview; anybody else's raises Http404 (never a 403: its existence stays hidden)."""
+    return get_object_or_404(Interview, id=interview_id, user=user)
+
+
+def active_language() -> str:
+    """The interview language matching the page's language (Chinese unless English is chosen)."""
+    return "zh" if (get_language() or "zh").startswith("zh") else "en"
 
 
 def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:

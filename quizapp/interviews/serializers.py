@@ -1,4 +1,3 @@
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -6,10 +5,6 @@ from rest_framework import serializers
 from questions.models import Topic
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview, InterviewItem
-
-
-def active_language() -> str:
-    return "zh" if (get_language() or "zh").startswith("zh") else "en"
 
 
 class InterviewCreateSerializer(serializers.Serializer):
@@ -39,7 +34,7 @@ class InterviewCreateSerializer(serializers.Serializer):
             errors["count"] = [_("Give the number of questions, or a preset.")]
         if errors:
             raise serializers.ValidationError(errors)
-        data.setdefault("language", active_language())
+        data.setdefault("language", selectors.active_language())
         return data
 
 

@@ -174,7 +174,8 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
                           action: str = "save") -> InterviewItem:
     """Autosave (`save`), or save and move on (`next`, `skip`). A change after the deadline (and its
     grace) is kept but marked late. Raises InterviewInputError for a question not in the interview or
-    not shown yet, InterviewConflict once the learner has moved on from it or the review is done."""
+    not shown yet, InterviewConflict once the learner has moved on from it or answering has ended
+    (a save within GRACE of the end still lands)."""
     interview = _locked(interview)
     item = interview.items.filter(question__card_id=question_id).first()
     if item is None:
@@ -183,9 +184,14 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
         raise InterviewInputError({"question": [_("This question has not been shown yet.")]})
     if interview.status == Interview.Status.DONE:
         raise InterviewConflict(_("This interview has been reviewed; its answers can no longer change."))
+    now = timezone.now()
+    # Once answering has ended the review shows the reference answers and key points: an answer
+    # changed after that could copy them. Only a save sent just before the end is let through.
+    if interview.status == Interview.Status.REVIEWING and now > interview.answering_ended_at + GRACE:
+        raise InterviewConflict(_("Answering has ended and the reference answers are shown: "
+                                  "the answers can no longer change."))
     if item.closed_at is not None and not item.timed_out:
         raise InterviewConflict(_("You have already moved on from this question."))
-    now = timezone.now()
     if answer != item.answer:
         item.late = item.late or now > item.deadline + GRACE
         item.answer, item.answer_saved_at = answer, now
@@ -198,11 +204,13 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
 
 @transaction.atomic
 def interview_end(*, interview: Interview) -> Interview:
-    """The learner stops early: the questions not answered yet are closed unanswered."""
+    """The learner stops early: the question still on the clock is closed as skipped; one whose
+    deadline has already passed is a time-out, like the rest closed when answering ends."""
     interview = _locked(interview)
     if interview.status == Interview.Status.ANSWERING:
         now = timezone.now()
-        interview.items.filter(closed_at__isnull=True, shown_at__isnull=False).update(closed_at=now, skipped=True)
+        interview.items.filter(closed_at__isnull=True, shown_at__isnull=False, deadline__gt=now).update(
+            closed_at=now, skipped=True)
         _end_answering(interview, now)
     return interview
 

@@ -1,11 +1,9 @@
 import zoneinfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -16,13 +14,6 @@ from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.study.services import study_settings_get
-
-
-def _own(request, interview_id) -> Interview:
-    try:
-        return selectors.interview_get(user=request.user, interview_id=interview_id)
-    except Interview.DoesNotExist:
-        raise Http404 from None
 
 
 def _page_for(interview: Interview):
@@ -53,7 +44,7 @@ def _item_view(item: InterviewItem, language: str) -> dict:
     return {"item": item, "card_id": item.question.card_id, "text": getattr(item.question, f"question_{language}"),
             "answer_html": getattr(item.question, f"answer_html_{language}"),
             "key_points": selectors.key_points_for_review(item=item, language=language),
-            "demos": _demos(item, "zh" if get_language().startswith("zh") else "en")}
+            "demos": _demos(item, selectors.active_language())}
 
 
 @login_required
@@ -70,8 +61,8 @@ def index(request):
                 return redirect("interviews:answer", interview_id=interview.id)
         status = 400
     else:
-        language = "zh" if get_language().startswith("zh") else "en"
-        form = InterviewSetupForm(initial={"language": language, "topics": list(topic_list_with_counts())})
+        form = InterviewSetupForm(initial={"language": selectors.active_language(),
+                                           "topics": list(topic_list_with_counts())})
         status = 200
     recent = selectors.interview_history(user=request.user)[:5]
     return render(request, "interviews/index.html", {
@@ -83,7 +74,7 @@ def index(request):
 @login_required
 def answer(request, interview_id):
     """The current question. Opening it starts its clock once; a reload shows the same deadline."""
-    interview = _own(request, interview_id)
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     item = services.interview_advance(interview=interview)
     if item is None:
         interview.refresh_from_db()
@@ -100,7 +91,7 @@ def answer(request, interview_id):
 @login_required
 def answer_submit(request, interview_id):
     """Save the answer and move on (or only save, without JavaScript's autosave)."""
-    interview = _own(request, interview_id)
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     action = request.POST.get("action", "next")
     if action not in ("save", "next", "skip"):
         return _problem(request, interview, [_("unknown action %(action)s") % {"action": repr(action)}], 400)
@@ -117,7 +108,8 @@ def answer_submit(request, interview_id):
 @require_POST
 @login_required
 def end(request, interview_id):
-    interview = services.interview_end(interview=_own(request, interview_id))
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
+    interview = services.interview_end(interview=interview)
     return _page_for(interview)
 
 
@@ -126,7 +118,9 @@ def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
     for item in items:
         card_id = item.question.card_id
         covered = request.POST.getlist(f"covered-{card_id}")
-        marks[card_id] = {"covered": [int(index) if index.isdigit() else -1 for index in covered],
+        # isdecimal, not isdigit: "²" is a digit that int() refuses. A bad index becomes -1, which the
+        # service reports as out of range (a 400 with the key points' range), like any other bad index.
+        marks[card_id] = {"covered": [int(index) if index.isdecimal() else -1 for index in covered],
                           "would_pass": request.POST.get(f"pass-{card_id}") == "on"}
     return marks
 
@@ -135,7 +129,7 @@ def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
 @login_required
 def review(request, interview_id):
     """Each answer beside the reference answer; key points found in the answer come pre-ticked."""
-    interview = _own(request, interview_id)
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     services.interview_advance(interview=interview)  # closes the interview if its time is up
     interview.refresh_from_db()
     if interview.status != Interview.Status.REVIEWING:
@@ -158,7 +152,7 @@ def review(request, interview_id):
 
 @login_required
 def results(request, interview_id):
-    interview = _own(request, interview_id)
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     if interview.status != Interview.Status.DONE:
         return _page_for(interview)
     items = list(selectors.interview_items(interview=interview))
@@ -187,8 +181,9 @@ def history(request):
 @require_POST
 @login_required
 def retake(request, interview_id):
+    original = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     try:
-        interview = services.interview_retake(user=request.user, interview=_own(request, interview_id))
+        retaken = services.interview_retake(user=request.user, interview=original)
     except services.InterviewInputError as error:
         return _problem(request, None, _flat(error), 400)
-    return redirect("interviews:answer", interview_id=interview.id)
+    return redirect("interviews:answer", interview_id=retaken.id)

@@ -161,3 +161,21 @@ def test_history_lists_the_newest_first(alice_api, bank):
         listed = [item["id"] for item in alice_api.get("/api/interviews/").json()["results"]]
     assert listed == started[::-1]
     assert all(item["question_count"] == 3 for item in alice_api.get("/api/interviews/").json()["results"])
+
+
+def test_answers_cannot_change_once_the_review_shows_the_reference_answers(alice_api, bank):
+    with time_machine.travel(START, tick=False) as clock:
+        interview_id = _start(alice_api).json()["id"]
+        base = f"/api/interviews/{interview_id}"
+        item = alice_api.post(f"{base}/current/").json()["item"]
+        alice_api.patch(f"{base}/answer/", {"question": item["question"], "answer": "draft"}, format="json")
+        clock.shift(timedelta(minutes=4))  # the question times out; the next one is shown
+        alice_api.post(f"{base}/current/")
+        alice_api.post(f"{base}/end/")
+        clock.shift(timedelta(minutes=1))
+        reference = alice_api.get(f"{base}/").json()["items"][0]["reference_answer_html"]
+
+        response = alice_api.patch(f"{base}/answer/", {"question": item["question"], "answer": reference},
+                                   format="json", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 409 and "Answering has ended" in response.json()["detail"]
+        assert alice_api.get(f"{base}/").json()["items"][0]["answer"] == "draft"

@@ -170,3 +170,42 @@ def test_ending_early_closes_the_rest_and_opens_the_review(alice, clock):
     assert interview.status == Interview.Status.REVIEWING
     first, *rest = interview.items.all()
     assert first.skipped and all(item.shown_at is None and item.closed_at for item in rest)
+
+
+def _time_up(interview, clock, answer="my own words"):
+    """Answer the first question, then let the whole interview run out: the review opens."""
+    first = services.interview_advance(interview=interview)
+    services.interview_answer_save(interview=interview, question_id=first.question.card_id, answer=answer)
+    clock.shift(timedelta(minutes=10))
+    assert services.interview_advance(interview=interview) is None
+    return first
+
+
+def test_it_refuses_to_change_an_answer_once_the_reference_answers_are_shown(alice, clock):
+    interview = _interview(alice, count=3, total_minutes=5)
+    first = _time_up(interview, clock)
+    clock.shift(timedelta(seconds=30))  # the learner has been reading the review
+    with pytest.raises(services.InterviewConflict):
+        services.interview_answer_save(interview=interview, question_id=first.question.card_id,
+                                       answer="saturation, chain rule, residual, initialisation")
+    first.refresh_from_db()
+    assert first.answer == "my own words" and first.answer_saved_at == START
+
+
+def test_a_save_sent_just_before_answering_ended_still_lands(alice, clock):
+    interview = _interview(alice, count=3, total_minutes=5)
+    first = _time_up(interview, clock)
+    clock.shift(services.GRACE)  # the page's last autosave, overtaken by the end of answering
+    saved = services.interview_answer_save(interview=interview, question_id=first.question.card_id,
+                                           answer="my own words, finished")
+    assert saved.answer == "my own words, finished" and saved.timed_out
+
+
+def test_ending_early_after_a_deadline_passed_counts_it_as_timed_out_not_skipped(alice, clock):
+    interview = _interview(alice)
+    first = services.interview_advance(interview=interview)
+    clock.shift(timedelta(minutes=3, seconds=30))  # nobody looked since the deadline passed
+    services.interview_end(interview=interview)
+    first.refresh_from_db()
+    assert first.timed_out and not first.skipped
+    assert first.closed_at == first.deadline == START + timedelta(minutes=3)

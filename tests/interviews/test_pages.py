@@ -113,6 +113,40 @@ def test_a_review_with_a_bad_key_point_is_a_400_and_changes_nothing(english, ban
     assert interview.status == Interview.Status.REVIEWING
 
 
+def test_a_review_with_a_superscript_digit_is_a_400_not_a_crash(english, bank):
+    _setup(english)
+    interview = Interview.objects.get()
+    _answer_all(english, interview, ["a", "b"])
+    first = interview.items.select_related("question").first()
+    response = english.post(f"/interviews/{interview.id}/review/", {f"covered-{first.question.card_id}": "²"})
+    assert response.status_code == 400 and "has key points 0 to 3 only" in response.content.decode()
+    interview.refresh_from_db()
+    assert interview.status == Interview.Status.REVIEWING
+
+
+def test_the_answer_form_refuses_a_change_during_the_review(english, bank):
+    with time_machine.travel(START, tick=False) as clock:
+        _setup(english)
+        interview = Interview.objects.get()
+        english.get(f"/interviews/{interview.id}/")
+        first = interview.items.select_related("question").first()
+        form = {"question": first.question.card_id, "answer": "my answer", "action": "save"}
+        english.post(f"/interviews/{interview.id}/answer/", form)
+        clock.shift(timedelta(minutes=7))  # every question timed out
+        assert "Reference answer" in english.get(f"/interviews/{interview.id}/review/").content.decode()
+        clock.shift(timedelta(seconds=30))  # reading the reference answer
+        response = english.post(f"/interviews/{interview.id}/answer/", {**form, "answer": "the reference answer"})
+    assert response.status_code == 409 and "Answering has ended" in response.content.decode()
+    first.refresh_from_db()
+    assert first.answer == "my answer"
+
+
+def test_the_setup_page_proposes_the_pages_language_for_the_interview(english, alice_client, bank):
+    assert '<option value="en" selected>' in english.get("/interviews/").content.decode()
+    alice_client.post("/i18n/setlang/", {"language": "zh-hans"})
+    assert '<option value="zh" selected>' in alice_client.get("/interviews/").content.decode()
+
+
 def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
     _setup(english)
     interview = Interview.objects.get()

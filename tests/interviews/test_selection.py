@@ -2,6 +2,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from quizapp.interviews import selectors, services
@@ -120,3 +122,20 @@ def test_it_fills_a_weak_spots_interview_from_the_rest_when_few_are_weak(alice):
     _studied(alice, questions[0], lapses=3)
     interview = _create(alice, count=6, weak_spots=True)
     assert sorted(_card_ids(interview)) == sorted(question.card_id for question in questions)
+
+
+def _weak_spot_queries(user, questions) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        weak = selectors.weak_question_ids(user=user, question_ids=[question.id for question in questions],
+                                           now=timezone.now())
+    assert len(weak) == len(questions)
+    return len(queries)
+
+
+def test_finding_weak_spots_takes_as_many_queries_for_30_cards_as_for_5(alice, django_assert_max_num_queries):
+    questions = make_questions(35)
+    for question in questions:
+        _studied(alice, question, lapses=1)
+    few = _weak_spot_queries(alice, questions[:5])
+    with django_assert_max_num_queries(few):
+        _weak_spot_queries(alice, questions[5:])
