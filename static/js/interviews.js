@@ -108,6 +108,15 @@
       }
     });
     form.addEventListener("submit", () => { movingOn = true; stopped = true; clearTimeout(debounce); });
+    // Ending early closes this question on the server: the latest typing must land before that.
+    const endForm = section.querySelector(".end-button")?.form;
+    endForm?.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearTimeout(debounce);
+      await save();
+      stopped = true;
+      endForm.submit();
+    }, {once: true});
     window.addEventListener("pagehide", () => save({keepalive: true}));
     setInterval(save, 5000);
     setInterval(tick, 250);

@@ -86,3 +86,25 @@ def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(p
     assert interview.status == Interview.Status.DONE
     assert interview.items.get(position=3).timed_out
     assert ReviewLog.objects.filter(user=alice, source="interview").count() == 3 * 3
+
+
+def test_ending_early_keeps_what_was_typed_a_moment_before(page, alice, transactional_db):
+    """The answer typed just before "End the interview now" (no autosave yet) reaches the review."""
+    make_questions(3, topic=make_topic("basics"))
+    log_in(page, "alice")
+    page.click(".lang-switch button[value=en]")
+    page.goto("/interviews/")
+    page.get_by_role("button", name="Quick 3 × 3 min").click()
+    _wait_for_question(page, 1)
+
+    def slow_autosave(route):  # a slow network: the save must still land before the interview ends
+        page.wait_for_timeout(800)
+        route.continue_()
+
+    page.route("**/api/interviews/*/answer/", slow_autosave)
+    page.keyboard.type("Typed a moment before ending.")
+    page.click(".end-button")  # well within the 1.5 s autosave pause
+    page.get_by_role("heading", name="Review your answers").wait_for()
+    assert "Typed a moment before ending." in page.locator("main").inner_text()
+    item = Interview.objects.get(user=alice).items.get(position=1)
+    assert item.answer == "Typed a moment before ending." and item.skipped
