@@ -49,6 +49,14 @@ def seconds_per_minute() -> int:
     return settings.INTERVIEW_SECONDS_PER_MINUTE
 
 
+def warning_seconds(item: InterviewItem) -> int:
+    """How long before the deadline the page warns: one minute, or, for a question allowed a minute
+    or less (where a one-minute warning would come at once), a quarter of its time."""
+    minute = seconds_per_minute()
+    allowance = (item.deadline - item.shown_at).total_seconds()
+    return minute if allowance > minute else max(1, round(allowance / 4))
+
+
 def _check_setup(*, topics: list[Topic], difficulty_min: int, difficulty_max: int, count: int,
                  minutes_per_question: int | None, total_minutes: int | None) -> None:
     errors: dict[str, list[str]] = {}

@@ -83,7 +83,7 @@ def answer(request, interview_id):
     return render(request, "interviews/answer.html", {
         "interview": interview, "item": item, "text": getattr(item.question, f"question_{interview.language}"),
         "count": interview.items.count(), "server_time": timezone.now(),
-        "warn_seconds": services.seconds_per_minute(),
+        "warn_seconds": services.warning_seconds(item), "minute_seconds": services.seconds_per_minute(),
         "answer_api": reverse("api-interview-answer", kwargs={"interview_id": interview.id})})
 
 

@@ -45,7 +45,7 @@
     let savedText = textarea.value;
     let saving = null;
     let stopped = false;
-    // A question allowed a minute or less gets no "one minute left" warning: it would come at once.
+    // Opened (or reloaded) already inside the warning window: the clocks turn red, no new warning.
     let warned = (Math.min(deadlines.question, deadlines.interview) - serverNow()) / 1000 <= warnSeconds;
     let movingOn = false;
 

@@ -74,6 +74,15 @@ def test_the_answer_page_shows_the_server_deadline_and_keeps_the_autosaved_draft
         assert 'data-server-time="2025-03-01T09:01:00+00:00"' in reloaded
 
 
+@pytest.mark.parametrize(("minutes", "warning", "text"), [(3, 60, "One minute left"), (2, 60, "One minute left"),
+                                                         (1, 15, "15 seconds left")])
+def test_the_warning_comes_a_minute_before_or_at_a_quarter_of_a_one_minute_question(english, bank, minutes,
+                                                                                     warning, text):
+    _setup(english, minutes_per_question=minutes)
+    html = english.get(f"/interviews/{Interview.objects.get().id}/").content.decode()
+    assert f'data-warn-seconds="{warning}"' in html and f'data-text-warning="{text}"' in html
+
+
 def _answer_all(client, interview, answers):
     for answer in answers:
         item = services.interview_advance(interview=interview)
