@@ -32,7 +32,20 @@
     return node;
   }
 
+  const WIDE_LOG_SPAN = 6;  // decades
   const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
+
+  function logRange(values) {
+    // Left to itself, Chart.js picks a broken log range (an empty chart) when the data span dozens
+    // of decades, as a vanished gradient next to an exploded one does: give it whole decades then.
+    // A narrow span keeps Chart.js's own range, which shows its detail.
+    const positive = values.filter((value) => value > 0);
+    if (!positive.length) return {};
+    const low = Math.floor(Math.log10(Math.min(...positive)));
+    const high = Math.ceil(Math.log10(Math.max(...positive)));
+    if (high - low <= WIDE_LOG_SPAN) return {};
+    return {min: 10 ** low, max: 10 ** high, ticks: {callback: (value) => formatNumber(value)}};
+  }
 
   function drawChart(box, chart) {
     const canvas = element("canvas");
@@ -46,17 +59,19 @@
       showLine: chart.kind !== "scatter",
       spanGaps: false,
     }));
-    const axis = (label, scale) => ({
-      type: scale === "log" ? "logarithmic" : "linear",
-      title: {display: true, text: pick(label)},
-    });
+    const axis = (label, scale, values) => {
+      const options = {type: scale === "log" ? "logarithmic" : "linear", title: {display: true, text: pick(label)}};
+      if (scale === "log") Object.assign(options, logRange(values));
+      return options;
+    };
+    const column = (index) => chart.series.flatMap((series) => series.points.map((point) => point[index]));
     new Chart(canvas, {
       type: chart.kind === "bar" ? "bar" : "scatter",
       data: {datasets},
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, parsing: chart.kind === "bar",
         plugins: {title: {display: true, text: pick(chart.title)}, legend: {position: "bottom"}},
-        scales: {x: axis(chart.x_label, chart.x_scale), y: axis(chart.y_label, chart.y_scale)},
+        scales: {x: axis(chart.x_label, chart.x_scale, column(0)), y: axis(chart.y_label, chart.y_scale, column(1))},
       },
     });
   }

@@ -20,6 +20,11 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
     assert page.locator(".demo-output .run-status").inner_text().strip()
     conclusion = page.locator(".demo-output .result .conclusion").inner_text()
     assert "tanh" in conclusion.lower()
+    # Tanh at depth 30 leaves first-layer gradients of exactly 0 next to others of ~1e7: the log axis
+    # must still span the data (Chart.js alone drew an empty chart for such a range).
+    y_axis = page.evaluate("(() => { const s = Chart.getChart(document.querySelector("
+                           "'.demo-output .result canvas')).scales.y; return [s.type, s.min, s.max]; })()")
+    assert y_axis[0] == "logarithmic" and 0 < y_axis[1] < 1e-6 and y_axis[2] >= 1e7
     screenshot("demo-d1-result")
 
 
