@@ -1,16 +1,48 @@
+from django import forms
 from django.contrib import admin
 
+from questions.corpus import KNOWN_DEMOS, card_problems
 from questions.models import Question, QuestionDemo, Tag, Topic
-from questions.rendering import render_markdown
+from questions.services import question_derived_fields
+
+
+class QuestionDemoForm(forms.ModelForm):
+    class Meta:
+        model = QuestionDemo
+        fields = ["demo_id", "position"]
+
+    def clean_demo_id(self):
+        demo_id = self.cleaned_data["demo_id"]
+        if demo_id not in KNOWN_DEMOS:
+            raise forms.ValidationError(f"unknown demo {demo_id!r} (D1..D18)")
+        return demo_id
 
 
 class QuestionDemoInline(admin.TabularInline):
     model = QuestionDemo
+    form = QuestionDemoForm
     extra = 0
+
+
+class QuestionAdminForm(forms.ModelForm):
+    def clean(self):
+        # The same checks as a corpus file, so an admin edit cannot store what the loader would refuse.
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        card = {"__line__": 1, "id": cleaned["card_id"], "difficulty": cleaned["difficulty"],
+                "question": {"en": cleaned["question_en"], "zh": cleaned["question_zh"]},
+                "answer": {"en": cleaned["answer_en"], "zh": cleaned["answer_zh"]},
+                "key_points": cleaned["key_points"], "seed_refs": cleaned["seed_refs"],
+                "references": cleaned["references"], "tags": [tag.name for tag in cleaned["tags"]]}
+        for problem in card_problems(card):
+            self.add_error(None, problem)
+        return cleaned
 
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = ["card_id", "topic", "difficulty", "retired", "updated_at"]
     list_filter = ["topic", "difficulty", "retired", "tags"]
     search_fields = ["card_id", "question_en", "question_zh"]
@@ -18,10 +50,12 @@ class QuestionAdmin(admin.ModelAdmin):
     inlines = [QuestionDemoInline]
 
     def save_model(self, request, obj, form, change):
-        # Keep the rendered HTML and the search text in step with the edited Markdown.
-        obj.answer_html_en = render_markdown(obj.answer_en)
-        obj.answer_html_zh = render_markdown(obj.answer_zh)
-        obj.search_text = "\n".join([obj.question_en, obj.question_zh, obj.answer_en, obj.answer_zh]).lower()
+        # Keep the rendered HTML and the search text in step with the edited Markdown, as the loader does.
+        derived = question_derived_fields(question_en=obj.question_en, question_zh=obj.question_zh,
+                                          answer_en=obj.answer_en, answer_zh=obj.answer_zh,
+                                          tags=[tag.name for tag in form.cleaned_data["tags"]])
+        for name, value in derived.items():
+            setattr(obj, name, value)
         super().save_model(request, obj, form, change)
 
 

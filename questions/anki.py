@@ -1,7 +1,8 @@
 """Export questions as an Anki deck (.apkg) with genanki, for learners who also study in Anki.
 
-Notes carry a GUID derived from the card's stable ID, so importing a newer export updates the
-notes in place instead of duplicating them (and keeps the learner's Anki review history).
+Notes carry a GUID derived from the card's stable ID and the deck's language, so importing a newer
+export updates the notes in place instead of duplicating them (and keeps the learner's Anki review
+history), while the Chinese and English decks stay separate notes.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _model() -> genanki.Model:
 def _note(question: Question, language: str, model: genanki.Model) -> genanki.Note:
     points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
     return genanki.Note(
-        model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id),
+        model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id, language),
         fields=[html.escape(getattr(question, f"question_{language}")),
                 anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>", question.card_id],
         tags=[question.topic.slug, *(tag.name for tag in question.tags.all())])

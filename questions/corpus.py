@@ -22,6 +22,8 @@ SEED_REF = re.compile(r"^(S\d+-\d+|P-\d+)$")
 CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
 KEY_POINTS = range(3, 8)
+CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "demos", "references", "question", "answer",
+               "key_points"}
 
 
 class CorpusError(Exception):
@@ -53,12 +55,27 @@ class Topic:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number under the key `__line__` (1-based)."""
+    """Keeps each mapping's line number under the key `__line__` (1-based), and each list's item
+    lines in `item_lines`, so a card that is not a mapping is still reported at its own line."""
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
         return mapping
+
+
+class _LineList(list):
+    item_lines: list[int]
+
+
+def _construct_line_list(loader: _LineLoader, node: yaml.SequenceNode):
+    items = _LineList()
+    items.item_lines = [item.start_mark.line + 1 for item in node.value]
+    yield items
+    items.extend(loader.construct_sequence(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_line_list)
 
 
 def unbalanced_math(text: str) -> str | None:
@@ -72,9 +89,29 @@ def unbalanced_math(text: str) -> str | None:
 
 
 def read_topics(folder: Path = CORPUS_DIR) -> list[Topic]:
-    entries = yaml.safe_load((folder / "topics.yaml").read_text(encoding="utf-8"))
-    return [Topic(slug=e["slug"], title={"en": e["en"], "zh": e["zh"]}, position=i)
-            for i, e in enumerate(entries)]
+    """The topics in `topics.yaml`, in order; raises CorpusError when the file is missing or bad."""
+    path = folder / "topics.yaml"
+    if not path.is_file():
+        raise CorpusError([f"{path}: missing (every corpus folder lists its topics there)"])
+    checker = _FileChecker(path, set())
+    entries = checker.load()
+    if not checker.problems and (not isinstance(entries, list) or not entries):
+        checker.problem(1, "topics", "must be a non-empty list of mappings with slug, en and zh")
+    topics = []
+    for entry, line in zip(entries or [], getattr(entries, "item_lines", []), strict=False):
+        if not isinstance(entry, dict):
+            checker.problem(line, "topics", "each topic must be a mapping with slug, en and zh")
+            continue
+        for name in ("slug", "en", "zh"):
+            if not isinstance(entry.get(name), str) or not entry[name].strip():
+                checker.problem(line, name, "required, non-empty text")
+        if isinstance(entry.get("slug"), str) and entry["slug"] in {t.slug for t in topics}:
+            checker.problem(line, "slug", f"{entry['slug']!r} is listed twice")
+        topics.append(Topic(slug=entry.get("slug"), title={"en": entry.get("en"), "zh": entry.get("zh")},
+                            position=len(topics)))
+    if checker.problems:
+        raise CorpusError(checker.problems)
+    return topics
 
 
 class _FileChecker:
@@ -86,15 +123,20 @@ class _FileChecker:
     def problem(self, line: int, field_name: str, message: str) -> None:
         self.problems.append(f"{self.path.name}:{line}: {field_name}: {message}")
 
-    def check(self) -> list[Card]:
+    def load(self) -> Any:
+        """The parsed file, or None after reporting why it cannot be read."""
         try:
-            document = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_LineLoader)
+            return yaml.load(self.path.read_text(encoding="utf-8"), Loader=_LineLoader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             self.problem(mark.line + 1 if mark else 1, "yaml", str(getattr(error, "problem", error)))
-            return []
         except UnicodeDecodeError:
             self.problem(1, "encoding", "file is not UTF-8")
+        return None
+
+    def check(self) -> list[Card]:
+        document = self.load()
+        if self.problems:
             return []
         if not isinstance(document, dict):
             self.problem(1, "file", "expected a mapping with 'topic' and 'cards'")
@@ -102,25 +144,27 @@ class _FileChecker:
         topic = document.get("topic")
         if topic != self.path.stem:
             self.problem(document["__line__"], "topic", f"must equal the file name '{self.path.stem}'")
-        if topic not in self.topics:
+        if not isinstance(topic, str) or topic not in self.topics:
             self.problem(document["__line__"], "topic", f"unknown topic {topic!r} (see topics.yaml)")
         cards = document.get("cards")
         if not isinstance(cards, list) or not cards:
             self.problem(document["__line__"], "cards", "must be a non-empty list")
             return []
-        return [card for raw in cards if (card := self.check_card(raw, topic)) is not None]
+        return [card for raw, line in zip(cards, cards.item_lines, strict=True)
+                if (card := self.check_card(raw, topic, line)) is not None]
 
-    def check_card(self, raw: Any, topic: str) -> Card | None:
+    def check_card(self, raw: Any, topic: str, line: int) -> Card | None:
         if not isinstance(raw, dict):
-            self.problem(1, "cards", "each card must be a mapping")
+            self.problem(line, "cards", "each card must be a mapping")
             return None
-        line = raw["__line__"]
         before = len(self.problems)
+        for name in sorted(map(str, raw.keys() - CARD_FIELDS - {"__line__"})):
+            self.problem(line, name, "unknown field")
         card_id = raw.get("id")
         if not isinstance(card_id, str) or not CARD_ID.match(card_id):
             self.problem(line, "id", "required: a lower-case slug like 'softmax-vs-sigmoid'")
         difficulty = raw.get("difficulty")
-        if difficulty not in (1, 2, 3):
+        if type(difficulty) is not int or difficulty not in (1, 2, 3):
             self.problem(line, "difficulty", "must be 1, 2 or 3")
         texts = {name: self.bilingual(raw, name, line) for name in ("question", "answer")}
         key_points = self.key_points(raw, line)
@@ -168,15 +212,17 @@ class _FileChecker:
             for language in LANGUAGES:
                 text = point.get(language)
                 if not isinstance(text, str) or not text.strip():
-                    self.problem(point["__line__"], f"key_points[{index}].{language}", "required, non-empty")
+                    self.problem(point.get("__line__", line), f"key_points[{index}].{language}",
+                                 "required, non-empty")
                 elif issue := unbalanced_math(text):
-                    self.problem(point["__line__"], f"key_points[{index}].{language}", issue)
+                    self.problem(point.get("__line__", line), f"key_points[{index}].{language}", issue)
                 else:
                     texts[language] = text.strip()
             terms = point.get("terms")
             if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip()
                                                                    for t in terms):
-                self.problem(point["__line__"], f"key_points[{index}].terms", "must list at least one term")
+                self.problem(point.get("__line__", line), f"key_points[{index}].terms",
+                             "must list at least one term")
                 terms = []
             cleaned.append({**texts, "terms": [str(t).strip() for t in terms]})
         return cleaned
@@ -192,14 +238,27 @@ class _FileChecker:
         for item in value:
             if pattern and not pattern.match(item):
                 self.problem(line, name, f"{item!r} is not {shape}")
-        return value
+        if repeated := sorted({item for item in value if value.count(item) > 1}):
+            self.problem(line, name, f"duplicates: {', '.join(map(repr, repeated))}")
+        return list(value)
+
+
+def card_problems(raw: dict[str, Any]) -> list[str]:
+    """`field: message` for each problem of one card given as a mapping (the admin form checks edits)."""
+    checker = _FileChecker(Path("card"), set())
+    checker.check_card(raw, "", 1)
+    return [problem.split(": ", 1)[1] for problem in checker.problems]
 
 
 def read_corpus(folder: Path = CORPUS_DIR, files: list[Path] | None = None) -> list[Card]:
     """Every card of every topic file, checked; raises CorpusError listing all problems."""
     topics = {topic.slug for topic in read_topics(folder)}
     paths = files if files is not None else sorted(p for p in folder.glob("*.yaml") if p.name != "topics.yaml")
-    problems: list[str] = []
+    # A .yml file would otherwise be skipped without a word, and its cards retired.
+    problems = [] if files is not None else [f"{path.name}:1: file: use the .yaml extension"
+                                             for path in sorted(folder.glob("*.yml"))]
+    if not paths and not problems:
+        raise CorpusError([f"{folder}: no card files (<topic>.yaml) found; loading would retire every card"])
     cards: list[Card] = []
     for path in paths:
         checker = _FileChecker(path, topics)

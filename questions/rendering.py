@@ -55,5 +55,6 @@ _MARKDOWN = _build()
 def render_markdown(text: str) -> str:
     """Render Markdown to sanitised HTML; `$..$` and `$$..$$` become spans/divs KaTeX renders."""
     raw = _MARKDOWN.render(text)
-    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    # `style` on table cells is for column alignment only: any other property could overlay the page.
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, filter_style_properties={"text-align"},
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +26,13 @@ class LoadReport:
                 f"{len(self.unchanged)} unchanged, {len(self.retired)} retired")
 
 
-def _search_text(card: Card) -> str:
-    parts = [card.question["en"], card.question["zh"], card.answer["en"], card.answer["zh"],
-             " ".join(card.tags)]
-    return "\n".join(parts).lower()
+def question_derived_fields(*, question_en: str, question_zh: str, answer_en: str, answer_zh: str,
+                            tags: Iterable[str]) -> dict[str, str]:
+    """The answer HTML and the search text, computed from the texts: the loader and the admin share it."""
+    # Tags sorted: the export writes them sorted, so a load → export → load cycle changes nothing.
+    search_text = "\n".join([question_en, question_zh, answer_en, answer_zh, " ".join(sorted(tags))]).lower()
+    return {"answer_html_en": render_markdown(answer_en), "answer_html_zh": render_markdown(answer_zh),
+            "search_text": search_text}
 
 
 def _card_fields(card: Card, topic: Topic, position: int) -> dict:
@@ -39,12 +43,11 @@ def _card_fields(card: Card, topic: Topic, position: int) -> dict:
         "question_zh": card.question["zh"],
         "answer_en": card.answer["en"],
         "answer_zh": card.answer["zh"],
-        "answer_html_en": render_markdown(card.answer["en"]),
-        "answer_html_zh": render_markdown(card.answer["zh"]),
         "key_points": card.key_points,
         "seed_refs": card.seed_refs,
         "references": card.references,
-        "search_text": _search_text(card),
+        **question_derived_fields(question_en=card.question["en"], question_zh=card.question["zh"],
+                                  answer_en=card.answer["en"], answer_zh=card.answer["zh"], tags=card.tags),
         "retired": False,
         "position": position,
     }

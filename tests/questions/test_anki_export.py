@@ -53,6 +53,17 @@ def test_it_keeps_note_guids_stable_across_exports_so_reimport_updates(corpus, t
     assert [note[0] for note in first] == [note[0] for note in second]
 
 
+def test_the_chinese_and_english_decks_do_not_share_notes(corpus, tmp_path):
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "en").mkdir()
+    call_command("export_anki", str(tmp_path / "zh" / "deck.apkg"), "--language", "zh")
+    call_command("export_anki", str(tmp_path / "en" / "deck.apkg"), "--language", "en")
+    zh_guids = {note[0] for note in notes_in(tmp_path / "zh" / "deck.apkg")}
+    en_guids = {note[0] for note in notes_in(tmp_path / "en" / "deck.apkg")}
+    assert len(zh_guids) == len(en_guids) == 3
+    assert not zh_guids & en_guids  # importing one deck must not overwrite the other's notes
+
+
 def test_it_names_the_problem_when_nothing_matches(corpus, tmp_path):
     with pytest.raises(CommandError, match="no questions in topic 'rnn'"):
         call_command("export_anki", str(tmp_path / "deck.apkg"), "--topic", "rnn")

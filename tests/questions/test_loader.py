@@ -1,9 +1,13 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 
 from questions.corpus import CorpusError, read_corpus
 from questions.models import Question
 from questions.services import corpus_export, corpus_load
+from quizapp.study.models import CardState
 from tests.questions.corpus_files import card, write_corpus
 
 
@@ -32,15 +36,26 @@ def test_a_second_load_changes_nothing(corpus_dir, db):
     assert {q.card_id: (q.pk, q.updated_at) for q in Question.objects.all()} == before
 
 
-def test_an_edited_card_is_updated_in_place(corpus_dir, db):
+def test_an_edited_card_keeps_its_learners_state(corpus_dir, alice):
     corpus_load(folder=corpus_dir)
-    original_pk = Question.objects.get(card_id="pooling").pk
+    state = CardState.objects.create(
+        user=alice, question=Question.objects.get(card_id="pooling"), state=CardState.State.REVIEW, stability=12.5,
+        difficulty=4.2, reps=7, lapses=1, due=datetime(2030, 1, 2, tzinfo=UTC),
+        last_review=datetime(2029, 12, 20, tzinfo=UTC))
+    saved = model_to_dict(state)
     write_corpus(corpus_dir, {"cnn": [card("pooling", difficulty=3, demos=["D12", "D13"])]})
     report = corpus_load(folder=corpus_dir)
     assert report.updated == ["pooling"]
     edited = Question.objects.get(card_id="pooling")
-    assert edited.pk == original_pk  # learners' state points at this row and survives
     assert (edited.difficulty, edited.demo_ids) == (3, ["D12", "D13"])
+    assert model_to_dict(CardState.objects.get(pk=state.pk)) == saved
+    (corpus_dir / "cnn.yaml").unlink()
+    assert corpus_load(folder=corpus_dir).retired == ["pooling"]
+    assert model_to_dict(CardState.objects.get(pk=state.pk)) == saved
+    write_corpus(corpus_dir, {"cnn": [card("pooling")]})
+    corpus_load(folder=corpus_dir)
+    assert model_to_dict(CardState.objects.get(pk=state.pk)) == saved
+    assert not CardState.objects.get(pk=state.pk).question.retired
 
 
 def test_a_removed_card_is_retired_not_deleted(corpus_dir, db):
@@ -64,6 +79,11 @@ def test_a_removed_card_is_retired_not_deleted(corpus_dir, db):
     (card("x", answer={"en": "unbalanced $x", "zh": "好"}), "answer.en: unbalanced $ inline-math delimiters"),
     (card("x", answer={"en": "ok", "zh": "$$x$ $"}), "answer.zh: unbalanced $$ display-math delimiters"),
     (card("Bad Id"), "id: required: a lower-case slug"),
+    (card("x", difficulty=True), "difficulty: must be 1, 2 or 3"),
+    (card("x", difficulty=2.0), "difficulty: must be 1, 2 or 3"),
+    (card("x", demos=["D1", "D1"]), "demos: duplicates: 'D1'"),
+    (card("x", tags=["relu", "relu"]), "tags: duplicates: 'relu'"),
+    (card("x", refrences=["Glorot 2010"]), "refrences: unknown field"),
 ])
 def test_each_kind_of_bad_card_is_reported_with_file_and_line(tmp_path, db, bad_card, expected):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine"), bad_card]})
@@ -119,3 +139,65 @@ def test_export_writes_back_what_was_loaded(corpus_dir, tmp_path, db):
     assert set(cards) == {"pooling", "relu-dying", "sigmoid-derivative"}
     assert cards["pooling"].answer["en"] == "Edited in the admin: $x^2$ stays.\n\nSecond paragraph."
     assert cards["pooling"].demos == ["D12"]
+
+
+def test_a_card_that_is_not_a_mapping_is_reported_at_its_line(tmp_path):
+    folder = write_corpus(tmp_path / "c", {"activations": [card("fine")]})
+    (folder / "cnn.yaml").write_text("topic: cnn\ncards:\n  - id: ok\n    difficulty: 1\n  - just a string\n")
+    with pytest.raises(CorpusError) as error:
+        read_corpus(folder)
+    assert "cnn.yaml:5: cards: each card must be a mapping" in error.value.problems
+
+
+def test_a_topic_that_is_not_a_string_is_reported(tmp_path):
+    folder = write_corpus(tmp_path / "c", {"activations": [card("fine")]})
+    (folder / "cnn.yaml").write_text("topic: [cnn]\ncards: []\n")
+    with pytest.raises(CorpusError) as error:
+        read_corpus(folder)
+    assert "cnn.yaml:1: topic: unknown topic ['cnn'] (see topics.yaml)" in error.value.problems
+
+
+@pytest.mark.parametrize(("topics_text", "expected"), [
+    ("", "topics.yaml:1: topics: must be a non-empty list"),
+    ("slug: cnn\n", "topics.yaml:1: topics: must be a non-empty list"),
+    ("- slug: cnn\n  zh: 卷积\n", "topics.yaml:1: en: required, non-empty text"),
+    ("- slug: cnn\n  en: CNN\n  zh: 卷积\n- slug: cnn\n  en: C\n  zh: 卷\n",
+     "topics.yaml:4: slug: 'cnn' is listed twice"),
+    ("- cnn\n", "topics.yaml:1: topics: each topic must be a mapping"),
+])
+def test_a_bad_topics_file_is_reported(tmp_path, topics_text, expected):
+    folder = write_corpus(tmp_path / "c", {"cnn": [card("fine")]})
+    (folder / "topics.yaml").write_text(topics_text)
+    with pytest.raises(CorpusError) as error:
+        read_corpus(folder)
+    assert any(problem.startswith(expected) for problem in error.value.problems), error.value.problems
+
+
+def test_the_command_reports_a_missing_folder_and_loads_nothing(tmp_path, db, capsys):
+    with pytest.raises(CommandError, match="nothing was loaded"):
+        call_command("load_corpus", folder=tmp_path / "nowhere")
+    assert f"{tmp_path / 'nowhere' / 'topics.yaml'}: missing" in capsys.readouterr().err
+    assert Question.objects.count() == 0
+
+
+def test_a_folder_without_cards_retires_nothing(corpus_dir, tmp_path, db):
+    corpus_load(folder=corpus_dir)
+    empty = write_corpus(tmp_path / "empty", {})
+    with pytest.raises(CorpusError, match="no card files"):
+        corpus_load(folder=empty)
+    assert not Question.objects.filter(retired=True).exists()
+
+
+def test_a_yml_file_is_reported_not_skipped(corpus_dir, db):
+    (corpus_dir / "cnn.yaml").rename(corpus_dir / "cnn.yml")
+    with pytest.raises(CorpusError) as error:
+        corpus_load(folder=corpus_dir)
+    assert error.value.problems == ["cnn.yml:1: file: use the .yaml extension"]
+
+
+def test_load_export_load_changes_nothing(tmp_path, db):
+    folder = write_corpus(tmp_path / "c", {"activations": [card("many-tags", tags=["tanh", "relu", "sigmoid"])]})
+    corpus_load(folder=folder)
+    call_command("export_corpus", folder=folder)
+    report = corpus_load(folder=folder)
+    assert (report.updated, report.unchanged) == ([], ["many-tags"])

@@ -24,3 +24,9 @@ def test_code_is_highlighted():
 def test_escaped_dollars_are_money_not_math():
     html = render_markdown("It costs \\$5 and \\$6.")
     assert "math" not in html and "$5" in html
+
+
+def test_table_cells_keep_only_text_align_styles():
+    html = render_markdown('<table><tr><td style="position:fixed;inset:0;text-align:right">x</td></tr></table>')
+    assert "position" not in html and "inset" not in html
+    assert 'style="text-align:right"' in html
