@@ -44,6 +44,8 @@ class IntParam(Param):
             raise ValueError("must be a whole number")
         try:
             value = int(raw)
+        except OverflowError:  # int(inf): JSON allows 1e400, which parses as infinity
+            raise ValueError(f"must be between {self.minimum} and {self.maximum}") from None
         except (TypeError, ValueError):
             raise ValueError("must be a whole number") from None
         if isinstance(raw, float) and raw != value:
@@ -71,6 +73,8 @@ class FloatParam(Param):
             raise ValueError("must be a number")
         try:
             value = float(raw)
+        except OverflowError:  # an integer with hundreds of digits has no float
+            raise ValueError(f"must be between {self.minimum:g} and {self.maximum:g}") from None
         except (TypeError, ValueError):
             raise ValueError("must be a number") from None
         if value != value or value in (float("inf"), float("-inf")):

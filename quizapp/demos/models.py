@@ -27,6 +27,8 @@ class DemoRun(models.Model):
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     worker = models.CharField(max_length=200, blank=True, default="")
+    task_id = models.CharField(max_length=255, blank=True, default="",
+                               help_text="the Celery task that claimed the run; its retries may claim it again")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

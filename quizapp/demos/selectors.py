@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+import engine
 from quizapp.demos import services
 from quizapp.demos.models import DemoRequest, DemoRun
 
@@ -17,8 +18,12 @@ def demo_run_get(*, run_id) -> DemoRun:
 
 
 def demo_requests_for_user(*, user) -> QuerySet[DemoRequest]:
+    services.demo_runs_expire_stale()  # history must not show a dead worker's run as running
     return DemoRequest.objects.filter(user=user).select_related("run")
 
 
 def latest_succeeded_run(*, demo_id: str) -> DemoRun | None:
-    return DemoRun.objects.filter(demo_id=demo_id, status=DemoRun.Status.SUCCEEDED).order_by("-finished_at").first()
+    """The newest result of the current engine: an older engine's numbers may no longer hold."""
+    return (DemoRun.objects.filter(demo_id=demo_id, status=DemoRun.Status.SUCCEEDED,
+                                   engine_version=engine.ENGINE_VERSION)
+            .order_by("-finished_at").first())

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,7 +85,11 @@ def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunReque
     spec = engine.get_demo(demo_id)
     params = spec.validate(raw_params)
     key = params_key(params)
+    demo_runs_expire_stale()  # a run whose worker died must not be served from the cache
     with transaction.atomic():
+        if user is not None:
+            # One request per learner at a time, so concurrent requests cannot all pass the rate limit.
+            get_user_model().objects.select_for_update().get(pk=user.pk)
         cached = _cached_run(demo_id, key)
         if cached is not None:
             if user is not None:
@@ -100,11 +106,16 @@ def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunReque
     return RunRequestOutcome(run=run, from_cache=False)
 
 
-def demo_run_claim(*, run_id, worker: str) -> bool:
-    """Move a queued run to running. Succeeds once: a redelivered task finds nothing to claim."""
+def demo_run_claim(*, run_id, worker: str, task_id: str = "") -> bool:
+    """Move a queued run to running. Succeeds once per task: another task finds nothing to claim,
+    while a retry of the claiming task (same task id) claims it again and computes it afresh."""
     now = timezone.now()
-    claimed = DemoRun.objects.filter(id=run_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:200])
+    claimable = Q(status=Status.QUEUED)
+    if task_id:
+        claimable |= Q(status=Status.RUNNING, task_id=task_id)
+    claimed = DemoRun.objects.filter(claimable, id=run_id).update(
+        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:200], task_id=task_id[:255],
+        progress=0.0, progress_message="")
     return claimed == 1
 
 
@@ -142,6 +153,10 @@ def demo_runs_expire_stale() -> int:
     return failed
 
 
+def _touch_heartbeat(run_id) -> None:
+    DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+
+
 @contextlib.contextmanager
 def heartbeat(*, run_id, every: float):
     """Touch the run's heartbeat from a thread while the engine computes, so a silent run means
@@ -149,8 +164,14 @@ def heartbeat(*, run_id, every: float):
     stop = threading.Event()
 
     def beat():
-        while not stop.wait(every):
-            DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        try:
+            while not stop.wait(every):
+                try:
+                    _touch_heartbeat(run_id)
+                except Exception:  # a passing DB error must not stop the beats and fail a healthy run
+                    logger.warning("heartbeat of demo run %s failed; beating on", run_id, exc_info=True)
+        finally:
+            connection.close()  # the thread's own connection; nobody else would close it
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
     thread.start()

@@ -20,9 +20,14 @@ logger = logging.getLogger(__name__)
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=3)
 def run_demo(self, run_id: str) -> None:
-    """Claim the run once, compute it with progress, store the result or the failure."""
-    if not services.demo_run_claim(run_id=run_id, worker=self.request.hostname or "worker"):
-        return  # finished, failed, claimed by another delivery, or deleted: nothing to do
+    """Claim the run once, compute it with progress, store the result or the failure.
+
+    A temporary database error anywhere propagates to `autoretry_for`; the retry keeps the task id,
+    so it claims the run again and computes it afresh instead of leaving it running.
+    """
+    if not services.demo_run_claim(run_id=run_id, worker=self.request.hostname or "worker",
+                                   task_id=self.request.id or ""):
+        return  # finished, failed, claimed by another task, or deleted: nothing to do
     run = DemoRun.objects.get(id=run_id)
 
     def progress(fraction: float, message: str = "") -> None:
@@ -34,6 +39,8 @@ def run_demo(self, run_id: str) -> None:
     except SoftTimeLimitExceeded:
         services.demo_run_fail(run_id=run_id, reason="The run exceeded its time limit.")
         return
+    except OperationalError:
+        raise  # temporary (e.g. from a progress write): retry rather than fail the run
     except Exception as error:
         logger.exception("demo run %s failed", run_id)
         services.demo_run_fail(run_id=run_id, reason=f"{type(error).__name__}: {error}")

@@ -13,6 +13,8 @@
     engine: {en: "engine", zh: "引擎版本"},
     login: {en: "Log in to start new runs.", zh: "登录后才能发起新的运行。"},
     retry: {en: "Too many runs. Try again in", zh: "运行过于频繁,请稍后再试:"},
+    lost: {en: "Lost contact with the server; reload the page to see the run's result.",
+           zh: "与服务器失去联系,请刷新页面查看运行结果。"},
   };
   const say = (key) => T[key][LANG];
   const pick = (text) => (text && typeof text === "object" ? text[LANG] ?? text.en : text ?? "");
@@ -172,13 +174,32 @@
     }
   }
 
-  async function follow(output, runId, fromCache = false) {
-    for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
+  const MAX_POLL_FAILURES = 5;  // in a row: a restarting server or a network blip passes, an outage does not
+
+  async function pollOnce(runId) {
+    try {
       const response = await fetch(`/api/runs/${runId}/`, {headers: {Accept: "application/json"}});
-      if (!response.ok) return;
-      const run = await response.json();
-      showRun(output, run, fromCache);
-      if (run.status === "succeeded" || run.status === "failed") return run;
+      return response.ok ? await response.json() : null;
+    } catch {
+      return null;  // network error or a body that is not JSON: count it as a failed poll
+    }
+  }
+
+  async function follow(output, runId, fromCache = false) {
+    let failures = 0;
+    for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
+      const run = await pollOnce(runId);
+      if (run) {
+        failures = 0;
+        showRun(output, run, fromCache);
+        if (run.status === "succeeded" || run.status === "failed") return run;
+      } else if (++failures >= MAX_POLL_FAILURES) {
+        const status = output.querySelector(".run-status");
+        output.querySelector(".progress").hidden = true;
+        status.className = "run-status status-failed";
+        status.textContent = say("lost");
+        return null;
+      }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

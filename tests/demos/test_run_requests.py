@@ -5,7 +5,6 @@ Tasks run eagerly here (in this process); tests/integration runs them in a real 
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from quizapp.demos.models import DemoRequest, DemoRun
@@ -15,16 +14,6 @@ FAST_DEMO = "D13"  # convolution arithmetic: closed-form checks, a fraction of a
 
 def start(client, params=None, demo_id=FAST_DEMO):
     return client.post(reverse("api-demo-run-start", args=[demo_id]), {"params": params or {}}, format="json")
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch):
-    """Record what would reach the broker, without a broker (the eager tests below run tasks)."""
-    from quizapp.demos import tasks
-
-    sent = []
-    monkeypatch.setattr(tasks.run_demo, "apply_async", lambda args, queue: sent.append((args, queue)))
-    return sent
 
 
 def test_it_lists_every_registered_demo_with_its_spec(api_client):

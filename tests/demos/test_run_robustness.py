@@ -1,0 +1,164 @@
+"""Reviewed failure modes of demo runs: overflowing parameters, dead workers in the cache and the
+history, temporary database errors in the task, stale engine versions, the heartbeat thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError, connection
+from django.urls import reverse
+from django.utils import timezone
+
+import engine
+from quizapp.demos import selectors, services
+from quizapp.demos.models import DemoRun
+from tests.demos.test_run_requests import FAST_DEMO, start
+
+
+@pytest.mark.parametrize(("demo_id", "name", "value"), [
+    ("D13", "input_size", 1e400),  # JSON's 1e400 is infinity: int() overflows
+    ("D2", "x_max", 10 ** 400),  # an integer too large for a float
+], ids=["infinite-int", "huge-float"])
+def test_it_refuses_overflowing_numbers_as_bad_parameters(alice_api, sent_tasks, demo_id, name, value):
+    body = f'{{"params": {{"{name}": {value!r}}}}}'.replace("inf", "1e400")
+    response = alice_api.post(reverse("api-demo-run-start", args=[demo_id]), body, content_type="application/json")
+    assert response.status_code == 400
+    assert "between" in response.json()["params"][name]
+    assert DemoRun.objects.count() == 0
+
+
+def _make_silent(run_id, settings) -> None:
+    long_ago = timezone.now() - timedelta(seconds=settings.DEMO_STALE_SECONDS + 1)
+    DemoRun.objects.filter(id=run_id).update(status=DemoRun.Status.RUNNING, heartbeat_at=long_ago)
+
+
+def test_it_does_not_serve_a_dead_workers_run_from_the_cache(alice_api, sent_tasks, settings,
+                                                             django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = start(alice_api).json()
+    _make_silent(first["id"], settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = start(alice_api)
+    assert again.status_code == 201
+    assert again.json()["id"] != first["id"] and again.json()["from_cache"] is False
+    history = {r["run"]["id"]: r["run"]["status"] for r in alice_api.get(reverse("api-my-runs")).json()["results"]}
+    assert history[first["id"]] == "failed"
+
+
+def test_history_shows_a_dead_workers_run_as_failed(alice, alice_api, sent_tasks, settings,
+                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = start(alice_api).json()["id"]
+    _make_silent(run_id, settings)
+    [entry] = alice_api.get(reverse("api-my-runs")).json()["results"]
+    assert entry["run"]["status"] == "failed"
+    assert "stopped responding" in entry["run"]["error"]
+
+
+def _failing_once(monkeypatch, name: str) -> list:
+    """Make services.<name> raise a temporary database error on its first call only."""
+    original, calls = getattr(services, name), []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("could not connect to server")
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, name, flaky)
+    return calls
+
+
+@pytest.mark.parametrize("flaky_write", ["demo_run_succeed", "demo_run_progress"])
+def test_a_temporary_database_error_retries_the_task_to_a_result(alice_api, sent_tasks, monkeypatch, flaky_write,
+                                                                 django_capture_on_commit_callbacks):
+    from quizapp.demos.tasks import run_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = start(alice_api).json()["id"]
+    calls = _failing_once(monkeypatch, flaky_write)
+    # apply() as a worker would: not propagating, so autoretry's retry runs (eagerly, same task id).
+    run_demo.apply(args=[run_id], throw=False)
+    run = DemoRun.objects.get(id=run_id)
+    assert len(calls) >= 2  # the failed write and the retry's
+    assert run.status == DemoRun.Status.SUCCEEDED, run.error
+    assert run.result["demo"] == FAST_DEMO and run.progress == 1.0
+
+
+def test_other_errors_still_fail_the_run_with_their_reason(alice_api, eager_celery, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    def broken(*args, **kwargs):
+        raise ValueError("the demo broke")
+
+    monkeypatch.setattr(engine, "execute", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = start(alice_api).json()["id"]
+    run = DemoRun.objects.get(id=run_id)
+    assert run.status == DemoRun.Status.FAILED
+    assert run.error == "ValueError: the demo broke"
+
+
+def test_only_the_claiming_task_may_claim_a_running_run_again(alice):
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
+    assert services.demo_run_claim(run_id=run.id, worker="w1", task_id="task-a")
+    assert not services.demo_run_claim(run_id=run.id, worker="w2", task_id="task-b")
+    assert services.demo_run_claim(run_id=run.id, worker="w2", task_id="task-a")
+    assert DemoRun.objects.get(id=run.id).worker == "w2"
+
+
+def test_the_latest_result_comes_from_the_current_engine_version(alice):
+    now = timezone.now()
+    current = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="a", engine_version=engine.ENGINE_VERSION,
+                                     status=DemoRun.Status.SUCCEEDED, result={}, finished_at=now - timedelta(hours=1))
+    DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="a", engine_version="0.0.old",
+                           status=DemoRun.Status.SUCCEEDED, result={}, finished_at=now)
+    assert selectors.latest_succeeded_run(demo_id=FAST_DEMO) == current
+
+
+def test_the_heartbeat_survives_a_database_error_and_logs_it(monkeypatch, caplog):
+    beats = []
+
+    def touch(run_id):
+        beats.append(run_id)
+        if len(beats) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_touch_heartbeat", touch)
+    beating = services.heartbeat(run_id="r1", every=0.01)
+    with caplog.at_level(logging.WARNING, logger=services.logger.name), beating:
+        deadline = time.monotonic() + 5
+        while len(beats) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert len(beats) >= 3
+    assert "heartbeat of demo run r1 failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL")
+def test_concurrent_requests_cannot_pass_the_rate_limit_together(alice, sent_tasks, settings):
+    settings.DEMO_RUNS_PER_MINUTE = 2
+    tabs = 6
+    barrier, results = threading.Barrier(tabs), [None] * tabs
+    knob = next(p for p in engine.get_demo(FAST_DEMO).params if isinstance(p, engine.spec.IntParam))
+
+    def tab(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = services.demo_run_request(user=alice, demo_id=FAST_DEMO,
+                                                       raw_params={knob.name: knob.minimum + index})
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tab, args=(index,)) for index in range(tabs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(isinstance(result, services.RateLimited) for result in results) == tabs - 2, results
+    assert DemoRun.objects.count() == 2
