@@ -10,6 +10,11 @@ from questions.models import Question, Topic
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.'-]*")
+# Words every English question has: searching for them would find nearly every card.
+_STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "between", "by", "can", "do", "does", "for", "from", "how", "in",
+    "is", "it", "its", "of", "on", "or", "the", "to", "vs", "what", "when", "where", "which", "who", "why", "with",
+})
 
 
 def topic_list_with_counts() -> QuerySet[Topic]:
@@ -37,7 +42,8 @@ def search_terms(query: str) -> list[str]:
     through its bigrams (梯度, 度消, 消失, ...) and still finds "为什么会出现梯度消失".
     """
     query = query.lower()
-    terms = _WORD.findall(_CJK_RUN.sub(" ", query))
+    words = _WORD.findall(_CJK_RUN.sub(" ", query))
+    terms = [word for word in words if word not in _STOP_WORDS] or words  # only stop words: search them
     for run in _CJK_RUN.findall(query):
         terms.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
     return list(dict.fromkeys(terms))
@@ -60,11 +66,19 @@ def question_search(*, query: str, topic: str | None = None, tag: str | None = N
     for question in question_list(topic=topic, tag=tag, difficulty=difficulty).filter(any_term):
         text = question.search_text
         title = f"{question.question_en}\n{question.question_zh}".lower()
-        hits = [term for term in terms if term in text]
+        hits = [term for term in terms if _occurs(term, text)]
         if len(hits) >= needed:
-            scored.append((len(hits) + sum(term in title for term in hits), question))
+            scored.append((len(hits) + sum(_occurs(term, title) for term in hits), question))
     scored.sort(key=lambda pair: (-pair[0], pair[1].topic.position, pair[1].position))
     return [question for _, question in scored]
+
+
+def _occurs(term: str, text: str) -> bool:
+    """Chinese bigrams anywhere; a Latin word at the start of a word ("norm" finds "normalization",
+    "is" does not find "this")."""
+    if _CJK_RUN.match(term):
+        return term in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}", text) is not None
 
 
 def question_get(*, card_id: str) -> Question:

@@ -27,6 +27,17 @@ def test_chinese_queries_become_bigrams():
     assert search_terms("ReLU 优缺点") == ["relu", "优缺", "缺点"]
 
 
+def test_english_queries_drop_the_words_every_question_has():
+    assert search_terms("What is the pooling for?") == ["pooling"]
+    assert search_terms("what is the") == ["what", "is", "the"]  # nothing else to search for
+
+
+def test_english_words_match_from_the_start_of_a_word(small_corpus):
+    assert [q.card_id for q in question_search(query="uni")] == ["relu-pros-cons"]  # "units"
+    assert question_search(query="nits") == []  # inside "units", not a word of its own
+    assert [q.card_id for q in question_search(query="What is pooling for?")] == ["pooling-purpose"]
+
+
 def test_search_finds_chinese_by_substring_not_whole_words(small_corpus):
     assert [q.card_id for q in question_search(query="梯度消失")] == ["sigmoid-vanishing"]
     assert [q.card_id for q in question_search(query="神经元死亡")] == ["relu-pros-cons"]
