@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +41,8 @@ class DemoRunStartApi(APIView):
     """Start a run, or get the finished one with the same parameters from the cache."""
 
     permission_classes = [AllowAny]  # anonymous visitors get cached runs; new runs need a login
+    # Parameters are typed JSON; a form post's "params=x" would otherwise read as "all defaults".
+    parser_classes = [JSONParser]
 
     @extend_schema(request=RunRequestSerializer, summary="Start a demo run (or reuse a cached one)",
                    responses={200: DemoRunSerializer, 201: DemoRunSerializer,

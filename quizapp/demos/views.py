@@ -37,8 +37,11 @@ def run_detail(request, run_id):
         run = selectors.demo_run_get(run_id=run_id)
     except DemoRun.DoesNotExist:
         raise Http404 from None
-    spec = engine.get_demo(run.demo_id)
-    return render(request, "demos/run.html", {"run": run, "title": spec.title[_language()]})
+    try:
+        title = engine.get_demo(run.demo_id).title[_language()]
+    except KeyError:  # a demo since removed from the engine: its stored run still shows
+        title = run.demo_id
+    return render(request, "demos/run.html", {"run": run, "title": title})
 
 
 @login_required

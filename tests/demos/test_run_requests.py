@@ -155,3 +155,16 @@ def test_it_fails_runs_whose_worker_went_silent_when_they_are_read(alice_api, se
     run = alice_api.get(reverse("api-run-detail", args=[run_id])).json()
     assert run["status"] == "failed"
     assert "stopped responding" in run["error"]
+
+
+def test_a_run_of_a_demo_no_longer_in_the_engine_still_shows_its_page(client, db):
+    run = DemoRun.objects.create(demo_id="D99", params={}, params_key="0" * 64, engine_version="1",
+                                 status=DemoRun.Status.FAILED, error="gone")
+    response = client.get(reverse("demos:run", args=[run.id]))
+    assert response.status_code == 200 and "D99" in response.content.decode()
+
+
+def test_a_form_encoded_request_is_refused_not_run_with_the_defaults(alice_api, sent_tasks):
+    response = alice_api.post(reverse("api-demo-run-start", args=[FAST_DEMO]), {"params": "x"})
+    assert response.status_code == 415
+    assert not DemoRun.objects.exists() and not sent_tasks
