@@ -141,8 +141,8 @@ def _log_review(*, user, client_id: uuid.UUID, **fields) -> ReviewLog:
 def review_undo(*, user) -> CardState:
     """Take back the learner's latest study rating: the card gets its exact previous row, the log goes.
 
-    Raises NothingToUndo when there is none, or when the card was rated again since (in an interview),
-    because restoring then would silently drop that later review.
+    Raises NothingToUndo when there is none, or when the card was rated again since (in an interview)
+    or reset, because restoring then would silently drop that later review or reset.
     """
     with transaction.atomic():
         log = ReviewLog.objects.filter(user=user, source=ReviewLog.Source.STUDY).order_by("-id").first()
@@ -150,7 +150,8 @@ def review_undo(*, user) -> CardState:
             raise NothingToUndo("no rating to undo")
         card = CardState.objects.select_for_update().get(pk=log.card_id)
         latest = card.logs.order_by("-id").first()
-        if latest is None or latest.pk != log.pk:
+        # A rating adds exactly one rep; any other count means a reset (or the like) came after it.
+        if latest is None or latest.pk != log.pk or card.reps != log.previous_state["reps"] + 1:
             raise NothingToUndo("the card changed since; undo is no longer possible")
         scheduling.restore(card, log.previous_state)
         card.save()

@@ -151,6 +151,18 @@ def test_it_does_not_undo_over_a_later_interview_review(alice, make_question):
     assert ReviewLog.objects.filter(user=alice).count() == 2
 
 
+def test_it_does_not_undo_over_a_later_reset(alice, make_question):
+    question = make_question()
+    for rating in (3, 3, 1):
+        services.card_review(user=alice, question=question, rating=rating)
+    card = CardState.objects.get(user=alice, question=question)
+    services.card_reset(user=alice, card_id=card.pk)
+    with pytest.raises(services.NothingToUndo):
+        services.review_undo(user=alice)
+    card.refresh_from_db()
+    assert card.state == CardState.State.NEW and card.reps == 0  # the reset stands
+
+
 def test_it_buries_a_card_until_the_next_study_day(alice, make_question):
     first, second = make_question(), make_question()
     now = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
