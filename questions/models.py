@@ -1,11 +1,11 @@
 from django.db import models
-from django.utils.translation import get_language
+
+from questions.languages import content_language
 
 
 def _pick(obj, field: str) -> str:
     """The field in the active language: `<field>_zh` for Chinese, `<field>_en` otherwise."""
-    language = (get_language() or "zh-hans").lower()
-    return getattr(obj, f"{field}_zh" if language.startswith("zh") else f"{field}_en")
+    return getattr(obj, f"{field}_{content_language()}")
 
 
 class Topic(models.Model):
@@ -88,7 +88,7 @@ class Question(models.Model):
         return [link.demo_id for link in self.demo_links.all()]
 
     def localized_key_points(self) -> list[str]:
-        language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        language = content_language()
         return [point[language] for point in self.key_points]
 
 

@@ -1,11 +1,11 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 
 import engine
 from questions import selectors
 from questions.anki import anki_deck_bytes
 from questions.forms import QuestionFilterForm
+from questions.languages import content_language
 from questions.models import Question, Tag
 from quizapp.demos.selectors import latest_succeeded_run
 
@@ -36,7 +36,7 @@ def question_detail(request, card_id: str):
         question = selectors.question_get(card_id=card_id)
     except Question.DoesNotExist:
         raise Http404 from None
-    language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+    language = content_language()
     demos = []
     for demo_id in question.demo_ids:
         try:
@@ -57,7 +57,7 @@ def anki_export(request):
     filters = form.cleaned_data if request.GET else {}
     questions = selectors.question_list(topic=filters.get("topic") or None, tag=filters.get("tag") or None,
                                         difficulty=filters.get("difficulty"))
-    language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+    language = content_language()
     response = HttpResponse(anki_deck_bytes(questions=questions, language=language),
                             content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="dl-interview-{language}.apkg"'

@@ -1,20 +1,16 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.translation import get_language
 
 import engine
+from questions.languages import content_language
 from questions.selectors import questions_for_demo
 from quizapp.demos import selectors
 from quizapp.demos.models import DemoRun
 
 
-def _language() -> str:
-    return "zh" if (get_language() or "zh").startswith("zh") else "en"
-
-
 def gallery(request):
-    language = _language()
+    language = content_language()
     demos = [{"id": spec.id, "title": spec.title[language], "description": spec.description[language],
               "queue": spec.queue} for spec in engine.all_demos()]
     return render(request, "demos/gallery.html", {"demos": demos})
@@ -25,7 +21,7 @@ def detail(request, demo_id: str):
         spec = engine.get_demo(demo_id)
     except KeyError:
         raise Http404 from None
-    language = _language()
+    language = content_language()
     return render(request, "demos/detail.html", {
         "spec": spec.describe(), "title": spec.title[language], "description": spec.description[language],
         "questions": questions_for_demo(demo_id=demo_id),
@@ -38,7 +34,7 @@ def run_detail(request, run_id):
     except DemoRun.DoesNotExist:
         raise Http404 from None
     try:
-        title = engine.get_demo(run.demo_id).title[_language()]
+        title = engine.get_demo(run.demo_id).title[content_language()]
     except KeyError:  # a demo since removed from the engine: its stored run still shows
         title = run.demo_id
     return render(request, "demos/run.html", {"run": run, "title": title})

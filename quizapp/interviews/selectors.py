@@ -9,7 +9,6 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from questions.models import Question, Topic
 from quizapp.interviews.models import Interview, InterviewItem
@@ -59,11 +58,6 @@ def interview_questions_pick(*, user, pool: QuerySet[Question], count: int, weak
 def interview_get_or_404(*, user, interview_id) -> Interview:
     """The user's own interview; anybody else's raises Http404 (never a 403: its existence stays hidden)."""
     return get_object_or_404(Interview, id=interview_id, user=user)
-
-
-def active_language() -> str:
-    """The interview language matching the page's language (Chinese unless English is chosen)."""
-    return "zh" if (get_language() or "zh").startswith("zh") else "en"
 
 
 def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from questions.languages import content_language
 from questions.models import Topic
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview, InterviewItem
@@ -34,7 +35,7 @@ class InterviewCreateSerializer(serializers.Serializer):
             errors["count"] = [_("Give the number of questions, or a preset.")]
         if errors:
             raise serializers.ValidationError(errors)
-        data.setdefault("language", selectors.active_language())
+        data.setdefault("language", content_language())
         return data
 
 

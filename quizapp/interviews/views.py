@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 import engine
+from questions.languages import content_language
 from questions.selectors import topic_list_with_counts
 from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
@@ -44,7 +45,7 @@ def _item_view(item: InterviewItem, language: str) -> dict:
     return {"item": item, "card_id": item.question.card_id, "text": getattr(item.question, f"question_{language}"),
             "answer_html": getattr(item.question, f"answer_html_{language}"),
             "key_points": selectors.key_points_for_review(item=item, language=language),
-            "demos": _demos(item, selectors.active_language())}
+            "demos": _demos(item, content_language())}
 
 
 @login_required
@@ -61,7 +62,7 @@ def index(request):
                 return redirect("interviews:answer", interview_id=interview.id)
         status = 400
     else:
-        form = InterviewSetupForm(initial={"language": selectors.active_language(),
+        form = InterviewSetupForm(initial={"language": content_language(),
                                            "topics": list(topic_list_with_counts())})
         status = 200
     recent = selectors.interview_history(user=request.user)[:5]

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.translation import get_language
+
+from questions.languages import content_language
 
 register = template.Library()
 
@@ -9,7 +10,7 @@ def pick_lang(text):
     """{"en": ..., "zh": ...} → the string in the active language."""
     if not isinstance(text, dict):
         return text or ""
-    return text.get("zh" if (get_language() or "zh").startswith("zh") else "en", "")
+    return text.get(content_language(), "")
 
 
 @register.filter
