@@ -6,6 +6,10 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quizapp.study.models import StudySettings
 
 
 @dataclass(frozen=True)
@@ -37,3 +41,9 @@ def study_day_of(*, day: date, timezone_name: str, day_start_hour: int) -> Study
     zone = zoneinfo.ZoneInfo(timezone_name)
     return StudyDay(day=day, starts_at=_day_start(day, zone, day_start_hour),
                     ends_at=_day_start(day + timedelta(days=1), zone, day_start_hour))
+
+
+def study_day_for(*, study_settings: StudySettings, now: datetime) -> StudyDay:
+    """The learner's study day at `now`, by their time zone and day-start hour."""
+    return study_day_at(moment=now, timezone_name=study_settings.timezone,
+                        day_start_hour=study_settings.day_start_hour)

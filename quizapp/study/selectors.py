@@ -12,7 +12,7 @@ from fsrs import Scheduler
 
 from questions.models import Question
 from quizapp.study import scheduling, services
-from quizapp.study.days import StudyDay, study_day_at
+from quizapp.study.days import StudyDay, study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 State = CardState.State
@@ -71,11 +71,6 @@ def retrievability_with(scheduler: Scheduler, *, card: CardState, now: datetime)
     if card.state == State.NEW or card.stability is None:
         return None
     return float(scheduler.get_card_retrievability(scheduling.to_fsrs_card(card), scheduling.as_utc(now)))
-
-
-def study_day_for(*, study_settings: StudySettings, now: datetime) -> StudyDay:
-    return study_day_at(moment=now, timezone_name=study_settings.timezone,
-                        day_start_hour=study_settings.day_start_hour)
 
 
 def _active_cards(*, user, topic_ids: list[int], day: StudyDay) -> QuerySet[CardState]:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from fsrs import Rating
 
 from quizapp.study import scheduling
-from quizapp.study.days import study_day_at
+from quizapp.study.days import study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 logger = logging.getLogger(__name__)
@@ -163,8 +163,7 @@ def card_bury(*, user, question, now: datetime | None = None) -> CardState:
     """Hide the card until the learner's next study day starts."""
     now = now or timezone.now()
     study_settings = study_settings_get(user=user)
-    today = study_day_at(moment=now, timezone_name=study_settings.timezone,
-                         day_start_hour=study_settings.day_start_hour)
+    today = study_day_for(study_settings=study_settings, now=now)
     with transaction.atomic():
         card = _locked_card(user=user, question=question, now=now)
         card.buried_until = today.day + timedelta(days=1)

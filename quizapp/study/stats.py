@@ -10,9 +10,9 @@ from django.db.models.functions import ExtractHour, TruncDate
 
 from questions.models import Question
 from quizapp.study import scheduling, services
-from quizapp.study.days import study_date, study_day_of
+from quizapp.study.days import study_date, study_day_for, study_day_of
 from quizapp.study.models import CardState, ReviewLog, StudySettings
-from quizapp.study.selectors import retrievability_with, study_day_for
+from quizapp.study.selectors import retrievability_with
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
