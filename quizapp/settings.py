@@ -103,6 +103,15 @@ TEMPLATES = [
 DATABASE_URL = envurl("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters bound by the server let psycopg prepare a statement it has run five times on a
+        # connection: PostgreSQL then skips parsing and planning it (the study queue's plan alone
+        # takes milliseconds), and connections live CONN_MAX_AGE seconds, so they are reused.
+        # Django leaves preparing off for transaction-pooling PgBouncers; we connect directly
+        # (DB_PREPARE_THRESHOLD=0 turns it off for a deployment behind such a pooler).
+        prepare_threshold = envint("DB_PREPARE_THRESHOLD", "5")
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True,
+                                           "prepare_threshold": prepare_threshold or None}
 else:
     DATABASES = {
         "default": {
