@@ -15,8 +15,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from quizapp.study import scheduling, selectors, services, stats
+from quizapp.study import payloads, scheduling, selectors, services, stats
 from quizapp.study.models import CardState, SchedulerOptimization
+from quizapp.study.queue import study_queue
 from quizapp.study.serializers import (
     CardStateSerializer,
     QuestionRefSerializer,
@@ -44,12 +45,10 @@ def _card_context(user, study_settings=None) -> dict:
 def queue_payload(*, user, limit: int, study_settings=None) -> dict:
     now = timezone.now()
     study_settings = study_settings or services.study_settings_get(user=user)
-    queue = selectors.study_queue(user=user, now=now, limit=limit, study_settings=study_settings)
-    context = {"now": now, "scheduler": scheduling.scheduler_for(study_settings),
-               # Button labels come without fuzz: the interval a rating gets may differ by a day or two.
-               "preview_scheduler": scheduling.scheduler_for(study_settings, fuzz=False)}
-    return QueueSerializer({"day": queue.day.day, "counts": queue.counts, "cards": queue.cards,
-                            "next_learning_due": queue.next_learning_due}, context=context).data
+    queue = study_queue(user=user, now=now, limit=limit, study_settings=study_settings)
+    # Button labels come without fuzz: the interval a rating gets may differ by a day or two.
+    return payloads.queue_payload(queue, scheduler=scheduling.scheduler_for(study_settings), now=now,
+                                  preview_scheduler=scheduling.scheduler_for(study_settings, fuzz=False))
 
 
 class QueueApi(StudyApi):
@@ -71,22 +70,30 @@ class ReviewApi(StudyApi):
         body = ReviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        study_settings = services.study_settings_get(user=request.user)
         try:
             outcome = services.card_review_outcome(
-                user=request.user, question=data["question"], rating=data["rating"], duration_ms=data["duration_ms"],
-                client_id=data["client_id"], expected_reps=data.get("expected_reps"), study_settings=study_settings)
+                user=request.user, question_id=data["question"], rating=data["rating"],
+                duration_ms=data["duration_ms"], client_id=data["client_id"], expected_reps=data.get("expected_reps"))
+        except services.QuestionNotFound:
+            raise ValidationError({"question": [f"No question {data['question']}."]}) from None
         except services.StaleCard as stale:
             return Response({"detail": "This card was rated meanwhile (another tab?).",
                              "card": CardStateSerializer(stale.card, context=_card_context(request.user)).data},
                             status=status.HTTP_409_CONFLICT)
         except services.ClientIdReused as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        log, card = outcome.log, outcome.log.card
-        result = {"log": log, "card": card, "became_leech": card.is_leech and not log.previous_state["is_leech"]}
-        data = ReviewResultSerializer(result, context=_card_context(request.user, study_settings)).data
-        data["next"] = queue_payload(user=request.user, limit=1, study_settings=study_settings)
-        return Response(data, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+        return Response(_review_result(request.user, outcome),
+                        status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+def _review_result(user, outcome: services.ReviewOutcome) -> dict:
+    """ReviewResultSerializer's shape: the log, the card after it, and the queue that follows."""
+    log, card, study_settings = outcome.log, outcome.log.card, outcome.study_settings
+    scheduler = scheduling.scheduler_for(study_settings)
+    return {"log": payloads.log_payload(log, question_id=card.question_id),
+            "card": payloads.card_payload(card, scheduler=scheduler, now=timezone.now()),
+            "became_leech": card.is_leech and not log.previous_state["is_leech"],
+            "next": queue_payload(user=user, limit=1, study_settings=study_settings)}
 
 
 class UndoApi(StudyApi):

@@ -17,6 +17,8 @@ _FROM_FSRS = {fsrs_state: state for state, fsrs_state in _TO_FSRS.items()}
 
 SNAPSHOT_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
                    "is_leech", "suspended", "buried_until")
+# A card row as the study hot paths' own SQL reads it (queue.py, services.card_review_outcome).
+CARD_FIELDS = ("id", *SNAPSHOT_FIELDS)
 
 
 def fuzzing_enabled() -> bool:

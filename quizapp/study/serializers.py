@@ -25,27 +25,28 @@ class CardStateSerializer(serializers.ModelSerializer):
 
 
 class QueueCardSerializer(serializers.Serializer):
-    """A card to show: the question side, the answer side, and what each rating would schedule."""
+    """A card to show (queue.QueueCard): the question side, the answer side, and what each rating
+    would schedule."""
 
     question = serializers.IntegerField(source="question_id")
-    card_id = serializers.CharField(source="question.card_id")
+    card_id = serializers.CharField()
     state = serializers.CharField()
-    reps = serializers.IntegerField()
-    lapses = serializers.IntegerField()
-    is_leech = serializers.BooleanField()
-    topic = serializers.CharField(source="question.topic.title")
-    difficulty = serializers.IntegerField(source="question.difficulty")
-    prompt = serializers.CharField(source="question.question")
-    answer_html = serializers.CharField(source="question.answer_html")
-    demo_ids = serializers.ListField(child=serializers.CharField(), source="question.demo_ids")
+    reps = serializers.IntegerField(source="card.reps")
+    lapses = serializers.IntegerField(source="card.lapses")
+    is_leech = serializers.BooleanField(source="card.is_leech")
+    topic = serializers.CharField()
+    difficulty = serializers.IntegerField()
+    prompt = serializers.CharField()
+    answer_html = serializers.CharField()
+    demo_ids = serializers.ListField(child=serializers.CharField())
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
 
-    def get_retrievability(self, card) -> float | None:
-        return selectors.retrievability_with(self.context["scheduler"], card=card, now=self.context["now"])
+    def get_retrievability(self, queued) -> float | None:
+        return selectors.retrievability_with(self.context["scheduler"], card=queued.card, now=self.context["now"])
 
-    def get_intervals(self, card) -> dict[str, int]:
-        intervals = scheduling.next_intervals(card, self.context["preview_scheduler"], now=self.context["now"])
+    def get_intervals(self, queued) -> dict[str, int]:
+        intervals = scheduling.next_intervals(queued.card, self.context["preview_scheduler"], now=self.context["now"])
         return {str(rating): round(interval.total_seconds()) for rating, interval in intervals.items()}
 
 
@@ -64,7 +65,7 @@ class QueueSerializer(serializers.Serializer):
 
 
 class ReviewRequestSerializer(serializers.Serializer):
-    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+    question = serializers.IntegerField(min_value=1, help_text="the question's id (an unknown one answers 400)")
     rating = serializers.IntegerField(min_value=1, max_value=4, help_text="1 Again, 2 Hard, 3 Good, 4 Easy")
     client_id = serializers.UUIDField(help_text="made by the client; sending it again records nothing new")
     duration_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS, default=0)

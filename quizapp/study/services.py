@@ -7,12 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from fsrs import Rating
 
+from questions.models import Question
+from quizapp.core.rows import instance_from_row, value_to_db
 from quizapp.study import scheduling
 from quizapp.study.days import study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
@@ -70,17 +72,15 @@ def _locked_card(*, user, question, now: datetime) -> CardState:
     return CardState.objects.select_for_update().get(pk=card.pk)
 
 
-def _existing_log(*, user, client_id: uuid.UUID, question) -> ReviewLog | None:
-    log = ReviewLog.objects.filter(user=user, client_id=client_id).select_related("card").first()
-    if log is not None and log.card.question_id != question.pk:
-        raise ClientIdReused(f"client id {client_id} already rated another card")
-    return log
-
-
 @dataclass(frozen=True)
 class ReviewOutcome:
     log: ReviewLog
     created: bool  # False: the client id had been seen, this is the first request's log
+    study_settings: StudySettings
+
+
+class QuestionNotFound(Exception):
+    pass
 
 
 def card_review(*, user, question, rating: int, reviewed_at: datetime | None = None, duration_ms: int = 0,
@@ -91,51 +91,130 @@ def card_review(*, user, question, rating: int, reviewed_at: datetime | None = N
     Sending the same client_id again returns the first review's log and changes nothing. With
     expected_reps, a card rated meanwhile elsewhere raises StaleCard instead of being rated twice.
     """
-    return card_review_outcome(user=user, question=question, rating=rating, reviewed_at=reviewed_at,
+    return card_review_outcome(user=user, question_id=question.pk, rating=rating, reviewed_at=reviewed_at,
                                duration_ms=duration_ms, client_id=client_id, source=source,
                                expected_reps=expected_reps).log
 
 
-def card_review_outcome(*, user, question, rating: int, reviewed_at: datetime | None = None, duration_ms: int = 0,
-                        client_id: uuid.UUID | None = None, source: str = "study", expected_reps: int | None = None,
-                        study_settings: StudySettings | None = None) -> ReviewOutcome:
-    """card_review, also saying whether this request recorded the review (for the API's 201/200)."""
+# Rating a card is what studying does all day, so it runs three statements of its own instead of
+# the ORM's eight: lock the card row (reading the learner's settings and any log of this client id
+# in the same statement), insert the log, update the row.
+_LOCK_FOR_REVIEW = """
+    SELECT {card}, {settings}, l.id, l.card_id
+    FROM study_cardstate c
+    JOIN study_studysettings s ON s.user_id = c.user_id
+    LEFT JOIN study_reviewlog l ON l.user_id = c.user_id AND l.client_id = %(client_id)s
+    WHERE c.user_id = %(user)s AND c.question_id = %(question)s {lock}"""
+_SETTINGS_FIELDS = ("id", "desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
+                    "new_card_order", "fsrs_parameters")
+_LOG_FIELDS = ("user_id", "card_id", "rating", "reviewed_at", "duration_ms", "state_before", "previous_state",
+               "client_id", "source")
+_INSERT_LOG = f"""
+    INSERT INTO study_reviewlog ({", ".join(_LOG_FIELDS)}) VALUES ({", ".join(f"%({name})s" for name in _LOG_FIELDS)})
+    ON CONFLICT (user_id, client_id) DO NOTHING RETURNING id"""
+_REVIEWED_FIELDS = tuple(name for name in scheduling.SNAPSHOT_FIELDS if name != "buried_until")
+_UPDATE_CARD = (f"UPDATE study_cardstate SET {', '.join(f'{name} = %({name})s' for name in _REVIEWED_FIELDS)} "
+                "WHERE id = %(id)s")
+
+
+@dataclass(frozen=True)
+class _Locked:
+    card: CardState
+    study_settings: StudySettings
+    logged_card_id: int | None  # the card this client id already rated, if any
+
+
+def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked | None:
+    """The learner's row for the question, locked until the transaction ends (SQLite needs no lock:
+    its transactions here start IMMEDIATE, one writer at a time). None: no row or no settings yet."""
+    lock = "FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    sql = _LOCK_FOR_REVIEW.format(card=", ".join(f"c.{name}" for name in scheduling.CARD_FIELDS),
+                                  settings=", ".join(f"s.{name}" for name in _SETTINGS_FIELDS), lock=lock)
+    params = {"user": user.pk, "question": question_id,
+              "client_id": value_to_db(ReviewLog, "client_id", client_id)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    card_values, rest = row[:len(scheduling.CARD_FIELDS)], row[len(scheduling.CARD_FIELDS):]
+    settings_values, (log_id, logged_card_id) = rest[:len(_SETTINGS_FIELDS)], rest[len(_SETTINGS_FIELDS):]
+    card = instance_from_row(CardState, scheduling.CARD_FIELDS, card_values, user_id=user.pk, question_id=question_id)
+    study_settings = instance_from_row(StudySettings, _SETTINGS_FIELDS, settings_values, user_id=user.pk)
+    return _Locked(card=card, study_settings=study_settings, logged_card_id=logged_card_id if log_id else None)
+
+
+def _create_card_row(*, user, question_id: int, now: datetime) -> None:
+    """The first rating of a question: its row (and the learner's settings) come into being.
+    get_or_create survives two requests creating the same row at once (the loser re-reads it)."""
+    if not Question.objects.filter(pk=question_id).exists():
+        raise QuestionNotFound(f"no question {question_id}")
+    study_settings_get(user=user)
+    CardState.objects.get_or_create(user=user, question_id=question_id, defaults={"due": now})
+
+
+def _earlier_outcome(*, user, client_id: uuid.UUID, question_id: int, study_settings) -> ReviewOutcome | None:
+    """The review this client id already recorded, read afresh (another request may have committed
+    it while this one waited for the row lock); ClientIdReused when it rated another card."""
+    log = ReviewLog.objects.filter(user=user, client_id=client_id).select_related("card").first()
+    if log is None:
+        return None
+    if log.card.question_id != question_id:
+        raise ClientIdReused(f"client id {client_id} already rated another card")
+    return ReviewOutcome(log=log, created=False, study_settings=study_settings)
+
+
+def card_review_outcome(*, user, question_id: int, rating: int, reviewed_at: datetime | None = None,
+                        duration_ms: int = 0, client_id: uuid.UUID | None = None, source: str = "study",
+                        expected_reps: int | None = None) -> ReviewOutcome:
+    """card_review by question id, also saying whether this request recorded the review (the API's
+    201/200) and giving the learner's settings it used. QuestionNotFound for an unknown question."""
     rating = Rating(rating)  # ValueError outside 1-4
     reviewed_at = scheduling.as_utc(reviewed_at or timezone.now())
     client_id = client_id or uuid.uuid4()
     with transaction.atomic():
-        card = _locked_card(user=user, question=question, now=reviewed_at)
-        existing = _existing_log(user=user, client_id=client_id, question=question)
-        if existing is not None:
-            return ReviewOutcome(log=existing, created=False)
-        if expected_reps is not None and card.reps != expected_reps:
+        locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
+        if locked is None:
+            _create_card_row(user=user, question_id=question_id, now=reviewed_at)
+            locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
+        card, study_settings = locked.card, locked.study_settings
+        earlier = dict(user=user, client_id=client_id, question_id=question_id, study_settings=study_settings)
+        if locked.logged_card_id is not None or (expected_reps is not None and card.reps != expected_reps):
+            if outcome := _earlier_outcome(**earlier):
+                return outcome
             raise StaleCard(card)
-        previous, state_before = scheduling.snapshot(card), card.state
-        scheduler = scheduling.scheduler_for(study_settings or study_settings_get(user=user))
-        reviewed, _ = scheduler.review_card(scheduling.to_fsrs_card(card), rating, review_datetime=reviewed_at,
-                                            review_duration=duration_ms)
-        scheduling.apply_fsrs_card(card, reviewed)
-        card.reps += 1
-        if scheduling.is_lapse(state_before, rating):
-            card.lapses += 1
-            if scheduling.becomes_leech(card.lapses):
-                card.is_leech = card.suspended = True  # a leech wastes time: set it aside until fixed
-        card.save()
-        log = _log_review(user=user, card=card, rating=int(rating), reviewed_at=reviewed_at,
-                          duration_ms=max(0, int(duration_ms)), state_before=state_before,
-                          previous_state=previous, client_id=client_id, source=source)
-        return ReviewOutcome(log=log, created=True)
+        log = _rated(card, rating=rating, reviewed_at=reviewed_at, study_settings=study_settings,
+                     duration_ms=duration_ms, client_id=client_id, source=source)
+        if log is None:  # the client id was logged while this request waited for the lock
+            return _earlier_outcome(**earlier)
+        return ReviewOutcome(log=log, created=True, study_settings=study_settings)
 
 
-def _log_review(*, user, client_id: uuid.UUID, **fields) -> ReviewLog:
-    """_existing_log ran under this card's lock only: a request rating another card with the same
-    client id may have logged it since. The unique constraint catches that; the savepoint confines
-    the failed insert, and ClientIdReused leaving the caller's atomic block undoes the card change."""
-    try:
-        with transaction.atomic():
-            return ReviewLog.objects.create(user=user, client_id=client_id, **fields)
-    except IntegrityError:
-        raise ClientIdReused(f"client id {client_id} already rated another card") from None
+def _rated(card: CardState, *, rating: Rating, reviewed_at: datetime, study_settings: StudySettings,
+           duration_ms: int, client_id: uuid.UUID, source: str) -> ReviewLog | None:
+    """Schedule the locked card with fsrs and write the log, then the row; None (and nothing written)
+    when the client id is already logged."""
+    previous, state_before = scheduling.snapshot(card), card.state
+    reviewed, _ = scheduling.scheduler_for(study_settings).review_card(
+        scheduling.to_fsrs_card(card), rating, review_datetime=reviewed_at, review_duration=duration_ms)
+    scheduling.apply_fsrs_card(card, reviewed)
+    card.reps += 1
+    if scheduling.is_lapse(state_before, rating):
+        card.lapses += 1
+        if scheduling.becomes_leech(card.lapses):
+            card.is_leech = card.suspended = True  # a leech wastes time: set it aside until fixed
+    log = ReviewLog(user_id=card.user_id, card=card, rating=int(rating), reviewed_at=reviewed_at,
+                    duration_ms=max(0, int(duration_ms)), state_before=state_before, previous_state=previous,
+                    client_id=client_id, source=source)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_LOG, {name: value_to_db(ReviewLog, name, getattr(log, name)) for name in _LOG_FIELDS})
+        inserted = cursor.fetchone()
+        if inserted is None:
+            return None
+        log.pk, log._state.adding, log._state.db = inserted[0], False, connection.alias
+        cursor.execute(_UPDATE_CARD, {name: value_to_db(CardState, name, getattr(card, name))
+                                      for name in ("id", *_REVIEWED_FIELDS)})
+    return log
 
 
 def review_undo(*, user) -> CardState:

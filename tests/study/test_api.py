@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -64,8 +65,9 @@ def test_it_answers_409_when_another_tab_rated_the_card(alice_api, make_question
 def test_it_refuses_bad_reviews(alice_api, make_question, body):
     question = make_question()
     payload = {"question": question.pk, "rating": 3, "client_id": str(uuid.uuid4()), **body}
-    assert alice_api.post("/api/study/reviews/", payload, format="json").status_code == 400
-    assert not ReviewLog.objects.exists()
+    refused = alice_api.post("/api/study/reviews/", payload, format="json")
+    assert refused.status_code == 400 and set(refused.json()) == set(body)  # the message names the field
+    assert not ReviewLog.objects.exists() and not CardState.objects.exists()
 
 
 def test_it_needs_a_login(api_client, make_question):
@@ -208,7 +210,13 @@ def test_it_answers_409_when_another_card_took_the_client_id_after_the_check(ali
     # Two requests with one client id for two cards lock different rows, so both can pass the
     # check before either inserts its log. Blinding the check replays that interleaving: the
     # insert itself must then refuse the id.
-    monkeypatch.setattr(services, "_existing_log", lambda **_: None)
+    lock = services._lock_for_review
+
+    def lock_blind_to_the_client_id(**kwargs):
+        locked = lock(**kwargs)
+        return locked and dataclasses.replace(locked, logged_card_id=None)
+
+    monkeypatch.setattr(services, "_lock_for_review", lock_blind_to_the_client_id)
     conflict = _review(alice_api, second, client_id=client_id)
     assert conflict.status_code == 409 and str(client_id) in conflict.json()["detail"]
     assert ReviewLog.objects.filter(user=alice).count() == 1

@@ -10,7 +10,7 @@ from questions.models import Question
 from quizapp.study import services
 from quizapp.study.days import study_day_at
 from quizapp.study.models import CardState, ReviewLog
-from quizapp.study.selectors import study_queue
+from quizapp.study.queue import study_queue
 
 pytestmark = pytest.mark.usefixtures("no_fuzz")
 
@@ -60,7 +60,8 @@ def test_it_limits_new_cards_per_day_and_starts_again_the_next_day(alice, five_q
     for minutes in range(3):
         card = study_queue(user=alice, now=now + timedelta(minutes=minutes)).cards[0]
         assert card.state == "new"
-        services.card_review(user=alice, question=card.question, rating=4, reviewed_at=now + timedelta(minutes=minutes))
+        services.card_review_outcome(user=alice, question_id=card.question_id, rating=4,
+                                     reviewed_at=now + timedelta(minutes=minutes))
     queue = study_queue(user=alice, now=now + timedelta(minutes=5))
     assert queue.counts.new == 0 and queue.cards == []
     assert study_queue(user=alice, now=now + timedelta(days=1)).counts.new == 2
@@ -76,8 +77,8 @@ def test_it_limits_reviews_per_day(alice, five_questions):
     for minutes in range(2):
         card = study_queue(user=alice, now=later).cards[0]
         assert card.state == "review"
-        services.card_review(user=alice, question=card.question, rating=3,
-                             reviewed_at=later + timedelta(minutes=minutes))
+        services.card_review_outcome(user=alice, question_id=card.question_id, rating=3,
+                                     reviewed_at=later + timedelta(minutes=minutes))
     assert study_queue(user=alice, now=later + timedelta(minutes=3)).counts.review == 0
 
 
@@ -87,6 +88,22 @@ def test_it_orders_new_cards_by_difficulty_when_asked(alice, make_question):
     assert [card.question_id for card in study_queue(user=alice, limit=3).cards] == [basic.pk, standard.pk, hard.pk]
     services.study_settings_update(user=alice, fields={"new_card_order": "topic"})
     assert [card.question_id for card in study_queue(user=alice, limit=3).cards] == [hard.pk, basic.pk, standard.pk]
+
+
+def test_it_shuffles_new_cards_in_a_fixed_order_of_each_learners_own(alice, bob, make_question):
+    questions = [make_question() for _ in range(12)]
+    in_corpus_order = [question.pk for question in questions]
+    orders = {}
+    for learner in (alice, bob):
+        services.study_settings_update(user=learner, fields={"new_card_order": "shuffled", "new_cards_per_day": 12})
+        orders[learner] = [card.question_id for card in study_queue(user=learner, limit=12).cards]
+        assert sorted(orders[learner]) == in_corpus_order  # every new card, each once
+        assert [card.question_id for card in study_queue(user=learner, limit=12).cards] == orders[learner]
+    assert orders[alice] != in_corpus_order and orders[bob] != in_corpus_order
+    assert orders[alice] != orders[bob]
+    # Rating the first card leaves the rest in the same order.
+    services.card_review(user=alice, question=questions[in_corpus_order.index(orders[alice][0])], rating=3)
+    assert [card.question_id for card in study_queue(user=alice, limit=11).cards] == orders[alice][1:]
 
 
 def test_it_studies_only_the_chosen_topics(alice, make_question):

@@ -1,0 +1,255 @@
+"""Today's study queue: the counters of cards left and the next cards to show, in one SQL statement.
+
+Studying asks for the queue after every rating, so this is the app's hottest read. Built with the
+ORM it took six queries and most of a review request's time went into building them; here one
+hand-written statement (the same text on PostgreSQL and SQLite) returns a row of counters and the
+candidate cards of each list, and Python picks from those lists in study order.
+
+The rules: learning steps due now come first, then due reviews, then new cards, then learning steps
+due within LEARN_AHEAD. Reviews and new cards stop at the learner's daily limits, counted over the
+study day (their time zone and day-start hour). Suspended, buried and retired cards, and topics the
+learner did not choose, stay out.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.db import connection
+from django.utils import timezone
+
+from questions.languages import content_language
+from quizapp.core.rows import instance_from_row, value_from_db, value_to_db
+from quizapp.study.days import StudyDay, study_day_for
+from quizapp.study.models import CardState, ReviewLog, StudySettings
+from quizapp.study.scheduling import CARD_FIELDS
+
+State = CardState.State
+LEARNING_STATES = (State.LEARNING, State.RELEARNING)
+# Learning steps are minutes long; like Anki, show one that is due within this window rather than
+# ending the session a few minutes early.
+LEARN_AHEAD = timedelta(minutes=20)
+# "Shuffled" new cards sort by a hash of the question id keyed by the learner: h = (id·a + b) mod p,
+# then h² mod p (a linear map alone leaves consecutive ids in a visible pattern). A fixed order for
+# each learner, different between learners, computed by the database in the same query; every
+# product stays below 2⁶³ on both databases.
+SHUFFLE_MODULUS = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class QueueCard:
+    """A card to show: the learner's state (an unsaved CardState for a question never studied) and
+    the question's side of it in the active language."""
+
+    card: CardState
+    card_id: str
+    topic: str
+    difficulty: int
+    prompt: str
+    answer_html: str
+    demo_ids: list[str]
+
+    @property
+    def question_id(self) -> int:
+        return self.card.question_id
+
+    @property
+    def state(self) -> str:
+        return self.card.state
+
+
+@dataclass(frozen=True)
+class StudyQueue:
+    day: StudyDay
+    counts: QueueCounts
+    cards: list[QueueCard]
+    next_learning_due: datetime | None  # when nothing is due now but a learning step is later today
+
+
+# --- the statement ------------------------------------------------------------------------------------
+
+_CHOSEN_TOPIC = """(NOT EXISTS (SELECT 1 FROM study_studysettings_topics WHERE studysettings_id = %(settings)s)
+        OR q.topic_id IN (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s))"""
+_WITH_TOPIC = "JOIN questions_topic t ON t.id = q.topic_id"
+
+
+def _active_cards(joins: str = "") -> str:
+    """Studied cards the learner may see today. The state and suspended tests repeat the condition of
+    the partial index study_card_queue_state_idx word for word, so PostgreSQL can scan that index."""
+    return f"""
+    FROM study_cardstate c JOIN questions_question q ON q.id = c.question_id {joins}
+    WHERE c.user_id = %(user)s AND NOT c.suspended AND NOT (c.state = 'new')
+      AND (c.buried_until IS NULL OR c.buried_until <= %(today)s) AND NOT q.retired AND {_CHOSEN_TOPIC}"""
+
+
+def _new_questions(joins: str = "") -> str:
+    """Questions the learner has not started: no row, or a "new" row (after a reset) not set aside."""
+    return f"""
+    FROM questions_question q LEFT JOIN study_cardstate c ON c.question_id = q.id AND c.user_id = %(user)s {joins}
+    WHERE NOT q.retired AND {_CHOSEN_TOPIC}
+      AND (c.id IS NULL OR (c.state = 'new' AND NOT c.suspended
+                            AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)))"""
+
+
+_LEARNING = "c.state IN ('learning', 'relearning')"
+
+_NEW_ORDER = {
+    StudySettings.NewCardOrder.TOPIC: "t.position, q.position, q.id",
+    StudySettings.NewCardOrder.DIFFICULTY: "q.difficulty, t.position, q.position, q.id",
+    StudySettings.NewCardOrder.SHUFFLED: "{h} * {h} %% {p}, q.id".format(
+        h=f"((CAST(q.id AS BIGINT) * %(shuffle_a)s + %(shuffle_b)s) %% {SHUFFLE_MODULUS})", p=SHUFFLE_MODULUS),
+}
+
+# Demo IDs in their order, as one comma-separated string: the aggregate is spelt differently.
+_DEMO_IDS = {
+    "postgresql": "(SELECT string_agg(d.demo_id, ',' ORDER BY d.position, d.id) FROM questions_questiondemo d "
+                  "WHERE d.question_id = q.id)",
+    "sqlite": "(SELECT group_concat(demo_id, ',') FROM (SELECT d.demo_id FROM questions_questiondemo d "
+              "WHERE d.question_id = q.id ORDER BY d.position, d.id))",
+}
+
+_QUESTION_COLUMNS = ("q.id", "q.card_id", "q.difficulty", "q.question_{language}", "q.answer_html_{language}",
+                     "t.title_{language}", "{demo_ids}")
+_COUNT_COLUMNS = ("done_new", "done_review", "learning", "review", "new", "later")
+
+
+def _candidates(kind: str, source: str, condition: str, order: str, *, vendor: str, language: str) -> str:
+    """One list's first cards; the counter columns stay empty on card rows. ROW_NUMBER keeps each
+    list's order (a UNION does not promise one)."""
+    counter_nulls = ", ".join("NULL" for _ in _COUNT_COLUMNS)
+    card = ", ".join(f"c.{name} AS card_{name}" for name in CARD_FIELDS)
+    question = ", ".join(f"{column} AS question_{number}" for number, column in enumerate(_QUESTION_COLUMNS))
+    question = question.format(language=language, demo_ids=_DEMO_IDS[vendor])
+    return f"""
+    SELECT '{kind}', {counter_nulls}, listed.* FROM (
+        SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS position, {card}, {question}
+        {source} {condition}
+        ORDER BY {order} LIMIT %(limit)s) listed"""
+
+
+@cache
+def _statement(*, vendor: str, language: str, new_order: str) -> str:
+    """The counters' row, then the first cards of each list: learning due now, due reviews, new, learning
+    due soon. Cached: its text depends only on the arguments, and is made as short as it reads the
+    same (psycopg scans the text on every call to bind the parameters)."""
+    card_nulls = ", ".join("NULL" for _ in range(1 + len(CARD_FIELDS) + len(_QUESTION_COLUMNS)))
+    active, new = _active_cards(_WITH_TOPIC), _new_questions(_WITH_TOPIC)
+    text = dict(vendor=vendor, language=language)
+    # New cards come after learning steps due now and due reviews: when those fill the page and the
+    # review limit leaves room for them, the new list (a scan of the corpus) is not read at all.
+    needs_new = f"""AND ((SELECT COUNT(*) FROM (SELECT 1 {_active_cards()} AND (({_LEARNING} AND c.due <= %(now)s)
+                                                   OR (c.state = 'review' AND c.due < %(day_end)s))
+                                LIMIT %(limit)s) enough) < %(limit)s
+             OR (SELECT review FROM done) > %(review_cap)s - %(limit)s)"""
+    statement = f"""
+    WITH done AS (
+        SELECT COUNT(*) FILTER (WHERE state_before = 'new') AS new,
+               COUNT(*) FILTER (WHERE state_before = 'review') AS review
+        FROM study_reviewlog WHERE user_id = %(user)s AND source = '{ReviewLog.Source.STUDY}'
+          AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s)
+    SELECT 'counts', done.new, done.review,
+        (SELECT COUNT(*) {_active_cards()} AND {_LEARNING} AND c.due < %(day_end)s),
+        (SELECT COUNT(*) FROM (SELECT 1 {_active_cards()} AND c.state = 'review' AND c.due < %(day_end)s
+                                LIMIT %(review_cap)s) capped),
+        (SELECT COUNT(*) FROM (SELECT 1 {_new_questions()} LIMIT %(new_cap)s) capped),
+        (SELECT MIN(c.due) {_active_cards()} AND {_LEARNING} AND c.due > %(now)s),
+        {card_nulls}
+    FROM done
+    UNION ALL {_candidates("learning", active, f"AND {_LEARNING} AND c.due <= %(now)s", "c.due, c.id", **text)}
+    UNION ALL {_candidates("review", active, "AND c.state = 'review' AND c.due < %(day_end)s", "c.due, c.id",
+                           **text)}
+    UNION ALL {_candidates("new", new, needs_new, _NEW_ORDER[new_order], **text)}
+    UNION ALL {_candidates("ahead", active, f"AND {_LEARNING} AND c.due > %(now)s AND c.due <= %(ahead)s",
+                           "c.due, c.id", **text)}"""
+    return " ".join(statement.split())
+
+
+# --- reading the rows ---------------------------------------------------------------------------------
+
+def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
+    card_values = row[:len(CARD_FIELDS)]
+    question_id, card_id, difficulty, prompt, answer_html, topic, demo_ids = row[len(CARD_FIELDS):]
+    if card_values[0] is None:  # a question never studied: no row yet
+        card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
+    else:
+        card = instance_from_row(CardState, CARD_FIELDS, card_values, user_id=user_id, question_id=question_id)
+    return QueueCard(card=card, card_id=card_id, topic=topic, difficulty=difficulty, prompt=prompt,
+                     answer_html=answer_html, demo_ids=demo_ids.split(",") if demo_ids else [])
+
+
+def shuffle_key(user_id: int) -> tuple[int, int]:
+    """The learner's (a, b) of the shuffle hash."""
+    draw = random.Random(user_id)
+    return draw.randrange(2, SHUFFLE_MODULUS), draw.randrange(SHUFFLE_MODULUS)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    sql: str
+    params: dict
+    day: StudyDay
+
+
+def queue_query(*, user_id: int, study_settings: StudySettings, now: datetime, limit: int) -> QueueQuery:
+    """The statement study_queue runs, with its parameters (the benchmark explains it too)."""
+    day = study_day_for(study_settings=study_settings, now=now)
+    params = {
+        "user": user_id, "settings": study_settings.pk, "limit": limit,
+        "now": value_to_db(CardState, "due", now), "ahead": value_to_db(CardState, "due", now + LEARN_AHEAD),
+        "day_start": value_to_db(CardState, "due", day.starts_at),
+        "day_end": value_to_db(CardState, "due", day.ends_at),
+        "today": value_to_db(CardState, "buried_until", day.day),
+        "review_cap": study_settings.reviews_per_day, "new_cap": study_settings.new_cards_per_day,
+        "shuffle_a": shuffle_key(user_id)[0], "shuffle_b": shuffle_key(user_id)[1],
+    }
+    sql = _statement(vendor=connection.vendor, language=content_language(), new_order=study_settings.new_card_order)
+    return QueueQuery(sql=sql, params=params, day=day)
+
+
+def study_queue(*, user, now: datetime | None = None, limit: int = 1,
+                study_settings: StudySettings | None = None) -> StudyQueue:
+    """Today's first `limit` cards in study order, with the counters of new / learning / review
+    cards left today. One query when the learner's settings are given."""
+    from quizapp.study.services import study_settings_get
+
+    now = now or timezone.now()
+    study_settings = study_settings or study_settings_get(user=user)
+    query = queue_query(user_id=user.pk, study_settings=study_settings, now=now, limit=limit)
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, query.params)
+        rows = cursor.fetchall()
+    return _assemble(rows, study_settings=study_settings, day=query.day, limit=limit, user_id=user.pk, now=now)
+
+
+def _assemble(rows, *, study_settings: StudySettings, day: StudyDay, limit: int, user_id: int,
+              now: datetime) -> StudyQueue:
+    counters = dict(zip(_COUNT_COLUMNS, rows[0][1:1 + len(_COUNT_COLUMNS)], strict=True))
+    lists: dict[str, list[QueueCard]] = {"learning": [], "review": [], "new": [], "ahead": []}
+    for row in sorted(rows[1:], key=lambda row: (row[0], row[1 + len(_COUNT_COLUMNS)])):
+        lists[row[0]].append(_queue_card(row[2 + len(_COUNT_COLUMNS):], user_id=user_id, now=now))
+
+    new_left = max(0, study_settings.new_cards_per_day - counters["done_new"])
+    review_left = max(0, study_settings.reviews_per_day - counters["done_review"])
+    counts = QueueCounts(new=min(new_left, counters["new"]), learning=counters["learning"],
+                         review=min(review_left, counters["review"]))
+    cards = lists["learning"][:limit]
+    cards += lists["review"][:min(limit - len(cards), counts.review)]
+    cards += lists["new"][:min(limit - len(cards), counts.new)]
+    if counts.learning:
+        cards += lists["ahead"][:limit - len(cards)]
+    later = value_from_db(CardState, "due", counters["later"]) if not cards and counts.learning else None
+    return StudyQueue(day=day, counts=counts, cards=cards, next_learning_due=later)
