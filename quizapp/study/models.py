@@ -82,10 +82,10 @@ class CardState(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "question"], name="study_card_unique_user_question")]
         indexes = [
             models.Index(fields=["user", "due"], name="study_card_user_due_idx"),
-            # The queue (queue.py) reads studied, active cards of one state in due order: learning
-            # steps due now, reviews due today. A partial index on exactly that keeps each read as
-            # short as the list it returns, however many rows the table holds.
-            models.Index(fields=["user", "state", "due"], name="study_card_queue_state_idx",
+            # The queue (queue.py) reads studied, active cards of one state in (due, id) order:
+            # learning steps due now, reviews due today. A partial index on exactly that keeps each
+            # read as short as the list it returns, however many rows the table holds.
+            models.Index(fields=["user", "state", "due", "id"], name="study_card_queue_state_idx",
                          condition=Q(suspended=False) & ~Q(state="new")),
         ]
 

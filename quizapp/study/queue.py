@@ -82,37 +82,7 @@ class StudyQueue:
 
 # --- the statement ------------------------------------------------------------------------------------
 
-_CHOSEN_TOPIC = """(NOT EXISTS (SELECT 1 FROM study_studysettings_topics WHERE studysettings_id = %(settings)s)
-        OR q.topic_id IN (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s))"""
-_WITH_TOPIC = "JOIN questions_topic t ON t.id = q.topic_id"
-
-
-def _active_cards(joins: str = "") -> str:
-    """Studied cards the learner may see today. The state and suspended tests repeat the condition of
-    the partial index study_card_queue_state_idx word for word, so PostgreSQL can scan that index."""
-    return f"""
-    FROM study_cardstate c JOIN questions_question q ON q.id = c.question_id {joins}
-    WHERE c.user_id = %(user)s AND NOT c.suspended AND NOT (c.state = 'new')
-      AND (c.buried_until IS NULL OR c.buried_until <= %(today)s) AND NOT q.retired AND {_CHOSEN_TOPIC}"""
-
-
-def _new_questions(joins: str = "") -> str:
-    """Questions the learner has not started: no row, or a "new" row (after a reset) not set aside."""
-    return f"""
-    FROM questions_question q LEFT JOIN study_cardstate c ON c.question_id = q.id AND c.user_id = %(user)s {joins}
-    WHERE NOT q.retired AND {_CHOSEN_TOPIC}
-      AND (c.id IS NULL OR (c.state = 'new' AND NOT c.suspended
-                            AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)))"""
-
-
-_LEARNING = "c.state IN ('learning', 'relearning')"
-
-_NEW_ORDER = {
-    StudySettings.NewCardOrder.TOPIC: "t.position, q.position, q.id",
-    StudySettings.NewCardOrder.DIFFICULTY: "q.difficulty, t.position, q.position, q.id",
-    StudySettings.NewCardOrder.SHUFFLED: "{h} * {h} %% {p}, q.id".format(
-        h=f"((CAST(q.id AS BIGINT) * %(shuffle_a)s + %(shuffle_b)s) %% {SHUFFLE_MODULUS})", p=SHUFFLE_MODULUS),
-}
+_CHOSEN_TOPIC = "(NOT EXISTS (SELECT 1 FROM chosen) OR q.topic_id IN (SELECT topic_id FROM chosen))"
 
 # Demo IDs in their order, as one comma-separated string: the aggregate is spelt differently.
 _DEMO_IDS = {
@@ -122,59 +92,90 @@ _DEMO_IDS = {
               "WHERE d.question_id = q.id ORDER BY d.position, d.id))",
 }
 
-_QUESTION_COLUMNS = ("q.id", "q.card_id", "q.difficulty", "q.question_{language}", "q.answer_html_{language}",
-                     "t.title_{language}", "{demo_ids}")
+# What a listed card carries: its row (CARD_FIELDS), then the question's side in one language, then
+# the keys new cards sort by.
+_QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", "answer_html", "topic", "demo_ids",
+                     "topic_position", "question_position")
+
+
+def _card_source(source: str, condition: str, *, vendor: str, language: str) -> str:
+    """A card list's columns over `source` (joins on c = the learner's row, q = the question), plus
+    the keys new cards sort by. The topic join is a LEFT JOIN on its primary key, so PostgreSQL drops
+    it, like the unused columns, where a counter reads the list."""
+    card = ", ".join(f"c.{name}" for name in CARD_FIELDS)
+    return f"""SELECT {card}, q.id AS question_id, q.card_id, q.difficulty AS question_difficulty,
+            q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
+            {_DEMO_IDS[vendor]} AS demo_ids, t.position AS topic_position, q.position AS question_position
+        {source} LEFT JOIN questions_topic t ON t.id = q.topic_id
+        WHERE NOT q.retired AND {_CHOSEN_TOPIC} AND {condition}"""
+
+
+# Studied cards the learner may see today. The state and suspended tests repeat the condition of
+# the partial index study_card_queue_state_idx word for word, so PostgreSQL can scan that index.
+_ACTIVE = ("FROM study_cardstate c JOIN questions_question q ON q.id = c.question_id",
+           """c.user_id = %(user)s AND NOT c.suspended AND NOT (c.state = 'new')
+              AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)""")
+# Questions the learner has not started: no row, or a "new" row (after a reset) not set aside.
+_FRESH = ("FROM questions_question q LEFT JOIN study_cardstate c ON c.question_id = q.id AND c.user_id = %(user)s",
+          """(c.id IS NULL OR (c.state = 'new' AND NOT c.suspended
+                                AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)))""")
+
+_LEARNING = "state IN ('learning', 'relearning')"
+
+_NEW_ORDER = {
+    StudySettings.NewCardOrder.TOPIC: "topic_position, question_position, question_id",
+    StudySettings.NewCardOrder.DIFFICULTY: "question_difficulty, topic_position, question_position, question_id",
+    StudySettings.NewCardOrder.SHUFFLED: "{h} * {h} %% {p}, question_id".format(
+        h=f"((CAST(question_id AS BIGINT) * %(shuffle_a)s + %(shuffle_b)s) %% {SHUFFLE_MODULUS})", p=SHUFFLE_MODULUS),
+}
 _COUNT_COLUMNS = ("done_new", "done_review", "learning", "review", "new", "later")
 
 
-def _candidates(kind: str, source: str, condition: str, order: str, *, vendor: str, language: str) -> str:
+def _first(kind: str, source: str, condition: str, order: str, *, scans_all: bool = False) -> str:
     """One list's first cards; the counter columns stay empty on card rows. ROW_NUMBER keeps each
-    list's order (a UNION does not promise one)."""
-    counter_nulls = ", ".join("NULL" for _ in _COUNT_COLUMNS)
-    card = ", ".join(f"c.{name} AS card_{name}" for name in CARD_FIELDS)
-    question = ", ".join(f"{column} AS question_{number}" for number, column in enumerate(_QUESTION_COLUMNS))
-    question = question.format(language=language, demo_ids=_DEMO_IDS[vendor])
+    list's order (a UNION does not promise one). A list read in index order stops at the limit; one
+    sorted whole anyway (`scans_all`) sorts by that number instead of spelling its order twice."""
+    counter_nulls = ",".join("NULL" for _ in _COUNT_COLUMNS)
     return f"""
-    SELECT '{kind}', {counter_nulls}, listed.* FROM (
-        SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS position, {card}, {question}
-        {source} {condition}
-        ORDER BY {order} LIMIT %(limit)s) listed"""
+    SELECT '{kind}',{counter_nulls}, listed.* FROM (
+        SELECT ROW_NUMBER() OVER (ORDER BY {order}) AS position, *
+        FROM {source} WHERE {condition} ORDER BY {"position" if scans_all else order} LIMIT %(limit)s) listed"""
 
 
 @cache
 def _statement(*, vendor: str, language: str, new_order: str) -> str:
     """The counters' row, then the first cards of each list: learning due now, due reviews, new, learning
-    due soon. Cached: its text depends only on the arguments, and is made as short as it reads the
-    same (psycopg scans the text on every call to bind the parameters)."""
-    card_nulls = ", ".join("NULL" for _ in range(1 + len(CARD_FIELDS) + len(_QUESTION_COLUMNS)))
-    active, new = _active_cards(_WITH_TOPIC), _new_questions(_WITH_TOPIC)
+    due soon. The lists are CTEs that the database inlines where they are read (NOT MATERIALIZED),
+    so each read still scans an index. Cached: the text depends only on the arguments, and is made
+    as short as it reads the same (psycopg caches its parse of statements up to 4 kB)."""
+    card_nulls = ",".join("NULL" for _ in range(1 + len(CARD_FIELDS) + len(_QUESTION_COLUMNS)))
     text = dict(vendor=vendor, language=language)
     # New cards come after learning steps due now and due reviews: when those fill the page and the
     # review limit leaves room for them, the new list (a scan of the corpus) is not read at all.
-    needs_new = f"""AND ((SELECT COUNT(*) FROM (SELECT 1 {_active_cards()} AND (({_LEARNING} AND c.due <= %(now)s)
-                                                   OR (c.state = 'review' AND c.due < %(day_end)s))
-                                LIMIT %(limit)s) enough) < %(limit)s
-             OR (SELECT review FROM done) > %(review_cap)s - %(limit)s)"""
+    needs_new = f"""((SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE ({_LEARNING} AND due <= %(now)s)
+                                                 OR (state = 'review' AND due < %(day_end)s) LIMIT %(limit)s) enough)
+                     < %(limit)s OR (SELECT review FROM done) > %(review_cap)s - %(limit)s)"""
     statement = f"""
     WITH done AS (
         SELECT COUNT(*) FILTER (WHERE state_before = 'new') AS new,
                COUNT(*) FILTER (WHERE state_before = 'review') AS review
         FROM study_reviewlog WHERE user_id = %(user)s AND source = '{ReviewLog.Source.STUDY}'
-          AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s)
+          AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s),
+    chosen AS (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s),
+    active AS NOT MATERIALIZED ({_card_source(*_ACTIVE, **text)}),
+    fresh AS NOT MATERIALIZED ({_card_source(*_FRESH, **text)})
     SELECT 'counts', done.new, done.review,
-        (SELECT COUNT(*) {_active_cards()} AND {_LEARNING} AND c.due < %(day_end)s),
-        (SELECT COUNT(*) FROM (SELECT 1 {_active_cards()} AND c.state = 'review' AND c.due < %(day_end)s
+        (SELECT COUNT(*) FROM active WHERE {_LEARNING} AND due < %(day_end)s),
+        (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
                                 LIMIT %(review_cap)s) capped),
-        (SELECT COUNT(*) FROM (SELECT 1 {_new_questions()} LIMIT %(new_cap)s) capped),
-        (SELECT MIN(c.due) {_active_cards()} AND {_LEARNING} AND c.due > %(now)s),
+        (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT %(new_cap)s) capped),
+        (SELECT MIN(due) FROM active WHERE {_LEARNING} AND due > %(now)s),
         {card_nulls}
     FROM done
-    UNION ALL {_candidates("learning", active, f"AND {_LEARNING} AND c.due <= %(now)s", "c.due, c.id", **text)}
-    UNION ALL {_candidates("review", active, "AND c.state = 'review' AND c.due < %(day_end)s", "c.due, c.id",
-                           **text)}
-    UNION ALL {_candidates("new", new, needs_new, _NEW_ORDER[new_order], **text)}
-    UNION ALL {_candidates("ahead", active, f"AND {_LEARNING} AND c.due > %(now)s AND c.due <= %(ahead)s",
-                           "c.due, c.id", **text)}"""
+    UNION ALL {_first("learning", "active", f"{_LEARNING} AND due <= %(now)s", "due, id")}
+    UNION ALL {_first("review", "active", "state = 'review' AND due < %(day_end)s", "due, id")}
+    UNION ALL {_first("new", "fresh", needs_new, _NEW_ORDER[new_order], scans_all=True)}
+    UNION ALL {_first("ahead", "active", f"{_LEARNING} AND due > %(now)s AND due <= %(ahead)s", "due, id")}"""
     return " ".join(statement.split())
 
 
@@ -182,7 +183,7 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
 
 def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
     card_values = row[:len(CARD_FIELDS)]
-    question_id, card_id, difficulty, prompt, answer_html, topic, demo_ids = row[len(CARD_FIELDS):]
+    question_id, card_id, difficulty, prompt, answer_html, topic, demo_ids, *_sort_keys = row[len(CARD_FIELDS):]
     if card_values[0] is None:  # a question never studied: no row yet
         card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
     else:

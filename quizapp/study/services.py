@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from fsrs import Rating
 
 from questions.models import Question
-from quizapp.core.rows import instance_from_row, value_to_db
+from quizapp.core.rows import instance_from_row, value_to_db, values_to_db
 from quizapp.study import scheduling
 from quizapp.study.days import study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
@@ -99,14 +99,15 @@ def card_review(*, user, question, rating: int, reviewed_at: datetime | None = N
 # Rating a card is what studying does all day, so it runs three statements of its own instead of
 # the ORM's eight: lock the card row (reading the learner's settings and any log of this client id
 # in the same statement), insert the log, update the row.
-_LOCK_FOR_REVIEW = """
-    SELECT {card}, {settings}, l.id, l.card_id
+_SETTINGS_FIELDS = ("id", "desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
+                    "new_card_order", "fsrs_parameters")
+_LOCK_FOR_REVIEW = f"""
+    SELECT {", ".join(f"c.{name}" for name in scheduling.CARD_FIELDS)},
+           {", ".join(f"s.{name}" for name in _SETTINGS_FIELDS)}, l.id, l.card_id
     FROM study_cardstate c
     JOIN study_studysettings s ON s.user_id = c.user_id
     LEFT JOIN study_reviewlog l ON l.user_id = c.user_id AND l.client_id = %(client_id)s
-    WHERE c.user_id = %(user)s AND c.question_id = %(question)s {lock}"""
-_SETTINGS_FIELDS = ("id", "desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
-                    "new_card_order", "fsrs_parameters")
+    WHERE c.user_id = %(user)s AND c.question_id = %(question)s"""
 _LOG_FIELDS = ("user_id", "card_id", "rating", "reviewed_at", "duration_ms", "state_before", "previous_state",
                "client_id", "source")
 _INSERT_LOG = f"""
@@ -127,9 +128,7 @@ class _Locked:
 def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked | None:
     """The learner's row for the question, locked until the transaction ends (SQLite needs no lock:
     its transactions here start IMMEDIATE, one writer at a time). None: no row or no settings yet."""
-    lock = "FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
-    sql = _LOCK_FOR_REVIEW.format(card=", ".join(f"c.{name}" for name in scheduling.CARD_FIELDS),
-                                  settings=", ".join(f"s.{name}" for name in _SETTINGS_FIELDS), lock=lock)
+    sql = _LOCK_FOR_REVIEW + (" FOR UPDATE OF c" if connection.features.has_select_for_update_of else "")
     params = {"user": user.pk, "question": question_id,
               "client_id": value_to_db(ReviewLog, "client_id", client_id)}
     with connection.cursor() as cursor:
@@ -207,13 +206,13 @@ def _rated(card: CardState, *, rating: Rating, reviewed_at: datetime, study_sett
                     duration_ms=max(0, int(duration_ms)), state_before=state_before, previous_state=previous,
                     client_id=client_id, source=source)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_LOG, {name: value_to_db(ReviewLog, name, getattr(log, name)) for name in _LOG_FIELDS})
+        cursor.execute(_INSERT_LOG, values_to_db(ReviewLog, {name: getattr(log, name) for name in _LOG_FIELDS}))
         inserted = cursor.fetchone()
         if inserted is None:
             return None
         log.pk, log._state.adding, log._state.db = inserted[0], False, connection.alias
-        cursor.execute(_UPDATE_CARD, {name: value_to_db(CardState, name, getattr(card, name))
-                                      for name in ("id", *_REVIEWED_FIELDS)})
+        cursor.execute(_UPDATE_CARD, values_to_db(CardState, {name: getattr(card, name)
+                                                              for name in ("id", *_REVIEWED_FIELDS)}))
     return log
 
 

@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='cardstate',
-            index=models.Index(condition=models.Q(('suspended', False), models.Q(('state', 'new'), _negated=True)), fields=['user', 'state', 'due'], name='study_card_queue_state_idx'),
+            index=models.Index(condition=models.Q(('suspended', False), models.Q(('state', 'new'), _negated=True)), fields=['user', 'state', 'due', 'id'], name='study_card_queue_state_idx'),
         ),
     ]
