@@ -84,28 +84,29 @@ class StudyQueue:
 
 _CHOSEN_TOPIC = "(NOT EXISTS (SELECT 1 FROM chosen) OR q.topic_id IN (SELECT topic_id FROM chosen))"
 
-# Demo IDs in their order, as one comma-separated string: the aggregate is spelt differently.
+# Demo IDs in their order, as one comma-separated string: the aggregate is spelt differently. Read
+# once for the rows the statement returns, not for every card a list sorts.
 _DEMO_IDS = {
     "postgresql": "(SELECT string_agg(d.demo_id, ',' ORDER BY d.position, d.id) FROM questions_questiondemo d "
-                  "WHERE d.question_id = q.id)",
+                  "WHERE d.question_id = listing.question_id)",
     "sqlite": "(SELECT group_concat(demo_id, ',') FROM (SELECT d.demo_id FROM questions_questiondemo d "
-              "WHERE d.question_id = q.id ORDER BY d.position, d.id))",
+              "WHERE d.question_id = listing.question_id ORDER BY d.position, d.id))",
 }
 
 # What a listed card carries: its row (CARD_FIELDS), then the question's side in one language, then
 # the keys new cards sort by.
-_QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", "answer_html", "topic", "demo_ids",
-                     "topic_position", "question_position")
+_QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", "answer_html", "topic",
+                     "topic_position", "question_position", "demo_ids")
 
 
-def _card_source(source: str, condition: str, *, vendor: str, language: str) -> str:
+def _card_source(source: str, condition: str, *, language: str) -> str:
     """A card list's columns over `source` (joins on c = the learner's row, q = the question), plus
     the keys new cards sort by. The topic join is a LEFT JOIN on its primary key, so PostgreSQL drops
     it, like the unused columns, where a counter reads the list."""
     card = ", ".join(f"c.{name}" for name in CARD_FIELDS)
     return f"""SELECT {card}, q.id AS question_id, q.card_id, q.difficulty AS question_difficulty,
             q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
-            {_DEMO_IDS[vendor]} AS demo_ids, t.position AS topic_position, q.position AS question_position
+            t.position AS topic_position, q.position AS question_position
         {source} LEFT JOIN questions_topic t ON t.id = q.topic_id
         WHERE NOT q.retired AND {_CHOSEN_TOPIC} AND {condition}"""
 
@@ -148,8 +149,9 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
     due soon. The lists are CTEs that the database inlines where they are read (NOT MATERIALIZED),
     so each read still scans an index. Cached: the text depends only on the arguments, and is made
     as short as it reads the same (psycopg caches its parse of statements up to 4 kB)."""
-    card_nulls = ",".join("NULL" for _ in range(1 + len(CARD_FIELDS) + len(_QUESTION_COLUMNS)))
-    text = dict(vendor=vendor, language=language)
+    # The first row names the columns of the union: the question id, for the demo IDs read last.
+    card_nulls = ["NULL"] * (len(CARD_FIELDS) + len(_QUESTION_COLUMNS))  # the row number, then these but demos
+    card_nulls[1 + len(CARD_FIELDS)] = "NULL AS question_id"
     # New cards come after learning steps due now and due reviews: when those fill the page and the
     # review limit leaves room for them, the new list (a scan of the corpus) is not read at all.
     needs_new = f"""((SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE ({_LEARNING} AND due <= %(now)s)
@@ -162,20 +164,22 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
         FROM study_reviewlog WHERE user_id = %(user)s AND source = '{ReviewLog.Source.STUDY}'
           AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s),
     chosen AS (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s),
-    active AS NOT MATERIALIZED ({_card_source(*_ACTIVE, **text)}),
-    fresh AS NOT MATERIALIZED ({_card_source(*_FRESH, **text)})
+    active AS NOT MATERIALIZED ({_card_source(*_ACTIVE, language=language)}),
+    fresh AS NOT MATERIALIZED ({_card_source(*_FRESH, language=language)})
+    SELECT listing.*, {_DEMO_IDS[vendor]} FROM (
     SELECT 'counts', done.new, done.review,
         (SELECT COUNT(*) FROM active WHERE {_LEARNING} AND due < %(day_end)s),
         (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
                                 LIMIT %(review_cap)s) capped),
         (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT %(new_cap)s) capped),
         (SELECT MIN(due) FROM active WHERE {_LEARNING} AND due > %(now)s),
-        {card_nulls}
+        {",".join(card_nulls)}
     FROM done
     UNION ALL {_first("learning", "active", f"{_LEARNING} AND due <= %(now)s", "due, id")}
     UNION ALL {_first("review", "active", "state = 'review' AND due < %(day_end)s", "due, id")}
     UNION ALL {_first("new", "fresh", needs_new, _NEW_ORDER[new_order], scans_all=True)}
-    UNION ALL {_first("ahead", "active", f"{_LEARNING} AND due > %(now)s AND due <= %(ahead)s", "due, id")}"""
+    UNION ALL {_first("ahead", "active", f"{_LEARNING} AND due > %(now)s AND due <= %(ahead)s", "due, id")}
+    ) listing"""
     return " ".join(statement.split())
 
 
@@ -183,7 +187,7 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
 
 def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
     card_values = row[:len(CARD_FIELDS)]
-    question_id, card_id, difficulty, prompt, answer_html, topic, demo_ids, *_sort_keys = row[len(CARD_FIELDS):]
+    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, demo_ids = row[len(CARD_FIELDS):]
     if card_values[0] is None:  # a question never studied: no row yet
         card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
     else:

@@ -143,13 +143,22 @@ def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked
     return _Locked(card=card, study_settings=study_settings, logged_card_id=logged_card_id if log_id else None)
 
 
+# A new card's row, if its question exists; two requests creating it at once both go on (the
+# second waits for the first's row, then finds it).
+_CREATE_CARD = """
+    INSERT INTO study_cardstate (user_id, question_id, state, due, reps, lapses, is_leech, suspended)
+    SELECT %(user)s, q.id, 'new', %(due)s, 0, 0, false, false FROM questions_question q WHERE q.id = %(question)s
+    ON CONFLICT (user_id, question_id) DO NOTHING"""
+
+
 def _create_card_row(*, user, question_id: int, now: datetime) -> None:
-    """The first rating of a question: its row (and the learner's settings) come into being.
-    get_or_create survives two requests creating the same row at once (the loser re-reads it)."""
-    if not Question.objects.filter(pk=question_id).exists():
+    """The first rating of a question: its row comes into being."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CREATE_CARD, {"user": user.pk, "question": question_id,
+                                      "due": value_to_db(CardState, "due", now)})
+        created = cursor.rowcount == 1
+    if not created and not Question.objects.filter(pk=question_id).exists():
         raise QuestionNotFound(f"no question {question_id}")
-    study_settings_get(user=user)
-    CardState.objects.get_or_create(user=user, question_id=question_id, defaults={"due": now})
 
 
 def _earlier_outcome(*, user, client_id: uuid.UUID, question_id: int, study_settings) -> ReviewOutcome | None:
@@ -173,8 +182,11 @@ def card_review_outcome(*, user, question_id: int, rating: int, reviewed_at: dat
     client_id = client_id or uuid.uuid4()
     with transaction.atomic():
         locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
-        if locked is None:
+        if locked is None:  # a new card
             _create_card_row(user=user, question_id=question_id, now=reviewed_at)
+            locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
+        if locked is None:  # the learner's very first rating: their settings do not exist yet
+            study_settings_get(user=user)
             locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
         card, study_settings = locked.card, locked.study_settings
         earlier = dict(user=user, client_id=client_id, question_id=question_id, study_settings=study_settings)
