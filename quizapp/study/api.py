@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -75,7 +76,9 @@ class ReviewApi(StudyApi):
                 user=request.user, question_id=data["question"], rating=data["rating"],
                 duration_ms=data["duration_ms"], client_id=data["client_id"], expected_reps=data.get("expected_reps"))
         except services.QuestionNotFound:
-            raise ValidationError({"question": [f"No question {data['question']}."]}) from None
+            # DRF's own words (and translation) for an unknown primary key.
+            unknown = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+            raise ValidationError({"question": [unknown.format(pk_value=data["question"])]}) from None
         except services.StaleCard as stale:
             return Response({"detail": "This card was rated meanwhile (another tab?).",
                              "card": CardStateSerializer(stale.card, context=_card_context(request.user)).data},

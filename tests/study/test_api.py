@@ -70,6 +70,16 @@ def test_it_refuses_bad_reviews(alice_api, make_question, body):
     assert not ReviewLog.objects.exists() and not CardState.objects.exists()
 
 
+def test_it_names_an_unknown_question_in_the_learners_language(alice_api, make_question):
+    payload = {"question": 999999, "rating": 3, "client_id": str(uuid.uuid4())}
+    english = alice_api.post("/api/study/reviews/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and english.json() == {
+        "question": ['Invalid pk "999999" - object does not exist.']}
+    chinese = alice_api.post("/api/study/reviews/", payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 400 and "999999" in chinese.json()["question"][0]
+    assert chinese.json()["question"] != english.json()["question"]
+
+
 def test_it_needs_a_login(api_client, make_question):
     assert api_client.get("/api/study/queue/").status_code in (401, 403)
     assert _review(api_client, make_question()).status_code in (401, 403)
