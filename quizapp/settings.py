@@ -235,6 +235,9 @@ DEMO_RUNS_PER_MINUTE = envint("DEMO_RUNS_PER_MINUTE", "10")
 DEMO_HEARTBEAT_SECONDS = envint("DEMO_HEARTBEAT_SECONDS", "5")
 DEMO_STALE_SECONDS = envint("DEMO_STALE_SECONDS", "30")
 DEMO_QUEUE_TIMEOUT_SECONDS = envint("DEMO_QUEUE_TIMEOUT_SECONDS", "900")
+# A queued run whose queue no live worker serves (workers report every few seconds) fails after
+# this long instead of waiting out DEMO_QUEUE_TIMEOUT_SECONDS; the grace lets a starting worker report.
+DEMO_NO_WORKER_GRACE_SECONDS = envint("DEMO_NO_WORKER_GRACE_SECONDS", "60")
 # Length of an interview "minute" in seconds: 60, except in end-to-end tests that let a question time out.
 INTERVIEW_SECONDS_PER_MINUTE = 60
 # FSRS spreads intervals by a few percent so cards learnt together do not stay together; tests turn it off.

@@ -145,11 +145,27 @@ def demo_runs_expire_stale() -> int:
         demo_run_fail(run_id=run_id, reason="The worker stopped responding (killed or crashed) before "
                                             "the run finished.")
         failed += 1
-    unclaimed = DemoRun.objects.filter(status=Status.QUEUED,
-                                       created_at__lt=now - timedelta(seconds=settings.DEMO_QUEUE_TIMEOUT_SECONDS))
-    for run_id in unclaimed.values_list("id", flat=True):
-        demo_run_fail(run_id=run_id, reason="No worker picked the run up in time. Is a worker running?")
-        failed += 1
+    failed += _fail_unserved_runs(now=now)
+    return failed
+
+
+def _fail_unserved_runs(*, now) -> int:
+    """Fail queued runs that will not start: no live worker serves their queue (after a grace for a
+    worker that is starting), or none claimed them within DEMO_QUEUE_TIMEOUT_SECONDS (all busy)."""
+    waiting = DemoRun.objects.filter(status=Status.QUEUED,
+                                     created_at__lt=now - timedelta(seconds=settings.DEMO_NO_WORKER_GRACE_SECONDS))
+    timed_out_before = now - timedelta(seconds=settings.DEMO_QUEUE_TIMEOUT_SECONDS)
+    served, failed = None, 0
+    for run_id, queue, created_at in waiting.values_list("id", "queue", "created_at"):
+        if created_at < timed_out_before:
+            demo_run_fail(run_id=run_id, reason="No worker picked the run up in time. Is a worker running?")
+            failed += 1
+            continue
+        served = served if served is not None else {name for worker in live_workers() for name in worker.queues}
+        if queue not in served:
+            demo_run_fail(run_id=run_id, reason=f"No worker serves the “{queue}” queue, so the run cannot start. "
+                                                "Start a worker (make run starts one) and try again.")
+            failed += 1
     return failed
 
 

@@ -1,5 +1,6 @@
 """Reviewed failure modes of demo runs: overflowing parameters, dead workers in the cache and the
-history, temporary database errors in the task, stale engine versions, the heartbeat thread."""
+history, no worker for a run's queue, temporary database errors in the task, stale engine
+versions, the heartbeat thread."""
 
 from __future__ import annotations
 
@@ -57,6 +58,43 @@ def test_history_shows_a_dead_workers_run_as_failed(alice, alice_api, sent_tasks
     [entry] = alice_api.get(reverse("api-my-runs")).json()["results"]
     assert entry["run"]["status"] == "failed"
     assert "stopped responding" in entry["run"]["error"]
+
+
+def _queued_since(run_id, seconds: float) -> None:
+    DemoRun.objects.filter(id=run_id).update(created_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def _status_in_history(alice_api, run_id) -> tuple[str, str]:
+    entries = {entry["run"]["id"]: entry["run"] for entry in alice_api.get(reverse("api-my-runs")).json()["results"]}
+    return entries[run_id]["status"], entries[run_id]["error"]
+
+
+def test_a_run_fails_soon_when_no_worker_serves_its_queue(alice_api, sent_tasks, settings,
+                                                          django_capture_on_commit_callbacks):
+    from quizapp.core.services import worker_heartbeat_record
+
+    worker_heartbeat_record(hostname="gpu-only@box", queues=["gpu"], has_cuda=True)  # serves another queue
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = start(alice_api).json()["id"]
+    _queued_since(run_id, settings.DEMO_NO_WORKER_GRACE_SECONDS - 5)
+    assert _status_in_history(alice_api, run_id)[0] == "queued"  # a worker may still be starting
+    _queued_since(run_id, settings.DEMO_NO_WORKER_GRACE_SECONDS + 1)
+    status, error = _status_in_history(alice_api, run_id)
+    assert status == "failed" and "No worker serves the “demos” queue" in error
+
+
+def test_a_run_waits_for_a_busy_worker_that_serves_its_queue(alice_api, sent_tasks, settings,
+                                                             django_capture_on_commit_callbacks):
+    from quizapp.core.services import worker_heartbeat_record
+
+    worker_heartbeat_record(hostname="busy@box", queues=["demos"], has_cuda=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_id = start(alice_api).json()["id"]
+    _queued_since(run_id, settings.DEMO_QUEUE_TIMEOUT_SECONDS - 5)
+    assert _status_in_history(alice_api, run_id)[0] == "queued"
+    _queued_since(run_id, settings.DEMO_QUEUE_TIMEOUT_SECONDS + 1)
+    status, error = _status_in_history(alice_api, run_id)
+    assert status == "failed" and "No worker picked the run up in time" in error
 
 
 def _failing_once(monkeypatch, name: str) -> list:
