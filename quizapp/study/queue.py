@@ -121,7 +121,7 @@ _FRESH = ("FROM questions_question q LEFT JOIN study_cardstate c ON c.question_i
           """(c.id IS NULL OR (c.state = 'new' AND NOT c.suspended
                                 AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)))""")
 
-_LEARNING = "state IN ('learning', 'relearning')"
+_LEARNING = f"state IN ({', '.join(repr(str(state)) for state in LEARNING_STATES)})"
 
 _NEW_ORDER = {
     StudySettings.NewCardOrder.TOPIC: "topic_position, question_position, question_id",
@@ -212,6 +212,7 @@ class QueueQuery:
 def queue_query(*, user_id: int, study_settings: StudySettings, now: datetime, limit: int) -> QueueQuery:
     """The statement study_queue runs, with its parameters (the benchmark explains it too)."""
     day = study_day_for(study_settings=study_settings, now=now)
+    shuffle_a, shuffle_b = shuffle_key(user_id)
     params = {
         "user": user_id, "settings": study_settings.pk, "limit": limit,
         "now": value_to_db(CardState, "due", now), "ahead": value_to_db(CardState, "due", now + LEARN_AHEAD),
@@ -219,7 +220,7 @@ def queue_query(*, user_id: int, study_settings: StudySettings, now: datetime, l
         "day_end": value_to_db(CardState, "due", day.ends_at),
         "today": value_to_db(CardState, "buried_until", day.day),
         "review_cap": study_settings.reviews_per_day, "new_cap": study_settings.new_cards_per_day,
-        "shuffle_a": shuffle_key(user_id)[0], "shuffle_b": shuffle_key(user_id)[1],
+        "shuffle_a": shuffle_a, "shuffle_b": shuffle_b,
     }
     sql = _statement(vendor=connection.vendor, language=content_language(), new_order=study_settings.new_card_order)
     return QueueQuery(sql=sql, params=params, day=day)
