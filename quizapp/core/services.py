@@ -19,3 +19,8 @@ def worker_heartbeat_remove(*, hostname: str) -> None:
 def live_workers() -> list[WorkerHeartbeat]:
     since = timezone.now() - timedelta(seconds=WORKER_FRESH_SECONDS)
     return list(WorkerHeartbeat.objects.filter(seen_at__gte=since).order_by("hostname"))
+
+
+def served_queues() -> set[str]:
+    """The task queues some live worker consumes."""
+    return {queue for worker in live_workers() for queue in worker.queues}

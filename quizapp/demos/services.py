@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import engine
-from quizapp.core.services import live_workers
+from quizapp.core.services import served_queues
 from quizapp.demos.models import DemoRequest, DemoRun
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def _check_rate_limit(user) -> None:
 
 def _queue_for(spec) -> str:
     """A demo that prefers the GPU goes to `gpu` only while a worker serves that queue."""
-    if spec.queue == "gpu" and any("gpu" in worker.queues for worker in live_workers()):
+    if spec.queue == "gpu" and "gpu" in served_queues():
         return "gpu"
     return "demos"
 
@@ -161,7 +161,7 @@ def _fail_unserved_runs(*, now) -> int:
             demo_run_fail(run_id=run_id, reason="No worker picked the run up in time. Is a worker running?")
             failed += 1
             continue
-        served = served if served is not None else {name for worker in live_workers() for name in worker.queues}
+        served = served if served is not None else served_queues()
         if queue not in served:
             demo_run_fail(run_id=run_id, reason=f"No worker serves the “{queue}” queue, so the run cannot start. "
                                                 "Start a worker (make run starts one) and try again.")
