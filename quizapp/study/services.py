@@ -63,13 +63,13 @@ def study_settings_update(*, user, fields: dict, topics=None) -> StudySettings:
 
 
 def _locked_card(*, user, question, now: datetime) -> CardState:
-    """The learner's row for the question, locked until the transaction ends; a new card gets a row.
-    get_or_create survives two requests creating the same row at once (the loser re-reads it)."""
+    """The learner's row for the question (an ORM instance, for bury and suspend), locked until the
+    transaction ends; a new card gets its row as a first rating does."""
     locked = CardState.objects.select_for_update().filter(user=user, question=question).first()
     if locked is not None:
         return locked
-    card, _ = CardState.objects.get_or_create(user=user, question=question, defaults={"due": now})
-    return CardState.objects.select_for_update().get(pk=card.pk)
+    _create_card_row(user=user, question_id=question.pk, now=now)
+    return CardState.objects.select_for_update().get(user=user, question=question)
 
 
 @dataclass(frozen=True)
