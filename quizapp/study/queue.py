@@ -93,33 +93,34 @@ _DEMO_IDS = {
               "WHERE d.question_id = listing.question_id ORDER BY d.position, d.id))",
 }
 
-# What a listed card carries: its row (CARD_FIELDS), then the question's side in one language, then
-# the keys new cards sort by.
+# What a listed card carries: the learner's row (CARD_FIELDS, then its question's id again, which
+# joins), then the question's side in one language, then the keys new cards sort by.
 _QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", "answer_html", "topic",
                      "topic_position", "question_position", "demo_ids")
 
 
-def _card_source(source: str, condition: str, *, language: str) -> str:
-    """A card list's columns over `source` (joins on c = the learner's row, q = the question), plus
-    the keys new cards sort by. The topic join is a LEFT JOIN on its primary key, so PostgreSQL drops
-    it, like the unused columns, where a counter reads the list."""
-    card = ", ".join(f"c.{name}" for name in CARD_FIELDS)
-    return f"""SELECT {card}, q.id AS question_id, q.card_id, q.difficulty AS question_difficulty,
+def _sources(language: str) -> str:
+    """The CTEs the lists read: `card` (the learner's rows), `question` (the questions they may
+    study: not retired, in the chosen topics), and the two lists' sources over those, `active`
+    (studied cards they may see today) and `fresh` (questions not started: no row, or a "new" row
+    after a reset, not set aside). The topic join is a LEFT JOIN on its primary key, so PostgreSQL
+    drops it, like the unused columns, where a counter reads a list. The state and suspended tests
+    of `active` repeat the condition of the partial index study_card_queue_state_idx, so PostgreSQL
+    can scan that index."""
+    not_buried = "(buried_until IS NULL OR buried_until <= %(today)s)"
+    return f"""
+    card AS NOT MATERIALIZED (SELECT {", ".join(CARD_FIELDS)}, question_id AS card_question
+        FROM study_cardstate WHERE user_id = %(user)s),
+    question AS NOT MATERIALIZED (SELECT q.id AS question_id, q.card_id, q.difficulty AS question_difficulty,
             q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
             t.position AS topic_position, q.position AS question_position
-        {source} LEFT JOIN questions_topic t ON t.id = q.topic_id
-        WHERE NOT q.retired AND {_CHOSEN_TOPIC} AND {condition}"""
+        FROM questions_question q LEFT JOIN questions_topic t ON t.id = q.topic_id
+        WHERE NOT q.retired AND {_CHOSEN_TOPIC}),
+    active AS NOT MATERIALIZED (SELECT card.*, question.* FROM card JOIN question ON question_id = card_question
+        WHERE NOT suspended AND NOT (state = 'new') AND {not_buried}),
+    fresh AS NOT MATERIALIZED (SELECT card.*, question.* FROM question LEFT JOIN card ON card_question = question_id
+        WHERE id IS NULL OR (state = 'new' AND NOT suspended AND {not_buried}))"""
 
-
-# Studied cards the learner may see today. The state and suspended tests repeat the condition of
-# the partial index study_card_queue_state_idx word for word, so PostgreSQL can scan that index.
-_ACTIVE = ("FROM study_cardstate c JOIN questions_question q ON q.id = c.question_id",
-           """c.user_id = %(user)s AND NOT c.suspended AND NOT (c.state = 'new')
-              AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)""")
-# Questions the learner has not started: no row, or a "new" row (after a reset) not set aside.
-_FRESH = ("FROM questions_question q LEFT JOIN study_cardstate c ON c.question_id = q.id AND c.user_id = %(user)s",
-          """(c.id IS NULL OR (c.state = 'new' AND NOT c.suspended
-                                AND (c.buried_until IS NULL OR c.buried_until <= %(today)s)))""")
 
 _LEARNING = f"state IN ({', '.join(repr(str(state)) for state in LEARNING_STATES)})"
 
@@ -150,28 +151,33 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
     so each read still scans an index. Cached: the text depends only on the arguments, and is made
     as short as it reads the same (psycopg caches its parse of statements up to 4 kB)."""
     # The first row names the columns of the union: the question id, for the demo IDs read last.
-    card_nulls = ["NULL"] * (len(CARD_FIELDS) + len(_QUESTION_COLUMNS))  # the row number, then these but demos
-    card_nulls[1 + len(CARD_FIELDS)] = "NULL AS question_id"
-    # New cards come after learning steps due now and due reviews: when those fill the page and the
-    # review limit leaves room for them, the new list (a scan of the corpus) is not read at all.
-    needs_new = f"""((SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE ({_LEARNING} AND due <= %(now)s)
-                                                 OR (state = 'review' AND due < %(day_end)s) LIMIT %(limit)s) enough)
-                     < %(limit)s OR (SELECT review FROM done) > %(review_cap)s - %(limit)s)"""
+    card_nulls = ["NULL"] * (len(CARD_FIELDS) + 1 + len(_QUESTION_COLUMNS))  # the row number, then all but demos
+    card_nulls[2 + len(CARD_FIELDS)] = "NULL AS question_id"
+    # New cards come after learning steps due now and due reviews (up to today's review budget):
+    # when those fill the page, or the day's new cards are done, the new list (a scan of the corpus)
+    # is not read at all.
+    needs_new = f"""((SELECT new_left FROM done) > 0
+        AND (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE {_LEARNING} AND due <= %(now)s LIMIT %(limit)s) l)
+          + (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
+                                   LIMIT (SELECT CASE WHEN review_left < %(limit)s THEN review_left
+                                                      ELSE %(limit)s END FROM done)) r)
+          < %(limit)s)"""
     statement = f"""
     WITH done AS (
-        SELECT COUNT(*) FILTER (WHERE state_before = 'new') AS new,
-               COUNT(*) FILTER (WHERE state_before = 'review') AS review
-        FROM study_reviewlog WHERE user_id = %(user)s AND source = '{ReviewLog.Source.STUDY}'
-          AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s),
+        SELECT new, review, CASE WHEN new < %(new_cap)s THEN %(new_cap)s - new ELSE 0 END AS new_left,
+               CASE WHEN review < %(review_cap)s THEN %(review_cap)s - review ELSE 0 END AS review_left
+        FROM (SELECT COUNT(*) FILTER (WHERE state_before = 'new') AS new,
+                     COUNT(*) FILTER (WHERE state_before = 'review') AS review
+              FROM study_reviewlog WHERE user_id = %(user)s AND source = '{ReviewLog.Source.STUDY}'
+                AND reviewed_at >= %(day_start)s AND reviewed_at < %(day_end)s) today),
     chosen AS (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s),
-    active AS NOT MATERIALIZED ({_card_source(*_ACTIVE, language=language)}),
-    fresh AS NOT MATERIALIZED ({_card_source(*_FRESH, language=language)})
+    {_sources(language)}
     SELECT listing.*, {_DEMO_IDS[vendor]} FROM (
     SELECT 'counts', done.new, done.review,
         (SELECT COUNT(*) FROM active WHERE {_LEARNING} AND due < %(day_end)s),
         (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
-                                LIMIT %(review_cap)s) capped),
-        (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT %(new_cap)s) capped),
+                                LIMIT (SELECT review_left FROM done)) capped),
+        (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT (SELECT new_left FROM done)) capped),
         (SELECT MIN(due) FROM active WHERE {_LEARNING} AND due > %(now)s),
         {",".join(card_nulls)}
     FROM done
@@ -187,7 +193,7 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
 
 def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
     card_values = row[:len(CARD_FIELDS)]
-    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, demo_ids = row[len(CARD_FIELDS):]
+    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, demo_ids = row[len(CARD_FIELDS) + 1:]
     if card_values[0] is None:  # a question never studied: no row yet
         card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
     else:

@@ -82,6 +82,25 @@ def test_it_limits_reviews_per_day(alice, five_questions):
     assert study_queue(user=alice, now=later + timedelta(minutes=3)).counts.review == 0
 
 
+def test_it_fills_a_page_with_new_cards_once_the_days_review_budget_runs_out(alice, make_question):
+    reviewed, fresh = [make_question() for _ in range(4)], [make_question() for _ in range(3)]
+    services.study_settings_update(user=alice, fields={"reviews_per_day": 2, "new_cards_per_day": 2})
+    start = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+    for question in reviewed:
+        services.card_review(user=alice, question=question, rating=4, reviewed_at=start)
+    later = start + timedelta(days=60)
+    first = study_queue(user=alice, now=later).cards[0]
+    services.card_review_outcome(user=alice, question_id=first.question_id, rating=3, reviewed_at=later)
+
+    page = study_queue(user=alice, now=later + timedelta(minutes=1), limit=3)
+    assert page.counts.review == 1 and page.counts.new == 2
+    assert [card.state for card in page.cards] == ["review", "new", "new"]
+    assert {card.question_id for card in page.cards[1:]} <= {question.pk for question in fresh}
+    # A budget lowered below what was done today leaves no reviews, and no error.
+    services.study_settings_update(user=alice, fields={"reviews_per_day": 0})
+    page = study_queue(user=alice, now=later + timedelta(minutes=1), limit=3)
+    assert page.counts.review == 0 and [card.state for card in page.cards] == ["new", "new"]
+
 def test_it_orders_new_cards_by_difficulty_when_asked(alice, make_question):
     hard, basic, standard = make_question(difficulty=3), make_question(difficulty=1), make_question(difficulty=2)
     services.study_settings_update(user=alice, fields={"new_card_order": "difficulty"})
