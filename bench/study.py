@@ -43,6 +43,14 @@ def ping(request):
     return JsonResponse({"status": "ok"})
 
 
+def api_ping(request):
+    """The study API's floor: a DRF view with the same authentication and permission as the study
+    endpoints, answering a small JSON body without touching the study tables."""
+    from rest_framework.response import Response
+
+    return Response({"status": "ok", "user": request.user.pk})
+
+
 if __name__ != "__main__":  # imported by gunicorn: serve the project plus the baseline view
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
     from django.conf import settings
@@ -51,7 +59,11 @@ if __name__ != "__main__":  # imported by gunicorn: serve the project plus the b
 
     application = get_wsgi_application()
     settings.ROOT_URLCONF = __name__
-    urlpatterns = [path("bench/ping/", ping), path("", include("quizapp.urls"))]
+    from rest_framework.decorators import api_view, permission_classes
+    from rest_framework.permissions import IsAuthenticated
+
+    api_floor = api_view(["GET"])(permission_classes([IsAuthenticated])(api_ping))  # the study API's defaults
+    urlpatterns = [path("bench/ping/", ping), path("bench/api-ping/", api_floor), path("", include("quizapp.urls"))]
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -278,6 +290,14 @@ class Learners:
             return self._current[client]
 
 
+def api_floor_work(port: int, learners: Learners):
+    def work(index: int, mine: dict[str, Samples]) -> bool:
+        status, _ = timed(mine, "GET /bench/api-ping/", lambda: request(
+            port, "GET", "/bench/api-ping/", token=learners.token(index)))
+        return status == 200
+    return work
+
+
 def queue_work(port: int, learners: Learners):
     def work(index: int, mine: dict[str, Samples]) -> bool:
         status, _ = timed(mine, "GET /api/study/queue/", lambda: request(
@@ -334,14 +354,19 @@ def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds:
     learners = Learners(tokens, clients)
     with gunicorn(env, workers) as port:
         drive(clients, 1.0, baseline_work(port))  # warm up every path (imports, connections)
+        drive(clients, 1.0, api_floor_work(port, learners))
         drive(clients, 1.0, queue_work(port, learners))
         drive(clients, 1.0, round_trip_work(port, learners))
         baseline_rate, baseline = drive(clients, seconds, baseline_work(port))
+        floor_rate, floor = drive(clients, seconds, api_floor_work(port, learners))
         queue_rate, queue = drive(clients, seconds, queue_work(port, learners))
         trip_rate, trips = drive(clients, seconds, round_trip_work(port, learners))
     report_http("baseline (bare Django JSON view)", baseline_rate, baseline, "req")
+    report_http("API floor (DRF + token auth, no study work)", floor_rate, floor, "req")
     report_http("queue alone (first card of a session)", queue_rate, queue, "req")
     report_http("review round trip (rating + next card)", trip_rate, trips, "trips")
+    print(f"  API floor ÷ baseline throughput = {floor_rate / baseline_rate:.2f} "
+          "(the most any study endpoint could reach)")
     for name, rate in (("queue", queue_rate), ("review round trip", trip_rate)):
         ratio = rate / baseline_rate
         verdict = "meets" if ratio >= TARGET_THROUGHPUT_RATIO else "misses"
