@@ -119,7 +119,7 @@ def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]
                 merged.errors += values.errors
 
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
-    cpu_before = cpu_seconds_by_program()
+    cpu_before = cpu_seconds_by_process()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -127,9 +127,10 @@ def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
-    elapsed, cpu_after = time.perf_counter() - started, cpu_seconds_by_program()
+    elapsed, cpu_after = time.perf_counter() - started, cpu_seconds_by_process()
     loops = max(1, sum(done))
-    samples["cpu"] = {name: (cpu_after[name] - cpu_before[name]) * 1000 / loops for name in cpu_after}
+    samples["cpu"] = {name: seconds * 1000 / loops
+                      for name, seconds in cpu_seconds_between(cpu_before, cpu_after).items()}
     return sum(done) / elapsed, samples
 
 
@@ -143,11 +144,12 @@ def timed(mine: dict[str, Samples], name: str, call):
     return status, body
 
 
-def cpu_seconds_by_program() -> dict[str, float]:
-    """CPU time (user + system) used so far by the processes that serve a request, by program:
-    the app (gunicorn), the database (postgres backends) and this client. Linux /proc; empty elsewhere."""
+def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
+    """CPU time (user + system) used so far by each process that serves a request, by pid: its
+    program (the app = gunicorn, the database = postgres backends, the client = this process) and
+    seconds. Linux /proc; empty elsewhere."""
     tick = os.sysconf("SC_CLK_TCK")
-    totals = {"app": 0.0, "database": 0.0, "client": 0.0}
+    processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             pid, rest = stat.read_text().split(" (", 1)
@@ -158,12 +160,22 @@ def cpu_seconds_by_program() -> dict[str, float]:
         values = fields.split()
         seconds = (int(values[11]) + int(values[12])) / tick  # utime, stime
         if int(pid) == os.getpid():
-            totals["client"] += seconds
+            processes[int(pid)] = ("client", seconds)
         elif name == "postgres":
-            totals["database"] += seconds
+            processes[int(pid)] = ("database", seconds)
         elif b"gunicorn" in cmdline:
-            totals["app"] += seconds
-    return totals if Path("/proc/self/stat").exists() else {}
+            processes[int(pid)] = ("app", seconds)
+    return processes
+
+
+def cpu_seconds_between(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by program spent between two readings: what each process alive at the second
+    used since the first (all of it for one that started meanwhile, such as an autovacuum worker).
+    A process that ended meanwhile took its count with it and is left out."""
+    totals = {"app": 0.0, "database": 0.0, "client": 0.0}
+    for pid, (program, seconds) in after.items():
+        totals[program] += seconds - before.get(pid, (program, 0.0))[1]
+    return totals if after else {}
 
 
 # --- the database ---------------------------------------------------------------------------------
