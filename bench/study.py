@@ -119,7 +119,7 @@ def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]
                 merged.errors += values.errors
 
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(clients)]
-    cpu_before = cpu_seconds_by_process()
+    cpu_before = cpu_seconds_by_program()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -127,10 +127,9 @@ def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
-    elapsed, cpu_after = time.perf_counter() - started, cpu_seconds_by_process()
+    elapsed, cpu_after = time.perf_counter() - started, cpu_seconds_by_program()
     loops = max(1, sum(done))
-    samples["cpu"] = {name: seconds * 1000 / loops
-                      for name, seconds in cpu_seconds_between(cpu_before, cpu_after).items()}
+    samples["cpu"] = {name: (cpu_after[name] - cpu_before[name]) * 1000 / loops for name in cpu_after}
     return sum(done) / elapsed, samples
 
 
@@ -144,12 +143,14 @@ def timed(mine: dict[str, Samples], name: str, call):
     return status, body
 
 
-def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
-    """CPU time (user + system) used so far by each process that serves a request, by pid: its
-    program (the app = gunicorn, the database = postgres backends, the client = this process) and
-    seconds. Linux /proc; empty elsewhere."""
+def cpu_seconds_by_program() -> dict[str, float]:
+    """CPU time (user + system) used so far by the processes that serve a request, by program:
+    the app (gunicorn), the database (postgres) and this client. For the app and the database it
+    includes their ended children's time, which Linux adds to the parent that reaps them, so a
+    backend that exits mid-phase (a recycled connection, an autovacuum worker) still counts.
+    Linux /proc; empty elsewhere."""
     tick = os.sysconf("SC_CLK_TCK")
-    processes = {}
+    totals = {"app": 0.0, "database": 0.0, "client": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             pid, rest = stat.read_text().split(" (", 1)
@@ -158,24 +159,14 @@ def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
         except OSError:  # gone meanwhile
             continue
         values = fields.split()
-        seconds = (int(values[11]) + int(values[12])) / tick  # utime, stime
+        own, children = (int(values[11]) + int(values[12])) / tick, (int(values[13]) + int(values[14])) / tick
         if int(pid) == os.getpid():
-            processes[int(pid)] = ("client", seconds)
+            totals["client"] += own  # its children are gunicorn, counted as the app
         elif name == "postgres":
-            processes[int(pid)] = ("database", seconds)
+            totals["database"] += own + children
         elif b"gunicorn" in cmdline:
-            processes[int(pid)] = ("app", seconds)
-    return processes
-
-
-def cpu_seconds_between(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
-    """CPU seconds by program spent between two readings: what each process alive at the second
-    used since the first (all of it for one that started meanwhile, such as an autovacuum worker).
-    A process that ended meanwhile took its count with it and is left out."""
-    totals = {"app": 0.0, "database": 0.0, "client": 0.0}
-    for pid, (program, seconds) in after.items():
-        totals[program] += seconds - before.get(pid, (program, 0.0))[1]
-    return totals if after else {}
+            totals["app"] += own + children
+    return totals if Path("/proc/self/stat").exists() else {}
 
 
 # --- the database ---------------------------------------------------------------------------------
