@@ -142,3 +142,14 @@ def test_it_gives_the_retrievability_of_many_cards_with_one_settings_query(alice
     assert batch == [selectors.card_retrievability(card=card, now=later) for card in cards]
     assert batch[0] == pytest.approx(Scheduler(parameters=parameters).get_card_retrievability(
         scheduling.to_fsrs_card(cards[0]), later))
+
+
+def test_it_reads_and_saves_every_setting_of_a_learner(alice):
+    first = services.study_settings_get(user=alice)  # created with the defaults
+    again = services.study_settings_get(user=alice)  # read back
+    assert again.pk == first.pk and again.get_deferred_fields() == set()  # save() writes every column
+    again.reviews_per_day, again.fsrs_parameters = 150, list(Scheduler().parameters)
+    again.save()
+    saved = services.study_settings_get(user=alice)
+    assert (saved.reviews_per_day, saved.fsrs_parameters) == (150, list(Scheduler().parameters))
+    assert saved.timezone == first.timezone and saved.desired_retention == first.desired_retention
