@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 TARGET_THROUGHPUT_RATIO = 0.40
 TARGET_QUERY_RATIO = 2.0
+API_FLOOR = "/bench/api-ping/"
+QUEUE = "/api/study/queue/?limit=1"  # the first card of a session
 LEARNERS_PER_CLIENT = 16  # enough learners to study through the daily limits for the whole run
 
 
@@ -293,18 +295,12 @@ class Learners:
             return self._current[client]
 
 
-def api_floor_work(port: int, learners: Learners):
-    def work(index: int, mine: dict[str, Samples]) -> bool:
-        status, _ = timed(mine, "GET /bench/api-ping/", lambda: request(
-            port, "GET", "/bench/api-ping/", token=learners.token(index)))
-        return status == 200
-    return work
+def learner_get_work(port: int, learners: Learners, path: str):
+    """GET `path` as each client's learner."""
+    label = f"GET {path.split('?')[0]}"
 
-
-def queue_work(port: int, learners: Learners):
     def work(index: int, mine: dict[str, Samples]) -> bool:
-        status, _ = timed(mine, "GET /api/study/queue/", lambda: request(
-            port, "GET", "/api/study/queue/?limit=1", token=learners.token(index)))
+        status, _ = timed(mine, label, lambda: request(port, "GET", path, token=learners.token(index)))
         return status == 200
     return work
 
@@ -317,7 +313,7 @@ def round_trip_work(port: int, learners: Learners):
     def work(index: int, mine: dict[str, Samples]) -> bool:
         token = learners.token(index)
         if index not in shown:
-            status, body = request(port, "GET", "/api/study/queue/?limit=1", token=token)
+            status, body = request(port, "GET", QUEUE, token=token)
             cards = json.loads(body)["cards"]
             if not cards:
                 learners.day_done(index)
@@ -357,12 +353,12 @@ def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds:
     learners = Learners(tokens, clients)
     with gunicorn(env, workers) as port:
         drive(clients, 1.0, baseline_work(port))  # warm up every path (imports, connections)
-        drive(clients, 1.0, api_floor_work(port, learners))
-        drive(clients, 1.0, queue_work(port, learners))
+        drive(clients, 1.0, learner_get_work(port, learners, API_FLOOR))
+        drive(clients, 1.0, learner_get_work(port, learners, QUEUE))
         drive(clients, 1.0, round_trip_work(port, learners))
         baseline_rate, baseline = drive(clients, seconds, baseline_work(port))
-        floor_rate, floor = drive(clients, seconds, api_floor_work(port, learners))
-        queue_rate, queue = drive(clients, seconds, queue_work(port, learners))
+        floor_rate, floor = drive(clients, seconds, learner_get_work(port, learners, API_FLOOR))
+        queue_rate, queue = drive(clients, seconds, learner_get_work(port, learners, QUEUE))
         trip_rate, trips = drive(clients, seconds, round_trip_work(port, learners))
     report_http("baseline (bare Django JSON view)", baseline_rate, baseline, "req")
     report_http("API floor (DRF + token auth, no study work)", floor_rate, floor, "req")
