@@ -39,13 +39,15 @@
 
   function logRange(values) {
     // Left to itself, Chart.js picks a broken log range (an empty chart) when the data span dozens
-    // of decades, as a vanished gradient next to an exploded one does: give it whole decades then.
-    // A narrow span keeps Chart.js's own range, which shows its detail.
+    // of decades, as a vanished gradient next to an exploded one does, and starts the axis at 1
+    // when a value is 0 (a gradient that underflowed), hiding everything below: give it whole
+    // decades then. A narrow span of positive values keeps Chart.js's own range, which shows its detail.
     const positive = values.filter((value) => value > 0);
     if (!positive.length) return {};
     const low = Math.floor(Math.log10(Math.min(...positive)));
     const high = Math.ceil(Math.log10(Math.max(...positive)));
-    if (high - low <= WIDE_LOG_SPAN) return {};
+    const hasZero = values.some((value) => typeof value === "number" && value <= 0);
+    if (high - low <= WIDE_LOG_SPAN && !hasZero) return {};
     return {min: 10 ** low, max: 10 ** high, ticks: {callback: (value) => formatNumber(value)}};
   }
 

@@ -48,3 +48,35 @@ def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, al
     error.wait_for()
     assert "between" in error.inner_text()
     assert DemoRun.objects.count() == 0
+
+
+def test_a_log_axis_still_spans_its_values_when_some_are_exactly_zero(page, screenshot, alice, celery_worker):
+    # A vanished gradient comes out as exactly 0 on some CPUs (tiny on others): the page must draw
+    # the positive values on a log axis that spans them, not Chart.js's broken range for a 0.
+    # The real run's result, with the smallest value of each log chart set to 0 on its way in.
+    def zero_the_smallest(route):
+        response = route.fetch()
+        run = response.json()
+        for chart in (run.get("result") or {}).get("charts", []):
+            if chart["y_scale"] == "log":
+                points = [point for series in chart["series"] for point in series["points"] if point[1]]
+                min(points, key=lambda point: point[1])[1] = 0.0
+        route.fulfill(response=response, json=run)
+
+    page.route("**/api/runs/*/", zero_the_smallest)
+    log_in(page, "alice")
+    page.goto("/demos/D1/")
+    page.fill("#param-steps", "5")
+    page.click(".run-button")
+    page.locator(".demo-output .result canvas").first.wait_for(timeout=120_000)
+    log_axes = page.evaluate("""[...document.querySelectorAll('.demo-output .result canvas')]
+      .map((canvas) => Chart.getChart(canvas)).filter(Boolean).map((chart) => {
+        const scale = chart.scales.y, values = chart.data.datasets.flatMap((set) => set.data.map((point) => point.y));
+        const positive = values.filter((y) => y > 0);
+        return {type: scale.type, min: scale.min, max: scale.max, zeros: values.filter((y) => y === 0).length,
+                low: Math.min(...positive), high: Math.max(...positive)};
+    }).filter((axis) => axis.type === "logarithmic")""")
+    assert log_axes and all(axis["zeros"] == 1 for axis in log_axes), log_axes
+    for axis in log_axes:
+        assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
+    screenshot("demo-d1-zero-gradient")
