@@ -101,6 +101,7 @@ def test_it_fills_a_page_with_new_cards_once_the_days_review_budget_runs_out(ali
     page = study_queue(user=alice, now=later + timedelta(minutes=1), limit=3)
     assert page.counts.review == 0 and [card.state for card in page.cards] == ["new", "new"]
 
+
 def test_it_orders_new_cards_by_difficulty_when_asked(alice, make_question):
     hard, basic, standard = make_question(difficulty=3), make_question(difficulty=1), make_question(difficulty=2)
     services.study_settings_update(user=alice, fields={"new_card_order": "difficulty"})
