@@ -130,7 +130,7 @@ _NEW_ORDER = {
     StudySettings.NewCardOrder.SHUFFLED: "{h} * {h} %% {p}, question_id".format(
         h=f"((CAST(question_id AS BIGINT) * %(shuffle_a)s + %(shuffle_b)s) %% {SHUFFLE_MODULUS})", p=SHUFFLE_MODULUS),
 }
-_COUNT_COLUMNS = ("done_new", "done_review", "learning", "review", "new", "later")
+_COUNT_COLUMNS = ("learning", "review", "new", "later")
 
 
 def _first(kind: str, source: str, condition: str, order: str, *, scans_all: bool = False) -> str:
@@ -156,15 +156,16 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
     # New cards come after learning steps due now and due reviews (up to today's review budget):
     # when those fill the page, or the day's new cards are done, the new list (a scan of the corpus)
     # is not read at all.
-    needs_new = f"""((SELECT new_left FROM done) > 0
+    needs_new = f"""((SELECT new_left FROM budget) > 0
         AND (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE {_LEARNING} AND due <= %(now)s LIMIT %(limit)s) l)
           + (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
                                    LIMIT (SELECT CASE WHEN review_left < %(limit)s THEN review_left
-                                                      ELSE %(limit)s END FROM done)) r)
+                                                      ELSE %(limit)s END FROM budget)) r)
           < %(limit)s)"""
+    # `budget`: what the daily limits leave of today's reviews and new cards.
     statement = f"""
-    WITH done AS (
-        SELECT new, review, CASE WHEN new < %(new_cap)s THEN %(new_cap)s - new ELSE 0 END AS new_left,
+    WITH budget AS (
+        SELECT CASE WHEN new < %(new_cap)s THEN %(new_cap)s - new ELSE 0 END AS new_left,
                CASE WHEN review < %(review_cap)s THEN %(review_cap)s - review ELSE 0 END AS review_left
         FROM (SELECT COUNT(*) FILTER (WHERE state_before = 'new') AS new,
                      COUNT(*) FILTER (WHERE state_before = 'review') AS review
@@ -173,14 +174,14 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
     chosen AS (SELECT topic_id FROM study_studysettings_topics WHERE studysettings_id = %(settings)s),
     {_sources(language)}
     SELECT listing.*, {_DEMO_IDS[vendor]} FROM (
-    SELECT 'counts', done.new, done.review,
+    SELECT 'counts',
         (SELECT COUNT(*) FROM active WHERE {_LEARNING} AND due < %(day_end)s),
         (SELECT COUNT(*) FROM (SELECT 1 FROM active WHERE state = 'review' AND due < %(day_end)s
-                                LIMIT (SELECT review_left FROM done)) capped),
-        (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT (SELECT new_left FROM done)) capped),
+                                LIMIT (SELECT review_left FROM budget)) capped),
+        (SELECT COUNT(*) FROM (SELECT 1 FROM fresh LIMIT (SELECT new_left FROM budget)) capped),
         (SELECT MIN(due) FROM active WHERE {_LEARNING} AND due > %(now)s),
         {",".join(card_nulls)}
-    FROM done
+    FROM budget
     UNION ALL {_first("learning", "active", f"{_LEARNING} AND due <= %(now)s", "due, id")}
     UNION ALL {_first("review", "active", "state = 'review' AND due < %(day_end)s", "due, id")}
     UNION ALL {_first("new", "fresh", needs_new, _NEW_ORDER[new_order], scans_all=True)}
@@ -244,20 +245,17 @@ def study_queue(*, user, now: datetime | None = None, limit: int = 1,
     with connection.cursor() as cursor:
         cursor.execute(query.sql, query.params)
         rows = cursor.fetchall()
-    return _assemble(rows, study_settings=study_settings, day=query.day, limit=limit, user_id=user.pk, now=now)
+    return _assemble(rows, day=query.day, limit=limit, user_id=user.pk, now=now)
 
 
-def _assemble(rows, *, study_settings: StudySettings, day: StudyDay, limit: int, user_id: int,
-              now: datetime) -> StudyQueue:
+def _assemble(rows, *, day: StudyDay, limit: int, user_id: int, now: datetime) -> StudyQueue:
     counters = dict(zip(_COUNT_COLUMNS, rows[0][1:1 + len(_COUNT_COLUMNS)], strict=True))
     lists: dict[str, list[QueueCard]] = {"learning": [], "review": [], "new": [], "ahead": []}
     for row in sorted(rows[1:], key=lambda row: (row[0], row[1 + len(_COUNT_COLUMNS)])):
         lists[row[0]].append(_queue_card(row[2 + len(_COUNT_COLUMNS):], user_id=user_id, now=now))
 
-    new_left = max(0, study_settings.new_cards_per_day - counters["done_new"])
-    review_left = max(0, study_settings.reviews_per_day - counters["done_review"])
-    counts = QueueCounts(new=min(new_left, counters["new"]), learning=counters["learning"],
-                         review=min(review_left, counters["review"]))
+    # The statement counts reviews and new cards only up to what today's limits leave.
+    counts = QueueCounts(new=counters["new"], learning=counters["learning"], review=counters["review"])
     cards = lists["learning"][:limit]
     cards += lists["review"][:min(limit - len(cards), counts.review)]
     cards += lists["new"][:min(limit - len(cards), counts.new)]
