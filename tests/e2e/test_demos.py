@@ -22,12 +22,7 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
     assert "tanh" in conclusion.lower()
     # Tanh at depth 30 puts gradient norms near 1 next to others of 1e7 and more: every log axis
     # must span every positive value it draws, the widest (the page sets whole decades) included.
-    log_axes = page.evaluate("""[...document.querySelectorAll('.demo-output .result canvas')]
-      .map((canvas) => Chart.getChart(canvas)).filter(Boolean).map((chart) => {
-        const scale = chart.scales.y;
-        const values = chart.data.datasets.flatMap((set) => set.data.map((point) => point.y)).filter((y) => y > 0);
-        return {type: scale.type, min: scale.min, max: scale.max, low: Math.min(...values), high: Math.max(...values)};
-    }).filter((axis) => axis.type === "logarithmic")""")
+    log_axes = drawn_log_axes(page)
     assert any(axis["high"] / axis["low"] > 1e12 for axis in log_axes), log_axes
     for axis in log_axes:
         assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
@@ -69,14 +64,20 @@ def test_a_log_axis_still_spans_its_values_when_some_are_exactly_zero(page, scre
     page.fill("#param-steps", "5")
     page.click(".run-button")
     page.locator(".demo-output .result canvas").first.wait_for(timeout=120_000)
-    log_axes = page.evaluate("""[...document.querySelectorAll('.demo-output .result canvas')]
+    log_axes = drawn_log_axes(page)
+    assert log_axes and all(axis["zeros"] == 1 for axis in log_axes), log_axes
+    for axis in log_axes:
+        assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
+    screenshot("demo-d1-zero-gradient")
+
+
+def drawn_log_axes(page) -> list[dict]:
+    """Each result chart's log-scaled y axis: its range, the lowest and highest positive value it
+    draws, and how many values are exactly 0."""
+    return page.evaluate("""[...document.querySelectorAll('.demo-output .result canvas')]
       .map((canvas) => Chart.getChart(canvas)).filter(Boolean).map((chart) => {
         const scale = chart.scales.y, values = chart.data.datasets.flatMap((set) => set.data.map((point) => point.y));
         const positive = values.filter((y) => y > 0);
         return {type: scale.type, min: scale.min, max: scale.max, zeros: values.filter((y) => y === 0).length,
                 low: Math.min(...positive), high: Math.max(...positive)};
     }).filter((axis) => axis.type === "logarithmic")""")
-    assert log_axes and all(axis["zeros"] == 1 for axis in log_axes), log_axes
-    for axis in log_axes:
-        assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
-    screenshot("demo-d1-zero-gradient")
