@@ -14,6 +14,24 @@ def test_it_signs_up_and_logs_the_user_in(client):
 
 
 @pytest.mark.django_db
+def test_it_lands_on_the_next_page_of_this_site_after_signing_up(client):
+    response = client.post("/accounts/signup/?next=/study/", {"username": "carol", "password1": PASSWORD,
+                                                               "password2": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/study/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "javascript:alert(1)", "home"])
+def test_it_lands_home_when_next_is_another_site_or_not_a_path(client, target):
+    response = client.post(f"/accounts/signup/?next={target}", {"username": "carol", "password1": PASSWORD,
+                                                                "password2": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").context["user"].username == "carol"
+
+
+@pytest.mark.django_db
 def test_it_refuses_mismatched_passwords_with_a_message(client):
     response = client.post("/accounts/signup/", {"username": "carol", "password1": PASSWORD,
                                                  "password2": PASSWORD + "x"})
