@@ -6,6 +6,9 @@ from quizapp.study import scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 MAX_DURATION_MS = 24 * 3600 * 1000
+# Ids are 64-bit (BigAutoField); a larger number would overflow the hand-written statements' parameters
+# (SQLite refuses it) before any lookup could say "does not exist".
+LARGEST_ID = 2**63 - 1
 
 
 class CardStateSerializer(serializers.ModelSerializer):
@@ -65,7 +68,8 @@ class QueueSerializer(serializers.Serializer):
 
 
 class ReviewRequestSerializer(serializers.Serializer):
-    question = serializers.IntegerField(min_value=1, help_text="the question's id (an unknown one answers 400)")
+    question = serializers.IntegerField(min_value=1, max_value=LARGEST_ID,
+                                        help_text="the question's id (an unknown one answers 400)")
     rating = serializers.IntegerField(min_value=1, max_value=4, help_text="1 Again, 2 Hard, 3 Good, 4 Easy")
     client_id = serializers.UUIDField(help_text="made by the client; sending it again records nothing new")
     duration_ms = serializers.IntegerField(min_value=0, max_value=MAX_DURATION_MS, default=0)

@@ -61,7 +61,7 @@ def test_it_answers_409_when_another_tab_rated_the_card(alice_api, make_question
 
 
 @pytest.mark.parametrize("body", [{"rating": 0}, {"rating": 5}, {"client_id": "not-a-uuid"}, {"question": 999999},
-                                  {"duration_ms": -1}])
+                                  {"question": 2**63}, {"duration_ms": -1}])
 def test_it_refuses_bad_reviews(alice_api, make_question, body):
     question = make_question()
     payload = {"question": question.pk, "rating": 3, "client_id": str(uuid.uuid4()), **body}
