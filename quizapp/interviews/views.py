@@ -118,12 +118,17 @@ def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
     marks = {}
     for item in items:
         card_id = item.question.card_id
-        covered = request.POST.getlist(f"covered-{card_id}")
-        # isdecimal, not isdigit: "²" is a digit that int() refuses. A bad index becomes -1, which the
-        # service reports as out of range (a 400 with the key points' range), like any other bad index.
-        marks[card_id] = {"covered": [int(index) if index.isdecimal() else -1 for index in covered],
+        marks[card_id] = {"covered": [_key_point_index(text) for text in request.POST.getlist(f"covered-{card_id}")],
                           "would_pass": request.POST.get(f"pass-{card_id}") == "on"}
     return marks
+
+
+def _key_point_index(text: str) -> int:
+    """A ticked key point's index as posted. Anything but a short run of digits becomes -1, which the
+    service reports as out of range (a 400 with the key points' range), like any other bad index:
+    isdecimal, not isdigit, because "²" is a digit that int() refuses, and short because int() also
+    refuses thousands of digits (a card has at most 7 key points)."""
+    return int(text) if text.isdecimal() and len(text) <= 3 else -1
 
 
 @never_cache

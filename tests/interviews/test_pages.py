@@ -111,7 +111,8 @@ def test_the_whole_flow_from_answers_to_results_updates_study(english, bank, ali
     assert CardState.objects.filter(user=alice).count() == 2
 
 
-@pytest.mark.parametrize("covered", ["7", "²"], ids=["out-of-range", "superscript-digit-not-a-crash"])
+@pytest.mark.parametrize("covered", ["7", "²", "9" * 5000],
+                         ids=["out-of-range", "superscript-digit-not-a-crash", "too-many-digits-not-a-crash"])
 def test_a_review_with_a_bad_key_point_is_a_400_and_changes_nothing(english, bank, covered):
     _setup(english)
     interview = Interview.objects.get()
