@@ -14,6 +14,7 @@ from questions.selectors import topic_list_with_counts
 from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
 from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.interviews.serializers import AnswerSerializer
 from quizapp.study.services import study_settings_get
 
 
@@ -96,9 +97,15 @@ def answer_submit(request, interview_id):
     action = request.POST.get("action", "next")
     if action not in ("save", "next", "skip"):
         return _problem(request, interview, [_("unknown action %(action)s") % {"action": repr(action)}], 400)
+    # The API's checks (length, no NUL character) hold for the form too: one answer, one set of rules.
+    submitted = AnswerSerializer(data={"question": request.POST.get("question", ""),
+                                       "answer": request.POST.get("answer", ""), "action": action})
+    if not submitted.is_valid():
+        return _problem(request, interview, [str(message) for messages in submitted.errors.values()
+                                             for message in messages], 400)
     try:
-        services.interview_answer_save(interview=interview, question_id=request.POST.get("question", ""),
-                                       answer=request.POST.get("answer", ""), action=action)
+        services.interview_answer_save(interview=interview, question_id=submitted.validated_data["question"],
+                                       answer=submitted.validated_data["answer"], action=action)
     except services.InterviewInputError as error:
         return _problem(request, interview, _flat(error), 400)
     except services.InterviewConflict as error:

@@ -156,6 +156,22 @@ def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
     assert response.status_code == 400 and "not part of this interview" in response.content.decode()
 
 
+@pytest.mark.parametrize(("answer", "message"), [("x" * 20_001, "no more than 20000 characters"),
+                                                 ("nul\x00byte", "Null characters are not allowed")])
+def test_the_answer_form_refuses_what_the_api_refuses_and_keeps_the_draft(english, bank, answer, message):
+    _setup(english)
+    interview = Interview.objects.get()
+    english.get(f"/interviews/{interview.id}/")
+    first = interview.items.select_related("question").first()
+    english.post(f"/interviews/{interview.id}/answer/", {"question": first.question.card_id, "answer": "draft",
+                                                         "action": "save"})
+    response = english.post(f"/interviews/{interview.id}/answer/", {"question": first.question.card_id,
+                                                                    "answer": answer, "action": "next"})
+    assert response.status_code == 400 and message in response.content.decode()
+    first.refresh_from_db()
+    assert (first.answer, first.closed_at) == ("draft", None)
+
+
 def test_history_shows_the_trend_and_filters_by_topic(english, bank, alice):
     other = make_questions(2, topic=make_topic("cnn"))
     for topics in ([make_topic("basics")], [other[0].topic]):
