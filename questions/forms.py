@@ -1,5 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from questions.models import LARGEST_ID
 
 
 class QuestionFilterForm(forms.Form):
@@ -8,3 +11,16 @@ class QuestionFilterForm(forms.Form):
     tag = forms.SlugField(required=False, label=_("Tag"))
     difficulty = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Difficulty"),
                                         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3")])
+
+
+class TopicsField(forms.ModelMultipleChoiceField):
+    """Topics ticked by id. An id past 64 bits is an invalid choice like any unknown one; Django's own
+    check would hand it to the database, where SQLite raises OverflowError."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if text.isdecimal() and (len(text) > len(str(LARGEST_ID)) or int(text) > LARGEST_ID):
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": pk})
+        return super()._check_values(value)

@@ -2,6 +2,10 @@ from django.db import models
 
 from questions.languages import content_language
 
+# Every table's id is a BigAutoField (settings.DEFAULT_AUTO_FIELD). A larger number sent as an id must be
+# refused as invalid before it reaches a statement: SQLite raises OverflowError on it (a 500).
+LARGEST_ID = 2**63 - 1
+
 
 def _pick(obj, field: str) -> str:
     """The field in the active language: `<field>_zh` for Chinese, `<field>_en` otherwise."""

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from questions.forms import TopicsField
 from questions.selectors import topic_list_with_counts
 from quizapp.interviews import services
 from quizapp.interviews.models import Interview
@@ -8,7 +9,7 @@ from quizapp.interviews.models import Interview
 DIFFICULTIES = [(1, _("1 · basic")), (2, _("2 · standard")), (3, _("3 · hard"))]
 
 
-class TopicChoiceField(forms.ModelMultipleChoiceField):
+class TopicChoiceField(TopicsField):
     def label_from_instance(self, topic) -> str:
         return f"{topic.title} ({topic.question_count})"
 

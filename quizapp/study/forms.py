@@ -3,6 +3,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from questions.forms import TopicsField
 from questions.models import Topic
 from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, StudySettings
 
@@ -17,9 +18,8 @@ class StudySettingsForm(forms.ModelForm):
     timezone = forms.TypedChoiceField(label=_("Time zone"), choices=[])
     day_start_hour = forms.IntegerField(label=_("Next day starts at (hour)"), min_value=0, max_value=23,
                                         help_text=_("Reviews after midnight count for the day before until this hour."))
-    topics = forms.ModelMultipleChoiceField(label=_("Topics"), queryset=Topic.objects.all(), required=False,
-                                            widget=forms.CheckboxSelectMultiple,
-                                            help_text=_("None checked: study every topic."))
+    topics = TopicsField(label=_("Topics"), queryset=Topic.objects.all(), required=False,
+                         widget=forms.CheckboxSelectMultiple, help_text=_("None checked: study every topic."))
 
     class Meta:
         model = StudySettings

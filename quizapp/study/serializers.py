@@ -1,14 +1,11 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from questions.models import Question, Topic
+from questions.models import LARGEST_ID, Question, Topic
 from quizapp.study import scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 MAX_DURATION_MS = 24 * 3600 * 1000
-# Ids are 64-bit (BigAutoField); a larger number would overflow the hand-written statements' parameters
-# (SQLite refuses it) before any lookup could say "does not exist".
-LARGEST_ID = 2**63 - 1
 
 
 class CardStateSerializer(serializers.ModelSerializer):

@@ -49,6 +49,7 @@ def test_a_preset_button_starts_a_quick_interview(english, bank):
     ({"preset": "standard"}, "Only 4 questions match"),
     ({"count": 30}, "less than or equal to 20"),
     ({"timing": "total", "total_minutes": None}, "This field is required."),
+    ({"topics": [2**63]}, "is not a valid value"),
 ])
 def test_bad_setups_show_the_form_again_with_a_message(english, bank, fields, message):
     response = _setup(english, **fields)

@@ -49,7 +49,8 @@ def test_it_saves_valid_settings(alice_client, alice, make_question):
 
 @pytest.mark.parametrize(("field", "value"), [("desired_retention", "0.98"), ("desired_retention", "0.6"),
                                               ("day_start_hour", "24"), ("timezone", "Nowhere/City"),
-                                              ("reviews_per_day", "-5")])
+                                              ("reviews_per_day", "-5"), ("topics", "999999"),
+                                              ("topics", str(2**63)), ("topics", "9" * 5000)])
 def test_it_refuses_out_of_range_settings_with_a_message(alice_client, alice, field, value):
     data = {"desired_retention": "0.9", "new_cards_per_day": "20", "reviews_per_day": "200",
             "timezone": "Asia/Shanghai", "day_start_hour": "4", "new_card_order": "topic", field: value}
