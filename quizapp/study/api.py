@@ -233,11 +233,13 @@ class StatsApi(StudyApi):
 
 
 class OptimizationStartApi(StudyApi):
-    @extend_schema(request=None, responses={202: SchedulerOptimizationSerializer},
-                   summary="Fit my FSRS parameters on my review history (a Celery task)")
+    @extend_schema(request=None, responses={202: SchedulerOptimizationSerializer, 200: SchedulerOptimizationSerializer},
+                   summary="Fit my FSRS parameters on my review history (a Celery task); 202 when queued, 200 "
+                           "with my fit already queued or running (one at a time)")
     def post(self, request):
-        optimization = services.scheduler_optimization_request(user=request.user)
-        return Response(SchedulerOptimizationSerializer(optimization).data, status=status.HTTP_202_ACCEPTED)
+        requested = services.scheduler_optimization_request(user=request.user)
+        return Response(SchedulerOptimizationSerializer(requested.optimization).data,
+                        status=status.HTTP_202_ACCEPTED if requested.queued else status.HTTP_200_OK)
 
 
 class OptimizationDetailApi(StudyApi):

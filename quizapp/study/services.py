@@ -299,13 +299,29 @@ def card_unsuspend(*, user, card_id: int) -> CardState:
         return card
 
 
-def scheduler_optimization_request(*, user) -> SchedulerOptimization:
-    """Record the request and queue the fit once the row is committed."""
+@dataclass(frozen=True)
+class OptimizationRequest:
+    optimization: SchedulerOptimization
+    queued: bool  # False: the learner's fit already under way, which this request joins
+
+
+def scheduler_optimization_request(*, user) -> OptimizationRequest:
+    """Record the request and queue the fit once the row is committed. A learner has one fit at a time:
+    a fit holds a worker for minutes, so pressing again while one is queued or running answers with
+    that one instead of queuing more."""
     from quizapp.study.tasks import optimize_scheduler
 
-    optimization = SchedulerOptimization.objects.create(user=user)
+    Status = SchedulerOptimization.Status
+    with transaction.atomic():
+        # Two requests at once: the second waits on the learner's settings row, then finds the first's fit.
+        StudySettings.objects.select_for_update().get(pk=study_settings_get(user=user).pk)
+        scheduler_optimizations_expire_stale(user=user)
+        under_way = SchedulerOptimization.objects.filter(user=user, status__in=[Status.QUEUED, Status.RUNNING])
+        if (optimization := under_way.first()) is not None:
+            return OptimizationRequest(optimization, queued=False)
+        optimization = SchedulerOptimization.objects.create(user=user)
     transaction.on_commit(lambda: _enqueue(optimization, optimize_scheduler))
-    return optimization
+    return OptimizationRequest(optimization, queued=True)
 
 
 def _enqueue(optimization: SchedulerOptimization, task) -> None:

@@ -1,5 +1,5 @@
-"""Two tabs rating one card at once: the row lock leaves one consistent state (SQLite serialises
-the writers; PostgreSQL waits on SELECT ... FOR UPDATE)."""
+"""Two tabs rating one card (or asking for a fit) at once: the row lock leaves one consistent state
+(SQLite serialises the writers; PostgreSQL waits on SELECT ... FOR UPDATE)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db import connection
 from fsrs import Card, Rating, Scheduler
 
 from quizapp.study import services
-from quizapp.study.models import CardState, ReviewLog
+from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_fuzz")]
 TABS = 4
@@ -71,3 +71,10 @@ def test_it_lets_one_of_two_tabs_showing_the_same_card_rate_it(alice, make_quest
     assert sum(isinstance(result, ReviewLog) for result in results) == 1, results
     assert sum(isinstance(result, services.StaleCard) for result in results) == TABS - 1
     assert CardState.objects.get(user=alice, question=question).reps == 1
+
+
+def test_it_queues_one_fit_when_tabs_ask_at_once(alice):
+    results = _in_tabs(lambda index: services.scheduler_optimization_request(user=alice))
+    assert [result.queued for result in results].count(True) == 1, results
+    assert len({result.optimization.pk for result in results}) == 1
+    assert SchedulerOptimization.objects.filter(user=alice).count() == 1

@@ -36,7 +36,7 @@ def _simulated_history(user, questions, *, reviews_per_card: int, seed: int = 7)
 
 def _request(user, django_capture_on_commit_callbacks) -> SchedulerOptimization:
     with django_capture_on_commit_callbacks(execute=True):
-        optimization = services.scheduler_optimization_request(user=user)
+        optimization = services.scheduler_optimization_request(user=user).optimization
     optimization.refresh_from_db()
     return optimization
 
@@ -127,3 +127,22 @@ def test_it_tells_the_learner_in_their_language_that_a_fit_was_lost(alice_client
     page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "拟合没有完成" in page
     assert 'http-equiv="refresh"' not in page  # the page stops waiting for it
+
+
+def test_it_runs_one_fit_at_a_time_per_learner(alice_api, alice_client, bob_api, alice):
+    first = alice_api.post("/api/study/optimizations/")
+    again = alice_api.post("/api/study/optimizations/")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"] and again.json()["status"] == "queued"
+    assert alice_client.post("/study/optimize/")["Location"] == "/study/optimize/"  # the page's button joins it
+    assert SchedulerOptimization.objects.filter(user=alice).count() == 1
+    assert bob_api.post("/api/study/optimizations/").status_code == 202  # another learner's fit is their own
+    SchedulerOptimization.objects.filter(pk=first.json()["id"]).update(status="too_few")
+    assert alice_api.post("/api/study/optimizations/").status_code == 202  # once it ends, a new one queues
+
+
+def test_a_lost_fit_does_not_block_the_next(alice_api, alice):
+    lost = _unfinished(alice, status="running", created_ago=STALE_AFTER * 2, started_ago=STALE_AFTER * 2)
+    response = alice_api.post("/api/study/optimizations/")
+    assert response.status_code == 202 and response.json()["id"] != lost.pk
+    assert SchedulerOptimization.objects.get(pk=lost.pk).status == "failed"
