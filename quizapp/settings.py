@@ -178,9 +178,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: DRF answers an unauthenticated request with the first class's challenge, so API
+    # clients get 401 with "WWW-Authenticate: Token" (session authentication has none: a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "quizapp.accounts.authentication.TokenAuthentication",  # DRF's, with a cheaper lookup
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

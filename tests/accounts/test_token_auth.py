@@ -27,8 +27,13 @@ def test_a_token_identifies_its_learner(api_client, alice, alice_token):
 def test_a_bad_token_is_refused_with_drfs_message(api_client, alice_token, header, detail):
     api_client.credentials(HTTP_AUTHORIZATION=header, HTTP_ACCEPT_LANGUAGE="en")
     refused = api_client.get("/api/study/settings/")
-    # 403, not 401: session authentication comes first and sends no WWW-Authenticate challenge.
-    assert refused.status_code == 403 and refused.json()["detail"] == detail
+    assert refused.status_code == 401 and refused.json()["detail"] == detail
+    assert refused["WWW-Authenticate"] == "Token"
+
+
+def test_an_anonymous_api_request_is_challenged_for_a_token(api_client):
+    refused = api_client.get("/api/study/queue/")
+    assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token"
 
 
 def test_an_inactive_learners_token_is_refused(api_client, alice, alice_token):
@@ -36,7 +41,7 @@ def test_an_inactive_learners_token_is_refused(api_client, alice, alice_token):
     alice.save()
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {alice_token}", HTTP_ACCEPT_LANGUAGE="zh-hans")
     refused = api_client.get("/api/study/settings/")
-    assert refused.status_code == 403 and refused.json()["detail"] == "用户未激活或者已删除。"  # DRF's own catalogue
+    assert refused.status_code == 401 and refused.json()["detail"] == "用户未激活或者已删除。"  # DRF's own catalogue
 
 
 def test_the_authenticated_user_is_a_complete_user(alice, alice_token):
