@@ -25,3 +25,5 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = core_views.not_found

@@ -1,6 +1,8 @@
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import NotFound
 
 from quizapp.core import health
 
@@ -23,3 +25,11 @@ def healthz(request):
     down = [part for part, state in report.items() if not state["ok"]]
     return JsonResponse({"status": "down" if down else "ok", "down": down, **report},
                         status=503 if down else 200)
+
+
+def not_found(request, exception):
+    """An address under /api/ that names nothing answers in JSON like the API's own 404s, so a client
+    (or a mistyped id such as /api/runs/not-a-uuid/) gets a body it can read; pages keep the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -42,3 +42,16 @@ def test_the_api_accepts_token_auth(api_client, alice):
     assert api_client.get("/api/runs/").status_code in (401, 403)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api_client.get("/api/runs/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/runs/not-a-uuid/", "/api/no-such-thing/", "/api/study/cards/abc/"])
+def test_an_api_address_that_names_nothing_answers_404_in_json(client, path):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+def test_a_page_that_does_not_exist_stays_an_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
