@@ -197,6 +197,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI is served from our own static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name per choice set (otherwise "status" gets a hashed name and card states two names).
+    "ENUM_NAME_OVERRIDES": {"InterviewStatusEnum": "quizapp.interviews.models.Interview.Status",
+                            "CardStateEnum": "quizapp.study.models.CardState.State"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "quizapp.core.schema.add_error_responses"],
 }
 
 # Celery. Without Redis the broker is a folder on disk, so a worker needs no server.

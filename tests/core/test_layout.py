@@ -55,3 +55,14 @@ def test_an_api_address_that_names_nothing_answers_404_in_json(client, path):
 def test_a_page_that_does_not_exist_stays_an_html_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_the_schema_documents_the_errors_each_operation_can_answer(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+    assert {"400", "401", "403"} <= set(paths["/api/study/reviews/"]["post"]["responses"])
+    assert {"401", "403", "404"} <= set(paths["/api/study/cards/{id}/"]["get"]["responses"])
+    public = paths["/api/topics/"]["get"]["responses"]
+    assert "401" in public and "403" not in public and "404" not in public  # no login needed to read
+    own_words = paths["/api/interviews/{interview_id}/"]["get"]["responses"]["404"]
+    assert own_words["description"] == "no such interview of yours"  # a view's own description wins
