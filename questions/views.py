@@ -7,7 +7,7 @@ from questions.anki import anki_deck_bytes
 from questions.forms import QuestionFilterForm
 from questions.languages import content_language
 from questions.models import Question, Tag
-from quizapp.demos.selectors import latest_succeeded_run
+from quizapp.demos.selectors import default_params_run
 
 
 def topic_list(request):
@@ -44,7 +44,7 @@ def question_detail(request, card_id: str):
         except KeyError:
             continue  # linked in the corpus, not written yet
         demos.append({"id": demo_id, "title": spec.title[language],
-                      "latest": latest_succeeded_run(demo_id=demo_id)})
+                      "latest": default_params_run(demo_id=demo_id)})
     return render(request, "questions/question_detail.html", {"question": question, "demos": demos})
 
 

@@ -22,8 +22,13 @@ def demo_requests_for_user(*, user) -> QuerySet[DemoRequest]:
     return DemoRequest.objects.filter(user=user).select_related("run")
 
 
-def latest_succeeded_run(*, demo_id: str) -> DemoRun | None:
-    """The newest result of the current engine: an older engine's numbers may no longer hold."""
-    return (DemoRun.objects.filter(demo_id=demo_id, status=DemoRun.Status.SUCCEEDED,
+def default_params_run(*, demo_id: str) -> DemoRun | None:
+    """The newest result with the demo's default parameters, from the current engine: what a question
+    page and a demo page show before the learner runs anything. Any learner's run would do as a cache,
+    but not as evidence: the defaults are chosen to show what the answer claims, while other parameters
+    may show something else (a diverged run under a vanishing-gradient answer). An older engine's
+    numbers may no longer hold."""
+    defaults_key = services.params_key(engine.get_demo(demo_id).defaults())
+    return (DemoRun.objects.filter(demo_id=demo_id, params_key=defaults_key, status=DemoRun.Status.SUCCEEDED,
                                    engine_version=engine.ENGINE_VERSION)
             .order_by("-finished_at").first())

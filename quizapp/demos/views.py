@@ -25,7 +25,7 @@ def detail(request, demo_id: str):
     return render(request, "demos/detail.html", {
         "spec": spec.describe(), "title": spec.title[language], "description": spec.description[language],
         "questions": questions_for_demo(demo_id=demo_id),
-        "latest": selectors.latest_succeeded_run(demo_id=demo_id)})
+        "latest": selectors.default_params_run(demo_id=demo_id)})
 
 
 def run_detail(request, run_id):

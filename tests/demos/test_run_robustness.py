@@ -148,13 +148,24 @@ def test_only_the_claiming_task_may_claim_a_running_run_again(alice):
     assert DemoRun.objects.get(id=run.id).worker == "w2"
 
 
-def test_the_latest_result_comes_from_the_current_engine_version(alice):
-    now = timezone.now()
-    current = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="a", engine_version=engine.ENGINE_VERSION,
-                                     status=DemoRun.Status.SUCCEEDED, result={}, finished_at=now - timedelta(hours=1))
-    DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="a", engine_version="0.0.old",
-                           status=DemoRun.Status.SUCCEEDED, result={}, finished_at=now)
-    assert selectors.latest_succeeded_run(demo_id=FAST_DEMO) == current
+def _succeeded(params: dict, *, finished_at, engine_version: str = engine.ENGINE_VERSION) -> DemoRun:
+    return DemoRun.objects.create(demo_id=FAST_DEMO, params=params, params_key=services.params_key(params),
+                                  engine_version=engine_version, status=DemoRun.Status.SUCCEEDED, result={},
+                                  finished_at=finished_at)
+
+
+def test_the_result_shown_first_comes_from_the_current_engine_version(alice):
+    now, defaults = timezone.now(), engine.get_demo(FAST_DEMO).defaults()
+    current = _succeeded(defaults, finished_at=now - timedelta(hours=1))
+    _succeeded(defaults, finished_at=now, engine_version="0.0.old")
+    assert selectors.default_params_run(demo_id=FAST_DEMO) == current
+
+
+def test_the_result_shown_first_has_the_default_parameters_not_the_latest_learners(alice):
+    now, defaults = timezone.now(), engine.get_demo(FAST_DEMO).defaults()
+    with_defaults = _succeeded(defaults, finished_at=now - timedelta(hours=1))
+    _succeeded({**defaults, next(iter(defaults)): "something else"}, finished_at=now)
+    assert selectors.default_params_run(demo_id=FAST_DEMO) == with_defaults
 
 
 def test_the_heartbeat_survives_a_database_error_and_logs_it(monkeypatch, caplog):
