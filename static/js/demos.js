@@ -11,6 +11,7 @@
     device: {en: "Device", zh: "设备"},
     compute: {en: "Compute time", zh: "计算时间"},
     engine: {en: "engine", zh: "引擎版本"},
+    params: {en: "Parameters", zh: "参数"},
     login: {en: "Log in to start new runs.", zh: "登录后才能发起新的运行。"},
     retry: {en: "Too many runs. Try again in", zh: "运行过于频繁,请稍后再试:"},
     lost: {en: "Lost contact with the server; reload the page to see the run's result.",
@@ -132,7 +133,7 @@
     box.append(node);
   }
 
-  function renderResult(container, result) {
+  function renderResult(container, result, params) {
     container.replaceChildren();
     container.append(element("p", {class: "conclusion"}, pick(result.conclusion)));
     const summary = element("div", {class: "summary-grid"});
@@ -150,6 +151,10 @@
     });
     result.heatmaps.forEach((heatmap) => drawHeatmap(container, heatmap));
     result.tables.forEach((table) => drawTable(container, table));
+    // Which parameters produced these numbers: another learner's run may be shown, and a form left
+    // with other values must not pass for the settings of this result.
+    container.append(element("p", {class: "muted small run-params"},
+      `${say("params")}: ${Object.entries(params || {}).map(([name, value]) => `${name} = ${value}`).join(" · ")}`));
     container.append(element("p", {class: "muted small run-meta"},
       `${say("device")}: ${result.device_name} (${result.device}) · ${say("compute")}: ${result.compute_seconds} s · ${say("engine")} ${result.engine_version}`));
   }
@@ -162,12 +167,14 @@
       bar.hidden = true;
       status.className = "run-status muted";
       status.textContent = fromCache ? say("cached") : say("finished");
-      renderResult(output.querySelector(".result"), run.result);
+      renderResult(output.querySelector(".result"), run.result, run.params);
     } else if (run.status === "failed") {
+      output.querySelector(".result").replaceChildren();
       bar.hidden = true;
       status.textContent = `${say("failed")}: ${run.error}`;
       status.className = "run-status status-failed";
     } else {
+      output.querySelector(".result").replaceChildren();  // the last result is not this run's: clear it
       bar.hidden = false;
       bar.firstElementChild.style.width = `${Math.round(run.progress * 100)}%`;
       status.className = "run-status muted";

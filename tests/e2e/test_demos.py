@@ -26,7 +26,15 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
     assert any(axis["high"] / axis["low"] > 1e12 for axis in log_axes), log_axes
     for axis in log_axes:
         assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
+    parameters = page.locator(".demo-output .result .run-params").inner_text()
+    assert "depth = 30" in parameters and "activation = tanh" in parameters
     screenshot("demo-d1-result")
+    # A second run with other parameters: the first one's charts must not pass for its result meanwhile.
+    page.fill("#param-depth", "20")
+    page.click(".run-button")
+    page.locator(".demo-output .progress:not([hidden])").wait_for(timeout=60_000)
+    assert page.locator(".demo-output .result canvas").count() == 0
+    page.locator(".demo-output .result .run-params", has_text="depth = 20").wait_for(timeout=120_000)
 
 
 def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, alice, transactional_db):
