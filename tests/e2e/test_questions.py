@@ -23,3 +23,20 @@ def test_it_renders_formulas_with_katex_on_the_question_page(page, screenshot, t
     page.click("[data-show-lang=zh]")  # the other language is one click away, formulas included
     assert shown.get_attribute("data-lang") == "zh"
     assert shown.locator(".katex-display").is_visible()
+
+
+def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_path, transactional_db):
+    header = "| " + " | ".join(f"initialisation scheme {column}" for column in range(8)) + " |"
+    table = "\n".join([header, "|" + "---|" * 8, "| " + " | ".join(["variance 2/fan_in"] * 8) + " |"])
+    answer = {language: f"Compare:\n\n{table}\n\n$$\\frac{{2}}{{n_{{in}}}}" + " + \\frac{2}{n_{out}}" * 12 + "$$\n"
+              for language in ("en", "zh")}
+    corpus_load(folder=write_corpus(tmp_path / "corpus", {"activations": [card("wide-table", answer=answer)]}))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/questions/wide-table/")
+    shown = page.locator("article.answer:not([hidden])")
+    shown.locator(".katex-display").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    table_box = shown.locator("table").evaluate("table => [table.scrollWidth, table.clientWidth]")
+    assert table_box[0] > table_box[1], table_box  # the table scrolls inside its box instead
+    screenshot("question-wide-table-phone")
