@@ -17,6 +17,9 @@ class TopicsField(forms.ModelMultipleChoiceField):
     """Topics ticked by id. An id past 64 bits is an invalid choice like any unknown one; Django's own
     check would hand it to the database, where SQLite raises OverflowError."""
 
+    def label_from_instance(self, topic) -> str:
+        return topic.title  # in the page's language, not the slug
+
     def _check_values(self, value):
         for pk in value:
             text = str(pk)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from questions.models import Topic
 from quizapp.study import services
 from quizapp.study.models import CardState, StudySettings
 
@@ -45,6 +47,13 @@ def test_it_saves_valid_settings(alice_client, alice, make_question):
     assert (saved.desired_retention, saved.new_cards_per_day, saved.timezone, saved.new_card_order) == (
         0.85, 10, "Europe/London", "shuffled")
     assert list(saved.topics.all()) == [topic]
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "Convolutional networks"), ("zh-hans", "卷积神经网络")])
+def test_the_topic_choices_are_titled_in_the_learners_language(alice_client, language, title):
+    topic = Topic.objects.create(slug="cnn", title_en="Convolutional networks", title_zh="卷积神经网络", position=1)
+    page = alice_client.get("/study/settings/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert re.search(rf'<input[^>]+value="{topic.pk}"[^>]*> {title}</label>', page)
 
 
 @pytest.mark.parametrize(("field", "value"), [("desired_retention", "0.98"), ("desired_retention", "0.6"),
