@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -161,24 +161,35 @@ class CardDetailApi(RetrieveAPIView):
         return {**super().get_serializer_context(), **_card_context(self.request.user)}
 
 
-class CardUnsuspendApi(StudyApi):
-    @extend_schema(request=None, responses=CardStateSerializer, summary="Unsuspend one of my cards")
+class CardChangeApi(StudyApi):
+    """POST changes one of my cards with `change` and answers with it; another learner's card is a 404."""
+
+    change = None  # services.card_<action>(*, user, card_id)
+
     def post(self, request, pk: int):
         try:
-            card = services.card_unsuspend(user=request.user, card_id=pk)
+            card = type(self).change(user=request.user, card_id=pk)
         except CardState.DoesNotExist:
             raise Http404 from None
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
 
 
-class CardResetApi(StudyApi):
-    @extend_schema(request=None, responses=CardStateSerializer, summary="Reset one of my cards to new")
-    def post(self, request, pk: int):
-        try:
-            card = services.card_reset(user=request.user, card_id=pk)
-        except CardState.DoesNotExist:
-            raise Http404 from None
-        return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
+@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
+                                       summary="Unsuspend one of my cards"))
+class CardUnsuspendApi(CardChangeApi):
+    change = staticmethod(services.card_unsuspend)
+
+
+@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
+                                       summary="Unbury one of my cards: back in today's queue"))
+class CardUnburyApi(CardChangeApi):
+    change = staticmethod(services.card_unbury)
+
+
+@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
+                                       summary="Reset one of my cards to new"))
+class CardResetApi(CardChangeApi):
+    change = staticmethod(services.card_reset)
 
 
 class ReviewLogListApi(ListAPIView):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cards/", api.CardListApi.as_view(), name="api-study-cards"),
     path("cards/<int:pk>/", api.CardDetailApi.as_view(), name="api-study-card"),
     path("cards/<int:pk>/unsuspend/", api.CardUnsuspendApi.as_view(), name="api-study-card-unsuspend"),
+    path("cards/<int:pk>/unbury/", api.CardUnburyApi.as_view(), name="api-study-card-unbury"),
     path("cards/<int:pk>/reset/", api.CardResetApi.as_view(), name="api-study-card-reset"),
     path("logs/", api.ReviewLogListApi.as_view(), name="api-study-logs"),
     path("logs/<int:pk>/", api.ReviewLogDetailApi.as_view(), name="api-study-log"),

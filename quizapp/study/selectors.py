@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from fsrs import Scheduler
 
 from quizapp.study import scheduling, services
@@ -24,6 +24,14 @@ def review_logs_for_user(*, user) -> QuerySet[ReviewLog]:
 def leeches_for_user(*, user) -> QuerySet[CardState]:
     """Leeches of questions still in the corpus: a retired one can no longer come up, so it needs no action."""
     return card_states_for_user(user=user).filter(is_leech=True, question__retired=False).order_by("-lapses")
+
+
+def set_aside_for_user(*, user, day: date) -> QuerySet[CardState]:
+    """Cards the learner took out of the queue by hand, of questions still in the corpus: suspended ones
+    (leeches have their own list) and ones buried past `day`, the learner's study day."""
+    return (card_states_for_user(user=user)
+            .filter(Q(suspended=True, is_leech=False) | Q(buried_until__gt=day), question__retired=False)
+            .order_by("question__topic__position", "question__position"))
 
 
 def scheduler_for_user(*, user_id: int) -> Scheduler:

@@ -292,10 +292,21 @@ def card_reset(*, user, card_id: int) -> CardState:
 
 
 def card_unsuspend(*, user, card_id: int) -> CardState:
+    return _card_change(user=user, card_id=card_id, suspended=False)
+
+
+def card_unbury(*, user, card_id: int) -> CardState:
+    """Back in today's queue (a bury pressed by mistake)."""
+    return _card_change(user=user, card_id=card_id, buried_until=None)
+
+
+def _card_change(*, user, card_id: int, **fields) -> CardState:
+    """Set fields of one of the learner's cards; CardState.DoesNotExist for another learner's."""
     with transaction.atomic():
         card = CardState.objects.select_for_update().get(pk=card_id, user=user)
-        card.suspended = False
-        card.save(update_fields=["suspended"])
+        for name, value in fields.items():
+            setattr(card, name, value)
+        card.save(update_fields=list(fields))
         return card
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from quizapp.study import optimizing, selectors, services, stats
+from quizapp.study.days import study_day_for
 from quizapp.study.forms import StudySettingsForm
 from quizapp.study.models import CardState
 
@@ -18,7 +19,9 @@ def _session_strings() -> dict[str, str]:
         "minutes": _("%(n)s min"), "hours": _("%(n)s h"), "days": _("%(n)s d"), "months": _("%(n)s mo"),
         "years": _("%(n)s y"), "retrievability": _("Recall chance now: %(n)s"), "leech": _("Leech"),
         "undone": _("Rating undone."), "nothing_to_undo": _("Nothing to undo."),
-        "buried": _("Buried until tomorrow."), "suspended": _("Suspended."),
+        "buried": _("Buried until tomorrow. Press u to undo."), "suspended": _("Suspended. Press u to undo."),
+        "unburied": _("Unburied: the card is back in today's queue."),
+        "unsuspended": _("Unsuspended: the card is back in your reviews."),
         "became_leech": _("This card is now a leech (too many lapses) and was suspended."),
         "stale": _("This card was rated in another tab; here is the next one."),
         "network": _("Could not reach the server; please try again."),
@@ -62,20 +65,25 @@ def settings_page(request):
 
 @login_required
 def leeches(request):
-    return render(request, "study/leeches.html", {"cards": selectors.leeches_for_user(user=request.user)})
+    today = study_day_for(study_settings=services.study_settings_get(user=request.user), now=timezone.now()).day
+    return render(request, "study/leeches.html", {
+        "cards": selectors.leeches_for_user(user=request.user),
+        "set_aside": selectors.set_aside_for_user(user=request.user, day=today)})
 
 
 @login_required
 @require_POST
 def leech_action(request, pk: int, action: str):
-    change = {"unsuspend": services.card_unsuspend, "reset": services.card_reset}.get(action)
+    change = {"unsuspend": services.card_unsuspend, "unbury": services.card_unbury,
+              "reset": services.card_reset}.get(action)
     if change is None:
         raise Http404
     try:
         change(user=request.user, card_id=pk)
     except CardState.DoesNotExist:
         raise Http404 from None
-    messages.success(request, _("Card unsuspended.") if action == "unsuspend" else _("Card reset to new."))
+    messages.success(request, {"unsuspend": _("Card unsuspended."), "unbury": _("Card back in today's queue."),
+                               "reset": _("Card reset to new.")}[action])
     return redirect("study:leeches")
 
 

@@ -12,6 +12,10 @@
   let revealed = false;
   let shownAt = 0;        // when the card appeared, for the review's duration
   let busy = false;       // one request at a time: a held key must not rate twice
+  // What u undoes, newest last, as in Anki: a rating (the server undoes the learner's last one) or a
+  // bury or suspend of this session (undone by unburying or unsuspending that card). After a reload
+  // the list is empty and u still undoes the last rating.
+  const undoable = [];
 
   function uuid4() {
     if (window.crypto?.randomUUID) return crypto.randomUUID();
@@ -131,22 +135,32 @@
     if (!result) return say(T.network);
     if (result.status === 409) say(T.stale);
     else if (!result.ok) return say(T.network);
-    else say(result.data.became_leech ? T.became_leech : "");
+    else {
+      say(result.data.became_leech ? T.became_leech : "");
+      undoable.push({kind: "rating"});
+    }
     // A review answers with the queue after it: no second request for the next card.
     if (result.data.next) showQueue(result.data.next);
     else await load();
   }
 
   async function undo() {
-    const {ok} = await call(root.dataset.undoUrl, {method: "POST"});
-    say(ok ? T.undone : T.nothing_to_undo);
+    const last = undoable.pop() || {kind: "rating"};
+    if (last.kind === "rating") {
+      const {ok} = await call(root.dataset.undoUrl, {method: "POST"});
+      say(ok ? T.undone : T.nothing_to_undo);
+    } else {
+      const {ok} = await call(`${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`, {method: "POST"});
+      say(ok ? {unbury: T.unburied, unsuspend: T.unsuspended}[last.kind] : T.network);
+    }
     await load();
   }
 
-  async function setAside(url, message) {
+  async function setAside(url, message, undoneBy) {
     if (!card) return;
-    const {ok} = await call(url, {method: "POST", body: {question: card.question}});
+    const {ok, data} = await call(url, {method: "POST", body: {question: card.question}});
     say(ok ? message : T.network);
+    if (ok) undoable.push({kind: undoneBy, cardId: data.id});
     await load();
   }
 
@@ -166,8 +180,8 @@
     reveal: () => run(async () => reveal()),
     rate: (rating) => run(() => rate(rating)),
     undo: () => run(undo),
-    bury: () => run(() => setAside(root.dataset.buryUrl, T.buried)),
-    suspend: () => run(() => setAside(root.dataset.suspendUrl, T.suspended)),
+    bury: () => run(() => setAside(root.dataset.buryUrl, T.buried, "unbury")),
+    suspend: () => run(() => setAside(root.dataset.suspendUrl, T.suspended, "unsuspend")),
   };
 
   document.addEventListener("keydown", (event) => {

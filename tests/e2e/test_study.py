@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from questions.models import Question, Topic
-from quizapp.study.models import ReviewLog
+from quizapp.study.models import CardState, ReviewLog
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 
@@ -78,6 +78,35 @@ def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, trans
     expect(page.locator(".calendar-grid span[data-level='4']")).to_have_count(1)
     expect(page.locator("#chart-forecast")).to_be_visible()
     screenshot("study-stats")
+
+
+def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screenshot, transactional_db):
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    questions = _five_questions()
+    log_in(page, "alice")
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    _study(page, "4")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[1].question_en)
+    page.keyboard.press("-")  # bury card 2
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
+    page.keyboard.press("@")  # suspend card 3: "@" is Shift+2, one key from Hard
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[3].question_en)
+    _expect_counts(page, new=2, learning=0, review=0)
+
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Unsuspended: the card is back in your reviews.")
+    _expect_counts(page, new=3, learning=0, review=0)
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Unburied: the card is back in today's queue.")
+    _expect_counts(page, new=4, learning=0, review=0)
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Rating undone.")
+    _expect_counts(page, new=5, learning=0, review=0)
+    assert not ReviewLog.objects.exists()
+    assert not CardState.objects.filter(suspended=True).exists()
+    assert not CardState.objects.filter(buried_until__isnull=False).exists()
+    screenshot("study-undo-set-aside")
 
 
 def test_the_study_page_fits_a_phone(page, screenshot, transactional_db):

@@ -82,3 +82,27 @@ def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, mak
     alice_client.post(f"/study/leeches/{card.pk}/reset/")
     assert CardState.objects.get(pk=card.pk).state == "new"
     assert alice_client.post(f"/study/leeches/{card.pk}/delete/").status_code == 404
+
+
+def test_it_lists_suspended_and_buried_cards_to_bring_back(alice_client, alice, make_question):
+    suspended, buried, studied = make_question(), make_question(), make_question()
+    services.card_set_suspended(user=alice, question=suspended, suspended=True)
+    services.card_bury(user=alice, question=buried)
+    services.card_review(user=alice, question=studied, rating=3)
+    page = alice_client.get("/study/leeches/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    set_aside = page[page.index("Set aside"):]
+    assert suspended.question in set_aside and buried.question in set_aside and studied.question not in set_aside
+    card = CardState.objects.get(user=alice, question=buried)
+    assert f"/study/leeches/{card.pk}/unbury/" in set_aside
+    assert alice_client.post(f"/study/leeches/{card.pk}/unbury/").status_code == 302
+    assert CardState.objects.get(pk=card.pk).buried_until is None
+    assert buried.question not in alice_client.get("/study/leeches/").content.decode()
+
+
+def test_it_unburies_a_card_over_the_api_back_into_todays_queue(alice_api, bob_api, alice, make_question):
+    question = make_question()
+    card_id = alice_api.post("/api/study/bury/", {"question": question.pk}, format="json").json()["id"]
+    assert alice_api.get("/api/study/queue/").json()["counts"]["new"] == 0
+    assert bob_api.post(f"/api/study/cards/{card_id}/unbury/").status_code == 404
+    assert alice_api.post(f"/api/study/cards/{card_id}/unbury/").json()["buried_until"] is None
+    assert alice_api.get("/api/study/queue/").json()["counts"]["new"] == 1
