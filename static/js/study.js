@@ -189,7 +189,9 @@
     if (event.target.closest("input, textarea, select, [contenteditable]")) return;
     const key = event.key;
     if (key === " " || key === "Enter") {
-      if (event.target.closest("button, a, summary") && key === "Enter") return;
+      // A control reached with Tab takes Space and Enter itself, as everywhere on the web (a clicked one
+      // does not keep the focus: see below).
+      if (event.target.closest("button, a, summary")) return;
       event.preventDefault();
       if (revealed) actions.rate(3);
       else actions.reveal();
@@ -207,11 +209,17 @@
     event.preventDefault();
   });
 
-  $(".show-answer").addEventListener("click", actions.reveal);
-  root.querySelectorAll(".rate").forEach((button) => button.addEventListener("click", () => actions.rate(Number(button.dataset.rating))));
-  $(".undo").addEventListener("click", actions.undo);
-  $(".bury").addEventListener("click", actions.bury);
-  $(".suspend").addEventListener("click", actions.suspend);
+  // A button clicked with the mouse gives the focus back, so that Space goes on revealing and rating
+  // instead of pressing that button again (burying the next card, say).
+  const onClick = (button, action) => button.addEventListener("click", (event) => {
+    if (event.detail > 0) button.blur();
+    action();
+  });
+  onClick($(".show-answer"), actions.reveal);
+  root.querySelectorAll(".rate").forEach((button) => onClick(button, () => actions.rate(Number(button.dataset.rating))));
+  onClick($(".undo"), actions.undo);
+  onClick($(".bury"), actions.bury);
+  onClick($(".suspend"), actions.suspend);
   run(load);
 })();
 

@@ -109,6 +109,22 @@ def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screens
     screenshot("study-undo-set-aside")
 
 
+def test_space_presses_a_button_reached_with_tab_but_not_one_clicked(page, transactional_db):
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    questions = _five_questions()
+    log_in(page, "alice")
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    page.focus(".bury")  # as Tab would
+    page.keyboard.press("Space")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[1].question_en)
+    page.click(".bury")  # with the mouse: Space then goes back to revealing
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
+    page.keyboard.press("Space")
+    expect(page.locator(".ratings")).to_be_visible()
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
+
+
 def test_the_study_page_fits_a_phone(page, screenshot, transactional_db):
     get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
     _five_questions()
