@@ -239,10 +239,18 @@
     const first = new Date(`${stats.heatmap.first_day}T00:00:00Z`);
     const last = new Date(`${stats.heatmap.last_day}T00:00:00Z`);
     const busiest = Math.max(1, ...counts.values());
+    const months = document.querySelector(".calendar-months");
+    const monthName = new Intl.DateTimeFormat(document.documentElement.lang, {month: "short", timeZone: "UTC"});
     // Columns are weeks starting on Sunday: pad the first column up to the first day's weekday.
     for (let i = 0; i < first.getUTCDay(); i++) grid.append(document.createElement("span"));
-    for (let day = first; day <= last; day = new Date(day.getTime() + 86400000)) {
+    for (let day = first, index = first.getUTCDay(); day <= last; day = new Date(day.getTime() + 86400000), index++) {
       const iso = day.toISOString().slice(0, 10);
+      if (day.getUTCDate() === 1) {  // a month's name above the week its first day falls in
+        const label = document.createElement("span");
+        label.style.gridColumn = `${Math.floor(index / 7) + 1} / span 4`;
+        label.textContent = monthName.format(day);
+        months.append(label);
+      }
       const count = counts.get(iso) || 0;
       const cell = document.createElement("span");
       cell.dataset.level = count ? String(Math.min(4, Math.ceil((4 * count) / busiest))) : "0";
@@ -250,6 +258,8 @@
       cell.dataset.day = iso;
       grid.append(cell);
     }
+    const scroller = grid.closest(".calendar-scroll");
+    scroller.scrollLeft = scroller.scrollWidth;  // today, not last year, in view on a narrow screen
   }
 
   function chart(id, config) {

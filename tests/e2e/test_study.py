@@ -137,3 +137,12 @@ def test_the_study_page_fits_a_phone(page, screenshot, transactional_db):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the study page scrolls sideways on a phone ({width}px)"
     screenshot("study-phone")
+
+    page.goto("/study/stats/")
+    expect(page.locator(".calendar-months span")).not_to_have_count(0)
+    assert page.locator(".calendar-months span").count() >= 12  # a year of month names above the weeks
+    scroller = page.locator(".calendar-scroll").evaluate("box => [box.scrollLeft, box.clientWidth, box.scrollWidth]")
+    assert scroller[1] < scroller[2] and scroller[0] + scroller[1] >= scroller[2] - 1, scroller  # today in view
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the statistics page scrolls sideways on a phone ({width}px)"
+    screenshot("study-stats-phone")
