@@ -83,14 +83,16 @@ def _current_cards(*, user) -> QuerySet[CardState]:
 
 
 def _cards_by_state(*, user) -> dict[str, int]:
-    counts = {row["state"]: row["cards"] for row in _current_cards(user=user).values("state")
-              .annotate(cards=Count("pk"))}
-    unseen = Question.objects.active().exclude(card_states__user=user).count()
-    flags = _current_cards(user=user).aggregate(suspended=Count("pk", filter=Q(suspended=True)),
-                                                leeches=Count("pk", filter=Q(is_leech=True)))
+    """Every card in exactly one slice, since the chart is a doughnut: leeches, then the other suspended
+    cards, then the rest by FSRS state; questions never studied count as new."""
+    cards = _current_cards(user=user)
+    in_play = cards.filter(is_leech=False, suspended=False)
+    counts = {row["state"]: row["cards"] for row in in_play.values("state").annotate(cards=Count("pk"))}
     by_state = {state: counts.get(state, 0) for state in CardState.State.values}
-    by_state["new"] += unseen
-    return {**by_state, **flags}
+    by_state["new"] += Question.objects.active().exclude(card_states__user=user).count()
+    set_apart = cards.aggregate(leeches=Count("pk", filter=Q(is_leech=True)),
+                                suspended=Count("pk", filter=Q(is_leech=False, suspended=True)))
+    return {**by_state, **set_apart}
 
 
 def _retrievability_histogram(*, user, study_settings: StudySettings, now: datetime) -> dict:

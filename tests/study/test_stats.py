@@ -50,3 +50,15 @@ def test_it_leaves_retired_cards_out_of_the_forecast_but_keeps_their_reviews(ali
     assert sum(count for _, count in stats["forecast"]) == 1
     assert stats["cards_by_state"]["review"] == 1 and sum(stats["retrievability"]["bins"]) == 1
     assert stats["today"]["reviews"] == 2 and stats["total_reviews"] == 2
+
+
+def test_it_counts_every_card_in_one_slice_of_the_state_chart(alice, make_question):
+    reviewed, suspended, leech, _unseen = make_question(), make_question(), make_question(), make_question()
+    now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    for question in (reviewed, suspended, leech):
+        services.card_review(user=alice, question=question, rating=4, reviewed_at=now)
+    services.card_set_suspended(user=alice, question=suspended, suspended=True)
+    CardState.objects.filter(user=alice, question=leech).update(is_leech=True, suspended=True, lapses=8)
+    by_state = study_stats(user=alice, now=now + timedelta(minutes=1))["cards_by_state"]
+    assert by_state == {"new": 1, "learning": 0, "review": 1, "relearning": 0, "suspended": 1, "leeches": 1}
+    assert sum(by_state.values()) == Question.objects.count()
