@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from questions.corpus import read_corpus
+from questions.rendering import render_markdown
 from questions.services import corpus_load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +55,18 @@ def test_the_corpus_has_sixty_cards_beyond_the_seeds():
 def test_the_real_corpus_loads(db):
     report = corpus_load()
     assert len(report.created) == len(read_corpus())
+
+
+def _prose(html: str) -> str:
+    """The words a reader sees, without code, formulas or tags."""
+    html = re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.S)
+    html = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_no_emphasis_marker_is_left_unrendered():
+    # CommonMark does not close *…* or **…** between a punctuation mark and a CJK character
+    # ("**Bengio(2010)**取"): the reader would see the asterisks.
+    stray = [(card.id, language) for card in read_corpus() for language in ("en", "zh")
+             if "*" in _prose(render_markdown(card.answer[language]))]
+    assert not stray
