@@ -21,6 +21,9 @@ from engine.text import T
 
 BATCH_SIZE = 32
 HEATMAP_COLUMNS = 40
+# A weight gradient norm above this at initialisation is an explosion whatever the layer-to-layer ratio:
+# a sane network's are of order 1e-3 to 10 here, and one SGD step of that size wrecks every weight.
+EXPLODED_GRADIENT_NORM = 1e6
 DTYPE = torch.float64
 
 ACTIVATIONS = {
@@ -200,12 +203,14 @@ def build_result(params, norms_per_step, losses, spreads, stuck) -> Result:
         Metric("final_loss", T("Loss at the last step", "最后一步损失"),
                finite_losses[-1] if finite_losses else math.nan),
     ]
-    return Result(summary=summary, conclusion=conclude(params, ratio, per_layer, losses, spreads),
+    return Result(summary=summary, conclusion=conclude(params, initial, per_layer, losses, spreads),
                   charts=charts(params, norms_per_step, losses, spreads, stuck),
                   heatmaps=[heatmap(params, norms_per_step)])
 
 
-def conclude(params, ratio: float, per_layer: float, losses: list[float], spreads: list[float]) -> dict[str, str]:
+def conclude(params, initial: list[float], per_layer: float, losses: list[float],
+             spreads: list[float]) -> dict[str, str]:
+    ratio = gradient_ratio(initial)
     setup_en = f"{ACTIVATION_LABELS[params['activation']]['en']} + {INIT_LABELS[params['init']]['en']}"
     setup_zh = f"{ACTIVATION_LABELS[params['activation']]['zh']} + {INIT_LABELS[params['init']]['zh']}"
     if params["batchnorm"]:
@@ -216,12 +221,17 @@ def conclude(params, ratio: float, per_layer: float, losses: list[float], spread
                  f"across {depth} layers, so nothing can be learned.",
                  f"{setup_zh} 下,即使用 float64,前向或反向传播也溢出了:信号在 {depth} 层中爆炸,网络无法学习。")
     parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}:"),
-             gradient_verdict(ratio, per_layer, depth), forward_verdict(spreads), training_verdict(params, losses)]
+             gradient_verdict(ratio, per_layer, depth, largest=max(initial)), forward_verdict(spreads),
+             training_verdict(params, losses)]
     return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
 
 
-def gradient_verdict(ratio: float, per_layer: float, depth: int) -> dict[str, str]:
+def gradient_verdict(ratio: float, per_layer: float, depth: int, *, largest: float) -> dict[str, str]:
     spread = max(ratio, 1 / ratio)
+    if largest > EXPLODED_GRADIENT_NORM and ratio < 100:
+        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge (up to {largest:.3g}), even though the "
+                 f"first and last layers differ only {spread:.3g}×.",
+                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大(最大 {largest:.3g}),尽管首层与末层只相差 {spread:.3g} 倍。")
     if ratio >= 100:
         return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
                  f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
@@ -266,6 +276,7 @@ def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
     gradient_series = []
     if norms_per_step:
         gradient_series.append(Series(T("step 0", "第 0 步"), layers, norms_per_step[0]))
+    if len(norms_per_step) > 1:  # a run that diverged at once has only step 0
         gradient_series.append(Series(T(f"step {len(norms_per_step) - 1}", f"第 {len(norms_per_step) - 1} 步"),
                                       layers, norms_per_step[-1]))
     layer_axis = T("hidden layer (1 = next to the input)", "隐藏层(1 = 靠近输入)")

@@ -42,6 +42,16 @@ def test_it_reports_forward_blow_up_of_relu_with_naive_init():
     assert "blew up" in result["conclusion"]["en"]
 
 
+def test_it_calls_gradients_of_1e59_in_every_layer_an_explosion_not_flat():
+    result = execute("D1", {**SMALL, "depth": 50, "activation": "relu", "init": "normal", "lr": 1.0})
+    assert metric(result, "grad_ratio_last_over_first") < 10  # the layer-to-layer ratio alone looks flat
+    assert metric(result, "first_layer_grad_norm") > 1e40
+    assert "exploded" in result["conclusion"]["en"] and "stayed flat" not in result["conclusion"]["en"]
+    assert "梯度爆炸" in result["conclusion"]["zh"] and "平稳" not in result["conclusion"]["zh"]
+    labels = [series["name"]["en"] for series in result["charts"][0]["series"]]
+    assert len(labels) == len(set(labels)), labels  # a run that diverged at once draws step 0 once
+
+
 def test_it_draws_the_heatmap_from_the_same_gradients():
     result = execute("D1", SMALL)
     heatmap = result["heatmaps"][0]
