@@ -46,7 +46,7 @@ class InterviewSetupForm(forms.Form):
     def clean(self):
         data = super().clean()
         field = "minutes_per_question" if data.get("timing") == "per_question" else "total_minutes"
-        if data.get("timing") and data.get(field) is None:
+        if data.get("timing") and data.get(field) is None and field not in self.errors:  # one message, not two
             self.add_error(field, _("This field is required."))
         low, high = data.get("difficulty_min"), data.get("difficulty_max")
         if low and high and low > high:

@@ -148,6 +148,13 @@ def test_the_setup_page_proposes_the_pages_language_for_the_interview(english, a
     assert '<option value="zh" selected>' in alice_client.get("/interviews/").content.decode()
 
 
+def test_an_out_of_range_clock_gets_one_message_not_also_required(english, bank):
+    response = _setup(english, minutes_per_question=0)
+    assert response.status_code == 400
+    errors = response.context["form"].errors["minutes_per_question"]
+    assert errors == ["Ensure this value is greater than or equal to 1."]
+
+
 def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
     _setup(english)
     interview = Interview.objects.get()
