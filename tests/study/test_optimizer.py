@@ -96,6 +96,7 @@ def test_it_tells_the_learner_how_many_more_reviews_are_needed(alice_client, ali
     SchedulerOptimization.objects.create(user=alice, status="too_few", reviews_counted=100, reviews_needed=512)
     page = alice_client.get("/study/optimize/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "100 of 512, so 412 more are needed" in page
+    assert '<button type="submit" disabled>' in page  # nothing to press until the history is long enough
 
 
 STALE_AFTER = timedelta(seconds=tasks.OPTIMIZE_TIME_LIMIT) + services.OPTIMIZATION_STALE_MARGIN
