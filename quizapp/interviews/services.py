@@ -212,13 +212,15 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
 
 @transaction.atomic
 def interview_end(*, interview: Interview) -> Interview:
-    """The learner stops early: the question still on the clock is closed as skipped; one whose
-    deadline has already passed is a time-out, like the rest closed when answering ends."""
+    """The learner stops early: the question still on the clock is closed, as skipped if its answer is
+    blank (one with an answer was not skipped, the interview just ended); one whose deadline has
+    already passed is a time-out, like the rest closed when answering ends."""
     interview = _locked(interview)
     if interview.status == Interview.Status.ANSWERING:
         now = timezone.now()
-        interview.items.filter(closed_at__isnull=True, shown_at__isnull=False, deadline__gt=now).update(
-            closed_at=now, skipped=True)
+        on_the_clock = interview.items.filter(closed_at__isnull=True, shown_at__isnull=False, deadline__gt=now)
+        on_the_clock.filter(answer="").update(closed_at=now, skipped=True)
+        on_the_clock.update(closed_at=now)
         _end_answering(interview, now)
     return interview
 

@@ -172,6 +172,15 @@ def test_ending_early_closes_the_rest_and_opens_the_review(alice, clock):
     assert first.skipped and all(item.shown_at is None and item.closed_at for item in rest)
 
 
+def test_ending_early_does_not_call_an_answered_question_skipped(alice, clock):
+    interview = _interview(alice)
+    first = services.interview_advance(interview=interview)
+    services.interview_answer_save(interview=interview, question_id=first.question.card_id, answer="half an answer")
+    services.interview_end(interview=interview)
+    first.refresh_from_db()
+    assert first.closed_at == START and not first.skipped and first.answer == "half an answer"
+
+
 def _time_up(interview, clock, answer="my own words"):
     """Answer the first question, then let the whole interview run out: the review opens."""
     first = services.interview_advance(interview=interview)
