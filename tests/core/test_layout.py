@@ -66,3 +66,13 @@ def test_the_schema_documents_the_errors_each_operation_can_answer(client):
     assert "401" in public and "403" not in public and "404" not in public  # no login needed to read
     own_words = paths["/api/interviews/{interview_id}/"]["get"]["responses"]["404"]
     assert own_words["description"] == "no such interview of yours"  # a view's own description wins
+
+
+@pytest.mark.django_db
+def test_every_page_names_its_icon_and_shows_the_health_page_to_staff_only(client, alice):
+    page = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page and "/healthz" not in page
+    alice.is_staff = True
+    alice.save()
+    client.force_login(alice)
+    assert "/healthz" in client.get("/").content.decode()

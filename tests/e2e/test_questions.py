@@ -22,6 +22,8 @@ def test_it_renders_formulas_with_katex_on_the_question_page(page, screenshot, t
     screenshot("question-katex")
     page.click("[data-show-lang=zh]")  # the other language is one click away, formulas included
     assert shown.get_attribute("data-lang") == "zh"
+    assert page.get_attribute("[data-show-lang=zh]", "aria-selected") == "true"
+    assert page.get_attribute("[data-show-lang=en]", "aria-selected") == "false"
     assert shown.locator(".katex-display").is_visible()
 
 
