@@ -6,13 +6,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.text import T
+
 
 class ParamError(ValueError):
-    """Raised with one message per bad field, in the shape DRF uses for 400 responses."""
+    """Raised with one bilingual message per bad field ({"en": ..., "zh": ...}); the web layer answers
+    in the learner's language, in the shape DRF uses for 400 responses."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+    def __init__(self, errors: dict[str, dict[str, str]]):
+        super().__init__("; ".join(f"{name}: {message['en']}" for name, message in errors.items()))
         self.errors = errors
+
+
+class BadValue(ValueError):
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.message = T(en, zh)
+
+
+def _not_whole() -> BadValue:
+    return BadValue("must be a whole number", "必须是整数")
+
+
+def _out_of_range(minimum: float, maximum: float) -> BadValue:
+    low, high = (f"{bound}" if isinstance(bound, int) else f"{bound:g}" for bound in (minimum, maximum))
+    return BadValue(f"must be between {low} and {high}", f"必须在 {low} 到 {high} 之间")
 
 
 @dataclass(frozen=True)
@@ -41,19 +59,19 @@ class IntParam(Param):
 
     def clean(self, raw: Any) -> int:
         if isinstance(raw, bool):
-            raise ValueError("must be a whole number")
+            raise _not_whole()
         try:
             value = int(raw)
         except OverflowError:  # int(inf): JSON allows 1e400, which parses as infinity
-            raise ValueError(f"must be between {self.minimum} and {self.maximum}") from None
+            raise _out_of_range(self.minimum, self.maximum) from None
         except (TypeError, ValueError):
-            raise ValueError("must be a whole number") from None
+            raise _not_whole() from None
         if isinstance(raw, float) and raw != value:
-            raise ValueError("must be a whole number")
+            raise _not_whole()
         if isinstance(raw, str) and raw.strip() != str(value):
-            raise ValueError("must be a whole number")
+            raise _not_whole()
         if not self.minimum <= value <= self.maximum:
-            raise ValueError(f"must be between {self.minimum} and {self.maximum}")
+            raise _out_of_range(self.minimum, self.maximum)
         return value
 
     def describe(self) -> dict[str, Any]:
@@ -70,17 +88,17 @@ class FloatParam(Param):
 
     def clean(self, raw: Any) -> float:
         if isinstance(raw, bool):
-            raise ValueError("must be a number")
+            raise BadValue("must be a number", "必须是数字")
         try:
             value = float(raw)
         except OverflowError:  # an integer with hundreds of digits has no float
-            raise ValueError(f"must be between {self.minimum:g} and {self.maximum:g}") from None
+            raise _out_of_range(self.minimum, self.maximum) from None
         except (TypeError, ValueError):
-            raise ValueError("must be a number") from None
+            raise BadValue("must be a number", "必须是数字") from None
         if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError("must be a finite number")
+            raise BadValue("must be a finite number", "必须是有限的数")
         if not self.minimum <= value <= self.maximum:
-            raise ValueError(f"must be between {self.minimum:g} and {self.maximum:g}")
+            raise _out_of_range(self.minimum, self.maximum)
         return value
 
     def describe(self) -> dict[str, Any]:
@@ -97,7 +115,7 @@ class ChoiceParam(Param):
 
     def clean(self, raw: Any) -> str:
         if raw not in self.choices:
-            raise ValueError(f"must be one of: {', '.join(self.choices)}")
+            raise BadValue(f"must be one of: {', '.join(self.choices)}", f"必须是以下之一:{', '.join(self.choices)}")
         return raw
 
     def describe(self) -> dict[str, Any]:
@@ -116,7 +134,7 @@ class BoolParam(Param):
             return True
         if raw in ("false", "0", 0, "off"):
             return False
-        raise ValueError("must be true or false")
+        raise BadValue("must be true or false", "必须是 true 或 false")
 
 
 @dataclass(frozen=True)
@@ -142,13 +160,13 @@ class DemoSpec:
         """Fill defaults, check every bound and choice; unknown names are errors too."""
         raw = dict(raw or {})
         known = {p.name for p in self.params}
-        errors = {name: "unknown parameter" for name in raw if name not in known}
+        errors = {name: T("unknown parameter", "未知参数") for name in raw if name not in known}
         cleaned: dict[str, Any] = {}
         for param in self.params:
             try:
                 cleaned[param.name] = param.clean(raw.get(param.name, param.default))
-            except ValueError as error:
-                errors[param.name] = str(error)
+            except BadValue as error:
+                errors[param.name] = error.message
         if errors:
             raise ParamError(errors)
         return cleaned

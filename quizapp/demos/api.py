@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import engine
+from questions.languages import content_language
 from quizapp.demos import selectors, services
 from quizapp.demos.models import DemoRun
 from quizapp.demos.serializers import DemoRequestSerializer, DemoRunSerializer, DemoSpecSerializer, RunRequestSerializer
@@ -57,7 +58,8 @@ class DemoRunStartApi(APIView):
             outcome = services.demo_run_request(user=user, demo_id=demo_id,
                                                 raw_params=body.validated_data["params"])
         except engine.ParamError as error:
-            raise ValidationError({"params": error.errors}) from None
+            language = content_language()
+            raise ValidationError({"params": {name: text[language] for name, text in error.errors.items()}}) from None
         except PermissionError:
             raise NotAuthenticated("Log in to start a new run; cached runs are open to everyone.") from None
         except services.RateLimited as error:

@@ -32,13 +32,26 @@ def test_it_refuses_bad_parameters_field_by_field_before_anything_is_queued(alic
     spec = alice_api.get(reverse("api-demo-detail", args=[FAST_DEMO])).json()
     bounded = next(p for p in spec["params"] if p["kind"] == "int")
     with django_capture_on_commit_callbacks(execute=True):
-        response = start(alice_api, {bounded["name"]: bounded["maximum"] + 1, "no_such_knob": 3})
+        response = alice_api.post(reverse("api-demo-run-start", args=[FAST_DEMO]),
+                                  {"params": {bounded["name"]: bounded["maximum"] + 1, "no_such_knob": 3}},
+                                  format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     errors = response.json()["params"]
     assert str(bounded["maximum"]) in errors[bounded["name"]]
     assert errors["no_such_knob"] == "unknown parameter"
     assert DemoRun.objects.count() == 0
     assert sent_tasks == []
+
+
+def test_it_names_bad_parameters_in_the_learners_language(alice_api):
+    spec = alice_api.get(reverse("api-demo-detail", args=[FAST_DEMO])).json()
+    bounded = next(p for p in spec["params"] if p["kind"] == "int")
+    response = alice_api.post(reverse("api-demo-run-start", args=[FAST_DEMO]),
+                              {"params": {bounded["name"]: bounded["maximum"] + 1, "no_such_knob": 3}},
+                              format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    errors = response.json()["params"]
+    assert errors[bounded["name"]] == f"必须在 {bounded['minimum']} 到 {bounded['maximum']} 之间"
+    assert errors["no_such_knob"] == "未知参数"
 
 
 def test_it_answers_404_for_an_unknown_demo(alice_api):

@@ -26,7 +26,8 @@ from tests.demos.test_run_requests import FAST_DEMO, start
 ], ids=["infinite-int", "huge-float"])
 def test_it_refuses_overflowing_numbers_as_bad_parameters(alice_api, sent_tasks, demo_id, name, value):
     body = f'{{"params": {{"{name}": {value!r}}}}}'.replace("inf", "1e400")
-    response = alice_api.post(reverse("api-demo-run-start", args=[demo_id]), body, content_type="application/json")
+    response = alice_api.post(reverse("api-demo-run-start", args=[demo_id]), body, content_type="application/json",
+                              HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "between" in response.json()["params"][name]
     assert DemoRun.objects.count() == 0
