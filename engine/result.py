@@ -87,12 +87,13 @@ class Table:
 
 @dataclass
 class Metric:
-    """A key number: what it is, its value and its unit ("" when it has none)."""
+    """A key number: what it is, its value and its unit ("" when it has none; a symbol such as "×" or
+    "ms" as a string, a word such as steps as {"en": ..., "zh": ...})."""
 
     key: str
     label: dict[str, str]
     value: float
-    unit: str = ""
+    unit: str | dict[str, str] = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "label": self.label, "value": _finite(self.value), "unit": self.unit}

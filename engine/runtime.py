@@ -37,7 +37,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds CUDA too
 
 
-def _no_progress(fraction: float, message: str = "") -> None:
+def _no_progress(fraction: float, message: dict[str, str] | str = "") -> None:
     pass
 
 

@@ -3,3 +3,12 @@
 
 def T(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh": zh}
+
+
+def both(text: str) -> dict[str, str]:
+    """A text written the same in both languages: names and numbers such as "tanh + he" or "K = 100"."""
+    return T(text, text)
+
+
+DONE = T("done", "完成")  # the last progress report of every demo
+STEPS = T("steps", "步")  # the unit of a count of optimiser steps

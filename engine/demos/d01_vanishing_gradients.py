@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 BATCH_SIZE = 32
 HEATMAP_COLUMNS = 40
@@ -149,7 +149,7 @@ def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps:
         if step < steps:
             optimizer.step()
         if step % max(1, steps // 10) == 0:
-            progress(0.05 + 0.9 * step / max(1, steps), f"step {step}/{steps}")
+            progress(0.05 + 0.9 * step / max(1, steps), T(f"step {step}/{steps}", f"第 {step}/{steps} 步"))
     return norms_per_step, losses
 
 
@@ -161,11 +161,11 @@ def run(params: dict, progress) -> Result:
     inputs, targets = make_task(width=params["width"], generator=generator)
     model, inputs, targets = model.to(device), inputs.to(device), targets.to(device)
     model.train()
-    progress(0.02, "measuring activations")
+    progress(0.02, T("measuring activations", "测量各层激活值"))
     spreads, stuck = activation_stats(model, inputs)
     norms_per_step, losses = train(model, inputs, targets, steps=params["steps"], lr=params["lr"],
                                    progress=progress)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return build_result(params, norms_per_step, losses, spreads, stuck)
 
 

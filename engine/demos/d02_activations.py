@@ -15,7 +15,7 @@ from torch.nn import functional
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 DTYPE = torch.float64
 SQRT_2 = math.sqrt(2.0)
@@ -84,10 +84,10 @@ def analyse(*, x_max: float, points: int, leaky_slope: float, device: torch.devi
 
 
 def run(params: dict, progress) -> Result:
-    progress(0.1, "evaluating")
+    progress(0.1, T("evaluating", "计算中"))
     results = analyse(x_max=params["x_max"], points=params["points"], leaky_slope=params["leaky_slope"],
                       device=current_device())
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary(results), conclusion=conclude(params, results), charts=charts(results),
                   tables=[table(results)])
 

@@ -19,7 +19,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 DTYPE = torch.float64
 SAMPLES = 256
@@ -111,7 +111,7 @@ def run(params: dict, progress) -> Result:
     def on_step(_step: int) -> None:
         done = next(counter)
         if done % max(1, total // 20) == 0:
-            progress(done / total, f"step {done}/{total}")
+            progress(done / total, T(f"step {done}/{total}", f"第 {done}/{total} 步"))
 
     outcomes = {}
     for init in INITS:
@@ -123,7 +123,7 @@ def run(params: dict, progress) -> Result:
                           "distinct": distinct_units(vectors), "accuracy": accuracy(model, points, labels)}
     logistic = logistic_regression_from_zero(points, labels, steps=params["steps"], lr=params["lr"],
                                              on_step=on_step, generator=generator)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return build_result(params, outcomes, logistic)
 
 

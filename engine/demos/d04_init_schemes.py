@@ -16,7 +16,7 @@ import torch
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import T
+from engine.text import T, both
 
 DTYPE = torch.float64
 BATCH_SIZE = 128
@@ -71,13 +71,13 @@ def run(params: dict, progress) -> Result:
     report_every = max(1, params["depth"] // 5)
     for index, (activation, scheme) in enumerate(combinations):
 
-        def on_layer(share: float, index: int = index, label: str = f"{activation} + {scheme}") -> None:
+        def on_layer(share: float, index: int = index, label: dict = both(f"{activation} + {scheme}")) -> None:
             if round(share * 2 * params["depth"]) % report_every == 0:
                 progress((index + share) / len(combinations), label)
 
         curves[(activation, scheme)] = propagate(activation=activation, scheme=scheme, base=base,
                                                  inputs=inputs, top_signal=top_signal, on_layer=on_layer)
-        progress((index + 1) / len(combinations), f"{activation} + {scheme}")
+        progress((index + 1) / len(combinations), both(f"{activation} + {scheme}"))
     return build_result(params, curves)
 
 

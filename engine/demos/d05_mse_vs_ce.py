@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, STEPS, T
 
 CROSS_DEVICE_METRICS = {
     "ce_grad_at_start": 1e-4,
@@ -149,10 +149,10 @@ def run(params: dict, progress) -> Result:
     for index, name in enumerate(LOSSES):
         def on_step(step: int, index: int = index, name: str = name) -> None:
             if step % max(1, steps // 10) == 0:
-                progress((index + step / steps) / len(LOSSES), f"training with {name}")
+                progress((index + step / steps) / len(LOSSES), T(f"training with {name}", f"用 {name} 训练"))
         histories[name] = train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
                                        learning_rate=params["learning_rate"], steps=steps, on_step=on_step)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     fix = {name: first_step_correct(histories[name]) for name in LOSSES}
     final = {name: histories[name]["p_true"][-1] for name in LOSSES}
     ratio = start_grads["ce"] / start_grads["mse"]
@@ -164,9 +164,9 @@ def run(params: dict, progress) -> Result:
             Metric("grad_ratio_at_start", T("gradient ratio CE / MSE at the start", "起点处梯度比 CE / MSE"),
                    ratio, "×"),
             Metric("steps_to_correct_ce", T("steps until right (CE)", "变为正确所需步数（交叉熵）"), fix["ce"],
-                   "steps"),
+                   STEPS),
             Metric("steps_to_correct_mse", T("steps until right (MSE)", "变为正确所需步数（MSE）"), fix["mse"],
-                   "steps"),
+                   STEPS),
             Metric("final_p_true_ce", T("final mean p(true class), CE", "最终真实类别平均概率（交叉熵）"),
                    final["ce"]),
             Metric("final_p_true_mse", T("final mean p(true class), MSE", "最终真实类别平均概率（MSE）"),

@@ -15,7 +15,7 @@ import torch
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 CROSS_DEVICE_METRICS = {
     "softmax_sum": 1e-5,
@@ -111,11 +111,11 @@ def run(params: dict, progress) -> Result:
     shift_diff = (torch.softmax(shifted, dim=-1) - softmax).abs().max().item()
     sigmoid_shift_diff = (torch.sigmoid(shifted) - sigmoid).abs().max().item()
     naive_finite = bool(torch.isfinite(naive_softmax(logits)).all().item())
-    progress(0.3, "single logits")
+    progress(0.3, T("single logits", "单个 logit"))
     first, second = _random_pairs(count=params["pairs"], device=device)
     gaps = two_class_gap(first=first, second=second)
     pair_error = gaps.max().item()
-    progress(0.7, "random pairs")
+    progress(0.7, T("random pairs", "随机 logit 对"))
     entropy = torch.special.entr(softmax).sum().item()
     top = softmax.max().item()
     shown = slice(0, min(SCATTER_POINTS, params["pairs"]))
@@ -159,7 +159,7 @@ def run(params: dict, progress) -> Result:
                       [T("class", "类别"), T("logit", "logit"), T("softmax", "softmax"), T("sigmoid", "sigmoid")],
                       [[i + 1, raw[i].item(), softmax[i].item(), sigmoid[i].item()] for i in range(len(raw))])],
     )
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return result
 
 

@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 CROSS_DEVICE_METRICS = {
     "train_loss_without_dropout": 0.3,
@@ -204,16 +204,17 @@ def run(params: dict, progress) -> Result:
     for index, (name, model) in enumerate(models.items()):
         def on_epoch(epoch: int, index: int = index, name: str = name) -> None:
             if epoch % max(1, epochs // 10) == 0:
-                progress(0.9 * (index + epoch / epochs) / 2, f"training {name} dropout")
+                label = T(f"training {name} dropout", "训练" + ("带" if name == "with" else "不带") + " dropout 的网络")
+                progress(0.9 * (index + epoch / epochs) / 2, label)
         curves[name] = train(model=model, data=data, epochs=epochs, on_epoch=on_epoch)
     train_losses = {name: mse(model, train_x, train_y) for name, model in models.items()}
     test_losses = {name: mse(model, test_x, test_y) for name, model in models.items()}
     gaps = {name: test_losses[name] - train_losses[name] for name in models}
     grid = torch.linspace(-INPUT_RANGE, INPUT_RANGE, GRID_POINTS, device=device)[:, None]
     check = expectation_check(model=dropped, grid=grid, passes=passes, p=p)
-    progress(0.95, "expectation check")
+    progress(0.95, T("expectation check", "期望值检验"))
     charts = [_curves_chart(curves, p), _outputs_chart(dropped, grid, check.pop("output_mean"), passes)]
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(
         summary=[
             Metric("train_loss_without_dropout", T("train loss, no dropout", "训练损失（无 dropout）"),

@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, STEPS, T
 
 CLASSES = 3
 TRAIN_POINTS = 600
@@ -126,7 +126,7 @@ def run(params: dict, progress) -> Result:
     def on_step() -> None:
         done[0] += 1
         if done[0] % max(1, total // 20) == 0:
-            progress(done[0] / total, f"step {done[0]}/{total}")
+            progress(done[0] / total, T(f"step {done[0]}/{total}", f"第 {done[0]}/{total} 步"))
 
     histories = {}
     for variant in VARIANTS:
@@ -135,7 +135,7 @@ def run(params: dict, progress) -> Result:
         initialise(model, weights)
         histories[variant] = train_variant(model.to(device), data, steps=params["steps"], lr=params["lr"],
                                            batches=batches, on_step=on_step)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return build_result(params, histories)
 
 
@@ -168,7 +168,7 @@ def build_result(params, histories: dict[str, dict]) -> Result:
                    100 * history["test_accuracy"], "%"),
             Metric(f"{variant}_steps_to_80", T(f"Steps to 80% training accuracy, {name['en']}",
                                                f"训练准确率达到 80% 所需步数,{name['zh']}"),
-                   steps_to_reach(history["accuracy"], 0.8), "steps"),
+                   steps_to_reach(history["accuracy"], 0.8), STEPS),
             Metric(f"{variant}_last_layer_std", T(f"Std of the last layer's activation input, {name['en']}",
                                                   f"最后一层激活输入的标准差,{name['zh']}"), stds[-1]),
             Metric(f"{variant}_layer_std_spread", T(f"Largest / smallest layer std at the end, {name['en']}",

@@ -19,7 +19,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 # The conclusion quotes measured wall times, so two runs may word it differently.
 CONCLUSION_QUOTES_TIMINGS = True
@@ -156,13 +156,13 @@ def run(params: dict, progress) -> Result:
                                          scaling=params["lr_scaling"])
 
         def on_update(updates: int, before: int = updates_before, batch: int = batch) -> None:
-            progress((before + updates) / all_updates, f"batch size {batch}")
+            progress((before + updates) / all_updates, T(f"batch size {batch}", f"批量大小 {batch}"))
 
         curves[batch] = train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch,
                                          epochs=epochs, learning_rate=rates[batch], permutations=permutations,
                                          on_update=on_update)
         updates_before += math.ceil(samples / batch) * epochs
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return _result(curves=curves, sizes=sizes, samples=samples, epochs=epochs, rates=rates, device=device)
 
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 KINDS = ("rnn", "lstm", "gru")
 NAMES = {"rnn": T("plain RNN (tanh)", "普通 RNN(tanh)"), "lstm": T("LSTM", "LSTM"), "gru": T("GRU", "GRU")}
@@ -176,7 +176,7 @@ def _train_all(*, params: dict, lengths: list[int], device: torch.device, progre
     """
     work = {"planned": 3 * params["steps"] * sum(lengths), "done": 0, "reported": 0.0}
 
-    def advance(extra: int, message: str) -> None:
+    def advance(extra: int, message: dict[str, str]) -> None:
         # max(): the same fraction computed two ways may differ in the last bit; the bar must not step back.
         work["reported"] = max(work["reported"], 0.05 + 0.9 * (work["done"] + extra) / work["planned"])
         progress(work["reported"], message)
@@ -190,14 +190,15 @@ def _train_all(*, params: dict, lengths: list[int], device: torch.device, progre
 
             def report(step: int, _length=length, _kind=kind) -> None:
                 if step % 5 == 0:
-                    advance(step * _length, f"{_kind}, T={_length}, step {step}")
+                    advance(step * _length,
+                            T(f"{_kind}, T={_length}, step {step}", f"{_kind},T={_length},第 {step} 步"))
 
             outcome = train_model(model, length=length, noise=params["noise"], steps=params["steps"],
                                   generator=generator, device=device, on_step=report)
             results[kind][length] = outcome
             work["done"] += outcome["steps"] * length
             work["planned"] -= (params["steps"] - outcome["steps"]) * length
-            advance(0, f"{kind} done at T={length}")
+            advance(0, T(f"{kind} done at T={length}", f"{kind} 在 T={length} 完成"))
     return results
 
 
@@ -296,7 +297,7 @@ def _tables(*, lengths: list[int], results: dict, counts: dict[str, int], hidden
 def run(params: dict, progress) -> Result:
     device = current_device()
     lengths = sequence_lengths(longest=params["length"], points=params["lengths"])
-    progress(0.0, "gradients at initialisation")
+    progress(0.0, T("gradients at initialisation", "初始化时的梯度"))
     with small_model_cpu_mode():
         gradients = _gradients_at_init(params=params, device=device)
         results = _train_all(params=params, lengths=lengths, device=device, progress=progress)
@@ -318,7 +319,7 @@ def run(params: dict, progress) -> Result:
                        counts["lstm"] / counts["rnn"], "×"),
                 Metric("gru_to_rnn_params", T("GRU / RNN parameters", "GRU / RNN 参数比"),
                        counts["gru"] / counts["rnn"], "×")]
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary,
                   conclusion=_conclusion(params=params, results=results, grad_ratio=grad_ratio, counts=counts),
                   charts=_charts(lengths=lengths, results=results, gradients=gradients),

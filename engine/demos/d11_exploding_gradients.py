@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 BATCH = 32
 SPIKE = 10.0  # a step whose gradient norm exceeds 10× the run's median counts as a spike
@@ -190,6 +190,10 @@ def _conclusion(*, clipped: dict, unclipped: dict, stats_clip: dict, stats_raw: 
     return {lang: first[lang] + second[lang] for lang in ("en", "zh")}
 
 
+def training_step(step: int) -> dict[str, str]:
+    return T(f"training, step {step}", f"训练中,第 {step} 步")
+
+
 def run(params: dict, progress) -> Result:
     device = current_device()
     start = DelayRNN(hidden=params["hidden"], radius=params["spectral_radius"])  # on the CPU generator
@@ -201,17 +205,17 @@ def run(params: dict, progress) -> Result:
         for clip in (False, True):
             def report(step: int) -> None:
                 if step % max(1, params["steps"] // 20) == 0:
-                    progress(0.05 + 0.9 * (work["done"] + step) / work["planned"], f"training, step {step}")
+                    progress(0.05 + 0.9 * (work["done"] + step) / work["planned"], training_step(step))
 
             runs[clip] = train(copy.deepcopy(start).to(device), params=params, clip=clip, device=device,
                                on_step=report)
             trained = len(runs[clip]["losses"])
             # Report the run's end under the old plan, then under the new one: a run that diverged
             # early moves the bar forward in two steps, never one gap wider than a tenth.
-            progress(0.05 + 0.9 * (work["done"] + trained) / work["planned"], f"training, step {trained}")
+            progress(0.05 + 0.9 * (work["done"] + trained) / work["planned"], training_step(trained))
             work["done"] += trained
             work["planned"] -= params["steps"] - trained
-            progress(0.05 + 0.9 * work["done"] / work["planned"], f"training, step {trained}")
+            progress(0.05 + 0.9 * work["done"] / work["planned"], training_step(trained))
     clipped, unclipped = runs[True], runs[False]
     stats_clip = spike_statistics(clipped["norms"], max_norm=params["max_norm"], typical=math.nan)
     typical = stats_clip["median"]
@@ -239,7 +243,7 @@ def run(params: dict, progress) -> Result:
         Metric("final_loss_unclipped", T("final loss without clipping (empty if diverged)",
                                          "不裁剪的最终损失(发散则为空)"), _final_loss(unclipped)),
     ]
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary,
                   conclusion=_conclusion(clipped=clipped, unclipped=unclipped, stats_clip=stats_clip,
                                          stats_raw=stats_raw, max_norm=params["max_norm"]),

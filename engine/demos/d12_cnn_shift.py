@@ -21,7 +21,7 @@ from torch import Tensor
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 # Inputs and filters are drawn on the CPU, so both devices see the same data; the loose tolerance
 # leaves room for TF32 convolutions on CUDA. Near-zero errors are left out: their digits are noise.
@@ -142,7 +142,8 @@ def measure(*, params: dict, device: torch.device, progress) -> dict:
                                                              shift_mode=params["shift_mode"]))
             bucket["global"].append(relative_change(maps[-1].mean(dim=(2, 3)), base[-1].mean(dim=(2, 3))))
             bucket["flat"].append(relative_change(maps[-1].flatten(1), base[-1].flatten(1)))
-            progress(0.9 * (index + network / 3) / len(shifts), f"shift {shift} of {max_shift}")
+            progress(0.9 * (index + network / 3) / len(shifts),
+                     T(f"shift {shift} of {max_shift}", f"平移 {shift}/{max_shift}"))
     return {"shifts": shifts, "size": size, "errors": errors}
 
 
@@ -255,13 +256,13 @@ def _conclusion(*, result_metrics: dict[str, float], stride: int, padding_mode: 
 
 
 def run(params: dict, progress) -> Result:
-    progress(0.0, "building images and filters")
+    progress(0.0, T("building images and filters", "生成图像和卷积核"))
     measured = measure(params=params, device=current_device(), progress=progress)
     summary = _summary(measured=measured, stride=params["stride"])
     values = {m.key: m.value for m in summary}
     conclusion = _conclusion(result_metrics=values, stride=params["stride"], padding_mode=params["padding_mode"],
                              shift_mode=params["shift_mode"])
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary, conclusion=conclusion, charts=_charts(measured=measured, stride=params["stride"]),
                   heatmaps=[_heatmap(measured=measured)])
 

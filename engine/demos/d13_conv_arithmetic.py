@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 CROSS_DEVICE_METRICS = {
     "output_size": 1e-9,
@@ -148,7 +148,7 @@ def _size_chart(*, input_size: int, kernel: int, stride: int, padding: int, dila
         predicted.append(max(formula, 0))
         measured.append(real)
         if index % max(1, len(sizes) // 5) == 0:
-            progress(0.3 * index / len(sizes), "output size against input size")
+            progress(0.3 * index / len(sizes), T("output size against input size", "输出尺寸与输入尺寸"))
     chart = Chart(
         title=T(f"Output size for K={kernel}, S={stride}, P={padding}, D={dilation}",
                 f"输出尺寸(K={kernel}, S={stride}, P={padding}, D={dilation})"),
@@ -167,7 +167,8 @@ def _random_checks(*, count: int, device: torch.device, progress) -> tuple[int, 
         mismatches += int(not agrees)
         empty_total += int(empty)
         if index % max(1, count // 8) == 0:
-            progress(0.3 + 0.4 * index / count, "random configurations against nn.Conv2d")
+            progress(0.3 + 0.4 * index / count,
+                     T("random configurations against nn.Conv2d", "随机配置与 nn.Conv2d 对照"))
     return mismatches, empty_total
 
 
@@ -186,7 +187,7 @@ def _receptive_chart(*, kernel: int, stride: int, dilation: int, depth: int, dev
             fields.append(measured)
         series.append(Series(name, layers, fields))
         user_field = fields[-1]
-        progress(0.7 + 0.08 * (index + 1), "receptive fields")
+        progress(0.7 + 0.08 * (index + 1), T("receptive fields", "感受野"))
     spans_decades = max(series[-1].y) / max(1, min(series[-1].y)) > 30
     chart = Chart(title=T("Receptive field against depth (measured from input gradients)",
                           "感受野随层数变化(由输入梯度测得)"),
@@ -243,7 +244,7 @@ def run(params: dict, progress) -> Result:
     size_chart, size_mismatches = _size_chart(input_size=w, kernel=k, stride=s, padding=p, dilation=d,
                                               device=device, progress=progress)
     random_mismatches, empty = _random_checks(count=params["random_configs"], device=device, progress=progress)
-    progress(0.7, "receptive fields")
+    progress(0.7, T("receptive fields", "感受野"))
     mismatches, checked = size_mismatches + random_mismatches, w + params["random_configs"]
     empty += sum(conv_output_size(size=x, kernel=k, stride=s, padding=p, dilation=d) <= 0 for x in range(1, w + 1))
     rf_chart, field, field_errors = _receptive_chart(kernel=k, stride=s, dilation=d, depth=params["depth"],
@@ -255,7 +256,7 @@ def run(params: dict, progress) -> Result:
     ratio_3x3 = counts["two_3x3"] / counts["one_5x5"]
     rows.append([f"dense {w}×{w}×{c} → {max(output_size, 0)}×{max(output_size, 0)}×{c}",
                  "(W²C)·(out²C)", "—", dense_weights])
-    progress(0.95, "parameter counts")
+    progress(0.95, T("parameter counts", "参数量"))
     summary = [
         Metric("output_size", T("output size of your layer", "你的层的输出尺寸"), max(output_size, 0), "px"),
         Metric("configs_checked", T("configurations checked against nn.Conv2d", "与 nn.Conv2d 对照的配置数"), checked),
@@ -273,7 +274,7 @@ def run(params: dict, progress) -> Result:
                   columns=[T("layers", "层"), T("closed form", "公式"), T("receptive field", "感受野"),
                            T("weights (counted)", "权重数(实际统计)")],
                   rows=rows)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary,
                   conclusion=_conclusion(output_size=output_size, mismatches=mismatches, checked=checked,
                                          empty=empty, ratio_3x3=ratio_3x3, dense_ratio=dense_ratio, field=field,

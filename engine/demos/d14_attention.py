@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 BATCH = 64
 EVAL_SEQUENCES = 256
@@ -92,7 +92,7 @@ def train_pair(*, params: dict, device: torch.device, progress) -> dict[bool, Se
             loss.backward()
             optimizers[key].step()
         if step % report_every == 0:
-            progress(0.9 * step / params["steps"], f"training, step {step}")
+            progress(0.9 * step / params["steps"], T(f"training, step {step}", f"训练中,第 {step} 步"))
     return models
 
 
@@ -185,7 +185,7 @@ def run(params: dict, progress) -> Result:
                evaluation["target_mass"]),
         Metric("chance", T("chance accuracy (1 / vocabulary)", "随机准确率(1 / 词表大小)"), chance),
     ]
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return Result(summary=summary, conclusion=_conclusion(params=params, evaluation=evaluation), charts=[chart],
                   heatmaps=[_heatmap(evaluation=evaluation, params=params)])
 

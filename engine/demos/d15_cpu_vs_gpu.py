@@ -17,7 +17,7 @@ import torch
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec
-from engine.text import T
+from engine.text import DONE, T, both
 
 # The conclusion quotes measured wall times, so two runs may word it differently.
 CONCLUSION_QUOTES_TIMINGS = True
@@ -137,11 +137,11 @@ def run(params: dict, progress) -> Result:
     errors: dict[str, float] = {}
     for index, device in enumerate(devices):
         def on_progress(size: int, done: float, index: int = index, device: torch.device = device) -> None:
-            progress((index * len(sizes) + sizes.index(size) + done) / steps, f"{device.type} n={size}")
+            progress((index * len(sizes) + sizes.index(size) + done) / steps, both(f"{device.type} n={size}"))
         measured[device.type] = measure_device(device=device, dtype=dtype, sizes=sizes,
                                                with_transfer=device.type == "cuda", on_progress=on_progress)
         errors[device.type] = relative_error(device=device, dtype=dtype)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     labels = {device.type: _device_label(device) for device in devices}
     return summarise_measurements(measured=measured, errors=errors, labels=labels, sizes=sizes,
                                   dtype_name=params["dtype"])

@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 TRAIN_POINTS = 512
 TEST_POINTS = 4096
@@ -112,7 +112,7 @@ def run(params: dict, progress) -> Result:
         def on_step(step: int, offset: int = index * params["steps"], name: str = name) -> None:
             done = offset + step + 1
             if done % max(1, total // 20) == 0:
-                progress(done / total, f"{name}: step {step + 1}")
+                progress(done / total, T(f"{name}: step {step + 1}", f"{name}:第 {step + 1} 步"))
 
         losses = fit(model, x, y, steps=params["steps"], lr=params["lr"], on_step=on_step)
         with torch.no_grad():
@@ -121,7 +121,7 @@ def run(params: dict, progress) -> Result:
             curve = model(plot_x).squeeze(1).cpu().tolist()
         outcomes[name] = {"widths": layer_widths, "params": parameter_count(layer_widths), "losses": losses,
                           "test_mse": test_mse, "curve": curve, "pieces": linear_pieces(model, test_x)}
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return build_result(params, outcomes)
 
 

@@ -19,7 +19,7 @@ import torch
 from engine.result import Chart, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T, both
 
 # The conclusion quotes measured wall times, so two runs may word it differently.
 CONCLUSION_QUOTES_TIMINGS = True
@@ -171,11 +171,11 @@ def run(params: dict, progress) -> Result:
     for classes in counts:
         # The full softmax's cost grows with K: weigh progress by it.
         def on_part(fraction: float, before: int = done, classes: int = classes) -> None:
-            progress((before + fraction * classes) / total_work, f"K = {classes}")
+            progress((before + fraction * classes) / total_work, both(f"K = {classes}"))
 
         measured[classes] = measure(classes=classes, params=params, device=device, on_part=on_part)
         done += classes
-    progress(1.0, "done")
+    progress(1.0, DONE)
     return _result(measured=measured, counts=counts, tree=params["tree"])
 
 

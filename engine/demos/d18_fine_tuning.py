@@ -18,7 +18,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import T
+from engine.text import DONE, T
 
 CROSS_DEVICE_METRICS = {
     "source_test_accuracy": 0.05,
@@ -136,7 +136,8 @@ def run(params: dict, progress) -> Result:
     pretrain_epochs, epochs = params["pretrain_epochs"], params["epochs"]
     # Progress: pretraining counts as one half of the work, the three adaptations as the other.
     pretrain(model=pretrained, inputs=source_x, labels=source_y, epochs=pretrain_epochs,
-             on_epoch=lambda e: progress(0.5 * e / pretrain_epochs, "pretraining on the source task"))
+             on_epoch=lambda e: progress(0.5 * e / pretrain_epochs,
+                                         T("pretraining on the source task", "在源任务上预训练")))
     source_accuracy = accuracy_and_loss(pretrained, *source_test)[0]
     curves, trainable = {}, {}
     for index, strategy in enumerate(STRATEGIES):
@@ -145,10 +146,11 @@ def run(params: dict, progress) -> Result:
 
         def on_epoch(epoch: int, index: int = index, strategy: str = strategy) -> None:
             if epoch % max(1, epochs // 10) == 0:
-                progress(0.5 + 0.5 * (index + epoch / epochs) / len(STRATEGIES), f"target: {strategy}")
+                progress(0.5 + 0.5 * (index + epoch / epochs) / len(STRATEGIES),
+                         T(f"target: {strategy}", f"目标任务:{strategy}"))
 
         curves[strategy] = train_target(model=model, groups=groups, data=data, epochs=epochs, on_epoch=on_epoch)
-    progress(1.0, "done")
+    progress(1.0, DONE)
     majority = torch.bincount(test_y, minlength=TARGET_CLASSES).max().item() / TEST_SAMPLES
     return _result(curves=curves, trainable=trainable, source_accuracy=source_accuracy, majority=majority,
                    params=params)

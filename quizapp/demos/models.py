@@ -23,7 +23,8 @@ class DemoRun(models.Model):
     queue = models.CharField(max_length=20, default="demos")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
-    progress_message = models.CharField(max_length=200, blank=True, default="")
+    progress_message = models.JSONField(default=dict, blank=True,
+                                        help_text='what the run is doing, {"en": ..., "zh": ...}; {} before it starts')
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     worker = models.CharField(max_length=200, blank=True, default="")

@@ -115,14 +115,16 @@ def demo_run_claim(*, run_id, worker: str, task_id: str = "") -> bool:
         claimable |= Q(status=Status.RUNNING, task_id=task_id)
     claimed = DemoRun.objects.filter(claimable, id=run_id).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:200], task_id=task_id[:255],
-        progress=0.0, progress_message="")
+        progress=0.0, progress_message={})
     return claimed == 1
 
 
-def demo_run_progress(*, run_id, fraction: float, message: str = "") -> None:
+def demo_run_progress(*, run_id, fraction: float, message: dict[str, str] | str = "") -> None:
+    """`message` is the engine's {"en": ..., "zh": ...}; a plain string is taken as both."""
+    texts = message if isinstance(message, dict) else {"en": message, "zh": message}
     DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(
-        progress=max(0.0, min(1.0, float(fraction))), progress_message=str(message)[:200],
-        heartbeat_at=timezone.now())
+        progress=max(0.0, min(1.0, float(fraction))), heartbeat_at=timezone.now(),
+        progress_message={language: str(texts.get(language, ""))[:200] for language in ("en", "zh")})
 
 
 def demo_run_succeed(*, run_id, result: dict) -> None:

@@ -30,7 +30,7 @@ def run_demo(self, run_id: str) -> None:
         return  # finished, failed, claimed by another task, or deleted: nothing to do
     run = DemoRun.objects.get(id=run_id)
 
-    def progress(fraction: float, message: str = "") -> None:
+    def progress(fraction: float, message: dict[str, str] | str = "") -> None:
         services.demo_run_progress(run_id=run_id, fraction=fraction, message=message)
 
     try:

@@ -12,6 +12,7 @@
     compute: {en: "Compute time", zh: "计算时间"},
     engine: {en: "engine", zh: "引擎版本"},
     params: {en: "Parameters", zh: "参数"},
+    log: {en: "log scale", zh: "对数刻度"},
     login: {en: "Log in to start new runs.", zh: "登录后才能发起新的运行。"},
     retry: {en: "Too many runs. Try again in", zh: "运行过于频繁,请稍后再试:"},
     lost: {en: "Lost contact with the server; reload the page to see the run's result.",
@@ -116,7 +117,7 @@
     figure.append(canvas, element("figcaption", {class: "muted small"},
       `↓ ${pick(heatmap.y_label)} (${heatmap.y_ticks[0]} … ${heatmap.y_ticks[rows - 1]}), → ${pick(heatmap.x_label)} ` +
       `(${heatmap.x_ticks[0]} … ${heatmap.x_ticks[cols - 1]}); ${formatNumber(heatmap.log_color ? 10 ** low : low)} – ` +
-      `${formatNumber(heatmap.log_color ? 10 ** high : high)}${heatmap.log_color ? " (log)" : ""}`));
+      `${formatNumber(heatmap.log_color ? 10 ** high : high)}${heatmap.log_color ? ` (${say("log")})` : ""}`));
     box.append(figure);
   }
 
@@ -140,7 +141,7 @@
     result.summary.forEach((metric) => {
       const box = element("div", {class: "metric", "data-key": metric.key});
       box.append(element("div", {class: "muted small"}, pick(metric.label)),
-        element("div", {class: "value"}, `${formatNumber(metric.value)}${metric.unit ? " " + metric.unit : ""}`));
+        element("div", {class: "value"}, `${formatNumber(metric.value)}${metric.unit ? " " + pick(metric.unit) : ""}`));
       summary.append(box);
     });
     container.append(summary);
@@ -179,7 +180,7 @@
       bar.firstElementChild.style.width = `${Math.round(run.progress * 100)}%`;
       status.className = "run-status muted";
       status.textContent = run.status === "queued" ? say("queued")
-        : `${say("running")} ${Math.round(run.progress * 100)}% ${run.progress_message || ""}`;
+        : `${say("running")} ${Math.round(run.progress * 100)}% ${pick(run.progress_message)}`;
     }
   }
 

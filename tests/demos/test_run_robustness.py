@@ -212,3 +212,13 @@ def test_concurrent_requests_cannot_pass_the_rate_limit_together(alice, sent_tas
         thread.join(timeout=60)
     assert sum(isinstance(result, services.RateLimited) for result in results) == tabs - 2, results
     assert DemoRun.objects.count() == 2
+
+
+def test_progress_is_kept_in_both_languages(alice, api_client):
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v",
+                                 status=DemoRun.Status.RUNNING)
+    services.demo_run_progress(run_id=run.id, fraction=0.5, message={"en": "step 3/6", "zh": "第 3/6 步"})
+    shown = api_client.get(reverse("api-run-detail", args=[run.id])).json()
+    assert (shown["progress"], shown["progress_message"]) == (0.5, {"en": "step 3/6", "zh": "第 3/6 步"})
+    services.demo_run_progress(run_id=run.id, fraction=0.6, message="K = 10")  # a name, the same in both
+    assert DemoRun.objects.get(id=run.id).progress_message == {"en": "K = 10", "zh": "K = 10"}

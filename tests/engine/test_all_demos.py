@@ -28,12 +28,18 @@ def bilingual(text) -> bool:
 
 @pytest.fixture(scope="module")
 def default_runs():
-    """Each demo run once with its defaults, recording the progress it reported."""
+    """Each demo run once with its defaults, recording the progress it reported (fractions) and the
+    messages that came with it."""
     runs = {}
     for spec in engine.all_demos():
-        reported = []
-        result = engine.execute(spec.id, {}, progress=lambda f, m="", r=reported: r.append(float(f)), device="cpu")
-        runs[spec.id] = (result, reported)
+        reported, messages = [], []
+
+        def progress(fraction, message="", reported=reported, messages=messages):
+            reported.append(float(fraction))
+            messages.append(message)
+
+        result = engine.execute(spec.id, {}, progress=progress, device="cpu")
+        runs[spec.id] = (result, reported, messages)
     return runs
 
 
@@ -62,13 +68,13 @@ def test_it_describes_the_spec_in_both_languages_with_bounded_defaults(demo_id):
 
 @pytest.mark.parametrize("demo_id", ALL_IDS)
 def test_it_returns_the_common_result_shape(demo_id, default_runs):
-    result, _ = default_runs[demo_id]
+    result, _, _ = default_runs[demo_id]
     json.dumps(result, allow_nan=False)  # stored as JSON: no NaN or Infinity may slip through
     assert result["demo"] == demo_id and result["device"] == "cpu"
     assert result["engine_version"] == engine.ENGINE_VERSION and result["compute_seconds"] > 0
     assert result["summary"], "a demo shows at least one key number"
     for metric in result["summary"]:
-        assert bilingual(metric["label"]) and isinstance(metric["unit"], str)
+        assert bilingual(metric["label"]) and (isinstance(metric["unit"], str) or bilingual(metric["unit"]))
     assert bilingual(result["conclusion"])
     assert result["charts"] or result["heatmaps"] or result["tables"]
     for chart in result["charts"]:
@@ -80,7 +86,7 @@ def test_it_returns_the_common_result_shape(demo_id, default_runs):
 
 @pytest.mark.parametrize("demo_id", ALL_IDS)
 def test_it_reports_progress_at_least_every_tenth_of_a_long_run(demo_id, default_runs):
-    result, reported = default_runs[demo_id]
+    result, reported, _ = default_runs[demo_id]
     if result["compute_seconds"] < 0.5:
         return  # too short for a progress bar to matter
     steps = [0.0, *reported, 1.0]
@@ -91,7 +97,7 @@ def test_it_reports_progress_at_least_every_tenth_of_a_long_run(demo_id, default
 
 @pytest.mark.parametrize("demo_id", ALL_IDS)
 def test_it_gives_the_same_numbers_for_the_same_parameters(demo_id, default_runs):
-    first, _ = default_runs[demo_id]
+    first, _, _ = default_runs[demo_id]
     stable = demo_module(demo_id).CROSS_DEVICE_METRICS
     assert set(stable) <= {metric["key"] for metric in first["summary"]}
     again = engine.execute(demo_id, {}, device="cpu")
@@ -101,3 +107,9 @@ def test_it_gives_the_same_numbers_for_the_same_parameters(demo_id, default_runs
         assert after[key] == pytest.approx(before[key], rel=1e-6, abs=1e-9), key
     if not getattr(demo_module(demo_id), "CONCLUSION_QUOTES_TIMINGS", False):
         assert again["conclusion"] == first["conclusion"]
+
+
+@pytest.mark.parametrize("demo_id", ALL_IDS)
+def test_it_reports_progress_in_both_languages(demo_id, default_runs):
+    _, _, messages = default_runs[demo_id]
+    assert messages and all(bilingual(message) for message in messages), messages
