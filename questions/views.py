@@ -17,9 +17,10 @@ def topic_list(request):
 def question_index(request):
     """Filtered list or search results; bad filters re-show the form with their messages (400)."""
     form = QuestionFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
-        return render(request, "questions/question_list.html",
-                      {"form": form, "questions": [], "tags": Tag.objects.all()}, status=400)
+    if request.GET and not form.is_valid():  # the page around the form stays as it was: topics, the query
+        return render(request, "questions/question_list.html", {
+            "form": form, "questions": [], "query": request.GET.get("q", "").strip(), "tags": Tag.objects.all(),
+            "topics": selectors.topic_list_with_counts()}, status=400)
     filters = form.cleaned_data if request.GET else {}
     query = (filters.get("q") or "").strip()
     criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,

@@ -63,10 +63,12 @@ def test_question_list_filters_by_tag_and_difficulty(client, small_corpus):
     assert "/questions/sigmoid-vanishing/" in html and "/questions/pooling-purpose/" not in html
 
 
-def test_a_bad_filter_answers_400_with_a_message(client, small_corpus):
-    response = client.get("/questions/all/?difficulty=9")
+def test_a_bad_filter_answers_400_with_a_message_and_keeps_the_rest(client, small_corpus):
+    response = client.get("/questions/all/?q=relu&difficulty=9&topic=cnn")
     assert response.status_code == 400
     assert response.context["form"].errors["difficulty"]
+    html = response.content.decode()
+    assert '<option value="cnn" selected>' in html and "relu" in html.split("</h1>")[0]
 
 
 def test_question_page_renders_both_languages_and_demo_links(client, small_corpus):
