@@ -228,10 +228,6 @@ def conclude(params, initial: list[float], per_layer: float, losses: list[float]
 
 def gradient_verdict(ratio: float, per_layer: float, depth: int, *, largest: float) -> dict[str, str]:
     spread = max(ratio, 1 / ratio)
-    if largest > EXPLODED_GRADIENT_NORM and ratio < 100:
-        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge (up to {largest:.3g}), even though the "
-                 f"first and last layers differ only {spread:.3g}×.",
-                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大(最大 {largest:.3g}),尽管首层与末层只相差 {spread:.3g} 倍。")
     if ratio >= 100:
         return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
                  f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
@@ -242,6 +238,10 @@ def gradient_verdict(ratio: float, per_layer: float, depth: int, *, largest: flo
                  f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
                  f"梯度向输入方向爆炸:第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
                  f"(每层约放大 {1 / per_layer:.2f} 倍)。")
+    if largest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
+        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge (up to {largest:.3g}), even though the "
+                 f"first and last layers differ only {spread:.3g}×.",
+                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大(最大 {largest:.3g}),尽管首层与末层只相差 {spread:.3g} 倍。")
     if 0.1 <= ratio <= 10:
         return T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
                  f"梯度保持平稳:首层与末层只相差 {spread:.2f} 倍。")

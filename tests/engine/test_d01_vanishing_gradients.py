@@ -52,6 +52,12 @@ def test_it_calls_gradients_of_1e59_in_every_layer_an_explosion_not_flat():
     assert len(labels) == len(set(labels)), labels  # a run that diverged at once draws step 0 once
 
 
+def test_it_calls_a_gradient_growing_toward_the_input_an_explosion_toward_the_input():
+    result = execute("D1", {**SMALL, "depth": 30, "activation": "tanh", "init": "normal"})
+    assert metric(result, "grad_ratio_last_over_first") <= 0.01
+    assert "exploded toward the input" in result["conclusion"]["en"] and "only" not in result["conclusion"]["en"]
+
+
 def test_it_draws_the_heatmap_from_the_same_gradients():
     result = execute("D1", SMALL)
     heatmap = result["heatmaps"][0]
