@@ -49,8 +49,24 @@
     const low = Math.floor(Math.log10(Math.min(...positive)));
     const high = Math.ceil(Math.log10(Math.max(...positive)));
     const hasZero = values.some((value) => typeof value === "number" && value <= 0);
-    if (high - low <= WIDE_LOG_SPAN && !hasZero) return {};
-    return {min: 10 ** low, max: 10 ** high, ticks: {callback: (value) => formatNumber(value)}};
+    const ticks = {callback: logTickLabel(high - low)};
+    if (high - low <= WIDE_LOG_SPAN && !hasZero) return {ticks};
+    return {min: 10 ** low, max: 10 ** high, ticks};
+  }
+
+  // Chart.js labels every tick of a log axis (1, 2, 3 … 9 in each decade): on a phone they overlap.
+  // Label the decades only, plus 2 and 5 when the axis spans two decades, every tick within one
+  // decade; past three decades write them all as powers of ten (1e-4, 1e+2), not "0.001" next to
+  // "1.00e-4".
+  function logTickLabel(decades) {
+    if (decades <= 1) return (value) => formatNumber(value);
+    const kept = decades > 2 ? [1] : [1, 2, 5];
+    return (value) => {
+      const exponent = Math.floor(Math.log10(value) + 1e-9);
+      const leading = value / 10 ** exponent;
+      if (!kept.some((digit) => Math.abs(leading - digit) < 1e-6)) return "";
+      return decades > 3 ? `${Math.round(leading)}e${exponent < 0 ? "" : "+"}${exponent}` : formatNumber(value);
+    };
   }
 
   function drawChart(box, chart) {

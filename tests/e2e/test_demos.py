@@ -1,5 +1,7 @@
 """A learner opens D1, changes depth and activation, runs it on a real worker and sees a chart."""
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import log_in
@@ -26,6 +28,10 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
     assert any(axis["high"] / axis["low"] > 1e12 for axis in log_axes), log_axes
     for axis in log_axes:
         assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
+        # Decades only, one way of writing them, and none twice: labels that fit on a phone.
+        assert axis["labels"] and len(axis["labels"]) == len(set(axis["labels"])), axis["labels"]
+        if axis["high"] / axis["low"] > 1e4:
+            assert all(re.fullmatch(r"1e[+-]\d+", label) for label in axis["labels"]), axis["labels"]
     parameters = page.locator(".demo-output .result .run-params").inner_text()
     assert "depth = 30" in parameters and "activation = tanh" in parameters
     screenshot("demo-d1-result")
@@ -81,11 +87,12 @@ def test_a_log_axis_still_spans_its_values_when_some_are_exactly_zero(page, scre
 
 def drawn_log_axes(page) -> list[dict]:
     """Each result chart's log-scaled y axis: its range, the lowest and highest positive value it
-    draws, and how many values are exactly 0."""
+    draws, how many values are exactly 0, and the tick labels it shows."""
     return page.evaluate("""[...document.querySelectorAll('.demo-output .result canvas')]
       .map((canvas) => Chart.getChart(canvas)).filter(Boolean).map((chart) => {
         const scale = chart.scales.y, values = chart.data.datasets.flatMap((set) => set.data.map((point) => point.y));
         const positive = values.filter((y) => y > 0);
         return {type: scale.type, min: scale.min, max: scale.max, zeros: values.filter((y) => y === 0).length,
-                low: Math.min(...positive), high: Math.max(...positive)};
+                low: Math.min(...positive), high: Math.max(...positive),
+                labels: scale.ticks.map((tick) => tick.label).filter((label) => label !== "")};
     }).filter((axis) => axis.type === "logarithmic")""")
