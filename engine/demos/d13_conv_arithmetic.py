@@ -254,8 +254,8 @@ def run(params: dict, progress) -> Result:
     dense_weights = (w * w * c) * (output_size * output_size * c) if output_size > 0 else 0
     dense_ratio = dense_weights / conv_weights if output_size > 0 else None
     ratio_3x3 = counts["two_3x3"] / counts["one_5x5"]
-    rows.append([f"dense {w}×{w}×{c} → {max(output_size, 0)}×{max(output_size, 0)}×{c}",
-                 "(W²C)·(out²C)", "—", dense_weights])
+    shapes = f"{w}×{w}×{c} → {max(output_size, 0)}×{max(output_size, 0)}×{c}"
+    rows.append([T(f"dense {shapes}", f"全连接 {shapes}"), "(W²C)·(out²C)", "—", dense_weights])
     progress(0.95, T("parameter counts", "参数量"))
     summary = [
         Metric("output_size", T("output size of your layer", "你的层的输出尺寸"), max(output_size, 0), "px"),
