@@ -72,7 +72,9 @@
     if (!card) return;
     $(".topic").textContent = card.topic;
     $(".state").textContent = T[card.state] + (card.is_leech ? ` · ${T.leech}` : "");
-    $(".retrievability").textContent = card.retrievability === null ? ""
+    // A (re)learning card was rated minutes ago, so its recall chance reads about 100% whatever the
+    // rating: the number says something only for a card in review.
+    $(".retrievability").textContent = card.retrievability === null || card.state !== "review" ? ""
       : ` · ${T.retrievability.replace("%(n)s", `${Math.round(card.retrievability * 100)}%`)}`;
     $(".prompt").textContent = card.prompt;
     const answer = $(".answer");

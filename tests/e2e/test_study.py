@@ -61,6 +61,7 @@ def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, trans
     # Only the learning card is left: shown early, as Anki does within its learn-ahead window.
     _expect_counts(page, new=0, learning=1, review=0)
     expect(page.locator(".study-card .prompt")).to_have_text(questions[3].question_en)
+    expect(page.locator(".study-card .retrievability")).to_have_text("")  # "100%" minutes after a rating says nothing
     assert ReviewLog.objects.count() == 5
 
     page.keyboard.press("u")
