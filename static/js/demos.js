@@ -19,7 +19,7 @@
            zh: "与服务器失去联系,请刷新页面查看运行结果。"},
   };
   const say = (key) => T[key][LANG];
-  const pick = (text) => (text && typeof text === "object" ? text[LANG] ?? text.en : text ?? "");
+  const pick = (text) => (text && typeof text === "object" ? text[LANG] ?? text.en ?? "" : text ?? "");
   const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
 
   function formatNumber(value) {

@@ -146,15 +146,16 @@
     else await load();
   }
 
+  // The last action leaves the list only once the server has answered for it: after a network error
+  // or a 5xx, pressing u again retries that action instead of undoing the one before it.
   async function undo() {
-    const last = undoable.pop() || {kind: "rating"};
-    if (last.kind === "rating") {
-      const {ok} = await call(root.dataset.undoUrl, {method: "POST"});
-      say(ok ? T.undone : T.nothing_to_undo);
-    } else {
-      const {ok} = await call(`${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`, {method: "POST"});
-      say(ok ? {unbury: T.unburied, unsuspend: T.unsuspended}[last.kind] : T.network);
-    }
+    const last = undoable.at(-1) || {kind: "rating"};
+    const url = last.kind === "rating" ? root.dataset.undoUrl : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
+    const {ok, status} = await call(url, {method: "POST"});
+    const final = ok || status === 404 || status === 409;  // done, or nothing left to undo there
+    if (final) undoable.pop();
+    if (ok) say({rating: T.undone, unbury: T.unburied, unsuspend: T.unsuspended}[last.kind]);
+    else say(final ? T.nothing_to_undo : T.network);
     await load();
   }
 
@@ -169,12 +170,14 @@
   async function run(action) {
     if (busy) return;
     busy = true;
+    root.setAttribute("aria-busy", "true");  // keys pressed meanwhile are ignored; screen readers wait
     try {
       await action();
     } catch (error) {
       say(T.network);
     } finally {
       busy = false;
+      root.removeAttribute("aria-busy");
     }
   }
 
@@ -191,9 +194,9 @@
     if (event.target.closest("input, textarea, select, [contenteditable]")) return;
     const key = event.key;
     if (key === " " || key === "Enter") {
-      // A control reached with Tab takes Space and Enter itself, as everywhere on the web (a clicked one
-      // does not keep the focus: see below).
-      if (event.target.closest("button, a, summary")) return;
+      // A button reached with Tab takes Space and Enter itself, a link Enter, as everywhere on the web
+      // (a clicked button does not keep the focus: see below).
+      if (event.target.closest(key === " " ? "button, summary" : "button, a, summary")) return;
       event.preventDefault();
       if (revealed) actions.rate(3);
       else actions.reveal();

@@ -110,6 +110,25 @@ def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screens
     screenshot("study-undo-set-aside")
 
 
+def test_u_after_a_failed_undo_retries_it_instead_of_undoing_the_action_before(page, transactional_db):
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    questions = _five_questions()
+    log_in(page, "alice")
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    _study(page, "4")
+    page.keyboard.press("-")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
+    page.route("**/unbury/", lambda route: route.fulfill(status=503, json={"detail": "down"}))
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Could not reach the server; please try again.")
+    page.locator("section.study:not([aria-busy])").wait_for()  # the page has reloaded its queue
+    page.unroute("**/unbury/")
+    page.keyboard.press("u")
+    expect(page.locator(".study-status")).to_have_text("Unburied: the card is back in today's queue.")
+    assert ReviewLog.objects.count() == 1  # the rating before the bury is still there
+
+
 def test_space_presses_a_button_reached_with_tab_but_not_one_clicked(page, transactional_db):
     get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
     questions = _five_questions()
