@@ -28,9 +28,9 @@ def leeches_for_user(*, user) -> QuerySet[CardState]:
 
 def set_aside_for_user(*, user, day: date) -> QuerySet[CardState]:
     """Cards the learner took out of the queue by hand, of questions still in the corpus: suspended ones
-    (leeches have their own list) and ones buried past `day`, the learner's study day."""
+    and ones buried past `day`, the learner's study day (leeches have their own list, buried or not)."""
     return (card_states_for_user(user=user)
-            .filter(Q(suspended=True, is_leech=False) | Q(buried_until__gt=day), question__retired=False)
+            .filter(Q(suspended=True) | Q(buried_until__gt=day), is_leech=False, question__retired=False)
             .order_by("question__topic__position", "question__position"))
 
 

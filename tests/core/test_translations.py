@@ -78,7 +78,7 @@ def test_the_compiled_catalogue_matches_the_po_file():
 PAGES = [
     ("/study/", "Show answer", "显示答案"),
     ("/study/", "Bury until tomorrow", "搁置到明天"),
-    ("/study/", "Leeches & set aside", "难记卡与搁置卡"),
+    ("/study/", "Leeches & set aside", "难记卡、暂停与搁置"),
     ("/study/stats/", "True retention", "真实记忆保持率"),
     ("/interviews/", "Mock interview", "模拟面试"),
     ("/interviews/", "Weak spots first", "薄弱点优先"),

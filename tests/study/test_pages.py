@@ -85,13 +85,16 @@ def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, mak
 
 
 def test_it_lists_suspended_and_buried_cards_to_bring_back(alice_client, alice, make_question):
-    suspended, buried, studied = make_question(), make_question(), make_question()
+    suspended, buried, studied, leech = make_question(), make_question(), make_question(), make_question()
     services.card_set_suspended(user=alice, question=suspended, suspended=True)
     services.card_bury(user=alice, question=buried)
     services.card_review(user=alice, question=studied, rating=3)
+    services.card_bury(user=alice, question=leech)
+    CardState.objects.filter(user=alice, question=leech).update(is_leech=True, suspended=True, lapses=8)
     page = alice_client.get("/study/leeches/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     set_aside = page[page.index("Set aside"):]
     assert suspended.question in set_aside and buried.question in set_aside and studied.question not in set_aside
+    assert leech.question not in set_aside and leech.question in page  # listed once, with the leeches
     card = CardState.objects.get(user=alice, question=buried)
     assert f"/study/leeches/{card.pk}/unbury/" in set_aside
     assert alice_client.post(f"/study/leeches/{card.pk}/unbury/").status_code == 302
