@@ -38,6 +38,15 @@ def _math_block(self, tokens, idx, options, env) -> str:
     return f'<div class="math display">{html.escape(tokens[idx].content)}</div>\n'
 
 
+def _table_open(self, tokens, idx, options, env) -> str:
+    # A wide table scrolls in this box on a phone; the table itself stays a table for screen readers.
+    return '<div class="table-scroll">' + self.renderToken(tokens, idx, options, env)
+
+
+def _table_close(self, tokens, idx, options, env) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
 def _build() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"highlight": _highlight, "html": True}).enable("table").enable(
         "strikethrough")
@@ -46,6 +55,8 @@ def _build() -> MarkdownIt:
     md.add_render_rule("math_inline_double", _math_block)
     md.add_render_rule("math_block", _math_block)
     md.add_render_rule("math_block_label", _math_block)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
     return md
 
 

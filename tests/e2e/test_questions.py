@@ -39,6 +39,6 @@ def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_pa
     shown.locator(".katex-display").wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
-    table_box = shown.locator("table").evaluate("table => [table.scrollWidth, table.clientWidth]")
+    table_box = shown.locator(".table-scroll").evaluate("box => [box.scrollWidth, box.clientWidth]")
     assert table_box[0] > table_box[1], table_box  # the table scrolls inside its box instead
     screenshot("question-wide-table-phone")

@@ -30,3 +30,8 @@ def test_table_cells_keep_only_text_align_styles():
     html = render_markdown('<table><tr><td style="position:fixed;inset:0;text-align:right">x</td></tr></table>')
     assert "position" not in html and "inset" not in html
     assert 'style="text-align:right"' in html
+
+
+def test_a_table_comes_in_a_box_that_scrolls_on_a_phone():
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert html.startswith('<div class="table-scroll"><table>') and html.rstrip().endswith("</table>\n</div>")
