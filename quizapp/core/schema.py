@@ -6,30 +6,34 @@ from __future__ import annotations
 DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 FIELD_MESSAGES = {"type": "object", "additionalProperties": True,
                   "description": "each refused field (or non_field_errors) with its messages"}
+PAGING = {"limit", "offset"}  # DRF ignores a bad value of these rather than refusing it
+SAFE_METHODS = {"get", "head", "options"}  # no CSRF check on these
 
 
 def add_error_responses(result, generator, request, public):
-    """A POSTPROCESSING_HOOKS entry: 400 where the client sends input, 401 where a token may be sent,
-    403 where a login is required, 404 where the path names an object. A view's own description of
-    one of these codes wins."""
+    """A POSTPROCESSING_HOOKS entry: 400 where the client sends input it checks, 401 where a token may
+    be sent, 403 where a login or (for a write) a session's CSRF token is required, 404 where the path
+    names an object. A view's own description of one of these codes wins."""
     for path, operations in result["paths"].items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for code, (description, schema) in _errors_of(path, operation).items():
+            for code, (description, schema) in _errors_of(path, method, operation).items():
                 responses.setdefault(code, {"description": description,
                                             "content": {"application/json": {"schema": schema}}})
     return result
 
 
-def _errors_of(path: str, operation: dict) -> dict[str, tuple[str, dict]]:
+def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, dict]]:
     security = operation.get("security", [])
+    checked_query = [parameter for parameter in operation.get("parameters", [])
+                     if parameter["in"] == "query" and parameter["name"] not in PAGING]
     errors = {}
-    if "requestBody" in operation or any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+    if "requestBody" in operation or checked_query:
         errors["400"] = ("invalid input, field by field", FIELD_MESSAGES)
     if security:
         errors["401"] = ("not logged in, or a bad token: send Authorization: Token <key>", DETAIL)
-    if security and {} not in security:
-        errors["403"] = ("refused: a session request without its CSRF token", DETAIL)
+    if security and ({} not in security or method not in SAFE_METHODS):
+        errors["403"] = ("refused: a login is needed, or a session request came without its CSRF token", DETAIL)
     if "{" in path:
         errors["404"] = ("no such object, or not yours", DETAIL)
     return errors

@@ -64,6 +64,8 @@ def test_the_schema_documents_the_errors_each_operation_can_answer(client):
     assert {"401", "403", "404"} <= set(paths["/api/study/cards/{id}/"]["get"]["responses"])
     public = paths["/api/topics/"]["get"]["responses"]
     assert "401" in public and "403" not in public and "404" not in public  # no login needed to read
+    assert "403" in paths["/api/demos/{demo_id}/runs/"]["post"]["responses"]  # a session write needs its CSRF token
+    assert "400" not in paths["/api/study/logs/"]["get"]["responses"]  # a bad ?limit= is ignored, not refused
     own_words = paths["/api/interviews/{interview_id}/"]["get"]["responses"]["404"]
     assert own_words["description"] == "no such interview of yours"  # a view's own description wins
 
