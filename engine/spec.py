@@ -142,7 +142,8 @@ class DemoSpec:
     """What a demo is, what it takes, and the function that computes it.
 
     `queue` is "gpu" for demos that gain from CUDA, "demos" otherwise. `run` receives the cleaned
-    parameters and a `progress(fraction, message="")` callback and returns a `Result`.
+    parameters and a `progress(fraction, message)` callback (message: {"en": ..., "zh": ...}) and
+    returns a `Result`.
     """
 
     id: str

@@ -12,3 +12,11 @@ def both(text: str) -> dict[str, str]:
 
 DONE = T("done", "完成")  # the last progress report of every demo
 STEPS = T("steps", "步")  # the unit of a count of optimiser steps
+
+
+def step_of(step: int, total: int) -> dict[str, str]:
+    return T(f"step {step}/{total}", f"第 {step}/{total} 步")
+
+
+def training_step(step: int) -> dict[str, str]:
+    return T(f"training, step {step}", f"训练中,第 {step} 步")

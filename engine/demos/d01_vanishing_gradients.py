@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.text import DONE, T, step_of
 
 BATCH_SIZE = 32
 HEATMAP_COLUMNS = 40
@@ -149,7 +149,7 @@ def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps:
         if step < steps:
             optimizer.step()
         if step % max(1, steps // 10) == 0:
-            progress(0.05 + 0.9 * step / max(1, steps), T(f"step {step}/{steps}", f"第 {step}/{steps} 步"))
+            progress(0.05 + 0.9 * step / max(1, steps), step_of(step, steps))
     return norms_per_step, losses
 
 
@@ -221,12 +221,14 @@ def conclude(params, initial: list[float], per_layer: float, losses: list[float]
                  f"across {depth} layers, so nothing can be learned.",
                  f"{setup_zh} 下,即使用 float64,前向或反向传播也溢出了:信号在 {depth} 层中爆炸,网络无法学习。")
     parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}:"),
-             gradient_verdict(ratio, per_layer, depth, largest=max(initial)), forward_verdict(spreads),
+             gradient_verdict(ratio, per_layer, depth, smallest=min(initial), largest=max(initial)),
+             forward_verdict(spreads),
              training_verdict(params, losses)]
     return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
 
 
-def gradient_verdict(ratio: float, per_layer: float, depth: int, *, largest: float) -> dict[str, str]:
+def gradient_verdict(ratio: float, per_layer: float, depth: int, *, smallest: float,
+                     largest: float) -> dict[str, str]:
     spread = max(ratio, 1 / ratio)
     if ratio >= 100:
         return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
@@ -238,10 +240,11 @@ def gradient_verdict(ratio: float, per_layer: float, depth: int, *, largest: flo
                  f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
                  f"梯度向输入方向爆炸:第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
                  f"(每层约放大 {1 / per_layer:.2f} 倍)。")
-    if largest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
-        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge (up to {largest:.3g}), even though the "
-                 f"first and last layers differ only {spread:.3g}×.",
-                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大(最大 {largest:.3g}),尽管首层与末层只相差 {spread:.3g} 倍。")
+    if smallest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
+        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge ({smallest:.3g} to {largest:.3g}), "
+                 f"even though the first and last layers differ only {spread:.3g}×.",
+                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大({smallest:.3g} 到 {largest:.3g}),"
+                 f"尽管首层与末层只相差 {spread:.3g} 倍。")
     if 0.1 <= ratio <= 10:
         return T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
                  f"梯度保持平稳:首层与末层只相差 {spread:.2f} 倍。")

@@ -19,7 +19,7 @@ from torch import nn
 from engine.result import Chart, Metric, Result, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.text import DONE, T, step_of
 
 DTYPE = torch.float64
 SAMPLES = 256
@@ -111,7 +111,7 @@ def run(params: dict, progress) -> Result:
     def on_step(_step: int) -> None:
         done = next(counter)
         if done % max(1, total // 20) == 0:
-            progress(done / total, T(f"step {done}/{total}", f"第 {done}/{total} 步"))
+            progress(done / total, step_of(done, total))
 
     outcomes = {}
     for init in INITS:

@@ -17,7 +17,7 @@ from torch import nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, STEPS, T
+from engine.text import DONE, STEPS, T, step_of
 
 CLASSES = 3
 TRAIN_POINTS = 600
@@ -126,7 +126,7 @@ def run(params: dict, progress) -> Result:
     def on_step() -> None:
         done[0] += 1
         if done[0] % max(1, total // 20) == 0:
-            progress(done[0] / total, T(f"step {done[0]}/{total}", f"第 {done[0]}/{total} 步"))
+            progress(done[0] / total, step_of(done[0], total))
 
     histories = {}
     for variant in VARIANTS:

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.text import DONE, T, training_step
 
 BATCH = 32
 SPIKE = 10.0  # a step whose gradient norm exceeds 10× the run's median counts as a spike
@@ -188,10 +188,6 @@ def _conclusion(*, clipped: dict, unclipped: dict, stats_clip: dict, stats_raw: 
                    f" 两次训练都完成了(裁剪 {loss_clip:.3g},不裁剪 {loss_raw:.3g});裁剪作用于 {share:.0%} 的步,"
                    f"这里影响不大。")
     return {lang: first[lang] + second[lang] for lang in ("en", "zh")}
-
-
-def training_step(step: int) -> dict[str, str]:
-    return T(f"training, step {step}", f"训练中,第 {step} 步")
 
 
 def run(params: dict, progress) -> Result:

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from engine.result import Chart, Heatmap, Metric, Result, Series
 from engine.runtime import current_device, small_model_cpu_mode
 from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import DONE, T
+from engine.text import DONE, T, training_step
 
 BATCH = 64
 EVAL_SEQUENCES = 256
@@ -92,7 +92,7 @@ def train_pair(*, params: dict, device: torch.device, progress) -> dict[bool, Se
             loss.backward()
             optimizers[key].step()
         if step % report_every == 0:
-            progress(0.9 * step / params["steps"], T(f"training, step {step}", f"训练中,第 {step} 步"))
+            progress(0.9 * step / params["steps"], training_step(step))
     return models
 
 

@@ -28,7 +28,7 @@ def default_params_run(*, demo_id: str) -> DemoRun | None:
     but not as evidence: the defaults are chosen to show what the answer claims, while other parameters
     may show something else (a diverged run under a vanishing-gradient answer). An older engine's
     numbers may no longer hold."""
-    defaults_key = services.params_key(engine.get_demo(demo_id).defaults())
+    defaults_key = services.params_key(engine.get_demo(demo_id).validate({}))  # keyed as a request is
     return (DemoRun.objects.filter(demo_id=demo_id, params_key=defaults_key, status=DemoRun.Status.SUCCEEDED,
                                    engine_version=engine.ENGINE_VERSION)
             .order_by("-finished_at").first())
