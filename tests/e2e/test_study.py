@@ -22,6 +22,16 @@ def _five_questions() -> list[Question]:
         answer_html_zh="<p>数学。</p>") for number in range(1, 6)]
 
 
+def _alice_opens_the_study_page(page) -> list[Question]:
+    """Alice logs in with five new cards and sees the first one."""
+    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    questions = _five_questions()
+    log_in(page, "alice")
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    return questions
+
+
 def _expect_counts(page, new: int, learning: int, review: int) -> None:
     for kind, value in (("new", new), ("learning", learning), ("review", review)):
         expect(page.locator(f".count-{kind} b")).to_have_text(str(value))
@@ -39,12 +49,8 @@ def _study(page, key: str) -> None:
 
 
 def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, transactional_db):
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
-    questions = _five_questions()
-    log_in(page, "alice")
-    page.goto("/study/")
+    questions = _alice_opens_the_study_page(page)
     _expect_counts(page, new=5, learning=0, review=0)
-    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
     screenshot("study-question")
 
     page.keyboard.press("Space")
@@ -82,11 +88,7 @@ def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, trans
 
 
 def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screenshot, transactional_db):
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
-    questions = _five_questions()
-    log_in(page, "alice")
-    page.goto("/study/")
-    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    questions = _alice_opens_the_study_page(page)
     _study(page, "4")
     expect(page.locator(".study-card .prompt")).to_have_text(questions[1].question_en)
     page.keyboard.press("-")  # bury card 2
@@ -111,11 +113,7 @@ def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screens
 
 
 def test_u_after_a_failed_undo_retries_it_instead_of_undoing_the_action_before(page, transactional_db):
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
-    questions = _five_questions()
-    log_in(page, "alice")
-    page.goto("/study/")
-    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    questions = _alice_opens_the_study_page(page)
     _study(page, "4")
     page.keyboard.press("-")
     expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
@@ -130,11 +128,7 @@ def test_u_after_a_failed_undo_retries_it_instead_of_undoing_the_action_before(p
 
 
 def test_space_presses_a_button_reached_with_tab_but_not_one_clicked(page, transactional_db):
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
-    questions = _five_questions()
-    log_in(page, "alice")
-    page.goto("/study/")
-    expect(page.locator(".study-card .prompt")).to_have_text(questions[0].question_en)
+    questions = _alice_opens_the_study_page(page)
     page.focus(".bury")  # as Tab would
     page.keyboard.press("Space")
     expect(page.locator(".study-card .prompt")).to_have_text(questions[1].question_en)
