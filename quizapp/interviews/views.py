@@ -28,8 +28,9 @@ def _problem(request, interview: Interview, messages: list[str], status: int):
     return render(request, "interviews/problem.html", {"interview": interview, "problems": messages}, status=status)
 
 
-def _flat(error: services.InterviewInputError) -> list[str]:
-    return [message for messages in error.errors.values() for message in messages]
+def _flat(errors: dict[str, list[str]]) -> list[str]:
+    """The messages of a field → messages mapping (a service's or a serializer's errors), in one list."""
+    return [str(message) for messages in errors.values() for message in messages]
 
 
 def _demos(item: InterviewItem, language: str) -> list[dict]:
@@ -101,13 +102,12 @@ def answer_submit(request, interview_id):
     submitted = AnswerSerializer(data={"question": request.POST.get("question", ""),
                                        "answer": request.POST.get("answer", ""), "action": action})
     if not submitted.is_valid():
-        return _problem(request, interview, [str(message) for messages in submitted.errors.values()
-                                             for message in messages], 400)
+        return _problem(request, interview, _flat(submitted.errors), 400)
     try:
         services.interview_answer_save(interview=interview, question_id=submitted.validated_data["question"],
                                        answer=submitted.validated_data["answer"], action=action)
     except services.InterviewInputError as error:
-        return _problem(request, interview, _flat(error), 400)
+        return _problem(request, interview, _flat(error.errors), 400)
     except services.InterviewConflict as error:
         return _problem(request, interview, [str(error)], 409)
     return redirect("interviews:answer", interview_id=interview.id)
@@ -153,7 +153,7 @@ def review(request, interview_id):
         try:
             services.interview_review_finish(interview=interview, marks=_marks(request, items))
         except services.InterviewInputError as error:
-            problems, status = _flat(error), 400
+            problems, status = _flat(error.errors), 400
         except services.InterviewConflict:
             return redirect("interviews:results", interview_id=interview.id)  # reviewed meanwhile in another tab
         else:
@@ -198,5 +198,5 @@ def retake(request, interview_id):
     try:
         retaken = services.interview_retake(user=request.user, interview=original)
     except services.InterviewInputError as error:
-        return _problem(request, None, _flat(error), 400)
+        return _problem(request, None, _flat(error.errors), 400)
     return redirect("interviews:answer", interview_id=retaken.id)
