@@ -74,16 +74,16 @@ def leeches(request):
 @login_required
 @require_POST
 def leech_action(request, pk: int, action: str):
-    change = {"unsuspend": services.card_unsuspend, "unbury": services.card_unbury,
-              "reset": services.card_reset}.get(action)
+    change, done = {"unsuspend": (services.card_unsuspend, _("Card unsuspended.")),
+                    "unbury": (services.card_unbury, _("Card back in today's queue.")),
+                    "reset": (services.card_reset, _("Card reset to new."))}.get(action, (None, None))
     if change is None:
         raise Http404
     try:
         change(user=request.user, card_id=pk)
     except CardState.DoesNotExist:
         raise Http404 from None
-    messages.success(request, {"unsuspend": _("Card unsuspended."), "unbury": _("Card back in today's queue."),
-                               "reset": _("Card reset to new.")}[action])
+    messages.success(request, done)
     return redirect("study:leeches")
 
 
