@@ -180,18 +180,17 @@
     const status = output.querySelector(".run-status");
     const bar = output.querySelector(".progress");
     output.dataset.status = run.status;
+    if (run.status !== "succeeded") output.querySelector(".result").replaceChildren();  // not this run's result
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
       status.textContent = fromCache ? say("cached") : say("finished");
       renderResult(output.querySelector(".result"), run.result, run.params);
     } else if (run.status === "failed") {
-      output.querySelector(".result").replaceChildren();
       bar.hidden = true;
       status.textContent = `${say("failed")}: ${run.error}`;
       status.className = "run-status status-failed";
     } else {
-      output.querySelector(".result").replaceChildren();  // the last result is not this run's: clear it
       bar.hidden = false;
       bar.firstElementChild.style.width = `${Math.round(run.progress * 100)}%`;
       status.className = "run-status muted";
