@@ -203,14 +203,13 @@ def build_result(params, norms_per_step, losses, spreads, stuck) -> Result:
         Metric("final_loss", T("Loss at the last step", "最后一步损失"),
                finite_losses[-1] if finite_losses else math.nan),
     ]
-    return Result(summary=summary, conclusion=conclude(params, initial, per_layer, losses, spreads),
+    return Result(summary=summary, conclusion=conclude(params, initial, ratio, per_layer, losses, spreads),
                   charts=charts(params, norms_per_step, losses, spreads, stuck),
                   heatmaps=[heatmap(params, norms_per_step)])
 
 
-def conclude(params, initial: list[float], per_layer: float, losses: list[float],
+def conclude(params, initial: list[float], ratio: float, per_layer: float, losses: list[float],
              spreads: list[float]) -> dict[str, str]:
-    ratio = gradient_ratio(initial)
     setup_en = f"{ACTIVATION_LABELS[params['activation']]['en']} + {INIT_LABELS[params['init']]['en']}"
     setup_zh = f"{ACTIVATION_LABELS[params['activation']]['zh']} + {INIT_LABELS[params['init']]['zh']}"
     if params["batchnorm"]:
