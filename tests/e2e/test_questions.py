@@ -28,7 +28,8 @@ def test_it_renders_formulas_with_katex_on_the_question_page(page, screenshot, t
 
 
 def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_path, transactional_db):
-    header = "| " + " | ".join(f"initialisation scheme {column}" for column in range(8)) + " |"
+    # Formulas in the cells too: KaTeX's hidden MathML is placed absolutely and must stay in the box.
+    header = "| " + " | ".join(f"initialisation scheme {column} $U(-a, a)$" for column in range(8)) + " |"
     table = "\n".join([header, "|" + "---|" * 8, "| " + " | ".join(["variance 2/fan_in"] * 8) + " |"])
     answer = {language: f"Compare:\n\n{table}\n\n$$\\frac{{2}}{{n_{{in}}}}" + " + \\frac{2}{n_{out}}" * 12 + "$$\n"
               for language in ("en", "zh")}
