@@ -42,12 +42,18 @@ class QuestionAdminForm(forms.ModelForm):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    """The corpus. Learners' own cards are theirs alone, edited on their own pages."""
+
     form = QuestionAdminForm
+    exclude = ["owner"]
     list_display = ["card_id", "topic", "difficulty", "retired", "updated_at"]
     list_filter = ["topic", "difficulty", "retired", "tags"]
     search_fields = ["card_id", "question_en", "question_zh"]
     filter_horizontal = ["tags"]
     inlines = [QuestionDemoInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).corpus()
 
     def save_model(self, request, obj, form, change):
         # Keep the rendered HTML and the search text in step with the edited Markdown, as the loader does.

@@ -19,7 +19,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return selectors.topic_list_with_counts()
+        return selectors.topic_list_with_counts(viewer=self.request.user)
 
 
 @extend_schema(parameters=[
@@ -28,7 +28,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     OpenApiParameter("difficulty", OpenApiTypes.INT, enum=[1, 2, 3]),
 ])
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
-    """The corpus, read-only. `id` is the card's stable ID."""
+    """The corpus and, for a signed-in learner, their own cards (`own`), read-only. `id` is the card's stable ID."""
 
     serializer_class = QuestionSerializer
     permission_classes = [AllowAny]
@@ -40,10 +40,11 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         if not form.is_valid():
             raise ValidationError(form.errors)
         filters = {name: form.cleaned_data[name] or None for name in ("topic", "tag", "difficulty")}
+        filters["viewer"] = self.request.user
         query = form.cleaned_data["q"].strip()
         if query:
             return selectors.question_search(query=query, **filters)
         return selectors.question_list(**filters)
 
     def get_object(self):
-        return get_object_or_404(selectors.question_list(), card_id=self.kwargs["id"])
+        return get_object_or_404(selectors.question_list(viewer=self.request.user), card_id=self.kwargs["id"])

@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext_noop
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 LANGUAGES = ("en", "zh")
 KNOWN_DEMOS = {f"D{n}" for n in range(1, 19)}
 SEED_REF = re.compile(r"^(S\d+-\d+|P-\d+)$")
 CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# A learner's own card gets an ID of this prefix and random hex (questions.own_cards), so a corpus file
+# can never take one's ID.
+OWN_CARD_PREFIX = "own-"
 TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
 KEY_POINTS = range(3, 8)
 CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "demos", "references", "question", "answer",
@@ -82,9 +86,9 @@ def unbalanced_math(text: str) -> str | None:
     """Name the first unbalanced math delimiter, or None. `\\$` is a literal dollar."""
     stripped = re.sub(r"```.*?```|`[^`\n]*`", "", text.replace("\\$", ""), flags=re.S)
     if stripped.count("$$") % 2:
-        return "unbalanced $$ display-math delimiters"
+        return gettext_noop("unbalanced $$ display-math delimiters")  # translated where a learner reads it
     if stripped.replace("$$", "").count("$") % 2:
-        return "unbalanced $ inline-math delimiters"
+        return gettext_noop("unbalanced $ inline-math delimiters")
     return None
 
 
@@ -163,6 +167,8 @@ class _FileChecker:
         card_id = raw.get("id")
         if not isinstance(card_id, str) or not CARD_ID.match(card_id):
             self.problem(line, "id", "required: a lower-case slug like 'softmax-vs-sigmoid'")
+        elif card_id.startswith(OWN_CARD_PREFIX):
+            self.problem(line, "id", f"ids starting with {OWN_CARD_PREFIX!r} are kept for learners' own cards")
         difficulty = raw.get("difficulty")
         if type(difficulty) is not int or difficulty not in (1, 2, 3):
             self.problem(line, "difficulty", "must be 1, 2 or 3")

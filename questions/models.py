@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from questions.languages import content_language
 
@@ -43,10 +45,22 @@ class QuestionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(retired=False)
 
+    def corpus(self):
+        """The shared corpus: no learner's own cards."""
+        return self.filter(owner__isnull=True)
+
+    def for_viewer(self, user):
+        """What this user may read: the corpus and their own cards (an anonymous visitor: the corpus)."""
+        if user is None or not user.is_authenticated:
+            return self.corpus()
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
 
 class Question(models.Model):
-    """One card of the corpus. `card_id` is the stable ID from the source file; learners' state
-    points at the row, so re-loading updates rows in place and a removed card is only retired."""
+    """One card. A corpus card (no owner) has the stable ID from its source file; learners' state
+    points at the row, so re-loading updates rows in place and a removed card is only retired. A
+    learner's own card (`owner` set) is theirs alone: written or imported by them, studied like any
+    other, and never touched by the corpus loader."""
 
     class Difficulty(models.IntegerChoices):
         BASIC = 1, "basic"
@@ -69,6 +83,8 @@ class Question(models.Model):
     search_text = models.TextField(editable=False, default="")
     retired = models.BooleanField(default=False, db_index=True)
     position = models.PositiveIntegerField(default=0)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="own_questions", help_text="empty for the corpus; the learner who wrote it")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = QuestionQuerySet.as_manager()
@@ -78,6 +94,10 @@ class Question(models.Model):
 
     def __str__(self):
         return self.card_id
+
+    @property
+    def is_own(self) -> bool:
+        return self.owner_id is not None
 
     @property
     def question(self) -> str:

@@ -1,4 +1,6 @@
-"""Reads of the corpus: topic lists, filtered question lists, bilingual search."""
+"""Reads of the corpus: topic lists, filtered question lists, bilingual search.
+
+A `viewer` sees the corpus and their own cards; without one (or anonymous), the corpus alone."""
 
 from __future__ import annotations
 
@@ -17,15 +19,19 @@ _STOP_WORDS = frozenset({
 })
 
 
-def topic_list_with_counts() -> QuerySet[Topic]:
+def topic_list_with_counts(*, viewer=None) -> QuerySet[Topic]:
+    visible = Q(questions__owner__isnull=True)
+    if viewer is not None and viewer.is_authenticated:
+        visible |= Q(questions__owner=viewer)
     return Topic.objects.annotate(
-        question_count=Count("questions", filter=Q(questions__retired=False))).filter(
+        question_count=Count("questions", filter=Q(questions__retired=False) & visible)).filter(
         question_count__gt=0).order_by("position", "slug")  # Meta.ordering is dropped from GROUP BY queries
 
 
-def question_list(*, topic: str | None = None, tag: str | None = None,
+def question_list(*, viewer=None, topic: str | None = None, tag: str | None = None,
                   difficulty: int | None = None) -> QuerySet[Question]:
-    questions = Question.objects.active().select_related("topic").prefetch_related("tags", "demo_links")
+    questions = (Question.objects.for_viewer(viewer).active().select_related("topic")
+                 .prefetch_related("tags", "demo_links"))
     if topic:
         questions = questions.filter(topic__slug=topic)
     if tag:
@@ -49,7 +55,7 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def question_search(*, query: str, topic: str | None = None, tag: str | None = None,
+def question_search(*, query: str, viewer=None, topic: str | None = None, tag: str | None = None,
                     difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
     """Questions whose text holds at least `min_share` of the query's terms, best first.
 
@@ -63,7 +69,7 @@ def question_search(*, query: str, topic: str | None = None, tag: str | None = N
     for term in terms:
         any_term |= Q(search_text__contains=term)
     scored = []
-    for question in question_list(topic=topic, tag=tag, difficulty=difficulty).filter(any_term):
+    for question in question_list(viewer=viewer, topic=topic, tag=tag, difficulty=difficulty).filter(any_term):
         text = question.search_text
         title = f"{question.question_en}\n{question.question_zh}".lower()
         hits = [term for term in terms if _occurs(term, text)]
@@ -81,9 +87,11 @@ def _occurs(term: str, text: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(term)}", text) is not None
 
 
-def question_get(*, card_id: str) -> Question:
-    return Question.objects.select_related("topic").prefetch_related("tags", "demo_links").get(card_id=card_id)
+def question_get(*, card_id: str, viewer=None) -> Question:
+    """A card by ID, retired ones too (old links keep working); another learner's own card does not exist."""
+    return (Question.objects.for_viewer(viewer).select_related("topic").prefetch_related("tags", "demo_links")
+            .get(card_id=card_id))
 
 
 def questions_for_demo(*, demo_id: str) -> QuerySet[Question]:
-    return Question.objects.active().filter(demo_links__demo_id=demo_id).select_related("topic")
+    return Question.objects.corpus().active().filter(demo_links__demo_id=demo_id).select_related("topic")

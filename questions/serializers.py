@@ -25,8 +25,10 @@ class QuestionSerializer(serializers.ModelSerializer):
     key_points = KeyPointSerializer(many=True)
     seed_refs = serializers.ListField(child=serializers.CharField())
     references = serializers.ListField(child=serializers.CharField())
+    own = serializers.BooleanField(source="is_own", read_only=True,
+                                   help_text="the learner's own card, not the corpus's")
 
     class Meta:
         model = Question
         fields = ["id", "topic", "difficulty", "tags", "demos", "seed_refs", "references", "question_en",
-                  "question_zh", "answer_en", "answer_zh", "answer_html_en", "answer_html_zh", "key_points"]
+                  "question_zh", "answer_en", "answer_zh", "answer_html_en", "answer_html_zh", "key_points", "own"]

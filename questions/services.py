@@ -88,7 +88,7 @@ def corpus_load(*, folder: Path = CORPUS_DIR) -> LoadReport:
     """
     cards = read_corpus(folder)
     topics = _sync_topics(folder)
-    existing = {q.card_id: q for q in Question.objects.all()}
+    existing = {q.card_id: q for q in Question.objects.corpus()}  # learners' own cards stay as they are
     report = LoadReport()
     for position, card in enumerate(cards):
         fields = _card_fields(card, topics[card.topic], position)
@@ -141,10 +141,10 @@ def _question_as_card(question: Question) -> dict:
 
 
 def corpus_export(*, folder: Path = CORPUS_DIR) -> list[Path]:
-    """Write every active card back to `<topic>.yaml`, so edits made in the admin are not lost."""
+    """Write every active corpus card back to `<topic>.yaml`, so edits made in the admin are not lost."""
     written = []
     for topic in Topic.objects.all():
-        questions = topic.questions.active().prefetch_related("tags", "demo_links").order_by("position")
+        questions = topic.questions.corpus().active().prefetch_related("tags", "demo_links").order_by("position")
         if not questions:
             continue
         document = {"topic": topic.slug, "cards": [_question_as_card(q) for q in questions]}

@@ -11,7 +11,8 @@ from quizapp.demos.selectors import default_params_run
 
 
 def topic_list(request):
-    return render(request, "questions/topic_list.html", {"topics": selectors.topic_list_with_counts()})
+    return render(request, "questions/topic_list.html",
+                  {"topics": selectors.topic_list_with_counts(viewer=request.user)})
 
 
 def question_index(request):
@@ -20,21 +21,21 @@ def question_index(request):
     if request.GET and not form.is_valid():  # the page around the form stays as it was: topics, the query
         return render(request, "questions/question_list.html", {
             "form": form, "questions": [], "query": request.GET.get("q", "").strip(), "tags": Tag.objects.all(),
-            "topics": selectors.topic_list_with_counts()}, status=400)
+            "topics": selectors.topic_list_with_counts(viewer=request.user)}, status=400)
     filters = form.cleaned_data if request.GET else {}
     query = (filters.get("q") or "").strip()
-    criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
-                "difficulty": filters.get("difficulty")}
+    criteria = {"viewer": request.user, "topic": filters.get("topic") or None,
+                "tag": filters.get("tag") or None, "difficulty": filters.get("difficulty")}
     questions = (selectors.question_search(query=query, **criteria) if query
                  else selectors.question_list(**criteria))
     return render(request, "questions/question_list.html", {
         "form": form, "questions": questions, "query": query, "tags": Tag.objects.all(),
-        "topics": selectors.topic_list_with_counts()})
+        "topics": selectors.topic_list_with_counts(viewer=request.user)})
 
 
 def question_detail(request, card_id: str):
     try:
-        question = selectors.question_get(card_id=card_id)
+        question = selectors.question_get(card_id=card_id, viewer=request.user)
     except Question.DoesNotExist:
         raise Http404 from None
     language = content_language()
@@ -50,14 +51,15 @@ def question_detail(request, card_id: str):
 
 
 def anki_export(request):
-    """The questions matching the list's filters as an Anki deck, in the page's language."""
+    """The questions matching the list's filters (the learner's own cards too) as an Anki deck, in the
+    page's language."""
     form = QuestionFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return HttpResponse("; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
                             status=400, content_type="text/plain; charset=utf-8")
     filters = form.cleaned_data if request.GET else {}
-    questions = selectors.question_list(topic=filters.get("topic") or None, tag=filters.get("tag") or None,
-                                        difficulty=filters.get("difficulty"))
+    questions = selectors.question_list(viewer=request.user, topic=filters.get("topic") or None,
+                                        tag=filters.get("tag") or None, difficulty=filters.get("difficulty"))
     language = content_language()
     response = HttpResponse(anki_deck_bytes(questions=questions, language=language),
                             content_type="application/octet-stream")

@@ -21,8 +21,9 @@ WEAK_RETRIEVABILITY = 0.8
 
 def interview_question_pool(*, topics: Iterable[Topic], difficulty_min: int, difficulty_max: int
                             ) -> QuerySet[Question]:
-    return Question.objects.active().filter(topic__in=list(topics), difficulty__gte=difficulty_min,
-                                            difficulty__lte=difficulty_max)
+    """The corpus's questions only: an interview grades against key points, which own cards lack."""
+    return Question.objects.corpus().active().filter(topic__in=list(topics), difficulty__gte=difficulty_min,
+                                                     difficulty__lte=difficulty_max)
 
 
 def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:

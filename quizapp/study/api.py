@@ -114,7 +114,7 @@ class BuryApi(StudyApi):
     @extend_schema(request=QuestionRefSerializer, responses=CardStateSerializer,
                    summary="Bury a card until my next study day")
     def post(self, request):
-        body = QuestionRefSerializer(data=request.data)
+        body = QuestionRefSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         card = services.card_bury(user=request.user, question=body.validated_data["question"])
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
@@ -124,7 +124,7 @@ class SuspendApi(StudyApi):
     @extend_schema(request=QuestionRefSerializer, responses=CardStateSerializer,
                    summary="Suspend a card until I unsuspend it")
     def post(self, request):
-        body = QuestionRefSerializer(data=request.data)
+        body = QuestionRefSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         card = services.card_set_suspended(user=request.user, question=body.validated_data["question"],
                                            suspended=True)

@@ -101,8 +101,8 @@ _QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", 
 
 def _sources(language: str) -> str:
     """The CTEs the lists read: `card` (the learner's rows), `question` (the questions they may
-    study: not retired, in the chosen topics), and the two lists' sources over those, `active`
-    (studied cards they may see today) and `fresh` (questions not started: no row, or a "new" row
+    study: the corpus's and their own, not retired, in the chosen topics), and the two lists' sources
+    over those, `active` (studied cards they may see today) and `fresh` (questions not started: no row, or a "new" row
     after a reset, not set aside). The topic join is a LEFT JOIN on its primary key, so PostgreSQL
     drops it, like the unused columns, where a counter reads a list. The state and suspended tests
     of `active` repeat the condition of the partial index study_card_queue_state_idx, so PostgreSQL
@@ -115,7 +115,7 @@ def _sources(language: str) -> str:
             q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
             t.position AS topic_position, q.position AS question_position
         FROM questions_question q LEFT JOIN questions_topic t ON t.id = q.topic_id
-        WHERE NOT q.retired AND {_CHOSEN_TOPIC}),
+        WHERE NOT q.retired AND (q.owner_id IS NULL OR q.owner_id = %(user)s) AND {_CHOSEN_TOPIC}),
     active AS NOT MATERIALIZED (SELECT card.*, question.* FROM card JOIN question ON question_id = card_question
         WHERE NOT suspended AND NOT (state = 'new') AND {not_buried}),
     fresh AS NOT MATERIALIZED (SELECT card.*, question.* FROM question LEFT JOIN card ON card_question = question_id

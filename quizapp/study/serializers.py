@@ -86,8 +86,16 @@ class ReviewLogSerializer(serializers.ModelSerializer):
 
 
 
+class StudyableQuestionField(serializers.PrimaryKeyRelatedField):
+    """A question the requesting learner may study: the corpus's or their own (another learner's own
+    card is as unknown as a missing one)."""
+
+    def get_queryset(self):
+        return Question.objects.for_viewer(self.context["request"].user)
+
+
 class QuestionRefSerializer(serializers.Serializer):
-    question = serializers.PrimaryKeyRelatedField(queryset=Question.objects.all())
+    question = StudyableQuestionField()
 
 
 class StudySettingsSerializer(serializers.ModelSerializer):

@@ -152,11 +152,12 @@ def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked
     return _Locked(card=card, study_settings=study_settings, logged_card_id=logged_card_id if log_id else None)
 
 
-# A new card's row, if its question exists; two requests creating it at once both go on (the
-# second waits for the first's row, then finds it).
+# A new card's row, if its question exists and is the corpus's or the learner's own; two requests
+# creating it at once both go on (the second waits for the first's row, then finds it).
 _CREATE_CARD = """
     INSERT INTO study_cardstate (user_id, question_id, state, due, reps, lapses, is_leech, suspended)
-    SELECT %(user)s, q.id, 'new', %(due)s, 0, 0, false, false FROM questions_question q WHERE q.id = %(question)s
+    SELECT %(user)s, q.id, 'new', %(due)s, 0, 0, false, false FROM questions_question q
+    WHERE q.id = %(question)s AND (q.owner_id IS NULL OR q.owner_id = %(user)s)
     ON CONFLICT (user_id, question_id) DO NOTHING"""
 
 
@@ -166,7 +167,7 @@ def _create_card_row(*, user, question_id: int, now: datetime) -> None:
         cursor.execute(_CREATE_CARD, {"user": user.pk, "question": question_id,
                                       "due": value_to_db(CardState, "due", now)})
         created = cursor.rowcount == 1
-    if not created and not Question.objects.filter(pk=question_id).exists():
+    if not created and not Question.objects.for_viewer(user).filter(pk=question_id).exists():
         raise QuestionNotFound(f"no question {question_id}")
 
 

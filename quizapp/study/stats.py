@@ -89,7 +89,7 @@ def _cards_by_state(*, user) -> dict[str, int]:
     in_play = cards.filter(is_leech=False, suspended=False)
     counts = {row["state"]: row["cards"] for row in in_play.values("state").annotate(cards=Count("pk"))}
     by_state = {state: counts.get(state, 0) for state in CardState.State.values}
-    by_state["new"] += Question.objects.active().exclude(card_states__user=user).count()
+    by_state["new"] += Question.objects.for_viewer(user).active().exclude(card_states__user=user).count()
     set_apart = cards.aggregate(leeches=Count("pk", filter=Q(is_leech=True)),
                                 suspended=Count("pk", filter=Q(is_leech=False, suspended=True)))
     return {**by_state, **set_apart}

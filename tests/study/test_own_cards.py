@@ -1,0 +1,51 @@
+"""Own cards in study: they join their owner's new cards, and another learner cannot touch them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+
+from questions.models import Question
+from quizapp.study.queue import study_queue
+from quizapp.study.stats import study_stats
+
+
+def own_copy(question: Question, owner) -> Question:
+    """A question like `question`, written by `owner`."""
+    return Question.objects.create(
+        card_id=f"own-{question.pk:010x}", owner=owner, topic=question.topic, difficulty=2, position=0,
+        question_en="My own question?", question_zh="My own question?", answer_en="Mine.", answer_zh="Mine.",
+        answer_html_en="<p>Mine.</p>", answer_html_zh="<p>Mine.</p>")
+
+
+def test_an_own_card_joins_its_owners_new_cards_only(alice, bob, make_question):
+    mine = own_copy(make_question(), alice)
+    alice_queue = study_queue(user=alice, limit=5)
+    assert alice_queue.counts.new == 2 and mine.pk in [card.question_id for card in alice_queue.cards]
+    bob_queue = study_queue(user=bob, limit=5)
+    assert bob_queue.counts.new == 1 and mine.pk not in [card.question_id for card in bob_queue.cards]
+
+
+def test_alice_studies_her_own_card_like_any_other(alice_api, alice, make_question):
+    mine = own_copy(make_question(), alice)
+    rated = alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 1, "client_id": str(uuid.uuid4())},
+                           format="json")
+    assert rated.status_code == 201 and rated.json()["card"]["question"] == mine.pk
+    assert alice_api.post("/api/study/suspend/", {"question": mine.pk}, format="json").json()["suspended"]
+
+
+def test_bob_cannot_rate_bury_or_suspend_alices_card(bob_api, alice, bob, make_question):
+    mine = own_copy(make_question(), alice)
+    for path, body in (("reviews", {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())}), ("bury", {"question": mine.pk}),
+                       ("suspend", {"question": mine.pk})):
+        refused = bob_api.post(f"/api/study/{path}/", body, format="json")
+        assert refused.status_code == 400 and "question" in refused.json(), path
+    assert not bob.card_states.exists() and not mine.card_states.exists()
+
+
+def test_the_statistics_count_own_cards_as_new(alice, bob, make_question):
+    own_copy(make_question(), alice)
+    now = timezone.now()
+    new_cards = {user: study_stats(user=user, now=now)["cards_by_state"]["new"] for user in (alice, bob)}
+    assert new_cards[alice] == new_cards[bob] + 1
