@@ -1,11 +1,16 @@
 from django.urls import path
 
-from questions import views
+from questions import own_views, views
 
 app_name = "questions"
 urlpatterns = [
     path("", views.topic_list, name="topics"),
     path("all/", views.question_index, name="index"),
     path("export.apkg", views.anki_export, name="anki-export"),
+    path("mine/", own_views.own_card_list, name="own"),
+    path("mine/new/", own_views.own_card_new, name="own-new"),
+    path("mine/import/", own_views.own_cards_import, name="own-import"),
+    path("mine/<slug:card_id>/edit/", own_views.own_card_edit, name="own-edit"),
+    path("mine/<slug:card_id>/delete/", own_views.own_card_delete, name="own-delete"),
     path("<slug:card_id>/", views.question_detail, name="detail"),
 ]

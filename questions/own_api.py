@@ -1,0 +1,99 @@
+"""The API for a learner's own cards: list, add, read, edit, delete, import. Another learner's card
+answers 404, like one that does not exist."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from questions import own_cards
+from questions.models import Question, Topic
+from questions.own_cards import OwnCardText
+
+
+class OwnCardSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="card_id", read_only=True)
+    question = serializers.CharField(source="question_en", max_length=own_cards.MAX_QUESTION_LENGTH)
+    answer = serializers.CharField(source="answer_en", max_length=own_cards.MAX_ANSWER_LENGTH,
+                                   help_text="Markdown; formulas between $…$ or $$…$$")
+    topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all())
+    difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
+    answer_html = serializers.CharField(source="answer_html_en", read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "question", "answer", "topic", "difficulty", "answer_html", "updated_at"]
+
+    def validate_answer(self, answer: str) -> str:
+        answer = answer.strip()
+        try:
+            own_cards.check_answer(answer)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return answer
+
+    def validate_question(self, question: str) -> str:
+        return question.strip()
+
+    def _text(self, validated: dict) -> OwnCardText:
+        current = self.instance
+        return OwnCardText(
+            question=validated.get("question_en", current and current.question_en),
+            answer=validated.get("answer_en", current and current.answer_en),
+            topic=validated.get("topic", current and current.topic),
+            difficulty=validated.get("difficulty", current and current.difficulty))
+
+    def create(self, validated):
+        try:
+            return own_cards.own_card_create(owner=self.context["request"].user, text=self._text(validated))
+        except own_cards.TooManyOwnCards as error:
+            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from None
+
+    def update(self, card, validated):
+        return own_cards.own_card_update(card=card, text=self._text(validated))
+
+
+class OwnCardImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or tab-separated, UTF-8 or GB18030; a header row may name the "
+                                           "columns question, answer, topic, difficulty")
+    topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(),
+                                         help_text="the topic of rows that name none")
+
+
+class OwnCardViewSet(viewsets.ModelViewSet):
+    """My own cards. They join my study queue, search and Anki export; nobody else sees them."""
+
+    serializer_class = OwnCardSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_field = "card_id"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self):
+        return self.request.user.own_questions.select_related("topic").order_by("-id")
+
+    def perform_destroy(self, card):
+        own_cards.own_card_delete(card=card)
+
+    @extend_schema(request={"multipart/form-data": OwnCardImportSerializer}, summary=(
+        "Import cards from a file: all rows or none (400 lists each bad row by line); a question I already "
+        "have is skipped"), responses={201: inline_serializer("OwnCardImportResult", {
+            "created": OwnCardSerializer(many=True),
+            "duplicate_lines": serializers.ListField(child=serializers.IntegerField()),
+            "ignored_columns": serializers.ListField(child=serializers.CharField())})})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_file(self, request):
+        body = OwnCardImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        try:
+            report = own_cards.own_cards_import(
+                owner=request.user, content=upload.read(own_cards.MAX_IMPORT_BYTES + 1), file_name=upload.name,
+                default_topic=body.validated_data["topic"])
+        except own_cards.ImportRefused as refused:
+            return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"created": OwnCardSerializer(report.created, many=True).data,
+                         "duplicate_lines": report.duplicate_lines, "ignored_columns": report.ignored_columns},
+                        status=status.HTTP_201_CREATED)
