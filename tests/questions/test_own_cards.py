@@ -13,6 +13,7 @@ from questions.own_cards import ImportRefused, OwnCardText, own_card_create, own
 from questions.selectors import question_search, topic_list_with_counts
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
+from tests.questions.test_anki_export import notes_in
 
 
 @pytest.fixture(autouse=True)
@@ -164,6 +165,19 @@ def test_the_owner_sees_it_marked_as_theirs(alice, cnn, alice_client):
     page = alice_client.get(f"/questions/{mine.card_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "My card" in page and f"/questions/mine/{mine.card_id}/edit/" in page
     assert alice_client.get("/api/questions/", {"q": "convolution"}).json()["results"][0]["own"] is True
+
+
+def test_the_owners_anki_download_holds_their_cards_and_nobody_elses_does(alice, cnn, client, tmp_path):
+    write_card(alice, cnn, question="What does a 1×1 convolution do?")
+    anonymous = tmp_path / "anonymous" / "deck.apkg"
+    anonymous.parent.mkdir()
+    anonymous.write_bytes(client.get("/questions/export.apkg").content)
+    client.force_login(alice)
+    owners = tmp_path / "alice" / "deck.apkg"
+    owners.parent.mkdir()
+    owners.write_bytes(client.get("/questions/export.apkg").content)
+    assert len(notes_in(owners)) == len(notes_in(anonymous)) + 1
+    assert any("1×1 convolution" in fields for _, fields, _ in notes_in(owners))
 
 
 def test_interviews_draw_on_the_corpus_only(alice, cnn):

@@ -1,0 +1,57 @@
+"""A learner imports cards from a spreadsheet file, writes one more, and studies them; another learner sees none."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from questions.models import Question, Topic
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+SPREADSHEET = ("问题,答案,难度\n"
+               "为什么要做 warm-up?,Adam 初期的二阶矩估计不准，步长 $\\eta/\\sqrt{\\hat v}$ 可能过大。,2\n"
+               "What does a 1×1 convolution do?,It mixes channels: $y = Wx$ at every pixel.,1\n")
+
+
+def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
+    users = get_user_model().objects
+    users.create_user("alice", "alice@example.org", PASSWORD)
+    users.create_user("bob", "bob@example.org", PASSWORD)
+    Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=1)
+    log_in(page, "alice")
+
+    page.goto("/questions/mine/")
+    page.set_input_files("#id_file", files=[{"name": "interview-notes.csv", "mimeType": "text/csv",
+                                             "buffer": SPREADSHEET.encode("gb18030")}])
+    page.select_option("#id_topic", "optimization")
+    page.click("button:text-is('Import')")
+    expect(page.locator(".messages")).to_contain_text("Imported 2 cards.")
+    expect(page.locator(".question-list li")).to_have_count(2)
+    screenshot("own-cards-imported")
+
+    page.click("text=Add a card")
+    page.fill("#id_question", "When does label smoothing hurt?")
+    page.fill("#id_answer", "When the model must be calibrated: it caps confidence at $1-\\epsilon$.")
+    page.select_option("#id_topic", "optimization")
+    page.click("button:text-is('Save')")
+    expect(page.locator("article.answer h1")).to_have_text("When does label smoothing hurt?")
+    expect(page.locator("article.answer .katex").first).to_be_visible()
+    expect(page.locator(".own-card-tools")).to_contain_text("My card")
+
+    page.goto("/study/")  # all three are new cards of Alice's, in their topic's order
+    expect(page.locator(".count-new b")).to_have_text("3")
+    page.keyboard.press("Space")
+    expect(page.locator(".study-card .answer .katex").first).to_be_visible()
+    page.keyboard.press("3")
+    expect(page.locator(".count-new b")).to_have_text("2")
+
+    page.context.clear_cookies()  # Bob on the same browser
+    log_in(page, "bob")
+    page.goto("/questions/all/?q=convolution")
+    expect(page.locator(".question-list")).to_contain_text("Nothing matches")
+    mine = Question.objects.filter(owner__username="alice").first()
+    assert page.goto(f"/questions/{mine.card_id}/").status == 404
+    page.goto("/study/")
+    expect(page.locator(".count-new b")).to_have_text("0")
