@@ -9,7 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from questions import own_cards
+from questions import own_cards, own_import
 from questions.models import Question, Topic
 from questions.own_cards import OwnCardText
 
@@ -57,8 +57,8 @@ class OwnCardSerializer(serializers.ModelSerializer):
 
 
 class OwnCardImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV or tab-separated, UTF-8 or GB18030; a header row may name the "
-                                           "columns question, answer, topic, difficulty")
+    file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8 or GB18030; a header row may name "
+                                           "the columns question, answer, topic, difficulty) or an Anki .apkg")
     topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(),
                                          help_text="the topic of rows that name none")
 
@@ -81,7 +81,9 @@ class OwnCardViewSet(viewsets.ModelViewSet):
         "Import cards from a file: all rows or none (400 lists each bad row by line); a question I already "
         "have is skipped"), responses={201: inline_serializer("OwnCardImportResult", {
             "created": OwnCardSerializer(many=True),
-            "duplicate_lines": serializers.ListField(child=serializers.IntegerField()),
+            "unit": serializers.ChoiceField(choices=["line", "note"], help_text="what `skipped` numbers"),
+            "skipped": serializers.ListField(child=serializers.IntegerField(),
+                                             help_text="lines (or notes) whose question I already have"),
             "ignored_columns": serializers.ListField(child=serializers.CharField())})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_file(self, request):
@@ -89,11 +91,11 @@ class OwnCardViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         try:
-            report = own_cards.own_cards_import(
-                owner=request.user, content=upload.read(own_cards.MAX_IMPORT_BYTES + 1), file_name=upload.name,
+            report = own_import.own_cards_import(
+                owner=request.user, content=upload.read(own_import.MAX_IMPORT_BYTES + 1), file_name=upload.name,
                 default_topic=body.validated_data["topic"])
-        except own_cards.ImportRefused as refused:
+        except own_import.ImportRefused as refused:
             return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"created": OwnCardSerializer(report.created, many=True).data,
-                         "duplicate_lines": report.duplicate_lines, "ignored_columns": report.ignored_columns},
+        return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
+                         "skipped": report.skipped, "ignored_columns": report.ignored_columns},
                         status=status.HTTP_201_CREATED)

@@ -3,19 +3,21 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from questions import own_cards
+from questions import own_cards, own_import
+from questions.languages import content_language
 from questions.models import Question, Topic
 from questions.own_cards import OwnCardForm, OwnCardText
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("File (.csv, .tsv or .txt)"))
+    file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
     topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
                                    label=gettext_lazy("Topic for rows that name none"))
 
@@ -91,27 +93,51 @@ def own_cards_import(request):
         return _list_page(request, import_form=form, status=400)
     upload = form.cleaned_data["file"]
     try:
-        report = own_cards.own_cards_import(
-            owner=request.user, content=upload.read(own_cards.MAX_IMPORT_BYTES + 1), file_name=upload.name,
+        report = own_import.own_cards_import(
+            owner=request.user, content=upload.read(own_import.MAX_IMPORT_BYTES + 1), file_name=upload.name,
             default_topic=form.cleaned_data["topic"])
-    except own_cards.ImportRefused as refused:
+    except own_import.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
     return redirect(reverse("questions:own"))
 
 
-def _import_summary(report: own_cards.ImportReport) -> str:
+# A file to fill in, in the page's language: Excel opens a UTF-8 CSV right only with its BOM.
+_TEMPLATE = {
+    "en": "question,answer,topic,difficulty\n"
+          "What does a 1×1 convolution do?,\"Mixes channels at each pixel: $y = Wx$.\",cnn,1\n"
+          "Why warm up the learning rate?,\"Adam's early second-moment estimates are noisy, so the first steps "
+          "can be too large.\",optimization,2\n",
+    "zh": "问题,答案,主题,难度\n"
+          "1×1 卷积有什么作用?,在每个像素上混合通道：$y = Wx$。,cnn,1\n"
+          "为什么要做学习率预热?,Adam 初期的二阶矩估计不准，最初几步的步长可能过大。,optimization,2\n",
+}
+
+
+@login_required
+def own_cards_template(request):
+    response = HttpResponse("\ufeff" + _TEMPLATE[content_language()], content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="my-cards.csv"'
+    return response
+
+
+def _import_summary(report: own_import.ImportReport) -> str:
     parts = [ngettext("Imported %(count)d card.", "Imported %(count)d cards.", len(report.created))
              % {"count": len(report.created)}]
-    if report.duplicate_lines:
-        parts.append(ngettext(
-            "Skipped %(count)d row you already have (line %(lines)s).",
-            "Skipped %(count)d rows you already have (lines %(lines)s).", len(report.duplicate_lines)) % {
-            "count": len(report.duplicate_lines), "lines": _line_list(report.duplicate_lines)})
+    if report.skipped:
+        skipped = {"count": len(report.skipped), "numbers": _number_list(report.skipped)}
+        if report.unit == "line":
+            parts.append(ngettext("Skipped %(count)d row you already have (line %(numbers)s).",
+                                  "Skipped %(count)d rows you already have (lines %(numbers)s).",
+                                  len(report.skipped)) % skipped)
+        else:
+            parts.append(ngettext("Skipped %(count)d note you already have (note %(numbers)s).",
+                                  "Skipped %(count)d notes you already have (notes %(numbers)s).",
+                                  len(report.skipped)) % skipped)
     if report.ignored_columns:
         parts.append(_("Columns not kept: %(columns)s.") % {"columns": ", ".join(report.ignored_columns)})
     return " ".join(parts)
 
 
-def _line_list(lines: list[int], shown: int = 10) -> str:
-    return ", ".join(map(str, lines[:shown])) + (", …" if len(lines) > shown else "")
+def _number_list(numbers: list[int], shown: int = 10) -> str:
+    return ", ".join(map(str, numbers[:shown])) + (", …" if len(numbers) > shown else "")

@@ -1,131 +1,32 @@
-"""A learner's own cards: writing and importing them, and nobody else ever seeing them."""
+"""A learner's own cards: writing them, and nobody else ever seeing them."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from django.utils import translation
 
-from questions import own_cards
 from questions.models import Question, Topic
-from questions.own_cards import ImportRefused, OwnCardText, own_card_create, own_cards_import
+from questions.own_cards import OwnCardText, own_card_create
+from questions.own_import import own_cards_import
 from questions.selectors import question_search, topic_list_with_counts
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
 from tests.questions.test_anki_export import notes_in
 
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages read in English here; the pages' tests pick their language by header."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def corpus(tmp_path, db):
-    corpus_load(folder=write_corpus(tmp_path / "corpus", {
-        "activations": [card("sigmoid-vanishing", question={"en": "Why does sigmoid vanish?", "zh": "sigmoid 为何消失?"})],
-        "cnn": [card("pooling-purpose", demos=[])],
-    }))
-    return tmp_path / "corpus"
-
-
-@pytest.fixture
-def cnn(corpus):
-    return Topic.objects.get(slug="cnn")
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def write_card(owner, topic, question="What does a 1×1 convolution do?", answer="Mixes channels: $y = Wx$."):
-    return own_card_create(owner=owner, text=OwnCardText(question=question, answer=answer, topic=topic, difficulty=2))
-
-
-def import_text(owner, topic, text: str, *, encoding="utf-8", name="cards.csv"):
-    return own_cards_import(owner=owner, content=text.encode(encoding), file_name=name, default_topic=topic)
-
-
-# --- import ---------------------------------------------------------------------------------------
-
-def test_it_imports_a_csv_with_a_header_in_either_language(alice, cnn):
-    report = import_text(alice, cnn, "问题,答案,主题,难度\n"
-                                     "什么是空洞卷积?,在核的元素间插入间隔，扩大感受野。,activations,3\n"
-                                     "\"Why ReLU?\",\"No saturation for $x>0$.\nCheap.\",,\n")
-    first, second = sorted(report.created, key=lambda q: q.id)
-    assert (first.question_en, first.question_zh, first.topic.slug, first.difficulty) == (
-        "什么是空洞卷积?", "什么是空洞卷积?", "activations", 3)
-    assert (second.topic, second.difficulty) == (cnn, 2)  # the form's topic; blank difficulty = standard
-    assert 'class="math inline"' in second.answer_html_en and second.owner == alice
-    assert second.card_id.startswith("own-")
-
-
-def test_it_imports_ankis_plain_text_export_without_a_header(alice, cnn):
-    text = "#separator:tab\n#html:true\n#tags column:3\nWhat is dropout?\tRandomly zeroes units<br>in training\tregularization\n"
-    [created] = import_text(alice, cnn, text, name="Deck.txt").created
-    assert created.question_en == "What is dropout?"
-    assert "<br>" in created.answer_html_en  # Anki's HTML line break survives the sanitiser
-
-
-def test_it_reads_gb18030_files_from_chinese_excel(alice, cnn):
-    [created] = import_text(alice, cnn, "问题,答案\n批归一化的作用?,稳定各层输入的分布。\n", encoding="gb18030").created
-    assert created.question_en == "批归一化的作用?"
-
-
-def test_it_imports_nothing_and_names_every_bad_row_with_its_line(alice, cnn):
-    text = ("question,answer,topic,difficulty\n"
-            "Fine question?,Fine answer.,cnn,1\n"
-            "\"A long\nanswer follows?\",,cnn,2\n"  # starts on line 3, no answer
-            "Bad topic?,Answer.,quantum-computing,2\n"
-            "Bad math?,Costs $O(n^2) time.,cnn,9\n")
-    with pytest.raises(ImportRefused) as refused:
-        import_text(alice, cnn, text)
-    problems = refused.value.problems
-    assert problems[0].startswith("cards.csv, line 3: Answer:")
-    assert any(p.startswith("cards.csv, line 5: Topic:") and "quantum-computing" in p for p in problems)
-    assert any(p.startswith("cards.csv, line 6: Answer:") and "$" in p for p in problems)
-    assert any(p.startswith("cards.csv, line 6: Difficulty:") for p in problems)
-    assert not Question.objects.filter(owner=alice).exists()
-
-
-def test_it_finds_topics_by_title_in_either_language(alice, cnn):
-    report = import_text(alice, cnn, "question,answer,topic\nA?,a.,激活函数\nB?,b.,Convolutional networks\n")
-    assert sorted(q.topic.slug for q in report.created) == ["activations", "cnn"]
-
-
-def test_importing_the_same_file_twice_adds_nothing(alice, cnn):
-    text = "question,answer,tags\nA?,a.,x\nB?,b.,y\nA?,again.,z\n"
-    first = import_text(alice, cnn, text)
-    assert len(first.created) == 2 and first.duplicate_lines == [4] and first.ignored_columns == ["tags"]
-    second = import_text(alice, cnn, text)
-    assert second.created == [] and second.duplicate_lines == [2, 3, 4]
-    assert Question.objects.filter(owner=alice).count() == 2
-
-
-@pytest.mark.parametrize("content, message", [
-    (b"", "no cards found"),
-    (b"\xff\xfe\xfa\x00garbage\xc3", "not a text file"),
-    (b"question,answer\n" + b"x" * (own_cards.MAX_IMPORT_BYTES + 1), "larger than 2 MB"),
-])
-def test_it_refuses_files_it_cannot_read(alice, cnn, content, message):
-    with pytest.raises(ImportRefused) as refused:
-        own_cards_import(owner=alice, content=content, file_name="bad.csv", default_topic=cnn)
-    assert message in refused.value.problems[0] and refused.value.problems[0].startswith("bad.csv")
-
-
-def test_a_learner_keeps_at_most_the_limit(alice, cnn, monkeypatch):
-    monkeypatch.setattr(own_cards, "MAX_OWN_CARDS", 2)
-    write_card(alice, cnn)
-    with pytest.raises(ImportRefused) as refused:
-        import_text(alice, cnn, "question,answer\nA?,a.\nB?,b.\n")
-    assert "at most 2" in refused.value.problems[0]
-    assert Question.objects.filter(owner=alice).count() == 1
+    text = OwnCardText(question=question, answer=answer, topic=topic, difficulty=2)
+    return own_card_create(owner=owner, text=text)
 
 
 # --- the corpus and other learners ------------------------------------------------------------------
 
-def test_loading_the_corpus_leaves_own_cards_alone_and_refuses_their_ids(alice, cnn, corpus, tmp_path):
+def test_loading_the_corpus_leaves_own_cards_alone_and_refuses_their_ids(alice, cnn, two_topics, tmp_path):
     mine = write_card(alice, cnn)
-    corpus_load(folder=corpus)
+    corpus_load(folder=two_topics)
     mine.refresh_from_db()
     assert not mine.retired and mine.owner == alice
     bad = write_corpus(tmp_path / "bad", {"cnn": [card("own-abc")]})
@@ -237,6 +138,15 @@ def test_the_import_page_reports_what_it_did_or_every_problem(alice, cnn, alice_
                                     HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "bad.csv，第 2 行：答案：这个字段是必填项。" in chinese.content.decode()
     assert Question.objects.filter(owner=alice).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_template_imports_as_it_is(alice, cnn, alice_client, language):
+    Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=5)
+    template = alice_client.get("/questions/mine/template.csv", HTTP_ACCEPT_LANGUAGE=language)
+    assert template["Content-Disposition"] == 'attachment; filename="my-cards.csv"'
+    report = own_cards_import(owner=alice, content=template.content, file_name="my-cards.csv", default_topic=cnn)
+    assert sorted((q.topic.slug, q.difficulty) for q in report.created) == [("cnn", 1), ("optimization", 2)]
 
 
 # --- API -----------------------------------------------------------------------------------------------

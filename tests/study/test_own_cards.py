@@ -29,16 +29,16 @@ def test_an_own_card_joins_its_owners_new_cards_only(alice, bob, make_question):
 
 def test_alice_studies_her_own_card_like_any_other(alice_api, alice, make_question):
     mine = own_copy(make_question(), alice)
-    rated = alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 1, "client_id": str(uuid.uuid4())},
-                           format="json")
+    body = {"question": mine.pk, "rating": 1, "client_id": str(uuid.uuid4())}
+    rated = alice_api.post("/api/study/reviews/", body, format="json")
     assert rated.status_code == 201 and rated.json()["card"]["question"] == mine.pk
     assert alice_api.post("/api/study/suspend/", {"question": mine.pk}, format="json").json()["suspended"]
 
 
 def test_bob_cannot_rate_bury_or_suspend_alices_card(bob_api, alice, bob, make_question):
     mine = own_copy(make_question(), alice)
-    for path, body in (("reviews", {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())}), ("bury", {"question": mine.pk}),
-                       ("suspend", {"question": mine.pk})):
+    rating = {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())}
+    for path, body in (("reviews", rating), ("bury", {"question": mine.pk}), ("suspend", {"question": mine.pk})):
         refused = bob_api.post(f"/api/study/{path}/", body, format="json")
         assert refused.status_code == 400 and "question" in refused.json(), path
     assert not bob.card_states.exists() and not mine.card_states.exists()
