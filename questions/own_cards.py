@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,7 +44,8 @@ class OwnCardForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["topic"].label_from_instance = lambda topic: topic.title
+        if "topic" in self.fields:  # an imported row's topic is found by name instead
+            self.fields["topic"].label_from_instance = lambda topic: topic.title
 
     def clean_question(self) -> str:
         return self.cleaned_data["question"].strip()
@@ -85,16 +87,13 @@ class TooManyOwnCards(Exception):
     pass
 
 
-def _new_card_id() -> str:
-    while True:  # 40 random bits: a collision is rare, and then the next draw is taken
-        card_id = f"{OWN_CARD_PREFIX}{secrets.token_hex(5)}"
-        if not Question.objects.filter(card_id=card_id).exists():
-            return card_id
-
-
-def _check_room(*, owner, adding: int) -> None:
-    if owner.own_questions.count() + adding > MAX_OWN_CARDS:
-        raise TooManyOwnCards(_("A learner keeps at most %(limit)d own cards.") % {"limit": MAX_OWN_CARDS})
+def _new_card_ids(count: int) -> list[str]:
+    """Fresh IDs: 40 random bits each; the rare one already taken is drawn again."""
+    ids: set[str] = set()
+    while len(ids) < count:
+        drawn = {f"{OWN_CARD_PREFIX}{secrets.token_hex(5)}" for _ in range(count - len(ids))}
+        ids |= drawn - set(Question.objects.filter(card_id__in=drawn).values_list("card_id", flat=True))
+    return sorted(ids)
 
 
 def own_card_create(*, owner, text: OwnCardText) -> Question:
@@ -102,10 +101,15 @@ def own_card_create(*, owner, text: OwnCardText) -> Question:
 
 
 def own_cards_create(*, owner, texts: list[OwnCardText]) -> list[Question]:
-    """All of them or, past the learner's limit, none (TooManyOwnCards)."""
+    """All of them or, past the learner's limit, none (TooManyOwnCards). The learner's row is locked
+    while counting, so two imports at once cannot both fit under the limit and together pass it."""
     with transaction.atomic():
-        _check_room(owner=owner, adding=len(texts))
-        return [Question.objects.create(card_id=_new_card_id(), owner=owner, **text.fields()) for text in texts]
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        if owner.own_questions.count() + len(texts) > MAX_OWN_CARDS:
+            raise TooManyOwnCards(_("A learner keeps at most %(limit)d own cards.") % {"limit": MAX_OWN_CARDS})
+        cards = [Question(card_id=card_id, owner=owner, **text.fields())
+                 for card_id, text in zip(_new_card_ids(len(texts)), texts, strict=True)]
+        return Question.objects.bulk_create(cards)
 
 
 def own_card_update(*, card: Question, text: OwnCardText) -> Question:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import tempfile
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from questions import own_cards
 from questions.anki import anki_deck_bytes
 from questions.models import Question
 from questions.own_cards import OwnCardText, own_card_create
-from questions.own_import import MAX_IMPORT_BYTES, ImportRefused, own_cards_import
+from questions.own_import import MAX_IMPORT_BYTES, ImportRefused, anki, own_cards_import
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -80,7 +81,8 @@ def test_importing_the_same_file_twice_adds_nothing(alice, cnn):
 
 @pytest.mark.parametrize("content, message", [
     (b"", "no cards found"),
-    (b"\xff\xfe\xfa\x00garbage\xc3", "nor a text file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "nor a text file"),  # an image
+    (b"\xff\xfeq\x00,", "nor a text file"),  # UTF-16 cut in the middle of a character
     (b"question,answer\n" + b"x" * (MAX_IMPORT_BYTES + 1), "larger than 20 MB"),
 ])
 def test_it_refuses_files_it_cannot_read(alice, cnn, content, message):
@@ -189,3 +191,108 @@ def test_it_refuses_a_package_without_notes(alice, cnn, content):
     with pytest.raises(ImportRefused) as refused:
         import_package(alice, cnn, content)
     assert refused.value.problems[0].startswith("Interview.apkg: not ")
+
+
+# --- what the review of the importer found ------------------------------------------------------------
+
+def sqlite_package(statements: list[str]) -> bytes:
+    """An .apkg whose collection is whatever database these statements build."""
+    database = sqlite3.connect(":memory:")
+    for statement in statements:
+        database.execute(statement)
+    database.commit()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("collection.anki2", database.serialize())
+    return out.getvalue()
+
+
+def test_a_package_that_unpacks_past_the_cap_is_refused_unread(alice, cnn, monkeypatch):
+    monkeypatch.setattr(anki, "MAX_COLLECTION_BYTES", 1024 * 1024)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w") as package:  # a few kB that claim and unpack to 2 MB
+        package.writestr("collection.anki21b", zstandard.ZstdCompressor().compress(b"\0" * 2 * 1024 * 1024))
+    with pytest.raises(ImportRefused, match="more than 1 MB"):
+        import_package(alice, cnn, bomb.getvalue())
+
+
+def test_notes_must_be_a_table_not_an_endless_view(alice, cnn):
+    endless = sqlite_package(["CREATE VIEW notes AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n) "
+                              "SELECT id, 'q' || id || char(31) || 'a' AS flds FROM n"])
+    with pytest.raises(ImportRefused, match="not an Anki package"):
+        import_package(alice, cnn, endless)
+
+
+def test_fields_that_are_not_text_are_named_not_crashed_on(alice, cnn):
+    odd = sqlite_package(["CREATE TABLE notes (id INTEGER PRIMARY KEY, flds)",
+                          "INSERT INTO notes VALUES (1, NULL), (2, 5), (3, X'00ff')"])
+    with pytest.raises(ImportRefused) as refused:
+        import_package(alice, cnn, odd)
+    assert {problem.split(":")[0] for problem in refused.value.problems} == {
+        "Interview.apkg, note 1", "Interview.apkg, note 2", "Interview.apkg, note 3"}
+
+
+def test_a_file_with_more_rows_than_a_learner_may_keep_is_refused_before_checking(alice, cnn, monkeypatch):
+    monkeypatch.setattr(own_cards, "MAX_OWN_CARDS", 3)
+    with pytest.raises(ImportRefused, match="more than 3 rows"):
+        import_text(alice, cnn, "".join(f"Q{n}?,a\n" for n in range(5)))
+
+
+def test_only_ankis_own_header_lines_are_directives(alice, cnn):
+    report = import_text(alice, cnn, "#1 Why ReLU?,No saturation.\n#2 Why GELU?,Smooth.\nWhy BN?,Normalizes.\n")
+    assert [q.question_en for q in report.created] == ["#1 Why ReLU?", "#2 Why GELU?", "Why BN?"]
+
+
+def test_western_excel_files_are_read_as_windows_1252(alice, cnn):
+    [created] = import_text(alice, cnn, "Why is naïve Bayes naïve?,It’s simple.\n", encoding="cp1252").created
+    assert (created.question_en, created.answer_en) == ("Why is naïve Bayes naïve?", "It’s simple.")
+
+
+def test_excels_unicode_text_is_utf16(alice, cnn):
+    [created] = import_text(alice, cnn, "问题\t答案\n什么是残差连接?\t把输入加到输出上。\n", encoding="utf-16").created
+    assert created.question_en == "什么是残差连接?"
+
+
+def test_ankis_columns_line_names_the_columns(alice, cnn):
+    [created] = import_text(alice, cnn, "#separator:tab\n#columns:Back\tFront\nAn answer.\tA question?\n").created
+    assert (created.question_en, created.answer_en) == ("A question?", "An answer.")
+
+
+def test_a_literal_separator_character_is_taken_as_it_is(alice, cnn):
+    [created] = import_text(alice, cnn, "#separator:\t\nWhat, really, is dropout?\tZeroing units.\n").created
+    assert created.question_en == "What, really, is dropout?"
+
+
+def test_each_row_is_read_at_its_own_width(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "Why ReLU?\nWhy BN?,Normalizes.\nWhy LN?,Per token.\n")
+    assert refused.value.problems == ["cards.csv, line 1: Answer: This field is required."]
+
+
+def test_the_delimiter_is_the_one_that_splits_the_rows(alice, cnn):
+    report = import_text(alice, cnn, '"Why, ReLU?";"No saturation"\nWhy BN?;Normalizes\n')
+    assert [(q.question_en, q.answer_en) for q in report.created] == [
+        ("Why, ReLU?", "No saturation"), ("Why BN?", "Normalizes")]
+
+
+def test_line_numbers_count_only_line_breaks(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "A?,a\u2028still line 1\nB?,\x0bz\nC?,\n")
+    assert refused.value.problems == ["cards.csv, line 3: Answer: This field is required."]
+
+
+def test_broken_quotes_are_reported_with_their_line(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, 'A?,a\n"B?,b\nC?,c\n')
+    assert refused.value.problems[0].startswith("cards.csv, line 3:")
+
+
+@pytest.mark.parametrize("written, difficulty", [("3.0", 3), ("hard", 3), ("困难", 3), ("basic", 1), ("", 2)])
+def test_difficulty_as_spreadsheets_write_it(alice, cnn, written, difficulty):
+    [created] = import_text(alice, cnn, f"question,answer,difficulty\nQ?,A.,{written}\n").created
+    assert created.difficulty == difficulty
+
+
+def test_columns_past_the_answer_are_reported_as_not_kept(alice, cnn):
+    report = import_text(alice, cnn, "Q?,A.,cnn,3\n")
+    assert report.ignored_columns == ["column 3", "column 4"]

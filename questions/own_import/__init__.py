@@ -1,0 +1,138 @@
+"""Importing a learner's own cards from a file: a spreadsheet saved as CSV or tab-separated text,
+Anki's "Notes in Plain Text" export (`text`), or an Anki deck package, .apkg (`anki`).
+
+A file imports whole or not at all: ImportRefused lists each bad row as "file, line 7: Answer: …"
+("note 7" in a package). A row whose question the learner already has (or an earlier row had) is
+skipped, so importing the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from questions import own_cards
+from questions.models import Question, Topic
+from questions.own_cards import OwnCardForm, OwnCardText, TooManyOwnCards, own_cards_create
+from questions.own_import.anki import from_anki, read_package
+from questions.own_import.source import ImportRefused, Row, Source
+from questions.own_import.text import read_text
+
+__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import"]
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an Anki package with its media
+MAX_LISTED_PROBLEMS = 20  # the rest are counted
+_ZIP_MAGIC = b"PK\x03\x04"  # what an .apkg starts with
+# Difficulty as a spreadsheet may write it: 1–3 (pandas writes 3.0), or a word in either language.
+_DIFFICULTY_WORDS = {"basic": 1, "easy": 1, "基础": 1, "简单": 1, "standard": 2, "medium": 2, "标准": 2, "中等": 2,
+                     "hard": 3, "困难": 3, "难": 3}
+_WHOLE_NUMBER = re.compile(r"^([0-9]+)(\.0+)?$")
+
+
+@dataclass
+class ImportReport:
+    created: list[Question] = field(default_factory=list)
+    unit: str = "line"  # what `skipped` counts: lines of a text file, notes of a package
+    skipped: list[int] = field(default_factory=list)  # the question is already among the learner's cards
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+class _RowForm(OwnCardForm):
+    """An imported row's rules: the card's, with the topic found beforehand (one query per file)."""
+
+    topic = None
+
+
+def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic) -> ImportReport:
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportRefused([_("%(file)s: larger than %(limit)d MB.") % {
+            "file": file_name, "limit": MAX_IMPORT_BYTES // (1024 * 1024)}])
+    source = _read(content, file_name=file_name)
+    if not source.rows:
+        raise ImportRefused([_("%(file)s: no cards found: each row needs a question and an answer.") % {
+            "file": file_name}])
+    if len(source.rows) > own_cards.MAX_OWN_CARDS:  # before any row is checked: checking costs time
+        raise ImportRefused([_("%(file)s: more than %(limit)d rows; split it into smaller files.") % {
+            "file": file_name, "limit": own_cards.MAX_OWN_CARDS}])
+    report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns)
+    texts = _new_texts(source, owner=owner, default_topic=default_topic, file_name=file_name, report=report)
+    try:
+        report.created = own_cards_create(owner=owner, texts=texts)
+    except TooManyOwnCards as error:
+        raise ImportRefused([f"{file_name}: {error}"]) from None
+    return report
+
+
+def _read(content: bytes, *, file_name: str) -> Source:
+    if content.startswith(_ZIP_MAGIC):
+        return read_package(content, file_name=file_name, max_notes=own_cards.MAX_OWN_CARDS)
+    return read_text(content, file_name=file_name)
+
+
+def _new_texts(source: Source, *, owner, default_topic: Topic, file_name: str,
+               report: ImportReport) -> list[OwnCardText]:
+    """The rows' cards, less those the learner already has (their numbers go to `report.skipped`).
+    ImportRefused when any row is bad."""
+    topics = _topic_lookup()
+    known = set(owner.own_questions.values_list("question_en", flat=True))
+    texts, problems = [], []
+    for row in source.rows:
+        text = _row_text(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
+                         problems=problems)
+        if text is None:
+            continue
+        if text.question in known:
+            report.skipped.append(row.number)
+            continue
+        known.add(text.question)
+        texts.append(text)
+    if problems:
+        hidden = len(problems) - MAX_LISTED_PROBLEMS
+        more = [_("…and %(count)d more problems.") % {"count": hidden}] if hidden > 0 else []
+        raise ImportRefused(problems[:MAX_LISTED_PROBLEMS] + more)
+    return texts
+
+
+def _topic_lookup() -> dict[str, Topic]:
+    """A topic by its slug or its title in either language, case-insensitively."""
+    lookup = {}
+    for topic in Topic.objects.all():
+        for name in (topic.slug, topic.title_en, topic.title_zh):
+            lookup[name.casefold()] = topic
+    return lookup
+
+
+def _difficulty(value: str) -> str:
+    """Blank is standard; "3.0" is 3; a word is its number. Anything else goes to the form to refuse."""
+    value = value.strip()
+    if not value:
+        return str(Question.Difficulty.STANDARD.value)
+    whole = _WHOLE_NUMBER.match(value)
+    if whole:
+        return whole.group(1)
+    return str(_DIFFICULTY_WORDS.get(value.casefold(), value))
+
+
+def _row_text(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
+              problems: list[str]) -> OwnCardText | None:
+    values = from_anki(row.values, is_html=source.html) if source.from_anki else dict(row.values)
+    topic_name = values.pop("topic", "").strip()
+    topic = topics.get(topic_name.casefold()) if topic_name else default_topic
+    values["difficulty"] = _difficulty(values.get("difficulty", ""))
+    form = _RowForm(data=values)
+    if form.is_valid() and topic is not None:
+        return OwnCardText.from_form({**form.cleaned_data, "topic": topic})
+    errors = dict(form.errors)
+    if topic is None:
+        errors["topic"] = [_("unknown topic “%(name)s”") % {"name": topic_name}]
+    where = (_("%(file)s, line %(number)d") if source.unit == "line" else _("%(file)s, note %(number)d")) % {
+        "file": file_name, "number": row.number}
+    labels = {"topic": OwnCardForm.base_fields["topic"].label}
+    for name, messages in errors.items():
+        column = form.fields[name].label if name in form.fields else labels.get(name, name)  # "Answer" / "答案"
+        for message in messages:
+            problems.append(_("%(where)s: %(column)s: %(message)s") % {
+                "where": where, "column": column, "message": message})
+    return None

@@ -1,0 +1,145 @@
+"""Reading an Anki deck package (.apkg), and turning what comes from Anki (HTML fields, MathJax
+formulas, cloze deletions) into our text: a plain question and a Markdown answer with $…$ formulas.
+
+The package is a zip holding the collection, an SQLite database. Anki since 2.1.50 writes it
+zstd-compressed (collection.anki21b) beside an old-format stub whose one note says to update Anki;
+older versions write collection.anki21 or collection.anki2. The database comes from the learner's
+upload, so it is read as untrusted: size-capped before and after unpacking, only a real `notes`
+table, a bounded number of rows, and a time limit on the query.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import sqlite3
+import time
+import zipfile
+
+import zstandard
+from django.utils.translation import gettext as _
+
+from questions.own_import.source import ImportRefused, Row, Source
+
+MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked
+QUERY_SECONDS = 5.0
+_COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+
+
+def read_package(content: bytes, *, file_name: str, max_notes: int) -> Source:
+    """The notes of an .apkg, as rows: the first field is the question, the second the answer.
+    More than `max_notes` notes is refused rather than read."""
+    database = _unpacked_collection(content, file_name=file_name)
+    fields = _note_fields(database, file_name=file_name, max_notes=max_notes)
+    rows = []
+    for number, text in enumerate(fields, start=1):
+        question, answer, *_rest = [*(text or "").split("\x1f"), "", ""]
+        rows.append(Row(number=number, values={"question": question, "answer": answer}))
+    return Source(unit="note", rows=rows, from_anki=True, html=True)
+
+
+def _not_anki(file_name: str) -> ImportRefused:
+    return ImportRefused([_("%(file)s: not an Anki package (.apkg) with notes in it.") % {"file": file_name}])
+
+
+def _too_large(file_name: str) -> ImportRefused:
+    return ImportRefused([_("%(file)s: its notes take more than %(limit)d MB.") % {
+        "file": file_name, "limit": MAX_COLLECTION_BYTES // (1024 * 1024)}])
+
+
+def _unpacked_collection(content: bytes, *, file_name: str) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            name = next((n for n in _COLLECTIONS if n in set(package.namelist())), None)
+            if name is None:
+                raise _not_anki(file_name)
+            if package.getinfo(name).file_size > MAX_COLLECTION_BYTES:  # zipfile reads no further than this
+                raise _too_large(file_name)
+            data = package.read(name)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
+        raise _not_anki(file_name) from None  # damaged, or compressed in a way zipfile cannot read
+    if not name.endswith("b"):
+        return data
+    try:  # streamed: a frame may claim any size, so read at most one byte past the cap
+        unpacked = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read(MAX_COLLECTION_BYTES + 1)
+    except zstandard.ZstdError:
+        raise _not_anki(file_name) from None
+    if len(unpacked) > MAX_COLLECTION_BYTES:
+        raise _too_large(file_name)
+    return unpacked
+
+
+def _note_fields(database: bytes, *, file_name: str, max_notes: int) -> list[str | None]:
+    deadline = time.monotonic() + QUERY_SECONDS
+    collection = sqlite3.connect(":memory:")
+    collection.text_factory = lambda raw: raw.decode("utf-8", "replace")  # a bad field is refused by its note
+    try:
+        collection.deserialize(database)
+        collection.execute("PRAGMA trusted_schema = OFF")  # no functions or virtual tables from the file
+        collection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # nonzero: stop
+        is_table = collection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'").fetchone()
+        if not is_table:
+            raise _not_anki(file_name)
+        notes = collection.execute("SELECT CAST(flds AS TEXT) FROM notes ORDER BY id LIMIT ?",
+                                   (max_notes + 1,)).fetchall()
+    except sqlite3.DatabaseError:  # not a database, no flds column, interrupted by the deadline
+        raise _not_anki(file_name) from None
+    finally:
+        collection.close()
+    if len(notes) > max_notes:
+        raise ImportRefused([_("%(file)s: more than %(limit)d notes; split the deck into smaller ones.") % {
+            "file": file_name, "limit": max_notes}])
+    return [text for (text,) in notes]
+
+
+# --- from Anki's HTML and MathJax to our text ---------------------------------------------------------
+
+_MATHJAX = (
+    (re.compile(r"\\\[(.+?)\\\]", re.S), "$$"),
+    (re.compile(r"\\\((.+?)\\\)", re.S), "$"),
+    (re.compile(r"\[\$\$\](.+?)\[/\$\$\]", re.S), "$$"),
+    (re.compile(r"\[\$\](.+?)\[/\$\]", re.S), "$"),
+)
+_LINE_END = re.compile(r"<br\s*/?>|</div>|</p>|</li>", re.I)
+_BLOCK_START = re.compile(r"<(div|p|ul|ol)(\s[^>]*)?>|</(ul|ol)>", re.I)
+_ITEM_START = re.compile(r"<li(\s[^>]*)?>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.S)
+
+
+def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
+    """A note's question and answer as our text. A cloze note asks for its blanks ("[hint]" or "[…]")
+    and answers with the sentence whole, the blanks in bold."""
+    question, answer = values.get("question", ""), values.get("answer", "")
+    if _CLOZE.search(question):
+        full = _CLOZE.sub(lambda m: f"**{m.group(1)}**", question)
+        question = _CLOZE.sub(lambda m: f"[{m.group(2) or '…'}]", question)
+        answer = f"{full}<br><br>{answer}" if answer.strip() else full
+    question, answer = _math_from_mathjax(question), _math_from_mathjax(answer)
+    if is_html:
+        question, answer = _plain(question), _lines_from_html(answer)
+    return {**values, "question": question, "answer": answer}
+
+
+def _math_from_mathjax(text: str) -> str:
+    for pattern, delimiter in _MATHJAX:
+        # A formula is TeX, not HTML: "a &lt; b" in the field is "a < b" to KaTeX.
+        text = pattern.sub(lambda m, d=delimiter: f"{d}{html.unescape(m.group(1)).strip()}{d}", text)
+    return text
+
+
+def _lines_from_html(text: str) -> str:
+    """Anki's field HTML as Markdown: each line ends in <br> (inline HTML, so formulas on it are still
+    read as formulas; a line starting with a block tag would be passed through raw), other tags stay."""
+    text = _BLOCK_START.sub("", _ITEM_START.sub("• ", _LINE_END.sub("<br>\n", text.replace("&nbsp;", " "))))
+    lines = [line.strip() for line in text.split("\n")]
+    while lines and lines[-1] in ("", "<br>"):
+        lines.pop()
+    return "\n".join(lines).removesuffix("<br>").strip()
+
+
+def _plain(text: str) -> str:
+    """The text of a question: tags dropped, entities read, a no-break space a space."""
+    return html.unescape(_TAG.sub("", _LINE_END.sub("\n", text))).replace("\xa0", " ").strip()

@@ -1,0 +1,28 @@
+"""What every import format reads a file into: numbered rows of column values, or a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported as it is; nothing was. `problems` say where and what."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # the line a text row starts on, or the note's place in a package
+    values: dict[str, str]  # "question", "answer", and maybe "topic", "difficulty"
+
+
+@dataclass(frozen=True)
+class Source:
+    unit: str  # what a row's number counts: "line" or "note"
+    rows: list[Row]
+    from_anki: bool = False  # formulas in MathJax's delimiters; fields in HTML when `html`
+    html: bool = False
+    ignored_columns: list[str] = field(default_factory=list)

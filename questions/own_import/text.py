@@ -1,0 +1,180 @@
+"""Reading a text file of cards: a spreadsheet saved as CSV or tab-separated text, or Anki's
+"Notes in Plain Text" export with its `#separator:`, `#html:`, `#columns:` and `#… column:` lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from django.utils.translation import gettext as _
+
+from questions.own_import.source import ImportRefused, Row, Source
+
+# Column names a header row may use, in either language; Anki's own field names too.
+_COLUMNS = {
+    "question": {"question", "front", "问题", "题目", "正面"},
+    "answer": {"answer", "back", "答案", "背面"},
+    "topic": {"topic", "主题"},
+    "difficulty": {"difficulty", "难度"},
+}
+_COLUMN_OF = {name.casefold(): column for column, names in _COLUMNS.items() for name in names}
+# Without a header, a row is question, answer, then anything else, which is not kept.
+_POSITIONAL = ("question", "answer")
+# The file-header lines Anki writes (and reads) before the notes; any other "#" line is data.
+_ANKI_DIRECTIVE = re.compile(r"#(separator|html|tags|columns|notetype|deck|if matches|"
+                             r"(?:guid|notetype|deck|tags) column):(.*)", re.I)
+_ANKI_SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " ", "colon": ":"}
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_SNIFFED_ROWS = 20
+
+
+def read_text(content: bytes, *, file_name: str) -> Source:
+    text = _decode(content, file_name=file_name)
+    directives, body, first_line = _directives(text)
+    delimiter = _delimiter(directives, body)
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True)
+    header, ignored = _columns_directive(directives, delimiter)
+    positional_width = 0
+    rows, line_before = [], first_line - 1
+    try:
+        for cells in reader:
+            line, line_before = line_before + 1, first_line - 1 + reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:  # the first row: a header if it names the question column
+                header, ignored = _header(cells)
+                if header:
+                    continue
+            columns = header or _positional(directives, width=len(cells))
+            positional_width = max(positional_width, 0 if header else len(cells))
+            values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
+            rows.append(Row(number=line, values=values))
+    except csv.Error as error:
+        raise ImportRefused([_("%(file)s, line %(line)d: %(message)s") % {
+            "file": file_name, "line": first_line - 1 + reader.line_num, "message": error}]) from None
+    if not header:
+        ignored = _positional_ignored(directives, width=positional_width)
+    return Source(unit="line", rows=rows, from_anki=bool(directives),
+                  html=directives.get("html", "").strip().lower() == "true", ignored_columns=ignored)
+
+
+def _decode(content: bytes, *, file_name: str) -> str:
+    """The text, with NUL characters (in no text file) refused."""
+    text = _decoded(content, file_name=file_name)
+    if "\x00" in text:
+        raise _not_text(file_name)
+    return text
+
+
+def _not_text(file_name: str) -> ImportRefused:
+    return ImportRefused([_("%(file)s: not an Anki package, nor a text file in UTF-8, UTF-16, GB18030 or "
+                            "Windows-1252.") % {"file": file_name}])
+
+
+def _decoded(content: bytes, *, file_name: str) -> str:
+    """UTF-16 after its byte-order mark (Excel's "Unicode Text"); UTF-8, with or without the BOM Excel
+    writes; else GB18030, what Excel and WPS save in China; else Windows-1252, what Excel saves in the
+    West. Western text read as GB18030 turns into rare characters outside GB2312 (an accented letter
+    and the next ASCII letter make one), Chinese text stays almost all inside it: that tells them apart."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _not_text(file_name) from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        chinese = content.decode("gb18030")
+    except UnicodeDecodeError:
+        chinese = None
+    if chinese is not None and _mostly_gb2312(chinese):
+        return chinese
+    try:
+        return content.decode("cp1252")
+    except UnicodeDecodeError:
+        if chinese is not None:
+            return chinese
+    raise _not_text(file_name)
+
+
+def _mostly_gb2312(text: str) -> bool:
+    wide = [char for char in text if ord(char) > 0x7F]
+    common = sum(1 for char in wide if _encodes(char, "gb2312"))
+    return not wide or common >= 0.9 * len(wide)
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _directives(text: str) -> tuple[dict[str, str], str, int]:
+    """Anki's header lines (key → raw value), the rest of the text, and the line the rest starts on."""
+    directives, offset, line = {}, 0, 1
+    for match in _NEWLINE.finditer(text + "\n"):
+        directive = _ANKI_DIRECTIVE.fullmatch(text[offset:match.start()])
+        if not directive:
+            break
+        directives[directive.group(1).lower()] = directive.group(2)
+        offset, line = match.end(), line + 1
+    return directives, text[offset:], line
+
+
+def _delimiter(directives: dict[str, str], body: str) -> str:
+    """Anki's `#separator:` (a name, or the character itself) if given; else whichever of tab, comma
+    and semicolon splits the most of the first rows into two or more cells (quotes respected)."""
+    if "separator" in directives:
+        raw = directives["separator"]
+        if len(raw) == 1:
+            return raw
+        name = raw.strip().lower()
+        return _ANKI_SEPARATORS.get(name, name[:1] or ",")
+    sample = "\n".join(_NEWLINE.split(body)[:_SNIFFED_ROWS])
+
+    def split_rows(candidate: str) -> int:
+        return sum(1 for cells in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate) if len(cells) > 1)
+
+    return max(("\t", ",", ";"), key=split_rows)  # ties go to the earlier: tab, then comma
+
+
+def _header(cells: list[str]) -> tuple[tuple[str | None, ...], list[str]]:
+    """The columns a header row names and the names it has that are not kept; () when the row
+    names no question column (it is data then)."""
+    named = [_COLUMN_OF.get(cell.strip().casefold()) for cell in cells]
+    if "question" not in named:
+        return (), []
+    unknown = [cell.strip() for cell, name in zip(cells, named, strict=True) if name is None and cell.strip()]
+    return tuple(named), unknown
+
+
+def _columns_directive(directives: dict[str, str], delimiter: str) -> tuple[tuple[str | None, ...] | None, list[str]]:
+    """Anki's `#columns:Front<sep>Back<sep>Tags` names the columns as a header row would."""
+    if "columns" not in directives:
+        return None, []
+    return _header(directives["columns"].split(delimiter))  # naming no question column: no header
+
+
+def _meta_columns(directives: dict[str, str]) -> set[int]:
+    """The columns Anki's export fills with a note's GUID, note type, deck or tags ("#deck column:3")."""
+    return {int(value) - 1 for key, value in directives.items()
+            if key.endswith(" column") and value.strip().isdigit()}
+
+
+def _positional(directives: dict[str, str], *, width: int) -> tuple[str | None, ...]:
+    """Without a header: question, answer, in the first columns that are not Anki's own."""
+    meta = _meta_columns(directives)
+    fields = iter(_POSITIONAL)
+    return tuple(None if index in meta else next(fields, None) for index in range(width))
+
+
+def _positional_ignored(directives: dict[str, str], *, width: int) -> list[str]:
+    """The columns past the question and answer of a file without a header (Anki's own aside)."""
+    meta = _meta_columns(directives)
+    return [_("column %(number)d") % {"number": index + 1}
+            for index, name in enumerate(_positional(directives, width=width)) if name is None and index not in meta]
