@@ -90,7 +90,7 @@ class Question(models.Model):
     objects = QuestionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["topic__position", "position"]
+        ordering = ["topic__position", "position", "id"]  # own cards share position 0: id keeps pages stable
 
     def __str__(self):
         return self.card_id

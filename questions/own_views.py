@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -14,6 +15,8 @@ from questions import own_cards, own_import
 from questions.languages import content_language
 from questions.models import Question, Topic
 from questions.own_cards import OwnCardForm, OwnCardText
+from quizapp.study.models import ReviewLog
+from quizapp.study.selectors import topics_left_out_of_study
 
 
 class ImportForm(forms.Form):
@@ -45,16 +48,20 @@ def own_card_list(request):
 
 @login_required
 def own_card_new(request):
-    form = OwnCardForm(request.POST or None)
+    # "Save and add another" comes back with the topic and difficulty just used.
+    form = OwnCardForm(request.POST or None, initial={name: request.GET[name] for name in ("topic", "difficulty")
+                                                      if name in request.GET})
     if request.method == "POST" and form.is_valid():
         try:
             card = own_cards.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
         except own_cards.TooManyOwnCards as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Card added. It joins your new cards in Study."))
+            messages.success(request, _("Card added. It comes first among your new cards in Study."))
+            _warn_if_left_out_of_study(request, [card])
             if "add_another" in request.POST:
-                return redirect("questions:own-new")
+                same_kind = urlencode({"topic": card.topic.slug, "difficulty": card.difficulty})
+                return redirect(f"{reverse('questions:own-new')}?{same_kind}")
             return redirect("questions:detail", card.card_id)
     return render(request, "questions/own_card_form.html", {"form": form, "card": None},
                   status=400 if form.errors else 200)
@@ -81,7 +88,7 @@ def own_card_delete(request, card_id: str):
         own_cards.own_card_delete(card=card)
         messages.success(request, _("Card deleted, with its study history."))
         return redirect("questions:own")
-    reviews = card.card_states.filter(user=request.user).values_list("reps", flat=True).first() or 0
+    reviews = ReviewLog.objects.filter(user=request.user, card__question=card).count()
     return render(request, "questions/own_card_delete.html", {"card": card, "reviews": reviews})
 
 
@@ -99,6 +106,7 @@ def own_cards_import(request):
     except own_import.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
+    _warn_if_left_out_of_study(request, report.created)
     return redirect(reverse("questions:own"))
 
 
@@ -119,6 +127,14 @@ def own_cards_template(request):
     response = HttpResponse("\ufeff" + _TEMPLATE[content_language()], content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="my-cards.csv"'
     return response
+
+
+def _warn_if_left_out_of_study(request, cards: list[Question]) -> None:
+    left_out = topics_left_out_of_study(user=request.user, topics={card.topic for card in cards})
+    if left_out:
+        messages.warning(request, _("Your study settings leave out %(topics)s: cards there wait until you add "
+                                    "the topic in Study → Settings.") % {
+            "topics": ("、" if content_language() == "zh" else ", ").join(topic.title for topic in left_out)})
 
 
 def _import_summary(report: own_import.ImportReport) -> str:

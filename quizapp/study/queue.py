@@ -5,10 +5,10 @@ ORM it took six queries and most of a review request's time went into building t
 hand-written statement (the same text on PostgreSQL and SQLite) returns a row of counters and the
 candidate cards of each list, and Python picks from those lists in study order.
 
-The rules: learning steps due now come first, then due reviews, then new cards, then learning steps
-due within LEARN_AHEAD. Reviews and new cards stop at the learner's daily limits, counted over the
-study day (their time zone and day-start hour). Suspended, buried and retired cards, and topics the
-learner did not choose, stay out.
+The rules: learning steps due now come first, then due reviews, then new cards (the learner's own
+first), then learning steps due within LEARN_AHEAD. Reviews and new cards stop at the learner's
+daily limits, counted over the study day (their time zone and day-start hour). Suspended, buried
+and retired cards, and topics the learner did not choose, stay out.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ _DEMO_IDS = {
 # What a listed card carries: the learner's row (CARD_FIELDS, then its question's id again, which
 # joins), then the question's side in one language, then the keys new cards sort by.
 _QUESTION_COLUMNS = ("question_id", "card_id", "question_difficulty", "prompt", "answer_html", "topic",
-                     "topic_position", "question_position", "demo_ids")
+                     "topic_position", "question_position", "corpus_card", "demo_ids")
 
 
 def _sources(language: str) -> str:
@@ -113,7 +113,7 @@ def _sources(language: str) -> str:
         FROM study_cardstate WHERE user_id = %(user)s),
     question AS NOT MATERIALIZED (SELECT q.id AS question_id, q.card_id, q.difficulty AS question_difficulty,
             q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
-            t.position AS topic_position, q.position AS question_position
+            t.position AS topic_position, q.position AS question_position, q.owner_id IS NULL AS corpus_card
         FROM questions_question q LEFT JOIN questions_topic t ON t.id = q.topic_id
         WHERE NOT q.retired AND (q.owner_id IS NULL OR q.owner_id = %(user)s) AND {_CHOSEN_TOPIC}),
     active AS NOT MATERIALIZED (SELECT card.*, question.* FROM card JOIN question ON question_id = card_question
@@ -124,10 +124,12 @@ def _sources(language: str) -> str:
 
 _LEARNING = f"state IN ({', '.join(repr(str(state)) for state in LEARNING_STATES)})"
 
+# New cards in the learner's chosen order, their own cards first: they wrote them to study them.
 _NEW_ORDER = {
-    StudySettings.NewCardOrder.TOPIC: "topic_position, question_position, question_id",
-    StudySettings.NewCardOrder.DIFFICULTY: "question_difficulty, topic_position, question_position, question_id",
-    StudySettings.NewCardOrder.SHUFFLED: "{h} * {h} %% {p}, question_id".format(
+    StudySettings.NewCardOrder.TOPIC: "corpus_card, topic_position, question_position, question_id",
+    StudySettings.NewCardOrder.DIFFICULTY: "corpus_card, question_difficulty, topic_position, question_position, "
+                                           "question_id",
+    StudySettings.NewCardOrder.SHUFFLED: "corpus_card, {h} * {h} %% {p}, question_id".format(
         h=f"((CAST(question_id AS BIGINT) * %(shuffle_a)s + %(shuffle_b)s) %% {SHUFFLE_MODULUS})", p=SHUFFLE_MODULUS),
 }
 _COUNT_COLUMNS = ("learning", "review", "new", "later")
@@ -194,7 +196,7 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
 
 def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
     card_values = row[:len(CARD_FIELDS)]
-    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, demo_ids = row[len(CARD_FIELDS) + 1:]
+    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, _, demo_ids = row[len(CARD_FIELDS) + 1:]
     if card_values[0] is None:  # a question never studied: no row yet
         card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
     else:

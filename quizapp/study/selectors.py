@@ -34,6 +34,13 @@ def set_aside_for_user(*, user, day: date) -> QuerySet[CardState]:
             .order_by("question__topic__position", "question__position"))
 
 
+def topics_left_out_of_study(*, user, topics) -> list:
+    """Those of `topics` the learner's settings leave out (none when they study every topic)."""
+    chosen = set(StudySettings.topics.through.objects.filter(studysettings__user=user)
+                 .values_list("topic_id", flat=True))
+    return sorted({topic for topic in topics if chosen and topic.pk not in chosen}, key=lambda topic: topic.position)
+
+
 def scheduler_for_user(*, user_id: int) -> Scheduler:
     """The learner's scheduler, without creating their settings (the fsrs defaults until they exist)."""
     return scheduling.scheduler_for(StudySettings.objects.filter(user_id=user_id).first())

@@ -1,4 +1,6 @@
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from questions.models import LARGEST_ID, Question, Topic
@@ -86,6 +88,7 @@ class ReviewLogSerializer(serializers.ModelSerializer):
 
 
 
+@extend_schema_field(OpenApiTypes.INT)  # a question's id (without a queryset, the schema would say string)
 class StudyableQuestionField(serializers.PrimaryKeyRelatedField):
     """A question the requesting learner may study: the corpus's or their own (another learner's own
     card is as unknown as a missing one)."""

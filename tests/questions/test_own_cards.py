@@ -11,6 +11,7 @@ from questions.own_cards import OwnCardText, own_card_create
 from questions.own_import import own_cards_import
 from questions.selectors import question_search, topic_list_with_counts
 from questions.services import corpus_load
+from quizapp.study.models import StudySettings
 from tests.questions.corpus_files import card, write_corpus
 from tests.questions.test_anki_export import notes_in
 
@@ -112,8 +113,11 @@ def test_editing_keeps_the_study_state_and_deleting_takes_it(alice, cnn, alice_c
     assert edited.status_code == 302
     mine.refresh_from_db()
     assert (mine.question_en, mine.topic.slug, mine.card_states.get().reps) == ("Edited?", "activations", 1)
+    alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 1, "client_id": str(uuid.uuid4())},
+                   format="json")
+    alice_api.post(f"/api/study/cards/{mine.card_states.get().pk}/reset/")  # a reset keeps the history
     confirm = alice_client.get(f"/questions/mine/{mine.card_id}/delete/", HTTP_ACCEPT_LANGUAGE="en")
-    assert "1 review" in confirm.content.decode()
+    assert "2 reviews" in confirm.content.decode()
     assert alice_client.post(f"/questions/mine/{mine.card_id}/delete/").status_code == 302
     assert not Question.objects.filter(pk=mine.pk).exists()
     assert not alice.card_states.exists() and not alice.review_logs.exists()
@@ -186,3 +190,18 @@ def test_the_api_imports_a_file(alice_api, cnn, tmp_path):
 def test_own_cards_are_in_the_schema(alice_api):
     paths = alice_api.get("/api/schema/", {"format": "json"}).json()["paths"]
     assert {"/api/own-cards/", "/api/own-cards/{id}/", "/api/own-cards/import/"} <= set(paths)
+
+
+def test_save_and_add_another_keeps_the_topic_and_difficulty(alice, cnn, alice_client):
+    added = alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "A.", "topic": "cnn",
+                                                       "difficulty": 3, "add_another": "1"}, follow=True)
+    form = added.context["form"]
+    assert (form["topic"].value(), str(form["difficulty"].value())) == ("cnn", "3")
+
+
+def test_it_warns_when_the_study_settings_leave_the_topic_out(alice, cnn, alice_client):
+    settings = StudySettings.objects.create(user=alice)
+    settings.topics.set([Topic.objects.get(slug="activations")])
+    added = alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "A.", "topic": "cnn",
+                                                       "difficulty": 2}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Your study settings leave out Convolutional networks" in added.content.decode()

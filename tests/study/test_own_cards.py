@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from django.utils import timezone
 
 from questions.models import Question
+from quizapp.study.models import StudySettings
 from quizapp.study.queue import study_queue
 from quizapp.study.stats import study_stats
 
@@ -49,3 +51,13 @@ def test_the_statistics_count_own_cards_as_new(alice, bob, make_question):
     now = timezone.now()
     new_cards = {user: study_stats(user=user, now=now)["cards_by_state"]["new"] for user in (alice, bob)}
     assert new_cards[alice] == new_cards[bob] + 1
+
+
+@pytest.mark.parametrize("order", list(StudySettings.NewCardOrder))
+def test_own_cards_come_first_among_new_cards_in_every_order(alice, make_question, order):
+    corpus = [make_question(topic="a-first-topic", difficulty=1) for _ in range(3)]
+    mine = own_copy(make_question(topic="zz-last-topic", difficulty=3), alice)
+    StudySettings.objects.update_or_create(user=alice, defaults={"new_card_order": order})
+    queue = study_queue(user=alice, limit=10)
+    assert queue.cards[0].question_id == mine.pk
+    assert queue.counts.new == len(corpus) + 2  # the corpus cards, the one copied, and mine
