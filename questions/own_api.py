@@ -91,11 +91,9 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     def import_file(self, request):
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        upload = body.validated_data["file"]
         try:
-            report = own_import.own_cards_import(
-                owner=request.user, content=upload.read(own_import.MAX_IMPORT_BYTES + 1), file_name=upload.name,
-                default_topic=body.validated_data["topic"])
+            report = own_import.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
+                                                        default_topic=body.validated_data["topic"])
         except own_import.ImportRefused as refused:
             return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -15,6 +16,7 @@ from questions import own_cards, own_import
 from questions.languages import content_language
 from questions.models import Question, Topic
 from questions.own_cards import OwnCardForm, OwnCardText
+from questions.own_import.text import cards_as_csv
 from quizapp.study.models import ReviewLog
 from quizapp.study.selectors import topics_left_out_of_study
 
@@ -98,11 +100,9 @@ def own_cards_import(request):
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _list_page(request, import_form=form, status=400)
-    upload = form.cleaned_data["file"]
     try:
-        report = own_import.own_cards_import(
-            owner=request.user, content=upload.read(own_import.MAX_IMPORT_BYTES + 1), file_name=upload.name,
-            default_topic=form.cleaned_data["topic"])
+        report = own_import.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
+                                                    default_topic=form.cleaned_data["topic"])
     except own_import.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
@@ -110,7 +110,7 @@ def own_cards_import(request):
     return redirect(reverse("questions:own"))
 
 
-# A file to fill in, in the page's language: Excel opens a UTF-8 CSV right only with its BOM.
+# A file to fill in, in the page's language.
 _TEMPLATE = {
     "en": "question,answer,topic,difficulty\n"
           "What does a 1×1 convolution do?,\"Mixes channels at each pixel: $y = Wx$.\",cnn,1\n"
@@ -124,8 +124,18 @@ _TEMPLATE = {
 
 @login_required
 def own_cards_template(request):
-    response = HttpResponse("\ufeff" + _TEMPLATE[content_language()], content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="my-cards.csv"'
+    return _csv_download(_TEMPLATE[content_language()], file_name="my-cards.csv")
+
+
+@login_required
+def own_cards_export(request):
+    cards = request.user.own_questions.select_related("topic").order_by("id")
+    return _csv_download(cards_as_csv(cards), file_name=f"my-cards-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+def _csv_download(text: str, *, file_name: str) -> HttpResponse:
+    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")  # the BOM: Excel reads UTF-8
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
 
 

@@ -20,7 +20,7 @@ from questions.own_import.anki import from_anki, read_package
 from questions.own_import.source import ImportRefused, Row, Source
 from questions.own_import.text import read_text
 
-__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import"]
+__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload"]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an Anki package with its media
 MAX_LISTED_PROBLEMS = 20  # the rest are counted
@@ -63,6 +63,12 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     except TooManyOwnCards as error:
         raise ImportRefused([f"{file_name}: {error}"]) from None
     return report
+
+
+def own_cards_import_upload(*, owner, upload, default_topic: Topic) -> ImportReport:
+    """own_cards_import of an uploaded file, read no further than one byte past the size limit."""
+    return own_cards_import(owner=owner, content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name,
+                            default_topic=default_topic)
 
 
 def _read(content: bytes, *, file_name: str) -> Source:

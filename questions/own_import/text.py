@@ -29,6 +29,17 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _SNIFFED_ROWS = 20
 
 
+def cards_as_csv(cards) -> str:
+    """Own cards in the format read_text reads back (a header row, then question, answer, topic,
+    difficulty): a learner's backup, or a file to edit in a spreadsheet and import again."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["question", "answer", "topic", "difficulty"])
+    for card in cards:
+        writer.writerow([card.question_en, card.answer_en, card.topic.slug, card.difficulty])
+    return out.getvalue()
+
+
 def read_text(content: bytes, *, file_name: str) -> Source:
     text = _decode(content, file_name=file_name)
     directives, body, first_line = _directives(text)

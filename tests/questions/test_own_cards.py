@@ -205,3 +205,14 @@ def test_it_warns_when_the_study_settings_leave_the_topic_out(alice, cnn, alice_
     added = alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "A.", "topic": "cnn",
                                                        "difficulty": 2}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "Your study settings leave out Convolutional networks" in added.content.decode()
+
+
+def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_client):
+    write_card(alice, cnn, question="Why “warm-up”, really?", answer='Line one, with "quotes".\n\nLine $x^2$.')
+    download = alice_client.get("/questions/mine/export.csv")
+    assert download["Content-Disposition"].startswith('attachment; filename="my-cards-')
+    [copy] = own_cards_import(owner=bob, content=download.content, file_name="my-cards.csv",
+                              default_topic=Topic.objects.get(slug="activations")).created
+    original = alice.own_questions.get()
+    assert (copy.question_en, copy.answer_en, copy.topic, copy.difficulty) == (
+        original.question_en, original.answer_en, original.topic, original.difficulty)
