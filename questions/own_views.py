@@ -75,11 +75,12 @@ def own_card_edit(request, card_id: str):
     initial = {"question": card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
     form = OwnCardForm(request.POST or None, initial=initial)
+    from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
     if request.method == "POST" and form.is_valid():
         own_cards.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
-        return redirect("questions:detail", card.card_id)
-    return render(request, "questions/own_card_form.html", {"form": form, "card": card},
+        return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
+    return render(request, "questions/own_card_form.html", {"form": form, "card": card, "from_study": from_study},
                   status=400 if form.errors else 200)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.urls import reverse
 from fsrs import Scheduler
 from rest_framework import serializers
 
@@ -44,6 +45,11 @@ def log_payload(log: ReviewLog, *, question_id: int) -> dict:
     }
 
 
+def own_card_edit_url(queued: QueueCard) -> str | None:
+    """Where the learner edits the card, for their own cards; studying comes back to the study page."""
+    return f"{reverse('questions:own-edit', args=[queued.card_id])}?from=study" if queued.own else None
+
+
 def queue_card_payload(queued: QueueCard, *, scheduler: Scheduler, preview_scheduler: Scheduler,
                        now: datetime) -> dict:
     """serializers.QueueCardSerializer's fields."""
@@ -53,6 +59,7 @@ def queue_card_payload(queued: QueueCard, *, scheduler: Scheduler, preview_sched
         "question": queued.question_id, "card_id": queued.card_id, "state": card.state, "reps": card.reps,
         "lapses": card.lapses, "is_leech": card.is_leech, "topic": queued.topic, "difficulty": queued.difficulty,
         "prompt": queued.prompt, "answer_html": queued.answer_html, "demo_ids": list(queued.demo_ids),
+        "edit_url": own_card_edit_url(queued),
         "retrievability": retrievability_with(scheduler, card=card, now=now),
         "intervals": {str(rating): round(interval.total_seconds()) for rating, interval in intervals.items()},
     }

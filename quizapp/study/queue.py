@@ -62,6 +62,7 @@ class QueueCard:
     prompt: str
     answer_html: str
     demo_ids: list[str]
+    own: bool = False  # the learner's own card, theirs to edit
 
     @property
     def question_id(self) -> int:
@@ -196,13 +197,15 @@ def _statement(*, vendor: str, language: str, new_order: str) -> str:
 
 def _queue_card(row: tuple, *, user_id: int, now: datetime) -> QueueCard:
     card_values = row[:len(CARD_FIELDS)]
-    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, _, demo_ids = row[len(CARD_FIELDS) + 1:]
+    question_id, card_id, difficulty, prompt, answer_html, topic, _, _, corpus_card, demo_ids = (
+        row[len(CARD_FIELDS) + 1:])
     if card_values[0] is None:  # a question never studied: no row yet
         card = CardState(user_id=user_id, question_id=question_id, state=State.NEW, due=now)
     else:
         card = instance_from_row(CardState, CARD_FIELDS, card_values, user_id=user_id, question_id=question_id)
     return QueueCard(card=card, card_id=card_id, topic=topic, difficulty=difficulty, prompt=prompt,
-                     answer_html=answer_html, demo_ids=demo_ids.split(",") if demo_ids else [])
+                     answer_html=answer_html, demo_ids=demo_ids.split(",") if demo_ids else [],
+                     own=not corpus_card)
 
 
 def shuffle_key(user_id: int) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from questions.models import LARGEST_ID, Question, Topic
-from quizapp.study import scheduling, selectors
+from quizapp.study import payloads, scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 MAX_DURATION_MS = 24 * 3600 * 1000
@@ -41,8 +41,12 @@ class QueueCardSerializer(serializers.Serializer):
     prompt = serializers.CharField()
     answer_html = serializers.CharField()
     demo_ids = serializers.ListField(child=serializers.CharField())
+    edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
+
+    def get_edit_url(self, queued) -> str | None:
+        return payloads.own_card_edit_url(queued)
 
     def get_retrievability(self, queued) -> float | None:
         return selectors.retrievability_with(self.context["scheduler"], card=queued.card, now=self.context["now"])

@@ -89,6 +89,9 @@
       return link;
     }));
     $(".demos").hidden = true;
+    const edit = $(".edit-own");
+    edit.hidden = !card.edit_url;  // the learner's own cards only
+    edit.querySelector("a").href = card.edit_url || "";
     for (const button of root.querySelectorAll(".rate")) {
       button.querySelector(".interval").textContent = formatInterval(card.intervals[button.dataset.rating]);
     }
@@ -208,6 +211,8 @@
       actions.bury();
     } else if (key === "@") {
       actions.suspend();
+    } else if ((key === "e" || key === "E") && card?.edit_url) {
+      window.location.assign(card.edit_url);
     } else {
       return;
     }

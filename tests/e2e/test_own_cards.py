@@ -46,6 +46,13 @@ def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
     expect(page.locator(".study-card .answer .katex").first).to_be_visible()
     page.keyboard.press("3")
     expect(page.locator(".count-new b")).to_have_text("2")
+    page.keyboard.press("e")  # Anki's key: edit the card on screen, then come back to studying
+    page.wait_for_url("**/edit/?from=study")
+    page.fill("#id_answer", "Edited while studying: $\\beta_2 = 0.999$.")
+    page.click("form.own-card-form button[type=submit]:not([name])")
+    page.wait_for_url("**/study/")
+    expect(page.locator(".messages")).to_contain_text("Card saved")
+    expect(page.locator(".count-new b")).to_have_text("2")
 
     page.context.clear_cookies()  # Bob on the same browser
     log_in(page, "bob")

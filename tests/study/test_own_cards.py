@@ -61,3 +61,14 @@ def test_own_cards_come_first_among_new_cards_in_every_order(alice, make_questio
     queue = study_queue(user=alice, limit=10)
     assert queue.cards[0].question_id == mine.pk
     assert queue.counts.new == len(corpus) + 2  # the corpus cards, the one copied, and mine
+
+
+def test_the_queue_offers_an_edit_page_for_own_cards_only(alice_api, alice, alice_client, make_question):
+    corpus_card = make_question()
+    mine = own_copy(corpus_card, alice)
+    cards = {card["question"]: card for card in alice_api.get("/api/study/queue/", {"limit": 5}).json()["cards"]}
+    assert cards[corpus_card.pk]["edit_url"] is None
+    assert cards[mine.pk]["edit_url"] == f"/questions/mine/{mine.card_id}/edit/?from=study"
+    saved = alice_client.post(cards[mine.pk]["edit_url"], {"question": "Better?", "answer": "Yes.",
+                                                            "topic": mine.topic.slug, "difficulty": 2})
+    assert saved.status_code == 302 and saved.url == "/study/"  # back to studying
