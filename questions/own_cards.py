@@ -76,11 +76,13 @@ class OwnCardText:
                    difficulty=cleaned["difficulty"])
 
     def fields(self) -> dict:
+        # One text in both languages' fields, rendered once: the card reads the same in either language.
+        derived = question_derived_fields(question_en=self.question, question_zh="", answer_en=self.answer,
+                                          answer_zh="", tags=[])
         return {"topic": self.topic, "difficulty": self.difficulty,
                 "question_en": self.question, "question_zh": self.question,
-                "answer_en": self.answer, "answer_zh": self.answer,
-                **question_derived_fields(question_en=self.question, question_zh="", answer_en=self.answer,
-                                          answer_zh="", tags=[])}
+                "answer_en": self.answer, "answer_zh": self.answer, "search_text": derived["search_text"],
+                "answer_html_en": derived["answer_html_en"], "answer_html_zh": derived["answer_html_en"]}
 
 
 class TooManyOwnCards(Exception):

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from questions.models import Question
+from questions.own_cards import OwnCardText, own_card_create
 from quizapp.study.models import StudySettings
 from quizapp.study.queue import study_queue
 from quizapp.study.stats import study_stats
@@ -72,3 +73,12 @@ def test_the_queue_offers_an_edit_page_for_own_cards_only(alice_api, alice, alic
     saved = alice_client.post(cards[mine.pk]["edit_url"], {"question": "Better?", "answer": "Yes.",
                                                             "topic": mine.topic.slug, "difficulty": 2})
     assert saved.status_code == 302 and saved.url == "/study/"  # back to studying
+
+
+def test_an_own_card_reads_the_same_in_either_language(alice_api, alice, make_question):
+    text = OwnCardText(question="什么是空洞卷积?", answer="在核的元素之间插入间隔：$d$ 为空洞率。",
+                       topic=make_question().topic, difficulty=2)
+    own_card_create(owner=alice, text=text)
+    for language in ("zh-hans", "en"):
+        [card] = alice_api.get("/api/study/queue/", HTTP_ACCEPT_LANGUAGE=language).json()["cards"]
+        assert card["prompt"] == "什么是空洞卷积?" and 'class="math inline">d<' in card["answer_html"], language
