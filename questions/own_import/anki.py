@@ -20,9 +20,11 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
+from questions.own_import.cloze import cloze_answer, cloze_question, has_cloze
 from questions.own_import.source import ImportRefused, Row, Source
 
-MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked
+MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked; its notes' text too
+MAX_FIELD_BYTES = 1024 * 1024  # one note's fields: far past what a card may hold
 QUERY_SECONDS = 5.0
 _COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 
@@ -51,14 +53,16 @@ def _too_large(file_name: str) -> ImportRefused:
 def _unpacked_collection(content: bytes, *, file_name: str) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as package:
-            name = next((n for n in _COLLECTIONS if n in set(package.namelist())), None)
+            names = set(package.namelist())
+            name = next((n for n in _COLLECTIONS if n in names), None)
             if name is None:
-                raise _not_anki(file_name)
+                raise _office_file(file_name) if "[Content_Types].xml" in names else _not_anki(file_name)
             if package.getinfo(name).file_size > MAX_COLLECTION_BYTES:  # zipfile reads no further than this
                 raise _too_large(file_name)
             data = package.read(name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
-        raise _not_anki(file_name) from None  # damaged, or compressed in a way zipfile cannot read
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, RuntimeError,
+            ValueError):  # damaged, encrypted, or compressed in a way zipfile cannot read
+        raise _not_anki(file_name) from None
     if not name.endswith("b"):
         return data
     try:  # streamed: a frame may claim any size, so read at most one byte past the cap
@@ -70,28 +74,54 @@ def _unpacked_collection(content: bytes, *, file_name: str) -> bytes:
     return unpacked
 
 
+def _office_file(file_name: str) -> ImportRefused:
+    return ImportRefused([_("%(file)s: an Excel or Word file; in Excel, save it as “CSV UTF-8” and import "
+                            "that.") % {"file": file_name}])
+
+
 def _note_fields(database: bytes, *, file_name: str, max_notes: int) -> list[str | None]:
+    """Each note's fields, read from a database the learner uploaded: only from a plain table with no
+    computed columns, every value capped in length, all of them in size, the query in time."""
     deadline = time.monotonic() + QUERY_SECONDS
     collection = sqlite3.connect(":memory:")
     collection.text_factory = lambda raw: raw.decode("utf-8", "replace")  # a bad field is refused by its note
+    collection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_FIELD_BYTES)  # no value is built any longer
     try:
-        collection.deserialize(database)
+        collection.deserialize(_rollback_journal(database))
         collection.execute("PRAGMA trusted_schema = OFF")  # no functions or virtual tables from the file
         collection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # nonzero: stop
-        is_table = collection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'").fetchone()
-        if not is_table:
+        if not _plain_notes_table(collection):
             raise _not_anki(file_name)
-        notes = collection.execute("SELECT CAST(flds AS TEXT) FROM notes ORDER BY id LIMIT ?",
-                                   (max_notes + 1,)).fetchall()
-    except sqlite3.DatabaseError:  # not a database, no flds column, interrupted by the deadline
+        cursor = collection.execute("SELECT CAST(flds AS TEXT) FROM notes ORDER BY id LIMIT ?", (max_notes + 1,))
+        notes, size = [], 0
+        for (text,) in cursor:
+            size += len(text or "")
+            if size > MAX_COLLECTION_BYTES:
+                raise _too_large(file_name)
+            notes.append(text)
+    except sqlite3.DatabaseError:  # not a database, no flds column, a value too long, past the deadline
         raise _not_anki(file_name) from None
     finally:
         collection.close()
     if len(notes) > max_notes:
         raise ImportRefused([_("%(file)s: more than %(limit)d notes; split the deck into smaller ones.") % {
             "file": file_name, "limit": max_notes}])
-    return [text for (text,) in notes]
+    return notes
+
+
+def _plain_notes_table(collection: sqlite3.Connection) -> bool:
+    """`notes` is a table (a view could be endless) and none of its columns is generated (an
+    expression could build gigabytes from nothing)."""
+    is_table = collection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'").fetchone()
+    return bool(is_table) and all(hidden == 0 for *_, hidden in collection.execute("PRAGMA table_xinfo(notes)"))
+
+
+def _rollback_journal(database: bytes) -> bytes:
+    """A collection saved in WAL mode, marked as one in rollback mode: an in-memory database cannot
+    open WAL, and the notes are in the file either way once Anki has closed it."""
+    if len(database) > 19 and database[18:20] == b"\x02\x02":
+        return database[:18] + b"\x01\x01" + database[20:]
+    return database
 
 
 # --- from Anki's HTML and MathJax to our text ---------------------------------------------------------
@@ -106,16 +136,15 @@ _LINE_END = re.compile(r"<br\s*/?>|</div>|</p>|</li>", re.I)
 _BLOCK_START = re.compile(r"<(div|p|ul|ol)(\s[^>]*)?>|</(ul|ol)>", re.I)
 _ITEM_START = re.compile(r"<li(\s[^>]*)?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
-_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::(.*?))?\}\}", re.S)
 
 
 def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
     """A note's question and answer as our text. A cloze note asks for its blanks ("[hint]" or "[…]")
-    and answers with the sentence whole, the blanks in bold."""
-    question, answer = values.get("question", ""), values.get("answer", "")
-    if _CLOZE.search(question):
-        full = _CLOZE.sub(lambda m: f"**{m.group(1)}**", question)
-        question = _CLOZE.sub(lambda m: f"[{m.group(2) or '…'}]", question)
+    and answers with the sentence whole, the blanks marked. A `$` in Anki is a dollar, not math."""
+    question, answer = values.get("question", ""), values.get("answer", "").replace("$", "\\$")
+    if has_cloze(question):
+        full = cloze_answer(question.replace("$", "\\$"))
+        question = cloze_question(question)
         answer = f"{full}<br><br>{answer}" if answer.strip() else full
     question, answer = _math_from_mathjax(question), _math_from_mathjax(answer)
     if is_html:

@@ -73,9 +73,9 @@ def test_it_finds_topics_by_title_in_either_language(alice, cnn):
 def test_importing_the_same_file_twice_adds_nothing(alice, cnn):
     text = "question,answer,tags\nA?,a.,x\nB?,b.,y\nA?,again.,z\n"
     first = import_text(alice, cnn, text)
-    assert len(first.created) == 2 and first.skipped == [4] and first.ignored_columns == ["tags"]
+    assert len(first.created) == 2 and first.repeated == [4] and first.ignored_columns == ["tags"]
     second = import_text(alice, cnn, text)
-    assert second.created == [] and second.skipped == [2, 3, 4]
+    assert second.created == [] and second.skipped == [2, 3] and second.repeated == [4]
     assert Question.objects.filter(owner=alice).count() == 2
 
 
@@ -296,3 +296,81 @@ def test_difficulty_as_spreadsheets_write_it(alice, cnn, written, difficulty):
 def test_columns_past_the_answer_are_reported_as_not_kept(alice, cnn):
     report = import_text(alice, cnn, "Q?,A.,cnn,3\n")
     assert report.ignored_columns == ["column 3", "column 4"]
+
+
+def test_a_computed_column_cannot_build_huge_values(alice, cnn):
+    bomb = sqlite_package(["CREATE TABLE notes (id INTEGER PRIMARY KEY, "
+                           "flds TEXT GENERATED ALWAYS AS (printf('%.*c', 5000000, 'x')) VIRTUAL)",
+                           "INSERT INTO notes (id) VALUES (1)"])
+    with pytest.raises(ImportRefused, match="not an Anki package"):
+        import_package(alice, cnn, bomb)
+
+
+def test_an_encrypted_or_office_zip_is_named_for_what_it_is(alice, cnn):
+    encrypted = io.BytesIO()
+    with zipfile.ZipFile(encrypted, "w") as package:
+        entry = zipfile.ZipInfo("collection.anki2")
+        entry.flag_bits |= 0x1  # "encrypted": zipfile asks for a password to read it
+        package.writestr(entry, b"SQLite format 3\0")
+    with pytest.raises(ImportRefused, match="not an Anki package"):
+        import_package(alice, cnn, encrypted.getvalue())
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(workbook, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(ImportRefused, match="an Excel or Word file"):
+        import_package(alice, cnn, workbook.getvalue(), name="cards.xlsx")
+
+
+def test_a_collection_saved_in_wal_mode_is_read(alice, cnn):
+    database = sqlite3.connect(":memory:")
+    database.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, flds TEXT)")
+    database.execute("INSERT INTO notes VALUES (1, 'Q?' || char(31) || 'A.')")
+    database.commit()
+    wal = bytearray(database.serialize())
+    wal[18:20] = b"\x02\x02"  # what Anki's collection says while it is open
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("collection.anki21", bytes(wal))
+    [created] = import_package(alice, cnn, out.getvalue()).created
+    assert (created.question_en, created.answer_en) == ("Q?", "A.")
+
+
+@pytest.mark.parametrize("front, question, answer", [
+    ("{{c1::Batch {{c2::normalization}} layer}} helps", "[…] helps", "**Batch normalization layer** helps"),
+    ("Softmax: \\(p_i = {{c1::e^{x_i}}} / Z\\)", "Softmax: $p_i = […] / Z$", "Softmax: $p_i = \\boxed{e^{x_i}} / Z$"),
+    ("{{c1::Adam::optimizer}} and {{c2::never closed", "[optimizer] and {{c2::never closed",
+     "**Adam** and {{c2::never closed"),
+])
+def test_clozes_nest_hold_latex_braces_and_stay_valid_inside_formulas(alice, cnn, front, question, answer):
+    [created] = import_package(alice, cnn, anki_package([[front, ""]], cloze=True)).created
+    assert (created.question_en, created.answer_en) == (question, answer)
+
+
+def test_a_dollar_in_anki_is_money_not_math(alice, cnn):
+    [created] = import_package(alice, cnn, anki_package([["Price?", "It costs $5, \\(x^2\\) more than $3"]])).created
+    assert created.answer_html_en.count('class="math inline"') == 1
+    assert "$5" in created.answer_html_en and "$3" in created.answer_html_en
+
+
+def test_a_cell_past_the_csv_limit_is_named_not_a_crash(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "question,answer\nQ," + "x" * 200_000 + "\n")
+    assert refused.value.problems == ["cards.csv, line 2: a cell longer than 131072 characters"]
+
+
+def test_traditional_characters_from_gbk_are_not_mistaken_for_western_text(alice, cnn):
+    [created] = import_text(alice, cnn, "问题,答案\n什麼是捲積?,權重共享\n", encoding="gbk").created
+    assert (created.question_en, created.answer_en) == ("什麼是捲積?", "權重共享")
+
+
+def test_a_header_without_a_question_column_is_named(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "answer,topic\nfoo,cnn\n")
+    assert refused.value.problems == ["cards.csv, line 1: the header row names no question column "
+                                      "(question, 问题 or Front)."]
+
+
+def test_full_width_digits_are_digits(alice, cnn):
+    [created] = import_text(alice, cnn, "question,answer,difficulty\nQ?,A.,３\n").created
+    assert created.difficulty == 3
