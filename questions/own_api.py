@@ -86,9 +86,13 @@ class OwnCardViewSet(viewsets.ModelViewSet):
             "unit": serializers.ChoiceField(choices=["line", "note"], help_text="what `skipped` numbers"),
             "skipped": serializers.ListField(child=serializers.IntegerField(),
                                              help_text="lines (or notes) whose question I already have"),
+            "repeated": serializers.ListField(child=serializers.IntegerField(),
+                                              help_text="lines (or notes) repeating an earlier one's question"),
             "ignored_columns": serializers.ListField(child=serializers.CharField())})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_file(self, request):
+        if own_import.upload_too_large(request):  # refused before the body is read
+            return Response({"file": own_import.too_large("file").problems}, status=status.HTTP_400_BAD_REQUEST)
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -97,5 +101,6 @@ class OwnCardViewSet(viewsets.ModelViewSet):
         except own_import.ImportRefused as refused:
             return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
-                         "skipped": report.skipped, "ignored_columns": report.ignored_columns},
+                         "skipped": report.skipped, "repeated": report.repeated,
+                         "ignored_columns": report.ignored_columns},
                         status=status.HTTP_201_CREATED)

@@ -98,6 +98,11 @@ def _new_card_ids(count: int) -> list[str]:
     return sorted(ids)
 
 
+def lock_owner(owner) -> None:
+    """Lock the learner's row until the transaction ends: their card writes go one at a time."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+
+
 def own_card_create(*, owner, text: OwnCardText) -> Question:
     return own_cards_create(owner=owner, texts=[text])[0]
 
@@ -106,7 +111,7 @@ def own_cards_create(*, owner, texts: list[OwnCardText]) -> list[Question]:
     """All of them or, past the learner's limit, none (TooManyOwnCards). The learner's row is locked
     while counting, so two imports at once cannot both fit under the limit and together pass it."""
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        lock_owner(owner)
         if owner.own_questions.count() + len(texts) > MAX_OWN_CARDS:
             raise TooManyOwnCards(_("A learner keeps at most %(limit)d own cards.") % {"limit": MAX_OWN_CARDS})
         cards = [Question(card_id=card_id, owner=owner, **text.fields())

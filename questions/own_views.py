@@ -79,6 +79,7 @@ def own_card_edit(request, card_id: str):
     if request.method == "POST" and form.is_valid():
         own_cards.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
+        _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
     return render(request, "questions/own_card_form.html", {"form": form, "card": card, "from_study": from_study},
                   status=400 if form.errors else 200)
@@ -98,6 +99,9 @@ def own_card_delete(request, card_id: str):
 @login_required
 @require_POST
 def own_cards_import(request):
+    if own_import.upload_too_large(request):  # refused before Django reads the body to disk
+        return _list_page(request, import_form=ImportForm(), problems=own_import.too_large(_("the file")).problems,
+                          status=400)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _list_page(request, import_form=form, status=400)
@@ -161,6 +165,16 @@ def _import_summary(report: own_import.ImportReport) -> str:
             parts.append(ngettext("Skipped %(count)d note you already have (note %(numbers)s).",
                                   "Skipped %(count)d notes you already have (notes %(numbers)s).",
                                   len(report.skipped)) % skipped)
+    if report.repeated:
+        repeated = {"count": len(report.repeated), "numbers": _number_list(report.repeated)}
+        if report.unit == "line":
+            parts.append(ngettext("Skipped %(count)d row repeating an earlier row's question (line %(numbers)s).",
+                                  "Skipped %(count)d rows repeating an earlier row's question (lines %(numbers)s).",
+                                  len(report.repeated)) % repeated)
+        else:
+            parts.append(ngettext("Skipped %(count)d note repeating an earlier note's question (note %(numbers)s).",
+                                  "Skipped %(count)d notes repeating an earlier note's question (notes %(numbers)s).",
+                                  len(report.repeated)) % repeated)
     if report.ignored_columns:
         parts.append(_("Columns not kept: %(columns)s.") % {"columns": ", ".join(report.ignored_columns)})
     return " ".join(parts)

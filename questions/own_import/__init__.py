@@ -9,8 +9,10 @@ skipped, so importing the same file twice adds nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from questions import own_cards
@@ -20,7 +22,8 @@ from questions.own_import.anki import from_anki, read_package
 from questions.own_import.source import ImportRefused, Row, Source
 from questions.own_import.text import read_text
 
-__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload"]
+__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload",
+           "too_large", "upload_too_large"]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an Anki package with its media
 MAX_LISTED_PROBLEMS = 20  # the rest are counted
@@ -34,8 +37,9 @@ _WHOLE_NUMBER = re.compile(r"^([0-9]+)(\.0+)?$")
 @dataclass
 class ImportReport:
     created: list[Question] = field(default_factory=list)
-    unit: str = "line"  # what `skipped` counts: lines of a text file, notes of a package
+    unit: str = "line"  # what the numbers below count: lines of a text file, notes of a package
     skipped: list[int] = field(default_factory=list)  # the question is already among the learner's cards
+    repeated: list[int] = field(default_factory=list)  # an earlier row of the file has the same question
     ignored_columns: list[str] = field(default_factory=list)
 
 
@@ -47,8 +51,7 @@ class _RowForm(OwnCardForm):
 
 def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic) -> ImportReport:
     if len(content) > MAX_IMPORT_BYTES:
-        raise ImportRefused([_("%(file)s: larger than %(limit)d MB.") % {
-            "file": file_name, "limit": MAX_IMPORT_BYTES // (1024 * 1024)}])
+        raise too_large(file_name)
     source = _read(content, file_name=file_name)
     if not source.rows:
         raise ImportRefused([_("%(file)s: no cards found: each row needs a question and an answer.") % {
@@ -57,12 +60,32 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
         raise ImportRefused([_("%(file)s: more than %(limit)d rows; split it into smaller files.") % {
             "file": file_name, "limit": own_cards.MAX_OWN_CARDS}])
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns)
-    texts = _new_texts(source, owner=owner, default_topic=default_topic, file_name=file_name, report=report)
-    try:
-        report.created = own_cards_create(owner=owner, texts=texts)
-    except TooManyOwnCards as error:
-        raise ImportRefused([f"{file_name}: {error}"]) from None
+    checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
+    # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
+    # waits for the first and then finds its cards already there.
+    with transaction.atomic():
+        own_cards.lock_owner(owner)
+        known = set(owner.own_questions.values_list("question_en", flat=True))
+        report.skipped = [number for number, text in checked if text.question in known]
+        try:
+            report.created = own_cards_create(owner=owner, texts=[text for _n, text in checked
+                                                                  if text.question not in known])
+        except TooManyOwnCards as error:
+            raise ImportRefused([f"{file_name}: {error}"]) from None
     return report
+
+
+def upload_too_large(request) -> bool:
+    """The request says its body is past the limit (with room for the form around the file)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_IMPORT_BYTES + 64 * 1024
+    except ValueError:
+        return False
+
+
+def too_large(file_name: str) -> ImportRefused:
+    return ImportRefused([_("%(file)s: larger than %(limit)d MB (an Anki deck: export it without its media).")
+                          % {"file": file_name, "limit": MAX_IMPORT_BYTES // (1024 * 1024)}])
 
 
 def own_cards_import_upload(*, owner, upload, default_topic: Topic) -> ImportReport:
@@ -77,28 +100,27 @@ def _read(content: bytes, *, file_name: str) -> Source:
     return read_text(content, file_name=file_name)
 
 
-def _new_texts(source: Source, *, owner, default_topic: Topic, file_name: str,
-               report: ImportReport) -> list[OwnCardText]:
-    """The rows' cards, less those the learner already has (their numbers go to `report.skipped`).
-    ImportRefused when any row is bad."""
+def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
+                  report: ImportReport) -> list[tuple[int, OwnCardText]]:
+    """Each row's number and card, less rows repeating an earlier row's question (their numbers go
+    to `report.repeated`). ImportRefused when any row is bad."""
     topics = _topic_lookup()
-    known = set(owner.own_questions.values_list("question_en", flat=True))
-    texts, problems = [], []
+    checked, seen, problems = [], set(), []
     for row in source.rows:
         text = _row_text(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
                          problems=problems)
         if text is None:
             continue
-        if text.question in known:
-            report.skipped.append(row.number)
+        if text.question in seen:
+            report.repeated.append(row.number)
             continue
-        known.add(text.question)
-        texts.append(text)
+        seen.add(text.question)
+        checked.append((row.number, text))
     if problems:
         hidden = len(problems) - MAX_LISTED_PROBLEMS
         more = [_("…and %(count)d more problems.") % {"count": hidden}] if hidden > 0 else []
         raise ImportRefused(problems[:MAX_LISTED_PROBLEMS] + more)
-    return texts
+    return checked
 
 
 def _topic_lookup() -> dict[str, Topic]:
@@ -112,7 +134,7 @@ def _topic_lookup() -> dict[str, Topic]:
 
 def _difficulty(value: str) -> str:
     """Blank is standard; "3.0" is 3; a word is its number. Anything else goes to the form to refuse."""
-    value = value.strip()
+    value = unicodedata.normalize("NFKC", value).strip()  # "２" typed with a Chinese keyboard is 2
     if not value:
         return str(Question.Difficulty.STANDARD.value)
     whole = _WHOLE_NUMBER.match(value)

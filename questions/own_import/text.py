@@ -26,7 +26,8 @@ _ANKI_DIRECTIVE = re.compile(r"#(separator|html|tags|columns|notetype|deck|if ma
                              r"(?:guid|notetype|deck|tags) column):(.*)", re.I)
 _ANKI_SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " ", "colon": ":"}
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_SNIFFED_ROWS = 20
+_SNIFFED_ROWS = 50
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
 
 
 def cards_as_csv(cards) -> str:
@@ -57,17 +58,32 @@ def read_text(content: bytes, *, file_name: str) -> Source:
                 header, ignored = _header(cells)
                 if header:
                     continue
+                if _names_columns_but_no_question(cells):
+                    raise ImportRefused([_("%(file)s, line %(line)d: the header row names no question column "
+                                           "(question, 问题 or Front).") % {"file": file_name, "line": line}])
             columns = header or _positional(directives, width=len(cells))
             positional_width = max(positional_width, 0 if header else len(cells))
             values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
             rows.append(Row(number=line, values=values))
     except csv.Error as error:
         raise ImportRefused([_("%(file)s, line %(line)d: %(message)s") % {
-            "file": file_name, "line": first_line - 1 + reader.line_num, "message": error}]) from None
+            "file": file_name, "line": first_line - 1 + reader.line_num, "message": _csv_problem(error)}]) from None
     if not header:
         ignored = _positional_ignored(directives, width=positional_width)
     return Source(unit="line", rows=rows, from_anki=bool(directives),
                   html=directives.get("html", "").strip().lower() == "true", ignored_columns=ignored)
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """What Python's csv module says, in the learner's words and language."""
+    message = str(error)
+    if "field larger than field limit" in message:
+        return _("a cell longer than %(limit)d characters") % {"limit": csv.field_size_limit()}
+    if "unexpected end of data" in message or "EOF" in message:
+        return _("a quoted cell is not closed: a \" is missing")
+    if "expected after" in message:
+        return _("a quote inside a quoted cell must be doubled (\"\")")
+    return message
 
 
 def _decode(content: bytes, *, file_name: str) -> str:
@@ -101,7 +117,7 @@ def _decoded(content: bytes, *, file_name: str) -> str:
         chinese = content.decode("gb18030")
     except UnicodeDecodeError:
         chinese = None
-    if chinese is not None and _mostly_gb2312(chinese):
+    if chinese is not None and _reads_as_chinese(chinese):
         return chinese
     try:
         return content.decode("cp1252")
@@ -111,10 +127,16 @@ def _decoded(content: bytes, *, file_name: str) -> str:
     raise _not_text(file_name)
 
 
-def _mostly_gb2312(text: str) -> bool:
+def _reads_as_chinese(text: str) -> bool:
+    """Chinese (simplified, or traditional characters outside GB2312) comes in runs of characters;
+    Western text misread as GB18030 gives one odd character per accented letter, each on its own
+    among ASCII letters and rarely inside GB2312."""
     wide = [char for char in text if ord(char) > 0x7F]
+    if not wide:
+        return True
     common = sum(1 for char in wide if _encodes(char, "gb2312"))
-    return not wide or common >= 0.9 * len(wide)
+    in_runs = sum(len(run) for run in _CJK_RUN.findall(text) if len(run) > 1)
+    return common >= 0.9 * len(wide) or in_runs >= 0.5 * len(wide)
 
 
 def _encodes(char: str, encoding: str) -> bool:
@@ -146,12 +168,26 @@ def _delimiter(directives: dict[str, str], body: str) -> str:
             return raw
         name = raw.strip().lower()
         return _ANKI_SEPARATORS.get(name, name[:1] or ",")
-    sample = "\n".join(_NEWLINE.split(body)[:_SNIFFED_ROWS])
+    return max(("\t", ",", ";"), key=lambda candidate: _fit(candidate, body))  # ties: tab, then comma
 
-    def split_rows(candidate: str) -> int:
-        return sum(1 for cells in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate) if len(cells) > 1)
 
-    return max(("\t", ",", ";"), key=split_rows)  # ties go to the earlier: tab, then comma
+def _fit(delimiter: str, body: str) -> tuple[int, int, int, int]:
+    """How well the first records read with this delimiter, best first when compared: quotes all
+    well formed, a header row recognised, records split into two or more cells, all of one width."""
+    widths = []
+    try:
+        for cells in csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, strict=True):
+            if any(cell.strip() for cell in cells):
+                widths.append(len(cells))
+                if len(widths) == 1 and _header(cells)[0]:
+                    return (1, 1, 0, 0)
+            if len(widths) == _SNIFFED_ROWS:
+                break
+    except csv.Error:
+        return (0, 0, 0, 0)
+    split = sum(1 for width in widths if width > 1)
+    same_width = max((widths.count(width) for width in set(widths) if width > 1), default=0)
+    return (1, 0, split, same_width)
 
 
 def _header(cells: list[str]) -> tuple[tuple[str | None, ...], list[str]]:
@@ -162,6 +198,12 @@ def _header(cells: list[str]) -> tuple[tuple[str | None, ...], list[str]]:
         return (), []
     unknown = [cell.strip() for cell, name in zip(cells, named, strict=True) if name is None and cell.strip()]
     return tuple(named), unknown
+
+
+def _names_columns_but_no_question(cells: list[str]) -> bool:
+    """A row of column names only ("answer,topic"): a header missing its question column, not a card."""
+    named = [_COLUMN_OF.get(cell.strip().casefold()) for cell in cells if cell.strip()]
+    return bool(named) and all(named)
 
 
 def _columns_directive(directives: dict[str, str], delimiter: str) -> tuple[tuple[str | None, ...] | None, list[str]]:

@@ -129,7 +129,7 @@ def test_the_import_page_reports_what_it_did_or_every_problem(alice, cnn, alice_
     with good.open("rb") as upload:
         done = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn"}, follow=True,
                                  HTTP_ACCEPT_LANGUAGE="en")
-    assert "Imported 1 card. Skipped 1 row you already have (line 3)." in done.content.decode()
+    assert "Imported 1 card. Skipped 1 row repeating an earlier row&#x27;s question (line 3)." in done.content.decode()
     bad = tmp_path / "bad.csv"
     bad.write_text("question,answer\nB?,\n")
     with bad.open("rb") as upload:
@@ -207,8 +207,11 @@ def test_it_warns_when_the_study_settings_leave_the_topic_out(alice, cnn, alice_
     assert "Your study settings leave out Convolutional networks" in added.content.decode()
 
 
-def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_client):
-    write_card(alice, cnn, question="Why “warm-up”, really?", answer='Line one, with "quotes".\n\nLine $x^2$.')
+@pytest.mark.parametrize("answer", ['Line one, with "quotes".\n\nLine $x^2$.',
+                                    "```c\r\nint a = 1;\r\nint b = 2;\r\nreturn a + b;\r\n```",
+                                    "Code:\n\n\tindented;\n\tcode, with a tab"])
+def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_client, answer):
+    write_card(alice, cnn, question="Why “warm-up”, really?", answer=answer)
     download = alice_client.get("/questions/mine/export.csv")
     assert download["Content-Disposition"].startswith('attachment; filename="my-cards-')
     [copy] = own_cards_import(owner=bob, content=download.content, file_name="my-cards.csv",
@@ -216,3 +219,18 @@ def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_clie
     original = alice.own_questions.get()
     assert (copy.question_en, copy.answer_en, copy.topic, copy.difficulty) == (
         original.question_en, original.answer_en, original.topic, original.difficulty)
+
+
+def test_an_upload_past_the_limit_is_refused_before_it_is_read(alice, cnn, alice_client):
+    refused = alice_client.post("/questions/mine/import/", {"topic": "cnn"}, HTTP_ACCEPT_LANGUAGE="en",
+                                CONTENT_LENGTH=str(30 * 1024 * 1024))
+    assert refused.status_code == 400 and "larger than 20 MB" in refused.content.decode()
+
+
+def test_editing_a_card_into_a_topic_left_out_of_study_warns(alice, cnn, alice_client):
+    mine = write_card(alice, cnn)
+    StudySettings.objects.create(user=alice).topics.set([cnn])
+    edited = alice_client.post(f"/questions/mine/{mine.card_id}/edit/", {
+        "question": "Q?", "answer": "A.", "topic": "activations", "difficulty": 2}, follow=True,
+        HTTP_ACCEPT_LANGUAGE="en")
+    assert "Your study settings leave out Activation functions" in edited.content.decode()
