@@ -57,8 +57,9 @@ class OwnCardSerializer(serializers.ModelSerializer):
 
 
 class OwnCardImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8 or GB18030; a header row may name "
-                                           "the columns question, answer, topic, difficulty) or an Anki .apkg")
+    file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8, UTF-16, GB18030 or Windows-1252; a "
+                                           "header row may name the columns question, answer, topic, difficulty), "
+                                           "Anki's plain-text export, or an Anki .apkg")
     topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(),
                                          help_text="the topic of rows that name none")
 
