@@ -29,6 +29,26 @@
       }
     });
   };
+
+  // A question is plain text. $…$ in it (a learner's own card) is typeset, by pandoc's rule for what
+  // is math: no space just inside the dollars and no digit right after the closing one, so that
+  // "costs $5 and $6" stays money. The text goes in as text nodes: nothing in it is read as HTML.
+  const INLINE_MATH = /(^|[^\\])\$(?=\S)((?:[^$\\]|\\.)*?\S)\$(?!\d)/g;
+  window.setTextWithMath = function (node, text) {
+    node.replaceChildren();
+    let last = 0;
+    for (const match of text.matchAll(INLINE_MATH)) {
+      const start = match.index + match[1].length;
+      const math = document.createElement("span");
+      math.className = "math inline";
+      math.textContent = match[2];
+      node.append(text.slice(last, start), math);
+      last = match.index + match[0].length;
+    }
+    node.append(text.slice(last));
+    window.renderMath(node);
+  };
+  document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
   window.renderMath(document);
   document.body.addEventListener("htmx:afterSwap", (event) => window.renderMath(event.target));
 })();

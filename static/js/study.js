@@ -76,7 +76,7 @@
     // rating: the number says something only for a card in review.
     $(".retrievability").textContent = card.retrievability === null || card.state !== "review" ? ""
       : ` · ${T.retrievability.replace("%(n)s", `${Math.round(card.retrievability * 100)}%`)}`;
-    $(".prompt").textContent = card.prompt;
+    window.setTextWithMath($(".prompt"), card.prompt);  // a learner's own question may hold $…$
     const answer = $(".answer");
     answer.innerHTML = card.answer_html;  // rendered server-side from the corpus Markdown
     answer.hidden = true;

@@ -11,7 +11,8 @@ from tests.e2e.conftest import log_in
 pytestmark = pytest.mark.e2e
 
 SPREADSHEET = ("问题,答案,难度\n"
-               "为什么要做 warm-up?,Adam 初期的二阶矩估计不准，步长 $\\eta/\\sqrt{\\hat v}$ 可能过大。,2\n"
+               "为什么要做 warm-up? 步长 $\\eta$ 太大吗?,"
+               "Adam 初期的二阶矩估计不准，步长 $\\eta/\\sqrt{\\hat v}$ 可能过大。,2\n"
                "What does a 1×1 convolution do?,It mixes channels: $y = Wx$ at every pixel.,1\n")
 
 
@@ -32,16 +33,19 @@ def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
     screenshot("own-cards-imported")
 
     page.click("text=Add a card")
-    page.fill("#id_question", "When does label smoothing hurt?")
+    page.fill("#id_question", "When does label smoothing (costs $5, not $6) hurt $p_{max}$?")
     page.fill("#id_answer", "When the model must be calibrated: it caps confidence at $1-\\epsilon$.")
     page.select_option("#id_topic", "optimization")
     page.click("button:text-is('Save')")
-    expect(page.locator("article.answer h1")).to_have_text("When does label smoothing hurt?")
+    heading = page.locator("article.answer h1")
+    expect(heading.locator(".katex")).to_have_count(1)  # $p_{max}$ typeset; the dollars of money left alone
+    expect(heading).to_contain_text("When does label smoothing (costs $5, not $6) hurt")
     expect(page.locator("article.answer .katex").first).to_be_visible()
     expect(page.locator(".own-card-tools")).to_contain_text("My card")
 
     page.goto("/study/")  # all three are new cards of Alice's, in their topic's order
     expect(page.locator(".count-new b")).to_have_text("3")
+    expect(page.locator(".study-card .prompt .katex")).to_have_count(1)  # the imported question's $\eta$
     page.keyboard.press("Space")
     expect(page.locator(".study-card .answer .katex").first).to_be_visible()
     page.keyboard.press("3")
