@@ -62,6 +62,8 @@ class OwnCardImportSerializer(serializers.Serializer):
                                            "Anki's plain-text export, or an Anki .apkg")
     topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(),
                                          help_text="the topic of rows that name none")
+    update_existing = serializers.BooleanField(default=False, help_text=(
+        "a row whose question I already have updates that card's answer, topic and difficulty (else: skipped)"))
 
 
 class OwnCardViewSet(viewsets.ModelViewSet):
@@ -87,6 +89,8 @@ class OwnCardViewSet(viewsets.ModelViewSet):
             "unit": serializers.ChoiceField(choices=["line", "note"], help_text="what `skipped` numbers"),
             "skipped": serializers.ListField(child=serializers.IntegerField(),
                                              help_text="lines (or notes) whose question I already have"),
+            "updated": serializers.ListField(child=serializers.IntegerField(),
+                                             help_text="lines (or notes) that updated a card I already have"),
             "repeated": serializers.ListField(child=serializers.IntegerField(),
                                               help_text="lines (or notes) repeating an earlier one's question"),
             "ignored_columns": serializers.ListField(child=serializers.CharField())})})
@@ -98,10 +102,11 @@ class OwnCardViewSet(viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         try:
             report = own_import.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
-                                                        default_topic=body.validated_data["topic"])
+                                                        default_topic=body.validated_data["topic"],
+                                                        update_existing=body.validated_data["update_existing"])
         except own_import.ImportRefused as refused:
             return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
-                         "skipped": report.skipped, "repeated": report.repeated,
+                         "skipped": report.skipped, "updated": report.updated, "repeated": report.repeated,
                          "ignored_columns": report.ignored_columns},
                         status=status.HTTP_201_CREATED)

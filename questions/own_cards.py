@@ -127,6 +127,11 @@ def own_card_update(*, card: Question, text: OwnCardText) -> Question:
     return card
 
 
+def own_card_differs(*, card: Question, text: OwnCardText) -> bool:
+    return (card.question_en, card.answer_en, card.topic_id, card.difficulty) != (
+        text.question, text.answer, text.topic.pk, text.difficulty)
+
+
 def own_card_delete(*, card: Question) -> None:
     """The card goes, with the learner's study state and review history of it."""
     card.delete()

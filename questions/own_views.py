@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
 from questions import own_cards, own_import
@@ -25,6 +25,8 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
     topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
                                    label=gettext_lazy("Topic for rows that name none"))
+    update_existing = forms.BooleanField(required=False, label=gettext_lazy(
+        "Update the cards whose question I already have (answer, topic, difficulty)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +109,8 @@ def own_cards_import(request):
         return _list_page(request, import_form=form, status=400)
     try:
         report = own_import.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
-                                                    default_topic=form.cleaned_data["topic"])
+                                                    default_topic=form.cleaned_data["topic"],
+                                                    update_existing=form.cleaned_data["update_existing"])
     except own_import.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
@@ -152,29 +155,32 @@ def _warn_if_left_out_of_study(request, cards: list[Question]) -> None:
             "topics": ("、" if content_language() == "zh" else ", ").join(topic.title for topic in left_out)})
 
 
+# Rows that added no card, by what became of them and by what the numbers count.
+_NOT_ADDED = {
+    ("updated", "line"): ngettext_lazy("Updated %(count)d card you already had (line %(numbers)s).",
+                                       "Updated %(count)d cards you already had (lines %(numbers)s).", "count"),
+    ("updated", "note"): ngettext_lazy("Updated %(count)d card you already had (note %(numbers)s).",
+                                       "Updated %(count)d cards you already had (notes %(numbers)s).", "count"),
+    ("skipped", "line"): ngettext_lazy("Skipped %(count)d row you already have (line %(numbers)s).",
+                                       "Skipped %(count)d rows you already have (lines %(numbers)s).", "count"),
+    ("skipped", "note"): ngettext_lazy("Skipped %(count)d note you already have (note %(numbers)s).",
+                                       "Skipped %(count)d notes you already have (notes %(numbers)s).", "count"),
+    ("repeated", "line"): ngettext_lazy(
+        "Skipped %(count)d row repeating an earlier row's question (line %(numbers)s).",
+        "Skipped %(count)d rows repeating an earlier row's question (lines %(numbers)s).", "count"),
+    ("repeated", "note"): ngettext_lazy(
+        "Skipped %(count)d note repeating an earlier note's question (note %(numbers)s).",
+        "Skipped %(count)d notes repeating an earlier note's question (notes %(numbers)s).", "count"),
+}
+
+
 def _import_summary(report: own_import.ImportReport) -> str:
     parts = [ngettext("Imported %(count)d card.", "Imported %(count)d cards.", len(report.created))
              % {"count": len(report.created)}]
-    if report.skipped:
-        skipped = {"count": len(report.skipped), "numbers": _number_list(report.skipped)}
-        if report.unit == "line":
-            parts.append(ngettext("Skipped %(count)d row you already have (line %(numbers)s).",
-                                  "Skipped %(count)d rows you already have (lines %(numbers)s).",
-                                  len(report.skipped)) % skipped)
-        else:
-            parts.append(ngettext("Skipped %(count)d note you already have (note %(numbers)s).",
-                                  "Skipped %(count)d notes you already have (notes %(numbers)s).",
-                                  len(report.skipped)) % skipped)
-    if report.repeated:
-        repeated = {"count": len(report.repeated), "numbers": _number_list(report.repeated)}
-        if report.unit == "line":
-            parts.append(ngettext("Skipped %(count)d row repeating an earlier row's question (line %(numbers)s).",
-                                  "Skipped %(count)d rows repeating an earlier row's question (lines %(numbers)s).",
-                                  len(report.repeated)) % repeated)
-        else:
-            parts.append(ngettext("Skipped %(count)d note repeating an earlier note's question (note %(numbers)s).",
-                                  "Skipped %(count)d notes repeating an earlier note's question (notes %(numbers)s).",
-                                  len(report.repeated)) % repeated)
+    for kind in ("updated", "skipped", "repeated"):
+        numbers = getattr(report, kind)
+        if numbers:
+            parts.append(_NOT_ADDED[kind, report.unit] % {"count": len(numbers), "numbers": _number_list(numbers)})
     if report.ignored_columns:
         parts.append(_("Columns not kept: %(columns)s.") % {"columns": ", ".join(report.ignored_columns)})
     return " ".join(parts)

@@ -39,6 +39,7 @@ class ImportReport:
     created: list[Question] = field(default_factory=list)
     unit: str = "line"  # what the numbers below count: lines of a text file, notes of a package
     skipped: list[int] = field(default_factory=list)  # the question is already among the learner's cards
+    updated: list[int] = field(default_factory=list)  # …and that card took the row's answer, topic, difficulty
     repeated: list[int] = field(default_factory=list)  # an earlier row of the file has the same question
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -49,7 +50,10 @@ class _RowForm(OwnCardForm):
     topic = None
 
 
-def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic) -> ImportReport:
+def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic,
+                     update_existing: bool = False) -> ImportReport:
+    """With `update_existing`, a row whose question the learner already has gives that card the
+    row's answer, topic and difficulty (their study of it stays); without, the row is skipped."""
     if len(content) > MAX_IMPORT_BYTES:
         raise too_large(file_name)
     source = _read(content, file_name=file_name)
@@ -65,11 +69,19 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     # waits for the first and then finds its cards already there.
     with transaction.atomic():
         own_cards.lock_owner(owner)
-        known = set(owner.own_questions.values_list("question_en", flat=True))
-        report.skipped = [number for number, text in checked if text.question in known]
+        known = {card.question_en: card for card in owner.own_questions.select_related("topic")}
+        new = []
+        for number, text in checked:
+            card = known.get(text.question)
+            if card is None:
+                new.append(text)
+            elif update_existing and own_cards.own_card_differs(card=card, text=text):
+                own_cards.own_card_update(card=card, text=text)
+                report.updated.append(number)
+            else:
+                report.skipped.append(number)
         try:
-            report.created = own_cards_create(owner=owner, texts=[text for _n, text in checked
-                                                                  if text.question not in known])
+            report.created = own_cards_create(owner=owner, texts=new)
         except TooManyOwnCards as error:
             raise ImportRefused([f"{file_name}: {error}"]) from None
     return report
@@ -88,10 +100,10 @@ def too_large(file_name: str) -> ImportRefused:
                           % {"file": file_name, "limit": MAX_IMPORT_BYTES // (1024 * 1024)}])
 
 
-def own_cards_import_upload(*, owner, upload, default_topic: Topic) -> ImportReport:
+def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_existing: bool = False) -> ImportReport:
     """own_cards_import of an uploaded file, read no further than one byte past the size limit."""
     return own_cards_import(owner=owner, content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name,
-                            default_topic=default_topic)
+                            default_topic=default_topic, update_existing=update_existing)
 
 
 def _read(content: bytes, *, file_name: str) -> Source:

@@ -234,3 +234,26 @@ def test_editing_a_card_into_a_topic_left_out_of_study_warns(alice, cnn, alice_c
         "question": "Q?", "answer": "A.", "topic": "activations", "difficulty": 2}, follow=True,
         HTTP_ACCEPT_LANGUAGE="en")
     assert "Your study settings leave out Activation functions" in edited.content.decode()
+
+
+def test_an_edited_download_updates_the_cards_when_asked_and_keeps_their_study(alice, cnn, alice_client, alice_api,
+                                                                               tmp_path):
+    mine = write_card(alice, cnn, question="Why warm-up?", answer="Old answer.")
+    alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())},
+                   format="json")
+    edited = tmp_path / "my-cards.csv"
+    edited.write_bytes(alice_client.get("/questions/mine/export.csv").content.replace(b"Old answer.", b"New answer."))
+    with edited.open("rb") as upload:
+        kept = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn"}, follow=True,
+                                 HTTP_ACCEPT_LANGUAGE="en")
+    assert "Skipped 1 row you already have (line 2)." in kept.content.decode()
+    mine.refresh_from_db()
+    assert mine.answer_en == "Old answer."
+    with edited.open("rb") as upload:
+        updated = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn",
+                                                                "update_existing": "on"}, follow=True,
+                                    HTTP_ACCEPT_LANGUAGE="en")
+    assert "Imported 0 cards. Updated 1 card you already had (line 2)." in updated.content.decode()
+    mine.refresh_from_db()
+    assert (mine.answer_en, "New answer." in mine.answer_html_en, mine.card_states.get().reps) == (
+        "New answer.", True, 1)
