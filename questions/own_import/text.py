@@ -161,7 +161,7 @@ def _directives(text: str) -> tuple[dict[str, str], str, int]:
 
 def _delimiter(directives: dict[str, str], body: str) -> str:
     """Anki's `#separator:` (a name, or the character itself) if given; else whichever of tab, comma
-    and semicolon splits the most of the first rows into two or more cells (quotes respected)."""
+    and semicolon reads the first records best (`_fit`)."""
     if "separator" in directives:
         raw = directives["separator"]
         if len(raw) == 1:
