@@ -36,7 +36,10 @@ class OwnCardSerializer(serializers.ModelSerializer):
         return answer
 
     def validate_question(self, question: str) -> str:
-        return question.strip()
+        question = question.strip()
+        if own_cards.own_question_taken(owner=self.context["request"].user, question=question, card=self.instance):
+            raise serializers.ValidationError(own_cards.duplicate_question_message())
+        return question
 
     def _text(self, validated: dict) -> OwnCardText:
         current = self.instance

@@ -127,6 +127,16 @@ def own_card_update(*, card: Question, text: OwnCardText) -> Question:
     return card
 
 
+def own_question_taken(*, owner, question: str, card: Question | None = None) -> bool:
+    """Whether another of the learner's cards (not `card`) asks this question already."""
+    others = owner.own_questions.filter(question_en=question)
+    return (others.exclude(pk=card.pk) if card is not None else others).exists()
+
+
+def duplicate_question_message() -> str:
+    return _("You already have a card with this question.")
+
+
 def own_card_differs(*, card: Question, text: OwnCardText) -> bool:
     return (card.question_en, card.answer_en, card.topic_id, card.difficulty) != (
         text.question, text.answer, text.topic.pk, text.difficulty)

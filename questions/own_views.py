@@ -55,7 +55,7 @@ def own_card_new(request):
     # "Save and add another" comes back with the topic and difficulty just used.
     form = OwnCardForm(request.POST or None, initial={name: request.GET[name] for name in ("topic", "difficulty")
                                                       if name in request.GET})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _question_is_new(request, form):
         try:
             card = own_cards.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
         except own_cards.TooManyOwnCards as error:
@@ -78,13 +78,21 @@ def own_card_edit(request, card_id: str):
                "difficulty": card.difficulty}
     form = OwnCardForm(request.POST or None, initial=initial)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _question_is_new(request, form, card=card):
         own_cards.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
     return render(request, "questions/own_card_form.html", {"form": form, "card": card, "from_study": from_study},
                   status=400 if form.errors else 200)
+
+
+def _question_is_new(request, form: OwnCardForm, card: Question | None = None) -> bool:
+    """False, with the message on the question field, when another of the learner's cards asks it."""
+    if own_cards.own_question_taken(owner=request.user, question=form.cleaned_data["question"], card=card):
+        form.add_error("question", own_cards.duplicate_question_message())
+        return False
+    return True
 
 
 @login_required

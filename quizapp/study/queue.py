@@ -104,10 +104,10 @@ def _sources(language: str) -> str:
     """The CTEs the lists read: `card` (the learner's rows), `question` (the questions they may
     study: the corpus's and their own, not retired, in the chosen topics), and the two lists'
     sources over those, `active` (studied cards they may see today) and `fresh` (questions not
-    started: no row, or a "new" row after a reset, not set aside). The topic join is a LEFT JOIN on its primary key, so PostgreSQL
-    drops it, like the unused columns, where a counter reads a list. The state and suspended tests
-    of `active` repeat the condition of the partial index study_card_queue_state_idx, so PostgreSQL
-    can scan that index."""
+    started: no row, or a "new" row after a reset, not set aside). The topic join is a LEFT JOIN on
+    its primary key, so PostgreSQL drops it, like the unused columns, where a counter reads a list.
+    The state and suspended tests of `active` repeat the condition of the partial index
+    study_card_queue_state_idx, so PostgreSQL can scan that index."""
     not_buried = "(buried_until IS NULL OR buried_until <= %(today)s)"
     return f"""
     card AS NOT MATERIALIZED (SELECT {", ".join(CARD_FIELDS)}, question_id AS card_question

@@ -257,3 +257,22 @@ def test_an_edited_download_updates_the_cards_when_asked_and_keeps_their_study(a
     mine.refresh_from_db()
     assert (mine.answer_en, "New answer." in mine.answer_html_en, mine.card_states.get().reps) == (
         "New answer.", True, 1)
+
+
+def test_a_second_card_with_the_same_question_is_refused_by_form_and_api(alice, cnn, alice_client, alice_api):
+    first = write_card(alice, cnn, question="Why warm-up?")
+    other = write_card(alice, cnn, question="Why clip gradients?")
+    again = alice_client.post("/questions/mine/new/", {"question": "Why warm-up?", "answer": "A.", "topic": "cnn",
+                                                       "difficulty": 2}, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 400 and "You already have a card with this question." in again.content.decode()
+    renamed = alice_client.post(f"/questions/mine/{other.card_id}/edit/", {
+        "question": "Why warm-up?", "answer": "A.", "topic": "cnn", "difficulty": 2}, HTTP_ACCEPT_LANGUAGE="en")
+    assert renamed.status_code == 400
+    kept = alice_client.post(f"/questions/mine/{first.card_id}/edit/", {
+        "question": "Why warm-up?", "answer": "New.", "topic": "cnn", "difficulty": 2})
+    assert kept.status_code == 302  # its own question is no clash
+    refused = alice_api.post("/api/own-cards/", {"question": "Why warm-up?", "answer": "A.", "topic": "cnn"},
+                             format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert refused.json() == {"question": ["You already have a card with this question."]}
+    assert alice.own_questions.count() == 2
