@@ -28,7 +28,7 @@ class OwnCardSerializer(serializers.ModelSerializer):
         fields = ["id", "question", "answer", "topic", "difficulty", "answer_html", "updated_at"]
 
     def validate_answer(self, answer: str) -> str:
-        answer = answer.strip()
+        answer = own_cards.one_newline(answer).strip()
         try:
             own_cards.check_answer(answer)
         except DjangoValidationError as error:
@@ -36,7 +36,7 @@ class OwnCardSerializer(serializers.ModelSerializer):
         return answer
 
     def validate_question(self, question: str) -> str:
-        question = question.strip()
+        question = own_cards.one_newline(question).strip()
         if own_cards.own_question_taken(owner=self.context["request"].user, question=question, card=self.instance):
             raise serializers.ValidationError(own_cards.duplicate_question_message())
         return question

@@ -30,17 +30,21 @@ MAX_ANSWER_LENGTH = 20000
 class OwnCardForm(forms.Form):
     """The rules for one own card, for the web form, the API and every imported row."""
 
-    question = forms.CharField(max_length=MAX_QUESTION_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
-                               label=gettext_lazy("Question"))
+    question = forms.CharField(max_length=MAX_QUESTION_LENGTH,
+                               widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
+                               label=gettext_lazy("Question"),
+                               help_text=gettext_lazy("Plain text; a formula between $…$."))
     answer = forms.CharField(max_length=MAX_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 12}),
                              label=gettext_lazy("Answer"),
                              help_text=gettext_lazy("Markdown; formulas between $…$ or $$…$$."))
     topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
-                                   label=gettext_lazy("Topic"))
+                                   label=gettext_lazy("Topic"), empty_label=gettext_lazy("— choose a topic —"))
     difficulty = forms.TypedChoiceField(coerce=int, initial=Question.Difficulty.STANDARD,
                                         label=gettext_lazy("Difficulty"),
                                         choices=[(1, gettext_lazy("1 · basic")), (2, gettext_lazy("2 · standard")),
-                                                 (3, gettext_lazy("3 · hard"))])
+                                                 (3, gettext_lazy("3 · hard"))],
+                                        error_messages={"invalid_choice": gettext_lazy(
+                                            "1, 2 or 3 (basic, standard, hard), not %(value)s.")})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,12 +52,18 @@ class OwnCardForm(forms.Form):
             self.fields["topic"].label_from_instance = lambda topic: topic.title
 
     def clean_question(self) -> str:
-        return self.cleaned_data["question"].strip()
+        return one_newline(self.cleaned_data["question"]).strip()
 
     def clean_answer(self) -> str:
-        answer = self.cleaned_data["answer"].strip()
+        answer = one_newline(self.cleaned_data["answer"]).strip()
         check_answer(answer)
         return answer
+
+
+def one_newline(text: str) -> str:
+    """Browsers send a textarea's line breaks as CRLF, spreadsheets save LF: one kind, so that the
+    same text compares equal (an import with Update must not count an unchanged card as changed)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_answer(answer: str) -> None:

@@ -24,7 +24,8 @@ from quizapp.study.selectors import topics_left_out_of_study
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
     topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
-                                   label=gettext_lazy("Topic for rows that name none"))
+                                   label=gettext_lazy("Topic for rows that name none"),
+                                   empty_label=gettext_lazy("— choose a topic —"))
     update_existing = forms.BooleanField(required=False, label=gettext_lazy(
         "Update the cards whose question I already have (answer, topic, difficulty)"))
 
@@ -41,21 +42,28 @@ def _own_card(request, card_id: str) -> Question:
 def _list_page(request, *, import_form: ImportForm, problems: list[str] = (), status: int = 200):
     cards = request.user.own_questions.select_related("topic").order_by("-id")
     return render(request, "questions/own_cards.html", {
-        "cards": cards, "import_form": import_form, "problems": problems, "limit": own_cards.MAX_OWN_CARDS},
+        "cards": cards, "import_form": import_form, "problems": problems, "limit": own_cards.MAX_OWN_CARDS,
+        "language_next": reverse("questions:own")},  # a failed import is a POST: switch language to the list
         status=status)
+
+
+def _last_topic(request) -> dict:
+    """The topic of the learner's latest card, as the form's first choice: cards come in batches."""
+    latest = request.user.own_questions.order_by("-id").values_list("topic__slug", flat=True).first()
+    return {"topic": latest} if latest else {}
 
 
 @login_required
 def own_card_list(request):
-    return _list_page(request, import_form=ImportForm())
+    return _list_page(request, import_form=ImportForm(initial=_last_topic(request)))
 
 
 @login_required
 def own_card_new(request):
     # "Save and add another" comes back with the topic and difficulty just used.
-    form = OwnCardForm(request.POST or None, initial={name: request.GET[name] for name in ("topic", "difficulty")
-                                                      if name in request.GET})
-    if request.method == "POST" and form.is_valid() and _question_is_new(request, form):
+    form = OwnCardForm(request.POST or None, initial={**_last_topic(request), **{
+        name: request.GET[name] for name in ("topic", "difficulty") if name in request.GET}})
+    if request.method == "POST" and _valid_and_new(request, form):
         try:
             card = own_cards.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
         except own_cards.TooManyOwnCards as error:
@@ -78,7 +86,7 @@ def own_card_edit(request, card_id: str):
                "difficulty": card.difficulty}
     form = OwnCardForm(request.POST or None, initial=initial)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
-    if request.method == "POST" and form.is_valid() and _question_is_new(request, form, card=card):
+    if request.method == "POST" and _valid_and_new(request, form, card=card):
         own_cards.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
@@ -87,12 +95,15 @@ def own_card_edit(request, card_id: str):
                   status=400 if form.errors else 200)
 
 
-def _question_is_new(request, form: OwnCardForm, card: Question | None = None) -> bool:
-    """False, with the message on the question field, when another of the learner's cards asks it."""
-    if own_cards.own_question_taken(owner=request.user, question=form.cleaned_data["question"], card=card):
+def _valid_and_new(request, form: OwnCardForm, card: Question | None = None) -> bool:
+    """The form is valid and no other card of the learner's asks its question (that message goes on
+    the question field, shown with the other fields' messages, not after them are fixed)."""
+    valid = form.is_valid()
+    question = form.cleaned_data.get("question")
+    if question and own_cards.own_question_taken(owner=request.user, question=question, card=card):
         form.add_error("question", own_cards.duplicate_question_message())
         return False
-    return True
+    return valid
 
 
 @login_required
@@ -100,7 +111,7 @@ def own_card_delete(request, card_id: str):
     card = _own_card(request, card_id)
     if request.method == "POST":
         own_cards.own_card_delete(card=card)
-        messages.success(request, _("Card deleted, with its study history."))
+        messages.success(request, _("The card and its study history are deleted."))
         return redirect("questions:own")
     reviews = ReviewLog.objects.filter(user=request.user, card__question=card).count()
     return render(request, "questions/own_card_delete.html", {"card": card, "reviews": reviews})
@@ -133,8 +144,8 @@ _TEMPLATE = {
           "Why warm up the learning rate?,\"Adam's early second-moment estimates are noisy, so the first steps "
           "can be too large.\",optimization,2\n",
     "zh": "问题,答案,主题,难度\n"
-          "1×1 卷积有什么作用?,在每个像素上混合通道：$y = Wx$。,cnn,1\n"
-          "为什么要做学习率预热?,Adam 初期的二阶矩估计不准，最初几步的步长可能过大。,optimization,2\n",
+          "1×1 卷积有什么作用？,在每个像素上混合通道：$y = Wx$。,cnn,1\n"
+          "为什么要做学习率预热？,Adam 初期的二阶矩估计不准，最初几步的步长可能过大。,optimization,2\n",
 }
 
 
@@ -160,7 +171,7 @@ def _warn_if_left_out_of_study(request, cards: list[Question]) -> None:
     if left_out:
         messages.warning(request, _("Your study settings leave out %(topics)s: cards there wait until you add "
                                     "the topic in Study → Settings.") % {
-            "topics": ("、" if content_language() == "zh" else ", ").join(topic.title for topic in left_out)})
+            "topics": _list([topic.title for topic in left_out])})
 
 
 # Rows that added no card, by what became of them and by what the numbers count.
@@ -189,10 +200,18 @@ def _import_summary(report: own_import.ImportReport) -> str:
         numbers = getattr(report, kind)
         if numbers:
             parts.append(_NOT_ADDED[kind, report.unit] % {"count": len(numbers), "numbers": _number_list(numbers)})
+    if report.differing:
+        parts.append(ngettext("%(count)d of them differs from your card: import again with “Update” ticked to "
+                              "apply it.", "%(count)d of them differ from your cards: import again with “Update” "
+                              "ticked to apply them.", report.differing) % {"count": report.differing})
     if report.ignored_columns:
-        parts.append(_("Columns not kept: %(columns)s.") % {"columns": ", ".join(report.ignored_columns)})
-    return " ".join(parts)
+        parts.append(_("Columns ignored: %(columns)s.") % {"columns": _list(report.ignored_columns)})
+    return ("" if content_language() == "zh" else " ").join(parts)  # Chinese runs sentences together
 
 
 def _number_list(numbers: list[int], shown: int = 10) -> str:
-    return ", ".join(map(str, numbers[:shown])) + (", …" if len(numbers) > shown else "")
+    return _list([*map(str, numbers[:shown]), *(["…"] if len(numbers) > shown else [])])
+
+
+def _list(items: list[str]) -> str:
+    return ("、" if content_language() == "zh" else ", ").join(items)

@@ -40,6 +40,7 @@ class ImportReport:
     unit: str = "line"  # what the numbers below count: lines of a text file, notes of a package
     skipped: list[int] = field(default_factory=list)  # the question is already among the learner's cards
     updated: list[int] = field(default_factory=list)  # …and that card took the row's answer, topic, difficulty
+    differing: int = 0  # skipped rows whose answer, topic or difficulty differ from the card's (Update applies them)
     repeated: list[int] = field(default_factory=list)  # an earlier row of the file has the same question
     ignored_columns: list[str] = field(default_factory=list)
 
@@ -80,6 +81,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
                 report.updated.append(number)
             else:
                 report.skipped.append(number)
+                report.differing += own_cards.own_card_differs(card=card, text=text)
         try:
             report.created = own_cards_create(owner=owner, texts=new)
         except TooManyOwnCards as error:
@@ -144,6 +146,10 @@ def _topic_lookup() -> dict[str, Topic]:
     return lookup
 
 
+def _topic_codes(topics: dict[str, Topic]) -> list[str]:
+    return [topic.slug for topic in sorted(set(topics.values()), key=lambda topic: topic.position)]
+
+
 def _difficulty(value: str) -> str:
     """Blank is standard; "3.0" is 3; a word is its number. Anything else goes to the form to refuse."""
     value = unicodedata.normalize("NFKC", value).strip()  # "２" typed with a Chinese keyboard is 2
@@ -166,7 +172,8 @@ def _row_text(row: Row, *, source: Source, topics: dict[str, Topic], default_top
         return OwnCardText.from_form({**form.cleaned_data, "topic": topic})
     errors = dict(form.errors)
     if topic is None:
-        errors["topic"] = [_("unknown topic “%(name)s”") % {"name": topic_name}]
+        errors["topic"] = [_("unknown topic “%(name)s”; a topic's code or title in either language, such as "
+                             "%(codes)s.") % {"name": topic_name, "codes": ", ".join(_topic_codes(topics))}]
     where = (_("%(file)s, line %(number)d") if source.unit == "line" else _("%(file)s, note %(number)d")) % {
         "file": file_name, "number": row.number}
     labels = {"topic": OwnCardForm.base_fields["topic"].label}

@@ -136,6 +136,7 @@ _LINE_END = re.compile(r"<br\s*/?>|</div>|</p>|</li>", re.I)
 _BLOCK_START = re.compile(r"<(div|p|ul|ol)(\s[^>]*)?>|</(ul|ol)>", re.I)
 _ITEM_START = re.compile(r"<li(\s[^>]*)?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
+_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
 
 
 def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
@@ -162,6 +163,7 @@ def _math_from_mathjax(text: str) -> str:
 def _lines_from_html(text: str) -> str:
     """Anki's field HTML as Markdown: each line ends in <br> (inline HTML, so formulas on it are still
     read as formulas; a line starting with a block tag would be passed through raw), other tags stay."""
+    text = _IMAGE.sub("", text)  # not kept (no media): the tag would only clutter the text to edit
     text = _BLOCK_START.sub("", _ITEM_START.sub("• ", _LINE_END.sub("<br>\n", text.replace("&nbsp;", " "))))
     lines = [line.strip() for line in text.split("\n")]
     while lines and lines[-1] in ("", "<br>"):

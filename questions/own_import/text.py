@@ -66,8 +66,8 @@ def read_text(content: bytes, *, file_name: str) -> Source:
             values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
             rows.append(Row(number=line, values=values))
     except csv.Error as error:
-        raise ImportRefused([_("%(file)s, line %(line)d: %(message)s") % {
-            "file": file_name, "line": first_line - 1 + reader.line_num, "message": _csv_problem(error)}]) from None
+        raise ImportRefused([_("%(file)s, line %(line)d: %(message)s") % {  # the line the bad record starts on
+            "file": file_name, "line": line_before + 1, "message": _csv_problem(error)}]) from None
     if not header:
         ignored = _positional_ignored(directives, width=positional_width)
     return Source(unit="line", rows=rows, from_anki=bool(directives),

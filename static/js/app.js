@@ -48,6 +48,8 @@
     node.append(text.slice(last));
     window.renderMath(node);
   };
+  // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
+  document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
   document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
   window.renderMath(document);
   document.body.addEventListener("htmx:afterSwap", (event) => window.renderMath(event.target));

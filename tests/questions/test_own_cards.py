@@ -208,7 +208,7 @@ def test_it_warns_when_the_study_settings_leave_the_topic_out(alice, cnn, alice_
 
 
 @pytest.mark.parametrize("answer", ['Line one, with "quotes".\n\nLine $x^2$.',
-                                    "```c\r\nint a = 1;\r\nint b = 2;\r\nreturn a + b;\r\n```",
+                                    "```c\nint a = 1;\nint b = 2;\nreturn a + b;\n```",
                                     "Code:\n\n\tindented;\n\tcode, with a tab"])
 def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_client, answer):
     write_card(alice, cnn, question="Why “warm-up”, really?", answer=answer)

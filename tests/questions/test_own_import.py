@@ -284,7 +284,7 @@ def test_line_numbers_count_only_line_breaks(alice, cnn):
 def test_broken_quotes_are_reported_with_their_line(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, 'A?,a\n"B?,b\nC?,c\n')
-    assert refused.value.problems[0].startswith("cards.csv, line 3:")
+    assert refused.value.problems[0].startswith("cards.csv, line 2:")  # where the unclosed quote opens
 
 
 @pytest.mark.parametrize("written, difficulty", [("3.0", 3), ("hard", 3), ("困难", 3), ("basic", 1), ("", 2)])
@@ -374,3 +374,24 @@ def test_a_header_without_a_question_column_is_named(alice, cnn):
 def test_full_width_digits_are_digits(alice, cnn):
     [created] = import_text(alice, cnn, "question,answer,difficulty\nQ?,A.,３\n").created
     assert created.difficulty == 3
+
+
+def test_an_answer_typed_in_a_browser_compares_equal_to_its_spreadsheet_copy(alice, cnn, alice_client):
+    alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "Line one.\r\nLine two.", "topic": "cnn",
+                                               "difficulty": 2})
+    report = own_cards_import(owner=alice, content=b'question,answer\nQ?,"Line one.\nLine two."\n',
+                              file_name="cards.csv", default_topic=cnn, update_existing=True)
+    assert (report.updated, report.skipped, report.differing) == ([], [2], 0)
+
+
+def test_skipped_rows_that_differ_are_counted_for_the_update_hint(alice, cnn):
+    own_card_create(owner=alice, text=OwnCardText(question="Q?", answer="Old.", topic=cnn, difficulty=2))
+    report = import_text(alice, cnn, "question,answer\nQ?,New.\n")
+    assert (report.skipped, report.differing) == ([2], 1)
+
+
+def test_an_unknown_topic_names_the_known_ones(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "question,answer,topic\nQ?,A.,quantum\n")
+    assert refused.value.problems == ["cards.csv, line 2: Topic: unknown topic “quantum”; a topic's code or title "
+                                      "in either language, such as activations, cnn."]
