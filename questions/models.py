@@ -41,6 +41,19 @@ class Tag(models.Model):
         return self.name
 
 
+def visible_to(user, *, through: str = "") -> Q:
+    """Who may read a question: everyone the corpus, a learner their own cards too. `through` is the
+    lookup path to the question ("questions__" from a topic)."""
+    corpus = Q(**{f"{through}owner__isnull": True})
+    if user is None or not user.is_authenticated:
+        return corpus
+    return corpus | Q(**{f"{through}owner": user})
+
+
+# The same rule in hand-written SQL: `q` is questions_question, %(user)s the learner.
+VISIBLE_TO_USER_SQL = "(q.owner_id IS NULL OR q.owner_id = %(user)s)"
+
+
 class QuestionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(retired=False)
@@ -51,9 +64,7 @@ class QuestionQuerySet(models.QuerySet):
 
     def for_viewer(self, user):
         """What this user may read: the corpus and their own cards (an anonymous visitor: the corpus)."""
-        if user is None or not user.is_authenticated:
-            return self.corpus()
-        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+        return self.filter(visible_to(user))
 
 
 class Question(models.Model):

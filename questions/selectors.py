@@ -8,7 +8,7 @@ import re
 
 from django.db.models import Count, Q, QuerySet
 
-from questions.models import Question, Topic
+from questions.models import Question, Topic, visible_to
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.'-]*")
@@ -20,9 +20,7 @@ _STOP_WORDS = frozenset({
 
 
 def topic_list_with_counts(*, viewer=None) -> QuerySet[Topic]:
-    visible = Q(questions__owner__isnull=True)
-    if viewer is not None and viewer.is_authenticated:
-        visible |= Q(questions__owner=viewer)
+    visible = visible_to(viewer, through="questions__")
     return Topic.objects.annotate(
         question_count=Count("questions", filter=Q(questions__retired=False) & visible)).filter(
         question_count__gt=0).order_by("position", "slug")  # Meta.ordering is dropped from GROUP BY queries

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from questions.languages import content_language
+from questions.models import VISIBLE_TO_USER_SQL
 from quizapp.core.rows import instance_from_row, value_from_db, value_to_db
 from quizapp.study.days import StudyDay, study_day_for
 from quizapp.study.models import CardState, ReviewLog, StudySettings
@@ -116,7 +117,7 @@ def _sources(language: str) -> str:
             q.question_{language} AS prompt, q.answer_html_{language} AS answer_html, t.title_{language} AS topic,
             t.position AS topic_position, q.position AS question_position, q.owner_id IS NULL AS corpus_card
         FROM questions_question q LEFT JOIN questions_topic t ON t.id = q.topic_id
-        WHERE NOT q.retired AND (q.owner_id IS NULL OR q.owner_id = %(user)s) AND {_CHOSEN_TOPIC}),
+        WHERE NOT q.retired AND {VISIBLE_TO_USER_SQL} AND {_CHOSEN_TOPIC}),
     active AS NOT MATERIALIZED (SELECT card.*, question.* FROM card JOIN question ON question_id = card_question
         WHERE NOT suspended AND NOT (state = 'new') AND {not_buried}),
     fresh AS NOT MATERIALIZED (SELECT card.*, question.* FROM question LEFT JOIN card ON card_question = question_id

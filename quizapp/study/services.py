@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from fsrs import Rating
 
-from questions.models import Question
+from questions.models import VISIBLE_TO_USER_SQL, Question
 from quizapp.core.rows import instance_from_row, value_to_db, values_to_db
 from quizapp.study import scheduling
 from quizapp.study.days import study_day_for
@@ -154,10 +154,10 @@ def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked
 
 # A new card's row, if its question exists and is the corpus's or the learner's own; two requests
 # creating it at once both go on (the second waits for the first's row, then finds it).
-_CREATE_CARD = """
+_CREATE_CARD = f"""
     INSERT INTO study_cardstate (user_id, question_id, state, due, reps, lapses, is_leech, suspended)
     SELECT %(user)s, q.id, 'new', %(due)s, 0, 0, false, false FROM questions_question q
-    WHERE q.id = %(question)s AND (q.owner_id IS NULL OR q.owner_id = %(user)s)
+    WHERE q.id = %(question)s AND {VISIBLE_TO_USER_SQL}
     ON CONFLICT (user_id, question_id) DO NOTHING"""
 
 
