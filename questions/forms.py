@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from questions.models import LARGEST_ID
+from questions.models import LARGEST_ID, Topic
 
 
 class QuestionFilterForm(forms.Form):
@@ -11,6 +11,17 @@ class QuestionFilterForm(forms.Form):
     tag = forms.SlugField(required=False, label=_("Tag"))
     difficulty = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Difficulty"),
                                         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3")])
+
+
+class TopicField(forms.ModelChoiceField):
+    """One topic, chosen by slug, labelled by its title in the page's language."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
+                         empty_label=_("— choose a topic —"), **kwargs)
+
+    def label_from_instance(self, topic) -> str:
+        return topic.title
 
 
 class TopicsField(forms.ModelMultipleChoiceField):

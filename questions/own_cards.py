@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from questions.corpus import OWN_CARD_PREFIX, unbalanced_math
+from questions.forms import TopicField
 from questions.models import Question, Topic
 from questions.services import question_derived_fields
 
@@ -37,19 +38,13 @@ class OwnCardForm(forms.Form):
     answer = forms.CharField(max_length=MAX_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 12}),
                              label=gettext_lazy("Answer"),
                              help_text=gettext_lazy("Markdown; formulas between $…$ or $$…$$."))
-    topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
-                                   label=gettext_lazy("Topic"), empty_label=gettext_lazy("— choose a topic —"))
+    topic = TopicField(label=gettext_lazy("Topic"))
     difficulty = forms.TypedChoiceField(coerce=int, initial=Question.Difficulty.STANDARD,
                                         label=gettext_lazy("Difficulty"),
                                         choices=[(1, gettext_lazy("1 · basic")), (2, gettext_lazy("2 · standard")),
                                                  (3, gettext_lazy("3 · hard"))],
                                         error_messages={"invalid_choice": gettext_lazy(
                                             "1, 2 or 3 (basic, standard, hard), not %(value)s.")})
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "topic" in self.fields:  # an imported row's topic is found by name instead
-            self.fields["topic"].label_from_instance = lambda topic: topic.title
 
     def clean_question(self) -> str:
         return one_newline(self.cleaned_data["question"]).strip()

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
 from questions import own_cards, own_import
+from questions.forms import TopicField
 from questions.languages import content_language
-from questions.models import Question, Topic
+from questions.models import Question
 from questions.own_cards import OwnCardForm, OwnCardText
 from questions.own_import.text import cards_as_csv
 from quizapp.study.models import ReviewLog
@@ -23,15 +24,9 @@ from quizapp.study.selectors import topics_left_out_of_study
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
-    topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
-                                   label=gettext_lazy("Topic for rows that name none"),
-                                   empty_label=gettext_lazy("— choose a topic —"))
+    topic = TopicField(label=gettext_lazy("Topic for rows that name none"))
     update_existing = forms.BooleanField(required=False, label=gettext_lazy(
         "Update the cards whose question I already have (answer, topic, difficulty)"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].label_from_instance = lambda topic: topic.title
 
 
 def _own_card(request, card_id: str) -> Question:
