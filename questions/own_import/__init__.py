@@ -76,12 +76,14 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
             card = known.get(text.question)
             if card is None:
                 new.append(text)
-            elif update_existing and own_cards.own_card_differs(card=card, text=text):
+                continue
+            differs = own_cards.own_card_differs(card=card, text=text)
+            if update_existing and differs:
                 own_cards.own_card_update(card=card, text=text)
                 report.updated.append(number)
             else:
                 report.skipped.append(number)
-                report.differing += own_cards.own_card_differs(card=card, text=text)
+                report.differing += differs
         try:
             report.created = own_cards_create(owner=owner, texts=new)
         except TooManyOwnCards as error:
