@@ -6,7 +6,10 @@ query with 1e3 against 1e6 card states in the table.
 Runs for real: a throw-away PostgreSQL database (created and dropped here; PG_ADMIN_URL, default
 postgres://postgres@127.0.0.1:5432/postgres), gunicorn serving the app, concurrent client threads
 speaking HTTP. The baseline is a bare Django view returning a small JSON body, served by the same
-gunicorn and middleware in the same run. Shared machines are noisy: compare within one run only.
+gunicorn and middleware in the same run. Two floors bound what the study endpoints could reach: the
+API floor (DRF and token authentication, no study work) and the write floor (a review's statements
+alone). Shared machines are noisy: the phases take turns in rounds, and only ratios within one run
+compare.
 
 This module is also the app gunicorn serves (bench.study:application): the project's URLs plus
 the baseline view, so no bench-only URL lives in the project itself.
@@ -35,8 +38,11 @@ ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/p
 TARGET_THROUGHPUT_RATIO = 0.40
 TARGET_QUERY_RATIO = 2.0
 API_FLOOR = "/bench/api-ping/"
+WRITE_FLOOR = "/bench/write-floor/"
+REVIEW = "/api/study/reviews/"
 QUEUE = "/api/study/queue/?limit=1"  # the first card of a session
 LEARNERS_PER_CLIENT = 16  # enough learners to study through the daily limits for the whole run
+FLOOR_LEARNERS_PER_CLIENT = 8  # the write floor ignores the limits: 300 cards a learner
 
 
 def ping(request):
@@ -53,11 +59,52 @@ def api_ping(request):
     return Response({"status": "ok", "user": request.user.pk})
 
 
+# The write floor: the statements any correct review must send, sent as cheaply as psycopg can
+# (the token, the user and the locked card row in one statement; the log, the row and the next
+# card pipelined in one network round trip), with nothing else: no DRF, no request validation, no
+# scheduler, no counters. No implementation of the review on this stack can beat it.
+_FLOOR_LOCK = """SELECT c.id, c.user_id FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id
+    JOIN study_cardstate c ON c.user_id = u.id AND c.question_id = %(question)s
+    WHERE t.key = %(key)s AND u.is_active FOR UPDATE OF c"""
+_FLOOR_LOG = """INSERT INTO study_reviewlog (user_id, card_id, rating, reviewed_at, duration_ms, state_before,
+    previous_state, client_id, source) VALUES (%(user)s, %(card)s, 3, now(), 5000, 'review', '{}', %(client_id)s,
+    'study') ON CONFLICT (user_id, client_id) DO NOTHING"""
+_FLOOR_CARD = """UPDATE study_cardstate SET reps = reps + 1, due = now() + interval '3 days', last_review = now()
+    WHERE id = %(card)s"""
+_FLOOR_NEXT = """SELECT question_id, reps FROM study_cardstate
+    WHERE user_id = %(user)s AND due <= now() AND NOT suspended ORDER BY due LIMIT 1"""
+
+
+def write_floor(request):
+    """A rating and the next card, as the round trip's lower bound; the same JSON shape as the
+    review's answer, so the same client drives both."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    body = json.loads(request.body)
+    params = {"key": request.headers["Authorization"].removeprefix("Token "), "question": body["question"],
+              "client_id": uuid.UUID(body["client_id"])}
+    connection.ensure_connection()
+    postgres = connection.connection  # psycopg's own connection, under Django's
+    with postgres.transaction():
+        locked = postgres.execute(_FLOOR_LOCK, params).fetchone()
+        if locked is None:
+            return JsonResponse({"detail": "no such card"}, status=404)
+        params["card"], params["user"] = locked
+        with postgres.pipeline():
+            postgres.execute(_FLOOR_LOG, params)
+            postgres.execute(_FLOOR_CARD, params)
+            following = postgres.execute(_FLOOR_NEXT, params)
+        row = following.fetchone()
+    return JsonResponse({"next": {"cards": [{"question": row[0], "reps": row[1]}] if row else []}}, status=201)
+
+
 if __name__ != "__main__":  # imported by gunicorn: serve the project plus the baseline view
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
     from django.urls import include, path
+    from django.views.decorators.csrf import csrf_exempt
 
     application = get_wsgi_application()
     settings.ROOT_URLCONF = __name__
@@ -65,7 +112,8 @@ if __name__ != "__main__":  # imported by gunicorn: serve the project plus the b
     from rest_framework.permissions import IsAuthenticated
 
     api_floor = api_view(["GET"])(permission_classes([IsAuthenticated])(api_ping))  # the study API's defaults
-    urlpatterns = [path("bench/ping/", ping), path("bench/api-ping/", api_floor), path("", include("quizapp.urls"))]
+    urlpatterns = [path("bench/ping/", ping), path("bench/api-ping/", api_floor),
+                   path("bench/write-floor/", csrf_exempt(write_floor)), path("", include("quizapp.urls"))]
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -101,22 +149,39 @@ def request(port: int, method: str, path: str, *, token: str | None = None, body
         connection.close()
 
 
-def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]]:
-    """Run work(client_index, samples) in a loop from `clients` threads for `seconds`; returns the
-    number of completed loops per second and the samples by name (with "cpu ms per loop" by program
-    under the name "cpu")."""
+@dataclass
+class Phase:
+    """One kind of request, measured over one or more slices of a run."""
+    name: str
+    unit: str  # what one loop of its work is: "req" or "trip"
+    work: object  # work(client_index, samples) -> bool: one loop, True when it counts
+    loops: int = 0
+    seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by program
+    samples: dict[str, Samples] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.loops / self.seconds
+
+    def cpu_ms_per_loop(self) -> dict[str, float]:
+        return {program: seconds * 1000 / max(1, self.loops) for program, seconds in self.cpu_seconds.items()}
+
+
+def drive(clients: int, seconds: float, phase: Phase) -> None:
+    """Run the phase's work in a loop from `clients` threads for `seconds`, adding the completed
+    loops, the time, the CPU by program and the latency samples to the phase."""
     stop, done = threading.Event(), [0] * clients
-    samples: dict[str, Samples] = {}
     lock = threading.Lock()
 
     def client(index: int) -> None:
         mine: dict[str, Samples] = {}
         while not stop.is_set():
-            if work(index, mine):
+            if phase.work(index, mine):
                 done[index] += 1
         with lock:
             for name, values in mine.items():
-                merged = samples.setdefault(name, Samples())
+                merged = phase.samples.setdefault(name, Samples())
                 merged.latencies += values.latencies
                 merged.errors += values.errors
 
@@ -130,9 +195,10 @@ def drive(clients: int, seconds: float, work) -> tuple[float, dict[str, Samples]
     for thread in threads:
         thread.join(timeout=60)
     elapsed, cpu_after = time.perf_counter() - started, cpu_seconds_by_program()
-    loops = max(1, sum(done))
-    samples["cpu"] = {name: (cpu_after[name] - cpu_before[name]) * 1000 / loops for name in cpu_after}
-    return sum(done) / elapsed, samples
+    phase.loops += sum(done)
+    phase.seconds += elapsed
+    for program, total in cpu_after.items():
+        phase.cpu_seconds[program] = phase.cpu_seconds.get(program, 0.0) + total - cpu_before[program]
 
 
 def timed(mine: dict[str, Samples], name: str, call):
@@ -305,9 +371,9 @@ def learner_get_work(port: int, learners: Learners, path: str):
     return work
 
 
-def round_trip_work(port: int, learners: Learners):
+def round_trip_work(port: int, learners: Learners, endpoint: str):
     """Rate the card on screen and get the next one: what the study page does for every card. The
-    review's answer carries the next card, so one request is the whole round trip."""
+    review's answer carries the next card, so one request to `endpoint` is the whole round trip."""
     shown: dict[int, dict] = {}
 
     def work(index: int, mine: dict[str, Samples]) -> bool:
@@ -322,8 +388,8 @@ def round_trip_work(port: int, learners: Learners):
         card = shown[index]
         review = {"question": card["question"], "rating": 3, "client_id": str(uuid.uuid4()),
                   "expected_reps": card["reps"], "duration_ms": 5000}
-        status, body = timed(mine, "POST /api/study/reviews/", lambda: request(
-            port, "POST", "/api/study/reviews/", token=token, body=review))
+        status, body = timed(mine, f"POST {endpoint}",
+                             lambda: request(port, "POST", endpoint, token=token, body=review))
         if status != 201:
             shown.pop(index)
             return False
@@ -337,39 +403,47 @@ def round_trip_work(port: int, learners: Learners):
     return work
 
 
-def report_http(name: str, rate: float, samples: dict[str, Samples], unit: str) -> None:
-    print(f"  {name}: {rate:8.1f} {unit}/s")
-    cpu = samples.pop("cpu", {})
-    if cpu:
-        print(f"    CPU per {unit.rstrip('s')}: " + ", ".join(f"{program} {ms:.2f} ms" for program, ms in cpu.items()))
-    for label, values in samples.items():
+def report_http(phase: Phase) -> None:
+    print(f"  {phase.name}: {phase.rate:8.1f} {phase.unit}s/s")
+    if cpu := phase.cpu_ms_per_loop():
+        print(f"    CPU per {phase.unit}: " + ", ".join(f"{program} {ms:.2f} ms" for program, ms in cpu.items()))
+    for label, values in phase.samples.items():
         print(f"    {label:26s} n={len(values.latencies):6d}  p50={percentile_ms(values.latencies, .5):7.1f} ms"
               f"  p99={percentile_ms(values.latencies, .99):7.1f} ms  errors={values.errors}")
 
 
-def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds: float, workers: int) -> None:
-    print(f"\nHTTP: gunicorn with {workers} sync workers, {clients} client threads, {seconds:g} s per phase, "
-          f"{len(tokens)} learners")
-    learners = Learners(tokens, clients)
+def http_phase(env: dict[str, str], tokens: list[str], floor_tokens: list[str], *, clients: int, seconds: float,
+               workers: int, rounds: int) -> None:
+    """Each phase runs `seconds` in all, in `rounds` slices taken in turn (baseline, API floor,
+    write floor, queue, round trip, then again): a machine that slows down or speeds up during
+    the run weighs on every phase alike instead of on whichever phase ran then."""
+    print(f"\nHTTP: gunicorn with {workers} sync workers, {clients} client threads, {seconds:g} s per phase "
+          f"in {rounds} rounds, {len(tokens)} + {len(floor_tokens)} learners")
     with gunicorn(env, workers) as port:
-        drive(clients, 1.0, baseline_work(port))  # warm up every path (imports, connections)
-        drive(clients, 1.0, learner_get_work(port, learners, API_FLOOR))
-        drive(clients, 1.0, learner_get_work(port, learners, QUEUE))
-        drive(clients, 1.0, round_trip_work(port, learners))
-        baseline_rate, baseline = drive(clients, seconds, baseline_work(port))
-        floor_rate, floor = drive(clients, seconds, learner_get_work(port, learners, API_FLOOR))
-        queue_rate, queue = drive(clients, seconds, learner_get_work(port, learners, QUEUE))
-        trip_rate, trips = drive(clients, seconds, round_trip_work(port, learners))
-    report_http("baseline (bare Django JSON view)", baseline_rate, baseline, "req")
-    report_http("API floor (DRF + token auth, no study work)", floor_rate, floor, "req")
-    report_http("queue alone (first card of a session)", queue_rate, queue, "req")
-    report_http("review round trip (rating + next card)", trip_rate, trips, "trips")
-    print(f"  API floor ÷ baseline throughput = {floor_rate / baseline_rate:.2f} "
-          "(the most any study endpoint could reach)")
-    for name, rate in (("queue", queue_rate), ("review round trip", trip_rate)):
-        ratio = rate / baseline_rate
+        learners = Learners(tokens, clients)
+        baseline = Phase("baseline (bare Django JSON view)", "req", baseline_work(port))
+        phases = [
+            baseline,
+            Phase("API floor (DRF + token auth, no study work)", "req", learner_get_work(port, learners, API_FLOOR)),
+            Phase("write floor (a review's statements alone, raw psycopg)", "trip",
+                  round_trip_work(port, Learners(floor_tokens, clients), WRITE_FLOOR)),
+            Phase("queue alone (first card of a session)", "req", learner_get_work(port, learners, QUEUE)),
+            Phase("review round trip (rating + next card)", "trip", round_trip_work(port, learners, REVIEW)),
+        ]
+        for phase in phases:  # warm up every path (imports, connections, prepared statements)
+            drive(clients, 1.0, Phase(phase.name, phase.unit, phase.work))
+        for _ in range(rounds):
+            for phase in phases:
+                drive(clients, seconds / rounds, phase)
+    for phase in phases:
+        report_http(phase)
+    for phase in phases[1:]:
+        ratio = phase.rate / baseline.rate
         verdict = "meets" if ratio >= TARGET_THROUGHPUT_RATIO else "misses"
-        print(f"  {name} ÷ baseline throughput = {ratio:.2f} ({verdict} the {TARGET_THROUGHPUT_RATIO:.0%} target)")
+        target = "" if "floor" in phase.name else f" ({verdict} the {TARGET_THROUGHPUT_RATIO:.0%} target)"
+        print(f"  {phase.name.split(' (')[0]} ÷ baseline throughput = {ratio:.2f}{target}")
+    print("  (a floor is the most that kind of endpoint could reach here: the API's framework alone, or the "
+          "review's SQL alone)")
 
 
 # --- phase 2: the due-queue query -------------------------------------------------------------------
@@ -489,9 +563,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short phases and 1e5 instead of 1e6 card states")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--seconds", type=float, default=None, help="per phase, all rounds together")
+    parser.add_argument("--rounds", type=int, default=None, help="slices each phase's time is cut into")
     args = parser.parse_args()
     seconds = args.seconds or (4 if args.quick else 15)
+    rounds = args.rounds or (2 if args.quick else 3)
     big = 100_000 if args.quick else 1_000_000
 
     var_dir = ROOT / "var" / "bench-study"
@@ -509,8 +585,10 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         print(f"database {database_url} migrated; seeding…")
         # A corpus of 1000 questions; each learner has 300 reviews due (more than a day's limit).
-        tokens = seed(users=args.clients * LEARNERS_PER_CLIENT, questions=1000, due_cards=300)
-        http_phase(env, tokens, clients=args.clients, seconds=seconds, workers=args.workers)
+        tokens = seed(users=args.clients * (LEARNERS_PER_CLIENT + FLOOR_LEARNERS_PER_CLIENT), questions=1000,
+                      due_cards=300)
+        studying, floor = tokens[:args.clients * LEARNERS_PER_CLIENT], tokens[args.clients * LEARNERS_PER_CLIENT:]
+        http_phase(env, studying, floor, clients=args.clients, seconds=seconds, workers=args.workers, rounds=rounds)
         query_phase(big=big, per_user=1000, repeat=30 if args.quick else 100)
 
 
