@@ -51,7 +51,19 @@
     const hasZero = values.some((value) => typeof value === "number" && value <= 0);
     const ticks = {callback: logTickLabel(high - low)};
     if (high - low <= WIDE_LOG_SPAN && !hasZero) return {ticks};
-    return {min: 10 ** low, max: 10 ** high, ticks};
+    return {min: 10 ** low, max: 10 ** high, ticks, afterBuildTicks: (axis) => (axis.ticks = decadeTicks(low, high))};
+  }
+
+  // Whole decades a round number apart, at most MAX_DECADE_TICKS: Chart.js would make nine ticks a
+  // decade and then skip labels unevenly, crowding some (1e+8 on top of 1e+3) and leaving gaps.
+  const MAX_DECADE_TICKS = 8;
+  function decadeTicks(low, high) {
+    const step = [1, 2, 5, 10, 20, 50, 100].find((s) => (high - low) / s < MAX_DECADE_TICKS) ?? 100;
+    const ticks = [];
+    for (let exponent = Math.ceil(low / step) * step; exponent <= high; exponent += step) {
+      ticks.push({value: 10 ** exponent});
+    }
+    return ticks;
   }
 
   // Chart.js labels every tick of a log axis (1, 2, 3 … 9 in each decade): on a phone they overlap.
@@ -82,18 +94,22 @@
       spanGaps: false,
     }));
     const axis = (label, scale, values) => {
-      const options = {type: scale === "log" ? "logarithmic" : "linear", title: {display: true, text: pick(label)}};
+      const options = {type: scale === "log" ? "logarithmic" : "linear", title: {display: Boolean(label), text: label}};
       if (scale === "log") Object.assign(options, logRange(values));
       return options;
     };
+    // The y-axis is named level above the plot (Chart.js would turn its title on its side, and
+    // Chinese with it), the x-axis under it as usual.
+    const yName = {display: true, text: pick(chart.y_label), align: "start", font: {weight: "normal"},
+                   padding: {bottom: 10}};  // clear of the top tick's label
     const column = (index) => chart.series.flatMap((series) => series.points.map((point) => point[index]));
     new Chart(canvas, {
       type: chart.kind === "bar" ? "bar" : "scatter",
       data: {datasets},
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, parsing: chart.kind === "bar",
-        plugins: {title: {display: true, text: pick(chart.title)}, legend: {position: "bottom"}},
-        scales: {x: axis(chart.x_label, chart.x_scale, column(0)), y: axis(chart.y_label, chart.y_scale, column(1))},
+        plugins: {title: {display: true, text: pick(chart.title)}, subtitle: yName, legend: {position: "bottom"}},
+        scales: {x: axis(pick(chart.x_label), chart.x_scale, column(0)), y: axis("", chart.y_scale, column(1))},
       },
     });
   }

@@ -251,6 +251,14 @@
     const busiest = Math.max(1, ...counts.values());
     const months = document.querySelector(".calendar-months");
     const monthName = new Intl.DateTimeFormat(document.documentElement.lang, {month: "short", timeZone: "UTC"});
+    const weekdayName = new Intl.DateTimeFormat(document.documentElement.lang, {weekday: "short", timeZone: "UTC"});
+    const weekdays = document.querySelector(".calendar-weekdays");
+    for (let row = 0; row < 7; row++) {  // rows run Sunday to Saturday; every other one named, as GitHub does
+      const label = document.createElement("span");
+      // 4 January 1970 was a Sunday.
+      if (row % 2) label.textContent = weekdayName.format(new Date(Date.UTC(1970, 0, 4 + row)));
+      weekdays.append(label);
+    }
     // Columns are weeks starting on Sunday: pad the first column up to the first day's weekday.
     for (let i = 0; i < first.getUTCDay(); i++) grid.append(document.createElement("span"));
     for (let day = first, index = first.getUTCDay(); day <= last; day = new Date(day.getTime() + 86400000), index++) {
@@ -272,11 +280,14 @@
     scroller.scrollLeft = scroller.scrollWidth;  // today, not last year, in view on a narrow screen
   }
 
-  function chart(id, config) {
+  // `unit` names the y-axis, written level above the plot: Chart.js turns a y-axis title on its
+  // side, which leaves Chinese lying down.
+  function chart(id, config, unit) {
     const canvas = document.getElementById(id);
     if (!canvas || !window.Chart) return;
+    const title = {display: Boolean(unit), text: unit, align: "start", font: {weight: "normal"}, padding: {bottom: 6}};
     new Chart(canvas, {...config, options: {responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}}, ...config.options}});
+      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}, title}, ...config.options}});
   }
 
   function charts() {
@@ -285,7 +296,7 @@
     const accent = css("--accent"), ok = css("--ok"), warn = css("--warn"), bad = css("--bad");
     chart("chart-forecast", {type: "bar", data: {labels: stats.forecast.map(([day]) => day.slice(5)),
       datasets: [{label: L.cards, data: stats.forecast.map(([, n]) => n), backgroundColor: ok}]},
-      options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: L.cards}}}}});
+      options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}}, L.cards);
     const states = ["new", "learning", "review", "relearning", "suspended", "leeches"];
     chart("chart-states", {type: "doughnut", data: {labels: states.map((s) => L[s]),
       datasets: [{data: states.map((s) => stats.cards_by_state[s]),
@@ -294,16 +305,16 @@
       labels: stats.true_retention.map((w) => fill(L.days, {n: w.days})),
       datasets: [{label: L.retention, backgroundColor: accent,
                   data: stats.true_retention.map((w) => (w.retention === null ? null : Math.round(w.retention * 1000) / 10))}]},
-      options: {scales: {y: {min: 0, max: 100, title: {display: true, text: `${L.retention} (%)`}}}}});
+      options: {scales: {y: {min: 0, max: 100}}}}, `${L.retention} (%)`);
     const bins = stats.retrievability.bins;
     chart("chart-retrievability", {type: "bar", data: {
       labels: bins.map((_, i) => `${i * 10}–${(i + 1) * 10}%`),
       datasets: [{label: L.cards, data: bins, backgroundColor: warn}]},
-      options: {scales: {x: {title: {display: true, text: L.recall}},
-                         y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: L.cards}}}}});
+      options: {scales: {x: {title: {display: true, text: L.recall}}, y: {beginAtZero: true, ticks: {precision: 0}}}}},
+      L.cards);
     chart("chart-time", {type: "bar", data: {labels: stats.time_spent.map(([day]) => day.slice(5)),
       datasets: [{label: L.minutes, data: stats.time_spent.map(([, m]) => m), backgroundColor: accent}]},
-      options: {scales: {y: {beginAtZero: true, title: {display: true, text: L.minutes}}}}});
+      options: {scales: {y: {beginAtZero: true}}}}, L.minutes);
   }
 
   calendar();

@@ -1,8 +1,10 @@
 """A learner opens D1, changes depth and activation, runs it on a real worker and sees a chart."""
 
+import itertools
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
 
@@ -32,6 +34,15 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
         assert axis["labels"] and len(axis["labels"]) == len(set(axis["labels"])), axis["labels"]
         if axis["high"] / axis["low"] > 1e4:
             assert all(re.fullmatch(r"1e[+-]\d+", label) for label in axis["labels"]), axis["labels"]
+        if axis["high"] / axis["low"] > 1e12:  # whole decades evenly apart, a handful of them
+            exponents = [int(label[2:]) for label in axis["labels"]]
+            gaps = {later - earlier for earlier, later in itertools.pairwise(exponents)}
+            assert 3 <= len(exponents) <= 8 and len(gaps) == 1, exponents
+    # Each y-axis named level above its plot (Chart.js would turn an axis title on its side).
+    y_names = page.evaluate("""() => [...document.querySelectorAll(".demo-output canvas")].map(Chart.getChart)
+        .filter(Boolean)
+        .map((chart) => chart.options.scales.y.title.display ? "" : chart.options.plugins.subtitle.text)""")
+    assert y_names and all(y_names), y_names
     parameters = page.locator(".demo-output .result .run-params").inner_text()
     assert "depth = 30" in parameters and "activation = tanh" in parameters
     screenshot("demo-d1-result")

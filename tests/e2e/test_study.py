@@ -84,7 +84,20 @@ def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, trans
     expect(page.locator('[data-stat="reviews-today"]')).to_have_text("5")
     expect(page.locator(".calendar-grid span[data-level='4']")).to_have_count(1)
     expect(page.locator("#chart-forecast")).to_be_visible()
+    # Sunday to Saturday, every other row named; the y-axes named level above their plots.
+    expect(page.locator(".calendar-weekdays span")).to_have_text(["", "Mon", "", "Wed", "", "Fri", ""])
+    assert _y_axis_names(page) == {"chart-forecast": "Cards", "chart-retention": "True retention (%)",
+                                   "chart-retrievability": "Cards", "chart-time": "Minutes"}
     screenshot("study-stats")
+
+
+def _y_axis_names(page) -> dict[str, str]:
+    """Each bar chart's y-axis name, which must be the horizontal title above it, not a title on the
+    axis (which Chart.js would draw on its side)."""
+    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("canvas")]
+        .map((canvas) => [canvas.id, Chart.getChart(canvas)]).filter(([, chart]) => chart && chart.scales.y)
+        .map(([id, chart]) => [id, chart.options.scales.y.title.display ? "(on its side)"
+                                                                        : chart.options.plugins.title.text]))""")
 
 
 def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screenshot, transactional_db):
