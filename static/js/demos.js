@@ -259,6 +259,9 @@
         const slot = document.querySelector(`[data-error-for="${name}"]`);
         if (slot) slot.textContent = message; else errorBox.textContent += `${name}: ${message} `;
       });
+      // The first field in error, in view: on a phone it can be a screen above the Run button.
+      const fields = [...document.querySelectorAll(".demo-form [name]")];
+      fields.find((field) => field.name in body.params)?.focus();
       return;
     }
     if (response.status === 401 || response.status === 403) { errorBox.textContent = say("login"); return; }
@@ -285,7 +288,8 @@
     const errorBox = form.querySelector(".form-error");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (!form.reportValidity()) return;  // the browser enforces min/max/step first
+      // No check by the browser first: its bubble speaks the browser's language. The server checks
+      // every bound before queueing and answers in the page's (a number field holding text sends null).
       const button = form.querySelector(".run-button");
       button.disabled = true;
       try { await start(output, form.dataset.demoId, readParams(form), errorBox); } finally { button.disabled = false; }
