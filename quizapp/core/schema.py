@@ -1,7 +1,10 @@
-"""The error answers every API operation can give, added to the OpenAPI schema in one place:
-drf-spectacular documents a view's success bodies, and only the errors a view lists itself."""
+"""The OpenAPI schema's additions: the error answers every API operation can give, added in one
+place (drf-spectacular documents a view's success bodies, and only the errors a view lists itself),
+and the schema of a PATCH that takes its whole body."""
 
 from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
 
 DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 FIELD_MESSAGES = {"type": "object", "additionalProperties": True,
@@ -37,3 +40,16 @@ def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, 
     if "{" in path:
         errors["404"] = ("no such object, or not yours", DETAIL)
     return errors
+
+
+class WholeBodyPatchSchema(AutoSchema):
+    """For a PATCH whose body is whole, not a partial update: drf-spectacular documents every PATCH
+    body with its fields optional (a "Patched…" component), DRF's convention, so a client generated
+    from the schema would leave out fields the view requires. The body is read as for a PUT."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        method, self.method = self.method, "PUT"
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = method

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from quizapp.core.schema import WholeBodyPatchSchema
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview
 from quizapp.interviews.serializers import (
@@ -88,7 +89,9 @@ class InterviewCurrentApi(APIView):
 
 
 class InterviewAnswerApi(APIView):
+    """PATCH: the answer is one part of the interview, sent whole."""
     permission_classes = [IsAuthenticated]
+    schema = WholeBodyPatchSchema()
 
     @extend_schema(request=AnswerSerializer, summary="Autosave an answer, or save it and move on",
                    responses={200: InterviewItemSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})

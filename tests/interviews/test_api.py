@@ -152,6 +152,15 @@ def test_the_interview_api_is_in_the_schema(alice_api):
         assert f"/api/interviews/{suffix}" in paths
 
 
+def test_the_schema_requires_what_saving_an_answer_requires(alice_api):
+    schema = alice_api.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/interviews/{interview_id}/answer/"]["patch"]["requestBody"]
+    assert body["required"] is True
+    reference = body["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    assert set(component["required"]) == {"question", "answer"}  # `action` has a default
+
+
 def test_history_lists_the_newest_first(alice_api, bank):
     with time_machine.travel(START, tick=False) as clock:
         started = []
