@@ -17,8 +17,8 @@ class TopicField(forms.ModelChoiceField):
     """One topic, chosen by slug, labelled by its title in the page's language."""
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug",
-                         empty_label=_("— choose a topic —"), **kwargs)
+        kwargs.setdefault("empty_label", _("— choose a topic —"))
+        super().__init__(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug", **kwargs)
 
     def label_from_instance(self, topic) -> str:
         return topic.title

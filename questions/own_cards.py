@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from questions.corpus import OWN_CARD_PREFIX, unbalanced_math
 from questions.forms import TopicField
 from questions.models import Question, Topic
+from questions.selectors import search_terms
 from questions.services import question_derived_fields
 
 MAX_OWN_CARDS = 5000  # per learner
@@ -150,3 +152,19 @@ def own_card_differs(*, card: Question, text: OwnCardText) -> bool:
 def own_card_delete(*, card: Question) -> None:
     """The card goes, with the learner's study state and review history of it."""
     card.delete()
+
+
+def own_cards_matching(*, owner, query: str = "", topic: Topic | None = None) -> QuerySet[Question]:
+    """The learner's cards holding every term of the query (words, or Chinese bigrams, as search
+    splits them) in their question or answer, in the topic if one is given; the newest first."""
+    cards = owner.own_questions.select_related("topic").order_by("-id")
+    for term in search_terms(query):
+        cards = cards.filter(search_text__contains=term)
+    return cards.filter(topic=topic) if topic else cards
+
+
+def own_cards_delete(*, owner, card_ids: list[str]) -> int:
+    """Delete those of the cards named that are the learner's own (anyone else's id is ignored),
+    with their study state and history; the number deleted."""
+    cards = Question.objects.filter(owner=owner, card_id__in=card_ids)
+    return cards.delete()[1].get(Question._meta.label, 0)

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,17 +30,40 @@ class ImportForm(forms.Form):
         "Update the cards whose question I already have (answer, topic, difficulty)"))
 
 
+class OwnCardFilter(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search my cards"))
+    topic = TopicField(required=False, label=gettext_lazy("Topic"), empty_label=gettext_lazy("All topics"))
+
+
+CARDS_PER_PAGE = 50
+
+
 def _own_card(request, card_id: str) -> Question:
     """The learner's own card; anyone else's, or a corpus card, is not found."""
     return get_object_or_404(Question.objects.select_related("topic"), card_id=card_id, owner=request.user)
 
 
 def _list_page(request, *, import_form: ImportForm, problems: list[str] = (), status: int = 200):
-    cards = request.user.own_questions.select_related("topic").order_by("-id")
+    """The list, filtered by the search form when it is valid (a bad filter lists every card and says
+    what is wrong), a page at a time."""
+    # Its own ids: the import form beside it has a topic field too.
+    filters = OwnCardFilter(request.GET if request.method == "GET" else None, auto_id="filter-%s")
+    valid = filters.is_bound and filters.is_valid()
+    criteria = _criteria(filters) if valid else {}
+    cards = own_cards.own_cards_matching(owner=request.user, **criteria)
+    filtered = any(criteria.values())
+    kept = {name: value for name in ("q", "topic") if (value := request.GET.get(name))} if filtered else {}
     return render(request, "questions/own_cards.html", {
-        "cards": cards, "import_form": import_form, "problems": problems, "limit": own_cards.MAX_OWN_CARDS,
+        "page": Paginator(cards, CARDS_PER_PAGE).get_page(request.GET.get("page")), "filters": filters,
+        "filtered": filtered, "total": request.user.own_questions.count(),
+        "filter_query": urlencode(kept),  # for the pages' links
+        "import_form": import_form, "problems": problems, "limit": own_cards.MAX_OWN_CARDS,
         "language_next": reverse("questions:own")},  # a failed import is a POST: switch language to the list
-        status=status)
+        status=400 if filters.is_bound and not valid else status)
+
+
+def _criteria(filters: OwnCardFilter) -> dict:
+    return {"query": filters.cleaned_data["q"], "topic": filters.cleaned_data["topic"]}
 
 
 def _last_topic(request) -> dict:
@@ -110,6 +134,40 @@ def own_card_delete(request, card_id: str):
         return redirect("questions:own")
     reviews = ReviewLog.objects.filter(user=request.user, card__question=card).count()
     return render(request, "questions/own_card_delete.html", {"card": card, "reviews": reviews})
+
+
+@login_required
+@require_POST
+def own_cards_delete_many(request):
+    """Two steps, both POSTs from a page: the list sends the cards chosen (ticked, or every card its
+    search shows), this page names them with their study history, and its "confirm" deletes them."""
+    matching = "all_matching" in request.POST
+    if matching:
+        filters = OwnCardFilter(request.POST)
+        if not filters.is_valid():
+            return redirect("questions:own")
+        cards = own_cards.own_cards_matching(owner=request.user, **_criteria(filters))
+    else:
+        cards = request.user.own_questions.filter(card_id__in=request.POST.getlist("card")).order_by("-id")
+    if "confirm" in request.POST:
+        deleted = own_cards.own_cards_delete(owner=request.user, card_ids=list(cards.values_list("card_id", flat=True)))
+        messages.success(request, ngettext("Deleted %(count)d card and its study history.",
+                                           "Deleted %(count)d cards and their study history.", deleted)
+                         % {"count": deleted})
+        return redirect("questions:own")
+    count = cards.count()
+    if not count:
+        messages.info(request, _("Tick the cards to delete first."))
+        return redirect("questions:own")
+    reviews = ReviewLog.objects.filter(user=request.user, card__question__in=cards).count()
+    return render(request, "questions/own_cards_delete.html", {
+        "cards": cards[:SHOWN_BEFORE_DELETING], "count": count, "more": max(0, count - SHOWN_BEFORE_DELETING),
+        "reviews": reviews, "matching": matching,
+        "chosen": [] if matching else list(cards.values_list("card_id", flat=True)),
+        "q": request.POST.get("q", ""), "topic": request.POST.get("topic", "")})
+
+
+SHOWN_BEFORE_DELETING = 20
 
 
 @login_required

@@ -51,6 +51,11 @@
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
   document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
+  // A "select all" box ticks or clears the boxes of its form named by data-select-all.
+  document.querySelectorAll("[data-select-all]").forEach((all) => all.addEventListener("change", () => {
+    all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)
+      .forEach((box) => (box.checked = all.checked));
+  }));
   window.renderMath(document);
   document.body.addEventListener("htmx:afterSwap", (event) => window.renderMath(event.target));
 })();

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from questions.models import Question, Topic
+from questions.own_cards import OwnCardText, own_cards_create
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 
@@ -66,3 +67,36 @@ def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
     assert page.goto(f"/questions/{mine.card_id}/").status == 404
     page.goto("/study/")
     expect(page.locator(".count-new b")).to_have_text("0")
+
+
+def test_find_and_delete_many_of_my_cards(page, screenshot, transactional_db):
+    alice = get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    topic = Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=1)
+    texts = [f"Pooling question {n}?" for n in range(55)] + ["Why warm up the learning rate?"]
+    own_cards_create(owner=alice, texts=[OwnCardText(question=text, answer="An answer.", topic=topic, difficulty=1)
+                                         for text in texts])
+    log_in(page, "alice")
+    page.goto("/questions/mine/")
+    expect(page.locator(".own-card-list li")).to_have_count(50)  # a page at a time
+    assert page.locator("details#import").get_attribute("open") is None  # closed once there are cards
+    page.fill("#filter-q", "warm up")
+    page.keyboard.press("Enter")
+    expect(page.locator(".own-card-list li")).to_have_count(1)
+    page.click("text=Show all")
+
+    page.check("[data-select-all]")  # this page's 50 cards
+    expect(page.locator(".own-card-list input[name=card]:checked")).to_have_count(50)
+    page.uncheck(".own-card-list li:has-text('Why warm up') input")
+    page.click("button:text-is('Delete selected…')")
+    expect(page.locator("h1")).to_have_text("Delete these 49 cards?")
+    page.click("button:text-is('Delete')")
+    expect(page.locator(".messages")).to_contain_text("Deleted 49 cards")
+    expect(page.locator("#cards")).to_contain_text("7 cards")
+    screenshot("own-cards-after-deleting")
+
+    page.fill("#filter-q", "pooling")
+    page.keyboard.press("Enter")
+    page.click("button:has-text('matching')")  # every card the search shows, on any page
+    page.click("button:text-is('Delete')")
+    expect(page.locator(".own-card-list li")).to_have_count(1)
+    expect(page.locator(".own-card-list")).to_contain_text("Why warm up the learning rate?")

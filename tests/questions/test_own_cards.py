@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from questions.models import Question, Topic
-from questions.own_cards import OwnCardText, own_card_create
+from questions.own_cards import OwnCardText, own_card_create, own_cards_create
 from questions.own_import import own_cards_import
 from questions.selectors import question_search, topic_list_with_counts
 from questions.services import corpus_load
@@ -55,7 +55,7 @@ def test_bob_cannot_read_alices_card_anywhere(alice, bob, cnn, client):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/questions/mine/{mine.card_id}/delete/").status_code == 404
     assert mine.card_id not in client.get("/api/questions/?limit=100").content.decode()
-    assert client.get("/questions/mine/").context["cards"].count() == 0
+    assert client.get("/questions/mine/").context["page"].paginator.count == 0
     client.logout()
     assert client.get(f"/questions/{mine.card_id}/").status_code == 404
     assert client.get("/questions/mine/").status_code == 302  # to the login page
@@ -276,3 +276,75 @@ def test_a_second_card_with_the_same_question_is_refused_by_form_and_api(alice, 
     assert refused.status_code == 400
     assert refused.json() == {"question": ["You already have a card with this question."]}
     assert alice.own_questions.count() == 2
+
+
+# --- finding and deleting many ------------------------------------------------------------------
+
+def write_cards(owner, topic, count: int, question="Pooling card {n}?") -> list[Question]:
+    return own_cards_create(owner=owner, texts=[OwnCardText(question=question.format(n=n), answer="An answer.",
+                                                            topic=topic, difficulty=1) for n in range(count)])
+
+
+def test_my_cards_are_searched_filtered_and_paged(alice, cnn, alice_client):
+    write_cards(alice, cnn, 60)
+    activations = Topic.objects.get(slug="activations")
+    write_card(alice, activations, question="梯度消失的原因是什么？", answer="连乘的导数小于 1。")
+    write_card(alice, activations, question="What makes ReLU die?", answer="A large negative bias.")
+
+    first = alice_client.get("/questions/mine/", HTTP_ACCEPT_LANGUAGE="en")
+    newest = [card.question_en for card in first.context["page"]][:2]
+    assert newest == ["What makes ReLU die?", "梯度消失的原因是什么？"]
+    assert len(first.context["page"]) == 50 and "62 cards" in first.content.decode()
+    assert len(alice_client.get("/questions/mine/?page=2").context["page"]) == 12
+    assert len(alice_client.get("/questions/mine/?page=99").context["page"]) == 12  # past the end: the last page
+
+    chinese = alice_client.get("/questions/mine/", {"q": "梯度消失"}).context["page"]
+    assert [card.question_en for card in chinese] == ["梯度消失的原因是什么？"]
+    assert [card.question_en for card in alice_client.get("/questions/mine/", {"q": "导数"}).context["page"]] == [
+        "梯度消失的原因是什么？"]  # the answer counts too
+    in_topic = alice_client.get("/questions/mine/", {"q": "pooling", "topic": "cnn"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert in_topic.context["page"].paginator.count == 60 and "60 cards match." in in_topic.content.decode()
+    assert "?q=pooling&amp;topic=cnn&amp;page=2" in in_topic.content.decode()  # the next page keeps the filter
+    assert alice_client.get("/questions/mine/", {"topic": "activations"}).context["page"].paginator.count == 2
+
+    unknown = alice_client.get("/questions/mine/", {"topic": "no-such-topic"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert unknown.status_code == 400 and "Select a valid choice" in unknown.content.decode()
+    assert unknown.context["page"].paginator.count == 62  # every card still listed
+
+
+def test_deleting_ticked_cards_asks_first_then_takes_only_the_learners_own(alice, bob, cnn, alice_client, alice_api):
+    first, second, kept = (write_card(alice, cnn, question=f"Q{n}?") for n in range(3))
+    bobs = write_card(bob, cnn, question="Bob's?")
+    alice_api.post("/api/study/reviews/", {"question": first.pk, "rating": 3, "client_id": str(uuid.uuid4())},
+                   format="json")
+    chosen = {"card": [first.card_id, second.card_id, bobs.card_id]}
+
+    asked = alice_client.post("/questions/mine/delete/", chosen, HTTP_ACCEPT_LANGUAGE="en")
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "Delete these 2 cards?" in page and "1 review" in page
+    assert "Bob" not in page and Question.objects.filter(owner=alice).count() == 3  # nothing deleted yet
+
+    done = alice_client.post("/questions/mine/delete/", {**chosen, "confirm": "1"}, HTTP_ACCEPT_LANGUAGE="en",
+                             follow=True)
+    assert "Deleted 2 cards and their study history." in done.content.decode()
+    assert list(Question.objects.filter(owner=alice)) == [kept]
+    assert Question.objects.filter(pk=bobs.pk).exists()
+    assert not alice.card_states.exists() and not alice.review_logs.exists()
+
+
+def test_deleting_every_card_a_search_shows_reaches_past_the_page(alice, cnn, alice_client):
+    write_cards(alice, cnn, 60)
+    other = write_card(alice, cnn, question="Why warm up the learning rate?")
+    search = {"q": "pooling", "topic": "cnn", "all_matching": "1"}
+    asked = alice_client.post("/questions/mine/delete/", search, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Delete these 60 cards?" in asked and "and 40 more" in asked
+    alice_client.post("/questions/mine/delete/", {**search, "confirm": "1"})
+    assert list(Question.objects.filter(owner=alice)) == [other]
+
+
+def test_deleting_with_nothing_ticked_says_so(alice, cnn, alice_client):
+    write_card(alice, cnn)
+    nothing = alice_client.post("/questions/mine/delete/", {}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Tick the cards to delete first." in nothing.content.decode()
+    assert alice_client.get("/questions/mine/delete/").status_code == 405
+    assert Question.objects.filter(owner=alice).count() == 1
