@@ -47,10 +47,11 @@
     const positive = values.filter((value) => value > 0);
     if (!positive.length) return {};
     const low = Math.floor(Math.log10(Math.min(...positive)));
-    const high = Math.ceil(Math.log10(Math.max(...positive)));
+    let high = Math.ceil(Math.log10(Math.max(...positive)));
+    if (high === low) high += 1;  // the positive values are one power of ten: a decade, not an empty range
     const hasZero = values.some((value) => typeof value === "number" && value <= 0);
     const ticks = {callback: logTickLabel(high - low)};
-    if (high - low <= WIDE_LOG_SPAN && !hasZero) return {ticks};
+    if (high - low <= WIDE_LOG_SPAN) return hasZero ? {min: 10 ** low, max: 10 ** high, ticks} : {ticks};
     return {min: 10 ** low, max: 10 ** high, ticks, afterBuildTicks: (axis) => (axis.ticks = decadeTicks(low, high))};
   }
 
@@ -58,7 +59,7 @@
   // decade and then skip labels unevenly, crowding some (1e+8 on top of 1e+3) and leaving gaps.
   const MAX_DECADE_TICKS = 8;
   function decadeTicks(low, high) {
-    const step = [1, 2, 5, 10, 20, 50, 100].find((s) => (high - low) / s < MAX_DECADE_TICKS) ?? 100;
+    const step = [1, 2, 3, 4, 5, 10, 20, 25, 50, 100].find((s) => (high - low) / s < MAX_DECADE_TICKS) ?? 100;
     const ticks = [];
     for (let exponent = Math.ceil(low / step) * step; exponent <= high; exponent += step) {
       ticks.push({value: 10 ** exponent});
@@ -100,7 +101,8 @@
     };
     // The y-axis is named level above the plot (Chart.js would turn its title on its side, and
     // Chinese with it), the x-axis under it as usual.
-    const yName = {display: true, text: pick(chart.y_label), align: "start", font: {weight: "normal"},
+    const yText = pick(chart.y_label);
+    const yName = {display: Boolean(yText), text: yText, align: "start", font: {weight: "normal"},
                    padding: {bottom: 10}};  // clear of the top tick's label
     const column = (index) => chart.series.flatMap((series) => series.points.map((point) => point[index]));
     new Chart(canvas, {

@@ -73,6 +73,7 @@ def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, al
     page.fill("#param-steps", "1.5")
     page.click(".run-button")
     expect(page.locator('[data-error-for="steps"]')).to_contain_text("必须是整数")
+    expect(page.locator("#param-depth")).to_be_focused()  # two fields in error: the first one
     assert DemoRun.objects.count() == 0
 
 
