@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -19,7 +20,11 @@ ALLOWED_TAGS = {
     "blockquote", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
 }
 ALLOWED_ATTRIBUTES = {"span": {"class"}, "div": {"class"}, "code": {"class"}, "pre": {"class"},
-                      "a": {"href", "title"}, "th": {"style"}, "td": {"style"}}
+                      "a": {"href", "title"}, "th": {"style"}, "td": {"style"},
+                      "ol": {"start"}}  # a list that a display formula interrupts goes on counting
+
+# Chinese (and Japanese) script and its full-width punctuation: no spaces between words.
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
 
 def _highlight(code: str, language: str, _attrs) -> str:
@@ -36,6 +41,18 @@ def _math_inline(self, tokens, idx, options, env) -> str:
 
 def _math_block(self, tokens, idx, options, env) -> str:
     return f'<div class="math display">{html.escape(tokens[idx].content)}</div>\n'
+
+
+def _soft_break(self, tokens, idx, options, env) -> str:
+    """A line break inside a paragraph is a space, except between two Chinese characters, where
+    the browser would show a space that Chinese does not have ("作用在 自己"). A half-width comma or
+    full stop right after a Chinese character counts as Chinese punctuation typed the quick way."""
+    before = tokens[idx - 1].content if idx > 0 and tokens[idx - 1].type == "text" else ""
+    after = tokens[idx + 1].content if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
+    if before and after and _CJK.match(after[0]) and (
+            _CJK.match(before[-1]) or (before[-1] in ",.;:!?" and len(before) > 1 and _CJK.match(before[-2]))):
+        return ""
+    return "\n"
 
 
 def _table_open(self, tokens, idx, options, env) -> str:
@@ -55,6 +72,7 @@ def _build() -> MarkdownIt:
     md.add_render_rule("math_inline_double", _math_block)
     md.add_render_rule("math_block", _math_block)
     md.add_render_rule("math_block_label", _math_block)
+    md.add_render_rule("softbreak", _soft_break)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
     return md

@@ -1,3 +1,8 @@
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from questions.models import Question
 from questions.rendering import render_markdown
 
 
@@ -35,3 +40,32 @@ def test_table_cells_keep_only_text_align_styles():
 def test_a_table_comes_in_a_box_that_scrolls_on_a_phone():
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert html.startswith('<div class="table-scroll"><table>') and html.rstrip().endswith("</table>\n</div>")
+
+
+def test_a_line_wrapped_inside_chinese_shows_no_space():
+    html = render_markdown("梯度反复作用在\n自己的输出上。既然没有环,\n网络就是前馈的。"
+                           "用 ReLU\n激活, 或 use\nReLU here.")
+    assert "作用在自己的输出上" in html and "没有环,网络" in html  # no space where Chinese has none
+    assert "ReLU\n激活" in html and "use\nReLU" in html  # next to a Latin word the break stays a space
+
+
+def test_a_numbered_list_that_a_formula_interrupts_goes_on_counting():
+    html = render_markdown("1. Forward.\n2. Loss:\n\n$$L = \\ell(y, \\hat y)$$\n\n3. Backward.\n")
+    assert '<ol start="3">\n<li>Backward.</li>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renders_stored_answers_afresh():
+    # A card stored with the old rendering (a space between two Chinese lines) comes out as it now renders.
+    executor = MigrationExecutor(connection)
+    before, after = [("questions", "0003_question_ordering_by_id")], [("questions", "0004_rerender_answers")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    topic = old.get_model("questions", "Topic").objects.create(slug="basics", title_en="Basics", title_zh="基础")
+    old.get_model("questions", "Question").objects.create(
+        card_id="own-0123456789", topic=topic, difficulty=1, position=0, question_en="Q?", question_zh="Q?",
+        answer_en="A.", answer_zh="作用在\n自己上。", answer_html_en="<p>A.</p>",
+        answer_html_zh="<p>作用在\n自己上。</p>")
+    executor.loader.build_graph()
+    executor.migrate(after)
+    assert Question.objects.get(card_id="own-0123456789").answer_html_zh == "<p>作用在自己上。</p>\n"
