@@ -43,3 +43,17 @@ def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_pa
     table_box = shown.locator(".table-scroll").evaluate("box => [box.scrollWidth, box.clientWidth]")
     assert table_box[0] > table_box[1], table_box  # the table scrolls inside its box instead
     screenshot("question-wide-table-phone")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_code_in_an_answer_is_coloured_and_its_lines_start_level(page, theme, tmp_path, transactional_db):
+    code = "```python\nfor step in range(10):  # train\n    loss = 0.5\n```\n"
+    corpus_load(folder=write_corpus(tmp_path / "corpus", {"activations": [card("code", answer={"en": code,
+                                                                                              "zh": code})]}))
+    page.goto("/questions/code/")
+    page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+    block = page.locator("article.answer:not([hidden]) pre code")
+    colour = {kind: block.locator(f".{kind}").first.evaluate("token => getComputedStyle(token).color")
+              for kind in ("k", "n", "c1", "mf")}  # keyword, name, comment, number
+    assert len(set(colour.values())) == 4, colour
+    assert block.evaluate("code => getComputedStyle(code).paddingLeft") == "0px"
