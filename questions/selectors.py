@@ -4,7 +4,9 @@ A `viewer` sees the corpus and their own cards; without one (or anonymous), the 
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 
 from django.db.models import Count, Q, QuerySet
 
@@ -17,6 +19,16 @@ _STOP_WORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "between", "by", "can", "do", "does", "for", "from", "how", "in",
     "is", "it", "its", "of", "on", "or", "the", "to", "vs", "what", "when", "where", "which", "who", "why", "with",
 })
+# Their Chinese counterparts: question words and particles. Cut out of a Chinese run before it is
+# split into bigrams, so that "dropout 为什么有效" searches for dropout and 有效, not for 为什, 什么
+# and 么有 as well, which nearly every Chinese question holds.
+_CHINESE_FUNCTION_WORDS = re.compile(
+    "为什么|是什么|有什么|怎么样|什么|怎么|怎样|如何|哪些|哪个|为何|是否|是不是|请问|的|吗|呢")
+# What a question asks about its subject ("dropout 为什么有效", "BN 的作用"): found in questions on
+# every subject, so they do not decide what is listed, and in the order they only break near-ties.
+ASPECT_WEIGHT = 0.25
+_ASPECT_WORDS = frozenset({"作用", "有效", "原因", "区别", "原理", "优点", "缺点", "优缺", "影响", "方法", "意义",
+                           "理解", "介绍", "比较", "异同", "联系", "问题", "effect", "reason", "difference"})
 
 
 def topic_list_with_counts(*, viewer=None) -> QuerySet[Topic]:
@@ -40,49 +52,66 @@ def question_list(*, viewer=None, topic: str | None = None, tag: str | None = No
 
 
 def search_terms(query: str) -> list[str]:
-    """Latin words as they are; Chinese runs as overlapping character bigrams.
+    """Latin words as they are; Chinese runs, less their question words, as overlapping bigrams.
 
     Chinese has no spaces and stemming means nothing for it, so "梯度消失的原因" is matched
-    through its bigrams (梯度, 度消, 消失, ...) and still finds "为什么会出现梯度消失".
+    through its bigrams (梯度, 度消, 消失, 原因) and still finds "为什么会出现梯度消失". Full-width
+    letters (ＲｅＬＵ, typed with a Chinese input method) read as the ASCII ones.
     """
-    query = query.lower()
+    query = unicodedata.normalize("NFKC", query).lower()
     words = _WORD.findall(_CJK_RUN.sub(" ", query))
     terms = [word for word in words if word not in _STOP_WORDS] or words  # only stop words: search them
-    for run in _CJK_RUN.findall(query):
-        terms.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+    runs = _CJK_RUN.findall(query)
+    pieces = [piece for run in runs for piece in _CHINESE_FUNCTION_WORDS.split(run) if piece] or runs
+    for piece in pieces:
+        terms.extend([piece] if len(piece) == 1 else [piece[i:i + 2] for i in range(len(piece) - 1)])
     return list(dict.fromkeys(terms))
 
 
 def question_search(*, query: str, viewer=None, topic: str | None = None, tag: str | None = None,
                     difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
-    """Questions whose text holds at least `min_share` of the query's terms, best first.
+    """Questions holding at least `min_share` of the query's subject terms, best first. Terms no
+    question holds (a bigram across two words) are left aside, and aspect words (作用, 区别…) only
+    rank: "BN 的作用" lists the questions about BN.
 
-    A hit in the question text counts double an answer-only hit.
+    The order is BM25's, without length normalisation: a term weighs more the fewer questions hold
+    it, and a question gains with each use of it, less and less; it gains that weight once more if
+    its question text holds the term. So "dropout 有效" puts the card about dropout first, not
+    every card that calls something 有效.
     """
     terms = search_terms(query)
     if not terms:
         return []
-    needed = max(1, round(len(terms) * min_share))
     any_term = Q()
     for term in terms:
         any_term |= Q(search_text__contains=term)
+    listed = question_list(viewer=viewer, topic=topic, tag=tag, difficulty=difficulty)
+    uses = {question: {term: count for term in terms if (count := _uses(term, question.search_text))}
+            for question in listed.filter(any_term)}
+    holders = {term: sum(term in found for found in uses.values()) for term in terms}
+    known = [term for term in terms if holders[term]]
+    subject = [term for term in known if term not in _ASPECT_WORDS] or known
+    needed = max(1, round(len(subject) * min_share))
+    total = listed.count()
+    weight = {term: math.log(1 + total / holders[term]) * (ASPECT_WEIGHT if term in _ASPECT_WORDS else 1)
+              for term in known}
     scored = []
-    for question in question_list(viewer=viewer, topic=topic, tag=tag, difficulty=difficulty).filter(any_term):
-        text = question.search_text
-        title = f"{question.question_en}\n{question.question_zh}".lower()
-        hits = [term for term in terms if _occurs(term, text)]
-        if len(hits) >= needed:
-            scored.append((len(hits) + sum(_occurs(term, title) for term in hits), question))
+    for question, found in uses.items():
+        if sum(term in found for term in subject) >= needed:
+            title = f"{question.question_en}\n{question.question_zh}".lower()
+            score = sum(weight[term] * (count * 2.2 / (count + 1.2) + _uses(term, title, at_most=1))
+                        for term, count in found.items())
+            scored.append((score, question))
     scored.sort(key=lambda pair: (-pair[0], pair[1].topic.position, pair[1].position))
     return [question for _, question in scored]
 
 
-def _occurs(term: str, text: str) -> bool:
-    """Chinese bigrams anywhere; a Latin word at the start of a word ("norm" finds "normalization",
-    "is" does not find "this")."""
-    if _CJK_RUN.match(term):
-        return term in text
-    return re.search(rf"(?<![a-z0-9]){re.escape(term)}", text) is not None
+def _uses(term: str, text: str, at_most: int | None = None) -> int:
+    """How often the text holds the term: Chinese bigrams anywhere; a Latin word at the start of a
+    word ("norm" finds "normalization", "is" does not find "this")."""
+    chinese = _CJK_RUN.match(term)
+    count = text.count(term) if chinese else len(re.findall(rf"(?<![a-z0-9]){re.escape(term)}", text))
+    return count if at_most is None else min(count, at_most)
 
 
 def question_get(*, card_id: str, viewer=None) -> Question:

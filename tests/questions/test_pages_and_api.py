@@ -22,9 +22,21 @@ def small_corpus(tmp_path, db):
     corpus_load(folder=folder)
 
 
-def test_chinese_queries_become_bigrams():
-    assert search_terms("梯度消失的原因") == ["梯度", "度消", "消失", "失的", "的原", "原因"]
+def test_chinese_queries_become_bigrams_without_their_question_words():
+    assert search_terms("梯度消失的原因") == ["梯度", "度消", "消失", "原因"]
     assert search_terms("ReLU 优缺点") == ["relu", "优缺", "缺点"]
+    assert search_terms("dropout 为什么有效？") == ["dropout", "有效"]
+    assert search_terms("为什么") == ["为什", "什么"]  # nothing else to search for
+    assert search_terms("ＲｅＬＵ 的作用") == ["relu", "作用"]  # full-width letters, as a Chinese keyboard types them
+
+
+def test_the_subject_of_a_chinese_question_decides_what_comes_first(db):
+    corpus_load()  # the real corpus: its common words are what the ranking must see past
+    expected = {"dropout 为什么有效": "dropout-inverted-scaling", "BN 的作用": "batchnorm-effects-and-why-it-works",
+                "池化的作用": "pooling-types-and-role"}
+    assert {query: question_search(query=query)[0].card_id for query in expected} == expected
+    assert all("bn" in question.search_text for question in question_search(query="BN 的作用"))  # 作用 only ranks
+    assert question_search(query="ＲｅＬＵ") == question_search(query="relu") != []
 
 
 def test_english_queries_drop_the_words_every_question_has():
