@@ -80,7 +80,23 @@ def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(p
     page.wait_for_function("() => window.Chart && Chart.getChart('interview-trend')")
     assert page.evaluate("Chart.getChart('interview-trend').data.datasets[0].data") == [25, 50, 33]
     assert page.locator(".interview-table .score").first.inner_text() == "33%"
+    assert page.evaluate("[Chart.getChart('interview-trend').options.scales.y.title.display,"
+                         " Chart.getChart('interview-trend').options.plugins.title.text]") == [False, "Score (%)"]
     screenshot("interviews-history")
+
+    # On a phone, in Chinese: the table scrolls in its box, each heading on one line.
+    page.click(".lang-switch button[value=zh-hans]")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    table = page.locator(".interview-table")
+    assert table.evaluate("box => box.scrollWidth > box.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    lines = table.locator("th, td:not(:nth-child(2))").evaluate_all("""cells => cells
+        .filter((cell) => cell.innerText.trim())
+        .map((cell) => { const text = document.createRange(); text.selectNodeContents(cell);
+                         return new Set([...text.getClientRects()].map((box) => Math.round(box.top))).size; })""")
+    assert set(lines) == {1}, lines  # no heading, date or number wrapped
+    screenshot("interviews-history-phone")
 
     interview = Interview.objects.latest("created_at")
     assert interview.status == Interview.Status.DONE
