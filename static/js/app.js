@@ -51,6 +51,13 @@
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
   document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
+  // A time of day on the learner's clock, in the page's language (not the browser's), 24-hour.
+  window.formatClockTime = (date, {seconds = true} = {}) => date.toLocaleTimeString(document.documentElement.lang,
+    {hour: "2-digit", minute: "2-digit", ...(seconds && {second: "2-digit"}), hourCycle: "h23"});
+  // Times the server wrote (in UTC) shown on the same clock as those the page writes later.
+  document.querySelectorAll("time[data-clock-time]").forEach((node) => {
+    node.textContent = window.formatClockTime(new Date(node.dateTime));
+  });
   // A "select all" box ticks or clears the boxes of its form named by data-select-all.
   document.querySelectorAll("[data-select-all]").forEach((all) => all.addEventListener("change", () => {
     all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)

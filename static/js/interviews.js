@@ -60,7 +60,7 @@
       }).then(async (response) => {
         if (response.ok) {
           savedText = text;
-          status.textContent = `${data.textSaved} ${new Date().toLocaleTimeString()}`;
+          status.textContent = `${data.textSaved} ${window.formatClockTime(new Date())}`;
         } else if (response.status === 409 || response.status === 400 || response.status === 404) {
           stopped = true;  // moved on elsewhere (another tab): saving here again would only fail
           status.textContent = (await response.json()).detail || data.textFailed;

@@ -101,7 +101,9 @@
   function showDone(queue) {
     const later = $(".next-learning");
     later.hidden = !queue.next_learning_due;
-    if (queue.next_learning_due) later.querySelector("time").textContent = new Date(queue.next_learning_due).toLocaleTimeString();
+    if (queue.next_learning_due) {
+      later.querySelector("time").textContent = window.formatClockTime(new Date(queue.next_learning_due), {seconds: false});
+    }
   }
 
   function showQueue(queue) {

@@ -1,6 +1,10 @@
 """A learner takes a Quick interview with the keyboard, lets one question time out, ticks the review,
 sees the score and the history chart."""
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from quizapp.interviews import services
@@ -124,3 +128,33 @@ def test_ending_early_keeps_what_was_typed_a_moment_before(page, alice, transact
     assert "Typed a moment before ending." in page.locator("main").inner_text()
     item = Interview.objects.get(user=alice).items.get(position=1)
     assert item.answer == "Typed a moment before ending." and not item.skipped  # answered, then ended: not skipped
+
+
+def test_the_saved_time_reads_the_same_after_a_reload_on_the_learners_clock(browser, live_server, alice,
+                                                                             transactional_db):
+    # A browser in Shanghai with English as its language, on the Chinese page: one clock, 24-hour,
+    # before and after a reload (the reload used to show the server's UTC time, 8 hours off).
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Shanghai", locale="en-US")
+    page = context.new_page()
+    make_questions(3, topic=make_topic("basics"))
+    log_in(page, "alice")
+    page.click(".lang-switch button[value=zh-hans]")
+    page.goto("/interviews/")
+    page.locator("button[name=preset][value=quick]").click()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+    page.keyboard.type("残差连接")
+    status = page.locator(".autosave")
+    status.filter(has_text="已保存").wait_for()
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+    before = status.inner_text().split()[-1]
+    page.reload()
+    after = status.inner_text().split()[-1]
+    context.close()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", before) and re.fullmatch(r"\d\d:\d\d:\d\d", after), (before, after)
+    seconds = [_seconds_since_midnight(text) for text in (before, after, shanghai.strftime("%H:%M:%S"))]
+    assert max(seconds) - min(seconds) <= 3, (before, after, shanghai)
+
+
+def _seconds_since_midnight(clock: str) -> int:
+    hours, minutes, seconds = map(int, clock.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
