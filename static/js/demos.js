@@ -95,8 +95,12 @@
       spanGaps: false,
     }));
     const axis = (label, scale, values) => {
-      const options = {type: scale === "log" ? "logarithmic" : "linear", title: {display: Boolean(label), text: label}};
-      if (scale === "log") Object.assign(options, logRange(values));
+      // Values within one decade read best on a linear axis: a log one crowds its labels at the top.
+      const numbers = values.filter((value) => typeof value === "number");
+      const withinDecade = numbers.every((value) => value > 0) && Math.max(...numbers) < 10 * Math.min(...numbers);
+      const log = scale === "log" && !withinDecade;
+      const options = {type: log ? "logarithmic" : "linear", title: {display: Boolean(label), text: label}};
+      if (log) Object.assign(options, logRange(values));
       return options;
     };
     // The y-axis is named level above the plot (Chart.js would turn its title on its side, and
@@ -247,9 +251,13 @@
     }
   }
 
+  function clearErrors(scope) {
+    scope.querySelectorAll("[data-error-for], .form-error").forEach((node) => (node.textContent = ""));
+  }
+
   async function start(output, demoId, params, errorBox) {
     errorBox.textContent = "";
-    document.querySelectorAll("[data-error-for]").forEach((node) => (node.textContent = ""));
+    clearErrors(document);
     const response = await fetch(`/api/demos/${demoId}/runs/`, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
@@ -296,7 +304,10 @@
       button.disabled = true;
       try { await start(output, form.dataset.demoId, readParams(form), errorBox); } finally { button.disabled = false; }
     });
-    form.querySelector(".reset-button")?.addEventListener("click", () => form.reset());
+    form.querySelector(".reset-button")?.addEventListener("click", () => {
+      form.reset();
+      clearErrors(form);  // the defaults are all valid: messages about the old values would mislead
+    });
   });
 
   document.querySelectorAll(".demo-output[data-run-id]").forEach((output) => follow(output, output.dataset.runId));

@@ -30,6 +30,7 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
     assert any(axis["high"] / axis["low"] > 1e12 for axis in log_axes), log_axes
     for axis in log_axes:
         assert 0 < axis["min"] <= axis["low"] and axis["max"] >= axis["high"], axis
+        assert axis["high"] >= 10 * axis["low"], axis  # values within a decade are drawn on a linear axis
         # Decades only, one way of writing them, and none twice: labels that fit on a phone.
         assert axis["labels"] and len(axis["labels"]) == len(set(axis["labels"])), axis["labels"]
         if axis["high"] / axis["low"] > 1e4:
@@ -74,6 +75,9 @@ def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, al
     page.click(".run-button")
     expect(page.locator('[data-error-for="steps"]')).to_contain_text("必须是整数")
     expect(page.locator("#param-depth")).to_be_focused()  # two fields in error: the first one
+    page.click(".reset-button")  # the defaults: no message about the old values is left
+    expect(page.locator("#param-depth")).to_have_value("20")
+    expect(page.locator("[data-error-for]:not(:empty)")).to_have_count(0)
     assert DemoRun.objects.count() == 0
 
 
