@@ -35,6 +35,21 @@ def anki_math(answer_html: str) -> str:
     return _INLINE_MATH.sub(lambda m: f"\\({m.group(1)}\\)", answer_html)
 
 
+# A question is plain text; $…$ in it is math by the rule the pages apply (app.js, pandoc's): no
+# space just inside the dollars and no digit right after the closing one ("costs $5 and $6" is money).
+_TEXT_MATH = re.compile(r"(^|[^\\])\$(?=\S)((?:[^$\\]|\\.)*?\S)\$(?!\d)")
+
+
+def anki_question(text: str) -> str:
+    """A question's text as an Anki field: escaped as HTML, its $…$ written as MathJax \\( \\)."""
+    parts, last = [], 0
+    for match in _TEXT_MATH.finditer(text):
+        start = match.start() + len(match.group(1))
+        parts += [html.escape(text[last:start]), "\\(", html.escape(match.group(2)), "\\)"]
+        last = match.end()
+    return "".join(parts) + html.escape(text[last:])
+
+
 def _model() -> genanki.Model:
     return genanki.Model(
         MODEL_ID, "DL Interview Trainer Q&A",
@@ -48,7 +63,7 @@ def _note(question: Question, language: str, model: genanki.Model) -> genanki.No
     points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
     return genanki.Note(
         model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id, language),
-        fields=[html.escape(getattr(question, f"question_{language}")),
+        fields=[anki_question(getattr(question, f"question_{language}")),
                 anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>", question.card_id],
         tags=[question.topic.slug, *(tag.name for tag in question.tags.all())])
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from questions.anki import anki_math
+from questions.anki import anki_math, anki_question
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
 
@@ -77,3 +77,11 @@ def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, t
     [(_, fields, _)] = notes_in(tmp_path / "download.apkg")
     assert fields.startswith("问题 pooling-purpose?")
     assert client.get("/questions/export.apkg?difficulty=7").status_code == 400
+
+
+def test_a_formula_in_a_question_becomes_mathjax_and_money_stays_text():
+    assert anki_question("Why $\\frac{1}{\\sqrt{d}}$ in <attention>?") == (
+        "Why \\(\\frac{1}{\\sqrt{d}}\\) in &lt;attention&gt;?")
+    assert anki_question("It costs $5 and $6.") == "It costs $5 and $6."
+    assert anki_question("A dollar: \\$x$ is no formula") == "A dollar: \\$x$ is no formula"
+    assert anki_question("$a<b$ 与 $c$") == "\\(a&lt;b\\) 与 \\(c\\)"
