@@ -120,6 +120,7 @@ def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
                   report: ImportReport) -> list[tuple[int, OwnCardText]]:
     """Each row's number and card, less rows repeating an earlier row's question (their numbers go
     to `report.repeated`). ImportRefused when any row is bad."""
+    _refuse_full_width_separators(source, file_name=file_name)
     topics = _topic_lookup()
     checked, seen, problems = [], set(), []
     for row in source.rows:
@@ -137,6 +138,17 @@ def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
         more = [_("…and %(count)d more problems.") % {"count": hidden}] if hidden > 0 else []
         raise ImportRefused(problems[:MAX_LISTED_PROBLEMS] + more)
     return checked
+
+
+def _refuse_full_width_separators(source: Source, *, file_name: str) -> None:
+    """Typed with a Chinese input method, a CSV's commas come out full-width (，), which no reader
+    takes for a separator: every line is then one long question with no answer. Say so once, not
+    "answer required" on every line."""
+    lone = [row for row in source.rows if not row.values.get("answer", "").strip()]
+    if not source.from_anki and source.rows and len(lone) == len(source.rows) and all(
+            "，" in row.values.get("question", "") for row in lone):
+        raise ImportRefused([_("%(file)s: every line is a single column with full-width commas (，) in it. "
+                               "Separate the columns with half-width commas (,) or tabs.") % {"file": file_name}])
 
 
 def _topic_lookup() -> dict[str, Topic]:

@@ -49,6 +49,16 @@ def test_it_reads_gb18030_files_from_chinese_excel(alice, cnn):
     assert created.question_en == "批归一化的作用?"
 
 
+def test_full_width_commas_get_one_clear_message_not_one_per_line(alice, cnn):
+    with pytest.raises(ImportRefused) as refused:
+        import_text(alice, cnn, "问题，答案，主题，难度\n什么是空洞卷积？，在核的元素间插入间隔。，cnn，2\n")
+    assert refused.value.problems == ["cards.csv: every line is a single column with full-width commas (，) in it. "
+                                      "Separate the columns with half-width commas (,) or tabs."]
+    # A question with a full-width comma in it, and an answer, is a card like any other.
+    [created] = import_text(alice, cnn, "问题,答案\n卷积层，池化层各做什么？,提取特征，缩小尺寸。\n").created
+    assert created.question_en == "卷积层，池化层各做什么？"
+
+
 def test_it_imports_nothing_and_names_every_bad_row_with_its_line(alice, cnn):
     text = ("question,answer,topic,difficulty\n"
             "Fine question?,Fine answer.,cnn,1\n"
