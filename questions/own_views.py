@@ -19,6 +19,7 @@ from questions.languages import content_language
 from questions.models import Question
 from questions.own_cards import OwnCardForm, OwnCardText
 from questions.own_import.text import cards_as_csv
+from questions.selectors import question_get
 from quizapp.study.models import ReviewLog
 from quizapp.study.selectors import topics_left_out_of_study
 
@@ -79,9 +80,11 @@ def own_card_list(request):
 
 @login_required
 def own_card_new(request):
-    # "Save and add another" comes back with the topic and difficulty just used.
+    # "Save and add another" comes back with the topic and difficulty just used; ?copy=<card> starts
+    # from a card the learner can see (a leech to rewrite in their own words).
     form = OwnCardForm(request.POST or None, initial={**_last_topic(request), **{
-        name: request.GET[name] for name in ("topic", "difficulty") if name in request.GET}})
+        name: request.GET[name] for name in ("topic", "difficulty") if name in request.GET},
+        **_copied(request)})
     if request.method == "POST" and _valid_and_new(request, form):
         try:
             card = own_cards.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
@@ -112,6 +115,21 @@ def own_card_edit(request, card_id: str):
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
     return render(request, "questions/own_card_form.html", {"form": form, "card": card, "from_study": from_study},
                   status=400 if form.errors else 200)
+
+
+def _copied(request) -> dict:
+    """The form's start from the card named by ?copy=, in the page's language; nothing for a card
+    the learner cannot see."""
+    card_id = request.GET.get("copy")
+    if not card_id:
+        return {}
+    try:
+        card = question_get(card_id=card_id, viewer=request.user)
+    except Question.DoesNotExist:
+        return {}
+    language = content_language()
+    return {"question": getattr(card, f"question_{language}"), "answer": getattr(card, f"answer_{language}"),
+            "topic": card.topic.slug, "difficulty": card.difficulty}
 
 
 def _valid_and_new(request, form: OwnCardForm, card: Question | None = None) -> bool:

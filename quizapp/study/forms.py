@@ -7,6 +7,29 @@ from questions.forms import TopicsField
 from questions.models import Topic
 from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, StudySettings
 
+# The zones most learners are in, listed first; then every city zone by region. Legacy aliases
+# ("US/Pacific", "Etc/GMT+8") and system entries ("Factory", "localtime") are left out.
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
+                "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Australia/Sydney", "UTC")
+REGIONS = {"Africa": _("Africa"), "America": _("America"), "Antarctica": _("Antarctica"), "Asia": _("Asia"),
+           "Atlantic": _("Atlantic"), "Australia": _("Australia"), "Europe": _("Europe"), "Indian": _("Indian Ocean"),
+           "Pacific": _("Pacific")}
+
+
+def time_zone_choices(current: str) -> list:
+    """Grouped for the select: the common zones, then each region's; the learner's current zone stays
+    listed even if it is one of the left-out aliases."""
+    by_region: dict[str, list[str]] = {region: [] for region in REGIONS}
+    for name in sorted(zoneinfo.available_timezones()):
+        region = name.split("/", 1)[0]
+        if region in by_region and name not in COMMON_ZONES:
+            by_region[region].append(name)
+    listed = {*COMMON_ZONES, *(name for names in by_region.values() for name in names)}
+    common = [*COMMON_ZONES, *([current] if current and current not in listed else [])]
+    return [(_("Common"), [(name, name.replace("_", " ")) for name in common])] + [
+        (REGIONS[region], [(name, name.split("/", 1)[1].replace("_", " ")) for name in names])
+        for region, names in by_region.items()]
+
 
 class StudySettingsForm(forms.ModelForm):
     desired_retention = forms.FloatField(
@@ -28,4 +51,4 @@ class StudySettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+        self.fields["timezone"].choices = time_zone_choices(self.instance.timezone if self.instance else "")

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from questions.models import Topic
+from questions.own_cards import OwnCardText, own_card_create
 from quizapp.study import services
 from quizapp.study.models import CardState, StudySettings
 
@@ -84,6 +85,23 @@ def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, mak
     assert alice_client.post(f"/study/leeches/{card.pk}/delete/").status_code == 404
 
 
+def test_a_leech_of_the_question_bank_starts_an_own_card_in_the_pages_language(alice_client, alice, bob,
+                                                                                 make_question):
+    question = make_question()
+    services.card_review(user=alice, question=question, rating=4)
+    CardState.objects.filter(user=alice).update(lapses=8, is_leech=True, suspended=True)
+    page = alice_client.get("/study/leeches/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    link = f"/questions/mine/new/?copy={question.card_id}"
+    assert link in page
+    form = alice_client.get(link, HTTP_ACCEPT_LANGUAGE="zh-hans").context["form"]
+    assert (form["question"].value(), form["answer"].value(), form["topic"].value(), form["difficulty"].value()) == (
+        question.question_zh, question.answer_zh, question.topic.slug, question.difficulty)
+    bobs = own_card_create(owner=bob, text=OwnCardText(question="Bob's?", answer="Mine.", topic=question.topic,
+                                                       difficulty=1))
+    form = alice_client.get(f"/questions/mine/new/?copy={bobs.card_id}").context["form"]
+    assert form["question"].value() is None  # nobody else's card to copy from
+
+
 def test_it_lists_suspended_and_buried_cards_to_bring_back(alice_client, alice, make_question):
     suspended, buried, studied, leech = make_question(), make_question(), make_question(), make_question()
     services.card_set_suspended(user=alice, question=suspended, suspended=True)
@@ -109,3 +127,16 @@ def test_it_unburies_a_card_over_the_api_back_into_todays_queue(alice_api, bob_a
     assert bob_api.post(f"/api/study/cards/{card_id}/unbury/").status_code == 404
     assert alice_api.post(f"/api/study/cards/{card_id}/unbury/").json()["buried_until"] is None
     assert alice_api.get("/api/study/queue/").json()["counts"]["new"] == 1
+
+
+def test_the_time_zone_list_puts_common_zones_first_and_leaves_out_aliases(alice_client, alice):
+    form = alice_client.get("/study/settings/").context["form"]
+    groups = dict(form.fields["timezone"].choices)
+    common = [name for name, _ in next(iter(groups.values()))]
+    assert common[0] == "Asia/Shanghai" and "UTC" in common
+    names = {name for options in groups.values() for name, _ in options}
+    assert {"Europe/Paris", "America/Sao_Paulo", "Pacific/Auckland"} <= names
+    assert not names & {"Factory", "localtime", "US/Pacific", "Etc/GMT+8", "posixrules"}
+    StudySettings.objects.filter(user=alice).update(timezone="US/Pacific")  # chosen before the list changed
+    kept = alice_client.get("/study/settings/").context["form"].fields["timezone"].choices
+    assert "US/Pacific" in {name for _, options in kept for name, _ in options}
