@@ -171,7 +171,7 @@ def results(request, interview_id):
     items = list(selectors.interview_items(interview=interview))
     return render(request, "interviews/results.html", {
         "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
-        "total_seconds_used": sum(item.seconds_used or 0 for item in items),
+        "total_seconds_used": interview.seconds_taken,  # as the history counts it: first question shown to end
         "learner_timezone": study_settings_get(user=request.user).timezone})
 
 
@@ -181,10 +181,11 @@ def history(request):
     form = HistoryFilterForm(request.GET or None)
     topic = form.cleaned_data["topic"] if form.is_valid() else None
     interviews = list(selectors.interview_history(user=request.user, topic=topic or None)[:200])
+    # Each point dated as the table dates its row: when the interview began.
     scored = sorted((interview for interview in interviews if interview.score is not None),
-                    key=lambda interview: interview.reviewed_at)
+                    key=lambda interview: interview.created_at)
     zone = zoneinfo.ZoneInfo(study_settings_get(user=request.user).timezone)
-    trend = {"labels": [interview.reviewed_at.astimezone(zone).strftime("%m-%d %H:%M") for interview in scored],
+    trend = {"labels": [interview.created_at.astimezone(zone).strftime("%m-%d %H:%M") for interview in scored],
              "scores": [round(interview.score * 100) for interview in scored]}
     return render(request, "interviews/history.html", {
         "interviews": interviews, "trend": trend, "topic": topic, "topics": topic_list_with_counts(),

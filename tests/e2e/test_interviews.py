@@ -59,7 +59,7 @@ def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(p
 
     _wait_for_question(page, 3)
     page.keyboard.type("I am not sure")
-    page.locator(".clock-warning").filter(has_text="One minute left").wait_for()
+    page.locator(".clock-warning").filter(has_text="Under a minute left").wait_for()
     assert "warning" in page.locator("[data-clock=question]").get_attribute("class")
     screenshot("interviews-warning")
     page.wait_for_url("**/review/", timeout=3 * SECONDS_PER_MINUTE * 1000 + 10_000)  # left to time out

@@ -75,8 +75,9 @@ def test_the_answer_page_shows_the_server_deadline_and_keeps_the_autosaved_draft
         assert 'data-server-time="2025-03-01T09:01:00+00:00"' in reloaded
 
 
-@pytest.mark.parametrize(("minutes", "warning", "text"), [(3, 60, "One minute left"), (2, 60, "One minute left"),
-                                                         (1, 15, "15 seconds left")])
+@pytest.mark.parametrize(("minutes", "warning", "text"), [(3, 60, "Under a minute left"),
+                                                         (2, 60, "Under a minute left"),
+                                                         (1, 15, "Under 15 seconds left")])
 def test_the_warning_comes_a_minute_before_or_at_a_quarter_of_a_one_minute_question(english, bank, minutes,
                                                                                      warning, text):
     _setup(english, minutes_per_question=minutes)
@@ -216,3 +217,27 @@ def test_bob_gets_404_for_alices_pages(client, bob, bank, alice):
 def test_pages_need_a_login(client, bank):
     assert client.get("/interviews/")["Location"].startswith("/accounts/login/")
     assert client.get("/interviews/history/")["Location"].startswith("/accounts/login/")
+
+
+def test_results_and_history_give_one_time_and_one_date_for_an_interview(english, bank, alice):
+    with time_machine.travel(START, tick=False) as clock:
+        interview = services.interview_create(user=alice, topics=[make_topic("basics")], count=2,
+                                              minutes_per_question=3)
+        clock.shift(timedelta(seconds=50))  # the setup page, then the first question
+        for seconds in (20, 7):
+            item = services.interview_advance(interview=interview)
+            clock.shift(timedelta(seconds=seconds))
+            services.interview_answer_save(interview=interview, question_id=item.question.card_id, answer="a",
+                                           action="next")
+            clock.shift(timedelta(seconds=3))  # between questions
+        services.interview_advance(interview=interview)  # no question left: answering ends
+        clock.shift(timedelta(minutes=5))  # reviewing takes a while
+        services.interview_review_finish(interview=interview, marks={})
+    interview.refresh_from_db()
+    results = english.get(f"/interviews/{interview.id}/results/")
+    history = english.get("/interviews/history/")
+    row = history.content.decode().split("<tbody>")[1]
+    assert results.context["total_seconds_used"] == interview.seconds_taken
+    assert f"<td>{interview.seconds_taken // 60}:{interview.seconds_taken % 60:02d}</td>" in row
+    month_day, hour_minute = history.context["trend"]["labels"][0].split()
+    assert f"-{month_day} {hour_minute}</td>" in row  # the chart dates the point as the table dates the row
