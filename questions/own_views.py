@@ -37,6 +37,7 @@ class OwnCardFilter(forms.Form):
 
 
 CARDS_PER_PAGE = 50
+SHOWN_BEFORE_DELETING = 20  # questions named on the page that asks before deleting many
 
 
 def _own_card(request, card_id: str) -> Question:
@@ -183,9 +184,6 @@ def own_cards_delete_many(request):
         "reviews": reviews, "matching": matching,
         "chosen": [] if matching else list(cards.values_list("card_id", flat=True)),
         "q": request.POST.get("q", ""), "topic": request.POST.get("topic", "")})
-
-
-SHOWN_BEFORE_DELETING = 20
 
 
 @login_required

@@ -51,7 +51,7 @@
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
   document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
-  // A time of day on the learner's clock, in the page's language (not the browser's), 24-hour.
+  // A time of day on the browser's clock, in the page's language (not the browser's), 24-hour.
   window.formatClockTime = (date, {seconds = true} = {}) => date.toLocaleTimeString(document.documentElement.lang,
     {hour: "2-digit", minute: "2-digit", ...(seconds && {second: "2-digit"}), hourCycle: "h23"});
   // Times the server wrote (in UTC) shown on the same clock as those the page writes later.
