@@ -11,15 +11,19 @@ BATCH = 500
 
 def rerender(apps, schema_editor):
     Question = apps.get_model("questions", "Question")
+    fields = ["answer_html_en", "answer_html_zh"]
     changed = []
-    for question in Question.objects.only("answer_en", "answer_zh", "answer_html_en", "answer_html_zh").iterator():
+    for question in Question.objects.only("answer_en", "answer_zh", *fields).iterator(chunk_size=BATCH):
         html = {"answer_html_en": render_markdown(question.answer_en),
                 "answer_html_zh": render_markdown(question.answer_zh)}
         if any(getattr(question, name) != value for name, value in html.items()):
             for name, value in html.items():
                 setattr(question, name, value)
             changed.append(question)
-    Question.objects.bulk_update(changed, ["answer_html_en", "answer_html_zh"], batch_size=BATCH)
+        if len(changed) == BATCH:  # written as it goes: every learner's own cards may be many
+            Question.objects.bulk_update(changed, fields)
+            changed = []
+    Question.objects.bulk_update(changed, fields)
 
 
 class Migration(migrations.Migration):
