@@ -58,6 +58,10 @@
   document.querySelectorAll("time[data-clock-time]").forEach((node) => {
     node.textContent = window.formatClockTime(new Date(node.dateTime));
   });
+  // A chart's y-axis name, as Chart.js title (or subtitle) options: level above the plot, where
+  // Chart.js would turn an axis title on its side, and Chinese with it.
+  window.chartAxisName = (text) => ({display: Boolean(text), text, align: "start", font: {weight: "normal"},
+                                     padding: {bottom: 8}});  // clear of the top tick's label
   // A "select all" box ticks or clears the boxes of its form named by data-select-all.
   document.querySelectorAll("[data-select-all]").forEach((all) => all.addEventListener("change", () => {
     all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)

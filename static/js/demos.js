@@ -103,18 +103,14 @@
       if (log) Object.assign(options, logRange(values));
       return options;
     };
-    // The y-axis is named level above the plot (Chart.js would turn its title on its side, and
-    // Chinese with it), the x-axis under it as usual.
-    const yText = pick(chart.y_label);
-    const yName = {display: Boolean(yText), text: yText, align: "start", font: {weight: "normal"},
-                   padding: {bottom: 10}};  // clear of the top tick's label
     const column = (index) => chart.series.flatMap((series) => series.points.map((point) => point[index]));
     new Chart(canvas, {
       type: chart.kind === "bar" ? "bar" : "scatter",
       data: {datasets},
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, parsing: chart.kind === "bar",
-        plugins: {title: {display: true, text: pick(chart.title)}, subtitle: yName, legend: {position: "bottom"}},
+        plugins: {title: {display: true, text: pick(chart.title)}, subtitle: window.chartAxisName(pick(chart.y_label)),
+                  legend: {position: "bottom"}},
         scales: {x: axis(pick(chart.x_label), chart.x_scale, column(0)), y: axis("", chart.y_scale, column(1))},
       },
     });

@@ -160,10 +160,9 @@
       type: "line",
       data: {labels: trend.labels, datasets: [{label: canvas.dataset.label, data: trend.scores, tension: 0.2,
         borderColor: style.getPropertyValue("--accent").trim(), pointRadius: 4}]},
-      // The y-axis named level above the plot: Chart.js turns an axis title on its side, Chinese with it.
       options: {animation: false, maintainAspectRatio: false, scales: {y: {min: 0, max: 100}},
         plugins: {legend: {display: false},  // one line, named by the title
-                  title: {display: true, text: canvas.dataset.label, align: "start", font: {weight: "normal"}}}},
+                  title: window.chartAxisName(canvas.dataset.label)}},
     });
   }
 

@@ -282,14 +282,13 @@
     scroller.scrollLeft = scroller.scrollWidth;  // today, not last year, in view on a narrow screen
   }
 
-  // `unit` names the y-axis, written level above the plot: Chart.js turns a y-axis title on its
-  // side, which leaves Chinese lying down.
+  // `unit` names the y-axis (window.chartAxisName).
   function chart(id, config, unit) {
     const canvas = document.getElementById(id);
     if (!canvas || !window.Chart) return;
-    const title = {display: Boolean(unit), text: unit, align: "start", font: {weight: "normal"}, padding: {bottom: 6}};
     new Chart(canvas, {...config, options: {responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}, title}, ...config.options}});
+      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}, title: window.chartAxisName(unit)},
+      ...config.options}});
   }
 
   function charts() {
