@@ -163,8 +163,7 @@ def own_cards_matching(*, owner, query: str = "", topic: Topic | None = None) ->
     return cards.filter(topic=topic) if topic else cards
 
 
-def own_cards_delete(*, owner, card_ids: list[str]) -> int:
-    """Delete those of the cards named that are the learner's own (anyone else's id is ignored),
-    with their study state and history; the number deleted."""
-    cards = Question.objects.filter(owner=owner, card_id__in=card_ids)
-    return cards.delete()[1].get(Question._meta.label, 0)
+def own_cards_delete(*, owner, cards: QuerySet[Question]) -> int:
+    """Delete those of the cards that are the learner's own (anyone else's are left alone), with
+    their study state and history; the number deleted."""
+    return cards.filter(owner=owner).delete()[1].get(Question._meta.label, 0)

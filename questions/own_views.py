@@ -169,7 +169,7 @@ def own_cards_delete_many(request):
     else:
         cards = request.user.own_questions.filter(card_id__in=request.POST.getlist("card")).order_by("-id")
     if "confirm" in request.POST:
-        deleted = own_cards.own_cards_delete(owner=request.user, card_ids=list(cards.values_list("card_id", flat=True)))
+        deleted = own_cards.own_cards_delete(owner=request.user, cards=cards)
         messages.success(request, ngettext("Deleted %(count)d card and its study history.",
                                            "Deleted %(count)d cards and their study history.", deleted)
                          % {"count": deleted})
