@@ -69,3 +69,11 @@ def test_it_reports_progress_up_to_one():
     execute("D2", progress=lambda fraction, message="": fractions.append(fraction))
     assert fractions == sorted(fractions)
     assert fractions[-1] == pytest.approx(1.0)
+
+
+def test_its_progress_moves_a_twelfth_at_a_time_however_long_the_run_takes():
+    reported = []
+    execute("D2", {"points": 2001}, progress=lambda fraction, message: reported.append((fraction, message)))
+    fractions = [0.0, *(fraction for fraction, _ in reported)]
+    assert max(later - earlier for earlier, later in zip(fractions, fractions[1:], strict=False)) <= 1 / 12 + 1e-9
+    assert fractions[-1] == 1.0 and all(message["en"] and message["zh"] for _, message in reported)
