@@ -1,11 +1,14 @@
 """A learner studies five cards with the keyboard only, undoes one, and sees counters and statistics follow."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from questions.models import Question, Topic
-from quizapp.study.models import CardState, ReviewLog
+from quizapp.study.models import CardState, ReviewLog, StudySettings
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
 
@@ -23,8 +26,13 @@ def _five_questions() -> list[Question]:
 
 
 def _alice_opens_the_study_page(page) -> list[Question]:
-    """Alice logs in with five new cards and sees the first one."""
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    """Alice logs in with five new cards and sees the first one. Her study day starts twelve hours
+    from now: a learning step due in ten minutes stays today's whatever the clock says (run just
+    before her 4 am, it would count for tomorrow, and the counters with it)."""
+    alice = get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    zone = "Asia/Shanghai"
+    StudySettings.objects.create(user=alice, timezone=zone,
+                                 day_start_hour=(datetime.now(ZoneInfo(zone)).hour + 12) % 24)
     questions = _five_questions()
     log_in(page, "alice")
     page.goto("/study/")
