@@ -1,0 +1,171 @@
+"""The production build, served for real: `collectstatic` with DEBUG off into a fresh folder, then
+gunicorn (the repository's gunicorn.conf.py) behind what a TLS proxy would send, and the
+deployment check with the documented production environment."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.db import connection
+
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+HASHED_ASSET = re.compile(r'(?:src|href)="(/static/[^"]+\.[0-9a-f]{12}\.(?:js|css))"')
+A_YEAR = 365 * 24 * 3600
+
+
+def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
+    """What an operator sets (README): DEBUG off, a long random key, the site's host; the rest defaults."""
+    return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": str(var_dir),
+            **extra}
+
+
+def shared_database_url() -> str:
+    """The database the tests write to, as DATABASE_URL for a server in another process."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    return (f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}")
+
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(server: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + 90  # a bound for a broken start, not a speed requirement
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not listen on {port}:\n{log.read_text()}")
+
+
+class Visitor:
+    """A browser behind the site's TLS proxy: the proxy adds X-Forwarded-Proto: https to each request
+    (the cookies are Secure, so they travel only over what the app sees as HTTPS)."""
+
+    def __init__(self, port: int, *, behind_https: bool = True):
+        self.port = port
+        self.behind_https = behind_https
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[http.client.HTTPResponse, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if self.behind_https:
+            headers["X-Forwarded-Proto"] = "https"
+        if body is not None:
+            headers |= {"Content-Type": "application/x-www-form-urlencoded",
+                        "Origin": f"https://127.0.0.1:{self.port}"}  # what a browser sends with a form
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request(method, path, body=urlencode(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        content = response.read().decode(errors="replace")
+        conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response, content
+
+    def get(self, path: str) -> tuple[http.client.HTTPResponse, str]:
+        return self.request("GET", path)
+
+    def log_in(self, username: str) -> None:
+        _, form = self.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        response, _ = self.request("POST", "/accounts/login/", {
+            "csrfmiddlewaretoken": token, "username": username, "password": PASSWORD})
+        assert response.status == 302, "the login form did not sign in"
+
+
+@pytest.fixture(scope="module")
+def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """collectstatic with DEBUG off into a new STATIC_ROOT, then gunicorn serving it and the test database."""
+    var_dir = tmp_path_factory.mktemp("production")
+    with django_db_blocker.unblock():
+        database_url = shared_database_url()
+    port = free_port()
+    env = production_environment(var_dir, DATABASE_URL=database_url, PORT=str(port), WEB_CONCURRENCY="1",
+                                 **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}))
+    build = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    assert (var_dir / "staticfiles" / "staticfiles.json").exists()  # the manifest of hashed names
+    log = var_dir / "gunicorn.log"
+    with log.open("w") as output:
+        # No --bind or --workers: gunicorn.conf.py in the working directory reads PORT and WEB_CONCURRENCY.
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "quizapp.wsgi:application"],
+                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until_listening(server, port, log)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def assert_served_with_hashed_assets(visitor: Visitor, path: str, *assets: str) -> None:
+    response, page = visitor.get(path)
+    assert response.status == 200, (path, response.status, page[:500])
+    hashed = HASHED_ASSET.findall(page)
+    for asset in assets:  # e.g. js/app.js is linked as /static/js/app.<12 hex digits>.js
+        stem, suffix = asset.rsplit(".", 1)
+        assert any(re.fullmatch(rf"/static/{re.escape(stem)}\.[0-9a-f]{{12}}\.{suffix}", url) for url in hashed), \
+            (path, asset, hashed)
+    for url in hashed:
+        response, _ = visitor.get(url)
+        assert response.status == 200, url
+        cache = response.getheader("Cache-Control")
+        assert f"max-age={10 * A_YEAR}" in cache and "immutable" in cache, (url, cache)  # whitenoise's
+
+
+def test_it_serves_pages_and_their_hashed_assets_from_the_production_build(production_server, alice,
+                                                                           transactional_db):
+    visitor = Visitor(production_server)
+    assert_served_with_hashed_assets(visitor, "/", "js/app.js", "css/app.css", "vendor/katex/katex.min.css")
+    visitor.log_in("alice")
+    assert_served_with_hashed_assets(visitor, "/study/", "js/study.js", "css/study.css")
+    assert_served_with_hashed_assets(visitor, "/demos/D1/", "js/demos.js", "vendor/chartjs/chart.umd.min.js")
+
+
+def test_it_keeps_browsers_on_https_behind_the_proxy(production_server):
+    response, _ = Visitor(production_server).get("/")
+    assert response.status == 200
+    assert response.getheader("Strict-Transport-Security") == f"max-age={A_YEAR}; includeSubDomains; preload"
+    assert "script-src 'self'" in response.getheader("Content-Security-Policy")
+    response, _ = Visitor(production_server, behind_https=False).get("/questions/")
+    assert response.status == 301
+    assert response.getheader("Location") == f"https://127.0.0.1:{production_server}/questions/"
+
+
+def test_it_answers_the_container_health_check_over_plain_http(production_server, transactional_db):
+    response, body = Visitor(production_server, behind_https=False).get("/healthz")
+    assert response.status in (200, 503) and '"status"' in body  # the check itself, not a redirect to HTTPS
+
+
+def test_it_passes_the_deployment_check_with_the_documented_environment(tmp_path):
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=production_environment(tmp_path), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
