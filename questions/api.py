@@ -1,15 +1,28 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 
 from questions import selectors
 from questions.forms import QuestionFilterForm
-from questions.serializers import QuestionSerializer, TopicSerializer
+from questions.models import Question
+from questions.serializers import SLUG_PATTERN, TOPIC_SLUG_LENGTH, QuestionSerializer, TopicSerializer
 
 
+def slug(max_length: int | None = None) -> dict:
+    """A schema for what Django's SlugField takes; anything else names no topic, tag or card."""
+    schema = {"type": "string", "pattern": SLUG_PATTERN}
+    return {**schema, "maxLength": max_length} if max_length else schema
+
+
+CARD_ID = OpenApiParameter("id", slug(Question._meta.get_field("card_id").max_length), OpenApiParameter.PATH,
+                           description="the card's stable ID")
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[
+    OpenApiParameter("slug", slug(TOPIC_SLUG_LENGTH), OpenApiParameter.PATH)]))
 class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     """Topics that have questions, with their question counts."""
 
@@ -22,11 +35,12 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.topic_list_with_counts(viewer=self.request.user)
 
 
-@extend_schema(parameters=[
-    OpenApiParameter("q", OpenApiTypes.STR, description="search text (Chinese or English)"),
-    OpenApiParameter("topic", OpenApiTypes.STR), OpenApiParameter("tag", OpenApiTypes.STR),
+# The filters apply to the list only: a card is found by its ID alone.
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("q", {"type": "string", "maxLength": 200}, description="search text (Chinese or English)"),
+    OpenApiParameter("topic", slug()), OpenApiParameter("tag", slug()),
     OpenApiParameter("difficulty", OpenApiTypes.INT, enum=[1, 2, 3]),
-])
+]), retrieve=extend_schema(parameters=[CARD_ID]))
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
     """The corpus and, for a signed-in learner, their own cards (`own`), read-only. `id` is the card's stable ID."""
 

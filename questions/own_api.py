@@ -2,7 +2,7 @@
 answers 404, like one that does not exist."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -10,8 +10,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from questions import own_cards, own_import
-from questions.models import Question, Topic
+from questions.api import CARD_ID
+from questions.models import Question
 from questions.own_cards import OwnCardText
+from questions.serializers import TopicSlugField
 
 
 class OwnCardSerializer(serializers.ModelSerializer):
@@ -19,7 +21,7 @@ class OwnCardSerializer(serializers.ModelSerializer):
     question = serializers.CharField(source="question_en", max_length=own_cards.MAX_QUESTION_LENGTH)
     answer = serializers.CharField(source="answer_en", max_length=own_cards.MAX_ANSWER_LENGTH,
                                    help_text="Markdown; formulas between $…$ or $$…$$")
-    topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all())
+    topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
     answer_html = serializers.CharField(source="answer_html_en", read_only=True)
 
@@ -63,12 +65,13 @@ class OwnCardImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8, UTF-16, GB18030 or Windows-1252; a "
                                            "header row may name the columns question, answer, topic, difficulty), "
                                            "Anki's plain-text export, or an Anki .apkg")
-    topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(),
-                                         help_text="the topic of rows that name none")
+    topic = TopicSlugField(help_text="the topic of rows that name none")
     update_existing = serializers.BooleanField(default=False, help_text=(
         "a row whose question I already have updates that card's answer, topic and difficulty (else: skipped)"))
 
 
+@extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
+                        for action in ("retrieve", "update", "partial_update", "destroy")})
 class OwnCardViewSet(viewsets.ModelViewSet):
     """My own cards. They join my study queue, search and Anki export; nobody else sees them."""
 

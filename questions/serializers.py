@@ -1,6 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from questions.models import Question, Topic
+
+# More than the corpus will ever have: the list is refused before any query when longer.
+MAX_TOPICS_PER_LIST = 100
+SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"  # what Django's SlugField takes
+TOPIC_SLUG_LENGTH = Topic._meta.get_field("slug").max_length
 
 
 class TopicSerializer(serializers.ModelSerializer):
@@ -9,6 +17,45 @@ class TopicSerializer(serializers.ModelSerializer):
     class Meta:
         model = Topic
         fields = ["slug", "title_en", "title_zh", "question_count"]
+
+
+@extend_schema_field({"type": "string", "pattern": SLUG_PATTERN, "maxLength": TOPIC_SLUG_LENGTH})
+class TopicSlugField(serializers.SlugRelatedField):
+    """One topic by slug. A value that is no slug is refused before the lookup (PostgreSQL fails on a NUL)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Topic.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        serializers.SlugField(max_length=TOPIC_SLUG_LENGTH).run_validation(data)
+        return super().to_internal_value(data)
+
+
+class TopicSlugsField(serializers.ListField):
+    """Topics named by slug, looked up in one query; the 400 names every unknown slug. Reads back as slugs."""
+
+    child = serializers.SlugField(max_length=TOPIC_SLUG_LENGTH)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_TOPICS_PER_LIST)
+        kwargs["error_messages"] = {"max_length": _("Name at most {max_length} topics."),
+                                    **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> list[Topic]:
+        if isinstance(data, list) and len(data) > self.max_length:  # before each is validated and looked up
+            self.fail("max_length", max_length=self.max_length)
+        slugs = list(dict.fromkeys(super().to_internal_value(data)))  # once each, in the order given
+        found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise serializers.ValidationError(ngettext("Unknown topic: %(slugs)s.", "Unknown topics: %(slugs)s.",
+                                                       len(unknown)) % {"slugs": ", ".join(unknown)})
+        return [found[slug] for slug in slugs]
+
+    def to_representation(self, topics) -> list[str]:
+        topics = topics.all() if hasattr(topics, "all") else topics
+        return [topic.slug for topic in topics]
 
 
 class KeyPointSerializer(serializers.Serializer):

@@ -9,12 +9,12 @@ from drf_spectacular.openapi import AutoSchema
 DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 FIELD_MESSAGES = {"type": "object", "additionalProperties": True,
                   "description": "each refused field (or non_field_errors) with its messages"}
-PAGING = {"limit", "offset"}  # DRF ignores a bad value of these rather than refusing it
 SAFE_METHODS = {"get", "head", "options"}  # no CSRF check on these
 
 
 def add_error_responses(result, generator, request, public):
-    """A POSTPROCESSING_HOOKS entry: 400 where the client sends input it checks, 401 where a token may
+    """A POSTPROCESSING_HOOKS entry: 400 everywhere (any input, the address included, may be bad), 413
+    where a JSON body is read, 415 where any body is, 401 where a token may
     be sent, 403 where a login or (for a write) a session's CSRF token is required, 404 where the path
     names an object. A view's own description of one of these codes wins."""
     for path, operations in result["paths"].items():
@@ -28,17 +28,21 @@ def add_error_responses(result, generator, request, public):
 
 def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, dict]]:
     security = operation.get("security", [])
-    checked_query = [parameter for parameter in operation.get("parameters", [])
-                     if parameter["in"] == "query" and parameter["name"] not in PAGING]
-    errors = {}
-    if "requestBody" in operation or checked_query:
-        errors["400"] = ("invalid input, field by field", FIELD_MESSAGES)
+    # quizapp.core.bad_address refuses a NUL or non-UTF-8 text in any address or query.
+    errors = {"400": ("invalid input, field by field; or an address or query holding a NUL or text that is "
+                      "not UTF-8", FIELD_MESSAGES)}
+    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+        errors["413"] = ("the JSON body is larger than the server takes (JSON_BODY_MAX_BYTES)", DETAIL)
+    if "requestBody" in operation:
+        errors["415"] = ("a body in a media type the operation does not read (see its request body)", DETAIL)
     if security:
         errors["401"] = ("not logged in, or a bad token: send Authorization: Token <key>", DETAIL)
     if security and ({} not in security or method not in SAFE_METHODS):
         errors["403"] = ("refused: a login is needed, or a session request came without its CSRF token", DETAIL)
     if "{" in path:
         errors["404"] = ("no such object, or not yours", DETAIL)
+    # Every API view is throttled (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES).
+    errors["429"] = ("too many requests: retry after the seconds the Retry-After header gives", DETAIL)
     return errors
 
 

@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+import engine
 from quizapp.demos.models import DemoRequest, DemoRun
 
 
@@ -13,9 +15,29 @@ class DemoSpecSerializer(serializers.Serializer):
     params = serializers.ListField(child=serializers.DictField())
 
 
+def _param_schema(param: dict) -> dict:
+    """One parameter of engine.DemoSpec.describe() as JSON Schema, with the bounds the spec checks."""
+    kinds = {"int": {"type": "integer"}, "float": {"type": "number"}, "bool": {"type": "boolean"},
+             "choice": {"type": "string", "enum": param.get("choices")}}
+    bounds = {key: param[key] for key in ("minimum", "maximum") if key in param}
+    return {**kinds[param["kind"]], **bounds, "default": param["default"], "description": param["label"]["en"]}
+
+
+def demo_params_schema() -> dict:
+    """Each demo's parameters, any of which a body may give; a name the demo does not know is refused."""
+    return {"anyOf": [{"title": f"{spec['id']} parameters", "type": "object", "additionalProperties": False,
+                       "properties": {param["name"]: _param_schema(param) for param in spec["params"]}}
+                      for spec in (demo.describe() for demo in engine.all_demos())],
+            "description": "parameter name → value, for the demo the path names; missing ones take their defaults"}
+
+
+@extend_schema_field(demo_params_schema())
+class DemoParamsField(serializers.DictField):
+    """Checked against the demo's spec by the service (engine.DemoSpec.validate), documented here."""
+
+
 class RunRequestSerializer(serializers.Serializer):
-    params = serializers.DictField(required=False, default=dict,
-                                   help_text="parameter name → value; missing ones take their defaults")
+    params = DemoParamsField(required=False, default=dict)
 
 
 class DemoRunSerializer(serializers.ModelSerializer):

@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from questions.languages import content_language
-from questions.models import Topic
+from questions.serializers import TopicSlugsField
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview, InterviewItem
 
@@ -12,13 +12,15 @@ class InterviewCreateSerializer(serializers.Serializer):
     preset = serializers.ChoiceField(choices=list(services.PRESETS), required=False, allow_null=True,
                                      help_text="quick = 3 questions × 3 min, standard = 8 × 5 min; "
                                                "sets count and minutes_per_question")
-    topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), many=True,
-                                          allow_empty=True)
+    # allow_empty gives the message, min_length the schema's minItems.
+    topics = TopicSlugsField(allow_empty=False, min_length=1, error_messages={"empty": _("Choose at least one topic.")})
     difficulty_min = serializers.IntegerField(min_value=1, max_value=3, default=1)
     difficulty_max = serializers.IntegerField(min_value=1, max_value=3, default=3)
-    count = serializers.IntegerField(required=False, help_text="1–20")
-    minutes_per_question = serializers.IntegerField(required=False, allow_null=True, help_text="1–15")
-    total_minutes = serializers.IntegerField(required=False, allow_null=True,
+    count = serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_QUESTIONS)
+    minutes_per_question = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                                    max_value=services.MAX_MINUTES_PER_QUESTION)
+    total_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                             max_value=services.MAX_TOTAL_MINUTES,
                                              help_text="instead of minutes_per_question: one clock for all")
     language = serializers.ChoiceField(choices=Interview.Language.choices, required=False)
     weak_spots = serializers.BooleanField(default=False)
@@ -28,13 +30,8 @@ class InterviewCreateSerializer(serializers.Serializer):
         data = {**data, **preset}
         if preset:
             data["total_minutes"] = None
-        errors = {}
-        if not data["topics"]:
-            errors["topics"] = [_("Choose at least one topic.")]
         if data.get("count") is None:
-            errors["count"] = [_("Give the number of questions, or a preset.")]
-        if errors:
-            raise serializers.ValidationError(errors)
+            raise serializers.ValidationError({"count": [_("Give the number of questions, or a preset.")]})
         data.setdefault("language", content_language())
         return data
 

@@ -3,7 +3,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from questions.models import LARGEST_ID, Question, Topic
+from questions.models import LARGEST_ID, Question
+from questions.serializers import TopicSlugsField
 from quizapp.study import payloads, scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
@@ -106,8 +107,7 @@ class QuestionRefSerializer(serializers.Serializer):
 
 
 class StudySettingsSerializer(serializers.ModelSerializer):
-    topics = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Topic.objects.all(),
-                                          required=False, help_text="topic slugs; empty studies every topic")
+    topics = TopicSlugsField(required=False, help_text="topic slugs; empty studies every topic")
 
     class Meta:
         model = StudySettings

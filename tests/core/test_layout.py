@@ -36,11 +36,11 @@ def test_the_api_publishes_an_openapi_schema_and_docs(client):
 
 
 def test_the_api_accepts_token_auth(api_client, alice):
-    from rest_framework.authtoken.models import Token
+    from quizapp.accounts.services import api_token_create
 
-    token = Token.objects.create(user=alice)
+    key = api_token_create(user=alice)[1]
     assert api_client.get("/api/runs/").status_code in (401, 403)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api_client.get("/api/runs/").status_code == 200
 
 
@@ -65,7 +65,8 @@ def test_the_schema_documents_the_errors_each_operation_can_answer(client):
     public = paths["/api/topics/"]["get"]["responses"]
     assert "401" in public and "403" not in public and "404" not in public  # no login needed to read
     assert "403" in paths["/api/demos/{demo_id}/runs/"]["post"]["responses"]  # a session write needs its CSRF token
-    assert "400" not in paths["/api/study/logs/"]["get"]["responses"]  # a bad ?limit= is ignored, not refused
+    assert "400" in paths["/api/study/logs/"]["get"]["responses"]  # a bad ?limit= or address is refused
+    assert "413" in paths["/api/study/reviews/"]["post"]["responses"] and "413" not in public
     own_words = paths["/api/interviews/{interview_id}/"]["get"]["responses"]["404"]
     assert own_words["description"] == "no such interview of yours"  # a view's own description wins
 
