@@ -65,9 +65,10 @@ def api_ping(request):
 # that logs the rating (once per client id), updates the row and reads the next card. (Sent in
 # psycopg's pipeline mode they save two round trips but cost more CPU: it polls the socket while it
 # waits.) The rated card is due again at once, so a learner never runs out of cards.
-_FLOOR_LOCK = """SELECT c.id, c.user_id FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id
+# Tokens are stored as their SHA-512 digest (django-rest-knox), the table's primary key.
+_FLOOR_LOCK = """SELECT c.id, c.user_id FROM knox_authtoken t JOIN auth_user u ON u.id = t.user_id
     JOIN study_cardstate c ON c.user_id = u.id AND c.question_id = %(question)s
-    WHERE t.key = %(key)s AND u.is_active FOR UPDATE OF c"""
+    WHERE t.digest = %(digest)s AND (t.expiry IS NULL OR t.expiry > now()) AND u.is_active FOR UPDATE OF c"""
 # The next card is read from the snapshot before the update, so it skips the card just rated.
 _FLOOR_RATE_AND_NEXT = """WITH logged AS (
         INSERT INTO study_reviewlog (user_id, card_id, rating, reviewed_at, duration_ms, state_before,
@@ -85,10 +86,11 @@ def write_floor(request):
     review's answer, so the same client drives both."""
     from django.db import connection
     from django.http import JsonResponse
+    from knox.crypto import hash_token
 
     body = json.loads(request.body)
-    params = {"key": request.headers["Authorization"].removeprefix("Token "), "question": body["question"],
-              "client_id": uuid.UUID(body["client_id"])}
+    params = {"digest": hash_token(request.headers["Authorization"].removeprefix("Token ")),
+              "question": body["question"], "client_id": uuid.UUID(body["client_id"])}
     connection.ensure_connection()
     postgres = connection.connection  # psycopg's own connection, under Django's
     with postgres.transaction():
@@ -271,9 +273,9 @@ def seed(*, users: int, questions: int, due_cards: int) -> list[str]:
     backlog of review cards due now."""
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from questions.models import Question, Topic
+    from quizapp.accounts.services import api_token_create
     from quizapp.study.models import StudySettings
 
     topic = Topic.objects.create(slug="bench", title_en="Bench", title_zh="基准")
@@ -285,7 +287,7 @@ def seed(*, users: int, questions: int, due_cards: int) -> list[str]:
     for n in range(users):
         user = get_user_model().objects.create_user(f"learner{n}", password=None)
         StudySettings.objects.create(user=user)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(api_token_create(user=user)[1])
         with connection.cursor() as cursor:
             insert_cards(cursor, user_filter="id = %s", params=[user.pk], questions=due_cards, due_spread_days=0)
     with connection.cursor() as cursor:
@@ -583,7 +585,11 @@ def main() -> None:
     with bench_database() as database_url:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DATABASE_URL": database_url,
                "DEBUG": "false", "SECRET_KEY": "bench-only-not-secret", "VAR_DIR": str(var_dir),
-               "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1"}
+               "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1",
+               # Plain HTTP on the loopback, no TLS proxy: production would answer 301 to HTTPS.
+               "SECURE_SSL_REDIRECT": "false",
+               # The benchmark measures speed, not the rate limits (the throttles still run).
+               "API_THROTTLE_USER": "1000000/min", "API_THROTTLE_ANON": "1000000/min"}
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django

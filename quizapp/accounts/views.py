@@ -1,8 +1,15 @@
-from django.contrib.auth import login
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from quizapp.accounts.forms import SignupForm
+from quizapp.accounts.services import account_sign_out_everywhere
+from quizapp.accounts.throttles import PasswordResetThrottle, SignupThrottle
 
 
 def signup(request):
@@ -10,10 +17,33 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        throttle = SignupThrottle()
+        if not throttle.allow_request(request, None):  # counts accounts made, not typos in the form
+            return _too_many_signups(request, form, throttle)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_safe_next(request) or "home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _too_many_signups(request, form, throttle):
+    form.add_error(None, _("Too many new accounts from your address. Try again later."))
+    response = render(request, "registration/signup.html", {"form": form}, status=429)
+    response["Retry-After"] = str(int(throttle.wait() or 1))
+    return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with a limit on the mails one address may ask for."""
+
+    def form_valid(self, form):
+        throttle = PasswordResetThrottle()
+        if not throttle.allow_request(self.request, None):
+            form.add_error(None, _("Too many password reset requests from your address. Try again later."))
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(int(throttle.wait() or 1))
+            return response
+        return super().form_valid(form)
 
 
 def _safe_next(request) -> str | None:
@@ -23,3 +53,12 @@ def _safe_next(request) -> str | None:
     on_this_site = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                    require_https=request.is_secure())
     return target if on_this_site and target.startswith("/") else None
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request):
+    account_sign_out_everywhere(user=request.user)
+    logout(request)
+    messages.success(request, _("You are signed out on every device, and your API tokens are revoked."))
+    return redirect("login")

@@ -1,20 +1,36 @@
-"""API tokens (Authorization: Token <key>): our lookup must answer as DRF's own would."""
+"""API tokens (django-rest-knox): `Authorization: Token <key>`, stored as a digest, expiring, revoked by
+a logout, a password change and signing out everywhere."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from rest_framework.authtoken.models import Token
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from knox.models import AuthToken
+
+from quizapp.accounts.services import api_token_create
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
 def alice_token(alice):
-    return Token.objects.create(user=alice).key
+    return api_token_create(user=alice)[1]
 
 
-def test_a_token_identifies_its_learner(api_client, alice, alice_token):
+def works(api_client, key: str) -> bool:
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
+    answer = api_client.get("/api/study/settings/")
+    assert answer.status_code in (200, 401)
+    return answer.status_code == 200
+
+
+def test_it_identifies_the_learner_by_a_token(api_client, alice, alice_token):
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {alice_token}")
-    settings = api_client.get("/api/study/settings/")
-    assert settings.status_code == 200
+    assert api_client.get("/api/study/settings/").status_code == 200
     assert api_client.patch("/api/study/settings/", {"new_cards_per_day": 7}, format="json").status_code == 200
     assert alice.study_settings.new_cards_per_day == 7
 
@@ -24,30 +40,111 @@ def test_a_token_identifies_its_learner(api_client, alice, alice_token):
     ("Token", "Invalid token header. No credentials provided."),
     ("Token two words", "Invalid token header. Token string should not contain spaces."),
 ])
-def test_a_bad_token_is_refused_with_drfs_message(api_client, alice_token, header, detail):
+def test_it_refuses_a_bad_token_with_a_challenge(api_client, alice_token, header, detail):
     api_client.credentials(HTTP_AUTHORIZATION=header, HTTP_ACCEPT_LANGUAGE="en")
     refused = api_client.get("/api/study/settings/")
     assert refused.status_code == 401 and refused.json()["detail"] == detail
     assert refused["WWW-Authenticate"] == "Token"
 
 
-def test_an_anonymous_api_request_is_challenged_for_a_token(api_client):
+def test_it_challenges_an_anonymous_api_request_for_a_token(api_client, db):
     refused = api_client.get("/api/study/queue/")
     assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token"
 
 
-def test_an_inactive_learners_token_is_refused(api_client, alice, alice_token):
+def test_it_refuses_an_inactive_learners_token_in_their_language(api_client, alice, alice_token):
     alice.is_active = False
     alice.save()
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {alice_token}", HTTP_ACCEPT_LANGUAGE="zh-hans")
     refused = api_client.get("/api/study/settings/")
-    assert refused.status_code == 401 and refused.json()["detail"] == "用户未激活或者已删除。"  # DRF's own catalogue
+    assert refused.status_code == 401 and refused.json()["detail"] == "用户未激活或者已删除。"
 
 
-def test_the_authenticated_user_is_a_complete_user(alice, alice_token):
-    from quizapp.accounts.authentication import TokenAuthentication
+def test_it_logs_in_for_a_token_that_expires(api_client, alice):
+    answer = api_client.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert answer.status_code == 200
+    expiry = timezone.datetime.fromisoformat(answer.json()["expiry"])
+    assert abs(expiry - (timezone.now() + timedelta(hours=240))) < timedelta(minutes=1)
+    assert works(api_client, answer.json()["token"])
+    assert "sessionid" not in answer.cookies  # a token login starts no session
 
-    user, token = TokenAuthentication().authenticate_credentials(alice_token)
-    assert (user.pk, user.username, user.email, user.is_active) == (alice.pk, "alice", "alice@example.org", True)
-    assert user.check_password("x") is False and user.password == alice.password
-    assert (token.key, token.user_id, token.created) == (alice_token, alice.pk, Token.objects.get().created)
+
+def test_it_refuses_a_token_login_with_a_wrong_password(api_client, alice):
+    answer = api_client.post("/api/auth/login/", {"username": "alice", "password": "nope"}, format="json",
+                             HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 400
+    assert answer.json() == {"non_field_errors": ["Wrong username or password."]}
+
+
+def test_it_stores_only_a_digest_of_the_token(alice, alice_token):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {AuthToken._meta.db_table}")
+        stored = [str(value) for value in cursor.fetchone()]
+    assert not any(alice_token in value for value in stored)
+    assert len(alice_token) == 64 and any(len(value) == 128 for value in stored)  # the SHA-512 digest
+
+
+def test_it_stops_a_token_when_it_expires(api_client, alice, alice_token):
+    assert works(api_client, alice_token)
+    with time_machine.travel(timezone.now() + timedelta(hours=239)):
+        assert works(api_client, alice_token)
+    with time_machine.travel(timezone.now() + timedelta(hours=241)):
+        assert not works(api_client, alice_token)
+    assert not AuthToken.objects.exists()  # and it is gone from the table
+
+
+def test_it_revokes_only_that_token_on_logout(api_client, alice, alice_token):
+    other = api_token_create(user=alice)[1]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {alice_token}")
+    assert api_client.post("/api/auth/logout/").status_code == 204
+    assert not works(api_client, alice_token)
+    assert works(api_client, other)
+
+
+def test_it_revokes_every_token_of_the_learner_on_logoutall(api_client, alice, bob, alice_token):
+    other = api_token_create(user=alice)[1]
+    bobs = api_token_create(user=bob)[1]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {alice_token}")
+    assert api_client.post("/api/auth/logoutall/").status_code == 204
+    assert not works(api_client, alice_token) and not works(api_client, other)
+    assert works(api_client, bobs)
+
+
+def test_it_revokes_the_tokens_when_the_password_changes(api_client, alice_client, alice, bob, alice_token):
+    bobs = api_token_create(user=bob)[1]
+    changed = alice_client.post("/accounts/password/", {
+        "old_password": PASSWORD, "new_password1": "a-brand-new-pass-42", "new_password2": "a-brand-new-pass-42"})
+    assert changed.status_code == 302
+    assert not works(api_client, alice_token)
+    assert works(api_client, bobs)
+
+
+def test_it_revokes_the_tokens_when_an_admin_sets_a_password(api_client, client, alice, alice_token, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    client.force_login(admin)
+    changed = client.post(f"/admin/auth/user/{alice.pk}/password/",
+                          {"password1": "a-brand-new-pass-42", "password2": "a-brand-new-pass-42",
+                           "usable_password": "true"})
+    assert changed.status_code == 302
+    assert not works(api_client, alice_token)
+
+
+def test_it_keeps_the_tokens_when_a_save_leaves_the_password(api_client, alice, alice_token):
+    alice.email = "alice@example.com"
+    alice.save()
+    assert works(api_client, alice_token)
+
+
+def test_it_prints_a_working_token_from_the_management_command(api_client, alice, capsys):
+    call_command("create_api_token", "alice")
+    key = capsys.readouterr().out.strip()
+    assert works(api_client, key)
+
+
+def test_it_drops_the_old_table_of_plain_text_tokens(transactional_db):
+    with connection.cursor() as cursor:  # as rest_framework.authtoken left it on a deployed database
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id integer)")
+        cursor.execute("INSERT INTO authtoken_token VALUES ('0123456789abcdef', CURRENT_TIMESTAMP, 1)")
+    call_command("migrate", "accounts", "0001", verbosity=0)
+    call_command("migrate", "accounts", verbosity=0)
+    assert "authtoken_token" not in connection.introspection.table_names()

@@ -1,0 +1,53 @@
+"""The accounts block of the settings: mail from EMAIL_URL, rates and limits from the environment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.core.test_settings import ROOT
+
+SHOWN = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL")
+
+
+def settings_with(**env) -> subprocess.CompletedProcess:
+    code = ("import django; django.setup(); from django.conf import settings; "
+            f"print({{name: getattr(settings, name) for name in {SHOWN!r}}}); "
+            "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "quizapp.settings",
+                               "VAR_DIR": str(ROOT / "var" / "settings-test"), **env})
+
+
+def test_it_prints_mail_on_the_console_by_default():
+    result = settings_with()
+    assert result.returncode == 0, result.stderr
+    assert "'EMAIL_BACKEND': 'django.core.mail.backends.console.EmailBackend'" in result.stdout
+
+
+def test_it_sends_mail_through_the_smtp_server_email_url_names():
+    result = settings_with(EMAIL_URL="smtp://mailer:secret@mail.example.org:587/?tls=True",
+                           DEFAULT_FROM_EMAIL="trainer@example.org")
+    assert result.returncode == 0, result.stderr
+    for shown in ("'EMAIL_BACKEND': 'django.core.mail.backends.smtp.EmailBackend'", "'EMAIL_HOST': 'mail.example.org'",
+                  "'EMAIL_PORT': 587", "'EMAIL_HOST_USER': 'mailer'", "'EMAIL_USE_TLS': True",
+                  "'DEFAULT_FROM_EMAIL': 'trainer@example.org'"):
+        assert shown in result.stdout
+
+
+def test_it_reads_the_rates_from_the_environment():
+    result = settings_with(API_THROTTLE_ANON="5/min", API_THROTTLE_USER="100/hour", SIGNUPS_PER_HOUR="2")
+    assert result.returncode == 0, result.stderr
+    assert "'anon': '5/min', 'user': '100/hour'" in result.stdout and "'signup': '2/hour'" in result.stdout
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("EMAIL_URL", "mail.example.org"), ("API_THROTTLE_ANON", "lots"), ("API_THROTTLE_USER", "60 per minute"),
+    ("AXES_FAILURE_LIMIT", "five"), ("API_TOKEN_TTL_HOURS", "a week"), ("TRUSTED_PROXIES", "yes"),
+])
+def test_it_names_a_bad_variable(name, value):
+    result = settings_with(**{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and name in result.stderr
