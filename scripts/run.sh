@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up, then start a Celery worker and the web server; Ctrl-C stops both.
+# Set everything up, then start the Celery workers (with beat) and the web server; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -10,11 +10,17 @@ queues=demos
 if .venv/bin/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
   queues=demos,gpu
 fi
-echo "==> starting a Celery worker (queues: $queues)"
-.venv/bin/celery -A quizapp worker --loglevel=INFO --concurrency=1 -Q "$queues" -n "local@%h" \
+echo "==> starting a Celery worker (queues: $queues, with beat) and an optimizer worker"
+# Beat runs inside the demo worker (-B): one local instance, and the reaper it sends runs on `demos`
+# anyway (a restarted worker reaps on start). The optimiser's minutes-long fits get their own worker,
+# so they never hold up a demo; its fits are few, so one process is enough.
+.venv/bin/celery -A quizapp worker -B --loglevel=INFO --concurrency=1 -Q "$queues" -n "local@%h" \
   > var/worker.log 2>&1 &
 worker_pid=$!
-trap 'kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT INT TERM
+.venv/bin/celery -A quizapp worker --loglevel=INFO --concurrency=1 -Q optimizer -n "optimizer@%h" \
+  > var/optimizer.log 2>&1 &
+optimizer_pid=$!
+trap 'kill "$worker_pid" "$optimizer_pid" 2>/dev/null; wait "$worker_pid" "$optimizer_pid" 2>/dev/null' EXIT INT TERM
 
 echo "==> the app is at http://$HOST:$PORT/  (worker log: var/worker.log)"
 .venv/bin/python manage.py runserver "$HOST:$PORT"

@@ -30,7 +30,7 @@ def test_database_url() -> str:
 
 class WorkerProcess:
     def __init__(self, *, name: str, queues: str = "demos", extra_env: dict[str, str] | None = None,
-                 without_env: tuple[str, ...] = ()):
+                 without_env: tuple[str, ...] = (), extra_args: tuple[str, ...] = ()):
         self.name = name
         self.hostname = f"{name}@test"
         env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR),
@@ -41,7 +41,7 @@ class WorkerProcess:
         self.log = open(self.log_path, "w")  # noqa: SIM115 - the worker writes to it until stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "quizapp", "worker", "--loglevel=INFO", "--concurrency=1",
-             "--pool=prefork", "-Q", queues, "-n", self.hostname, "--without-gossip", "--without-mingle"],
+             "--pool=prefork", "-Q", queues, "-n", self.hostname, "--without-gossip", "--without-mingle", *extra_args],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -53,6 +53,18 @@ class WorkerProcess:
                 return
             time.sleep(0.2)
         raise TimeoutError(f"worker did not report in {timeout} s:\n{self.log_path.read_text()}")
+
+    def pool_pids(self) -> list[int]:
+        """The worker's child processes: with --concurrency=1 and no -B, its one pool process."""
+        pid = self.process.pid
+        return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()]
+
+    def kill_pool_process(self) -> int:
+        """SIGKILL the pool process (as the OOM killer would); the worker's main process lives on."""
+        [pid] = self.pool_pids()
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the worker and its pool children die at once."""

@@ -1,18 +1,26 @@
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import engine
 from questions.languages import content_language
+from quizapp.core.parsers import BoundedJSONParser
+from quizapp.core.queueing import (
+    QUEUE_UNAVAILABLE_RESPONSE,
+    RETRY_AFTER_HEADER,
+    QueueUnavailable,
+    queue_unavailable_response,
+)
 from quizapp.demos import selectors, services
 from quizapp.demos.models import DemoRun
 from quizapp.demos.serializers import DemoRequestSerializer, DemoRunSerializer, DemoSpecSerializer, RunRequestSerializer
+
+DEMO_ID = OpenApiParameter("demo_id", str, OpenApiParameter.PATH, enum=[spec.id for spec in engine.all_demos()])
 
 
 def _spec_or_404(demo_id: str):
@@ -33,7 +41,7 @@ class DemoListApi(APIView):
 class DemoDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=DemoSpecSerializer, summary="One demo's spec")
+    @extend_schema(responses=DemoSpecSerializer, summary="One demo's spec", parameters=[DEMO_ID])
     def get(self, request, demo_id: str):
         return Response(_spec_or_404(demo_id).describe())
 
@@ -43,12 +51,14 @@ class DemoRunStartApi(APIView):
 
     permission_classes = [AllowAny]  # anonymous visitors get cached runs; new runs need a login
     # Parameters are typed JSON; a form post's "params=x" would otherwise read as "all defaults".
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(request=RunRequestSerializer, summary="Start a demo run (or reuse a cached one)",
                    responses={200: DemoRunSerializer, 201: DemoRunSerializer,
                               400: OpenApiResponse(description="a message per bad parameter"),
-                              429: OpenApiResponse(description="too many runs; see Retry-After")})
+                              429: OpenApiResponse(description="too many runs; see Retry-After"),
+                              503: QUEUE_UNAVAILABLE_RESPONSE},
+                   parameters=[DEMO_ID, RETRY_AFTER_HEADER])
     def post(self, request, demo_id: str):
         _spec_or_404(demo_id)
         body = RunRequestSerializer(data=request.data)
@@ -65,6 +75,8 @@ class DemoRunStartApi(APIView):
         except services.RateLimited as error:
             return Response({"detail": str(error)}, status=status.HTTP_429_TOO_MANY_REQUESTS,
                             headers={"Retry-After": str(error.retry_after)})
+        except QueueUnavailable as error:
+            return queue_unavailable_response(error)
         code = status.HTTP_200_OK if outcome.from_cache else status.HTTP_201_CREATED
         return Response({**DemoRunSerializer(outcome.run).data, "from_cache": outcome.from_cache}, status=code)
 

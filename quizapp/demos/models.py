@@ -30,6 +30,11 @@ class DemoRun(models.Model):
     worker = models.CharField(max_length=200, blank=True, default="")
     task_id = models.CharField(max_length=255, blank=True, default="",
                                help_text="the Celery task that claimed the run; its retries may claim it again")
+    task_retries = models.PositiveSmallIntegerField(
+        default=0, help_text="the claiming task's retry number: a delivery with the same number is a redelivery")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="deliveries of the claiming try that started computing (a lost worker's redelivery "
+                             "counts; DEMO_MAX_DELIVERIES bounds it)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,11 +13,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import engine
+from quizapp.core.queueing import publish
 from quizapp.core.services import served_queues
 from quizapp.demos.models import DemoRequest, DemoRun
 
@@ -66,22 +67,14 @@ def _queue_for(spec) -> str:
     return "demos"
 
 
-def _enqueue(run: DemoRun) -> None:
-    from quizapp.demos.tasks import run_demo
-
-    try:
-        run_demo.apply_async(args=[str(run.id)], queue=run.queue)
-    except Exception as error:  # broker down: say so on the run instead of leaving it queued
-        logger.exception("could not queue demo run %s", run.id)
-        demo_run_fail(run_id=run.id, reason=f"The task queue is unavailable ({type(error).__name__}). "
-                                            "Try again later.")
-
-
 def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunRequestOutcome:
     """Validate against the spec, answer from the cache, or record and queue a new run.
 
-    Raises `engine.ParamError` (bad parameters), `KeyError` (unknown demo) and `RateLimited`.
+    Raises `engine.ParamError` (bad parameters), `KeyError` (unknown demo), `RateLimited` and
+    `QueueUnavailable` (the broker is down: nothing is recorded).
     """
+    from quizapp.demos.tasks import run_demo
+
     spec = engine.get_demo(demo_id)
     params = spec.validate(raw_params)
     key = params_key(params)
@@ -102,21 +95,34 @@ def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunReque
                                      engine_version=engine.ENGINE_VERSION, queue=_queue_for(spec),
                                      created_by=user)
         DemoRequest.objects.create(user=user, run=run, from_cache=False)
-        transaction.on_commit(lambda: _enqueue(run))
+        publish(run_demo, args=[str(run.id)], queue=run.queue)
     return RunRequestOutcome(run=run, from_cache=False)
 
 
-def demo_run_claim(*, run_id, worker: str, task_id: str = "") -> bool:
-    """Move a queued run to running. Succeeds once per task: another task finds nothing to claim,
-    while a retry of the claiming task (same task id) claims it again and computes it afresh."""
+def demo_run_claim(*, run_id, worker: str, task_id: str = "", retries: int = 0) -> bool:
+    """Move a queued run to running. Succeeds once per task: another task finds nothing to claim.
+    The claiming task may claim it again: its retry (a higher retry number) computes afresh, and a
+    redelivery of the same try (its worker was lost mid-run) computes again until the run has had
+    DEMO_MAX_DELIVERIES attempts; the next redelivery fails it instead of losing another worker."""
     now = timezone.now()
-    claimable = Q(status=Status.QUEUED)
+    started = {"status": Status.RUNNING, "started_at": now, "heartbeat_at": now, "worker": worker[:200],
+               "progress": 0.0, "progress_message": {}}
+    fresh = Q(status=Status.QUEUED)
     if task_id:
-        claimable |= Q(status=Status.RUNNING, task_id=task_id)
-    claimed = DemoRun.objects.filter(claimable, id=run_id).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:200], task_id=task_id[:255],
-        progress=0.0, progress_message={})
-    return claimed == 1
+        fresh |= Q(status=Status.RUNNING, task_id=task_id, task_retries__lt=retries)
+    runs = DemoRun.objects.filter(id=run_id)
+    if runs.filter(fresh).update(**started, task_id=task_id[:255], task_retries=retries, attempts=1):
+        return True
+    if not task_id:
+        return False
+    redelivered = runs.filter(status=Status.RUNNING, task_id=task_id, task_retries=retries)
+    if redelivered.filter(attempts__lt=settings.DEMO_MAX_DELIVERIES).update(**started, attempts=F("attempts") + 1):
+        return True
+    attempts = redelivered.values_list("attempts", flat=True).first()
+    if attempts is not None:
+        logger.error("demo run %s: its worker was lost on each of %d attempts; failing it", run_id, attempts)
+        demo_run_fail(run_id=run_id, reason=f"The worker crashed while computing this run ({attempts} attempts).")
+    return False
 
 
 def demo_run_progress(*, run_id, fraction: float, message: dict[str, str] | str = "") -> None:
@@ -138,17 +144,30 @@ def demo_run_fail(*, run_id, reason: str) -> None:
 
 
 def demo_runs_expire_stale() -> int:
-    """Fail runs whose worker went silent (killed, crashed, lost) or that no worker picked up."""
+    """Fail runs whose worker went silent (killed, crashed, lost, or stopped at the hard time limit)
+    or that no worker will pick up. The reaper calls this periodically; reads call it too."""
     now = timezone.now()
     silent = DemoRun.objects.filter(status=Status.RUNNING,
                                     heartbeat_at__lt=now - timedelta(seconds=settings.DEMO_STALE_SECONDS))
+    past_time_limit = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     failed = 0
-    for run_id in silent.values_list("id", flat=True):
-        demo_run_fail(run_id=run_id, reason="The worker stopped responding (killed or crashed) before "
-                                            "the run finished.")
+    for run_id, started_at in silent.values_list("id", "started_at"):
+        if started_at is not None and started_at < past_time_limit:
+            reason = "The run exceeded its time limit and was stopped."
+        else:
+            reason = "The worker stopped responding (killed or crashed) before the run finished."
+        demo_run_fail(run_id=run_id, reason=reason)
         failed += 1
     failed += _fail_unserved_runs(now=now)
     return failed
+
+
+def demo_runs_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
+    """Fail the runs a worker of this name left running before it (re)started at `started_at`: that
+    worker died with them, so they need not wait for their heartbeat to go stale."""
+    left = DemoRun.objects.filter(status=Status.RUNNING, worker=hostname, heartbeat_at__lt=started_at)
+    return left.update(status=Status.FAILED, finished_at=timezone.now(),
+                       error="The worker stopped (killed or crashed) and restarted before the run finished.")
 
 
 def _fail_unserved_runs(*, now) -> int:

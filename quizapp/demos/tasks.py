@@ -6,15 +6,19 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import task_failure
+from celery.signals import task_failure, worker_ready
 from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
 
 import engine
 from quizapp.demos import services
 from quizapp.demos.models import DemoRun
+from quizapp.study import services as study_services
 
 logger = logging.getLogger(__name__)
+# The request publishes inside its transaction, so its task may arrive a moment before the row commits.
+ROW_WAIT_RETRIES, ROW_WAIT_SECONDS = 5, 1
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
@@ -25,9 +29,13 @@ def run_demo(self, run_id: str) -> None:
     A temporary database error anywhere propagates to `autoretry_for`; the retry keeps the task id,
     so it claims the run again and computes it afresh instead of leaving it running.
     """
+    if not DemoRun.objects.filter(id=run_id).exists():
+        if self.request.retries < ROW_WAIT_RETRIES:
+            raise self.retry(countdown=ROW_WAIT_SECONDS, max_retries=ROW_WAIT_RETRIES)
+        return  # rolled back or deleted: nothing to do
     if not services.demo_run_claim(run_id=run_id, worker=self.request.hostname or "worker",
-                                   task_id=self.request.id or ""):
-        return  # finished, failed, claimed by another task, or deleted: nothing to do
+                                   task_id=self.request.id or "", retries=self.request.retries):
+        return  # finished, failed (after too many lost workers), claimed by another task: nothing to do
     run = DemoRun.objects.get(id=run_id)
 
     def progress(fraction: float, message: dict[str, str] | str = "") -> None:
@@ -50,6 +58,37 @@ def run_demo(self, run_id: str) -> None:
 
 @task_failure.connect(sender=run_demo)
 def _mark_failed(sender=None, task_id=None, exception=None, args=None, **extra):
-    """Hard time limits and lost worker processes end here (sent by the pool's parent)."""
+    """Failures the task could not record itself (sent by the pool's parent). A lost pool process is
+    requeued instead (CELERY_TASK_REJECT_ON_WORKER_LOST) and bounded by the claim; a hard time limit
+    sends no signal, and the reaper fails that run once its heartbeat stops."""
     if args:
         services.demo_run_fail(run_id=args[0], reason=f"The worker gave up: {type(exception).__name__}.")
+
+
+@shared_task(ignore_result=True)
+def reap_stale_runs() -> int:
+    """Celery beat sends this every REAPER_INTERVAL_SECONDS: fail the runs and fits whose worker died,
+    and those no worker will pick up, without waiting for somebody to read them."""
+    failed = services.demo_runs_expire_stale() + study_services.scheduler_optimizations_expire_stale()
+    if failed:
+        logger.warning("reaper: failed %d stale runs", failed)
+    return failed
+
+
+# In a worker's main process this module is imported at start, before any task is consumed.
+_LOADED_AT = timezone.now()
+
+
+@worker_ready.connect
+def _reap_on_start(sender=None, **extra):
+    """A worker restarted after a crash fails what it left running at once, then reaps as beat would."""
+    hostname = sender.hostname
+    try:
+        failed = (services.demo_runs_fail_of_restarted_worker(hostname=hostname, started_at=_LOADED_AT)
+                  + study_services.scheduler_optimizations_fail_of_restarted_worker(
+                      hostname=hostname, started_at=_LOADED_AT)
+                  + reap_stale_runs())
+    except Exception:  # the database may be away at start; beat's reaper will try again
+        logger.warning("could not reap stale runs on start", exc_info=True)
+        return
+    logger.info("reaped %d stale runs on start", failed)

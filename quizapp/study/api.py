@@ -16,6 +16,12 @@ from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from quizapp.core.queueing import (
+    QUEUE_UNAVAILABLE_RESPONSE,
+    RETRY_AFTER_HEADER,
+    QueueUnavailable,
+    queue_unavailable_response,
+)
 from quizapp.study import payloads, scheduling, selectors, services, stats
 from quizapp.study.models import CardState, SchedulerOptimization
 from quizapp.study.queue import study_queue
@@ -244,11 +250,16 @@ class StatsApi(StudyApi):
 
 
 class OptimizationStartApi(StudyApi):
-    @extend_schema(request=None, responses={202: SchedulerOptimizationSerializer, 200: SchedulerOptimizationSerializer},
+    @extend_schema(request=None, responses={202: SchedulerOptimizationSerializer, 200: SchedulerOptimizationSerializer,
+                                            503: QUEUE_UNAVAILABLE_RESPONSE},
+                   parameters=[RETRY_AFTER_HEADER],
                    summary="Fit my FSRS parameters on my review history (a Celery task); 202 when queued, 200 "
                            "with my fit already queued or running (one at a time)")
     def post(self, request):
-        requested = services.scheduler_optimization_request(user=request.user)
+        try:
+            requested = services.scheduler_optimization_request(user=request.user)
+        except QueueUnavailable as error:
+            return queue_unavailable_response(error)
         return Response(SchedulerOptimizationSerializer(requested.optimization).data,
                         status=status.HTTP_202_ACCEPTED if requested.queued else status.HTTP_200_OK)
 

@@ -142,6 +142,8 @@ class SchedulerOptimization(models.Model):
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True, help_text="when a worker claimed it")
+    worker = models.CharField(max_length=200, blank=True, default="",
+                              help_text="the worker that claimed it: its silence means the fit is lost")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

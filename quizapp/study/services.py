@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,7 +15,9 @@ from django.utils.translation import gettext_noop
 from fsrs import Rating
 
 from questions.models import VISIBLE_TO_USER_SQL, Question
+from quizapp.core.queueing import publish
 from quizapp.core.rows import instance_from_row, value_to_db, values_to_db
+from quizapp.core.services import WORKER_FRESH_SECONDS, live_workers
 from quizapp.study import scheduling
 from quizapp.study.days import study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
@@ -26,6 +29,10 @@ OPTIMIZATION_STALE_MARGIN = timedelta(minutes=5)
 # Stored untranslated like the other failure reasons; the page shows it in the learner's language.
 OPTIMIZATION_LOST = gettext_noop("The fit did not finish: its worker stopped or never picked it up. "
                                  "Please try again.")
+OPTIMIZATION_CRASHED = gettext_noop("The worker crashed during the fit. Please try again.")
+OPTIMIZATION_NO_WORKER = gettext_noop("No worker serves the optimizer queue, so the fit cannot start. "
+                                      "Start one (make run starts one) and try again.")
+OPTIMIZER_QUEUE = "optimizer"  # CELERY_TASK_ROUTES sends the fits there
 
 
 class NothingToUndo(Exception):
@@ -318,9 +325,9 @@ class OptimizationRequest:
 
 
 def scheduler_optimization_request(*, user) -> OptimizationRequest:
-    """Record the request and queue the fit once the row is committed. A learner has one fit at a time:
-    a fit holds a worker for minutes, so pressing again while one is queued or running answers with
-    that one instead of queuing more."""
+    """Record the request and queue the fit in one transaction: with the broker down this raises
+    QueueUnavailable and records nothing. A learner has one fit at a time: a fit holds a worker for
+    minutes, so pressing again while one is queued or running answers with that one instead of queuing more."""
     from quizapp.study.tasks import optimize_scheduler
 
     Status = SchedulerOptimization.Status
@@ -332,38 +339,54 @@ def scheduler_optimization_request(*, user) -> OptimizationRequest:
         if (optimization := under_way.first()) is not None:
             return OptimizationRequest(optimization, queued=False)
         optimization = SchedulerOptimization.objects.create(user=user)
-    transaction.on_commit(lambda: _enqueue(optimization, optimize_scheduler))
+        publish(optimize_scheduler, args=[optimization.pk])
     return OptimizationRequest(optimization, queued=True)
 
 
-def _enqueue(optimization: SchedulerOptimization, task) -> None:
-    try:
-        task.delay(optimization.pk)
-    except Exception as error:  # broker down: say so instead of leaving the request queued
-        logger.exception("could not queue optimisation %s", optimization.pk)
-        scheduler_optimization_finish(optimization_id=optimization.pk, status=SchedulerOptimization.Status.FAILED,
-                                      error=f"The task queue is unavailable ({type(error).__name__}).")
-
-
-def scheduler_optimization_claim(*, optimization_id: int) -> bool:
-    """Move a queued request to running; succeeds once, so a redelivered task does nothing."""
+def scheduler_optimization_claim(*, optimization_id: int, worker: str = "") -> bool:
+    """Move a queued request to running; succeeds once. A redelivery that finds its fit running comes
+    after the worker process was lost mid-fit (an OOM kill, say): it fails the fit rather than spend
+    minutes more on something that may kill the worker again."""
     Status = SchedulerOptimization.Status
-    return SchedulerOptimization.objects.filter(pk=optimization_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now()) == 1
+    optimizations = SchedulerOptimization.objects.filter(pk=optimization_id)
+    if optimizations.filter(status=Status.QUEUED).update(status=Status.RUNNING, started_at=timezone.now(),
+                                                         worker=worker[:200]):
+        return True
+    optimizations.filter(status=Status.RUNNING).update(status=Status.FAILED, error=OPTIMIZATION_CRASHED,
+                                                       finished_at=timezone.now())
+    return False
 
 
-def scheduler_optimizations_expire_stale(*, user) -> int:
-    """Fail the learner's fits that can no longer finish, so none shows "running" forever: Celery
-    kills a fit at its hard time limit, and a killed or lost worker leaves its row to nobody (a
-    redelivered task finds it claimed). A queued one no worker took within as long fails too."""
+def scheduler_optimizations_expire_stale(*, user=None) -> int:
+    """Fail fits that can no longer finish (the learner's, or everybody's for the reaper), so none
+    shows "running" forever: Celery kills a fit at its hard time limit, a killed worker stops beating,
+    a queued fit waits in vain while no worker serves the optimizer queue or none took it in time."""
     from quizapp.study.tasks import OPTIMIZE_TIME_LIMIT
 
     Status = SchedulerOptimization.Status
-    cutoff = timezone.now() - timedelta(seconds=OPTIMIZE_TIME_LIMIT) - OPTIMIZATION_STALE_MARGIN
-    stale = SchedulerOptimization.objects.filter(
-        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff),
-        user=user, status__in=[Status.QUEUED, Status.RUNNING])
-    return stale.update(status=Status.FAILED, error=OPTIMIZATION_LOST, finished_at=timezone.now())
+    now = timezone.now()
+    under_way = SchedulerOptimization.objects.filter(status__in=[Status.QUEUED, Status.RUNNING])
+    if user is not None:
+        under_way = under_way.filter(user=user)
+    cutoff = now - timedelta(seconds=OPTIMIZE_TIME_LIMIT) - OPTIMIZATION_STALE_MARGIN
+    lost = Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
+    workers = live_workers()
+    silent_worker = (Q(status=Status.RUNNING, started_at__lt=now - timedelta(seconds=WORKER_FRESH_SECONDS))
+                     & ~Q(worker__in=[worker.hostname for worker in workers]) & ~Q(worker=""))
+    failed = under_way.filter(lost | silent_worker).update(status=Status.FAILED, error=OPTIMIZATION_LOST,
+                                                           finished_at=now)
+    if not any(OPTIMIZER_QUEUE in worker.queues for worker in workers):
+        grace = now - timedelta(seconds=settings.DEMO_NO_WORKER_GRACE_SECONDS)
+        failed += under_way.filter(status=Status.QUEUED, created_at__lt=grace).update(
+            status=Status.FAILED, error=OPTIMIZATION_NO_WORKER, finished_at=now)
+    return failed
+
+
+def scheduler_optimizations_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
+    """Fail the fits a worker of this name was running before it (re)started: it died with them."""
+    Status = SchedulerOptimization.Status
+    left = SchedulerOptimization.objects.filter(status=Status.RUNNING, worker=hostname, started_at__lt=started_at)
+    return left.update(status=Status.FAILED, error=OPTIMIZATION_LOST, finished_at=timezone.now())
 
 
 def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields) -> None:
@@ -371,11 +394,11 @@ def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields
                                                                     **fields)
 
 
-def scheduler_optimization_run(*, optimization_id: int) -> None:
+def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> None:
     """Fit the learner's FSRS weights on their history; keep them only if they predict it better."""
     from quizapp.study import optimizing
 
-    if not scheduler_optimization_claim(optimization_id=optimization_id):
+    if not scheduler_optimization_claim(optimization_id=optimization_id, worker=worker):
         return
     optimization = SchedulerOptimization.objects.select_related("user").get(pk=optimization_id)
     history = optimizing.history_for_user(user=optimization.user)

@@ -19,10 +19,18 @@ OPTIMIZE_SOFT_TIME_LIMIT = 600
 OPTIMIZE_TIME_LIMIT = 660  # seconds; then Celery kills the fit, and reads of it expire its row
 
 
-@shared_task(acks_late=True, soft_time_limit=OPTIMIZE_SOFT_TIME_LIMIT, time_limit=OPTIMIZE_TIME_LIMIT)
-def optimize_scheduler(optimization_id: int) -> None:
+# The request publishes inside its transaction, so the task may arrive a moment before the row commits.
+ROW_WAIT_RETRIES, ROW_WAIT_SECONDS = 5, 1
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=OPTIMIZE_SOFT_TIME_LIMIT, time_limit=OPTIMIZE_TIME_LIMIT)
+def optimize_scheduler(self, optimization_id: int) -> None:
+    if not SchedulerOptimization.objects.filter(pk=optimization_id).exists():
+        if self.request.retries < ROW_WAIT_RETRIES:
+            raise self.retry(countdown=ROW_WAIT_SECONDS, max_retries=ROW_WAIT_RETRIES)
+        return  # rolled back or deleted: nothing to do
     try:
-        services.scheduler_optimization_run(optimization_id=optimization_id)
+        services.scheduler_optimization_run(optimization_id=optimization_id, worker=self.request.hostname or "")
     except SoftTimeLimitExceeded:
         services.scheduler_optimization_finish(optimization_id=optimization_id,
                                                status=SchedulerOptimization.Status.FAILED,

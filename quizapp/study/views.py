@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from quizapp.core.queueing import QueueUnavailable
 from quizapp.study import optimizing, selectors, services, stats
 from quizapp.study.days import study_day_for
 from quizapp.study.forms import StudySettingsForm
@@ -90,7 +91,10 @@ def leech_action(request, pk: int, action: str):
 @login_required
 def optimize(request):
     if request.method == "POST":
-        services.scheduler_optimization_request(user=request.user)
+        try:
+            services.scheduler_optimization_request(user=request.user)
+        except QueueUnavailable as error:
+            messages.error(request, str(error))
         return redirect("study:optimize")
     history = optimizing.history_for_user(user=request.user)
     latest = selectors.optimization_latest(user=request.user)

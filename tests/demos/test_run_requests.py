@@ -5,6 +5,8 @@ Tasks run eagerly here (in this process); tests/integration runs them in a real 
 
 from __future__ import annotations
 
+import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from quizapp.demos.models import DemoRequest, DemoRun
@@ -12,8 +14,9 @@ from quizapp.demos.models import DemoRequest, DemoRun
 FAST_DEMO = "D13"  # convolution arithmetic: closed-form checks, a fraction of a second
 
 
-def start(client, params=None, demo_id=FAST_DEMO):
-    return client.post(reverse("api-demo-run-start", args=[demo_id]), {"params": params or {}}, format="json")
+def start(client, params=None, demo_id=FAST_DEMO, **headers):
+    return client.post(reverse("api-demo-run-start", args=[demo_id]), {"params": params or {}}, format="json",
+                       **headers)
 
 
 def test_it_lists_every_registered_demo_with_its_spec(api_client):
@@ -134,18 +137,16 @@ def test_it_limits_new_runs_per_minute_with_retry_after(alice_api, sent_tasks, s
     assert start(alice_api, {knob["name"]: knob["minimum"]}).status_code == 200  # cached answers are free
 
 
-def test_it_marks_the_run_failed_when_the_broker_is_down(alice_api, monkeypatch, django_capture_on_commit_callbacks):
-    from quizapp.demos import tasks
-
-    def broker_down(*args, **kwargs):
-        raise ConnectionRefusedError("broker unreachable")
-
-    monkeypatch.setattr(tasks.run_demo, "apply_async", broker_down)
-    with django_capture_on_commit_callbacks(execute=True):
-        run_id = start(alice_api).json()["id"]
-    run = DemoRun.objects.get(id=run_id)
-    assert run.status == DemoRun.Status.FAILED
-    assert "queue is unavailable" in run.error
+@pytest.mark.parametrize(("language", "message"), [("en", "The task queue is unavailable"),
+                                                   ("zh-hans", "任务队列暂时不可用")])
+def test_it_answers_503_at_once_and_records_nothing_when_the_broker_is_down(alice_api, broker_down, language,
+                                                                            message):
+    response = start(alice_api, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 503
+    assert message in response.json()["detail"]
+    assert int(response["Retry-After"]) == settings.TASK_QUEUE_RETRY_AFTER_SECONDS
+    # Nothing waits for a task that does not exist, and the refused start is not charged to the rate limit.
+    assert not DemoRun.objects.exists() and not DemoRequest.objects.exists()
 
 
 def test_it_lists_only_my_runs(alice_api, bob_api, sent_tasks, django_capture_on_commit_callbacks):
@@ -181,3 +182,12 @@ def test_a_form_encoded_request_is_refused_not_run_with_the_defaults(alice_api, 
     response = alice_api.post(reverse("api-demo-run-start", args=[FAST_DEMO]), {"params": "x"})
     assert response.status_code == 415
     assert not DemoRun.objects.exists() and not sent_tasks
+
+
+@pytest.mark.parametrize("path", ["/api/demos/{demo_id}/runs/", "/api/study/optimizations/"])
+def test_the_schema_documents_503_with_retry_after_where_a_start_queues_a_task(client, db, path):
+    schema = client.get("/api/schema/?format=json").json()
+    unavailable = schema["paths"][path]["post"]["responses"]["503"]
+    assert unavailable["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    component = unavailable["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][component]["required"] == ["detail"]

@@ -222,3 +222,54 @@ def test_progress_is_kept_in_both_languages(alice, api_client):
     assert (shown["progress"], shown["progress_message"]) == (0.5, {"en": "step 3/6", "zh": "第 3/6 步"})
     services.demo_run_progress(run_id=run.id, fraction=0.6, message="K = 10")  # a name, the same in both
     assert DemoRun.objects.get(id=run.id).progress_message == {"en": "K = 10", "zh": "K = 10"}
+
+
+def test_a_run_whose_worker_is_lost_on_every_delivery_fails_after_the_bounded_attempts(alice, settings):
+    settings.DEMO_MAX_DELIVERIES = 2
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
+    # The same message delivered again and again: its pool process was SIGKILLed (OOM) each time.
+    assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")
+    assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")
+    assert not services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")
+    run.refresh_from_db()
+    assert run.status == DemoRun.Status.FAILED
+    assert run.error == "The worker crashed while computing this run (2 attempts)."
+
+
+def test_a_retry_after_a_temporary_error_is_not_counted_as_a_lost_worker(alice, settings):
+    settings.DEMO_MAX_DELIVERIES = 2
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
+    assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")
+    assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")  # lost once
+    for retries in (1, 2, 3):  # autoretry_for's retries keep the task id and raise the retry number
+        assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a", retries=retries)
+    assert DemoRun.objects.get(id=run.id).status == DemoRun.Status.RUNNING
+
+
+def test_the_reaper_fails_silent_runs_without_anybody_reading_them(alice, settings):
+    from quizapp.demos.tasks import reap_stale_runs
+
+    now = timezone.now()
+    silent = timedelta(seconds=settings.DEMO_STALE_SECONDS + 1)
+    crashed, timed_out, alive = (DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key=key,
+                                                        engine_version="v", status=DemoRun.Status.RUNNING)
+                                 for key in ("crashed", "timed-out", "alive"))
+    DemoRun.objects.filter(id=crashed.id).update(started_at=now - silent, heartbeat_at=now - silent)
+    killed_at_limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + silent
+    DemoRun.objects.filter(id=timed_out.id).update(started_at=now - killed_at_limit, heartbeat_at=now - silent)
+    DemoRun.objects.filter(id=alive.id).update(started_at=now - silent, heartbeat_at=now)
+    assert reap_stale_runs() == 2
+    errors = dict(DemoRun.objects.values_list("params_key", "error"))
+    assert "stopped responding" in errors["crashed"]
+    assert errors["timed-out"] == "The run exceeded its time limit and was stopped."
+    assert DemoRun.objects.get(id=alive.id).status == DemoRun.Status.RUNNING
+
+
+def test_it_schedules_the_reaper_with_celery_beat_and_replaces_pool_processes(settings):
+    from quizapp.celery import app
+
+    [entry] = [entry for entry in app.conf.beat_schedule.values()
+               if entry["task"] == "quizapp.demos.tasks.reap_stale_runs"]
+    assert entry["schedule"] == settings.REAPER_INTERVAL_SECONDS
+    assert entry["task"] in app.tasks
+    assert app.conf.worker_max_tasks_per_child == settings.CELERY_WORKER_MAX_TASKS_PER_CHILD > 0

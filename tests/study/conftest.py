@@ -37,3 +37,15 @@ def make_question(db):
 @pytest.fixture
 def five_questions(make_question):
     return [make_question() for _ in range(5)]
+
+
+@pytest.fixture(autouse=True)
+def sent_fits(request, monkeypatch):
+    """Record the fits a request would queue instead of sending them to a broker a later worker reads
+    (their ids would name other tests' rows), unless the test runs them eagerly or takes the broker down."""
+    sent = []
+    if not {"eager_celery", "broker_down"} & set(request.fixturenames):
+        from quizapp.study import tasks
+
+        monkeypatch.setattr(tasks.optimize_scheduler, "apply_async", lambda args, **options: sent.append(args))
+    return sent

@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
@@ -147,3 +148,52 @@ def test_a_lost_fit_does_not_block_the_next(alice_api, alice):
     response = alice_api.post("/api/study/optimizations/")
     assert response.status_code == 202 and response.json()["id"] != lost.pk
     assert SchedulerOptimization.objects.get(pk=lost.pk).status == "failed"
+
+
+@pytest.mark.parametrize(("language", "message"), [("en", "The task queue is unavailable"),
+                                                   ("zh-hans", "任务队列暂时不可用")])
+def test_it_answers_503_at_once_and_records_no_fit_when_the_broker_is_down(alice_api, alice_client, alice,
+                                                                           broker_down, language, message):
+    response = alice_api.post("/api/study/optimizations/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 503
+    assert message in response.json()["detail"]
+    assert int(response["Retry-After"]) == settings.TASK_QUEUE_RETRY_AFTER_SECONDS
+    page = alice_client.post("/study/optimize/", HTTP_ACCEPT_LANGUAGE=language, follow=True).content.decode()
+    assert message in page  # the page's button says so too
+    assert not SchedulerOptimization.objects.filter(user=alice).exists()  # nothing waits for a task
+
+
+def test_it_sends_fits_to_the_optimizer_queue_not_the_demos_one(alice_api, sent_fits):
+    from quizapp.celery import app
+
+    assert alice_api.post("/api/study/optimizations/").status_code == 202
+    assert len(sent_fits) == 1
+    assert app.amqp.router.route({}, tasks.optimize_scheduler.name)["queue"].name == "optimizer"
+
+
+def test_the_reaper_fails_fits_nobody_serves_or_whose_worker_went_silent(alice, bob, settings):
+    from quizapp.core.services import worker_heartbeat_record
+    from quizapp.demos.tasks import reap_stale_runs
+
+    worker_heartbeat_record(hostname="demos-only@box", queues=["demos"], has_cuda=False)
+    grace = timedelta(seconds=settings.DEMO_NO_WORKER_GRACE_SECONDS)
+    unserved = _unfinished(alice, status="queued", created_ago=grace + timedelta(seconds=1))
+    just_asked = _unfinished(bob, status="queued", created_ago=grace - timedelta(seconds=5))
+    orphaned = _unfinished(bob, status="running", created_ago=timedelta(minutes=2), started_ago=timedelta(minutes=1))
+    SchedulerOptimization.objects.filter(pk=orphaned.pk).update(worker="optimizer@gone")  # no heartbeat
+    fitting = _unfinished(alice, status="running", created_ago=timedelta(minutes=2), started_ago=timedelta(minutes=1))
+    SchedulerOptimization.objects.filter(pk=fitting.pk).update(worker="demos-only@box")  # alive
+    reap_stale_runs()
+    states = {fit.pk: (fit.status, fit.error) for fit in SchedulerOptimization.objects.all()}
+    assert states[unserved.pk] == ("failed", services.OPTIMIZATION_NO_WORKER)
+    assert states[orphaned.pk] == ("failed", services.OPTIMIZATION_LOST)
+    assert states[just_asked.pk][0] == "queued" and states[fitting.pk][0] == "running"
+
+
+def test_a_redelivered_fit_that_finds_itself_running_fails_instead_of_fitting_again(alice):
+    optimization = SchedulerOptimization.objects.create(user=alice)
+    assert services.scheduler_optimization_claim(optimization_id=optimization.pk, worker="optimizer@box")
+    # The pool process was killed mid-fit (an OOM kill): Celery requeues the task, which comes back.
+    tasks.optimize_scheduler.apply(args=[optimization.pk])
+    optimization.refresh_from_db()
+    assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_CRASHED)
