@@ -1,4 +1,4 @@
-# One image for web, worker and gpu-worker. TORCH_INDEX picks the wheel index: the CPU build by
+# One image for web, worker, beat and gpu-worker. TORCH_INDEX picks the wheel index: the CPU build by
 # default; build the gpu-worker with --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128
 FROM node:20-bookworm-slim AS assets
 WORKDIR /app
@@ -9,14 +9,23 @@ RUN bash scripts/vendor.sh
 
 FROM python:3.11-slim-bookworm
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var DEBUG=false
-RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+# PORT: gunicorn binds 0.0.0.0:$PORT when its config names no address (it would take 127.0.0.1 otherwise).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var DEBUG=false PORT=8000
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --create-home --home-dir /home/app app
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX" -r requirements.txt
+# .dockerignore keeps .venv, .git, var/ (local databases), node_modules and .env out of the image.
 COPY . .
 COPY --from=assets /app/static/vendor static/vendor
+# The code stays root's, read-only to the app; only var/ (static files, beat's schedule) is the app's.
 RUN SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv -v0 \
- && SECRET_KEY=build-only python manage.py collectstatic --no-input -v0
+ && SECRET_KEY=build-only python manage.py collectstatic --no-input -v0 \
+ && chown -R app:app /app/var
+USER app
 EXPOSE 8000
-CMD ["gunicorn", "quizapp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# For the web, the default command; compose gives the workers and beat their own checks.
+HEALTHCHECK --interval=15s --timeout=10s --start-period=30s --retries=3 CMD ["python", "scripts/healthcheck.py"]
+# gunicorn reads gunicorn.conf.py from /app (workers, timeouts, logging).
+CMD ["gunicorn", "quizapp.wsgi:application"]

@@ -6,6 +6,8 @@ import os
 from celery import Celery, bootsteps
 from celery.signals import worker_process_init
 
+from quizapp.core import logs  # noqa: F401 - its setup_logging receiver: workers log like the web
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
 
 logger = logging.getLogger(__name__)

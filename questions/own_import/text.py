@@ -28,17 +28,34 @@ _ANKI_SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "s
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _SNIFFED_ROWS = 50
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
+# Cells a spreadsheet evaluates, after any apostrophes: the export escapes them, the import unescapes.
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
 
 
 def cards_as_csv(cards) -> str:
     """Own cards in the format read_text reads back (a header row, then question, answer, topic,
     difficulty): a learner's backup, or a file to edit in a spreadsheet and import again."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF ends a record (RFC 4180): the writer then quotes any cell holding a CR, which a "\n" ending leaves bare.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["question", "answer", "topic", "difficulty"])
     for card in cards:
-        writer.writerow([card.question_en, card.answer_en, card.topic.slug, card.difficulty])
+        writer.writerow([_inert(str(cell)) for cell in (card.question_en, card.answer_en, card.topic.slug,
+                                                          card.difficulty)])
     return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet would read as a formula ("=HYPERLINK(…)", also "+", "-", "@", a tab or a CR
+    first: OWASP's list) gets a leading "'", so it opens as text. Cells already starting with "'" before
+    such a character get one more, so that import, which takes exactly one off, gives back every cell."""
+    return "'" + cell if _FORMULA_LIKE.match(cell) else cell
+
+
+def _as_written(cell: str) -> str:
+    """The text a cell held before _inert: a Markdown list ("- item") survives the round trip."""
+    return cell[1:] if _ESCAPED_FORMULA.match(cell) else cell
 
 
 def read_text(content: bytes, *, file_name: str) -> Source:
@@ -63,7 +80,7 @@ def read_text(content: bytes, *, file_name: str) -> Source:
                                            "(question, 问题 or Front).") % {"file": file_name, "line": line}])
             columns = header or _positional(directives, width=len(cells))
             positional_width = max(positional_width, 0 if header else len(cells))
-            values = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
+            values = {name: _as_written(cell) for name, cell in zip(columns, cells, strict=False) if name}
             rows.append(Row(number=line, values=values))
     except csv.Error as error:
         raise ImportRefused([_("%(file)s, line %(line)d: %(message)s") % {  # the line the bad record starts on

@@ -1,4 +1,6 @@
-"""Health of the parts the app depends on: database, broker, workers."""
+"""Health of the parts the app depends on: database, broker, workers.
+
+The errors name hosts, ports and worker host names: for staff only (see quizapp.core.views.healthz)."""
 
 from __future__ import annotations
 
@@ -34,3 +36,15 @@ def check_workers() -> tuple[list[dict], str | None]:
     except Exception as error:
         return [], f"{type(error).__name__}: {error}"
     return workers, None if workers else "no worker has reported in the last 20 s"
+
+
+def health_report() -> dict[str, dict]:
+    """Each part's state: {"ok": bool, "error": str | None} (workers also list who reported)."""
+    database_error = check_database()
+    broker_error = check_broker()
+    workers, worker_error = check_workers() if database_error is None else ([], "database is down")
+    return {
+        "database": {"ok": database_error is None, "error": database_error},
+        "broker": {"ok": broker_error is None, "error": broker_error},
+        "workers": {"ok": worker_error is None, "workers": workers, "error": worker_error},
+    }

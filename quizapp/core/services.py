@@ -21,6 +21,11 @@ def live_workers() -> list[WorkerHeartbeat]:
     return list(WorkerHeartbeat.objects.filter(seen_at__gte=since).order_by("hostname"))
 
 
+def worker_is_live(*, hostname: str) -> bool:
+    since = timezone.now() - timedelta(seconds=WORKER_FRESH_SECONDS)
+    return WorkerHeartbeat.objects.filter(hostname=hostname, seen_at__gte=since).exists()
+
+
 def served_queues() -> set[str]:
     """The task queues some live worker consumes."""
     return {queue for worker in live_workers() for queue in worker.queues}

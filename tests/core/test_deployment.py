@@ -1,16 +1,28 @@
-"""Docker cannot run here, so check that docker-compose.yml names real things."""
+"""Docker cannot run here: check that docker-compose.yml, the Dockerfile and .dockerignore name real
+things and keep the deployment's rules, and run the commands the containers run where they can run."""
 
+import fnmatch
 import importlib
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
+from django.conf import settings
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
 SETTINGS_SOURCE = (ROOT / "quizapp" / "settings.py").read_text()
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+APP_SERVICES = [name for name, service in SERVICES.items() if service.get("image", "").startswith("dl-interview")]
+LONG_RUNNING = [name for name in APP_SERVICES if name != "migrate"]
 
 
 def command_words(service: dict) -> list[str]:
@@ -18,41 +30,185 @@ def command_words(service: dict) -> list[str]:
     return shlex.split(command) if isinstance(command, str) else command
 
 
+WORKERS = [name for name in APP_SERVICES if command_words(SERVICES[name])[:4] == ["celery", "-A", "quizapp", "worker"]]
+
+
+def option(words: list[str], name: str) -> str:
+    for index, word in enumerate(words):
+        if word == name:
+            return words[index + 1]
+        if word.startswith(f"{name}="):
+            return word.split("=", 1)[1]
+    raise AssertionError(f"{name} not in {words}")
+
+
+def image_environment(**extra: str) -> dict[str, str]:
+    """What the image sets (Dockerfile ENV) and compose adds, for running a container's command here."""
+    return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
+            "SECRET_KEY": "test-only-" + "x" * 40, "VAR_DIR": str(Path(settings.VAR_DIR) / "deployment"),
+            "PORT": "8000", **extra}
+
+
 def test_it_defines_the_whole_stack():
-    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "gpu-worker"}
-    assert COMPOSE["services"]["gpu-worker"]["profiles"] == ["gpu"]
-    devices = COMPOSE["services"]["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "optimizer", "beat", "gpu-worker"}
+    assert SERVICES["gpu-worker"]["profiles"] == ["gpu"]
+    devices = SERVICES["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia"
 
 
+def test_it_migrates_once_before_any_app_service_starts():
+    migrate = command_words(SERVICES["migrate"])
+    assert "manage.py migrate --no-input" in " ".join(migrate) and "load_corpus" in " ".join(migrate)
+    assert SERVICES["migrate"]["restart"] == "no"
+    for name in LONG_RUNNING:
+        assert SERVICES[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}, name
+        assert "migrate" not in " ".join(command_words(SERVICES[name])), f"{name} migrates: replicas would race"
+    assert set(SERVICES["migrate"]["depends_on"]) == {"postgres", "redis"}
+
+
+def test_long_running_services_restart_and_have_health_checks():
+    for name in [*LONG_RUNNING, "postgres", "redis"]:
+        assert SERVICES[name]["restart"] == "unless-stopped", name
+        assert SERVICES[name]["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
+    for name in WORKERS:
+        assert SERVICES[name]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_alive"], name
+    assert SERVICES["web"]["healthcheck"]["test"] == ["CMD", "python", "scripts/healthcheck.py"]
+    assert (ROOT / "scripts" / "healthcheck.py").exists()
+
+
+def test_production_settings_are_required_and_secure():
+    environment = SERVICES["web"]["environment"]
+    assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", environment["SECRET_KEY"]), "SECRET_KEY must be required"
+    assert environment["DEBUG"] == "false"
+    for name in ("SECURE_COOKIES", "SECURE_SSL_REDIRECT"):
+        assert environment[name] == f"${{{name}:-true}}", f"{name} must default to on"
+    for name in APP_SERVICES:
+        assert SERVICES[name]["environment"] == environment, f"{name} runs with other settings than web"
+    assert (ROOT / ".env.example").exists() and "SECRET_KEY=" in (ROOT / ".env.example").read_text()
+
+
 def test_every_environment_variable_is_read_by_the_settings():
-    for name in ("web", "worker", "gpu-worker"):
-        for variable in COMPOSE["services"][name]["environment"]:
+    for name in APP_SERVICES:
+        for variable in SERVICES[name]["environment"]:
             assert re.search(rf'"{variable}"', SETTINGS_SOURCE), f"settings never read {variable}"
 
 
-def test_the_web_command_names_real_modules_and_commands():
-    words = command_words(COMPOSE["services"]["web"])
-    script = " ".join(words)
-    for command in re.findall(r"manage\.py (\w+)", script):
-        assert command in get_commands(), f"no management command {command}"
-    module, attribute = re.search(r"gunicorn (\S+)", script).group(1).split(":")
-    assert callable(getattr(importlib.import_module(module), attribute))
+def test_the_commands_name_real_modules_and_management_commands():
+    for name in APP_SERVICES:
+        script = " ".join(command_words(SERVICES[name]))
+        for command in re.findall(r"manage\.py (\w+)", script + " " + " ".join(SERVICES[name]["healthcheck"].get(
+                "test", []))):
+            assert command in get_commands(), f"{name}: no management command {command}"
+        if script.startswith("gunicorn"):
+            module, attribute = script.split()[1].split(":")
+            assert callable(getattr(importlib.import_module(module), attribute))
+        if script.startswith("celery"):
+            assert command_words(SERVICES[name])[1:3] == ["-A", "quizapp"]
+            importlib.import_module("quizapp.celery")
 
 
-def test_workers_consume_the_queues_demos_are_sent_to():
-    cpu = command_words(COMPOSE["services"]["worker"])
-    gpu = command_words(COMPOSE["services"]["gpu-worker"])
-    for words in (cpu, gpu):
-        assert words[:3] == ["celery", "-A", "quizapp"]
-        importlib.import_module(words[2])
-    assert cpu[cpu.index("-Q") + 1] == "demos"
-    assert set(gpu[gpu.index("-Q") + 1].split(",")) == {"gpu", "demos"}
+def test_every_queue_has_a_worker_and_every_worker_a_known_queue():
+    served = {name: set(option(command_words(SERVICES[name]), "-Q").split(",")) for name in WORKERS}
+    routes = getattr(settings, "CELERY_TASK_ROUTES", None) or {}
+    routed = {route["queue"] for route in routes.values() if "queue" in route}
+    known = {settings.CELERY_TASK_DEFAULT_QUEUE, "gpu", "optimizer"} | routed
+    assert set().union(*served.values()) == known
+    assert served["worker"] == {"demos"} and served["gpu-worker"] == {"gpu", "demos"}
+    assert served["optimizer"] == {"optimizer"}
+    assert option(command_words(SERVICES["optimizer"]), "--concurrency") == "1"  # one long fit at a time
+    assert settings.CELERY_WORKER_MAX_TASKS_PER_CHILD > 0  # memory a demo leaks is given back now and then
+    for name in WORKERS:  # the setting (an environment variable) applies: no command overrides it
+        assert not any(word.startswith("--max-tasks-per-child") for word in command_words(SERVICES[name])), name
+
+
+def test_beat_keeps_its_schedule_where_the_app_user_may_write():
+    beat = command_words(SERVICES["beat"])
+    assert beat[:4] == ["celery", "-A", "quizapp", "beat"]
+    schedule = option(beat, "--schedule")
+    assert schedule.startswith("/app/var/") and "chown -R app:app /app/var" in DOCKERFILE
+    assert "celerybeat-schedule" in " ".join(SERVICES["beat"]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("service", ["worker", "optimizer", "beat", "gpu-worker"])
+def test_celery_accepts_every_option_of_the_command(service):
+    """click parses every option before it answers --help: a misspelt option fails here as in the container."""
+    result = subprocess.run([sys.executable, "-m", *command_words(SERVICES[service]), "--help"], cwd=ROOT,
+                            env=image_environment(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_gunicorn_loads_the_app_and_listens_on_every_interface():
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    args = command_words(SERVICES["web"])[1:]
+    checked = subprocess.run([gunicorn, "--check-config", *args], cwd=ROOT, env=image_environment(),
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    printed = subprocess.run([gunicorn, "--print-config", *args], cwd=ROOT, env=image_environment(),
+                             capture_output=True, text=True, timeout=120)
+    assert re.search(r"^bind\s+= \['0\.0\.0\.0:8000'\]", printed.stdout, flags=re.M), printed.stdout
+
+
+def test_the_dockerfile_runs_as_a_user_with_a_health_check():
+    users = re.findall(r"^USER (\S+)", DOCKERFILE, flags=re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*CMD \[\"python\", \"scripts/healthcheck.py\"\]", DOCKERFILE, flags=re.M)
+    assert re.search(r'^CMD \["gunicorn", "quizapp.wsgi:application"\]', DOCKERFILE, flags=re.M)
+    assert "COPY --from=assets /app/static/vendor static/vendor" in DOCKERFILE
 
 
 def test_the_dockerfile_copies_files_that_exist():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    for source in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, flags=re.M):
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, flags=re.M):
         for path in source.split():
             assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"
-    assert "quizapp.wsgi:application" in dockerfile
+
+
+def ignored_by_docker(path: str, patterns: list[str]) -> bool:
+    """Docker's rule: the last pattern matching the path or a folder above it decides; "!" re-includes."""
+    parts = path.split("/")
+    ignored = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if any(fnmatch.fnmatchcase("/".join(parts[:end]), pattern.lstrip("!")) for end in range(1, len(parts) + 1)):
+            ignored = not negated
+    return ignored
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets():
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    for path in (".venv/bin/python", ".git/HEAD", "var/db.sqlite3", "var/broker/queue/x.msg", "node_modules/x",
+                 "static/vendor/katex/katex.min.js", "quizapp/__pycache__/settings.cpython-311.pyc", ".env",
+                 ".env.production", "tests/e2e/screenshots/study.png"):
+        assert ignored_by_docker(path, patterns), f"{path} would be copied into the image"
+    for path in ("manage.py", "requirements.txt", "gunicorn.conf.py", "scripts/healthcheck.py", ".env.example",
+                 "quizapp/settings.py", "static/css/app.css", "locale/zh_Hans/LC_MESSAGES/django.po"):
+        assert not ignored_by_docker(path, patterns), f"{path} is needed in the image"
+
+
+def compose_tool() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return None
+
+
+@pytest.mark.skipif(compose_tool() is None, reason="no docker-compose here (apt-get install docker-compose)")
+def test_docker_compose_accepts_the_file_and_requires_a_secret_key(tmp_path):
+    """`config` validates against Compose's schema without an engine; run where no .env is (tmp_path)."""
+    tool = [*compose_tool(), "--project-directory", str(tmp_path), "-f", str(ROOT / "docker-compose.yml")]
+    base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    valid = subprocess.run([*tool, "config", "-q"], env={**base, "SECRET_KEY": "x" * 50}, capture_output=True,
+                           text=True, timeout=60)
+    assert valid.returncode == 0, valid.stderr
+    refused = subprocess.run([*tool, "config", "-q"], env=base, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "set SECRET_KEY in .env" in refused.stderr
+
+
+def test_the_app_refuses_to_start_without_a_secret_key_in_production():
+    environment = image_environment()
+    del environment["SECRET_KEY"]
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off" in result.stderr

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from quizapp.core.models import WorkerHeartbeat
@@ -7,32 +8,54 @@ from quizapp.core.models import WorkerHeartbeat
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: a real refused connection
 
 
-def test_it_reports_everything_up_with_a_live_worker(client, db):
+@pytest.fixture
+def staff_client(client, alice):
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    client.force_login(alice)
+    return client
+
+
+def test_it_reports_everything_up_with_a_live_worker(staff_client):
     WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["down"] == []
     assert body["workers"]["workers"][0]["name"] == "w1@host"
 
 
-def test_it_answers_503_naming_missing_workers(client, db):
+def test_it_answers_503_naming_missing_workers(staff_client):
     WorkerHeartbeat.objects.create(hostname="old@host", queues=["demos"],
                                    seen_at=timezone.now() - timedelta(minutes=5))
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["down"] == ["workers"]
 
 
-def test_it_answers_503_naming_the_broker_when_it_is_down(client, db, settings):
+def test_it_answers_503_naming_the_broker_when_it_is_down(staff_client, settings):
     WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
     settings.CELERY_BROKER_URL = DEAD_REDIS
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
-    response = client.get("/healthz")
+    response = staff_client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert body["down"] == ["broker"]
     assert body["broker"]["error"]
+
+
+def test_it_tells_anyone_else_only_the_overall_status(client, bob, settings):
+    WorkerHeartbeat.objects.create(hostname="w1@worker-host", queues=["demos"], seen_at=timezone.now())
+    assert client.get("/healthz").json() == {"status": "ok"}
+    settings.CELERY_BROKER_URL = DEAD_REDIS
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    client.force_login(bob)  # signed in, but not staff
+    for asker in (client, client.__class__()):
+        response = asker.get("/healthz")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable"}
+        body = response.content.decode()
+        assert "worker-host" not in body and "127.0.0.1" not in body and ":1" not in body
 
 
 def test_pages_without_a_worker_keep_working_when_redis_is_down(client, db, settings):
