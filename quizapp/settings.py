@@ -6,9 +6,12 @@ backend and the cache to Redis. A bad value raises ImproperlyConfigured naming t
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,10 +43,19 @@ def envurl(name: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
+def envrate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 60/min (DRF reads only the period's first letter: s, m, h or d)."""
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 60/min (per s, min, hour or day), not {value!r}")
+    return value
+
+
 DEBUG = envbool("DEBUG", "true")
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off: a long random string, the same on "
+                               "every web and worker machine (see .env.example)")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -57,7 +69,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "quizapp.core",
@@ -69,15 +82,20 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "quizapp.core.logs.RequestIdMiddleware",  # first: every answer, redirects included, carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (see "Headers" below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "quizapp.core.bad_address.RefuseBadAddressMiddleware",  # a NUL in the path or query: 400, not a 500
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "quizapp.accounts.middleware.SignedOutEverywhereMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a refused login into the lockout answer
 ]
 
 ROOT_URLCONF = "quizapp.urls"
@@ -112,6 +130,8 @@ if DATABASE_URL:
         prepare_threshold = envint("DB_PREPARE_THRESHOLD", "5")
         DATABASES["default"]["OPTIONS"] = {"server_side_binding": True,
                                            "prepare_threshold": prepare_threshold or None}
+    else:  # SQLite by URL: wait for locks like the default file below (else concurrent writes answer 500)
+        DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
     DATABASES = {
         "default": {
@@ -181,13 +201,29 @@ REST_FRAMEWORK = {
     # Token first: DRF answers an unauthenticated request with the first class's challenge, so API
     # clients get 401 with "WWW-Authenticate: Token" (session authentication has none: a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "quizapp.accounts.authentication.TokenAuthentication",  # DRF's, with a cheaper lookup
+        "knox.auth.TokenAuthentication",  # hashed, expiring tokens (django-rest-knox)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "quizapp.core.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # JSON with a size limit, a depth limit and no NUL; forms and uploads as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": ["quizapp.core.parsers.BoundedJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
+    # Requests per caller: an anonymous one is its address (NUM_PROXIES says which), a learner their id.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle",
+                                 "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": envrate("API_THROTTLE_ANON", "60/min"),
+        "user": envrate("API_THROTTLE_USER", "600/min"),
+        "token_login": envrate("API_THROTTLE_LOGIN", "10/min"),  # POST /api/auth/login/
+        "signup": f"{envint('SIGNUPS_PER_HOUR', '5')}/hour",  # new accounts per address (the form)
+        "password_reset": f"{envint('PASSWORD_RESETS_PER_HOUR', '5')}/hour",  # reset mails asked per address
+    },
+    # Without it DRF takes X-Forwarded-For as the caller's address, which any client can forge: the
+    # header counts only behind the number of proxies TRUSTED_PROXIES says (they append to it).
+    "NUM_PROXIES": envint("TRUSTED_PROXIES", "0"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DL Interview Trainer API",
@@ -197,12 +233,21 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI is served from our own static files (no CDN).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Request bodies get their own components, so a required text field can say minLength 1 (answers
+    # may hold empty strings, requests may not).
+    "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set (otherwise "status" gets a hashed name and card states two names).
     "ENUM_NAME_OVERRIDES": {"InterviewStatusEnum": "quizapp.interviews.models.Interview.Status",
                             "CardStateEnum": "quizapp.study.models.CardState.State"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "quizapp.core.schema.add_error_responses"],
+                             "quizapp.core.schema.add_error_responses",
+                             "quizapp.core.schema_links.add_links"],  # for clients and the schema fuzzer
 }
+
+# Bad input: a JSON body past this many bytes answers 413 before it is read (file uploads keep their own
+# limit, questions.own_import.MAX_IMPORT_BYTES). Django's DATA_UPLOAD_MAX_MEMORY_SIZE bounds only
+# request.body and forms; DRF's parsers read the stream past it.
+JSON_BODY_MAX_BYTES = envint("JSON_BODY_MAX_BYTES", str(1024 * 1024))
 
 # Celery. Without Redis the broker is a folder on disk, so a worker needs no server.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
@@ -245,19 +290,112 @@ DEMO_QUEUE_TIMEOUT_SECONDS = envint("DEMO_QUEUE_TIMEOUT_SECONDS", "900")
 # A queued run whose queue no live worker serves (workers report every few seconds) fails after
 # this long instead of waiting out DEMO_QUEUE_TIMEOUT_SECONDS; the grace lets a starting worker report.
 DEMO_NO_WORKER_GRACE_SECONDS = envint("DEMO_NO_WORKER_GRACE_SECONDS", "60")
+
+# Runs that cannot get stuck. Celery beat sends the reaper this often (to the `demos` queue, which
+# every CPU and GPU worker serves); it fails runs and fits whose worker died, and a worker runs it
+# once on start. A run is computed by at most DEMO_MAX_DELIVERIES deliveries: a pool process that
+# dies on every one (OOM) must not hold the worker forever.
+REAPER_INTERVAL_SECONDS = envint("REAPER_INTERVAL_SECONDS", "15")
+DEMO_MAX_DELIVERIES = envint("DEMO_MAX_DELIVERIES", "2")
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-runs": {"task": "quizapp.demos.tasks.reap_stale_runs", "schedule": REAPER_INTERVAL_SECONDS,
+                        # a reaper waiting behind a busy worker is outdated by the next one
+                        "options": {"queue": "demos", "expires": REAPER_INTERVAL_SECONDS}},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The optimiser's fits take minutes: on their own queue and worker they never hold up a demo.
+CELERY_TASK_ROUTES = {"quizapp.study.tasks.optimize_scheduler": {"queue": "optimizer"}}
+# A pool process is replaced after this many tasks, so memory a demo leaks is given back.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", "50")
+# Demo and optimiser starts publish within the request; with the broker down they answer 503 and this.
+TASK_QUEUE_RETRY_AFTER_SECONDS = envint("TASK_QUEUE_RETRY_AFTER_SECONDS", "30")
 # Length of an interview "minute" in seconds: 60, except in end-to-end tests that let a question time out.
 INTERVIEW_SECONDS_PER_MINUTE = 60
 # FSRS spreads intervals by a few percent so cards learnt together do not stay together; tests turn it off.
 STUDY_FSRS_FUZZ = True
 
+# Accounts: login lockout (django-axes), API tokens (django-rest-knox), e-mail for password resets.
+# Axes' backend comes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: a guessed account, a guessing address
+# Failures are not forgotten on a successful login: a guesser could otherwise log into an account of
+# its own between guesses, which clears the failures from its address (on every username).
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "quizapp.accounts.throttles.client_address"  # the address DRF's throttles see
+AXES_LOCKOUT_CALLABLE = "quizapp.accounts.lockout.lockout_response"  # 429: the site's page, or JSON for the API
+AXES_VERBOSE = False
+# Axes' log of successful logins is not read here, and writing it starts a session even for an API
+# token login; the failures that count toward a lockout are kept either way.
+AXES_DISABLE_ACCESS_LOG = True
+# A token lives API_TOKEN_TTL_HOURS (10 days): a script that studies daily logs in again a few times a
+# month, and a leaked token stops working within days even if nobody revokes it.
+REST_KNOX = {"TOKEN_TTL": timedelta(hours=envint("API_TOKEN_TTL_HOURS", "240")), "AUTH_HEADER_PREFIX": "Token"}
+# EMAIL_URL such as smtp://user:password@host:587/?tls=True; without it mails go to the console.
+EMAIL_URL = envurl("EMAIL_URL", tuple(dj_email_url.SCHEMES)) or "console://"
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ...: what the URL leaves out keeps Django's default.
+globals().update({name: value for name, value in dj_email_url.parse(EMAIL_URL).items() if value is not None})
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DL Interview Trainer <noreply@localhost>")
+
+# Logs: one line per event on stderr with time, level, logger and the request id (a Celery task's id
+# in workers; quizapp.core.logs). LOG_FORMAT=json writes one JSON object a line for a log collector.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "quizapp.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": "time",
+                 "fmt": ["levelname", "name", "request_id", "message"],
+                 "rename_fields": {"levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Axes writes a line for every login attempt at INFO; its lockouts (WARNING) are the news.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Errors (web requests and Celery tasks) go to Sentry when SENTRY_DSN is set; no personal data is sent.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(dsn=SENTRY_DSN, integrations=[DjangoIntegration(), CeleryIntegration()],
+                    send_default_pii=False, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
+
+# Headers: HTTPS in production. The app runs behind a proxy that ends TLS and says so with
+# X-Forwarded-Proto (it must overwrite a client's own); over plain HTTP it redirects to HTTPS and
+# HSTS tells browsers to stay there. Only the container's health check calls /healthz over HTTP.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "true")
     CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "true")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")  # a year; 0 sends no HSTS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+    # Only a domain submitted to hstspreload.org is preloaded; the directive alone commits nothing.
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+
+# Content-Security-Policy (django-csp), in every environment so the browser tests hold it: no inline
+# script or style anywhere, only our own files (Swagger UI's stylesheet embeds its images as data: URLs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from quizapp.celery import app as celery_app
 from tests.worker import WorkerProcess
 
 PASSWORD = "correct-horse-battery"
+# The suite calls the API from one address far faster than a person: servers it starts in other
+# processes (gunicorn, workers) read these; this process's rates come from `generous_throttles`.
+GENEROUS_RATE = "100000/min"
+for _variable in ("API_THROTTLE_ANON", "API_THROTTLE_USER", "API_THROTTLE_LOGIN"):
+    os.environ.setdefault(_variable, GENEROUS_RATE)
+
+
+@pytest.fixture(autouse=True)
+def generous_throttles(monkeypatch):
+    """Every throttle scope at GENEROUS_RATE; tests of throttling set their own (tests/accounts)."""
+    rates = {scope: GENEROUS_RATE for scope in SimpleRateThrottle.THROTTLE_RATES}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    return rates
 
 
 @pytest.fixture
@@ -56,6 +72,21 @@ def eager_celery():
     assert celery_app.conf.task_always_eager
     yield celery_app
     celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = previous
+
+
+@pytest.fixture
+def broker_down():
+    """The Celery app pointed at a Redis port nothing listens on: publishing fails as it does when
+    the broker is down (connection refused), through the real client."""
+    key, previous = "CELERY_BROKER_URL", celery_app.conf["CELERY_BROKER_URL"]
+
+    def use(url: str) -> None:
+        celery_app.conf[key] = url
+        celery_app._pool = celery_app.amqp._producer_pool = None  # reconnect with the new URL
+
+    use("redis://127.0.0.1:1/0")
+    yield
+    use(previous)
 
 
 @pytest.fixture
