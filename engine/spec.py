@@ -115,7 +115,7 @@ class ChoiceParam(Param):
 
     def clean(self, raw: Any) -> str:
         if raw not in self.choices:
-            raise BadValue(f"must be one of: {', '.join(self.choices)}", f"必须是以下之一:{', '.join(self.choices)}")
+            raise BadValue(f"must be one of: {', '.join(self.choices)}", f"必须是以下之一：{', '.join(self.choices)}")
         return raw
 
     def describe(self) -> dict[str, Any]:

@@ -19,4 +19,4 @@ def step_of(step: int, total: int) -> dict[str, str]:
 
 
 def training_step(step: int) -> dict[str, str]:
-    return T(f"training, step {step}", f"训练中,第 {step} 步")
+    return T(f"training, step {step}", f"训练中，第 {step} 步")

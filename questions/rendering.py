@@ -20,11 +20,15 @@ ALLOWED_TAGS = {
     "blockquote", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "sup", "sub",
 }
 ALLOWED_ATTRIBUTES = {"span": {"class"}, "div": {"class"}, "code": {"class"}, "pre": {"class"},
-                      "a": {"href", "title"}, "th": {"style"}, "td": {"style"},
+                      "a": {"href", "title"}, "th": {"class"}, "td": {"class"},
                       "ol": {"start"}}  # a list that a display formula interrupts goes on counting
 
 # Chinese (and Japanese) script and its full-width punctuation: no spaces between words.
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+# Full-width punctuation alone (the ASCII-like block's letters and digits are not punctuation).
+_FULL_WIDTH_PUNCTUATION = re.compile(
+    r"[\u3000-\u303f\ufe30-\ufe4f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]")
+_QUOTES_AND_DASHES = "“”‘’—…"
 
 
 def _highlight(code: str, language: str, _attrs) -> str:
@@ -43,15 +47,26 @@ def _math_block(self, tokens, idx, options, env) -> str:
     return f'<div class="math display">{html.escape(tokens[idx].content)}</div>\n'
 
 
+def _chinese_or_mark(char: str) -> bool:
+    return bool(_CJK.match(char)) or char in _QUOTES_AND_DASHES
+
+
 def _soft_break(self, tokens, idx, options, env) -> str:
     """A line break inside a paragraph is a space, except between two Chinese characters, where
     the browser would show a space that Chinese does not have ("作用在 自己"). A half-width comma or
     full stop right after a Chinese character counts as Chinese punctuation typed the quick way."""
     before = tokens[idx - 1].content if idx > 0 and tokens[idx - 1].type == "text" else ""
     after = tokens[idx + 1].content if idx + 1 < len(tokens) and tokens[idx + 1].type == "text" else ""
-    if before and after and _CJK.match(after[0]) and (
+    if not (before and after):
+        return "\n"
+    if _FULL_WIDTH_PUNCTUATION.match(before[-1]) or _FULL_WIDTH_PUNCTUATION.match(after[0]):
+        return ""  # full-width marks carry their own spacing, also next to Latin text ("，\nReLU")
+    if _CJK.match(after[0]) and (
             _CJK.match(before[-1]) or (before[-1] in ",.;:!?" and len(before) > 1 and _CJK.match(before[-2]))):
         return ""
+    if (before[-1] in _QUOTES_AND_DASHES and _chinese_or_mark(after[0])) or (
+            after[0] in _QUOTES_AND_DASHES and _chinese_or_mark(before[-1])):
+        return ""  # “引号”、——破折号、……省略号 between Chinese characters
     return "\n"
 
 
@@ -62,6 +77,16 @@ def _table_open(self, tokens, idx, options, env) -> str:
 
 def _table_close(self, tokens, idx, options, env) -> str:
     return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
+def _table_cell_open(self, tokens, idx, options, env) -> str:
+    # A column's alignment as a class (align-left/-center/-right): a style attribute would break
+    # the Content-Security-Policy, which allows no inline style.
+    token = tokens[idx]
+    alignment = token.attrs.pop("style", "").removeprefix("text-align:")
+    if alignment:
+        token.attrSet("class", f"align-{alignment}")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _build() -> MarkdownIt:
@@ -75,6 +100,8 @@ def _build() -> MarkdownIt:
     md.add_render_rule("softbreak", _soft_break)
     md.add_render_rule("table_open", _table_open)
     md.add_render_rule("table_close", _table_close)
+    md.add_render_rule("th_open", _table_cell_open)
+    md.add_render_rule("td_open", _table_cell_open)
     return md
 
 
@@ -84,6 +111,5 @@ _MARKDOWN = _build()
 def render_markdown(text: str) -> str:
     """Render Markdown to sanitised HTML; `$..$` and `$$..$$` become spans/divs KaTeX renders."""
     raw = _MARKDOWN.render(text)
-    # `style` on table cells is for column alignment only: any other property could overlay the page.
-    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, filter_style_properties={"text-align"},
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")

@@ -43,9 +43,9 @@ ACTIVATION_LABELS = {
 INIT_LABELS = {
     "normal": T("Naive N(0, 1)", "朴素 N(0, 1)"),
     "small": T("Small N(0, 0.01²)", "小随机数 N(0, 0.01²)"),
-    "xavier": T("Xavier/Glorot: var 2/(fan_in+fan_out)", "Xavier/Glorot: 方差 2/(fan_in+fan_out)"),
-    "he": T("He/Kaiming: var 2/fan_in", "He/Kaiming: 方差 2/fan_in"),
-    "lecun": T("LeCun: var 1/fan_in", "LeCun: 方差 1/fan_in"),
+    "xavier": T("Xavier/Glorot: var 2/(fan_in+fan_out)", "Xavier/Glorot：方差 2/(fan_in+fan_out)"),
+    "he": T("He/Kaiming: var 2/fan_in", "He/Kaiming：方差 2/fan_in"),
+    "lecun": T("LeCun: var 1/fan_in", "LeCun：方差 1/fan_in"),
 }
 
 
@@ -187,18 +187,18 @@ def build_result(params, norms_per_step, losses, spreads, stuck) -> Result:
     finite_losses = [value for value in losses if math.isfinite(value)]
     summary = [
         Metric("first_layer_grad_norm", T("‖∂L/∂W‖ of layer 1 (next to the input), step 0",
-                                          "第 1 层(靠近输入)的 ‖∂L/∂W‖,第 0 步"), initial[0]),
+                                          "第 1 层（靠近输入）的 ‖∂L/∂W‖，第 0 步"), initial[0]),
         Metric("last_layer_grad_norm", T(f"‖∂L/∂W‖ of layer {depth} (last hidden), step 0",
-                                         f"第 {depth} 层(最后一个隐藏层)的 ‖∂L/∂W‖,第 0 步"), initial[-1]),
+                                         f"第 {depth} 层（最后一个隐藏层）的 ‖∂L/∂W‖，第 0 步"), initial[-1]),
         Metric("grad_ratio_last_over_first", T("Last-layer / first-layer gradient norm",
                                                "最后一层 / 第一层梯度范数之比"), ratio, "×"),
         Metric("grad_shrink_per_layer", T("Average shrink per layer toward the input (last/first)^(1/(L−1))",
-                                          "向输入方向每层平均缩小倍数 (末层/首层)^(1/(L−1))"), per_layer, "×"),
+                                          "向输入方向每层平均缩小倍数（末层/首层）^(1/(L−1))"), per_layer, "×"),
         Metric("first_layer_activation_std", T("Std of layer-1 activations", "第 1 层激活值的标准差"), spreads[0]),
         Metric("last_layer_activation_std", T(f"Std of layer-{depth} activations", f"第 {depth} 层激活值的标准差"),
                spreads[-1]),
         Metric("stuck_unit_share", T("Share of units with f′ ≈ 0 (all layers, step 0)",
-                                     "f′ ≈ 0 的单元占比(所有层,第 0 步)"), 100.0 * sum(stuck) / len(stuck), "%"),
+                                     "f′ ≈ 0 的单元占比（所有层，第 0 步）"), 100.0 * sum(stuck) / len(stuck), "%"),
         Metric("initial_loss", T("Loss at step 0", "第 0 步损失"), losses[0]),
         Metric("final_loss", T("Loss at the last step", "最后一步损失"),
                finite_losses[-1] if finite_losses else math.nan),
@@ -218,8 +218,8 @@ def conclude(params, initial: list[float], ratio: float, per_layer: float, losse
     if not math.isfinite(ratio) or not math.isfinite(losses[0]):
         return T(f"With {setup_en} the forward or backward pass overflowed even in float64: the signal exploded "
                  f"across {depth} layers, so nothing can be learned.",
-                 f"{setup_zh} 下,即使用 float64,前向或反向传播也溢出了:信号在 {depth} 层中爆炸,网络无法学习。")
-    parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}:"),
+                 f"{setup_zh} 下，即使用 float64，前向或反向传播也溢出了：信号在 {depth} 层中爆炸，网络无法学习。")
+    parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}："),
              gradient_verdict(ratio, per_layer, depth, smallest=min(initial), largest=max(initial)),
              forward_verdict(spreads),
              training_verdict(params, losses)]
@@ -232,25 +232,25 @@ def gradient_verdict(ratio: float, per_layer: float, depth: int, *, smallest: fl
     if ratio >= 100:
         return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
                  f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
-                 f"梯度消失:第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍(向输入方向每层约缩小 {per_layer:.2f} 倍),"
+                 f"梯度消失：第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍（向输入方向每层约缩小 {per_layer:.2f} 倍），"
                  "前面的层几乎学不动。")
     if ratio <= 0.01:
         return T(f"the gradient exploded toward the input: layer 1 gets {spread:.3g}× more gradient than "
                  f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
-                 f"梯度向输入方向爆炸:第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
-                 f"(每层约放大 {1 / per_layer:.2f} 倍)。")
+                 f"梯度向输入方向爆炸：第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
+                 f"（每层约放大 {1 / per_layer:.2f} 倍）。")
     if smallest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
         return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge ({smallest:.3g} to {largest:.3g}), "
                  f"even though the first and last layers differ only {spread:.3g}×.",
-                 f"梯度爆炸:每一层的 ‖∂L/∂W‖ 都极大({smallest:.3g} 到 {largest:.3g}),"
+                 f"梯度爆炸：每一层的 ‖∂L/∂W‖ 都极大（{smallest:.3g} 到 {largest:.3g}），"
                  f"尽管首层与末层只相差 {spread:.3g} 倍。")
     if 0.1 <= ratio <= 10:
         return T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
-                 f"梯度保持平稳:首层与末层只相差 {spread:.2f} 倍。")
+                 f"梯度保持平稳：首层与末层只相差 {spread:.2f} 倍。")
     direction_en, direction_zh = ("shrank", "变小") if ratio > 1 else ("grew", "变大")
     return T(f"the gradient {direction_en} {spread:.3g}× toward the input: a moderate drift, "
              "neither flat nor a full collapse.",
-             f"梯度向输入方向{direction_zh}了 {spread:.3g} 倍:有一定漂移,但既不平稳也未完全消失。")
+             f"梯度向输入方向{direction_zh}了 {spread:.3g} 倍：有一定漂移，但既不平稳也未完全消失。")
 
 
 def forward_verdict(spreads: list[float]) -> dict[str, str]:
@@ -258,19 +258,19 @@ def forward_verdict(spreads: list[float]) -> dict[str, str]:
     growth = spreads[-1] / spreads[0] if spreads[0] > 0 else math.inf
     if not math.isfinite(growth) or growth > 100:
         return T(f" In the forward pass the activations blew up (std {spreads[0]:.3g} → {spreads[-1]:.3g}).",
-                 f"前向传播中激活值爆炸(标准差 {spreads[0]:.3g} → {spreads[-1]:.3g})。")
+                 f"前向传播中激活值爆炸（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。")
     if growth < 0.01:
         return T(f" In the forward pass the activations collapsed toward zero (std {spreads[0]:.3g} → "
                  f"{spreads[-1]:.3g}).",
-                 f"前向传播中激活值塌缩到接近 0(标准差 {spreads[0]:.3g} → {spreads[-1]:.3g})。")
+                 f"前向传播中激活值塌缩到接近 0（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。")
     return T("", "")
 
 
 def training_verdict(params, losses: list[float]) -> dict[str, str]:
     if not all(math.isfinite(value) for value in losses):
-        return T(" Training then diverged (the loss became non-finite).", "随后训练发散(损失变为非有限值)。")
+        return T(" Training then diverged (the loss became non-finite).", "随后训练发散（损失变为非有限值）。")
     return T(f" Over {params['steps']} SGD steps the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
-             f"经过 {params['steps']} 步 SGD,损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。")
+             f"经过 {params['steps']} 步 SGD，损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。")
 
 
 def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
@@ -281,13 +281,13 @@ def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
     if len(norms_per_step) > 1:  # a run that diverged at once has only step 0
         gradient_series.append(Series(T(f"step {len(norms_per_step) - 1}", f"第 {len(norms_per_step) - 1} 步"),
                                       layers, norms_per_step[-1]))
-    layer_axis = T("hidden layer (1 = next to the input)", "隐藏层(1 = 靠近输入)")
+    layer_axis = T("hidden layer (1 = next to the input)", "隐藏层（1 = 靠近输入）")
     return [
         Chart(T("Gradient norm per layer", "各层梯度范数"), layer_axis, T("‖∂L/∂W‖", "‖∂L/∂W‖"),
               gradient_series, y_scale="log"),
-        Chart(T("Activation spread per layer (step 0)", "各层激活值离散度(第 0 步)"), layer_axis,
+        Chart(T("Activation spread per layer (step 0)", "各层激活值离散度（第 0 步）"), layer_axis,
               T("std of activations", "激活值标准差"), [Series(T("std", "标准差"), layers, spreads)], y_scale="log"),
-        Chart(T("Units passing almost no gradient (step 0)", "几乎不传梯度的单元(第 0 步)"), layer_axis,
+        Chart(T("Units passing almost no gradient (step 0)", "几乎不传梯度的单元（第 0 步）"), layer_axis,
               T("share with |f′| < 5% of its peak", "|f′| 小于峰值 5% 的占比"),
               [Series(T("share", "占比"), layers, stuck)]),
         Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("MSE", "均方误差"),
@@ -314,14 +314,14 @@ SPEC = DemoSpec(
     description=T(
         "A deep MLP regresses a smooth target with SGD. Watch the gradient norm of every hidden layer: "
         "sigmoid with naive init shrinks it layer by layer, ReLU with He init keeps it flat.",
-        "一个深层 MLP 用 SGD 拟合平滑目标。观察每个隐藏层的梯度范数:sigmoid 配朴素初始化会逐层衰减,"
+        "一个深层 MLP 用 SGD 拟合平滑目标。观察每个隐藏层的梯度范数：sigmoid 配朴素初始化会逐层衰减，"
         "ReLU 配 He 初始化则保持平稳。"),
     params=(
         IntParam("depth", T("Hidden layers", "隐藏层数"), 20, minimum=2, maximum=50,
                  help=T("Number of Linear+activation blocks.", "线性层+激活函数块的数量。")),
         IntParam("width", T("Units per layer", "每层单元数"), 32, minimum=8, maximum=256,
                  help=T("Also the input size, so all hidden weight matrices have the same shape.",
-                        "同时也是输入维度,使所有隐藏层权重矩阵形状相同。")),
+                        "同时也是输入维度，使所有隐藏层权重矩阵形状相同。")),
         ChoiceParam("activation", T("Activation", "激活函数"), "sigmoid", choices=tuple(ACTIVATIONS),
                     choice_labels=ACTIVATION_LABELS),
         ChoiceParam("init", T("Weight initialisation", "权重初始化"), "normal", choices=tuple(INIT_LABELS),

@@ -106,7 +106,7 @@ def summary(results: dict[str, dict]) -> list[Metric]:
     metrics.append(Metric("sigmoid_derivative_at_edge", T("σ′ at the right end of the range", "区间右端的 σ′"),
                           results["sigmoid"]["edge_slope"]))
     metrics.append(Metric("sigmoid_best_case_10_layers", T("Best case through 10 sigmoids: (max σ′)¹⁰",
-                                                           "穿过 10 个 sigmoid 的最好情况:(max σ′)¹⁰"),
+                                                           "穿过 10 个 sigmoid 的最好情况：(max σ′)¹⁰"),
                           results["sigmoid"]["max_slope"] ** 10))
     metrics.append(Metric("max_autograd_error", T("Largest |analytic − autograd| derivative gap",
                                                   "解析导数与 autograd 的最大差值"),
@@ -119,7 +119,7 @@ def conclude(params, results: dict[str, dict]) -> dict[str, str]:
     worst = results[worst_name]["autograd_error"]
     if worst < 1e-9:
         check = T(f"All six hand-written derivatives match autograd (largest gap {worst:.1e}).",
-                  f"六个手写导数都与 autograd 一致(最大差值 {worst:.1e})。")
+                  f"六个手写导数都与 autograd 一致（最大差值 {worst:.1e}）。")
     else:
         check = T(f"The hand-written derivative of {NAMES[worst_name]['en']} differs from autograd by {worst:.2g}.",
                   f"{NAMES[worst_name]['zh']} 的手写导数与 autograd 相差 {worst:.2g}。")
@@ -127,18 +127,18 @@ def conclude(params, results: dict[str, dict]) -> dict[str, str]:
     peaks = T(f" σ′ peaks at {sigmoid['max_slope']:.4g} (x = {sigmoid['argmax']:.3g}) and tanh′ at "
               f"{tanh['max_slope']:.4g}: a gradient through 10 sigmoids shrinks at least "
               f"{1 / sigmoid['max_slope'] ** 10:.3g}×, while ReLU′ is exactly 1 for every x > 0.",
-              f"σ′ 的峰值为 {sigmoid['max_slope']:.4g}(x = {sigmoid['argmax']:.3g}),tanh′ 的峰值为 "
-              f"{tanh['max_slope']:.4g}:梯度穿过 10 个 sigmoid 至少缩小 {1 / sigmoid['max_slope'] ** 10:.3g} 倍,"
+              f"σ′ 的峰值为 {sigmoid['max_slope']:.4g}（x = {sigmoid['argmax']:.3g}），tanh′ 的峰值为 "
+              f"{tanh['max_slope']:.4g}：梯度穿过 10 个 sigmoid 至少缩小 {1 / sigmoid['max_slope'] ** 10:.3g} 倍，"
               "而 ReLU′ 在 x > 0 时恒为 1。")
     edge = sigmoid["saturates_at"]
     if math.isnan(edge):
         saturation = T(f" Within ±{params['x_max']:g} σ′ never drops below 10% of its peak: widen the range to "
                        "see saturation.",
-                       f"在 ±{params['x_max']:g} 范围内 σ′ 从未低于峰值的 10%:扩大区间才能看到饱和。")
+                       f"在 ±{params['x_max']:g} 范围内 σ′ 从未低于峰值的 10%：扩大区间才能看到饱和。")
     else:
         saturation = T(f" Beyond |x| ≈ {edge:.2g} σ′ is below 10% of its peak: saturated units pass almost no "
                        "gradient.",
-                       f"当 |x| 超过约 {edge:.2g} 时 σ′ 低于峰值的 10%:饱和的单元几乎不传梯度。")
+                       f"当 |x| 超过约 {edge:.2g} 时 σ′ 低于峰值的 10%：饱和的单元几乎不传梯度。")
     return T(check["en"] + peaks["en"] + saturation["en"], check["zh"] + peaks["zh"] + saturation["zh"])
 
 
@@ -147,7 +147,7 @@ def charts(results: dict[str, dict]) -> list[Chart]:
     return [
         Chart(T("Activation functions", "激活函数"), x_axis, T("f(x)", "f(x)"),
               [Series(NAMES[name], result["grid"], result["value"]) for name, result in results.items()]),
-        Chart(T("Derivatives (analytic)", "导数(解析式)"), x_axis, T("f′(x)", "f′(x)"),
+        Chart(T("Derivatives (analytic)", "导数（解析式）"), x_axis, T("f′(x)", "f′(x)"),
               [Series(NAMES[name], result["grid"], result["slope"]) for name, result in results.items()]),
     ]
 
@@ -168,12 +168,12 @@ SPEC = DemoSpec(
     description=T(
         "Sigmoid, tanh, ReLU, Leaky ReLU, Softplus and GELU with their derivatives, each hand-written formula "
         "checked against PyTorch autograd. σ′ never exceeds 0.25, tanh′ never exceeds 1.",
-        "Sigmoid、tanh、ReLU、Leaky ReLU、Softplus 和 GELU 及其导数,每个手写公式都与 PyTorch autograd 对照。"
-        "σ′ 不超过 0.25,tanh′ 不超过 1。"),
+        "Sigmoid、tanh、ReLU、Leaky ReLU、Softplus 和 GELU 及其导数，每个手写公式都与 PyTorch autograd 对照。"
+        "σ′ 不超过 0.25，tanh′ 不超过 1。"),
     params=(
         FloatParam("x_max", T("Range ±x", "取值范围 ±x"), 6.0, minimum=1.0, maximum=20.0),
         IntParam("points", T("Grid points", "采样点数"), 401, minimum=21, maximum=4001,
-                 help=T("Rounded up to an odd number so x = 0 is on the grid.", "向上取奇数,保证 x = 0 在网格上。")),
+                 help=T("Rounded up to an odd number so x = 0 is on the grid.", "向上取奇数，保证 x = 0 在网格上。")),
         FloatParam("leaky_slope", T("Leaky ReLU slope for x < 0", "Leaky ReLU 负半轴斜率"), 0.01,
                    minimum=0.001, maximum=0.5, log_scale=True),
     ),

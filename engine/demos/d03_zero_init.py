@@ -28,7 +28,7 @@ INITS = ("zero", "constant", "random")
 INIT_NAMES = {
     "zero": T("all zeros", "全零"),
     "constant": T("all the same constant", "全部同一常数"),
-    "random": T("random (Xavier normal)", "随机(Xavier 正态)"),
+    "random": T("random (Xavier normal)", "随机（Xavier 正态）"),
 }
 ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU}
 
@@ -151,17 +151,17 @@ def build_result(params, outcomes: dict[str, dict], logistic: dict[str, float]) 
         outcome = outcomes[init]
         summary += [
             Metric(f"{init}_max_unit_difference", T(f"Max difference between hidden units, {name['en']}",
-                                                    f"隐藏单元间最大差异,{name['zh']}"), outcome["gap"]),
+                                                    f"隐藏单元间最大差异，{name['zh']}"), outcome["gap"]),
             Metric(f"{init}_distinct_units", T(f"Distinct hidden units out of {hidden}, {name['en']}",
-                                               f"{hidden} 个隐藏单元中互不相同的个数,{name['zh']}"),
+                                               f"{hidden} 个隐藏单元中互不相同的个数，{name['zh']}"),
                    outcome["distinct"]),
-            Metric(f"{init}_accuracy", T(f"Training accuracy, {name['en']}", f"训练准确率,{name['zh']}"),
+            Metric(f"{init}_accuracy", T(f"Training accuracy, {name['en']}", f"训练准确率，{name['zh']}"),
                    100 * outcome["accuracy"], "%"),
         ]
     summary += [
-        Metric("logistic_zero_loss", T("Logistic regression from zero: final loss", "逻辑回归从零开始:最终损失"),
+        Metric("logistic_zero_loss", T("Logistic regression from zero: final loss", "逻辑回归从零开始：最终损失"),
                logistic["zero"]),
-        Metric("logistic_random_loss", T("Logistic regression from random: final loss", "逻辑回归随机初始化:最终损失"),
+        Metric("logistic_random_loss", T("Logistic regression from random: final loss", "逻辑回归随机初始化：最终损失"),
                logistic["random"]),
     ]
     return Result(summary=summary, conclusion=conclude(params, outcomes, logistic), charts=charts(outcomes),
@@ -178,29 +178,29 @@ def conclude(params, outcomes: dict[str, dict], logistic: dict[str, float]) -> d
                 f"From {name['en']}, all {hidden} hidden units are still identical after training (largest "
                 f"difference {outcome['gap']:.2g}): the network acts like one unit and reaches "
                 f"{100 * outcome['accuracy']:.0f}% accuracy.",
-                f"从{name['zh']}开始,训练后 {hidden} 个隐藏单元仍完全相同(最大差异 {outcome['gap']:.2g}):"
-                f"网络相当于只有一个单元,准确率 {100 * outcome['accuracy']:.0f}%。"))
+                f"从{name['zh']}开始，训练后 {hidden} 个隐藏单元仍完全相同（最大差异 {outcome['gap']:.2g}）："
+                f"网络相当于只有一个单元，准确率 {100 * outcome['accuracy']:.0f}%。"))
         else:
             sentences.append(T(
                 f"From {name['en']}, the hidden units drifted apart ({outcome['distinct']} distinct, largest "
                 f"difference {outcome['gap']:.2g}): rounding broke the symmetry this time.",
-                f"从{name['zh']}开始,隐藏单元出现了分化({outcome['distinct']} 个不同,最大差异 "
-                f"{outcome['gap']:.2g}):这次是舍入误差打破了对称。"))
+                f"从{name['zh']}开始，隐藏单元出现了分化（{outcome['distinct']} 个不同，最大差异 "
+                f"{outcome['gap']:.2g}）：这次是舍入误差打破了对称。"))
     random = outcomes["random"]
     sentences.append(T(
         f"Random init gives {random['distinct']} distinct units and {100 * random['accuracy']:.0f}% accuracy.",
-        f"随机初始化得到 {random['distinct']} 个不同的单元,准确率 {100 * random['accuracy']:.0f}%。"))
+        f"随机初始化得到 {random['distinct']} 个不同的单元，准确率 {100 * random['accuracy']:.0f}%。"))
     gap = abs(logistic["zero"] - logistic["random"])
     if gap <= 0.01 * max(logistic["random"], 1e-12) + 1e-6:
         sentences.append(T(f"A logistic regression (no hidden layer) from zero ends at the same loss as from random "
                            f"({logistic['zero']:.4g}): zero init only hurts hidden units.",
-                           f"没有隐藏层的逻辑回归从零开始与随机初始化收敛到相同损失({logistic['zero']:.4g}):"
+                           f"没有隐藏层的逻辑回归从零开始与随机初始化收敛到相同损失（{logistic['zero']:.4g}）："
                            "零初始化只对隐藏单元有害。"))
     else:
         sentences.append(T(f"A logistic regression from zero ends at loss {logistic['zero']:.4g} vs "
                            f"{logistic['random']:.4g} from random: not yet converged in {params['steps']} steps.",
-                           f"逻辑回归从零开始的最终损失为 {logistic['zero']:.4g},随机初始化为 "
-                           f"{logistic['random']:.4g}:{params['steps']} 步内尚未收敛。"))
+                           f"逻辑回归从零开始的最终损失为 {logistic['zero']:.4g}，随机初始化为 "
+                           f"{logistic['random']:.4g}：{params['steps']} 步内尚未收敛。"))
     return T(" ".join(s["en"] for s in sentences), "".join(s["zh"] for s in sentences))
 
 
@@ -212,7 +212,7 @@ def charts(outcomes: dict[str, dict]) -> list[Chart]:
 
 def table(outcomes: dict[str, dict], hidden: int) -> Table:
     columns = [T("initialisation", "初始化"), T("max unit difference", "单元间最大差异"),
-               T(f"distinct units (of {hidden})", f"不同单元数(共 {hidden})"), T("accuracy %", "准确率 %")]
+               T(f"distinct units (of {hidden})", f"不同单元数（共 {hidden}）"), T("accuracy %", "准确率 %")]
     rows = [[INIT_NAMES[init]["en"], float(f"{o['gap']:.3g}"), o["distinct"], round(100 * o["accuracy"], 1)]
             for init, o in outcomes.items()]
     return Table(T("Hidden units after training", "训练后的隐藏单元"), columns, rows)
@@ -224,7 +224,7 @@ SPEC = DemoSpec(
     description=T(
         "Train the same one-hidden-layer network from all zeros, from one constant, and from random weights. "
         "Identical units receive identical gradients, so they stay identical; random init breaks the symmetry.",
-        "同一个单隐藏层网络分别从全零、同一常数和随机权重开始训练。相同的单元得到相同的梯度,因此始终相同;"
+        "同一个单隐藏层网络分别从全零、同一常数和随机权重开始训练。相同的单元得到相同的梯度，因此始终相同；"
         "随机初始化打破了对称性。"),
     params=(
         IntParam("hidden", T("Hidden units", "隐藏单元数"), 16, minimum=2, maximum=64),

@@ -91,10 +91,10 @@ def build_result(params, curves: dict[tuple[str, str], tuple[list[float], list[f
         name = f"{ACTIVATION_NAMES[activation]} + {SCHEME_NAMES[scheme]}"
         summary.append(Metric(f"{activation}_{scheme}_forward_ratio",
                               T(f"{name}: activation variance, last / first layer",
-                                f"{name}:激活方差,末层 / 首层"), ratio_of(forward), "×"))
+                                f"{name}：激活方差，末层 / 首层"), ratio_of(forward), "×"))
         summary.append(Metric(f"{activation}_{scheme}_backward_ratio",
                               T(f"{name}: gradient variance, first / last layer",
-                                f"{name}:梯度方差,首层 / 末层"), backward[0] / backward[-1], "×"))
+                                f"{name}：梯度方差，首层 / 末层"), backward[0] / backward[-1], "×"))
     return Result(summary=summary, conclusion=conclude(params, curves), charts=charts(curves),
                   tables=[table(curves)])
 
@@ -111,18 +111,18 @@ def conclude(params, curves) -> dict[str, str]:
     kept_zh = "、".join(name for name, *_ in kept) or "没有任何组合"
     en = (f"Over {depth} layers, the activation and gradient variances both stay within 10× of their first-layer "
           f"values for: {kept_en}.")
-    zh = f"经过 {depth} 层,激活方差与梯度方差都保持在首层的 10 倍以内的有:{kept_zh}。"
+    zh = f"经过 {depth} 层，激活方差与梯度方差都保持在首层的 10 倍以内的有：{kept_zh}。"
     if drifted:
         en += " The others drift (forward last/first, backward first/last): " + "; ".join(
             f"{name} ×{forward:.3g}, ×{backward:.3g}" for name, forward, backward in drifted) + "."
-        zh += "其余组合发生漂移(前向 末层/首层,反向 首层/末层):" + ";".join(
+        zh += "其余组合发生漂移（前向 末层/首层，反向 首层/末层）：" + ";".join(
             f"{name} ×{forward:.3g}、×{backward:.3g}" for name, forward, backward in drifted) + "。"
     relu_he = ratio_of(curves[("relu", "he")][0])
     relu_lecun = ratio_of(curves[("relu", "lecun")][0])
     if relu_he > 0 and relu_lecun > 0 and relu_he > 10 * relu_lecun:
         en += (f" ReLU zeroes half its inputs, so it needs He's factor 2: He ends at ×{relu_he:.2f} where LeCun "
                f"ends at ×{relu_lecun:.2g}.")
-        zh += f"ReLU 会把一半输入置零,所以需要 He 的因子 2:He 最终为 ×{relu_he:.2f},而 LeCun 为 ×{relu_lecun:.2g}。"
+        zh += f"ReLU 会把一半输入置零，所以需要 He 的因子 2:He 最终为 ×{relu_he:.2f}，而 LeCun 为 ×{relu_lecun:.2g}。"
     return T(en, zh)
 
 
@@ -133,9 +133,9 @@ def charts(curves) -> list[Chart]:
         return [Series(f"{ACTIVATION_NAMES[a]} + {SCHEME_NAMES[s]}", list(range(1, len(values[direction]) + 1)),
                        values[direction]) for (a, s), values in curves.items()]
     return [
-        Chart(T("Activation variance per layer (forward)", "各层激活方差(前向)"), layer_axis,
+        Chart(T("Activation variance per layer (forward)", "各层激活方差（前向）"), layer_axis,
               T("Var[h]", "Var[h]"), series(0), y_scale="log"),
-        Chart(T("Gradient variance per layer (backward)", "各层梯度方差(反向)"), layer_axis,
+        Chart(T("Gradient variance per layer (backward)", "各层梯度方差（反向）"), layer_axis,
               T("Var[∂L/∂h]", "Var[∂L/∂h]"), series(1), y_scale="log"),
     ]
 
@@ -151,20 +151,20 @@ def table(curves) -> Table:
 
 SPEC = DemoSpec(
     id="D4",
-    title=T("Initialisation schemes: LeCun, Xavier, He", "初始化方案:LeCun、Xavier、He"),
+    title=T("Initialisation schemes: LeCun, Xavier, He", "初始化方案：LeCun、Xavier、He"),
     description=T(
         "The same deep network with tanh or ReLU, initialised with LeCun (1/fan_in), Xavier "
         "(2/(fan_in+fan_out)) or He (2/fan_in). Watch which keeps the activation and gradient variance "
         "steady layer after layer.",
-        "同一个深层网络,激活函数为 tanh 或 ReLU,分别用 LeCun(1/fan_in)、Xavier(2/(fan_in+fan_out))"
-        "和 He(2/fan_in)初始化。观察哪一种能让激活方差和梯度方差逐层保持稳定。"),
+        "同一个深层网络，激活函数为 tanh 或 ReLU，分别用 LeCun（1/fan_in）、Xavier（2/(fan_in+fan_out)）"
+        "和 He（2/fan_in）初始化。观察哪一种能让激活方差和梯度方差逐层保持稳定。"),
     params=(
         IntParam("depth", T("Layers", "层数"), 30, minimum=2, maximum=100),
         IntParam("width", T("Base width n", "基础宽度 n"), 64, minimum=16, maximum=256),
-        ChoiceParam("ratio", T("Width ratio r (widths n, r·n, n, …)", "宽度比 r(宽度依次为 n, r·n, n, …)"), "2",
+        ChoiceParam("ratio", T("Width ratio r (widths n, r·n, n, …)", "宽度比 r（宽度依次为 n, r·n, n, …）"), "2",
                     choices=("1", "2", "4"),
                     help=T("With r = 1 every fan_in equals fan_out and Xavier coincides with LeCun.",
-                           "r = 1 时 fan_in 等于 fan_out,Xavier 与 LeCun 相同。")),
+                           "r = 1 时 fan_in 等于 fan_out，Xavier 与 LeCun 相同。")),
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999),
     ),
     run=run,

@@ -99,7 +99,7 @@ def _gradient_chart(device: torch.device) -> Chart:
     series = [Series(LOSS_NAMES[name], probabilities.tolist(),
                      logit_gradients(probabilities=probabilities, loss=name).abs().tolist())
               for name in LOSSES]
-    return Chart(T("|∂L/∂z| for a positive example (y = 1)", "正样本 (y = 1) 的 |∂L/∂z|"),
+    return Chart(T("|∂L/∂z| for a positive example (y = 1)", "正样本（y = 1）的 |∂L/∂z|"),
                  T("predicted probability p = σ(z)", "预测概率 p = σ(z)"),
                  T("|∂L/∂z|", "|∂L/∂z|"), series, x_scale="log", y_scale="log")
 

@@ -145,7 +145,8 @@ def _conclusion(*, p: float, gaps: dict[str, float], tests: dict[str, float], ch
                   f"{layer_error:.1%}, consistent with the Monte Carlo noise √(p/((1 − p)·passes)) = {noise:.1%}: "
                   f"inverted dropout's 1/(1 − p) keeps the expectation unchanged. ",
                   f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与其评估模式输出相差 {layer_error:.1%}，"
-                  f"与蒙特卡洛噪声 √(p/((1 − p)·次数)) = {noise:.1%} 相符：inverted dropout 的 1/(1 − p) 使期望不变。")
+                  f"与蒙特卡洛噪声 √(p/((1 − p)·n)) = {noise:.1%}（n 为前向次数）相符："
+                  f"inverted dropout 的 1/(1 − p) 使期望不变。")
     else:
         layer = T(f"Averaging {passes} train-mode passes of a dropout layer misses its eval output by "
                   f"{layer_error:.1%}, more than the Monte Carlo noise {noise:.1%} explains. ",
@@ -229,7 +230,7 @@ def run(params: dict, progress) -> Result:
                                              "dropout 层：|训练前向平均 − 评估| / |评估|"),
                    check["layer_mean_rel_error"]),
             Metric("monte_carlo_rel_error", T("expected Monte Carlo error √(p / ((1 − p)·passes))",
-                                              "预期蒙特卡洛误差 √(p / ((1 − p)·次数))"),
+                                              "预期蒙特卡洛误差 √(p / ((1 − p)·n))，n 为前向次数"),
                    check["monte_carlo_rel_error"]),
             Metric("no_rescale_mean_ratio", T("mean without 1/(1 − p) rescaling ÷ eval", "不缩放时的平均 ÷ 评估输出"),
                    check["no_rescale_mean_ratio"], "×"),

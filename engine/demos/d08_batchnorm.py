@@ -162,17 +162,17 @@ def build_result(params, histories: dict[str, dict]) -> Result:
         stds = history["stds"][-1]
         summary += [
             Metric(f"{variant}_final_loss", T(f"Training loss at the end, {name['en']}",
-                                              f"训练结束时的损失,{name['zh']}"), smoothed_tail(history["loss"])),
+                                              f"训练结束时的损失，{name['zh']}"), smoothed_tail(history["loss"])),
             Metric(f"{variant}_test_accuracy", T(f"Test accuracy (eval mode), {name['en']}",
-                                                 f"测试准确率(eval 模式),{name['zh']}"),
+                                                 f"测试准确率（eval 模式），{name['zh']}"),
                    100 * history["test_accuracy"], "%"),
             Metric(f"{variant}_steps_to_80", T(f"Steps to 80% training accuracy, {name['en']}",
-                                               f"训练准确率达到 80% 所需步数,{name['zh']}"),
+                                               f"训练准确率达到 80% 所需步数，{name['zh']}"),
                    steps_to_reach(history["accuracy"], 0.8), STEPS),
             Metric(f"{variant}_last_layer_std", T(f"Std of the last layer's activation input, {name['en']}",
-                                                  f"最后一层激活输入的标准差,{name['zh']}"), stds[-1]),
+                                                  f"最后一层激活输入的标准差，{name['zh']}"), stds[-1]),
             Metric(f"{variant}_layer_std_spread", T(f"Largest / smallest layer std at the end, {name['en']}",
-                                                    f"训练结束时各层标准差的最大/最小比,{name['zh']}"),
+                                                    f"训练结束时各层标准差的最大/最小比，{name['zh']}"),
                    max(stds) / min(stds) if min(stds) > 0 else math.inf, "×"),
         ]
     return Result(summary=summary, conclusion=conclude(params, histories), charts=charts(histories),
@@ -186,27 +186,27 @@ def conclude(params, histories: dict[str, dict]) -> dict[str, str]:
     steps = params["steps"]
     if not math.isfinite(plain_loss) or not math.isfinite(bn_loss):
         return T("At least one network diverged (non-finite loss): lower the learning rate.",
-                 "至少有一个网络发散(损失为非有限值):请降低学习率。")
+                 "至少有一个网络发散（损失为非有限值）：请降低学习率。")
     if bn_loss < 0.8 * plain_loss and bn_test >= plain_test:
         verdict = T(f"BatchNorm helped: after {steps} steps the loss is {bn_loss:.3g} with BN vs {plain_loss:.3g} "
                     f"without, and test accuracy {bn_test:.0f}% vs {plain_test:.0f}%.",
-                    f"BatchNorm 有帮助:{steps} 步后,有 BN 的损失为 {bn_loss:.3g},无 BN 为 {plain_loss:.3g};"
+                    f"BatchNorm 有帮助：{steps} 步后，有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}；"
                     f"测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%。")
     elif plain_loss < 0.8 * bn_loss:
         verdict = T(f"Here the network without BN trained better: loss {plain_loss:.3g} vs {bn_loss:.3g} with BN "
                     f"(test accuracy {plain_test:.0f}% vs {bn_test:.0f}%).",
-                    f"这次无 BN 的网络训练得更好:损失 {plain_loss:.3g},有 BN 为 {bn_loss:.3g}"
-                    f"(测试准确率 {plain_test:.0f}% 对 {bn_test:.0f}%)。")
+                    f"这次无 BN 的网络训练得更好：损失 {plain_loss:.3g}，有 BN 为 {bn_loss:.3g}"
+                    f"（测试准确率 {plain_test:.0f}% 对 {bn_test:.0f}%）。")
     else:
         verdict = T(f"BN made little difference here: loss {bn_loss:.3g} with BN vs {plain_loss:.3g} without "
                     f"(test accuracy {bn_test:.0f}% vs {plain_test:.0f}%).",
-                    f"这次 BN 影响不大:有 BN 的损失为 {bn_loss:.3g},无 BN 为 {plain_loss:.3g}"
-                    f"(测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%)。")
+                    f"这次 BN 影响不大：有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}"
+                    f"（测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%）。")
     parts = [verdict, speed_verdict(plain, bn), eval_gap_verdict(bn)]
     plain_stds, bn_stds = plain["stds"][-1], bn["stds"][-1]
     statistics = T(f" The std of the activation inputs runs from {min(plain_stds):.2g} to {max(plain_stds):.2g} "
                    f"across layers without BN, and from {min(bn_stds):.2g} to {max(bn_stds):.2g} with BN.",
-                   f"各层激活输入的标准差:无 BN 时在 {min(plain_stds):.2g} 到 {max(plain_stds):.2g} 之间,"
+                   f"各层激活输入的标准差：无 BN 时在 {min(plain_stds):.2g} 到 {max(plain_stds):.2g} 之间，"
                    f"有 BN 时在 {min(bn_stds):.2g} 到 {max(bn_stds):.2g} 之间。")
     parts.append(statistics)
     return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
@@ -218,12 +218,12 @@ def speed_verdict(plain: dict, bn: dict) -> dict[str, str]:
         return T(" Neither reached 80% training accuracy.", "两者都没有达到 80% 的训练准确率。")
     if math.isnan(plain_steps):
         return T(f" Only the BN network reached 80% training accuracy (after {bn_steps:.0f} steps).",
-                 f"只有 BN 网络达到了 80% 的训练准确率({bn_steps:.0f} 步)。")
+                 f"只有 BN 网络达到了 80% 的训练准确率（{bn_steps:.0f} 步）。")
     if math.isnan(bn_steps):
         return T(f" Only the network without BN reached 80% training accuracy (after {plain_steps:.0f} steps).",
-                 f"只有无 BN 的网络达到了 80% 的训练准确率({plain_steps:.0f} 步)。")
+                 f"只有无 BN 的网络达到了 80% 的训练准确率（{plain_steps:.0f} 步）。")
     return T(f" 80% training accuracy took {bn_steps:.0f} steps with BN and {plain_steps:.0f} without.",
-             f"达到 80% 训练准确率:有 BN 用了 {bn_steps:.0f} 步,无 BN 用了 {plain_steps:.0f} 步。")
+             f"达到 80% 训练准确率：有 BN 用了 {bn_steps:.0f} 步，无 BN 用了 {plain_steps:.0f} 步。")
 
 
 def eval_gap_verdict(bn: dict) -> dict[str, str]:
@@ -233,7 +233,7 @@ def eval_gap_verdict(bn: dict) -> dict[str, str]:
         return T("", "")
     return T(f" The BN network scores {train_accuracy:.0f}% on training batches but {test_accuracy:.0f}% in eval mode: "
              "its running statistics still lag the fast-moving weights.",
-             f"BN 网络在训练批上达到 {train_accuracy:.0f}%,但在 eval 模式下只有 {test_accuracy:.0f}%:"
+             f"BN 网络在训练批上达到 {train_accuracy:.0f}%，但在 eval 模式下只有 {test_accuracy:.0f}%："
              "其滑动平均统计量仍跟不上快速变化的权重。")
 
 
@@ -248,9 +248,9 @@ def charts(histories: dict[str, dict]) -> list[Chart]:
         return [Series(VARIANTS[v], list(range(1, len(h[key][-1]) + 1)), h[key][-1]) for v, h in histories.items()]
 
     return [
-        Chart(T("Training loss", "训练损失"), step_axis, T("cross-entropy (mini-batch)", "交叉熵(小批量)"),
+        Chart(T("Training loss", "训练损失"), step_axis, T("cross-entropy (mini-batch)", "交叉熵（小批量）"),
               per_step("loss"), y_scale="log"),
-        Chart(T("Training accuracy", "训练准确率"), step_axis, T("accuracy (mini-batch)", "准确率(小批量)"),
+        Chart(T("Training accuracy", "训练准确率"), step_axis, T("accuracy (mini-batch)", "准确率（小批量）"),
               per_step("accuracy")),
         Chart(T("Std of each activation's input, end of training", "训练结束时各层激活输入的标准差"), layer_axis,
               T("std", "标准差"), per_layer("stds"), y_scale="log"),
@@ -262,7 +262,7 @@ def charts(histories: dict[str, dict]) -> list[Chart]:
 def heatmap(variant: str, history: dict) -> Heatmap:
     rows = list(zip(*history["stds"], strict=True))  # layers × snapshots
     return Heatmap(T(f"Std of activation inputs across training, {VARIANTS[variant]['en']}",
-                     f"训练过程中激活输入的标准差,{VARIANTS[variant]['zh']}"),
+                     f"训练过程中激活输入的标准差，{VARIANTS[variant]['zh']}"),
                    T("SGD step", "SGD 步数"), T("layer", "层"), [str(s) for s in history["snapshot_steps"]],
                    [str(layer + 1) for layer in range(len(rows))], [list(row) for row in rows], log_color=True)
 
@@ -273,8 +273,8 @@ SPEC = DemoSpec(
     description=T(
         "The same deep MLP, from the same weights and on the same mini-batches, trained with and without "
         "BatchNorm: training curves, and the mean and spread of what enters each activation function.",
-        "同一个深层 MLP,相同初始权重、相同小批量,分别在有和没有 BatchNorm 的情况下训练:"
-        "对比训练曲线,以及每层激活函数输入的均值与离散度。"),
+        "同一个深层 MLP，相同初始权重、相同小批量，分别在有和没有 BatchNorm 的情况下训练："
+        "对比训练曲线，以及每层激活函数输入的均值与离散度。"),
     params=(
         IntParam("depth", T("Hidden layers", "隐藏层数"), 8, minimum=2, maximum=30),
         IntParam("width", T("Units per layer", "每层单元数"), 64, minimum=8, maximum=128),
@@ -282,7 +282,7 @@ SPEC = DemoSpec(
         ChoiceParam("init", T("Weight initialisation", "权重初始化"), "xavier", choices=tuple(INIT_STD),
                     choice_labels={"xavier": T("Xavier", "Xavier"), "he": T("He", "He"),
                                    "small": T("Small N(0, 0.01²)", "小随机数 N(0, 0.01²)")}),
-        FloatParam("lr", T("Learning rate (SGD, momentum 0.9)", "学习率(SGD,动量 0.9)"), 0.05, minimum=1e-3,
+        FloatParam("lr", T("Learning rate (SGD, momentum 0.9)", "学习率（SGD，动量 0.9）"), 0.05, minimum=1e-3,
                    maximum=1.0, log_scale=True),
         IntParam("steps", T("Training steps", "训练步数"), 200, minimum=20, maximum=1000),
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999),

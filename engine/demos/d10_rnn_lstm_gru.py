@@ -191,7 +191,7 @@ def _train_all(*, params: dict, lengths: list[int], device: torch.device, progre
             def report(step: int, _length=length, _kind=kind) -> None:
                 if step % 5 == 0:
                     advance(step * _length,
-                            T(f"{_kind}, T={_length}, step {step}", f"{_kind},T={_length},第 {step} 步"))
+                            T(f"{_kind}, T={_length}, step {step}", f"{_kind}，T={_length}，第 {step} 步"))
 
             outcome = train_model(model, length=length, noise=params["noise"], steps=params["steps"],
                                   generator=generator, device=device, on_step=report)
@@ -217,7 +217,7 @@ def _longest_solved(results: dict[int, dict]) -> int:
 
 def _ratio_text(value: float) -> dict[str, str]:
     if value == 0:
-        return T("0 (it underflowed float32)", "0(已下溢出 float32 范围)")
+        return T("0 (it underflowed float32)", "0（已下溢出 float32 范围）")
     return T(f"{value:.1e}", f"{value:.1e}")
 
 
@@ -229,49 +229,51 @@ def _conclusion(*, params: dict, results: dict, grad_ratio: dict[str, float], co
     ratio = {kind: _ratio_text(grad_ratio[kind]) for kind in KINDS}
     if solved["lstm"] and not solved["rnn"]:
         rnn_best = _longest_solved(results["rnn"])
-        reach = (T(f" (its longest solved length was T={rnn_best})", f"(它能解决的最长长度为 T={rnn_best})")
+        reach = (T(f" (its longest solved length was T={rnn_best})", f"（它能解决的最长长度为 T={rnn_best}）")
                  if rnn_best else T(" at every length tried", "在所有长度上都"))
         first = T(f"At T={length} the LSTM recalled the first sign ({acc['lstm']:.0%}) and the GRU reached "
                   f"{acc['gru']:.0%}, while the plain RNN stayed near chance ({acc['rnn']:.0%}){reach['en']}.",
-                  f"在 T={length} 时 LSTM 记住了第一个符号({acc['lstm']:.0%}),GRU 达到 {acc['gru']:.0%},"
-                  f"而普通 RNN {reach['zh']}接近随机猜测({acc['rnn']:.0%})。")
+                  f"在 T={length} 时 LSTM 记住了第一个符号（{acc['lstm']:.0%}），GRU 达到 {acc['gru']:.0%}，"
+                  f"而普通 RNN {reach['zh']}接近随机猜测（{acc['rnn']:.0%}）。")
     elif solved["lstm"] and solved["rnn"] and steps["rnn"] >= 2 * steps["lstm"]:
         first = T(f"Both solved T={length} in the end (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
                   f"{acc['gru']:.0%}), but the plain RNN needed {steps['rnn']} steps against the LSTM's "
                   f"{steps['lstm']}: the gradient it learns from is far weaker.",
-                  f"最终两者都解决了 T={length}(RNN {acc['rnn']:.0%},LSTM {acc['lstm']:.0%},GRU {acc['gru']:.0%}),"
-                  f"但普通 RNN 用了 {steps['rnn']} 步,LSTM 只用 {steps['lstm']} 步:它能学习的梯度弱得多。")
+                  f"最终两者都解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，GRU {acc['gru']:.0%}），"
+                  f"但普通 RNN 用了 {steps['rnn']} 步，LSTM 只用 {steps['lstm']} 步：它能学习的梯度弱得多。")
     elif solved["lstm"] and solved["rnn"]:
         first = T(f"The plain RNN solved T={length} too (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
                   f"{acc['gru']:.0%}): this length or noise level is too easy to separate them — try longer "
                   f"sequences or more noise.",
-                  f"普通 RNN 也解决了 T={length}(RNN {acc['rnn']:.0%},LSTM {acc['lstm']:.0%},GRU {acc['gru']:.0%}):"
-                  f"这个长度或噪声太容易,无法区分它们——试试更长的序列或更大的噪声。")
+                  f"普通 RNN 也解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
+                  f"GRU {acc['gru']:.0%}）："
+                  f"这个长度或噪声太容易，无法区分它们——试试更长的序列或更大的噪声。")
     else:
         first = T(f"At T={length} after at most {params['steps']} steps: RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, "
                   f"GRU {acc['gru']:.0%} (solved means ≥ {SOLVED:.0%}); the LSTM did not solve it here — more "
                   f"steps or a shorter sequence would be needed.",
-                  f"在 T={length}、至多 {params['steps']} 步训练后:RNN {acc['rnn']:.0%},LSTM {acc['lstm']:.0%},"
-                  f"GRU {acc['gru']:.0%}(≥ {SOLVED:.0%} 算解决);此处 LSTM 未能解决——需要更多步数或更短的序列。")
+                  f"在 T={length}、至多 {params['steps']} 步训练后：RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
+                  f"GRU {acc['gru']:.0%}（≥ {SOLVED:.0%} 算解决）；此处 LSTM 未能解决——需要更多步数或更短的序列。")
     second = T(f" At initialisation ‖∂L/∂h_1‖/‖∂L/∂h_T‖ was {ratio['rnn']['en']} for the RNN against "
                f"{ratio['lstm']['en']} for the LSTM and {ratio['gru']['en']} for the GRU.",
-               f" 初始化时 ‖∂L/∂h_1‖/‖∂L/∂h_T‖:RNN 为 {ratio['rnn']['zh']},LSTM 为 {ratio['lstm']['zh']},"
+               f" 初始化时 ‖∂L/∂h_1‖/‖∂L/∂h_T‖：RNN 为 {ratio['rnn']['zh']}，LSTM 为 {ratio['lstm']['zh']}，"
                f"GRU 为 {ratio['gru']['zh']}。")
     third = T(f" Per layer the LSTM has {counts['lstm'] / counts['rnn']:.0f}× and the GRU "
               f"{counts['gru'] / counts['rnn']:.0f}× the RNN's parameters.",
-              f" 每层参数量 LSTM 是 RNN 的 {counts['lstm'] / counts['rnn']:.0f} 倍,GRU 是 "
+              f" 每层参数量 LSTM 是 RNN 的 {counts['lstm'] / counts['rnn']:.0f} 倍，GRU 是 "
               f"{counts['gru'] / counts['rnn']:.0f} 倍。")
     return {lang: first[lang] + second[lang] + third[lang] for lang in ("en", "zh")}
 
 
 def _charts(*, lengths: list[int], results: dict, gradients: dict[str, list[float]]) -> list[Chart]:
     accuracy_chart = Chart(
-        title=T("First-token recall: test accuracy against sequence length", "首元素回忆:测试准确率随序列长度变化"),
-        x_label=T("sequence length T", "序列长度 T"), y_label=T("test accuracy (chance 0.5)", "测试准确率(随机为 0.5)"),
+        title=T("First-token recall: test accuracy against sequence length", "首元素回忆：测试准确率随序列长度变化"),
+        x_label=T("sequence length T", "序列长度 T"),
+        y_label=T("test accuracy (chance 0.5)", "测试准确率（随机为 0.5）"),
         series=[Series(NAMES[kind], lengths, [results[kind][n]["accuracy"] for n in lengths]) for kind in KINDS])
     steps = list(range(1, len(gradients["rnn"]) + 1))
     gradient_chart = Chart(
-        title=T("‖∂L/∂h_t‖ at initialisation (loss read at the last step)", "初始化时的 ‖∂L/∂h_t‖(损失只看最后一步)"),
+        title=T("‖∂L/∂h_t‖ at initialisation (loss read at the last step)", "初始化时的 ‖∂L/∂h_t‖（损失只看最后一步）"),
         x_label=T("time step t", "时间步 t"), y_label=T("mean ‖∂L/∂h_t‖", "平均 ‖∂L/∂h_t‖"),
         # A gradient that underflowed to exactly 0 cannot sit on a log axis: it is left as a gap.
         series=[Series(NAMES[kind], steps, [g if g > 0 else float("nan") for g in gradients[kind]])
@@ -281,13 +283,14 @@ def _charts(*, lengths: list[int], results: dict, gradients: dict[str, list[floa
 
 def _tables(*, lengths: list[int], results: dict, counts: dict[str, int], hidden: int) -> list[Table]:
     accuracy_table = Table(
-        title=T("Test accuracy (steps used)", "测试准确率(所用步数)"),
+        title=T("Test accuracy (steps used)", "测试准确率（所用步数）"),
         columns=[T("model", "模型")] + [T(f"T={n}", f"T={n}") for n in lengths],
         rows=[[NAMES[kind]["en"]] + [f"{results[kind][n]['accuracy']:.0%} ({results[kind][n]['steps']})"
                                      for n in lengths] for kind in KINDS])
     gates = {"rnn": 1, "lstm": 4, "gru": 3}
     count_table = Table(
-        title=T(f"Parameters of one layer, input {INPUTS}, hidden {hidden}", f"单层参数量,输入 {INPUTS},隐藏 {hidden}"),
+        title=T(f"Parameters of one layer, input {INPUTS}, hidden {hidden}",
+                f"单层参数量，输入 {INPUTS}，隐藏 {hidden}"),
         columns=[T("model", "模型"), T("closed form", "公式"), T("counted", "实际统计"), T("× RNN", "× RNN")],
         rows=[[NAMES[kind]["en"], f"{gates[kind]}·(H·I + H·H + 2H)", counts[kind],
                round(counts[kind] / counts["rnn"], 3)] for kind in KINDS])
@@ -308,10 +311,10 @@ def run(params: dict, progress) -> Result:
                                             f"{NAMES[kind]['zh']} 在 T={longest} 的测试准确率"),
                       results[kind][longest]["accuracy"]) for kind in KINDS]
     summary += [Metric(f"longest_solved_{kind}", T(f"{NAMES[kind]['en']}: longest T solved (≥{SOLVED:.0%})",
-                                                   f"{NAMES[kind]['zh']}:解决的最长 T(≥{SOLVED:.0%})"),
+                                                   f"{NAMES[kind]['zh']}：解决的最长 T(≥{SOLVED:.0%})"),
                        _longest_solved(results[kind])) for kind in KINDS]
     summary += [Metric(f"grad_ratio_{kind}", T(f"{NAMES[kind]['en']}: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init",
-                                               f"{NAMES[kind]['zh']}:初始化时 ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"),
+                                               f"{NAMES[kind]['zh']}：初始化时 ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"),
                        grad_ratio[kind]) for kind in KINDS]
     summary += [Metric(f"params_{kind}", T(f"{NAMES[kind]['en']} parameters per layer",
                                            f"{NAMES[kind]['zh']} 每层参数"), counts[kind]) for kind in KINDS]
@@ -328,17 +331,17 @@ def run(params: dict, progress) -> Result:
 
 SPEC = DemoSpec(
     id="D10",
-    title=T("RNN vs LSTM vs GRU: long-range memory", "RNN、LSTM 与 GRU:长程记忆"),
+    title=T("RNN vs LSTM vs GRU: long-range memory", "RNN、LSTM 与 GRU：长程记忆"),
     description=T("Trains a plain RNN, an LSTM and a GRU to recall the sign of the first input after T noisy steps, "
                   "shows accuracy against T, how much gradient reaches early steps, and parameter counts.",
-                  "训练普通 RNN、LSTM 和 GRU,在 T 步噪声之后回忆第一个输入的符号;展示准确率随 T 的变化、"
+                  "训练普通 RNN、LSTM 和 GRU，在 T 步噪声之后回忆第一个输入的符号；展示准确率随 T 的变化、"
                   "到达早期时间步的梯度大小以及参数量。"),
     params=(
         IntParam("length", T("longest sequence length T", "最长序列长度 T"), 40, minimum=5, maximum=80),
-        IntParam("lengths", T("lengths tried (5 … T)", "尝试的长度个数(5 … T)"), 3, minimum=1, maximum=6),
+        IntParam("lengths", T("lengths tried (5 … T)", "尝试的长度个数（5 … T）"), 3, minimum=1, maximum=6),
         FloatParam("noise", T("noise std of the distractor steps", "干扰步噪声标准差"), 2.0, minimum=0.0, maximum=3.0),
         IntParam("hidden", T("hidden units", "隐藏单元数"), 16, minimum=4, maximum=32),
-        IntParam("steps", T("training steps at most (batch 128)", "最多训练步数(批大小 128)"), 80,
+        IntParam("steps", T("training steps at most (batch 128)", "最多训练步数（批大小 128）"), 80,
                  minimum=10, maximum=200,
                  help=T("training stops early once three batches in a row are ≥99% right",
                         "连续三个批次准确率 ≥99% 时提前停止")),

@@ -107,10 +107,10 @@ def _charts(*, clipped: dict, unclipped: dict, max_norm: float, steps: int) -> l
         return list(range(1, steps + 1)), values + [math.nan] * (steps - len(values))
 
     norm_chart = Chart(
-        title=T("Gradient norm per step (before clipping)", "每步梯度范数(裁剪前)"),
+        title=T("Gradient norm per step (before clipping)", "每步梯度范数（裁剪前）"),
         x_label=T("training step", "训练步"), y_label=T("‖∇θ L‖", "‖∇θ L‖"), y_scale="log",
         series=[Series(T("without clipping", "不裁剪"), *padded(unclipped["norms"])),
-                Series(T(f"with clipping (max-norm {max_norm:g})", f"裁剪(最大范数 {max_norm:g})"),
+                Series(T(f"with clipping (max-norm {max_norm:g})", f"裁剪（最大范数 {max_norm:g}）"),
                        *padded(clipped["norms"])),
                 Series(T("clipping threshold", "裁剪阈值"), [1, steps], [max_norm, max_norm])])
     loss_chart = Chart(
@@ -129,8 +129,8 @@ def _heatmap(*, run: dict, names: list[str]) -> Heatmap:
     values = [[max(row[i] for row in run["per_tensor"][start:start + width]) for start in blocks]
               for i in range(len(names))]
     return Heatmap(title=T("Gradient norm per parameter tensor, clipped run (before clipping)",
-                           "裁剪训练中各参数张量的梯度范数(裁剪前)"),
-                   x_label=T(f"training steps (max over blocks of {width})", f"训练步(每 {width} 步取最大)"),
+                           "裁剪训练中各参数张量的梯度范数（裁剪前）"),
+                   x_label=T(f"training steps (max over blocks of {width})", f"训练步（每 {width} 步取最大）"),
                    y_label=T("parameter", "参数"),
                    x_ticks=[str(start + 1) for start in blocks], y_ticks=names, values=values, log_color=True)
 
@@ -143,49 +143,49 @@ def _conclusion(*, clipped: dict, unclipped: dict, stats_clip: dict, stats_raw: 
         first = T(f"Without clipping the gradient norm ran away from {stats_raw['first']:.2g} to "
                   f"{stats_raw['largest_finite']:.2g} and then to infinity at step {unclipped['diverged_at']}: each "
                   f"huge step enlarged W_hh, which enlarged the next gradient.",
-                  f"不裁剪时梯度范数从 {stats_raw['first']:.2g} 失控增长到 {stats_raw['largest_finite']:.2g},"
-                  f"并在第 {unclipped['diverged_at']} 步变为无穷:每个巨大的更新放大了 W_hh,又放大了下一次梯度。")
+                  f"不裁剪时梯度范数从 {stats_raw['first']:.2g} 失控增长到 {stats_raw['largest_finite']:.2g}，"
+                  f"并在第 {unclipped['diverged_at']} 步变为无穷：每个巨大的更新放大了 W_hh，又放大了下一次梯度。")
     elif stats_raw["spikes"]:
         first = T(f"Without clipping {stats_raw['spikes']} steps spiked above {SPIKE:g}× the typical norm "
                   f"({typical:.2g}), up to {stats_raw['max']:.3g}, but training did not blow up.",
-                  f"不裁剪时有 {stats_raw['spikes']} 步的梯度范数超过典型值({typical:.2g})的 {SPIKE:g} 倍,"
-                  f"最高 {stats_raw['max']:.3g},但训练没有崩溃。")
+                  f"不裁剪时有 {stats_raw['spikes']} 步的梯度范数超过典型值（{typical:.2g}）的 {SPIKE:g} 倍，"
+                  f"最高 {stats_raw['max']:.3g}，但训练没有崩溃。")
     else:
         first = T(f"No gradient spikes in this run: without clipping the largest norm was "
                   f"{stats_raw['max'] / typical:.1f}× the typical {typical:.2g}; try a larger spectral radius or "
                   f"learning rate.",
-                  f"本次没有梯度突增:不裁剪时最大范数只是典型值 {typical:.2g} 的 {stats_raw['max'] / typical:.1f} 倍;"
+                  f"本次没有梯度突增：不裁剪时最大范数只是典型值 {typical:.2g} 的 {stats_raw['max'] / typical:.1f} 倍；"
                   f"可以调大谱半径或学习率。")
     if clipped["diverged_at"] is not None:
         second = T(f" Even with clipping the run diverged at step {clipped['diverged_at']}: clipping bounds each "
                    f"step, but this learning rate is too large.",
-                   f" 即使裁剪,训练也在第 {clipped['diverged_at']} 步发散:裁剪限制了每一步,但学习率太大。")
+                   f" 即使裁剪，训练也在第 {clipped['diverged_at']} 步发散：裁剪限制了每一步，但学习率太大。")
     elif loss_clip >= loss_start:
         second = T(f" Clipping at {max_norm:g} (active on {share:.0%} of steps) kept the numbers finite, but at this "
                    f"learning rate the network did not learn: loss {loss_clip:.3g} against {loss_start:.3g} at the "
                    f"start.",
-                   f" 以 {max_norm:g} 裁剪(作用于 {share:.0%} 的步)使数值保持有限,但在这个学习率下网络没有学会:"
-                   f"损失 {loss_clip:.3g},开始时为 {loss_start:.3g}。")
+                   f" 以 {max_norm:g} 裁剪（作用于 {share:.0%} 的步）使数值保持有限，但在这个学习率下网络没有学会："
+                   f"损失 {loss_clip:.3g}，开始时为 {loss_start:.3g}。")
     elif unclipped["diverged_at"] is not None:
         only = T("only ", "仅") if share < 0.2 else T("", "")
         second = T(f" From the same start and batches, clipping at {max_norm:g} acted on {only['en']}{share:.0%} of "
                    f"steps and training went on to a loss of {loss_clip:.3g} (largest pre-clip norm "
                    f"{stats_clip['max']:.2g}).",
-                   f" 同样的起点和批次,以 {max_norm:g} 裁剪{only['zh']}作用于 {share:.0%} 的步,训练继续并把损失降到 "
-                   f"{loss_clip:.3g}(裁剪前最大范数 {stats_clip['max']:.2g})。")
+                   f" 同样的起点和批次，以 {max_norm:g} 裁剪{only['zh']}作用于 {share:.0%} 的步，训练继续并把损失降到 "
+                   f"{loss_clip:.3g}（裁剪前最大范数 {stats_clip['max']:.2g}）。")
     elif loss_clip < 0.8 * loss_raw:
         second = T(f" Clipping (active on {share:.0%} of steps) ended at a loss of {loss_clip:.3g} against "
                    f"{loss_raw:.3g} without it.",
-                   f" 裁剪(作用于 {share:.0%} 的步)最终损失 {loss_clip:.3g},不裁剪为 {loss_raw:.3g}。")
+                   f" 裁剪（作用于 {share:.0%} 的步）最终损失 {loss_clip:.3g}，不裁剪为 {loss_raw:.3g}。")
     elif loss_clip > 1.25 * loss_raw:
         second = T(f" Here clipping slowed training (loss {loss_clip:.3g} against {loss_raw:.3g}): the threshold "
                    f"{max_norm:g} cut {share:.0%} of ordinary steps, not just spikes.",
-                   f" 这里裁剪拖慢了训练(损失 {loss_clip:.3g} 对 {loss_raw:.3g}):阈值 {max_norm:g} 裁掉了 {share:.0%}"
-                   f"的普通步,而不只是突增。")
+                   f" 这里裁剪拖慢了训练（损失 {loss_clip:.3g} 对 {loss_raw:.3g}）："
+                   f"阈值 {max_norm:g} 裁掉了 {share:.0%} 的普通步，而不只是突增。")
     else:
         second = T(f" Both runs finished (loss {loss_clip:.3g} clipped, {loss_raw:.3g} unclipped); clipping was "
                    f"active on {share:.0%} of steps and made little difference here.",
-                   f" 两次训练都完成了(裁剪 {loss_clip:.3g},不裁剪 {loss_raw:.3g});裁剪作用于 {share:.0%} 的步,"
+                   f" 两次训练都完成了（裁剪 {loss_clip:.3g}，不裁剪 {loss_raw:.3g}）；裁剪作用于 {share:.0%} 的步，"
                    f"这里影响不大。")
     return {lang: first[lang] + second[lang] for lang in ("en", "zh")}
 
@@ -220,24 +220,24 @@ def run(params: dict, progress) -> Result:
     diverged_at = unclipped["diverged_at"]
     summary = [
         Metric("grad_norm_median", T("typical gradient norm (median, clipped run, before clipping)",
-                                     "典型梯度范数(中位数,裁剪训练,裁剪前)"), typical),
-        Metric("spike_ratio", T("clipped run: largest / median gradient norm", "裁剪训练:最大 / 中位梯度范数"),
+                                     "典型梯度范数（中位数，裁剪训练，裁剪前）"), typical),
+        Metric("spike_ratio", T("clipped run: largest / median gradient norm", "裁剪训练：最大 / 中位梯度范数"),
                stats_clip["max"] / typical, "×"),
         Metric("clipped_fraction", T("fraction of steps clipped", "被裁剪的步数比例"), stats_clip["clipped_fraction"]),
         Metric("spikes_clipped", T(f"clipped run: steps above {SPIKE:g}× the typical norm",
-                                   f"裁剪训练:超过典型范数 {SPIKE:g} 倍的步数"), stats_clip["spikes"]),
+                                   f"裁剪训练：超过典型范数 {SPIKE:g} 倍的步数"), stats_clip["spikes"]),
         Metric("spikes_unclipped", T(f"unclipped run: steps above {SPIKE:g}× the typical norm",
-                                     f"不裁剪训练:超过典型范数 {SPIKE:g} 倍的步数"), stats_raw["spikes"]),
+                                     f"不裁剪训练：超过典型范数 {SPIKE:g} 倍的步数"), stats_raw["spikes"]),
         Metric("unclipped_largest_norm", T("unclipped run: largest finite gradient norm",
-                                           "不裁剪训练:最大有限梯度范数"), stats_raw["largest_finite"]),
-        Metric("unclipped_diverged", T("unclipped run diverged (1 = yes)", "不裁剪训练是否发散(1 为是)"),
+                                           "不裁剪训练：最大有限梯度范数"), stats_raw["largest_finite"]),
+        Metric("unclipped_diverged", T("unclipped run diverged (1 = yes)", "不裁剪训练是否发散（1 为是）"),
                float(diverged_at is not None)),
         Metric("unclipped_diverged_at", T("unclipped run: step where it diverged (empty if never)",
-                                          "不裁剪训练:发散的步(未发散为空)"),
+                                          "不裁剪训练：发散的步（未发散为空）"),
                math.nan if diverged_at is None else diverged_at),
         Metric("final_loss_clipped", T("final loss with clipping", "裁剪后的最终损失"), _final_loss(clipped)),
         Metric("final_loss_unclipped", T("final loss without clipping (empty if diverged)",
-                                         "不裁剪的最终损失(发散则为空)"), _final_loss(unclipped)),
+                                         "不裁剪的最终损失（发散则为空）"), _final_loss(unclipped)),
     ]
     progress(1.0, DONE)
     return Result(summary=summary,
@@ -253,16 +253,17 @@ SPEC = DemoSpec(
     title=T("Exploding gradients and gradient clipping", "梯度爆炸与梯度裁剪"),
     description=T("Trains the same RNN from the same start twice, with and without max-norm gradient clipping, and "
                   "shows gradient-norm spikes, loss curves and how often clipping acted.",
-                  "从同一起点训练同一个 RNN 两次(有无最大范数梯度裁剪),展示梯度范数突增、损失曲线以及裁剪生效的频率。"),
+                  "从同一起点训练同一个 RNN 两次（有无最大范数梯度裁剪），"
+                  "展示梯度范数突增、损失曲线以及裁剪生效的频率。"),
     params=(
         FloatParam("spectral_radius", T("initial spectral radius ρ of W_hh", "W_hh 的初始谱半径 ρ"), 1.5,
                    minimum=0.5, maximum=3.0),
-        FloatParam("learning_rate", T("learning rate (SGD)", "学习率(SGD)"), 0.5, minimum=0.001, maximum=2.0,
+        FloatParam("learning_rate", T("learning rate (SGD)", "学习率（SGD）"), 0.5, minimum=0.001, maximum=2.0,
                    log_scale=True),
         FloatParam("max_norm", T("clipping max-norm", "裁剪最大范数"), 1.0, minimum=0.01, maximum=100.0,
                    log_scale=True),
         IntParam("length", T("sequence length", "序列长度"), 30, minimum=10, maximum=100),
-        IntParam("delay", T("delay to recall (steps)", "需要回忆的延迟(步)"), 5, minimum=1, maximum=9),
+        IntParam("delay", T("delay to recall (steps)", "需要回忆的延迟（步）"), 5, minimum=1, maximum=9),
         IntParam("hidden", T("hidden units", "隐藏单元数"), 32, minimum=4, maximum=64),
         IntParam("steps", T("training steps", "训练步数"), 200, minimum=20, maximum=1000),
     ),

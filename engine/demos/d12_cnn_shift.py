@@ -108,8 +108,8 @@ def relative_change(new: Tensor, old: Tensor) -> float:
 
 def _networks(stride: int) -> list[tuple[str, dict[str, str], int, int]]:
     """(key, name, first-layer stride, pool size); total stride is stride × pool."""
-    return [("stride1", T("conv, stride 1", "卷积,步幅 1"), 1, 1),
-            ("strided", T(f"conv, stride {stride}", f"卷积,步幅 {stride}"), stride, 1),
+    return [("stride1", T("conv, stride 1", "卷积，步幅 1"), 1, 1),
+            ("strided", T(f"conv, stride {stride}", f"卷积，步幅 {stride}"), stride, 1),
             ("pooled", T(f"conv + max-pool {stride}", f"卷积 + 最大池化 {stride}"), 1, stride)]
 
 
@@ -154,13 +154,13 @@ def _floored(values: list[float]) -> list[float]:
 def _charts(*, measured: dict, stride: int) -> list[Chart]:
     shifts, errors = measured["shifts"][1:], measured["errors"]
     names = {key: name for key, name, *_ in _networks(stride)}
-    floor_note = T(f" (floored at {CHART_FLOOR:g})", f"(下限 {CHART_FLOOR:g})")
-    shift_label = T("input shift (pixels)", "输入平移(像素)")
+    floor_note = T(f" (floored at {CHART_FLOOR:g})", f"（下限 {CHART_FLOOR:g}）")
+    shift_label = T("input shift (pixels)", "输入平移（像素）")
     equivariance = Chart(
         title=T("Equivariance error of the last feature map", "最后一层特征图的等变误差"),
         x_label=shift_label,
         y_label=T("‖f(shifted x) − shifted f(x)‖ / ‖f(x)‖" + floor_note["en"],
-                  "‖f(平移 x) − 平移 f(x)‖ / ‖f(x)‖" + floor_note["zh"]),
+                  "‖f（平移 x）− 平移 f(x)‖ / ‖f(x)‖" + floor_note["zh"]),
         series=[Series(names[key], shifts, _floored(errors[key]["equivariance"][1:])) for key in names],
         y_scale="log")
     invariance = Chart(
@@ -169,7 +169,7 @@ def _charts(*, measured: dict, stride: int) -> list[Chart]:
         y_label=T("relative change of the features" + floor_note["en"], "特征的相对变化" + floor_note["zh"]),
         series=[Series(T(f"{names[key]['en']} → global average", f"{names[key]['zh']} → 全局平均"), shifts,
                        _floored(errors[key]["global"][1:])) for key in names]
-        + [Series(T(f"{names['pooled']['en']} → flattened (FC input)", f"{names['pooled']['zh']} → 展平(全连接输入)"),
+        + [Series(T(f"{names['pooled']['en']} → flattened (FC input)", f"{names['pooled']['zh']} → 展平（全连接输入）"),
                   shifts, _floored(errors["pooled"]["flat"][1:]))],
         y_scale="log")
     return [equivariance, invariance]
@@ -178,7 +178,7 @@ def _charts(*, measured: dict, stride: int) -> list[Chart]:
 def _heatmap(*, measured: dict) -> Heatmap:
     rows = list(zip(*measured["errors"]["stride1"]["layers"], strict=True))
     return Heatmap(title=T("Equivariance error per layer, stride-1 network", "步幅 1 网络每层的等变误差"),
-                   x_label=T("input shift (pixels)", "输入平移(像素)"), y_label=T("layer", "层"),
+                   x_label=T("input shift (pixels)", "输入平移（像素）"), y_label=T("layer", "层"),
                    x_ticks=[str(s) for s in measured["shifts"][1:]],
                    y_ticks=[f"conv {i + 1}" for i in range(len(rows))],
                    values=[[max(v, CHART_FLOOR) for v in row[1:]] for row in rows], log_color=True)
@@ -193,24 +193,24 @@ def _summary(*, measured: dict, stride: int) -> list:
     off_grid = [e for s, e in zip(shifts, errors["strided"]["equivariance"], strict=True) if s % stride]
     on_grid = [e for s, e in zip(shifts, errors["strided"]["equivariance"], strict=True) if s and s % stride == 0]
     return [
-        Metric("image_size", T("image size used (multiple of the stride)", "实际图像尺寸(步幅的倍数)"),
+        Metric("image_size", T("image size used (multiple of the stride)", "实际图像尺寸（步幅的倍数）"),
                measured["size"], "px"),
-        Metric("equivariance_error_stride1", T("stride 1: worst equivariance error", "步幅 1:最大等变误差"),
+        Metric("equivariance_error_stride1", T("stride 1: worst equivariance error", "步幅 1：最大等变误差"),
                _worst(errors["stride1"]["equivariance"])),
         Metric("equivariance_error_strided", T(f"stride {stride}: worst equivariance error, shifts not a multiple "
-                                               f"of {stride}", f"步幅 {stride}:非 {stride} 倍数平移的最大等变误差"),
+                                               f"of {stride}", f"步幅 {stride}：非 {stride} 倍数平移的最大等变误差"),
                max(off_grid) if off_grid else float("nan")),
         Metric("equivariance_error_strided_on_grid", T(f"stride {stride}: worst error, shifts a multiple of {stride}",
-                                                       f"步幅 {stride}:{stride} 倍数平移的最大误差"),
+                                                       f"步幅 {stride}：{stride} 倍数平移的最大误差"),
                max(on_grid) if on_grid else float("nan")),
         Metric("invariance_error_global_stride1", T("stride 1 + global average: worst invariance error",
-                                                    "步幅 1 + 全局平均:最大不变性误差"),
+                                                    "步幅 1 + 全局平均：最大不变性误差"),
                _worst(errors["stride1"]["global"])),
         Metric("invariance_error_global_strided", T(f"stride {stride} + global average: worst invariance error",
-                                                    f"步幅 {stride} + 全局平均:最大不变性误差"),
+                                                    f"步幅 {stride} + 全局平均：最大不变性误差"),
                _worst(errors["strided"]["global"])),
         Metric("invariance_error_local_pool", T("local max-pool, flattened: worst invariance error",
-                                                "局部最大池化后展平:最大不变性误差"),
+                                                "局部最大池化后展平：最大不变性误差"),
                _worst(errors["pooled"]["flat"])),
     ]
 
@@ -224,33 +224,33 @@ def _conclusion(*, result_metrics: dict[str, float], stride: int, padding_mode: 
     if eq1 < EXACT:
         first = T(f"With stride 1 the convolution is equivariant: shifting the input shifted every feature map "
                   f"exactly (worst error {eq1:.1e}).",
-                  f"步幅为 1 时卷积是平移等变的:输入平移后特征图精确地随之平移(最大误差 {eq1:.1e})。")
+                  f"步幅为 1 时卷积是平移等变的：输入平移后特征图精确地随之平移（最大误差 {eq1:.1e}）。")
     else:
         first = T(f"Even with stride 1 the maps are not exact shifts (worst error {eq1:.2g}): with {padding['en']} "
                   f"padding and {shifting['en']} shifts the borders differ; equivariance is exact only for circular "
                   f"shifts with circular padding.",
-                  f"即使步幅为 1,特征图也不是精确平移(最大误差 {eq1:.2g}):{padding['zh']}填充加{shifting['zh']}"
-                  f"平移使边界不同;只有循环平移加循环填充时等变才精确。")
+                  f"即使步幅为 1，特征图也不是精确平移（最大误差 {eq1:.2g}）：{padding['zh']}填充加{shifting['zh']}"
+                  f"平移使边界不同；只有循环平移加循环填充时等变才精确。")
     if eq_off > max(2 * eq1, 0.05):
         on_grid = (T(f", while shifts by a multiple of {stride} stay exact ({eq_on:.1e})",
-                     f",而 {stride} 倍数的平移仍精确({eq_on:.1e})") if eq_on < EXACT else T("", ""))
+                     f"，而 {stride} 倍数的平移仍精确（{eq_on:.1e}）") if eq_on < EXACT else T("", ""))
         second = T(f" Stride {stride} breaks it for shifts that are not a multiple of {stride} "
                    f"(error {eq_off:.2g}){on_grid['en']}.",
-                   f" 步幅 {stride} 在平移量不是 {stride} 的倍数时破坏等变(误差 {eq_off:.2g}){on_grid['zh']}。")
+                   f" 步幅 {stride} 在平移量不是 {stride} 的倍数时破坏等变（误差 {eq_off:.2g}）{on_grid['zh']}。")
     else:
         second = T(f" Stride {stride} added little here (error {eq_off:.2g}): these inputs hold little detail "
                    f"finer than the stride.",
-                   f" 这里步幅 {stride} 影响不大(误差 {eq_off:.2g}):输入中细于步幅的细节很少。")
+                   f" 这里步幅 {stride} 影响不大（误差 {eq_off:.2g}）：输入中细于步幅的细节很少。")
     if glob1 < EXACT:
         third = T(f" Global averaging then makes the stride-1 features invariant, yet after stride {stride} they "
                   f"still move by up to {glob_s:.2g}, and a locally max-pooled map fed to a dense layer changes "
                   f"by up to {flat:.2g}: pooled and strided networks are only approximately shift-invariant.",
-                  f" 全局平均使步幅 1 的特征平移不变,但步幅 {stride} 后仍变化至多 {glob_s:.2g},局部最大池化后展平"
-                  f"送入全连接层的特征变化至多 {flat:.2g}:带池化/步幅的网络只是近似平移不变。")
+                  f" 全局平均使步幅 1 的特征平移不变，但步幅 {stride} 后仍变化至多 {glob_s:.2g}，局部最大池化后展平"
+                  f"送入全连接层的特征变化至多 {flat:.2g}：带池化/步幅的网络只是近似平移不变。")
     else:
         third = T(f" No feature vector stayed fixed: global averages moved by up to {glob1:.2g} (stride 1) and "
                   f"{glob_s:.2g} (stride {stride}), the flattened max-pooled map by up to {flat:.2g}.",
-                  f" 没有特征向量保持不变:全局平均变化至多 {glob1:.2g}(步幅 1)和 {glob_s:.2g}(步幅 {stride}),"
+                  f" 没有特征向量保持不变：全局平均变化至多 {glob1:.2g}（步幅 1）和 {glob_s:.2g}（步幅 {stride}），"
                   f"展平的最大池化特征至多 {flat:.2g}。")
     return {lang: first[lang] + second[lang] + third[lang] for lang in ("en", "zh")}
 
@@ -269,12 +269,12 @@ def run(params: dict, progress) -> Result:
 
 SPEC = DemoSpec(
     id="D12",
-    title=T("CNN shift behaviour: equivariance vs invariance", "CNN 的平移行为:等变与不变"),
+    title=T("CNN shift behaviour: equivariance vs invariance", "CNN 的平移行为：等变与不变"),
     description=T("Shifts inputs by a few pixels and measures how feature maps and pooled features change, for "
                   "stride-1, strided and max-pooled networks with the same filters.",
-                  "将输入平移若干像素,测量同一组卷积核在步幅 1、带步幅和最大池化网络中特征图与池化特征的变化。"),
+                  "将输入平移若干像素，测量同一组卷积核在步幅 1、带步幅和最大池化网络中特征图与池化特征的变化。"),
     params=(
-        IntParam("image_size", T("image size (pixels)", "图像尺寸(像素)"), 32, minimum=24, maximum=64,
+        IntParam("image_size", T("image size (pixels)", "图像尺寸（像素）"), 32, minimum=24, maximum=64,
                  help=T("rounded down to a multiple of the stride", "向下取整为步幅的倍数")),
         IntParam("images", T("images", "图像数"), 16, minimum=1, maximum=32),
         ChoiceParam("image", T("image content", "图像内容"), "noise", choices=("noise", "blurred"),
@@ -284,14 +284,14 @@ SPEC = DemoSpec(
         IntParam("depth", T("conv layers", "卷积层数"), 3, minimum=1, maximum=4),
         IntParam("stride", T("stride / pool size", "步幅 / 池化大小"), 2, minimum=2, maximum=4,
                  help=T("first-layer stride of the strided network and window of the max-pool",
-                        "带步幅网络第一层的步幅,也是最大池化的窗口")),
+                        "带步幅网络第一层的步幅，也是最大池化的窗口")),
         ChoiceParam("padding_mode", T("padding", "填充方式"), "circular", choices=("circular", "zeros"),
                     choice_labels={k: _MODE_LABELS[k] for k in ("circular", "zeros")}),
         ChoiceParam("shift_mode", T("how the input moves", "输入如何平移"), "circular", choices=("circular", "crop"),
                     choice_labels={k: _MODE_LABELS[k] for k in ("circular", "crop")},
                     help=T("circular: wrap around; crop: a window slides over a wider image",
-                           "循环:回绕平移;裁剪:窗口在更宽的图像上滑动")),
-        IntParam("max_shift", T("largest shift (pixels)", "最大平移(像素)"), 8, minimum=1, maximum=12),
+                           "循环：回绕平移；裁剪：窗口在更宽的图像上滑动")),
+        IntParam("max_shift", T("largest shift (pixels)", "最大平移（像素）"), 8, minimum=1, maximum=12),
     ),
     run=run,
     queue="demos",

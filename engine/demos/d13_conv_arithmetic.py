@@ -151,8 +151,8 @@ def _size_chart(*, input_size: int, kernel: int, stride: int, padding: int, dila
             progress(0.3 * index / len(sizes), T("output size against input size", "输出尺寸与输入尺寸"))
     chart = Chart(
         title=T(f"Output size for K={kernel}, S={stride}, P={padding}, D={dilation}",
-                f"输出尺寸(K={kernel}, S={stride}, P={padding}, D={dilation})"),
-        x_label=T("input size W", "输入尺寸 W"), y_label=T("output size (0 = no output)", "输出尺寸(0 表示无输出)"),
+                f"输出尺寸（K={kernel}, S={stride}, P={padding}, D={dilation}）"),
+        x_label=T("input size W", "输入尺寸 W"), y_label=T("output size (0 = no output)", "输出尺寸（0 表示无输出）"),
         series=[Series(T("formula ⌊(W+2P−D(K−1)−1)/S⌋+1", "公式 ⌊(W+2P−D(K−1)−1)/S⌋+1"), sizes, predicted),
                 Series(T("real nn.Conv2d", "真实 nn.Conv2d"), sizes, measured)])
     return chart, mismatches
@@ -175,9 +175,9 @@ def _random_checks(*, count: int, device: torch.device, progress) -> tuple[int, 
 def _receptive_chart(*, kernel: int, stride: int, dilation: int, depth: int, device: torch.device,
                      progress) -> tuple[Chart, int, int]:
     layers = list(range(1, depth + 1))
-    stacks = [(T("3×3, stride 1", "3×3,步幅 1"), 3, 1, 1), (T("5×5, stride 1", "5×5,步幅 1"), 5, 1, 1),
+    stacks = [(T("3×3, stride 1", "3×3，步幅 1"), 3, 1, 1), (T("5×5, stride 1", "5×5，步幅 1"), 5, 1, 1),
               (T(f"{kernel}×{kernel}, stride {stride}, dilation {dilation}",
-                 f"{kernel}×{kernel},步幅 {stride},膨胀 {dilation}"), kernel, stride, dilation)]
+                 f"{kernel}×{kernel}，步幅 {stride}，膨胀 {dilation}"), kernel, stride, dilation)]
     series, disagreements, user_field = [], 0, 1
     for index, (name, k, s, d) in enumerate(stacks):
         fields = []
@@ -190,8 +190,8 @@ def _receptive_chart(*, kernel: int, stride: int, dilation: int, depth: int, dev
         progress(0.7 + 0.08 * (index + 1), T("receptive fields", "感受野"))
     spans_decades = max(series[-1].y) / max(1, min(series[-1].y)) > 30
     chart = Chart(title=T("Receptive field against depth (measured from input gradients)",
-                          "感受野随层数变化(由输入梯度测得)"),
-                  x_label=T("stacked layers", "堆叠层数"), y_label=T("receptive field (pixels)", "感受野(像素)"),
+                          "感受野随层数变化（由输入梯度测得）"),
+                  x_label=T("stacked layers", "堆叠层数"), y_label=T("receptive field (pixels)", "感受野（像素）"),
                   series=series, y_scale="log" if spans_decades else "linear")
     return chart, user_field, disagreements
 
@@ -202,7 +202,7 @@ def _weights_chart(*, channels: int) -> Chart:
                (T("one 3×3", "一个 3×3"), 3, 1), (T("one 1×1", "一个 1×1"), 1, 1)]
     series = [Series(name, widths, [weight_count(conv_stack(channels=c, kernel=k, layers=n)) for c in widths])
               for name, k, n in layouts]
-    return Chart(title=T("Weights against channels C (C in = C out)", "权重数随通道数 C 变化(输入=输出通道)"),
+    return Chart(title=T("Weights against channels C (C in = C out)", "权重数随通道数 C 变化（输入=输出通道）"),
                  x_label=T("channels C", "通道数 C"), y_label=T("weights", "权重数"),
                  series=series, x_scale="log", y_scale="log")
 
@@ -212,24 +212,24 @@ def _conclusion(*, output_size: int, mismatches: int, checked: int, empty: int, 
     if mismatches == 0:
         check = T(f"The formula matched a real nn.Conv2d in all {checked} configurations checked "
                   f"({empty} of them too small for any output, which Conv2d refused as predicted).",
-                  f"公式与真实 nn.Conv2d 在全部 {checked} 个配置中一致(其中 {empty} 个输入太小、无输出,"
-                  f"Conv2d 也如预测般拒绝)。")
+                  f"公式与真实 nn.Conv2d 在全部 {checked} 个配置中一致（其中 {empty} 个输入太小、无输出，"
+                  f"Conv2d 也如预测般拒绝）。")
     else:
         check = T(f"The formula disagreed with nn.Conv2d in {mismatches} of {checked} configurations.",
                   f"公式与 nn.Conv2d 在 {checked} 个配置中有 {mismatches} 个不一致。")
     if output_size <= 0:
         size = T(" Your settings leave no output: the dilated kernel is larger than the padded input.",
-                 " 你的设置没有输出:膨胀后的卷积核比填充后的输入还大。")
+                 " 你的设置没有输出：膨胀后的卷积核比填充后的输入还大。")
     else:
         size = T(f" Your layer gives a {output_size}×{output_size} map, and a dense layer with the same input "
                  f"and output would need {dense_ratio:,.0f}× the weights of the {kernel}×{kernel} convolution.",
-                 f" 你的层输出 {output_size}×{output_size} 特征图;同样输入输出的全连接层所需权重是 "
+                 f" 你的层输出 {output_size}×{output_size} 特征图；同样输入输出的全连接层所需权重是 "
                  f"{kernel}×{kernel} 卷积的 {dense_ratio:,.0f} 倍。")
     stack = T(f" Two stacked 3×3 layers see 5×5 with {ratio_3x3:.0%} of a 5×5 layer's weights (18C² vs 25C²).",
-              f" 两个 3×3 堆叠的感受野为 5×5,权重只有一个 5×5 的 {ratio_3x3:.0%}(18C² 对 25C²)。")
+              f" 两个 3×3 堆叠的感受野为 5×5，权重只有一个 5×5 的 {ratio_3x3:.0%}（18C² 对 25C²）。")
     if field_errors == 0:
         rf = T(f" The measured receptive field of your stack is {field} pixels, as the formula predicts.",
-               f" 实测你的堆叠感受野为 {field} 像素,与公式一致。")
+               f" 实测你的堆叠感受野为 {field} 像素，与公式一致。")
     else:
         rf = T(f" The measured receptive field disagreed with the formula {field_errors} times.",
                f" 实测感受野与公式有 {field_errors} 处不一致。")
@@ -261,7 +261,7 @@ def run(params: dict, progress) -> Result:
         Metric("output_size", T("output size of your layer", "你的层的输出尺寸"), max(output_size, 0), "px"),
         Metric("configs_checked", T("configurations checked against nn.Conv2d", "与 nn.Conv2d 对照的配置数"), checked),
         Metric("formula_mismatches", T("formula vs nn.Conv2d mismatches", "公式与 nn.Conv2d 不一致数"), mismatches),
-        Metric("conv_weights", T(f"weights of one {k}×{k} conv, {c}→{c}", f"一个 {k}×{k} 卷积的权重({c}→{c})"),
+        Metric("conv_weights", T(f"weights of one {k}×{k} conv, {c}→{c}", f"一个 {k}×{k} 卷积的权重（{c}→{c}）"),
                conv_weights),
         Metric("dense_to_conv_ratio", T("dense / conv weights", "全连接 / 卷积权重比"),
                dense_ratio if dense_ratio is not None else float("nan"), "×"),
@@ -270,9 +270,9 @@ def run(params: dict, progress) -> Result:
                                     f"{params['depth']} 层后的感受野"), field, "px"),
     ]
     table = Table(title=T(f"Weights per layout, C = {c} channels in and out (no bias)",
-                          f"各结构的权重数,输入输出均为 C = {c} 通道(不含偏置)"),
+                          f"各结构的权重数，输入输出均为 C = {c} 通道（不含偏置）"),
                   columns=[T("layers", "层"), T("closed form", "公式"), T("receptive field", "感受野"),
-                           T("weights (counted)", "权重数(实际统计)")],
+                           T("weights (counted)", "权重数（实际统计）")],
                   rows=rows)
     progress(1.0, DONE)
     return Result(summary=summary,
@@ -287,17 +287,17 @@ SPEC = DemoSpec(
     title=T("Convolution arithmetic", "卷积的算术"),
     description=T("Checks the output-size formula against real nn.Conv2d layers, counts the weights of 1×1, 3×3, "
                   "stacked 3×3 and 5×5 convolutions against a dense layer, and measures receptive fields.",
-                  "用真实 nn.Conv2d 验证输出尺寸公式,统计 1×1、3×3、堆叠 3×3、5×5 卷积与全连接层的权重数,"
+                  "用真实 nn.Conv2d 验证输出尺寸公式，统计 1×1、3×3、堆叠 3×3、5×5 卷积与全连接层的权重数，"
                   "并实测感受野。"),
     params=(
-        IntParam("input_size", T("input size W (pixels)", "输入尺寸 W(像素)"), 32, minimum=4, maximum=128),
+        IntParam("input_size", T("input size W (pixels)", "输入尺寸 W（像素）"), 32, minimum=4, maximum=128),
         IntParam("kernel_size", T("kernel size K", "卷积核大小 K"), 3, minimum=1, maximum=11),
         IntParam("stride", T("stride S", "步幅 S"), 1, minimum=1, maximum=4),
         IntParam("padding", T("padding P", "填充 P"), 1, minimum=0, maximum=5),
         IntParam("dilation", T("dilation D", "膨胀 D"), 1, minimum=1, maximum=4),
         IntParam("channels", T("channels C", "通道数 C"), 64, minimum=1, maximum=1024,
                  help=T("input and output channels for the weight counts", "用于权重统计的输入与输出通道数")),
-        IntParam("depth", T("stacked layers (receptive field)", "堆叠层数(感受野)"), 4, minimum=1, maximum=6),
+        IntParam("depth", T("stacked layers (receptive field)", "堆叠层数（感受野）"), 4, minimum=1, maximum=6),
         IntParam("random_configs", T("random configurations checked", "随机验证的配置数"), 100,
                  minimum=10, maximum=1000,
                  help=T("random H, W, K, S, P, D checked against nn.Conv2d",

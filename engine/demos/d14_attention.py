@@ -126,26 +126,26 @@ def _conclusion(*, params: dict, evaluation: dict) -> dict[str, str]:
         first = T(f"Without attention per-token accuracy fell from {plain[0]:.0%} at length {SHORTEST} to "
                   f"{plain[-1]:.0%} at length {longest}: the whole input must squeeze through one vector. With "
                   f"attention it was still {attended[-1]:.0%}.",
-                  f"没有注意力时,逐词准确率从长度 {SHORTEST} 的 {plain[0]:.0%} 降到长度 {longest} 的 {plain[-1]:.0%}:"
+                  f"没有注意力时，逐词准确率从长度 {SHORTEST} 的 {plain[0]:.0%} 降到长度 {longest} 的 {plain[-1]:.0%}："
                   f"整个输入必须挤进一个向量。有注意力时仍有 {attended[-1]:.0%}。")
     elif min(attended[-1], plain[-1]) >= 0.9:
         first = T(f"Both models handled length {longest} ({plain[-1]:.0%} without attention, {attended[-1]:.0%} "
                   f"with): the fixed vector was big enough here — try longer sequences or fewer hidden units.",
-                  f"两个模型都处理了长度 {longest}(无注意力 {plain[-1]:.0%},有注意力 {attended[-1]:.0%}):"
+                  f"两个模型都处理了长度 {longest}（无注意力 {plain[-1]:.0%}，有注意力 {attended[-1]:.0%}）："
                   f"这里固定向量足够大——试试更长的序列或更少的隐藏单元。")
     else:
         first = T(f"Neither model learned length {longest} well in {params['steps']} steps ({plain[-1]:.0%} without "
                   f"attention, {attended[-1]:.0%} with; chance is {chance:.0%}) — train longer.",
-                  f"{params['steps']} 步内两个模型都没学好长度 {longest}(无注意力 {plain[-1]:.0%},"
-                  f"有注意力 {attended[-1]:.0%};随机为 {chance:.0%})——需要更多训练。")
+                  f"{params['steps']} 步内两个模型都没学好长度 {longest}（无注意力 {plain[-1]:.0%}，"
+                  f"有注意力 {attended[-1]:.0%}；随机为 {chance:.0%}）——需要更多训练。")
     if mass >= 0.5:
         second = T(f" The attention weights put {mass:.0%} of their mass on the {where['en']}: each output step "
                    f"reads the input token it has to produce.",
-                   f" 注意力权重有 {mass:.0%} 落在{where['zh']}上:每个输出步读取它要输出的那个输入词。")
+                   f" 注意力权重有 {mass:.0%} 落在{where['zh']}上：每个输出步读取它要输出的那个输入词。")
     else:
         second = T(f" The attention weights were diffuse: only {mass:.0%} of their mass fell on the {where['en']} "
                    f"(uniform would give {1 / longest:.0%}).",
-                   f" 注意力权重较分散:只有 {mass:.0%} 落在{where['zh']}上(均匀分布为 {1 / longest:.0%})。")
+                   f" 注意力权重较分散：只有 {mass:.0%} 落在{where['zh']}上（均匀分布为 {1 / longest:.0%}）。")
     return {lang: first[lang] + second[lang] for lang in ("en", "zh")}
 
 
@@ -153,8 +153,9 @@ def _heatmap(*, evaluation: dict, params: dict) -> Heatmap:
     source = evaluation["example_source"]
     produced = source[::-1] if params["task"] == "reverse" else source
     return Heatmap(title=T(f"Attention weights, one sequence of length {params['max_length']}",
-                           f"注意力权重(一条长度为 {params['max_length']} 的序列)"),
-                   x_label=T("input position (token)", "输入位置(词)"), y_label=T("output step (token)", "输出步(词)"),
+                           f"注意力权重（一条长度为 {params['max_length']} 的序列）"),
+                   x_label=T("input position (token)", "输入位置（词）"),
+                   y_label=T("output step (token)", "输出步（词）"),
                    x_ticks=[f"{j + 1}:{token}" for j, token in enumerate(source)],
                    y_ticks=[f"{t + 1}:{token}" for t, token in enumerate(produced)],
                    values=evaluation["example_weights"])
@@ -169,21 +170,21 @@ def run(params: dict, progress) -> Result:
     chance = 1 / params["vocab"]
     chart = Chart(title=T("Per-token accuracy against input length", "逐词准确率随输入长度变化"),
                   x_label=T("input length", "输入长度"), y_label=T("per-token accuracy", "逐词准确率"),
-                  series=[Series(T("seq2seq, no attention", "seq2seq,无注意力"), lengths, accuracy[False]),
+                  series=[Series(T("seq2seq, no attention", "seq2seq，无注意力"), lengths, accuracy[False]),
                           Series(T("seq2seq + attention", "seq2seq + 注意力"), lengths, accuracy[True]),
                           Series(T("chance", "随机猜测"), lengths, [chance] * len(lengths))])
     where = "anti-diagonal" if params["task"] == "reverse" else "diagonal"
     summary = [
         Metric("accuracy_plain", T(f"no attention: accuracy at length {params['max_length']}",
-                                   f"无注意力:长度 {params['max_length']} 的准确率"), accuracy[False][-1]),
+                                   f"无注意力：长度 {params['max_length']} 的准确率"), accuracy[False][-1]),
         Metric("accuracy_attention", T(f"attention: accuracy at length {params['max_length']}",
-                                       f"注意力:长度 {params['max_length']} 的准确率"), accuracy[True][-1]),
-        Metric("accuracy_gap", T("attention − no attention, longest length", "注意力 − 无注意力(最长长度)"),
+                                       f"注意力：长度 {params['max_length']} 的准确率"), accuracy[True][-1]),
+        Metric("accuracy_gap", T("attention − no attention, longest length", "注意力 − 无注意力（最长长度）"),
                accuracy[True][-1] - accuracy[False][-1]),
         Metric("target_mass", T(f"attention mass on the {where}",
                                 "注意力落在" + ("反对角线" if where == "anti-diagonal" else "对角线") + "上的比例"),
                evaluation["target_mass"]),
-        Metric("chance", T("chance accuracy (1 / vocabulary)", "随机准确率(1 / 词表大小)"), chance),
+        Metric("chance", T("chance accuracy (1 / vocabulary)", "随机准确率（1 / 词表大小）"), chance),
     ]
     progress(1.0, DONE)
     return Result(summary=summary, conclusion=_conclusion(params=params, evaluation=evaluation), charts=[chart],
@@ -195,7 +196,7 @@ SPEC = DemoSpec(
     title=T("Attention in seq2seq", "Seq2Seq 中的注意力"),
     description=T("Trains two encoder–decoder LSTMs, with and without attention, to reverse or copy token sequences, "
                   "and shows accuracy against input length and where the attention looks.",
-                  "训练有无注意力的两个编码器–解码器 LSTM 来反转或复制词序列,"
+                  "训练有无注意力的两个编码器–解码器 LSTM 来反转或复制词序列，"
                   "展示准确率随输入长度的变化以及注意力关注的位置。"),
     params=(
         ChoiceParam("task", T("task", "任务"), "reverse", choices=("reverse", "copy"),
@@ -203,10 +204,10 @@ SPEC = DemoSpec(
                                    "copy": T("copy the sequence", "复制序列")}),
         IntParam("max_length", T("longest input length", "最长输入长度"), 12, minimum=4, maximum=24),
         IntParam("vocab", T("vocabulary size", "词表大小"), 8, minimum=2, maximum=32),
-        IntParam("hidden", T("hidden units (even)", "隐藏单元数(偶数)"), 32, minimum=8, maximum=64,
+        IntParam("hidden", T("hidden units (even)", "隐藏单元数（偶数）"), 32, minimum=8, maximum=64,
                  help=T("the encoder uses half per direction; odd values are rounded down",
-                        "编码器每个方向用一半;奇数向下取整")),
-        IntParam("steps", T("training steps (batch 64)", "训练步数(批大小 64)"), 200, minimum=50, maximum=1000),
+                        "编码器每个方向用一半；奇数向下取整")),
+        IntParam("steps", T("training steps (batch 64)", "训练步数（批大小 64）"), 200, minimum=50, maximum=1000),
     ),
     run=run,
     queue="demos",

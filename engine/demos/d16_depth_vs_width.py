@@ -23,8 +23,8 @@ TRAIN_POINTS = 512
 TEST_POINTS = 4096
 PLOT_POINTS = 512
 TARGETS = {
-    "triangle": T("Triangle wave (zig-zag)", "三角波(锯齿折线)"),
-    "sawtooth": T("Sawtooth (with jumps)", "锯齿波(带跳变)"),
+    "triangle": T("Triangle wave (zig-zag)", "三角波（锯齿折线）"),
+    "sawtooth": T("Sawtooth (with jumps)", "锯齿波（带跳变）"),
     "sine": T("Sine", "正弦"),
 }
 ARCHITECTURES = {"deep": T("deep-narrow", "深而窄"), "shallow": T("shallow-wide", "浅而宽")}
@@ -112,7 +112,7 @@ def run(params: dict, progress) -> Result:
         def on_step(step: int, offset: int = index * params["steps"], name: str = name) -> None:
             done = offset + step + 1
             if done % max(1, total // 20) == 0:
-                progress(done / total, T(f"{name}: step {step + 1}", f"{name}:第 {step + 1} 步"))
+                progress(done / total, T(f"{name}: step {step + 1}", f"{name}：第 {step + 1} 步"))
 
         losses = fit(model, x, y, steps=params["steps"], lr=params["lr"], on_step=on_step)
         with torch.no_grad():
@@ -137,16 +137,16 @@ def build_result(params, outcomes: dict[str, dict]) -> Result:
         outcome = outcomes[name]
         summary += [
             Metric(f"{name}_params", T(f"Parameters, {label['en']} ({describe(outcome['widths'])})",
-                                       f"参数量,{label['zh']}({describe(outcome['widths'])})"), outcome["params"]),
-            Metric(f"{name}_test_mse", T(f"Test MSE, {label['en']}", f"测试均方误差,{label['zh']}"),
+                                       f"参数量，{label['zh']}（{describe(outcome['widths'])}）"), outcome["params"]),
+            Metric(f"{name}_test_mse", T(f"Test MSE, {label['en']}", f"测试均方误差，{label['zh']}"),
                    outcome["test_mse"]),
-            Metric(f"{name}_explained", T(f"Variance explained, {label['en']}", f"解释方差,{label['zh']}"),
+            Metric(f"{name}_explained", T(f"Variance explained, {label['en']}", f"解释方差，{label['zh']}"),
                    100 * (1 - outcome["test_mse"] / variance), "%"),
             Metric(f"{name}_linear_pieces", T(f"Linear pieces on [0, 1], {label['en']}",
-                                              f"[0, 1] 上的线性段数,{label['zh']}"), outcome["pieces"]),
+                                              f"[0, 1] 上的线性段数，{label['zh']}"), outcome["pieces"]),
         ]
     deep, shallow = outcomes["deep"]["test_mse"], outcomes["shallow"]["test_mse"]
-    summary.append(Metric("shallow_over_deep_mse", T("Test MSE, shallow / deep", "测试均方误差之比,浅/深"),
+    summary.append(Metric("shallow_over_deep_mse", T("Test MSE, shallow / deep", "测试均方误差之比，浅/深"),
                           shallow / deep if deep > 0 else math.inf, "×"))
     return Result(summary=summary, conclusion=conclude(params, outcomes, variance), charts=charts(params, outcomes),
                   tables=[table(outcomes)])
@@ -159,27 +159,28 @@ def conclude(params, outcomes: dict[str, dict], variance: float) -> dict[str, st
     setup = T(f"On a {target['en'].lower()} with {periods}, a deep-narrow net ({describe(deep['widths'])}, "
               f"{deep['params']} parameters) and a shallow-wide one ({describe(shallow['widths'])}, "
               f"{shallow['params']} parameters) ",
-              f"拟合 {teeth} 个周期的{target['zh']}:深而窄的网络({describe(deep['widths'])},{deep['params']} 个参数)"
-              f"与浅而宽的网络({describe(shallow['widths'])},{shallow['params']} 个参数)")
+              f"拟合 {teeth} 个周期的{target['zh']}："
+              f"深而窄的网络（{describe(deep['widths'])}，{deep['params']} 个参数）"
+              f"与浅而宽的网络（{describe(shallow['widths'])}，{shallow['params']} 个参数）")
     ratio = shallow["test_mse"] / deep["test_mse"] if deep["test_mse"] > 0 else math.inf
     if ratio >= 1.5:
         verdict = T(f"ended with test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}: depth won by "
                     f"{ratio:.2g}× with the same budget.",
-                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}:同样的参数预算下,"
+                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}：同样的参数预算下，"
                     f"深度胜出 {ratio:.2g} 倍。")
     elif ratio <= 1 / 1.5:
         verdict = T(f"ended with test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}: here width won by "
                     f"{1 / ratio:.2g}× — depth can represent the oscillations cheaply, but this training run did "
                     "not find such a solution.",
-                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}:这次宽度胜出 "
-                    f"{1 / ratio:.2g} 倍——深度虽能以很少参数表示振荡,但这次训练没有找到那样的解。")
+                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}：这次宽度胜出 "
+                    f"{1 / ratio:.2g} 倍——深度虽能以很少参数表示振荡，但这次训练没有找到那样的解。")
     else:
         verdict = T(f"ended close: test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}; neither "
                     "architecture clearly won.",
-                    f"结果接近:测试均方误差 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g},两者无明显胜负。")
+                    f"结果接近：测试均方误差 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}，两者无明显胜负。")
     pieces = T(f" The deep net cut [0, 1] into {deep['pieces']} linear pieces, the shallow one into "
                f"{shallow['pieces']}.",
-               f"深网络把 [0, 1] 分成 {deep['pieces']} 段线性区间,浅网络分成 {shallow['pieces']} 段。")
+               f"深网络把 [0, 1] 分成 {deep['pieces']} 段线性区间，浅网络分成 {shallow['pieces']} 段。")
     if params["target"] == "triangle":
         pieces = T(pieces["en"] + f" An exact zig-zag with {teeth} periods needs {2 * teeth}.",
                    pieces["zh"] + f"精确表示 {teeth} 个周期的折线需要 {2 * teeth} 段。")
@@ -194,7 +195,7 @@ def charts(params, outcomes: dict[str, dict]) -> list[Chart]:
     xs = plot_x.tolist()
     fits = [Series(T("target", "目标"), xs, truth)]
     fits += [Series(T(f"{label['en']} ({outcomes[name]['params']} params)",
-                      f"{label['zh']}({outcomes[name]['params']} 个参数)"), xs, outcomes[name]["curve"])
+                      f"{label['zh']}（{outcomes[name]['params']} 个参数）"), xs, outcomes[name]["curve"])
              for name, label in ARCHITECTURES.items()]
     losses = [Series(label, list(range(1, len(outcomes[name]["losses"]) + 1)), outcomes[name]["losses"])
               for name, label in ARCHITECTURES.items()]
@@ -210,7 +211,7 @@ def table(outcomes: dict[str, dict]) -> Table:
                T("test MSE", "测试均方误差"), T("linear pieces", "线性段数")]
     rows = [[ARCHITECTURES[name]["en"], describe(o["widths"]), o["params"], float(f"{o['test_mse']:.4g}"), o["pieces"]]
             for name, o in outcomes.items()]
-    return Table(T("Same budget, different shapes", "相同预算,不同形状"), columns, rows)
+    return Table(T("Same budget, different shapes", "相同预算，不同形状"), columns, rows)
 
 
 SPEC = DemoSpec(
@@ -219,7 +220,7 @@ SPEC = DemoSpec(
     description=T(
         "Fit a highly oscillating function with a deep-narrow and a shallow-wide ReLU network of the same "
         "parameter budget, and see which one actually fits it better.",
-        "用参数量相同的深而窄与浅而宽两个 ReLU 网络拟合一个高频振荡函数,看哪一个实际拟合得更好。"),
+        "用参数量相同的深而窄与浅而宽两个 ReLU 网络拟合一个高频振荡函数，看哪一个实际拟合得更好。"),
     params=(
         ChoiceParam("target", T("Target function", "目标函数"), "triangle", choices=tuple(TARGETS),
                     choice_labels=TARGETS),

@@ -147,7 +147,7 @@ def run(params: dict, progress) -> Result:
         def on_epoch(epoch: int, index: int = index, strategy: str = strategy) -> None:
             if epoch % max(1, epochs // 10) == 0:
                 progress(0.5 + 0.5 * (index + epoch / epochs) / len(STRATEGIES),
-                         T(f"target: {strategy}", f"目标任务:{strategy}"))
+                         T(f"target: {strategy}", f"目标任务：{strategy}"))
 
         curves[strategy] = train_target(model=model, groups=groups, data=data, epochs=epochs, on_epoch=on_epoch)
     progress(1.0, DONE)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
 
 import engine
 from engine.registry import DEMO_MODULES
+from questions.typography import halfwidth_punctuation
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_IDS = [f"D{n}" for n in range(1, 19)]
@@ -113,3 +116,36 @@ def test_it_gives_the_same_numbers_for_the_same_parameters(demo_id, default_runs
 def test_it_reports_progress_in_both_languages(demo_id, default_runs):
     _, _, messages = default_runs[demo_id]
     assert messages and all(bilingual(message) for message in messages), messages
+
+
+def chinese_texts(value):
+    """Every Chinese text in a spec, a result or a progress message ({"en": ..., "zh": ...} dicts)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("zh"), str):
+            yield value["zh"]
+        for item in value.values():
+            yield from chinese_texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from chinese_texts(item)
+
+
+@pytest.mark.parametrize("demo_id", ALL_IDS)
+def test_it_writes_its_chinese_with_full_width_punctuation(demo_id, default_runs):
+    result, _, messages = default_runs[demo_id]
+    texts = [*chinese_texts(engine.get_demo(demo_id).describe()), *chinese_texts(result), *chinese_texts(messages)]
+    assert texts
+    assert [(text, pair) for text in texts for _, pair in halfwidth_punctuation(text)] == []
+
+
+def test_it_writes_every_chinese_string_of_the_engine_with_full_width_punctuation():
+    """The source, so conclusions for settings the default runs do not reach are checked too."""
+    found = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        with tokenize.open(path) as source:
+            for token in tokenize.generate_tokens(source.readline):
+                if token.type == tokenize.STRING:
+                    body = re.sub(r"^[rRbBuUfF]*('''|\"\"\"|'|\")|('''|\"\"\"|'|\")$", "", token.string)
+                    text = re.sub(r"\{[^{}]*\}", "0", body)  # an f-string's fields read as a number
+                    found += [f"{path.name}:{token.start[0]}: {pair}" for _, pair in halfwidth_punctuation(text)]
+    assert found == []

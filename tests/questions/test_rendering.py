@@ -31,10 +31,12 @@ def test_escaped_dollars_are_money_not_math():
     assert "math" not in html and "$5" in html
 
 
-def test_table_cells_keep_only_text_align_styles():
-    html = render_markdown('<table><tr><td style="position:fixed;inset:0;text-align:right">x</td></tr></table>')
-    assert "position" not in html and "inset" not in html
-    assert 'style="text-align:right"' in html
+def test_it_aligns_table_columns_with_classes_and_keeps_no_style_attribute():
+    # The Content-Security-Policy refuses inline style: a style attribute would be a violation.
+    html = render_markdown("| a | b |\n|:-|-:|\n| 1 | 2 |\n\n"
+                           '<table><tr><td style="position:fixed;inset:0;text-align:right">x</td></tr></table>')
+    assert '<th class="align-left">a</th>' in html and '<td class="align-right">2</td>' in html
+    assert "style" not in html and "position" not in html
 
 
 def test_a_table_comes_in_a_box_that_scrolls_on_a_phone():
@@ -69,3 +71,28 @@ def test_the_migration_renders_stored_answers_afresh():
     executor.loader.build_graph()
     executor.migrate(after)
     assert Question.objects.get(card_id="own-0123456789").answer_html_zh == "<p>作用在自己上。</p>\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_rewrites_the_alignment_of_stored_tables_as_classes():
+    # An own card saved before the Content-Security-Policy keeps its aligned column, without a style.
+    executor = MigrationExecutor(connection)
+    before, after = [("questions", "0004_rerender_answers")], [("questions", "0005_table_alignment_classes")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    topic = old.get_model("questions", "Topic").objects.create(slug="basics", title_en="Basics", title_zh="基础")
+    table = "| n | loss |\n|---|---:|\n| 1 | 0.5 |\n"
+    old.get_model("questions", "Question").objects.create(
+        card_id="own-0123456789", topic=topic, difficulty=1, position=0, question_en="Q?", question_zh="Q?",
+        answer_en=table, answer_zh=table, answer_html_en='<td style="text-align:right">0.5</td>',
+        answer_html_zh='<td style="text-align:right">0.5</td>')
+    executor.loader.build_graph()
+    executor.migrate(after)
+    html = Question.objects.get(card_id="own-0123456789").answer_html_en
+    assert '<td class="align-right">0.5</td>' in html and "style" not in html
+
+
+def test_it_closes_line_breaks_up_around_full_width_punctuation_but_not_in_english():
+    html = render_markdown("激活函数，\nReLU 很快。“双引号”\n——破折号\n和 English\nwords “quoted”\nhere.")
+    assert "激活函数，ReLU 很快。“双引号”——破折号和 English" in html.replace("\n", "")
+    assert "words “quoted”\nhere." in html  # English keeps its space (the line break)
