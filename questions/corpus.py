@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext_noop
 
+from questions.typography import CJK, describe, halfwidth_punctuation, missing_spaces
+
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 LANGUAGES = ("en", "zh")
 KNOWN_DEMOS = {f"D{n}" for n in range(1, 19)}
@@ -26,6 +28,9 @@ CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 OWN_CARD_PREFIX = "own-"
 TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
 KEY_POINTS = range(3, 8)
+# Interview grading matches a key point's terms as substrings of the answer, so a one-character Chinese
+# term matches far too much (凸 inside 非凸, 门 inside 部门): a term must identify its point (凸函数, 门控).
+ONE_CJK_CHARACTER = re.compile(rf"^[{CJK}]$")
 CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "demos", "references", "question", "answer",
                "key_points"}
 
@@ -59,12 +64,16 @@ class Topic:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number under the key `__line__` (1-based), and each list's item
-    lines in `item_lines`, so a card that is not a mapping is still reported at its own line."""
+    """Keeps each mapping's line number under the key `__line__` (1-based), the line where each of
+    its texts starts under `__text_lines__`, and each list's item lines in `item_lines`, so a problem
+    is reported at its own line."""
 
     def construct_mapping(self, node, deep=False):
         mapping = super().construct_mapping(node, deep=deep)
         mapping["__line__"] = node.start_mark.line + 1
+        # A block text (`|`) starts on the line after its key.
+        mapping["__text_lines__"] = {key.value: value.start_mark.line + 1 + (value.style in ("|", ">"))
+                                     for key, value in node.value if isinstance(value, yaml.ScalarNode)}
         return mapping
 
 
@@ -162,7 +171,7 @@ class _FileChecker:
             self.problem(line, "cards", "each card must be a mapping")
             return None
         before = len(self.problems)
-        for name in sorted(map(str, raw.keys() - CARD_FIELDS - {"__line__"})):
+        for name in sorted(map(str, raw.keys() - CARD_FIELDS - {"__line__", "__text_lines__"})):
             self.problem(line, name, "unknown field")
         card_id = raw.get("id")
         if not isinstance(card_id, str) or not CARD_ID.match(card_id):
@@ -201,8 +210,18 @@ class _FileChecker:
                 continue
             if issue := unbalanced_math(text):
                 self.problem(line, f"{name}.{language}", issue)
+            if language == "zh":
+                self.chinese_typography(text, value.get("__text_lines__", {}).get("zh", line), f"{name}.zh")
             texts[language] = text.strip()
         return texts
+
+    def chinese_typography(self, text: str, first_line: int, field_name: str) -> None:
+        """Half-width punctuation and missing spaces in Chinese text, each at its own line."""
+        for offset, pair in halfwidth_punctuation(text):
+            self.problem(first_line + offset, field_name, describe(pair))
+        for offset, pair in missing_spaces(text):
+            self.problem(first_line + offset, field_name,
+                         f"no space between Chinese and Latin text: {pair!r} (write one space)")
 
     def key_points(self, raw: dict, line: int) -> list[dict[str, Any]]:
         points = raw.get("key_points")
@@ -224,12 +243,21 @@ class _FileChecker:
                     self.problem(point.get("__line__", line), f"key_points[{index}].{language}", issue)
                 else:
                     texts[language] = text.strip()
+                    if language == "zh":
+                        self.chinese_typography(text, point.get("__text_lines__", {}).get("zh", line),
+                                                f"key_points[{index}].zh")
             terms = point.get("terms")
             if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip()
                                                                    for t in terms):
                 self.problem(point.get("__line__", line), f"key_points[{index}].terms",
                              "must list at least one term")
                 terms = []
+            term_lines = getattr(terms, "item_lines", None) or [point.get("__line__", line)] * len(terms)
+            for term, term_line in zip(terms, term_lines, strict=False):
+                if ONE_CJK_CHARACTER.match(str(term).strip()):
+                    self.problem(term_line, f"key_points[{index}].terms",
+                                 f"one-character Chinese term {str(term).strip()!r} matches too much "
+                                 "(凸 is inside 非凸): use a word that identifies the point, e.g. 凸函数")
             cleaned.append({**texts, "terms": [str(t).strip() for t in terms]})
         return cleaned
 

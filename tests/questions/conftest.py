@@ -19,7 +19,7 @@ def english():
 def two_topics(tmp_path, db):
     corpus_load(folder=write_corpus(tmp_path / "corpus", {
         "activations": [card("sigmoid-vanishing",
-                             question={"en": "Why does sigmoid vanish?", "zh": "sigmoid 为何消失?"})],
+                             question={"en": "Why does sigmoid vanish?", "zh": "sigmoid 为何消失？"})],
         "cnn": [card("pooling-purpose", demos=[])],
     }))
     return tmp_path / "corpus"

@@ -19,9 +19,9 @@ def card(card_id: str, **overrides) -> dict:
         "tags": ["sigmoid"],
         "demos": ["D2"],
         "references": [],
-        "question": {"en": f"Question {card_id}?", "zh": f"问题 {card_id}?"},
+        "question": {"en": f"Question {card_id}?", "zh": f"问题 {card_id}？"},
         "answer": {"en": "The derivative is $\\sigma(z)(1-\\sigma(z))$, at most 0.25.\n",
-                   "zh": "导数为 $\\sigma(z)(1-\\sigma(z))$,最大 0.25。\n"},
+                   "zh": "导数为 $\\sigma(z)(1-\\sigma(z))$，最大 0.25。\n"},
         "key_points": [{"en": f"point {i}", "zh": f"要点 {i}", "terms": [f"term{i}"]} for i in range(3)],
     }
     base.update(copy.deepcopy(overrides))

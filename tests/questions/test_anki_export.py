@@ -75,7 +75,7 @@ def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, t
     assert response["Content-Disposition"] == 'attachment; filename="dl-interview-zh.apkg"'
     (tmp_path / "download.apkg").write_bytes(response.content)
     [(_, fields, _)] = notes_in(tmp_path / "download.apkg")
-    assert fields.startswith("问题 pooling-purpose?")
+    assert fields.startswith("问题 pooling-purpose？")
     assert client.get("/questions/export.apkg?difficulty=7").status_code == 400
 
 

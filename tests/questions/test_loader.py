@@ -201,3 +201,85 @@ def test_load_export_load_changes_nothing(tmp_path, db):
     call_command("export_corpus", folder=folder)
     report = corpus_load(folder=folder)
     assert (report.updated, report.unchanged) == ([], ["many-tags"])
+
+
+CARD_WITH_BLOCK_ANSWER = """topic: activations
+cards:
+  - id: sigmoid-saturates
+    difficulty: 2
+    question:
+      en: "Why does sigmoid saturate?"
+      zh: "Sigmoid 为什么会饱和？"
+    answer:
+      en: |
+        Its derivative is at most 1/4.
+      zh: |
+        它的导数最大为 $\\sigma(1-\\sigma) \\le 1/4$，代码里写作 `s * (1 - s)`。
+        {line_two}
+    key_points:
+      - en: "Derivative at most 1/4"
+        zh: "{point}"
+        terms: [1/4]
+      - en: "Saturates for large inputs"
+        zh: "输入很大时饱和"
+        terms: [saturate, 饱和]
+      - en: "Gradients vanish through many layers"
+        zh: "多层连乘后梯度消失"
+        terms: [vanish, 梯度消失]
+"""
+
+
+def _problems_of(tmp_path, line_two: str, point: str = "导数最大为 1/4") -> list[str]:
+    folder = write_corpus(tmp_path / "c", {})
+    (folder / "activations.yaml").write_text(CARD_WITH_BLOCK_ANSWER.format(line_two=line_two, point=point))
+    try:
+        read_corpus(folder)
+    except CorpusError as error:
+        return error.problems
+    return []
+
+
+@pytest.mark.parametrize(("line_two", "mark"), [
+    ("所以深层网络的梯度会变小,训练变慢。", "'小,'"),
+    ("常见误区:把饱和当成过拟合。", "'区:'"),
+    ("输出恒为正(不以零为中心)。", "'正('"),
+    ("也就是所谓的\"饱和区\"。", "'的\"'"),
+    ("会饱和吗?会。", "'吗?'"),
+])
+def test_it_refuses_half_width_punctuation_in_chinese_at_its_own_line(tmp_path, line_two, mark):
+    problems = _problems_of(tmp_path, line_two)
+    assert f"activations.yaml:13: answer.zh: half-width punctuation in Chinese text: {mark} " \
+           "(use full-width ，。：；？！（）“”)" in problems
+    assert all(problem.startswith("activations.yaml:13: answer.zh: ") for problem in problems)
+
+
+def test_it_keeps_half_width_marks_in_formulas_code_and_english(tmp_path):
+    assert _problems_of(tmp_path, "例如 $f(x, y)$、`f(x, y)` 和 “Attention Is All You Need” 都不受影响。") == []
+
+
+def test_it_reports_a_key_point_and_a_missing_space_at_their_lines(tmp_path):
+    problems = _problems_of(tmp_path, "用LoRA 微调。", point="导数最大为 1/4;所以会饱和")
+    assert problems == [
+        "activations.yaml:13: answer.zh: no space between Chinese and Latin text: '用L' (write one space)",
+        "activations.yaml:16: key_points[1].zh: half-width punctuation in Chinese text: ';所' "
+        "(use full-width ，。：；？！（）“”)",
+    ]
+
+
+def test_it_refuses_a_one_character_chinese_term_at_its_line(tmp_path):
+    folder = write_corpus(tmp_path / "c", {})
+    text = CARD_WITH_BLOCK_ANSWER.format(line_two="没问题。", point="导数最大为 1/4")
+    (folder / "activations.yaml").write_text(text.replace("terms: [saturate, 饱和]", "terms: [saturate, 饱]"))
+    with pytest.raises(CorpusError) as error:
+        read_corpus(folder)
+    line = text.splitlines().index("        terms: [saturate, 饱和]") + 1
+    assert error.value.problems == [
+        f"activations.yaml:{line}: key_points[2].terms: one-character Chinese term '饱' matches too much "
+        "(凸 is inside 非凸): use a word that identifies the point, e.g. 凸函数"]
+
+
+@pytest.mark.parametrize("terms", [["饱和"], ["γ"], ["饱和", "x"]])
+def test_it_keeps_longer_chinese_terms_and_one_latin_or_greek_character(tmp_path, terms):
+    folder = write_corpus(tmp_path / "c", {"activations": [card("fine", key_points=[
+        {"en": f"point {i}", "zh": f"要点 {i}", "terms": terms} for i in range(3)])]})
+    assert [c.id for c in read_corpus(folder)] == ["fine"]
