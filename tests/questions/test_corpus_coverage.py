@@ -52,6 +52,14 @@ def test_the_corpus_has_sixty_cards_beyond_the_seeds():
     assert len(extra) >= 60, f"only {len(extra)} cards beyond the seeds"
 
 
+def test_modern_deep_learning_has_its_topics():
+    """Corpus II: what 2026 interviews ask most, each topic at the size the issue set out."""
+    per_topic = {}
+    for card in read_corpus():
+        per_topic[card.topic] = per_topic.get(card.topic, 0) + 1
+    assert per_topic["llm"] >= 26 and per_topic["generative"] >= 17
+
+
 def test_the_real_corpus_loads(db):
     report = corpus_load()
     assert len(report.created) == len(read_corpus())

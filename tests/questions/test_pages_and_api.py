@@ -10,13 +10,13 @@ def small_corpus(tmp_path, db):
     folder = write_corpus(tmp_path / "corpus", {
         "activations": [
             card("sigmoid-vanishing", difficulty=1, tags=["sigmoid", "gradients"],
-                 question={"en": "Why does sigmoid make gradients vanish?", "zh": "为什么 sigmoid 会导致梯度消失?"}),
+                 question={"en": "Why does sigmoid make gradients vanish?", "zh": "为什么 sigmoid 会导致梯度消失？"}),
             card("relu-pros-cons", difficulty=2, tags=["relu"],
                  question={"en": "Pros and cons of ReLU", "zh": "ReLU 的优缺点"},
                  answer={"en": "Dead units can appear.\n", "zh": "会出现神经元死亡。\n"}),
         ],
         "cnn": [card("pooling-purpose", difficulty=3, tags=["pooling"], demos=["D12"],
-                     question={"en": "What is pooling for?", "zh": "池化层有什么作用?"},
+                     question={"en": "What is pooling for?", "zh": "池化层有什么作用？"},
                      answer={"en": "Local invariance.\n", "zh": "带来局部不变性。\n"})],
     })
     corpus_load(folder=folder)
@@ -86,7 +86,7 @@ def test_a_bad_filter_answers_400_with_a_message_and_keeps_the_rest(client, smal
 def test_question_page_renders_both_languages_and_demo_links(client, small_corpus):
     response = client.get("/questions/pooling-purpose/")
     html = response.content.decode()
-    assert "池化层有什么作用?" in html and "What is pooling for?" in html
+    assert "池化层有什么作用？" in html and "What is pooling for?" in html
     assert "D12" in html
     math = client.get("/questions/sigmoid-vanishing/").content.decode()
     assert '<span class="math inline">\\sigma(z)(1-\\sigma(z))</span>' in math
@@ -113,3 +113,22 @@ def test_the_api_refuses_a_bad_filter(api_client, small_corpus):
 def test_the_api_is_read_only(alice_api, small_corpus):
     assert alice_api.post("/api/questions/", {"id": "x"}).status_code == 405
     assert alice_api.delete("/api/questions/pooling-purpose/").status_code == 405
+
+
+def test_search_finds_the_key_cards_of_the_new_topics_in_both_languages(db):
+    corpus_load()
+    key_cards = {"LoRA": "lora-qlora-low-rank-adaptation", "低秩适配": "lora-qlora-low-rank-adaptation",
+                 "speculative decoding": "speculative-decoding-draft-verify",
+                 "投机解码": "speculative-decoding-draft-verify",
+                 "mixture of experts": "mixture-of-experts-routing-load-balancing",
+                 "混合专家": "mixture-of-experts-routing-load-balancing",
+                 "RAG": "retrieval-augmented-generation-pipeline",
+                 "检索增强生成": "retrieval-augmented-generation-pipeline",
+                 "缩放定律": "scaling-laws-kaplan-vs-chinchilla",
+                 "VAE ELBO": "vae-elbo-derivation", "变分自编码器": "vae-elbo-derivation",
+                 "GAN mode collapse": "gan-mode-collapse-training-instability",
+                 "classifier-free guidance": "classifier-free-guidance-diffusion",
+                 "无分类器引导": "classifier-free-guidance-diffusion",
+                 "FID": "generative-model-evaluation-is-fid-precision-recall"}
+    top_three = {query: [q.card_id for q in question_search(query=query)[:3]] for query in key_cards}
+    assert {query: card in top_three[query] for query, card in key_cards.items()} == dict.fromkeys(key_cards, True)
