@@ -68,16 +68,21 @@ def search_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+# BM25's b: how much a card's length discounts its uses of a term (0 none, 1 fully).
+LENGTH_NORMALISATION = 0.5
+
+
 def question_search(*, query: str, viewer=None, topic: str | None = None, tag: str | None = None,
                     difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
     """Questions holding at least `min_share` of the query's subject terms, best first. Terms no
     question holds (a bigram across two words) are left aside, and aspect words (作用, 区别…) only
     rank: "BN 的作用" lists the questions about BN.
 
-    The order is BM25's, without length normalisation: a term weighs more the fewer questions hold
-    it, and a question gains with each use of it, less and less; it gains that weight once more if
-    its question text holds the term. So "dropout 有效" puts the card about dropout first, not
-    every card that calls something 有效.
+    The order is BM25's: a term weighs more the fewer questions hold it, and a question gains with
+    each use of it, less and less, and less again the longer the card is than the cards found; it
+    gains that weight once more if its question text holds the term, more if that question is short.
+    So "dropout 有效" puts the card about dropout first, not every card that calls something 有效,
+    nor the long card on dropout in RNNs.
     """
     terms = search_terms(query)
     if not terms:
@@ -95,15 +100,26 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
     total = listed.count()
     weight = {term: math.log(1 + total / holders[term]) * (ASPECT_WEIGHT if term in _ASPECT_WORDS else 1)
               for term in known}
+    titles = {question: f"{question.question_en}\n{question.question_zh}".lower() for question in uses}
+    average_text = sum(len(question.search_text) for question in uses) / max(1, len(uses))
+    average_title = sum(map(len, titles.values())) / max(1, len(titles))
     scored = []
     for question, found in uses.items():
         if sum(term in found for term in subject) >= needed:
-            title = f"{question.question_en}\n{question.question_zh}".lower()
-            score = sum(weight[term] * (count * 2.2 / (count + 1.2) + _uses(term, title, at_most=1))
+            # A long card (or question) that names the term in passing must not outrank the card about it.
+            text_saturation = _saturation(len(question.search_text) / average_text)
+            title_saturation = _saturation(len(titles[question]) / average_title)
+            score = sum(weight[term] * (count * 2.2 / (count + text_saturation)
+                                        + _uses(term, titles[question], at_most=1) * 2.2 / (1 + title_saturation))
                         for term, count in found.items())
             scored.append((score, question))
     scored.sort(key=lambda pair: (-pair[0], pair[1].topic.position, pair[1].position))
     return [question for _, question in scored]
+
+
+def _saturation(relative_length: float) -> float:
+    """BM25's k1 · (1 − b + b · length / average length): uses count for less in a longer text."""
+    return 1.2 * (1 - LENGTH_NORMALISATION + LENGTH_NORMALISATION * relative_length)
 
 
 def _uses(term: str, text: str, at_most: int | None = None) -> int:
