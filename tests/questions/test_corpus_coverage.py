@@ -57,7 +57,8 @@ def test_modern_deep_learning_has_its_topics():
     per_topic = {}
     for card in read_corpus():
         per_topic[card.topic] = per_topic.get(card.topic, 0) + 1
-    assert per_topic["llm"] >= 26 and per_topic["generative"] >= 17
+    assert per_topic["llm"] >= 26 and per_topic["generative"] >= 17 and per_topic["vision-tasks"] >= 22
+    assert per_topic["deployment"] >= 10 and per_topic["further-dl"] >= 10
 
 
 def test_the_real_corpus_loads(db):
@@ -70,6 +71,28 @@ def _prose(html: str) -> str:
     html = re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.S)
     html = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', "", html, flags=re.S)
     return re.sub(r"<[^>]+>", "", html)
+
+
+def shared_spans(text: str, source_words: set[str], source_chars: set[str]) -> set[str]:
+    """Runs of ten English words or fourteen Chinese characters that `text` shares with a source."""
+    return ({" ".join(words[i:i + 10]) for words in [re.findall(r"[a-z]+", text.lower())]
+             for i in range(len(words) - 9)} & source_words) | \
+           ({chars[i:i + 14] for chars in ["".join(re.findall(r"[\u4e00-\u9fff]", text))]
+             for i in range(len(chars) - 13)} & source_chars)
+
+
+@pytest.mark.skipif(not SHARED_INDEX.exists(), reason="shared/seeds/ is not beside the repository")
+def test_no_answer_copies_a_run_of_a_seed_document():
+    """Answers are in our own words: no run of ten words or fourteen Chinese characters from a seed
+    (common phrases such as 由编码器和解码器组成 are ten characters and stay allowed)."""
+    seeds = "\n".join(path.read_text(encoding="utf-8") for path in SHARED_INDEX.parent.glob("0*.txt"))
+    words, chars = re.findall(r"[a-z]+", seeds.lower()), "".join(re.findall(r"[\u4e00-\u9fff]", seeds))
+    source_words = {" ".join(words[i:i + 10]) for i in range(len(words) - 9)}
+    source_chars = {chars[i:i + 14] for i in range(len(chars) - 13)}
+    copied = {card.id: spans for card in read_corpus()
+              if (spans := shared_spans(card.answer["en"] + card.answer["zh"], source_words, source_chars))}
+    assert copied == {}
+    assert shared_spans(seeds[:2000], source_words, source_chars)  # the check finds a real copy
 
 
 def test_no_emphasis_marker_is_left_unrendered():

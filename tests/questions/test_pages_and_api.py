@@ -129,6 +129,22 @@ def test_search_finds_the_key_cards_of_the_new_topics_in_both_languages(db):
                  "GAN mode collapse": "gan-mode-collapse-training-instability",
                  "classifier-free guidance": "classifier-free-guidance-diffusion",
                  "无分类器引导": "classifier-free-guidance-diffusion",
-                 "FID": "generative-model-evaluation-is-fid-precision-recall"}
+                 "FID": "generative-model-evaluation-is-fid-precision-recall",
+                 "NMS": "nms-and-soft-nms", "非极大值抑制": "nms-and-soft-nms",
+                 "匈牙利匹配": "detr-set-prediction-hungarian-matching", "mAP": "detection-map-voc-vs-coco",
+                 "U-Net": "fcn-unet-encoder-decoder-segmentation", "语义分割": "fcn-unet-encoder-decoder-segmentation",
+                 "ArcFace": "metric-learning-triplet-vs-arcface-margin",
+                 "pruning": "pruning-magnitude-structured-nm-sparsity",
+                 "剪枝": "pruning-magnitude-structured-nm-sparsity",
+                 "彩票假设": "lottery-ticket-hypothesis-rewinding", "量化感知训练": "ptq-vs-qat-fake-quantization-ste",
+                 "roofline": "flops-vs-latency-roofline-arithmetic-intensity",
+                 "算子融合": "onnx-tensorrt-operator-fusion-bn-folding",
+                 "GNN": "gnn-message-passing-gcn-graphsage-gat", "图神经网络": "gnn-message-passing-gcn-graphsage-gat",
+                 "adversarial examples": "adversarial-examples-fgsm-pgd-adversarial-training",
+                 "对抗样本": "adversarial-examples-fgsm-pgd-adversarial-training",
+                 "MAML": "few-shot-zero-shot-prototypical-maml", "小样本": "few-shot-zero-shot-prototypical-maml",
+                 "积分梯度": "integrated-gradients-saliency-shap-attribution",
+                 "CTC": "ctc-loss-alignment-free-training", "RMSProp": "adagrad-rmsprop-per-parameter-rates",
+                 "随机深度": "stochastic-depth-drop-path", "课程学习": "curriculum-learning-when-it-helps"}
     top_three = {query: [q.card_id for q in question_search(query=query)[:3]] for query in key_cards}
     assert {query: card in top_three[query] for query, card in key_cards.items()} == dict.fromkeys(key_cards, True)
