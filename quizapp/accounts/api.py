@@ -1,6 +1,7 @@
 """Token login and logout for API clients (django-rest-knox): a token is shown once, stored as a
-digest, expires after REST_KNOX's TOKEN_TTL and is revoked by a logout, a password change or
-"sign out everywhere". A login that fails too often is locked out by axes (429)."""
+digest, expires after REST_KNOX's TOKEN_TTL and is revoked by a logout, a password change,
+"sign out everywhere" or, the oldest first, by logins past API_TOKENS_PER_USER. A login that fails
+too often is locked out by axes (429)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
+
+from quizapp.accounts.authentication import KnoxTokenAuthentication
+from quizapp.accounts.services import api_token_create
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -32,7 +36,8 @@ class TokenLoginApi(knox_views.LoginView):
 
     @extend_schema(request=CredentialsSerializer, summary="Log in for an API token",
                    description="400 for a wrong username or password; 429 for too many attempts, or after "
-                               "repeated failures (locked out for AXES_COOLOFF_MINUTES).",
+                               "repeated failures (locked out for AXES_COOLOFF_MINUTES). A learner keeps at "
+                               "most API_TOKENS_PER_USER tokens (10): a login past that revokes their oldest.",
                    responses={200: TokenSerializer})
     def post(self, request, format=None):
         credentials = CredentialsSerializer(data=request.data)
@@ -45,14 +50,21 @@ class TokenLoginApi(knox_views.LoginView):
         request.user = user
         return super().post(request, format)
 
+    def create_token(self):
+        return api_token_create(user=self.request.user)  # bounded per learner, unlike knox's own
+
 
 class TokenLogoutApi(knox_views.LogoutView):
+    authentication_classes = [KnoxTokenAuthentication]  # knox's views name its own class
+
     @extend_schema(request=None, responses={204: None}, summary="Revoke the token this request sends")
     def post(self, request, format=None):
         return super().post(request, format)
 
 
 class TokenLogoutAllApi(knox_views.LogoutAllView):
+    authentication_classes = [KnoxTokenAuthentication]
+
     @extend_schema(request=None, responses={204: None}, summary="Revoke every token of this learner")
     def post(self, request, format=None):
         return super().post(request, format)

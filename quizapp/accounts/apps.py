@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        from quizapp.accounts import signals  # noqa: F401  (connects the receivers)
+        from quizapp.accounts import checks, signals  # noqa: F401  (registers the check, connects the receivers)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.contrib.auth import SESSION_KEY, logout
+from django.db import DatabaseError
 
 from quizapp.accounts.selectors import signed_out_everywhere_at
 
@@ -20,12 +21,20 @@ class SignedOutEverywhereMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user_id = request.session.get(SESSION_KEY)
-        if user_id is not None:
-            signed_out_at = signed_out_everywhere_at(user_id=user_id)
-            if signed_out_at is not None and _signed_in_at(request.session) < signed_out_at:
-                logout(request)
+        if _signed_out_since_login(request):
+            logout(request)
         return self.get_response(request)
+
+
+def _signed_out_since_login(request) -> bool:
+    try:
+        user_id = request.session.get(SESSION_KEY)
+        signed_out_at = signed_out_everywhere_at(user_id=user_id) if user_id is not None else None
+    except DatabaseError:
+        # Sessions live in the database: while it is down, let the view answer (/healthz says 503; a
+        # page that needs the session fails there as it would anyway).
+        return False
+    return signed_out_at is not None and _signed_in_at(request.session) < signed_out_at
 
 
 def _signed_in_at(session) -> datetime:

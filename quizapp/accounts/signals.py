@@ -26,6 +26,11 @@ def revoke_api_tokens_when_the_password_changes(sender, instance, update_fields=
     token made with the old password must not outlive it."""
     if instance.pk is None or (update_fields is not None and "password" not in update_fields):
         return
+    # set_password() leaves the new password in _password until the save. A login whose password's hash
+    # is outdated (another hasher or iteration count) re-hashes the same password with _password None:
+    # no change. Making the password unusable (the admin) is one, though it sets no _password.
+    if instance._password is None and instance.has_usable_password():
+        return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
         api_tokens_revoke(user=instance)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from quizapp.accounts.forms import SignupForm
-from quizapp.accounts.services import account_sign_out_everywhere
+from quizapp.accounts.services import account_lockout_clear, account_sign_out_everywhere
 from quizapp.accounts.throttles import PasswordResetThrottle, SignupThrottle
 
 
@@ -44,6 +44,16 @@ class PasswordResetView(auth_views.PasswordResetView):
             response["Retry-After"] = str(int(throttle.wait() or 1))
             return response
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password form behind a mailed link; setting the password also lifts a lockout of the
+    account, as the lockout page promises."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        account_lockout_clear(username=form.user.get_username())
+        return response
 
 
 def _safe_next(request) -> str | None:

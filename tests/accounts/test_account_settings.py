@@ -9,7 +9,8 @@ import pytest
 
 from tests.core.test_settings import ROOT
 
-SHOWN = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL")
+SHOWN = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_TIMEOUT",
+         "DEFAULT_FROM_EMAIL", "API_TOKENS_PER_USER")
 
 
 def settings_with(**env) -> subprocess.CompletedProcess:
@@ -37,6 +38,20 @@ def test_it_sends_mail_through_the_smtp_server_email_url_names():
         assert shown in result.stdout
 
 
+def test_it_gives_up_on_a_silent_mail_server_after_ten_seconds():
+    result = settings_with(EMAIL_URL="smtp://mail.example.org:587/")
+    assert result.returncode == 0, result.stderr
+    assert "'EMAIL_TIMEOUT': 10" in result.stdout
+    result = settings_with(EMAIL_URL="smtp://mail.example.org:587/?timeout=3")
+    assert result.returncode == 0, result.stderr
+    assert "'EMAIL_TIMEOUT': 3" in result.stdout
+
+
+def test_it_keeps_ten_api_tokens_per_learner_unless_told_otherwise():
+    assert "'API_TOKENS_PER_USER': 10" in settings_with().stdout
+    assert "'API_TOKENS_PER_USER': 3" in settings_with(API_TOKENS_PER_USER="3").stdout
+
+
 def test_it_reads_the_rates_from_the_environment():
     result = settings_with(API_THROTTLE_ANON="5/min", API_THROTTLE_USER="100/hour", SIGNUPS_PER_HOUR="2")
     assert result.returncode == 0, result.stderr
@@ -46,6 +61,7 @@ def test_it_reads_the_rates_from_the_environment():
 @pytest.mark.parametrize(("name", "value"), [
     ("EMAIL_URL", "mail.example.org"), ("API_THROTTLE_ANON", "lots"), ("API_THROTTLE_USER", "60 per minute"),
     ("AXES_FAILURE_LIMIT", "five"), ("API_TOKEN_TTL_HOURS", "a week"), ("TRUSTED_PROXIES", "yes"),
+    ("API_TOKENS_PER_USER", "0"),
 ])
 def test_it_names_a_bad_variable(name, value):
     result = settings_with(**{name: value})

@@ -16,6 +16,16 @@ def ask_for_a_link(client, email: str):
     return client.post("/accounts/password/reset/", {"email": email}, HTTP_ACCEPT_LANGUAGE="en")
 
 
+def reset_by_mail(client, email: str, new_password: str) -> str:
+    """Asks for a link, follows it from the mail and sets `new_password`; returns the link."""
+    ask_for_a_link(client, email)
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/\S+/)", mail.outbox[-1].body).group(1)
+    form = client.get(link, follow=True)  # Django swaps the token for a session key, then shows the form
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+    assert done.status_code == 302 and done["Location"] == "/accounts/password/reset/done/"
+    return link
+
+
 def test_it_links_the_reset_from_the_login_page(client, db):
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/accounts/password/reset/"' in page and "Forgot your password?" in page
@@ -40,6 +50,17 @@ def test_it_resets_a_forgotten_password_by_email(client, api_client, alice, bob)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/api/study/settings/").status_code == 401  # the reset revoked the tokens
     assert client.get(link, follow=True).context["validlink"] is False  # the link works once
+
+
+def test_it_lifts_a_lockout_when_the_password_is_reset(client, alice, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for n in range(limit):  # someone guesses alice's password from many addresses: her account locks
+        client.post("/accounts/login/", {"username": "alice", "password": "guess"}, REMOTE_ADDR=f"10.0.0.{n}")
+    assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+
+    reset_by_mail(client, "alice@example.org", NEW_PASSWORD)  # what the lockout page tells her to do
+    assert client.post("/accounts/login/", {"username": "alice", "password": NEW_PASSWORD},
+                       REMOTE_ADDR="10.0.1.1").status_code == 302
 
 
 def test_it_sends_nothing_for_an_unknown_address_and_says_the_same(client, alice):

@@ -40,8 +40,10 @@ def test_it_ends_the_sessions_of_other_browsers(alice, bob, api_client):
 def test_it_lets_a_new_login_in_after_signing_out_everywhere(alice):
     laptop = log_in(Client())
     laptop.post("/accounts/sign-out-everywhere/")
+    assert not signed_in(laptop)
+    log_in(laptop)
     phone = log_in(Client())
-    assert signed_in(phone) and signed_in(phone)
+    assert signed_in(laptop) and signed_in(phone)
 
 
 def test_it_needs_a_post(alice_client):

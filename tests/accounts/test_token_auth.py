@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -14,6 +15,12 @@ from knox.models import AuthToken
 
 from quizapp.accounts.services import api_token_create
 from tests.conftest import PASSWORD
+
+
+class FewerIterationsHasher(PBKDF2PasswordHasher):
+    """Django's hasher with another iteration count: a login re-hashes a password hashed otherwise."""
+
+    iterations = 1000
 
 
 @pytest.fixture
@@ -44,6 +51,20 @@ def test_it_refuses_a_bad_token_with_a_challenge(api_client, alice_token, header
     api_client.credentials(HTTP_AUTHORIZATION=header, HTTP_ACCEPT_LANGUAGE="en")
     refused = api_client.get("/api/study/settings/")
     assert refused.status_code == 401 and refused.json()["detail"] == detail
+    assert refused["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("key", [
+    "\xff\xfe",  # bytes that are not UTF-8, as gunicorn passes them on (WSGI headers are latin-1)
+    "a" * 10_000,  # longer than any key
+    "0123456789abcdef" * 4 + "\u00e9",  # a real key's length and digits, then a byte outside them
+])
+@pytest.mark.parametrize("path", ["/api/study/settings/", "/api/auth/logout/", "/api/auth/logoutall/"])
+def test_it_refuses_a_key_that_cannot_be_a_token_before_any_query(client, alice_token, django_assert_num_queries,
+                                                                 key, path):
+    with django_assert_num_queries(0):
+        refused = client.post(path, HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 401 and refused.json()["detail"] == "Invalid token."
     assert refused["WWW-Authenticate"] == "Token"
 
 
@@ -127,6 +148,43 @@ def test_it_revokes_the_tokens_when_an_admin_sets_a_password(api_client, client,
                            "usable_password": "true"})
     assert changed.status_code == 302
     assert not works(api_client, alice_token)
+
+
+def test_it_keeps_the_tokens_when_a_login_rehashes_the_password(api_client, alice, alice_token, settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.FewerIterationsHasher"]
+    answer = api_client.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+    assert answer.status_code == 200
+    alice.refresh_from_db()
+    assert alice.password.startswith("pbkdf2_sha256$1000$")  # Django upgraded the hash on login
+    assert works(api_client, alice_token) and works(api_client, answer.json()["token"])
+
+    alice.set_password("a-brand-new-pass-42")  # a real change still revokes them
+    alice.save()
+    assert not works(api_client, alice_token) and not works(api_client, answer.json()["token"])
+
+
+def test_it_revokes_the_tokens_when_an_admin_disables_the_password(api_client, client, alice, alice_token,
+                                                                   django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    client.force_login(admin)
+    changed = client.post(f"/admin/auth/user/{alice.pk}/password/",
+                          {"usable_password": "false", "unset-password": "1"})
+    alice.refresh_from_db()
+    assert changed.status_code == 302 and not alice.has_usable_password()
+    assert not works(api_client, alice_token)
+
+
+def test_it_revokes_the_oldest_tokens_past_the_limit_per_learner(api_client, alice, bob, settings):
+    settings.API_TOKENS_PER_USER = 3
+    bobs = api_token_create(user=bob)[1]
+    keys = []
+    for _ in range(5):  # a script that logs in on every run and never logs out
+        answer = api_client.post("/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json")
+        assert answer.status_code == 200
+        keys.append(answer.json()["token"])
+    assert [works(api_client, key) for key in keys] == [False, False, True, True, True]
+    assert AuthToken.objects.filter(user=alice).count() == 3
+    assert works(api_client, bobs)  # nobody else's
 
 
 def test_it_keeps_the_tokens_when_a_save_leaves_the_password(api_client, alice, alice_token):

@@ -27,10 +27,11 @@ A_YEAR = 365 * 24 * 3600
 
 
 def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
-    """What an operator sets (README): DEBUG off, a long random key, the site's host; the rest defaults."""
+    """What an operator sets (README): DEBUG off, a long random key, the site's host, the one TLS proxy in
+    front (TRUSTED_PROXIES, as compose and .env.example set it); the rest defaults."""
     return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1", "VAR_DIR": str(var_dir),
-            **extra}
+            "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1", "TRUSTED_PROXIES": "1",
+            "VAR_DIR": str(var_dir), **extra}
 
 
 def shared_database_url() -> str:
@@ -152,7 +153,8 @@ def test_it_serves_pages_and_their_hashed_assets_from_the_production_build(produ
 def test_it_keeps_browsers_on_https_behind_the_proxy(production_server):
     response, _ = Visitor(production_server).get("/")
     assert response.status == 200
-    assert response.getheader("Strict-Transport-Security") == f"max-age={A_YEAR}; includeSubDomains; preload"
+    # no preload unless the operator asks (SECURE_HSTS_PRELOAD): leaving the browsers' lists takes months
+    assert response.getheader("Strict-Transport-Security") == f"max-age={A_YEAR}; includeSubDomains"
     assert "script-src 'self'" in response.getheader("Content-Security-Policy")
     response, _ = Visitor(production_server, behind_https=False).get("/questions/")
     assert response.status == 301
@@ -169,3 +171,12 @@ def test_it_passes_the_deployment_check_with_the_documented_environment(tmp_path
                             cwd=ROOT, env=production_environment(tmp_path), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_it_warns_at_deployment_when_the_tls_proxy_is_not_trusted(tmp_path):
+    """Behind the proxy with TRUSTED_PROXIES=0 every client has the proxy's address: one lockout for all."""
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=production_environment(tmp_path, TRUSTED_PROXIES="0"),
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "(accounts.W001) TRUSTED_PROXIES is 0 while a proxy ends TLS" in result.stdout + result.stderr
