@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from questions.api import CARD_ID
 from questions.models import Question
 from questions.own_cards import OwnCardText
 from questions.serializers import TopicSlugField
+from quizapp.core.parsers import BoundedMultiPartParser
 
 
 class OwnCardSerializer(serializers.ModelSerializer):
@@ -61,6 +62,16 @@ class OwnCardSerializer(serializers.ModelSerializer):
         return own_cards.own_card_update(card=card, text=self._text(validated))
 
 
+class ImportUploadParser(BoundedMultiPartParser):
+    """The import's own limit (its file and the form around it), refused as a file too large is: 400 naming
+    the file. Checked when the body is parsed, which for a session's request is its CSRF check, before
+    the view runs."""
+
+    def refuse_too_large(self, request) -> None:
+        if own_import.upload_too_large(request):
+            raise ValidationError({"file": own_import.too_large("file").problems})
+
+
 class OwnCardImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8, UTF-16, GB18030 or Windows-1252; a "
                                            "header row may name the columns question, answer, topic, difficulty), "
@@ -100,10 +111,8 @@ class OwnCardViewSet(viewsets.ModelViewSet):
             "repeated": serializers.ListField(child=serializers.IntegerField(),
                                               help_text="lines (or notes) repeating an earlier one's question"),
             "ignored_columns": serializers.ListField(child=serializers.CharField())})})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[ImportUploadParser])
     def import_file(self, request):
-        if own_import.upload_too_large(request):  # refused before the body is read
-            return Response({"file": own_import.too_large("file").problems}, status=status.HTTP_400_BAD_REQUEST)
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

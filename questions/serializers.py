@@ -32,7 +32,8 @@ class TopicSlugField(serializers.SlugRelatedField):
 
 
 class TopicSlugsField(serializers.ListField):
-    """Topics named by slug, looked up in one query; the 400 names every unknown slug. Reads back as slugs."""
+    """Topics named by slug, looked up in one query; the 400 names every unknown slug, or says how many topics
+    there are when the list is longer. Reads back as slugs."""
 
     child = serializers.SlugField(max_length=TOPIC_SLUG_LENGTH)
 
@@ -45,8 +46,15 @@ class TopicSlugsField(serializers.ListField):
     def to_internal_value(self, data) -> list[Topic]:
         if isinstance(data, list) and len(data) > self.max_length:  # before each is validated and looked up
             self.fail("max_length", max_length=self.max_length)
-        slugs = list(dict.fromkeys(super().to_internal_value(data)))  # once each, in the order given
-        found = {topic.slug: topic for topic in Topic.objects.filter(slug__in=slugs)}
+        named = super().to_internal_value(data)
+        if not named:
+            return []
+        found = {topic.slug: topic for topic in Topic.objects.all()}  # a few dozen: all in one query, counted
+        if len(named) > len(found):
+            raise serializers.ValidationError(ngettext(
+                "There is only %(count)d topic: name at most that many.",
+                "There are only %(count)d topics: name at most that many.", len(found)) % {"count": len(found)})
+        slugs = list(dict.fromkeys(named))  # once each, in the order given
         unknown = [slug for slug in slugs if slug not in found]
         if unknown:
             raise serializers.ValidationError(ngettext("Unknown topic: %(slugs)s.", "Unknown topics: %(slugs)s.",

@@ -201,16 +201,18 @@ REST_FRAMEWORK = {
     # Token first: DRF answers an unauthenticated request with the first class's challenge, so API
     # clients get 401 with "WWW-Authenticate: Token" (session authentication has none: a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",  # hashed, expiring tokens (django-rest-knox)
+        # hashed, expiring tokens (django-rest-knox); a key that cannot be one is refused before any query
+        "quizapp.accounts.authentication.KnoxTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "quizapp.core.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    # JSON with a size limit, a depth limit and no NUL; forms and uploads as DRF parses them.
-    "DEFAULT_PARSER_CLASSES": ["quizapp.core.parsers.BoundedJSONParser", "rest_framework.parsers.FormParser",
-                               "rest_framework.parsers.MultiPartParser"],
+    # JSON with a size limit, a depth limit and no NUL; forms within the same size. DRF's own form parsers
+    # have no limit: the own-card import's upload parser has its own (questions.own_api).
+    "DEFAULT_PARSER_CLASSES": ["quizapp.core.parsers.BoundedJSONParser", "quizapp.core.parsers.BoundedFormParser",
+                               "quizapp.core.parsers.BoundedMultiPartParser"],
     # Requests per caller: an anonymous one is its address (NUM_PROXIES says which), a learner their id.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle",
                                  "rest_framework.throttling.UserRateThrottle"],
@@ -222,7 +224,8 @@ REST_FRAMEWORK = {
         "password_reset": f"{envint('PASSWORD_RESETS_PER_HOUR', '5')}/hour",  # reset mails asked per address
     },
     # Without it DRF takes X-Forwarded-For as the caller's address, which any client can forge: the
-    # header counts only behind the number of proxies TRUSTED_PROXIES says (they append to it).
+    # header counts only behind the number of proxies TRUSTED_PROXIES says (they append to it). Compose and
+    # .env.example say 1 (their TLS proxy); with 0 behind a proxy `check --deploy` warns (accounts.checks).
     "NUM_PROXIES": envint("TRUSTED_PROXIES", "0"),
 }
 SPECTACULAR_SETTINGS = {
@@ -244,9 +247,9 @@ SPECTACULAR_SETTINGS = {
                              "quizapp.core.schema_links.add_links"],  # for clients and the schema fuzzer
 }
 
-# Bad input: a JSON body past this many bytes answers 413 before it is read (file uploads keep their own
-# limit, questions.own_import.MAX_IMPORT_BYTES). Django's DATA_UPLOAD_MAX_MEMORY_SIZE bounds only
-# request.body and forms; DRF's parsers read the stream past it.
+# Bad input: an API body (JSON or form) past this many bytes answers 413 before it is read (file uploads
+# keep their own limit, questions.own_import.MAX_IMPORT_BYTES). Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# bounds only request.body and Django's forms; DRF's parsers read the stream past it.
 JSON_BODY_MAX_BYTES = envint("JSON_BODY_MAX_BYTES", str(1024 * 1024))
 
 # Celery. Without Redis the broker is a folder on disk, so a worker needs no server.
@@ -260,8 +263,12 @@ FILE_BROKER_TRANSPORT_OPTIONS = {
     "store_processed": False,
     "polling_interval": 0.05,
 }
-# With Redis, an unacknowledged task is redelivered after this long: longer than any task may run.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else FILE_BROKER_TRANSPORT_OPTIONS
+# With Redis, an unacknowledged task is redelivered after visibility_timeout: longer than any task may run.
+# Connecting and each read or write give up after the socket timeouts, so a Redis that accepts and never
+# answers (hung, or a half-open network path) fails a publish within seconds as a refused one does: kombu's
+# Redis transport takes them only from here, and /healthz's broker probe reads them too.
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS if REDIS_URL else FILE_BROKER_TRANSPORT_OPTIONS
 if not REDIS_URL:
     for folder in ("queue", "processed", "control"):
         (VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
@@ -276,7 +283,9 @@ CELERY_TASK_DEFAULT_QUEUE = "demos"
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must fail fast when the broker is down, not hang the web request.
+# Publishing must fail fast when the broker is down, not hang the web request: few, quick retries here,
+# and with Redis the socket timeouts above bound each try (CELERY_BROKER_CONNECTION_TIMEOUT bounds only
+# transports that read it, such as AMQP, and not kombu's Redis transport).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
                                     "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -332,10 +341,19 @@ AXES_DISABLE_ACCESS_LOG = True
 # A token lives API_TOKEN_TTL_HOURS (10 days): a script that studies daily logs in again a few times a
 # month, and a leaked token stops working within days even if nobody revokes it.
 REST_KNOX = {"TOKEN_TTL": timedelta(hours=envint("API_TOKEN_TTL_HOURS", "240")), "AUTH_HEADER_PREFIX": "Token"}
+# Live tokens a learner keeps: a login past it revokes their oldest (accounts.services.api_token_create).
+# knox's own TOKEN_LIMIT_PER_USER would refuse the login (403) instead, locking a script that logs in on
+# every run out of the API for days; and knox reads all of a learner's tokens on each request.
+API_TOKENS_PER_USER = envint("API_TOKENS_PER_USER", "10")
+if API_TOKENS_PER_USER < 1:
+    raise ImproperlyConfigured(f"API_TOKENS_PER_USER must be at least 1, not {API_TOKENS_PER_USER}")
 # EMAIL_URL such as smtp://user:password@host:587/?tls=True; without it mails go to the console.
 EMAIL_URL = envurl("EMAIL_URL", tuple(dj_email_url.SCHEMES)) or "console://"
 # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ...: what the URL leaves out keeps Django's default.
 globals().update({name: value for name, value in dj_email_url.parse(EMAIL_URL).items() if value is not None})
+# Django waits for an SMTP server forever by default: a silent one would hold a web worker. EMAIL_URL's
+# ?timeout= (seconds) overrides it.
+EMAIL_TIMEOUT = globals().get("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DL Interview Trainer <noreply@localhost>")
 
 # Logs: one line per event on stderr with time, level, logger and the request id (a Celery task's id
@@ -380,8 +398,11 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")  # a year; 0 sends no HSTS
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
-    # Only a domain submitted to hstspreload.org is preloaded; the directive alone commits nothing.
-    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+    # Off unless the operator chooses it: the directive lets anyone submit the domain to the browsers'
+    # preload lists, which takes months to undo and forces HTTPS on every subdomain.
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+# `check --deploy` warns while preload is off (security.W021); here off is the deliberate default (above).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Content-Security-Policy (django-csp), in every environment so the browser tests hold it: no inline
 # script or style anywhere, only our own files (Swagger UI's stylesheet embeds its images as data: URLs).

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
@@ -74,19 +77,42 @@ def eager_celery():
     celery_app.conf["CELERY_TASK_ALWAYS_EAGER"] = previous
 
 
+@contextlib.contextmanager
+def redis_broker_at(url: str):
+    """The Celery app publishing to `url` through the real Redis client, with the transport options a
+    deployment with REDIS_URL has (whatever broker this run uses)."""
+    keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
+    previous = [celery_app.conf[key] for key in keys]
+
+    def use(values) -> None:
+        celery_app.conf.update(zip(keys, values, strict=True))
+        celery_app._pool = celery_app.amqp._producer_pool = None  # reconnect with the new URL
+
+    use([url, settings.REDIS_BROKER_TRANSPORT_OPTIONS])
+    try:
+        yield
+    finally:
+        use(previous)
+
+
 @pytest.fixture
 def broker_down():
     """The Celery app pointed at a Redis port nothing listens on: publishing fails as it does when
     the broker is down (connection refused), through the real client."""
-    key, previous = "CELERY_BROKER_URL", celery_app.conf["CELERY_BROKER_URL"]
+    with redis_broker_at("redis://127.0.0.1:1/0"):
+        yield
 
-    def use(url: str) -> None:
-        celery_app.conf[key] = url
-        celery_app._pool = celery_app.amqp._producer_pool = None  # reconnect with the new URL
 
-    use("redis://127.0.0.1:1/0")
-    yield
-    use(previous)
+@pytest.fixture
+def broker_silent():
+    """The Celery app pointed at a listener that accepts connections and never answers, as a hung Redis
+    or a half-open network path does: the kernel completes each handshake into the backlog; nobody reads."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        host, port = listener.getsockname()
+        with redis_broker_at(f"redis://{host}:{port}/0"):
+            yield f"redis://{host}:{port}/0"
 
 
 @pytest.fixture

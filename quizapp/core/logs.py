@@ -3,7 +3,8 @@
 A request's id comes from the proxy's X-Request-ID when it looks like an id, or is made here; it is
 kept in a context variable for the request's duration, sent back as X-Request-ID, and added to every
 log record by RequestIdFilter, so one grep finds a request's lines across web replicas and the proxy.
-Inside a Celery task the record carries the task's id instead.
+Django logs a request's error answers (django.request) after the middleware has returned: those records
+carry the request, and the id is read from it. Inside a Celery task the record carries the task's id.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id  # for the lines Django writes once this middleware has returned
         token = current_request_id.set(request_id)
         sentry_sdk.set_tag("request_id", request_id)  # an error report names the log lines to read
         started = time.monotonic()
@@ -56,8 +58,10 @@ class RequestIdMiddleware:
         # The container's health check calls /healthz every few seconds: not worth a line each time.
         level = logging.DEBUG if request.path == "/healthz" else logging.INFO
         duration_ms = round((time.monotonic() - started) * 1000)
-        request_logger.log(level, "%s %s %s %d ms", request.method, request.path, status, duration_ms,
-                           extra={"method": request.method, "path": request.path, "status": status,
+        # Escaped as Django's own request lines are: a %0A in the address must not start a forged line.
+        path = request.path.encode("unicode_escape").decode("ascii")
+        request_logger.log(level, "%s %s %s %d ms", request.method, path, status, duration_ms,
+                           extra={"method": request.method, "path": path, "status": status,
                                   "duration_ms": duration_ms})
 
 
@@ -66,6 +70,8 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         request_id = current_request_id.get()
+        if request_id == NO_ID:  # Django's request lines come after the middleware; they carry the request
+            request_id = getattr(getattr(record, "request", None), "request_id", NO_ID)
         if request_id == NO_ID and current_task:
             request_id = current_task.request.id or NO_ID
         record.request_id = request_id

@@ -1,6 +1,8 @@
-"""DRF's JSON parser with the limits a public server needs: a body past JSON_BODY_MAX_BYTES answers 413
+"""DRF's parsers with the limits a public server needs. JSON: a body past JSON_BODY_MAX_BYTES answers 413
 before it is read whole, nesting past MAX_JSON_DEPTH answers 400 before the (recursive) decoder sees it,
-and a string holding a NUL or a lone surrogate answers 400 naming its field."""
+and a string holding a NUL or a lone surrogate answers 400 naming its field. Forms (urlencoded or
+multipart) answer 413 past the same size: DRF's own parsers read the stream, where Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE never applies, and spool multipart files of any size to disk."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.settings import api_settings
 
 from quizapp.core.text import bad_character_message, printable_name
@@ -41,18 +43,42 @@ class BoundedJSONParser(JSONParser):
         return data
 
 
+class BoundedFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = _read_at_most(stream, (parser_context or {}).get("request"), settings.JSON_BODY_MAX_BYTES)
+        return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
+class BoundedMultiPartParser(MultiPartParser):
+    """Django's multipart parser reads no further than the declared length (nothing without one), so a
+    declared length within the limit bounds what is read, files included."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        self.refuse_too_large(parser_context["request"])
+        return super().parse(stream, media_type, parser_context)
+
+    def refuse_too_large(self, request) -> None:
+        """Raises when the body is past this parser's limit; an upload's parser has its own."""
+        if declared_length(request) > settings.JSON_BODY_MAX_BYTES:
+            raise _too_large(settings.JSON_BODY_MAX_BYTES)
+
+
+def declared_length(request) -> int:
+    """The body's length as the request's Content-Length states it (0 when it states none or nonsense)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+    except ValueError:
+        return 0
+
+
 def _too_large(limit: int) -> RequestBodyTooLarge:
-    return RequestBodyTooLarge(_("The JSON body is larger than %(limit)d bytes.") % {"limit": limit})
+    return RequestBodyTooLarge(_("The request body is larger than %(limit)d bytes.") % {"limit": limit})
 
 
 def _read_at_most(stream, request, limit: int) -> bytes:
     """The body, read only when its declared length is within `limit`; a body with no length (chunked) is
     read one byte past the limit, never further."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-    except ValueError:
-        declared = 0
-    if declared > limit:
+    if declared_length(request) > limit:
         raise _too_large(limit)
     body = stream.read(limit + 1)
     if len(body) > limit:

@@ -28,7 +28,8 @@ def publish(task, *, args: list, **options) -> None:
     the caller's rows back, so no row waits for a task that does not exist. The task may arrive before
     the commit; the tasks retry briefly when their row is not there yet.
 
-    Fast because of CELERY_BROKER_CONNECTION_TIMEOUT and CELERY_TASK_PUBLISH_RETRY_POLICY.
+    Fast because of CELERY_TASK_PUBLISH_RETRY_POLICY and, with Redis, the socket timeouts of
+    REDIS_BROKER_TRANSPORT_OPTIONS: a broker that accepts and never answers fails like one that refuses.
     """
     try:
         task.apply_async(args=args, **options)

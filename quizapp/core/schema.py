@@ -32,7 +32,7 @@ def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, 
     errors = {"400": ("invalid input, field by field; or an address or query holding a NUL or text that is "
                       "not UTF-8", FIELD_MESSAGES)}
     if "application/json" in operation.get("requestBody", {}).get("content", {}):
-        errors["413"] = ("the JSON body is larger than the server takes (JSON_BODY_MAX_BYTES)", DETAIL)
+        errors["413"] = ("the body (JSON or form) is larger than the server takes (JSON_BODY_MAX_BYTES)", DETAIL)
     if "requestBody" in operation:
         errors["415"] = ("a body in a media type the operation does not read (see its request body)", DETAIL)
     if security:

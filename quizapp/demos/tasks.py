@@ -58,9 +58,11 @@ def run_demo(self, run_id: str) -> None:
 
 @task_failure.connect(sender=run_demo)
 def _mark_failed(sender=None, task_id=None, exception=None, args=None, **extra):
-    """Failures the task could not record itself (sent by the pool's parent). A lost pool process is
-    requeued instead (CELERY_TASK_REJECT_ON_WORKER_LOST) and bounded by the claim; a hard time limit
-    sends no signal, and the reaper fails that run once its heartbeat stops."""
+    """Failures the task could not record itself: an error it let through (a database error past its
+    retries; sent in the pool process) and the hard time limit (billiard kills the pool process and
+    reports TimeLimitExceeded; sent in the worker's main process), which fails the run at once. A lost
+    pool process sends none: it is requeued (CELERY_TASK_REJECT_ON_WORKER_LOST) and bounded by the claim,
+    and the reaper fails a run whose heartbeat stops."""
     if args:
         services.demo_run_fail(run_id=args[0], reason=f"The worker gave up: {type(exception).__name__}.")
 

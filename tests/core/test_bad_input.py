@@ -6,16 +6,21 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.test.utils import CaptureQueriesContext
 
 from questions.models import Question, Topic
 from questions.serializers import MAX_TOPICS_PER_LIST
 from quizapp.core.parsers import MAX_JSON_DEPTH, BoundedJSONParser, RequestBodyTooLarge
 from quizapp.interviews.models import Interview
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -140,6 +145,43 @@ def test_it_reads_a_body_of_unknown_length_only_one_byte_past_the_limit(settings
     assert stream.tell() == 1001
 
 
+FORM_CONTENT = "application/x-www-form-urlencoded"
+
+
+def form_body(content_type: str, fields: dict) -> bytes:
+    return urlencode(fields).encode() if content_type == FORM_CONTENT else encode_multipart(BOUNDARY, fields)
+
+
+@pytest.mark.parametrize("content_type", [FORM_CONTENT, MULTIPART_CONTENT])
+def test_it_refuses_a_5_mb_form_body_from_anyone_without_reading_it(api_client, alice, settings, content_type):
+    settings.JSON_BODY_MAX_BYTES = 1024 * 1024
+    credentials = {"username": "alice", "password": PASSWORD}
+    small = api_client.generic("POST", "/api/auth/login/", form_body(content_type, credentials),
+                               content_type=content_type)
+    assert small.status_code == 200 and small.json()["token"]
+    padded = {**credentials, "padding": "x" * 5 * 1024 * 1024}
+    if content_type == MULTIPART_CONTENT:  # a file part, which DRF's own parser spools to disk unbounded
+        padded["padding"] = SimpleUploadedFile("big.bin", padded["padding"].encode())
+    response = api_client.generic("POST", "/api/auth/login/", form_body(content_type, padded),
+                                  content_type=content_type)
+    assert response.status_code == 413
+    assert "larger than 1048576 bytes" in response.json()["detail"]
+    assert not response.wsgi_request.environ["wsgi.input"].read_started
+
+
+def test_it_refuses_an_import_past_its_limit_before_the_sessions_csrf_check_reads_it(alice, topics):
+    browser = Client(enforce_csrf_checks=True)  # the check reads the form's csrfmiddlewaretoken first
+    browser.force_login(alice)
+    token = "c" * 32
+    browser.cookies[django_settings.CSRF_COOKIE_NAME] = token
+    # The test client's body holds a few bytes: reading the declared 30 MB from it would fail the request.
+    response = browser.post("/api/own-cards/import/", {"topic": "cnn"}, HTTP_X_CSRFTOKEN=token,
+                            HTTP_ACCEPT_LANGUAGE="en", CONTENT_LENGTH=str(30 * 1024 * 1024))
+    assert response.status_code == 400
+    assert "larger than 20 MB" in response.json()["file"][0]
+    assert not Question.objects.filter(owner__isnull=False).exists()
+
+
 # --- lists of topics ------------------------------------------------------------------------------------
 
 def topic_queries(queries) -> list[str]:
@@ -147,11 +189,24 @@ def topic_queries(queries) -> list[str]:
 
 
 def test_it_looks_topics_up_in_one_query_and_names_the_unknown_ones(alice_api, topics):
+    Topic.objects.bulk_create(Topic(slug=f"more-{number}", title_en="More", title_zh="更多", position=10 + number)
+                              for number in range(MAX_TOPICS_PER_LIST - len(topics)))  # as many as the list
     slugs = ["basics", "cnn", *[f"nope-{number}" for number in range(MAX_TOPICS_PER_LIST - 3)], "rnn"]
     with CaptureQueriesContext(connection) as queries:
         response = post_json(alice_api, "/api/study/settings/", json.dumps({"topics": slugs}), method="PATCH")
     assert response.status_code == 400
     assert "Unknown topics: nope-0, nope-1" in messages(response) and "nope-96" in messages(response)
+    assert len(topic_queries(queries)) == 1
+
+
+@pytest.mark.parametrize(("method", "url", "extra"), [("PATCH", "/api/study/settings/", {}),
+                                                      ("POST", "/api/interviews/", {"preset": "quick"})])
+def test_it_refuses_more_topics_than_there_are_in_the_one_query(alice_api, topics, method, url, extra):
+    body = json.dumps({"topics": ["basics", "cnn", "rnn", "cnn"], **extra})  # 3 topics exist
+    with CaptureQueriesContext(connection) as queries:
+        response = post_json(alice_api, url, body, method=method)
+    assert response.status_code == 400
+    assert "There are only 3 topics: name at most that many." in messages(response)
     assert len(topic_queries(queries)) == 1
 
 

@@ -82,6 +82,9 @@ def test_production_settings_are_required_and_secure():
     assert environment["DEBUG"] == "false"
     for name in ("SECURE_COOKIES", "SECURE_SSL_REDIRECT"):
         assert environment[name] == f"${{{name}:-true}}", f"{name} must default to on"
+    # Behind the TLS proxy: without it every client shares the proxy's address (lockouts, rate limits).
+    assert environment["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-1}"
+    assert re.search(r"^TRUSTED_PROXIES=1$", (ROOT / ".env.example").read_text(), re.MULTILINE)
     for name in APP_SERVICES:
         assert SERVICES[name]["environment"] == environment, f"{name} runs with other settings than web"
     assert (ROOT / ".env.example").exists() and "SECRET_KEY=" in (ROOT / ".env.example").read_text()
@@ -154,6 +157,23 @@ def test_the_dockerfile_runs_as_a_user_with_a_health_check():
     assert re.search(r"^HEALTHCHECK .*CMD \[\"python\", \"scripts/healthcheck.py\"\]", DOCKERFILE, flags=re.M)
     assert re.search(r'^CMD \["gunicorn", "quizapp.wsgi:application"\]', DOCKERFILE, flags=re.M)
     assert "COPY --from=assets /app/static/vendor static/vendor" in DOCKERFILE
+
+
+def readme_docker_runs() -> list[list[str]]:
+    """The README's `docker run` commands, as words: continued lines joined, comments dropped."""
+    readme = (ROOT / "README.md").read_text()
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+             for line in block.replace("\\\n", " ").splitlines()]
+    commands = [shlex.split(line, comments=True) for line in lines]
+    return [words for words in commands if words[:2] == ["docker", "run"]]
+
+
+def test_the_readmes_worker_containers_check_the_worker_not_the_images_web_health_check():
+    workers = [words for words in readme_docker_runs() if "celery" in words and "worker" in words]
+    assert len(workers) == 3
+    for words in workers:
+        docker_options = words[:next(at for at, word in enumerate(words) if word.startswith("dl-interview-trainer"))]
+        assert option(docker_options, "--health-cmd") == "python manage.py worker_alive", words
 
 
 def test_the_dockerfile_copies_files_that_exist():

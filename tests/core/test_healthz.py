@@ -1,6 +1,8 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from quizapp.core.models import WorkerHeartbeat
@@ -58,6 +60,30 @@ def test_it_tells_anyone_else_only_the_overall_status(client, bob, settings):
         assert "worker-host" not in body and "127.0.0.1" not in body and ":1" not in body
 
 
+@contextmanager
+def database_down():
+    """The default database's connection pointed at nothing (a port nobody listens on, a SQLite file in
+    a folder that does not exist): each query fails to connect, as with the server down."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "sqlite":
+        connection.settings_dict["NAME"] = "/nonexistent/quizapp/db.sqlite3"
+    else:
+        connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+def test_it_answers_503_when_the_database_is_down_even_to_a_signed_in_caller(client, alice, transactional_db):
+    client.force_login(alice)  # with a session cookie the middleware reads the session before the view
+    with database_down():
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json() == {"status": "unavailable"}
+
+
 def test_pages_without_a_worker_keep_working_when_redis_is_down(client, db, settings):
     settings.CELERY_BROKER_URL = DEAD_REDIS
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
@@ -65,3 +91,13 @@ def test_pages_without_a_worker_keep_working_when_redis_is_down(client, db, sett
     assert client.get("/").status_code == 200
     assert client.get("/questions/").status_code == 200
     assert client.get("/accounts/login/").status_code == 200
+
+
+@pytest.mark.timeout(30)  # without socket timeouts the probe waits for the broker's answer forever
+def test_it_names_a_broker_that_accepts_connections_but_never_answers(staff_client, broker_silent, settings):
+    WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
+    settings.CELERY_BROKER_URL = broker_silent
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = settings.REDIS_BROKER_TRANSPORT_OPTIONS  # as with REDIS_URL
+    response = staff_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["down"] == ["broker"]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -117,6 +118,25 @@ def test_it_logs_one_line_per_request_with_its_id(production_web):
         assert record["message"].startswith("GET /api/topics/ 200") and record["status"] == 200
     else:
         assert re.fullmatch(text_line(request_id), line), line
+
+
+@pytest.mark.parametrize("production_web", ["text"], indirect=True)
+def test_an_address_cannot_write_a_forged_line(production_web):
+    port, log, _ = production_web
+    forged = "2026-01-01 00:00:00,000 INFO quizapp.request [admin] POST /admin/ 200 1 ms"
+    assert get(port, "/x%0D%0A" + urllib.parse.quote(forged), **{"X-Request-ID": "forger-1"}).status == 404
+    line = log_line_with(log, "[forger-1] GET /x")
+    assert re.fullmatch(text_line("forger-1"), line) and f"GET /x\\r\\n{forged} 404 " in line, line
+    assert not [line for line in log.read_text().splitlines() if line.startswith(forged[:20])]
+
+
+@pytest.mark.parametrize("production_web", ["text"], indirect=True)
+def test_djangos_own_line_for_an_error_answer_carries_the_request_id(production_web):
+    port, log, _ = production_web
+    assert get(port, "/no-such-page/", **{"X-Request-ID": "proxy-404-7d2e"}).status == 404
+    line = log_line_with(log, "Not Found: /no-such-page/")
+    assert re.fullmatch(text_line("proxy-404-7d2e"), line), line
+    assert " WARNING django.request " in line
 
 
 @pytest.mark.parametrize("production_web", ["json"], indirect=True)

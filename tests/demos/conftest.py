@@ -12,6 +12,6 @@ def sent_tasks(request, monkeypatch):
     from quizapp.demos import tasks
 
     sent = []
-    if not {"eager_celery", "broker_down"} & set(request.fixturenames):
+    if not {"eager_celery", "broker_down", "broker_silent"} & set(request.fixturenames):
         monkeypatch.setattr(tasks.run_demo, "apply_async", lambda args, queue: sent.append((args, queue)))
     return sent

@@ -149,6 +149,14 @@ def test_it_answers_503_at_once_and_records_nothing_when_the_broker_is_down(alic
     assert not DemoRun.objects.exists() and not DemoRequest.objects.exists()
 
 
+@pytest.mark.timeout(30)  # without socket timeouts the publish waits for an answer forever
+def test_it_answers_503_when_the_broker_accepts_connections_but_never_answers(alice_api, broker_silent):
+    response = start(alice_api, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) == settings.TASK_QUEUE_RETRY_AFTER_SECONDS
+    assert not DemoRun.objects.exists()
+
+
 def test_it_lists_only_my_runs(alice_api, bob_api, sent_tasks, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_id = start(alice_api).json()["id"]
