@@ -147,6 +147,7 @@ def demo_runs_expire_stale() -> int:
     """Fail runs whose worker went silent (killed, crashed, lost, or stopped at the hard time limit)
     or that no worker will pick up. The reaper calls this periodically; reads call it too."""
     now = timezone.now()
+    # The condition is in each UPDATE, not only in the select: a redelivery may re-claim a run between the two.
     silent = DemoRun.objects.filter(status=Status.RUNNING,
                                     heartbeat_at__lt=now - timedelta(seconds=settings.DEMO_STALE_SECONDS))
     past_time_limit = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
@@ -156,10 +157,14 @@ def demo_runs_expire_stale() -> int:
             reason = "The run exceeded its time limit and was stopped."
         else:
             reason = "The worker stopped responding (killed or crashed) before the run finished."
-        demo_run_fail(run_id=run_id, reason=reason)
-        failed += 1
+        failed += _fail_if_still(silent.filter(id=run_id), reason=reason)
     failed += _fail_unserved_runs(now=now)
     return failed
+
+
+def _fail_if_still(runs, *, reason: str) -> int:
+    """Fail the runs that still match `runs`' conditions when the UPDATE runs."""
+    return runs.update(status=Status.FAILED, error=reason[:2000], finished_at=timezone.now())
 
 
 def demo_runs_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
@@ -178,15 +183,17 @@ def _fail_unserved_runs(*, now) -> int:
     timed_out_before = now - timedelta(seconds=settings.DEMO_QUEUE_TIMEOUT_SECONDS)
     served, failed = None, 0
     for run_id, queue, created_at in waiting.values_list("id", "queue", "created_at"):
+        # Still QUEUED when failed: a worker may claim the run while served_queues() asks the workers.
+        still_waiting = waiting.filter(id=run_id)
         if created_at < timed_out_before:
-            demo_run_fail(run_id=run_id, reason="No worker picked the run up in time. Is a worker running?")
-            failed += 1
+            failed += _fail_if_still(still_waiting,
+                                     reason="No worker picked the run up in time. Is a worker running?")
             continue
         served = served if served is not None else served_queues()
         if queue not in served:
-            demo_run_fail(run_id=run_id, reason=f"No worker serves the “{queue}” queue, so the run cannot start. "
-                                                "Start a worker (make run starts one) and try again.")
-            failed += 1
+            failed += _fail_if_still(still_waiting,
+                                     reason=f"No worker serves the “{queue}” queue, so the run cannot start. "
+                                            "Start a worker (make run starts one) and try again.")
     return failed
 
 

@@ -389,9 +389,11 @@ def scheduler_optimizations_fail_of_restarted_worker(*, hostname: str, started_a
     return left.update(status=Status.FAILED, error=OPTIMIZATION_LOST, finished_at=timezone.now())
 
 
-def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields) -> None:
-    SchedulerOptimization.objects.filter(pk=optimization_id).update(status=status, finished_at=timezone.now(),
-                                                                    **fields)
+def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields) -> bool:
+    """End a running fit; False when it no longer runs (the reaper failed it while it computed: its
+    outcome is stale, and the learner may have asked for another since)."""
+    running = SchedulerOptimization.objects.filter(pk=optimization_id, status=SchedulerOptimization.Status.RUNNING)
+    return bool(running.update(status=status, finished_at=timezone.now(), **fields))
 
 
 def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> None:
@@ -410,9 +412,9 @@ def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> Non
     study_settings = study_settings_get(user=optimization.user)
     fit = optimizing.fit(history, current_parameters=scheduling.scheduler_for(study_settings).parameters)
     with transaction.atomic():
-        if fit.improves:
-            StudySettings.objects.filter(pk=study_settings.pk).update(fsrs_parameters=fit.new_parameters)
-        scheduler_optimization_finish(
+        finished = scheduler_optimization_finish(
             optimization_id=optimization_id, status=SchedulerOptimization.Status.SUCCEEDED, reviews_counted=counted,
             reviews_needed=needed, old_parameters=fit.old_parameters, new_parameters=fit.new_parameters,
             old_log_loss=fit.old_log_loss, new_log_loss=fit.new_log_loss, applied=fit.improves)
+        if finished and fit.improves:
+            StudySettings.objects.filter(pk=study_settings.pk).update(fsrs_parameters=fit.new_parameters)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -273,3 +274,49 @@ def test_it_schedules_the_reaper_with_celery_beat_and_replaces_pool_processes(se
     assert entry["schedule"] == settings.REAPER_INTERVAL_SECONDS
     assert entry["task"] in app.tasks
     assert app.conf.worker_max_tasks_per_child == settings.CELERY_WORKER_MAX_TASKS_PER_CHILD > 0
+
+
+@contextmanager
+def _claimed_just_before_the_reapers_update(run_id, *, task_id: str):
+    """A worker claims the run (a redelivery re-claims it) after the reaper has read the runs it will
+    fail and before its UPDATE lands: the reaper's first UPDATE of a demo run waits for that claim."""
+    claimed = {}
+
+    def claim_first(execute, sql, params, many, context):
+        if not claimed and sql.lstrip().upper().startswith("UPDATE") and DemoRun._meta.db_table in sql:
+            claimed["run"] = None  # the claim's own UPDATE goes straight through
+            claimed["run"] = services.demo_run_claim(run_id=run_id, worker="w2", task_id=task_id)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(claim_first):
+        yield
+    assert claimed == {"run": True}
+
+
+def test_the_reaper_does_not_fail_a_silent_run_that_a_redelivery_reclaimed_meanwhile(alice, settings):
+    from quizapp.demos.tasks import reap_stale_runs
+
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
+    assert services.demo_run_claim(run_id=run.id, worker="w1", task_id="task-a")
+    _make_silent(run.id, settings)  # w1's pool process was killed: Celery redelivers task-a
+    with _claimed_just_before_the_reapers_update(run.id, task_id="task-a"):
+        reap_stale_runs()
+    run.refresh_from_db()
+    assert (run.status, run.worker, run.error) == (DemoRun.Status.RUNNING, "w2", "")
+    services.demo_run_succeed(run_id=run.id, result={"ok": True})  # its result is kept
+    assert DemoRun.objects.get(id=run.id).status == DemoRun.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize("waited", ["DEMO_NO_WORKER_GRACE_SECONDS", "DEMO_QUEUE_TIMEOUT_SECONDS"])
+def test_the_reaper_does_not_fail_a_queued_run_that_a_worker_claimed_meanwhile(alice, settings, waited):
+    """Past the grace with no worker serving its queue (as the reaper last saw), or past the queue timeout."""
+    from quizapp.core.services import worker_heartbeat_record
+    from quizapp.demos.tasks import reap_stale_runs
+
+    worker_heartbeat_record(hostname="gpu-only@box", queues=["gpu"], has_cuda=True)
+    run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v", queue="demos")
+    _queued_since(run.id, getattr(settings, waited) + 1)
+    with _claimed_just_before_the_reapers_update(run.id, task_id="task-a"):
+        reap_stale_runs()
+    run.refresh_from_db()
+    assert (run.status, run.error) == (DemoRun.Status.RUNNING, "")

@@ -197,3 +197,24 @@ def test_a_redelivered_fit_that_finds_itself_running_fails_instead_of_fitting_ag
     tasks.optimize_scheduler.apply(args=[optimization.pk])
     optimization.refresh_from_db()
     assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_CRASHED)
+
+
+def test_a_fit_the_reaper_failed_while_it_computed_neither_succeeds_nor_changes_the_parameters(alice, monkeypatch):
+    optimization = SchedulerOptimization.objects.create(user=alice)
+    better = optimizing.Fit(old_parameters=list(Scheduler().parameters), new_parameters=[0.5] * 21,
+                            old_log_loss=0.4, new_log_loss=0.3)
+
+    def fit_outlived_by_the_reaper(history, *, current_parameters):
+        # The fit computed silently past the reaper's patience: it was failed, the learner asked again.
+        SchedulerOptimization.objects.filter(pk=optimization.pk).update(
+            status=SchedulerOptimization.Status.FAILED, error=services.OPTIMIZATION_LOST, finished_at=timezone.now())
+        SchedulerOptimization.objects.create(user=alice)
+        return better
+
+    monkeypatch.setattr(optimizing, "trainable_review_count", lambda history: optimizing.REVIEWS_NEEDED)
+    monkeypatch.setattr(optimizing, "fit", fit_outlived_by_the_reaper)
+    services.scheduler_optimization_run(optimization_id=optimization.pk, worker="optimizer@box")
+    optimization.refresh_from_db()
+    assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_LOST)
+    assert optimization.new_parameters == [] and not optimization.applied
+    assert StudySettings.objects.get(user=alice).fsrs_parameters == []
