@@ -129,7 +129,10 @@ if DATABASE_URL:
         # (DB_PREPARE_THRESHOLD=0 turns it off for a deployment behind such a pooler).
         prepare_threshold = envint("DB_PREPARE_THRESHOLD", "5")
         DATABASES["default"]["OPTIONS"] = {"server_side_binding": True,
-                                           "prepare_threshold": prepare_threshold or None}
+                                           "prepare_threshold": prepare_threshold or None,
+                                           # A database host that does not answer fails a request (and
+                                           # /healthz) in seconds instead of holding a worker past its timeout.
+                                           "connect_timeout": envint("DB_CONNECT_TIMEOUT", "5")}
     else:  # SQLite by URL: wait for locks like the default file below (else concurrent writes answer 500)
         DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:

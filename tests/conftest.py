@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from quizapp.celery import app as celery_app
+from quizapp.core.health import recent_health_report
 from tests.worker import WorkerProcess
 
 PASSWORD = "correct-horse-battery"
@@ -29,6 +30,12 @@ def generous_throttles(monkeypatch):
     rates = {scope: GENEROUS_RATE for scope in SimpleRateThrottle.THROTTLE_RATES}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
     return rates
+
+
+@pytest.fixture(autouse=True)
+def fresh_health_report():
+    """/healthz reuses its report for a few seconds per process: each test's first ask probes anew."""
+    recent_health_report.forget()
 
 
 @pytest.fixture

@@ -2,19 +2,25 @@
 before it is read whole, nesting past MAX_JSON_DEPTH answers 400 before the (recursive) decoder sees it,
 and a string holding a NUL or a lone surrogate answers 400 naming its field. Forms (urlencoded or
 multipart) answer 413 past the same size: DRF's own parsers read the stream, where Django's
-DATA_UPLOAD_MAX_MEMORY_SIZE never applies, and spool multipart files of any size to disk."""
+DATA_UPLOAD_MAX_MEMORY_SIZE never applies, and spool multipart files of any size to disk.
+
+A body's declared charset is checked before it is read: JSON is read as UTF-8 only (RFC 8259 section 8.1;
+ASCII is a subset), forms in UTF-8 or DEFAULT_CHARSET only; any other answers 415. Python decodes with
+any codec it knows (cp037, UTF-16, rot13, zlib), and the checks above read the bytes as UTF-8 would."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 
 import numpy
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError, ValidationError
+from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.settings import api_settings
 
@@ -25,6 +31,7 @@ _NOT_A_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
 # A NUL or a surrogate reaches a decoded string only through a \u escape (raw ones are not valid UTF-8 JSON).
 _BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+JSON_CHARSETS = frozenset({"utf-8", "ascii"})  # codec names, as codecs.lookup gives them
 
 
 class RequestBodyTooLarge(APIException):
@@ -35,9 +42,15 @@ class RequestBodyTooLarge(APIException):
 
 class BoundedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        body = _read_at_most(stream, (parser_context or {}).get("request"), settings.JSON_BODY_MAX_BYTES)
+        parser_context = parser_context or {}
+        charset = unsupported_charset(media_type, JSON_CHARSETS)
+        if charset is not None:
+            raise UnsupportedMediaType(media_type, _('Charset "%(charset)s" is not supported: send JSON as UTF-8.')
+                                       % {"charset": charset})
+        body = _read_at_most(stream, parser_context.get("request"), settings.JSON_BODY_MAX_BYTES)
         _refuse_deep_nesting(body)
-        data = super().parse(io.BytesIO(body), media_type, parser_context)
+        # Decoded as UTF-8 whatever the request says, so the text parsed is the one the checks read.
+        data = super().parse(io.BytesIO(body), media_type, {**parser_context, "encoding": "utf-8"})
         if _BAD_ESCAPE.search(body):
             _refuse_bad_characters(data)
         return data
@@ -45,6 +58,7 @@ class BoundedJSONParser(JSONParser):
 
 class BoundedFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        refuse_unsupported_form_charset(media_type)
         body = _read_at_most(stream, (parser_context or {}).get("request"), settings.JSON_BODY_MAX_BYTES)
         return super().parse(io.BytesIO(body), media_type, parser_context)
 
@@ -54,6 +68,7 @@ class BoundedMultiPartParser(MultiPartParser):
     declared length within the limit bounds what is read, files included."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        refuse_unsupported_form_charset(media_type)
         self.refuse_too_large(parser_context["request"])
         return super().parse(stream, media_type, parser_context)
 
@@ -61,6 +76,38 @@ class BoundedMultiPartParser(MultiPartParser):
         """Raises when the body is past this parser's limit; an upload's parser has its own."""
         if declared_length(request) > settings.JSON_BODY_MAX_BYTES:
             raise _too_large(settings.JSON_BODY_MAX_BYTES)
+
+
+def form_charsets() -> frozenset[str]:
+    """The codecs a form body may declare: UTF-8 (what browsers send) and DEFAULT_CHARSET (the pages')."""
+    return frozenset({"utf-8", codec_name(settings.DEFAULT_CHARSET)})
+
+
+def unsupported_charset(media_type: str | None, allowed: frozenset[str]) -> str | None:
+    """The charset `media_type` declares when it is not one of the codecs `allowed` (unknown names too)."""
+    _, params = parse_header_parameters(media_type or "")
+    declared = params.get("charset")
+    if declared is None or codec_name(declared) in allowed:
+        return None
+    return printable_name(declared)[:40]
+
+
+def unsupported_form_charset_message(charset: str) -> str:
+    return _('Charset "%(charset)s" is not supported: send forms as %(charsets)s.') % {
+        "charset": charset, "charsets": ", ".join(sorted(name.upper() for name in form_charsets()))}
+
+
+def refuse_unsupported_form_charset(media_type: str | None) -> None:
+    charset = unsupported_charset(media_type, form_charsets())
+    if charset is not None:
+        raise UnsupportedMediaType(media_type, unsupported_form_charset_message(charset))
+
+
+def codec_name(charset: str) -> str | None:
+    try:
+        return codecs.lookup(charset).name
+    except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
+        return None
 
 
 def declared_length(request) -> int:

@@ -16,8 +16,9 @@ def home(request):
 def healthz(request):
     """200 {"status": "ok"} when database, broker and workers are up, else 503 {"status": "unavailable"}.
     Anyone may ask (a proxy, the container's check); only staff see which part is down and why, since
-    the details name worker hosts and the broker's host and port."""
-    report = health.health_report()
+    the details name worker hosts and the broker's host and port. The report is up to
+    health.REPORT_MEMO_SECONDS old, so callers asking often cannot tie workers up probing a hung part."""
+    report = health.recent_health_report.report()
     down = [part for part, state in report.items() if not state["ok"]]
     body = {"status": "unavailable" if down else "ok"}
     if _is_staff(request):

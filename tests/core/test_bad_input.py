@@ -44,6 +44,13 @@ def messages(response) -> str:
     return json.dumps(response.json(), ensure_ascii=False)
 
 
+FORM_CONTENT = "application/x-www-form-urlencoded"
+
+
+def form_body(content_type: str, fields: dict) -> bytes:
+    return urlencode(fields).encode() if content_type == FORM_CONTENT else encode_multipart(BOUNDARY, fields)
+
+
 # --- NUL and lone surrogates ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["/api/topics/%00/", "/api/questions/%00/", "/api/topics/%ED%A0%80/"])
@@ -99,6 +106,50 @@ def test_it_refuses_a_nul_topic_in_an_api_import(alice_api, topics):
     assert not Question.objects.filter(owner__isnull=False).exists()
 
 
+def test_it_refuses_a_bad_character_in_a_pages_form_naming_the_field(alice_client, topics):
+    # The delete page looks the ticked cards up as sent: on PostgreSQL a NUL failed in the database (a 500).
+    for body, content_type in ((b"card=%00", FORM_CONTENT), (encode_multipart(BOUNDARY, {"card": "\x00"}),
+                                                             MULTIPART_CONTENT)):
+        response = alice_client.generic("POST", "/questions/mine/delete/", body, content_type=content_type)
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/plain")
+        assert response.content.decode() == "card: Null characters are not allowed."
+
+
+# --- charsets -----------------------------------------------------------------------------------------
+
+def declared(content_type: str, charset: str) -> str:
+    return f"{content_type}; charset={charset}"
+
+
+@pytest.mark.parametrize(("charset", "text"), [
+    ("cp037", "[" * 5000 + "]" * 5000),  # its brackets are not ASCII's: the depth check saw none
+    ("utf-16-le", '["\u2200", ' + "[" * 3000 + "]" * 3000 + "]"),  # ∀ holds the byte of a quote
+    ("utf-16", '{"params": {"\\ud800": 1}}'),  # the escape check read UTF-8 bytes
+])
+def test_it_refuses_json_in_any_charset_but_utf_8_with_415(api_client, charset, text):
+    response = api_client.generic("POST", "/api/demos/D2/runs/", text.encode(charset),
+                                  content_type=declared("application/json", charset))
+    assert response.status_code == 415
+    assert response.json() == {"detail": f'Charset "{charset}" is not supported: send JSON as UTF-8.'}
+
+
+@pytest.mark.parametrize(("content_type", "charset", "kind"), [("application/json", "us-ascii", "JSON"),
+                                                            (FORM_CONTENT, "UTF-8", "forms"),
+                                                            (MULTIPART_CONTENT, "utf8", "forms")])
+def test_it_reads_a_body_in_utf_8_and_refuses_rot13_with_415(api_client, client, alice, content_type, charset, kind):
+    credentials = {"username": "alice", "password": PASSWORD}
+    body = json.dumps(credentials) if kind == "JSON" else form_body(content_type, credentials)
+    response = api_client.generic("POST", "/api/auth/login/", body, content_type=declared(content_type, charset))
+    assert response.status_code == 200, response.json()
+    response = api_client.generic("POST", "/api/auth/login/", body, content_type=declared(content_type, "rot13"))
+    assert response.status_code == 415
+    assert response.json() == {"detail": f'Charset "rot13" is not supported: send {kind} as UTF-8.'}
+    if kind == "forms":  # a page's form, read by Django: refused before the view (or the CSRF check) reads it
+        page = client.generic("POST", "/accounts/login/", body, content_type=declared(content_type, "rot13"))
+        assert page.status_code == 415 and page.content.decode().startswith('Charset "rot13" is not supported')
+
+
 # --- nesting and size ---------------------------------------------------------------------------------
 
 def nested(depth: int) -> str:
@@ -143,13 +194,6 @@ def test_it_reads_a_body_of_unknown_length_only_one_byte_past_the_limit(settings
     with pytest.raises(RequestBodyTooLarge):
         BoundedJSONParser().parse(stream, parser_context={})
     assert stream.tell() == 1001
-
-
-FORM_CONTENT = "application/x-www-form-urlencoded"
-
-
-def form_body(content_type: str, fields: dict) -> bytes:
-    return urlencode(fields).encode() if content_type == FORM_CONTENT else encode_multipart(BOUNDARY, fields)
 
 
 @pytest.mark.parametrize("content_type", [FORM_CONTENT, MULTIPART_CONTENT])

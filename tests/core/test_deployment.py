@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 SETTINGS_SOURCE = (ROOT / "quizapp" / "settings.py").read_text()
+GUNICORN_SOURCE = (ROOT / "gunicorn.conf.py").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 APP_SERVICES = [name for name, service in SERVICES.items() if service.get("image", "").startswith("dl-interview")]
 LONG_RUNNING = [name for name in APP_SERVICES if name != "migrate"]
@@ -93,7 +94,27 @@ def test_production_settings_are_required_and_secure():
 def test_every_environment_variable_is_read_by_the_settings():
     for name in APP_SERVICES:
         for variable in SERVICES[name]["environment"]:
-            assert re.search(rf'"{variable}"', SETTINGS_SOURCE), f"settings never read {variable}"
+            assert re.search(rf'"{variable}"', SETTINGS_SOURCE + GUNICORN_SOURCE), f"settings never read {variable}"
+
+
+def compose_default(value: str) -> str:
+    """What compose makes of `${NAME:-default}` parts when NAME is unset (as with .env.example's values)."""
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+
+
+def test_it_publishes_the_web_port_only_to_the_proxy_on_the_host_when_it_trusts_a_proxy():
+    """With TRUSTED_PROXIES > 0 the app takes the client's address from X-Forwarded-For: a caller that
+    reached gunicorn directly would write any address there and escape the throttles and the lockout."""
+    trusted = int(compose_default(SERVICES["web"]["environment"]["TRUSTED_PROXIES"]))
+    env_example = (ROOT / ".env.example").read_text()
+    assert trusted > 0 and int(re.search(r"^TRUSTED_PROXIES=(\d+)$", env_example, re.MULTILINE)[1]) > 0
+    for name, service in SERVICES.items():
+        for port in service.get("ports", []):
+            published = compose_default(port if isinstance(port, str) else f"{port['host_ip']}:{port['published']}")
+            host_ip = published.rsplit(":", 2)[0] if published.count(":") == 2 else ""
+            assert host_ip in ("127.0.0.1", "[::1]"), f"{name} publishes {published} beyond the host's loopback"
+    assert SERVICES["web"]["ports"], "the proxy on the host needs web's port"
+    assert not re.search(r"^WEB_PORT_BIND=(?!127\.0\.0\.1:)", env_example, re.MULTILINE)
 
 
 def test_the_commands_name_real_modules_and_management_commands():

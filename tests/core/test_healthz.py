@@ -4,8 +4,12 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
+from quizapp.core import health
 from quizapp.core.models import WorkerHeartbeat
+
+check_broker = health.check_broker
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: a real refused connection
 
@@ -49,6 +53,7 @@ def test_it_answers_503_naming_the_broker_when_it_is_down(staff_client, settings
 def test_it_tells_anyone_else_only_the_overall_status(client, bob, settings):
     WorkerHeartbeat.objects.create(hostname="w1@worker-host", queues=["demos"], seen_at=timezone.now())
     assert client.get("/healthz").json() == {"status": "ok"}
+    health.recent_health_report.forget()  # as a few seconds later
     settings.CELERY_BROKER_URL = DEAD_REDIS
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     client.force_login(bob)  # signed in, but not staff
@@ -101,3 +106,26 @@ def test_it_names_a_broker_that_accepts_connections_but_never_answers(staff_clie
     response = staff_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["down"] == ["broker"]
+
+
+@pytest.mark.timeout(30)
+def test_it_probes_a_hung_broker_once_for_callers_asking_again_soon(client, db, broker_silent, settings, monkeypatch):
+    WorkerHeartbeat.objects.create(hostname="w1@host", queues=["demos"], seen_at=timezone.now())
+    settings.CELERY_BROKER_URL = broker_silent
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = settings.REDIS_BROKER_TRANSPORT_OPTIONS  # as with REDIS_URL
+    probes = []
+    monkeypatch.setattr(health, "check_broker", lambda: probes.append(1) or check_broker())
+    first, second = client.get("/healthz"), client.get("/healthz")
+    assert first.status_code == second.status_code == 503
+    assert second.json() == {"status": "unavailable"}
+    assert len(probes) == 1
+
+
+def test_it_gives_the_broker_probe_its_own_short_socket_timeouts(settings, monkeypatch):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {**settings.REDIS_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 30}
+    opened = []
+    monkeypatch.setattr(health, "Connection", lambda url, transport_options: opened.append(transport_options)
+                        or Connection(url, transport_options=transport_options))
+    assert health.check_broker()  # nothing listens on port 1
+    assert opened[0]["socket_timeout"] <= 1 and opened[0]["socket_connect_timeout"] <= 1
