@@ -6,7 +6,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from django.conf import settings
 from quizapp.demos import services
 from quizapp.demos.models import DemoRun
 from tests import worker
+from tests.web_server import free_port, running_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "trainer.example.org"  # the only host the production server allows: not 127.0.0.1
@@ -50,12 +50,6 @@ def test_each_request_gets_its_own_id(client, db):
 
 # --- through gunicorn with the production settings ----------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_environment(port: int, log_format: str, var_dir: Path) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
             "SECRET_KEY": "test-only-" + "k" * 40, "ALLOWED_HOSTS": f".{SITE}", "VAR_DIR": str(var_dir),
@@ -68,22 +62,8 @@ def production_web(request, transactional_db, tmp_path):
     """gunicorn as the image runs it (its config file, DEBUG off), logging in request.param's format."""
     port, log = free_port(), tmp_path / "web.log"
     env = server_environment(port, request.param, tmp_path)
-    with log.open("w") as output:
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "quizapp.wsgi:application"],
-                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90  # a bound for a broken start, not a speed requirement
-        while True:
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_gunicorn(env, log):
         yield port, log, env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def get(port: int, path: str, **headers: str) -> http.client.HTTPResponse:

@@ -8,18 +8,17 @@ import http.client
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 
+from tests import worker
 from tests.conftest import PASSWORD
+from tests.web_server import free_port, running_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 HASHED_ASSET = re.compile(r'(?:src|href)="(/static/[^"]+\.[0-9a-f]{12}\.(?:js|css))"')
@@ -32,35 +31,6 @@ def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1", "TRUSTED_PROXIES": "1",
             "VAR_DIR": str(var_dir), **extra}
-
-
-def shared_database_url() -> str:
-    """The database the tests write to, as DATABASE_URL for a server in another process."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    return (f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}")
-
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_listening(server: subprocess.Popen, port: int, log: Path) -> None:
-    deadline = time.monotonic() + 90  # a bound for a broken start, not a speed requirement
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not listen on {port}:\n{log.read_text()}")
 
 
 class Visitor:
@@ -105,7 +75,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """collectstatic with DEBUG off into a new STATIC_ROOT, then gunicorn serving it and the test database."""
     var_dir = tmp_path_factory.mktemp("production")
     with django_db_blocker.unblock():
-        database_url = shared_database_url()
+        database_url = worker.test_database_url()
     port = free_port()
     env = production_environment(var_dir, DATABASE_URL=database_url, PORT=str(port), WEB_CONCURRENCY="1",
                                  **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}))
@@ -113,17 +83,8 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert (var_dir / "staticfiles" / "staticfiles.json").exists()  # the manifest of hashed names
-    log = var_dir / "gunicorn.log"
-    with log.open("w") as output:
-        # No --bind or --workers: gunicorn.conf.py in the working directory reads PORT and WEB_CONCURRENCY.
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "quizapp.wsgi:application"],
-                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(server, port, log)
+    with running_gunicorn(env, var_dir / "gunicorn.log"):
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def assert_served_with_hashed_assets(visitor: Visitor, path: str, *assets: str) -> None:

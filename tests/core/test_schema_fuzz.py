@@ -6,10 +6,7 @@ documented schema, carry a status code or a content type the schema does not lis
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -18,15 +15,11 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
 from quizapp.accounts.services import api_token_create
+from tests import worker
 from tests.conftest import GENEROUS_RATE
-from tests.core.test_production import (
-    ROOT,
-    free_port,
-    production_environment,
-    shared_database_url,
-    wait_until_listening,
-)
+from tests.core.test_production import production_environment
 from tests.interviews.factories import make_questions, make_topic
+from tests.web_server import free_port, running_gunicorn
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
 # About three minutes on two cores: cases per operation and phase, and steps per stateful scenario.
@@ -67,20 +60,12 @@ def server(transactional_db, tmp_path):
     make_questions(2, topic=make_topic("cnn"), difficulty=3)
     port = free_port()
     env = production_environment(
-        tmp_path, DATABASE_URL=shared_database_url(), PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_TIMEOUT="60",
+        tmp_path, DATABASE_URL=worker.test_database_url(), PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_TIMEOUT="60",
         API_THROTTLE_ANON=GENEROUS_RATE, API_THROTTLE_USER=GENEROUS_RATE, API_THROTTLE_LOGIN=GENEROUS_RATE,
         DEMO_RUNS_PER_MINUTE="1000000", AXES_FAILURE_LIMIT="1000000",
         **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}))
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "quizapp.wsgi:application"],
-                                   cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_until_listening(process, port, log)
+    with running_gunicorn(env, tmp_path / "gunicorn.log"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def run_schemathesis(url: str, new_token) -> tuple[Counter, list[str]]:
