@@ -30,7 +30,6 @@ _SNIFFED_ROWS = 50
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
 # Cells a spreadsheet evaluates, after any apostrophes: the export escapes them, the import unescapes.
 _FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
-_ESCAPED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
 
 
 def cards_as_csv(cards) -> str:
@@ -55,7 +54,7 @@ def _inert(cell: str) -> str:
 
 def _as_written(cell: str) -> str:
     """The text a cell held before _inert: a Markdown list ("- item") survives the round trip."""
-    return cell[1:] if _ESCAPED_FORMULA.match(cell) else cell
+    return cell[1:] if cell.startswith("'") and _FORMULA_LIKE.match(cell) else cell
 
 
 def read_text(content: bytes, *, file_name: str) -> Source:

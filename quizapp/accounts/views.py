@@ -19,16 +19,17 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         throttle = SignupThrottle()
         if not throttle.allow_request(request, None):  # counts accounts made, not typos in the form
-            return _too_many_signups(request, form, throttle)
+            form.add_error(None, _("Too many new accounts from your address. Try again later."))
+            return _refused_for_now(render(request, "registration/signup.html", {"form": form}, status=429),
+                                    throttle)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_safe_next(request) or "home")
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _too_many_signups(request, form, throttle):
-    form.add_error(None, _("Too many new accounts from your address. Try again later."))
-    response = render(request, "registration/signup.html", {"form": form}, status=429)
+def _refused_for_now(response, throttle):
+    """A form's page answered 429: the rate limit `throttle` applies says when to try again."""
     response["Retry-After"] = str(int(throttle.wait() or 1))
     return response
 
@@ -40,9 +41,8 @@ class PasswordResetView(auth_views.PasswordResetView):
         throttle = PasswordResetThrottle()
         if not throttle.allow_request(self.request, None):
             form.add_error(None, _("Too many password reset requests from your address. Try again later."))
-            response = self.render_to_response(self.get_context_data(form=form), status=429)
-            response["Retry-After"] = str(int(throttle.wait() or 1))
-            return response
+            return _refused_for_now(self.render_to_response(self.get_context_data(form=form), status=429),
+                                    throttle)
         return super().form_valid(form)
 
 

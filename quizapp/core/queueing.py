@@ -38,7 +38,6 @@ def publish(task, *, args: list, **options) -> None:
         raise QueueUnavailable from None
 
 
-
 def queue_unavailable_response(error: QueueUnavailable) -> Response:
     return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
                     headers={"Retry-After": str(error.retry_after)})

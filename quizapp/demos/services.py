@@ -139,8 +139,7 @@ def demo_run_succeed(*, run_id, result: dict) -> None:
 
 
 def demo_run_fail(*, run_id, reason: str) -> None:
-    DemoRun.objects.filter(id=run_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
-        status=Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+    _fail_if_still(DemoRun.objects.filter(id=run_id, status__in=[Status.QUEUED, Status.RUNNING]), reason=reason)
 
 
 def demo_runs_expire_stale() -> int:
@@ -171,8 +170,7 @@ def demo_runs_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
     """Fail the runs a worker of this name left running before it (re)started at `started_at`: that
     worker died with them, so they need not wait for their heartbeat to go stale."""
     left = DemoRun.objects.filter(status=Status.RUNNING, worker=hostname, heartbeat_at__lt=started_at)
-    return left.update(status=Status.FAILED, finished_at=timezone.now(),
-                       error="The worker stopped (killed or crashed) and restarted before the run finished.")
+    return _fail_if_still(left, reason="The worker stopped (killed or crashed) and restarted before the run finished.")
 
 
 def _fail_unserved_runs(*, now) -> int:
