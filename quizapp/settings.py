@@ -122,17 +122,9 @@ DATABASE_URL = envurl("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Parameters bound by the server let psycopg prepare a statement it has run five times on a
-        # connection: PostgreSQL then skips parsing and planning it (the study queue's plan alone
-        # takes milliseconds), and connections live CONN_MAX_AGE seconds, so they are reused.
-        # Django leaves preparing off for transaction-pooling PgBouncers; we connect directly
-        # (DB_PREPARE_THRESHOLD=0 turns it off for a deployment behind such a pooler).
-        prepare_threshold = envint("DB_PREPARE_THRESHOLD", "5")
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True,
-                                           "prepare_threshold": prepare_threshold or None,
-                                           # A database host that does not answer fails a request (and
-                                           # /healthz) in seconds instead of holding a worker past its timeout.
-                                           "connect_timeout": envint("DB_CONNECT_TIMEOUT", "5")}
+        # A database host that does not answer fails a request (and /healthz) in seconds instead of
+        # holding a worker past its timeout.
+        DATABASES["default"]["OPTIONS"] = {"connect_timeout": envint("DB_CONNECT_TIMEOUT", "5")}
     else:  # SQLite by URL: wait for locks like the default file below (else concurrent writes answer 500)
         DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
@@ -148,7 +140,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis (broker, result backend, cache) when REDIS_URL is set; local fallbacks otherwise.
+# Redis (broker, cache) when REDIS_URL is set; local fallbacks otherwise.
 REDIS_URL = envurl("REDIS_URL", ("redis", "rediss"))
 if REDIS_URL:
     CACHES = {
@@ -211,9 +203,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "quizapp.core.pagination.BoundedLimitOffsetPagination",
+    # services raise quizapp.core.errors.AppError (and the engine ParamError): mapped here, once
+    "EXCEPTION_HANDLER": "quizapp.core.exception_handler.api_exception_handler",
     "PAGE_SIZE": 50,
     # JSON with a size limit, a depth limit and no NUL; forms within the same size. DRF's own form parsers
-    # have no limit: the own-card import's upload parser has its own (questions.own_api).
+    # have no limit: the own-card import's upload parser has its own (quizapp.own_cards.api).
     "DEFAULT_PARSER_CLASSES": ["quizapp.core.parsers.BoundedJSONParser", "quizapp.core.parsers.BoundedFormParser",
                                "quizapp.core.parsers.BoundedMultiPartParser"],
     # Requests per caller: an anonymous one is its address (NUM_PROXIES says which), a learner their id.
@@ -251,7 +245,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Bad input: an API body (JSON or form) past this many bytes answers 413 before it is read (file uploads
-# keep their own limit, questions.own_import.MAX_IMPORT_BYTES). Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# keep their own limit, quizapp.own_cards.imports.MAX_IMPORT_BYTES). Django's DATA_UPLOAD_MAX_MEMORY_SIZE
 # bounds only request.body and Django's forms; DRF's parsers read the stream past it.
 JSON_BODY_MAX_BYTES = envint("JSON_BODY_MAX_BYTES", str(1024 * 1024))
 
@@ -275,8 +269,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS if REDIS_URL el
 if not REDIS_URL:
     for folder in ("queue", "processed", "control"):
         (VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
-CELERY_RESULT_BACKEND = REDIS_URL or f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
-CELERY_TASK_IGNORE_RESULT = True  # results live in our own tables (DemoRun, ...)
+# No result backend: every task writes its outcome to our own tables (DemoRun, SchedulerOptimization, ...)
+# and nothing waits on a task's return value.
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -8,19 +8,20 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from kombu.exceptions import OperationalError as BrokerError
-from rest_framework import serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers
+
+from quizapp.core.errors import DependencyDown
 
 logger = logging.getLogger(__name__)
 
 
-class QueueUnavailable(Exception):
+class QueueUnavailable(DependencyDown):
     """The broker refused or did not answer; nothing was queued."""
 
     def __init__(self):
-        self.retry_after = settings.TASK_QUEUE_RETRY_AFTER_SECONDS
-        super().__init__(_("The task queue is unavailable; try again in %(seconds)d s.")
-                         % {"seconds": self.retry_after})
+        retry_after = settings.TASK_QUEUE_RETRY_AFTER_SECONDS
+        super().__init__(_("The task queue is unavailable; try again in %(seconds)d s.") % {"seconds": retry_after},
+                         retry_after=retry_after)
 
 
 def publish(task, *, args: list, **options) -> None:
@@ -36,11 +37,6 @@ def publish(task, *, args: list, **options) -> None:
     except BrokerError:
         logger.warning("could not queue %s%r: the broker is unreachable", task.name, args, exc_info=True)
         raise QueueUnavailable from None
-
-
-def queue_unavailable_response(error: QueueUnavailable) -> Response:
-    return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                    headers={"Retry-After": str(error.retry_after)})
 
 
 # For extend_schema of the operations that publish a task.

@@ -1,33 +1,17 @@
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import engine
-from questions.languages import content_language
 from quizapp.core.parsers import BoundedJSONParser
-from quizapp.core.queueing import (
-    QUEUE_UNAVAILABLE_RESPONSE,
-    RETRY_AFTER_HEADER,
-    QueueUnavailable,
-    queue_unavailable_response,
-)
+from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
 from quizapp.demos import selectors, services
-from quizapp.demos.models import DemoRun
 from quizapp.demos.serializers import DemoRequestSerializer, DemoRunSerializer, DemoSpecSerializer, RunRequestSerializer
 
 DEMO_ID = OpenApiParameter("demo_id", str, OpenApiParameter.PATH, enum=[spec.id for spec in engine.all_demos()])
-
-
-def _spec_or_404(demo_id: str):
-    try:
-        return engine.get_demo(demo_id)
-    except KeyError:
-        raise Http404 from None
 
 
 class DemoListApi(APIView):
@@ -43,7 +27,7 @@ class DemoDetailApi(APIView):
 
     @extend_schema(responses=DemoSpecSerializer, summary="One demo's spec", parameters=[DEMO_ID])
     def get(self, request, demo_id: str):
-        return Response(_spec_or_404(demo_id).describe())
+        return Response(selectors.demo_spec_get_or_404(demo_id=demo_id).describe())
 
 
 class DemoRunStartApi(APIView):
@@ -60,23 +44,11 @@ class DemoRunStartApi(APIView):
                               503: QUEUE_UNAVAILABLE_RESPONSE},
                    parameters=[DEMO_ID, RETRY_AFTER_HEADER])
     def post(self, request, demo_id: str):
-        _spec_or_404(demo_id)
+        selectors.demo_spec_get_or_404(demo_id=demo_id)
         body = RunRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         user = request.user if request.user.is_authenticated else None
-        try:
-            outcome = services.demo_run_request(user=user, demo_id=demo_id,
-                                                raw_params=body.validated_data["params"])
-        except engine.ParamError as error:
-            language = content_language()
-            raise ValidationError({"params": {name: text[language] for name, text in error.errors.items()}}) from None
-        except PermissionError:
-            raise NotAuthenticated("Log in to start a new run; cached runs are open to everyone.") from None
-        except services.RateLimited as error:
-            return Response({"detail": str(error)}, status=status.HTTP_429_TOO_MANY_REQUESTS,
-                            headers={"Retry-After": str(error.retry_after)})
-        except QueueUnavailable as error:
-            return queue_unavailable_response(error)
+        outcome = services.demo_run_request(user=user, demo_id=demo_id, raw_params=body.validated_data["params"])
         code = status.HTTP_200_OK if outcome.from_cache else status.HTTP_201_CREATED
         return Response({**DemoRunSerializer(outcome.run).data, "from_cache": outcome.from_cache}, status=code)
 
@@ -86,11 +58,7 @@ class DemoRunDetailApi(APIView):
 
     @extend_schema(responses=DemoRunSerializer, summary="Poll a run")
     def get(self, request, run_id):
-        try:
-            run = selectors.demo_run_get(run_id=run_id)
-        except DemoRun.DoesNotExist:
-            raise Http404 from None
-        return Response(DemoRunSerializer(run).data)
+        return Response(DemoRunSerializer(selectors.demo_run_get_or_404(run_id=run_id)).data)
 
 
 class MyDemoRunsApi(ListAPIView):

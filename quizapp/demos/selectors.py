@@ -5,12 +5,22 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 import engine
+from quizapp.core.errors import NotYours
 from quizapp.demos import services
 from quizapp.demos.models import DemoRequest, DemoRun
 
 
-def demo_run_get(*, run_id) -> DemoRun:
-    run = DemoRun.objects.get(id=run_id)
+def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
+    try:
+        return engine.get_demo(demo_id)
+    except KeyError:
+        raise NotYours from None
+
+
+def demo_run_get_or_404(*, run_id) -> DemoRun:
+    run = DemoRun.objects.filter(id=run_id).first()
+    if run is None:
+        raise NotYours
     if not run.is_finished:
         services.demo_runs_expire_stale()
         run.refresh_from_db()

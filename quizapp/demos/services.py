@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated
 
 import engine
+from quizapp.core.errors import TooManyRequests
+from quizapp.core.locks import lock_learner
 from quizapp.core.queueing import publish
 from quizapp.core.services import served_queues
 from quizapp.demos.models import DemoRequest, DemoRun
@@ -26,10 +28,17 @@ logger = logging.getLogger(__name__)
 Status = DemoRun.Status
 
 
-class RateLimited(Exception):
+class RateLimited(TooManyRequests):
     def __init__(self, retry_after: int):
-        super().__init__(_("too many demo runs; try again in %(seconds)d s") % {"seconds": retry_after})
-        self.retry_after = retry_after
+        super().__init__(_("too many demo runs; try again in %(seconds)d s") % {"seconds": retry_after},
+                         retry_after=retry_after)
+
+
+class LoginRequired(NotAuthenticated):
+    """Anonymous visitors get cached runs only. DRF's own 401, so the response names the login scheme
+    (WWW-Authenticate) as every other unauthenticated request's does."""
+
+    default_detail = "Log in to start a new run; cached runs are open to everyone."
 
 
 @dataclass
@@ -70,8 +79,8 @@ def _queue_for(spec) -> str:
 def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunRequestOutcome:
     """Validate against the spec, answer from the cache, or record and queue a new run.
 
-    Raises `engine.ParamError` (bad parameters), `KeyError` (unknown demo), `RateLimited` and
-    `QueueUnavailable` (the broker is down: nothing is recorded).
+    Raises `engine.ParamError` (bad parameters), `KeyError` (unknown demo), `LoginRequired` (a new run
+    for an anonymous visitor), `RateLimited` and `QueueUnavailable` (the broker is down: nothing is recorded).
     """
     from quizapp.demos.tasks import run_demo
 
@@ -81,15 +90,14 @@ def demo_run_request(*, user, demo_id: str, raw_params: dict | None) -> RunReque
     demo_runs_expire_stale()  # a run whose worker died must not be served from the cache
     with transaction.atomic():
         if user is not None:
-            # One request per learner at a time, so concurrent requests cannot all pass the rate limit.
-            get_user_model().objects.select_for_update().get(pk=user.pk)
+            lock_learner(user)  # concurrent requests must not all pass the rate limit
         cached = _cached_run(demo_id, key)
         if cached is not None:
             if user is not None:
                 DemoRequest.objects.create(user=user, run=cached, from_cache=True)
             return RunRequestOutcome(run=cached, from_cache=True)
         if user is None:
-            raise PermissionError("log in to start a new demo run")
+            raise LoginRequired
         _check_rate_limit(user)
         run = DemoRun.objects.create(demo_id=demo_id, params=params, params_key=key,
                                      engine_version=engine.ENGINE_VERSION, queue=_queue_for(spec),

@@ -1,12 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
 import engine
 from questions.languages import content_language
 from questions.selectors import questions_for_demo
 from quizapp.demos import selectors
-from quizapp.demos.models import DemoRun
 
 
 def gallery(request):
@@ -17,10 +15,7 @@ def gallery(request):
 
 
 def detail(request, demo_id: str):
-    try:
-        spec = engine.get_demo(demo_id)
-    except KeyError:
-        raise Http404 from None
+    spec = selectors.demo_spec_get_or_404(demo_id=demo_id)
     language = content_language()
     return render(request, "demos/detail.html", {
         "spec": spec.describe(), "title": spec.title[language], "description": spec.description[language],
@@ -29,10 +24,7 @@ def detail(request, demo_id: str):
 
 
 def run_detail(request, run_id):
-    try:
-        run = selectors.demo_run_get(run_id=run_id)
-    except DemoRun.DoesNotExist:
-        raise Http404 from None
+    run = selectors.demo_run_get_or_404(run_id=run_id)
     try:
         title = engine.get_demo(run.demo_id).title[content_language()]
     except KeyError:  # a demo since removed from the engine: its stored run still shows

@@ -1,7 +1,6 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,10 +22,6 @@ from quizapp.interviews.serializers import (
 BAD_INPUT = OpenApiResponse(description="a message per bad field; nothing was changed")
 CONFLICT = OpenApiResponse(description="the interview's state forbids this (e.g. already reviewed)")
 NOT_YOURS = OpenApiResponse(description="no such interview of yours")
-
-
-def _conflict(error: services.InterviewConflict) -> Response:
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
 
 
 def _detail(interview: Interview) -> dict:
@@ -55,10 +50,7 @@ class InterviewListApi(ListAPIView):
     def post(self, request):
         body = InterviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            interview = services.interview_create(user=request.user, **body.validated_data)
-        except services.InterviewInputError as error:
-            raise ValidationError(error.errors) from None
+        interview = services.interview_create(user=request.user, **body.validated_data)
         return Response(_detail(interview), status=status.HTTP_201_CREATED)
 
 
@@ -99,14 +91,9 @@ class InterviewAnswerApi(APIView):
         interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            item = services.interview_answer_save(interview=interview, question_id=body.validated_data["question"],
-                                                  answer=body.validated_data["answer"],
-                                                  action=body.validated_data["action"])
-        except services.InterviewInputError as error:
-            raise ValidationError(error.errors) from None
-        except services.InterviewConflict as error:
-            return _conflict(error)
+        sent = body.validated_data
+        item = services.interview_answer_save(interview=interview, question_id=sent["question"],
+                                              answer=sent["answer"], action=sent["action"])
         return Response(InterviewItemSerializer(item).data)
 
 
@@ -132,12 +119,7 @@ class InterviewReviewApi(APIView):
         interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         body = ReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            interview = services.interview_review_finish(interview=interview, marks=body.validated_data["items"])
-        except services.InterviewInputError as error:
-            raise ValidationError(error.errors) from None
-        except services.InterviewConflict as error:
-            return _conflict(error)
+        interview = services.interview_review_finish(interview=interview, marks=body.validated_data["items"])
         return Response(_detail(interview))
 
 
@@ -148,8 +130,5 @@ class InterviewRetakeApi(APIView):
                    responses={201: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS})
     def post(self, request, interview_id):
         original = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
-        try:
-            retaken = services.interview_retake(user=request.user, interview=original)
-        except services.InterviewInputError as error:
-            raise ValidationError(error.errors) from None
+        retaken = services.interview_retake(user=request.user, interview=original)
         return Response(_detail(retaken), status=status.HTTP_201_CREATED)

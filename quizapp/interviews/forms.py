@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from questions.forms import TopicsField
 from questions.selectors import topic_list_with_counts
+from quizapp.core.errors import AppError
 from quizapp.interviews import services
 from quizapp.interviews.models import Interview
 
@@ -62,8 +63,9 @@ class InterviewSetupForm(forms.Form):
                 "total_minutes": None if per_question else data["total_minutes"],
                 "language": data["language"], "weak_spots": data["weak_spots"]}
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for field, messages in errors.items():
+    def add_service_error(self, error: AppError) -> None:
+        """The service's messages on the fields they name; the rest above the form."""
+        for field, messages in (error.fields or {None: [error.detail]}).items():
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Count, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from questions.models import Question, Topic
+from quizapp.core.errors import NotYours
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.study.selectors import card_states_for_user, retrievability_with, scheduler_for_user
 
@@ -57,8 +57,11 @@ def interview_questions_pick(*, user, pool: QuerySet[Question], count: int, weak
 
 
 def interview_get_or_404(*, user, interview_id) -> Interview:
-    """The user's own interview; anybody else's raises Http404 (never a 403: its existence stays hidden)."""
-    return get_object_or_404(Interview, id=interview_id, user=user)
+    """The user's own interview; anybody else's is NotYours (never a 403: its existence stays hidden)."""
+    interview = Interview.objects.filter(id=interview_id, user=user).first()
+    if interview is None:
+        raise NotYours
+    return interview
 
 
 def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from questions.models import Topic
+from quizapp.core.errors import Conflict, InvalidInput
 from quizapp.interviews import scoring, selectors
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.study.services import card_review
@@ -32,16 +33,12 @@ MAX_TOTAL_MINUTES = MAX_QUESTIONS * MAX_MINUTES_PER_QUESTION
 PRESETS = {"quick": {"count": 3, "minutes_per_question": 3}, "standard": {"count": 8, "minutes_per_question": 5}}
 
 
-class InterviewInputError(Exception):
-    """Bad input, as {field: [messages]}: shown on the form, or a 400 from the API."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
+class InterviewInputError(InvalidInput):
+    """Bad input, as fields={field: [messages]}: shown on the form, or a 400 from the API."""
 
 
-class InterviewConflict(Exception):
-    """The request is valid but the interview's state forbids it (a 409)."""
+class InterviewConflict(Conflict):
+    """The request is valid but the interview's state forbids it."""
 
 
 def seconds_per_minute() -> int:
@@ -74,7 +71,7 @@ def _check_setup(*, topics: list[Topic], difficulty_min: int, difficulty_max: in
     elif total_minutes is not None and not 1 <= total_minutes <= MAX_TOTAL_MINUTES:
         errors["total_minutes"] = [_("Choose a total time between 1 and %(max)d minutes.") % {"max": MAX_TOTAL_MINUTES}]
     if errors:
-        raise InterviewInputError(errors)
+        raise InterviewInputError(fields=errors)
 
 
 @transaction.atomic
@@ -89,7 +86,7 @@ def interview_create(*, user, topics: list[Topic], difficulty_min: int = 1, diff
                                              difficulty_max=difficulty_max)
     available = pool.count()
     if count > available:
-        raise InterviewInputError({"count": [
+        raise InterviewInputError(fields={"count": [
             _("Only %(available)d questions match these topics and difficulties; choose at most %(available)d.")
             % {"available": available}]})
     questions = selectors.interview_questions_pick(user=user, pool=pool, count=count, weak_spots=weak_spots)
@@ -119,7 +116,7 @@ def interview_retake(*, user, interview: Interview) -> Interview:
     """A new interview with the same questions in the same order and the same timing."""
     items = list(interview.items.select_related("question").filter(question__retired=False))
     if not items:
-        raise InterviewInputError({"interview": [_("None of this interview's questions is still in the bank.")]})
+        raise InterviewInputError(fields={"interview": [_("None of this interview's questions is still in the bank.")]})
     minute = seconds_per_minute()
     per_question = interview.seconds_per_question
     return _record(
@@ -187,9 +184,9 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
     interview = _locked(interview)
     item = interview.items.filter(question__card_id=question_id).first()
     if item is None:
-        raise InterviewInputError({"question": [_("This question is not part of this interview.")]})
+        raise InterviewInputError(fields={"question": [_("This question is not part of this interview.")]})
     if item.shown_at is None:
-        raise InterviewInputError({"question": [_("This question has not been shown yet.")]})
+        raise InterviewInputError(fields={"question": [_("This question has not been shown yet.")]})
     if interview.status == Interview.Status.DONE:
         raise InterviewConflict(_("This interview has been reviewed; its answers can no longer change."))
     now = timezone.now()
@@ -280,4 +277,4 @@ def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
             errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": card_id,
                                                                                       "last": points - 1})
     if errors:
-        raise InterviewInputError({"items": errors})
+        raise InterviewInputError(fields={"items": errors})

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 import engine
 from questions.languages import content_language
 from questions.selectors import topic_list_with_counts
+from quizapp.core.errors import AppError
 from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.interviews.serializers import AnswerSerializer
-from quizapp.study.services import study_settings_get
+from quizapp.study.selectors import study_settings_get
 
 
 def _page_for(interview: Interview):
@@ -29,7 +30,7 @@ def _problem(request, interview: Interview, messages: list[str], status: int):
 
 
 def _flat(errors: dict[str, list[str]]) -> list[str]:
-    """The messages of a field → messages mapping (a service's or a serializer's errors), in one list."""
+    """A serializer's field → messages mapping, in one list."""
     return [str(message) for messages in errors.values() for message in messages]
 
 
@@ -58,8 +59,8 @@ def index(request):
         if form.is_valid():
             try:
                 interview = services.interview_create(user=request.user, **form.service_arguments())
-            except services.InterviewInputError as error:
-                form.add_service_errors(error.errors)
+            except AppError as error:
+                form.add_service_error(error)
             else:
                 return redirect("interviews:answer", interview_id=interview.id)
         status = 400
@@ -106,10 +107,8 @@ def answer_submit(request, interview_id):
     try:
         services.interview_answer_save(interview=interview, question_id=submitted.validated_data["question"],
                                        answer=submitted.validated_data["answer"], action=action)
-    except services.InterviewInputError as error:
-        return _problem(request, interview, _flat(error.errors), 400)
-    except services.InterviewConflict as error:
-        return _problem(request, interview, [str(error)], 409)
+    except AppError as error:
+        return _problem(request, interview, error.messages(), error.status)
     return redirect("interviews:answer", interview_id=interview.id)
 
 
@@ -152,10 +151,10 @@ def review(request, interview_id):
     if request.method == "POST":
         try:
             services.interview_review_finish(interview=interview, marks=_marks(request, items))
-        except services.InterviewInputError as error:
-            problems, status = _flat(error.errors), 400
         except services.InterviewConflict:
             return redirect("interviews:results", interview_id=interview.id)  # reviewed meanwhile in another tab
+        except AppError as error:
+            problems, status = error.messages(), error.status
         else:
             return redirect("interviews:results", interview_id=interview.id)
     return render(request, "interviews/review.html", {
@@ -198,6 +197,6 @@ def retake(request, interview_id):
     original = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
     try:
         retaken = services.interview_retake(user=request.user, interview=original)
-    except services.InterviewInputError as error:
-        return _problem(request, None, _flat(error.errors), 400)
+    except AppError as error:
+        return _problem(request, None, error.messages(), error.status)
     return redirect("interviews:answer", interview_id=retaken.id)
