@@ -1,15 +1,14 @@
-"""Study benchmark: the review round trip over HTTP against a bare Django view, and the due-queue
-query with 1e3 against 1e6 card states in the table.
+"""Study benchmark: the review round trip over HTTP against a bare Django view, and the due queue's
+queries with 1e3 against 1e6 card states in the table.
 
     .venv/bin/python bench/study.py [--quick] [--clients 8] [--seconds 15]
 
 Runs for real: a throw-away PostgreSQL database (created and dropped here; PG_ADMIN_URL, default
 postgres://postgres@127.0.0.1:5432/postgres), gunicorn serving the app, concurrent client threads
 speaking HTTP. The baseline is a bare Django view returning a small JSON body, served by the same
-gunicorn and middleware in the same run. Two floors bound what the study endpoints could reach: the
-API floor (DRF and token authentication, no study work) and the write floor (a review's statements
-alone). Shared machines are noisy: the phases take turns in rounds, and only ratios within one run
-compare.
+gunicorn and middleware in the same run; the API floor (DRF and token authentication, no study work)
+bounds what any study endpoint could reach. Shared machines are noisy: the phases take turns in
+rounds, and only ratios within one run compare.
 
 This module is also the app gunicorn serves (bench.study:application): the project's URLs plus
 the baseline view, so no bench-only URL lives in the project itself.
@@ -35,14 +34,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-TARGET_THROUGHPUT_RATIO = 0.40
 TARGET_QUERY_RATIO = 2.0
 API_FLOOR = "/bench/api-ping/"
-WRITE_FLOOR = "/bench/write-floor/"
 REVIEW = "/api/study/reviews/"
 QUEUE = "/api/study/queue/?limit=1"  # the first card of a session
 LEARNERS_PER_CLIENT = 16  # enough learners to study through the daily limits for the whole run
-FLOOR_LEARNERS_PER_CLIENT = 1  # the write floor ignores the limits, and its cards come round again
 
 
 def ping(request):
@@ -59,55 +55,11 @@ def api_ping(request):
     return Response({"status": "ok", "user": request.user.pk})
 
 
-# The write floor: what any correct review must send to PostgreSQL, in as few statements and as
-# little CPU as I found, with nothing else: no DRF, no request validation, no scheduler, no counters.
-# In one transaction, two statements: the card row, read through the token and locked; then one
-# that logs the rating (once per client id), updates the row and reads the next card. (Sent in
-# psycopg's pipeline mode they save two round trips but cost more CPU: it polls the socket while it
-# waits.) The rated card is due again at once, so a learner never runs out of cards.
-# Tokens are stored as their SHA-512 digest (django-rest-knox), the table's primary key.
-_FLOOR_LOCK = """SELECT c.id, c.user_id FROM knox_authtoken t JOIN auth_user u ON u.id = t.user_id
-    JOIN study_cardstate c ON c.user_id = u.id AND c.question_id = %(question)s
-    WHERE t.digest = %(digest)s AND (t.expiry IS NULL OR t.expiry > now()) AND u.is_active FOR UPDATE OF c"""
-# The next card is read from the snapshot before the update, so it skips the card just rated.
-_FLOOR_RATE_AND_NEXT = """WITH logged AS (
-        INSERT INTO study_reviewlog (user_id, card_id, rating, reviewed_at, duration_ms, state_before,
-                                     previous_state, client_id, source)
-        VALUES (%(user)s, %(card)s, 3, now(), 5000, 'review', '{}', %(client_id)s, 'study')
-        ON CONFLICT (user_id, client_id) DO NOTHING RETURNING card_id),
-    rated AS (UPDATE study_cardstate SET reps = reps + 1, due = now(), last_review = now()
-        WHERE id IN (SELECT card_id FROM logged))
-    SELECT question_id, reps FROM study_cardstate
-    WHERE user_id = %(user)s AND due <= now() AND NOT suspended AND id <> %(card)s ORDER BY due LIMIT 1"""
-
-
-def write_floor(request):
-    """A rating and the next card, as the round trip's lower bound; the same JSON shape as the
-    review's answer, so the same client drives both."""
-    from django.db import connection
-    from django.http import JsonResponse
-    from knox.crypto import hash_token
-
-    body = json.loads(request.body)
-    params = {"digest": hash_token(request.headers["Authorization"].removeprefix("Token ")),
-              "question": body["question"], "client_id": uuid.UUID(body["client_id"])}
-    connection.ensure_connection()
-    postgres = connection.connection  # psycopg's own connection, under Django's
-    with postgres.transaction():
-        locked = postgres.execute(_FLOOR_LOCK, params).fetchone()
-        if locked is None:
-            return JsonResponse({"detail": "no such card"}, status=404)
-        params["card"], params["user"] = locked
-        row = postgres.execute(_FLOOR_RATE_AND_NEXT, params).fetchone()
-    return JsonResponse({"next": {"cards": [{"question": row[0], "reps": row[1]}] if row else []}}, status=201)
-
-
 if __name__ != "__main__":  # imported by gunicorn: serve the project plus the baseline view
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizapp.settings")
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
     from django.urls import include, path
-    from django.views.decorators.csrf import csrf_exempt
 
     application = get_wsgi_application()
     settings.ROOT_URLCONF = __name__
@@ -115,8 +67,7 @@ if __name__ != "__main__":  # imported by gunicorn: serve the project plus the b
     from rest_framework.permissions import IsAuthenticated
 
     api_floor = api_view(["GET"])(permission_classes([IsAuthenticated])(api_ping))  # the study API's defaults
-    urlpatterns = [path("bench/ping/", ping), path("bench/api-ping/", api_floor),
-                   path("bench/write-floor/", csrf_exempt(write_floor)), path("", include("quizapp.urls"))]
+    urlpatterns = [path("bench/ping/", ping), path("bench/api-ping/", api_floor), path("", include("quizapp.urls"))]
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -158,7 +109,6 @@ class Phase:
     name: str
     unit: str  # what one loop of its work is: "req" or "trip"
     work: object  # work(client_index, samples) -> bool: one loop, True when it counts
-    floor: bool = False  # a bound on what an endpoint could reach, not an endpoint held to the target
     loops: int = 0
     seconds: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # by program
@@ -421,26 +371,23 @@ def report_http(phase: Phase) -> None:
               f"  p99={percentile_ms(values.latencies, .99):7.1f} ms  errors={values.errors}")
 
 
-def http_phase(env: dict[str, str], tokens: list[str], floor_tokens: list[str], *, clients: int, seconds: float,
-               workers: int, rounds: int) -> None:
+def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds: float, workers: int,
+               rounds: int) -> None:
     """Each phase runs `seconds` in all, in `rounds` slices taken in turn, each round starting one
     phase later: a machine that slows down or speeds up during the run, or the vacuuming that a
     writing phase leaves behind, weighs on every phase alike instead of on whichever ran then."""
     print(f"\nHTTP: gunicorn with {workers} sync workers, {clients} client threads, {seconds:g} s per phase "
-          f"in {rounds} rounds, {len(tokens)} + {len(floor_tokens)} learners")
+          f"in {rounds} rounds, {len(tokens)} learners")
     with gunicorn(env, workers) as port:
         learners = Learners(tokens, clients)
         baseline = Phase("baseline (bare Django JSON view)", "req", baseline_work(port))
         phases = [
             baseline,
-            Phase("API floor (DRF + token auth, no study work)", "req", learner_get_work(port, learners, API_FLOOR),
-                  floor=True),
-            Phase("write floor (a review's statements alone, raw psycopg)", "trip",
-                  round_trip_work(port, Learners(floor_tokens, clients), WRITE_FLOOR), floor=True),
+            Phase("API floor (DRF + token auth, no study work)", "req", learner_get_work(port, learners, API_FLOOR)),
             Phase("queue alone (first card of a session)", "req", learner_get_work(port, learners, QUEUE)),
             Phase("review round trip (rating + next card)", "trip", round_trip_work(port, learners, REVIEW)),
         ]
-        for phase in phases:  # warm up every path (imports, connections, prepared statements)
+        for phase in phases:  # warm up every path (imports, connections)
             drive(clients, 1.0, Phase(phase.name, phase.unit, phase.work))  # a throw-away record
         for turn in range(rounds):  # each round starts one phase later: none always follows the same one
             for phase in phases[turn:] + phases[:turn]:
@@ -448,12 +395,8 @@ def http_phase(env: dict[str, str], tokens: list[str], floor_tokens: list[str], 
     for phase in phases:
         report_http(phase)
     for phase in phases[1:]:
-        ratio = phase.rate / baseline.rate
-        verdict = "meets" if ratio >= TARGET_THROUGHPUT_RATIO else "misses"
-        target = "" if phase.floor else f" ({verdict} the {TARGET_THROUGHPUT_RATIO:.0%} target)"
-        print(f"  {phase.name.split(' (')[0]} ÷ baseline throughput = {ratio:.2f}{target}")
-    print("  (a floor is the most that kind of endpoint could reach here: the API's framework alone, or the "
-          "review's SQL alone)")
+        print(f"  {phase.name.split(' (')[0]} ÷ baseline throughput = {phase.rate / baseline.rate:.2f}")
+    print("  (the API floor is the most any study endpoint could reach here: the API's framework alone)")
 
 
 # --- phase 2: the due-queue query -------------------------------------------------------------------
@@ -471,27 +414,31 @@ def median_seconds(call, repeat: int) -> float:
     return statistics.median(timings)
 
 
-def queue_statement(user):
-    from django.utils import timezone
+def queue_statements(user) -> list[str]:
+    """The statements one study_queue() call sends, as the database received them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    from quizapp.study.models import StudySettings
-    from quizapp.study.queue import queue_query
+    from quizapp.study.queue import study_queue
 
-    study_settings = StudySettings.objects.get(user=user)
-    return queue_query(user_id=user.pk, study_settings=study_settings, now=timezone.now(), limit=1)
+    with CaptureQueriesContext(connection) as captured:
+        study_queue(user=user, limit=1)
+    return [query["sql"] for query in captured.captured_queries]
 
 
 def server_seconds(user, repeat: int) -> float:
-    """The median execution time PostgreSQL itself reports (EXPLAIN ANALYZE) for the queue's
-    statement: the query without this process's share of a busy machine."""
+    """The median of the execution times PostgreSQL itself reports (EXPLAIN ANALYZE) for the queue's
+    statements, summed: the queries without this process's share of a busy machine."""
     from django.db import connection
 
     timings = []
     with connection.cursor() as cursor:
         for _ in range(repeat):
-            query = queue_statement(user)
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {query.sql}", query.params)
-            timings.append(cursor.fetchone()[0][0]["Execution Time"] / 1000)
+            total = 0.0
+            for sql in queue_statements(user):
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+                total += cursor.fetchone()[0][0]["Execution Time"] / 1000
+            timings.append(total)
     return statistics.median(timings)
 
 
@@ -502,14 +449,15 @@ def measure_queue(user, repeat: int) -> tuple[float, float]:
 
 
 def card_state_access_paths(user) -> list[str]:
-    """How the plan reads study_cardstate (the whole plan is long: a dozen subqueries)."""
+    """How the queue's plans read study_cardstate."""
     from django.db import connection
 
-    query = queue_statement(user)
+    lines = []
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {query.sql}", query.params)
-        plan = [row[0].strip() for row in cursor.fetchall()]
-    return sorted({line.split("  (cost")[0].removeprefix("->  ") for line in plan if " on study_cardstate" in line})
+        for sql in queue_statements(user):
+            cursor.execute(f"EXPLAIN {sql}")
+            lines += [row[0].strip() for row in cursor.fetchall()]
+    return sorted({line.split("  (cost")[0].removeprefix("->  ") for line in lines if " on study_cardstate" in line})
 
 
 def settle(cursor) -> None:
@@ -526,7 +474,7 @@ def query_phase(*, big: int, per_user: int, repeat: int) -> None:
 
     from quizapp.study.models import StudySettings
 
-    print(f"\nThe queue's statement for one learner with {per_user} cards, {repeat} runs each (median)")
+    print(f"\nThe queue's statements for one learner with {per_user} cards, {repeat} runs each (median)")
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE study_reviewlog, study_cardstate")
     probe = get_user_model().objects.create_user("probe", password=None)
@@ -550,18 +498,16 @@ def query_phase(*, big: int, per_user: int, repeat: int) -> None:
         cursor.execute("SELECT count(*) FROM study_cardstate")
         rows = cursor.fetchone()[0]
     print(f"  (inserted {rows - per_user} more card states in {time.perf_counter() - started:.1f} s)")
-    # A fresh connection, as the app's are (CONN_MAX_AGE): this one's prepared statement still
-    # carries the small table's plan costs, which would keep PostgreSQL re-planning it every call.
-    connection.close()
+    connection.close()  # a fresh connection, as the app's are (CONN_MAX_AGE)
     big = measure_queue(probe, repeat)
 
     print(f"  {'card states in table':38s} {per_user:>10d} {rows:>10d}    ratio")
-    labels = ("queue statement, PostgreSQL execution", "whole study_queue(), from Django")
+    labels = ("queue statements, PostgreSQL execution", "whole study_queue(), from Django")
     for label, low, high in zip(labels, small, big, strict=True):
         print(f"  {label:38s} {low * 1000:7.3f} ms {high * 1000:7.3f} ms   {high / low:5.2f}×")
     verdict = "meets" if big[0] / small[0] <= TARGET_QUERY_RATIO else "misses"
     print(f"  the due queue {verdict} the within-{TARGET_QUERY_RATIO:g}× target (PostgreSQL's own timing)")
-    print("  how the plan reads study_cardstate with the big table:")
+    print(f"  {len(queue_statements(probe))} statements; how their plans read study_cardstate with the big table:")
     for line in card_state_access_paths(probe):
         print(f"    {line}")
 
@@ -599,10 +545,8 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         print(f"database {database_url} migrated; seeding…")
         # A corpus of 1000 questions; each learner has 300 reviews due (more than a day's limit).
-        tokens = seed(users=args.clients * (LEARNERS_PER_CLIENT + FLOOR_LEARNERS_PER_CLIENT), questions=1000,
-                      due_cards=300)
-        studying, floor = tokens[:args.clients * LEARNERS_PER_CLIENT], tokens[args.clients * LEARNERS_PER_CLIENT:]
-        http_phase(env, studying, floor, clients=args.clients, seconds=seconds, workers=args.workers, rounds=rounds)
+        tokens = seed(users=args.clients * LEARNERS_PER_CLIENT, questions=1000, due_cards=300)
+        http_phase(env, tokens, clients=args.clients, seconds=seconds, workers=args.workers, rounds=rounds)
         query_phase(big=big, per_user=1000, repeat=30 if args.quick else 100)
 
 

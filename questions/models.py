@@ -50,10 +50,6 @@ def visible_to(user, *, through: str = "") -> Q:
     return corpus | Q(**{f"{through}owner": user})
 
 
-# The same rule in hand-written SQL: `q` is questions_question, %(user)s the learner.
-VISIBLE_TO_USER_SQL = "(q.owner_id IS NULL OR q.owner_id = %(user)s)"
-
-
 class QuestionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(retired=False)

@@ -3,8 +3,8 @@ another learner's card, log or optimisation answers 404."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from functools import partial
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -12,18 +12,11 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from quizapp.core.queueing import (
-    QUEUE_UNAVAILABLE_RESPONSE,
-    RETRY_AFTER_HEADER,
-    QueueUnavailable,
-    queue_unavailable_response,
-)
-from quizapp.study import payloads, scheduling, selectors, services, stats
-from quizapp.study.models import CardState, SchedulerOptimization
+from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
+from quizapp.study import scheduling, selectors, services, stats
 from quizapp.study.queue import study_queue
 from quizapp.study.serializers import (
     CardStateSerializer,
@@ -45,17 +38,11 @@ class StudyApi(APIView):
 
 
 def _card_context(user, study_settings=None) -> dict:
-    study_settings = study_settings or services.study_settings_get(user=user)
-    return {"scheduler": scheduling.scheduler_for(study_settings), "now": timezone.now()}
-
-
-def queue_payload(*, user, limit: int, study_settings=None) -> dict:
-    now = timezone.now()
-    study_settings = study_settings or services.study_settings_get(user=user)
-    queue = study_queue(user=user, now=now, limit=limit, study_settings=study_settings)
-    # Button labels come without fuzz: the interval a rating gets may differ by a day or two.
-    return payloads.queue_payload(queue, scheduler=scheduling.scheduler_for(study_settings), now=now,
-                                  preview_scheduler=scheduling.scheduler_for(study_settings, fuzz=False))
+    """What the card serializers need: the learner's schedulers (the buttons' intervals come without
+    fuzz: the interval a rating gets may differ by a day or two) and the moment."""
+    study_settings = study_settings or selectors.study_settings_get(user=user)
+    return {"scheduler": scheduling.scheduler_for(study_settings), "now": timezone.now(),
+            "preview_scheduler": scheduling.scheduler_for(study_settings, fuzz=False)}
 
 
 class QueueApi(StudyApi):
@@ -66,7 +53,10 @@ class QueueApi(StudyApi):
             limit = min(MAX_QUEUE_LIMIT, max(1, int(request.query_params.get("limit", 1))))
         except ValueError:
             raise ValidationError({"limit": "a whole number"}) from None
-        return Response(queue_payload(user=request.user, limit=limit))
+        study_settings = selectors.study_settings_get(user=request.user)
+        context = _card_context(request.user, study_settings)
+        queue = study_queue(user=request.user, now=context["now"], limit=limit, study_settings=study_settings)
+        return Response(QueueSerializer(queue, context=context).data)
 
 
 class ReviewApi(StudyApi):
@@ -77,64 +67,55 @@ class ReviewApi(StudyApi):
         body = ReviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            outcome = services.card_review_outcome(
-                user=request.user, question_id=data["question"], rating=data["rating"],
-                duration_ms=data["duration_ms"], client_id=data["client_id"], expected_reps=data.get("expected_reps"))
-        except services.QuestionNotFound:
-            # DRF's own words (and translation) for an unknown primary key.
-            unknown = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
-            raise ValidationError({"question": [unknown.format(pk_value=data["question"])]}) from None
-        except services.StaleCard as stale:
-            return Response({"detail": "This card was rated meanwhile (another tab?).",
-                             "card": CardStateSerializer(stale.card, context=_card_context(request.user)).data},
-                            status=status.HTTP_409_CONFLICT)
-        except services.ClientIdReused as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        return Response(_review_result(request.user, outcome),
+        outcome = services.card_review_outcome(
+            user=request.user, question_id=data["question"], rating=data["rating"], duration_ms=data["duration_ms"],
+            client_id=data["client_id"], expected_reps=data.get("expected_reps"))
+        log, card = outcome.log, outcome.log.card
+        context = _card_context(request.user, outcome.study_settings)
+        queue = study_queue(user=request.user, now=context["now"], limit=1, study_settings=outcome.study_settings)
+        result = {"log": log, "card": card, "became_leech": card.is_leech and not log.previous_state["is_leech"],
+                  "next": queue}
+        return Response(ReviewResultSerializer(result, context=context).data,
                         status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
-
-def _review_result(user, outcome: services.ReviewOutcome) -> dict:
-    """ReviewResultSerializer's shape: the log, the card after it, and the queue that follows."""
-    log, card, study_settings = outcome.log, outcome.log.card, outcome.study_settings
-    scheduler = scheduling.scheduler_for(study_settings)
-    return {"log": payloads.log_payload(log, question_id=card.question_id),
-            "card": payloads.card_payload(card, scheduler=scheduler, now=timezone.now()),
-            "became_leech": card.is_leech and not log.previous_state["is_leech"],
-            "next": queue_payload(user=user, limit=1, study_settings=study_settings)}
+    def handle_exception(self, exc):
+        if isinstance(exc, services.StaleCard):  # the 409 shows the card as it is now
+            exc.extra["card"] = CardStateSerializer(exc.card, context=_card_context(self.request.user)).data
+        return super().handle_exception(exc)
 
 
 class UndoApi(StudyApi):
     @extend_schema(request=None, summary="Undo my latest study rating, restoring the card exactly",
                    responses={200: CardStateSerializer, 409: OpenApiResponse(description="nothing to undo")})
     def post(self, request):
-        try:
-            card = services.review_undo(user=request.user)
-        except services.NothingToUndo as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        card = services.review_undo(user=request.user)
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
 
 
-class BuryApi(StudyApi):
-    @extend_schema(request=QuestionRefSerializer, responses=CardStateSerializer,
-                   summary="Bury a card until my next study day")
+def _answers_with_the_card(summary: str, *, request=None):
+    """The schema of a POST that changes one of my cards and answers with it."""
+    return extend_schema_view(post=extend_schema(request=request, responses=CardStateSerializer, summary=summary))
+
+
+class CardSetAsideApi(StudyApi):
+    # POST takes a question's card out of my queue with `set_aside` and answers with the card.
+    set_aside = None  # services.card_<action>(*, user, question)
+
     def post(self, request):
         body = QuestionRefSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
-        card = services.card_bury(user=request.user, question=body.validated_data["question"])
+        card = type(self).set_aside(user=request.user, question=body.validated_data["question"])
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
 
 
-class SuspendApi(StudyApi):
-    @extend_schema(request=QuestionRefSerializer, responses=CardStateSerializer,
-                   summary="Suspend a card until I unsuspend it")
-    def post(self, request):
-        body = QuestionRefSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        card = services.card_set_suspended(user=request.user, question=body.validated_data["question"],
-                                           suspended=True)
-        return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
+@_answers_with_the_card("Bury a card until my next study day", request=QuestionRefSerializer)
+class BuryApi(CardSetAsideApi):
+    set_aside = staticmethod(services.card_bury)
+
+
+@_answers_with_the_card("Suspend a card until I unsuspend it", request=QuestionRefSerializer)
+class SuspendApi(CardSetAsideApi):
+    set_aside = staticmethod(partial(services.card_set_suspended, suspended=True))
 
 
 class CardListApi(ListAPIView):
@@ -173,27 +154,21 @@ class CardChangeApi(StudyApi):
     change = None  # services.card_<action>(*, user, card_id)
 
     def post(self, request, pk: int):
-        try:
-            card = type(self).change(user=request.user, card_id=pk)
-        except CardState.DoesNotExist:
-            raise Http404 from None
+        card = type(self).change(user=request.user, card_id=pk)
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
 
 
-@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
-                                       summary="Unsuspend one of my cards"))
+@_answers_with_the_card("Unsuspend one of my cards")
 class CardUnsuspendApi(CardChangeApi):
     change = staticmethod(services.card_unsuspend)
 
 
-@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
-                                       summary="Unbury one of my cards: back in today's queue"))
+@_answers_with_the_card("Unbury one of my cards: back in today's queue")
 class CardUnburyApi(CardChangeApi):
     change = staticmethod(services.card_unbury)
 
 
-@extend_schema_view(post=extend_schema(request=None, responses=CardStateSerializer,
-                                       summary="Reset one of my cards to new"))
+@_answers_with_the_card("Reset one of my cards to new")
 class CardResetApi(CardChangeApi):
     change = staticmethod(services.card_reset)
 
@@ -217,7 +192,7 @@ class ReviewLogDetailApi(RetrieveAPIView):
 class SettingsApi(StudyApi):
     @extend_schema(responses=StudySettingsSerializer, summary="My study settings")
     def get(self, request):
-        return Response(StudySettingsSerializer(services.study_settings_get(user=request.user)).data)
+        return Response(StudySettingsSerializer(selectors.study_settings_get(user=request.user)).data)
 
     @extend_schema(request=StudySettingsSerializer, responses=StudySettingsSerializer,
                    summary="Change my study settings (out-of-range values answer 400)")
@@ -230,15 +205,12 @@ class SettingsApi(StudyApi):
         return self._update(request, partial=False)
 
     def _update(self, request, *, partial: bool):
-        current = services.study_settings_get(user=request.user)
+        current = selectors.study_settings_get(user=request.user)
         body = StudySettingsSerializer(current, data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
         topics = fields.pop("topics", None)
-        try:
-            updated = services.study_settings_update(user=request.user, fields=fields, topics=topics)
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from None
+        updated = services.study_settings_update(user=request.user, fields=fields, topics=topics)
         return Response(StudySettingsSerializer(updated).data)
 
 
@@ -256,10 +228,7 @@ class OptimizationStartApi(StudyApi):
                    summary="Fit my FSRS parameters on my review history (a Celery task); 202 when queued, 200 "
                            "with my fit already queued or running (one at a time)")
     def post(self, request):
-        try:
-            requested = services.scheduler_optimization_request(user=request.user)
-        except QueueUnavailable as error:
-            return queue_unavailable_response(error)
+        requested = services.scheduler_optimization_request(user=request.user)
         return Response(SchedulerOptimizationSerializer(requested.optimization).data,
                         status=status.HTTP_202_ACCEPTED if requested.queued else status.HTTP_200_OK)
 
@@ -267,8 +236,5 @@ class OptimizationStartApi(StudyApi):
 class OptimizationDetailApi(StudyApi):
     @extend_schema(responses=SchedulerOptimizationSerializer, summary="One of my optimisations")
     def get(self, request, pk: int):
-        try:
-            optimization = selectors.optimization_get(user=request.user, optimization_id=pk)
-        except SchedulerOptimization.DoesNotExist:
-            raise Http404 from None
+        optimization = services.scheduler_optimization_get(user=request.user, optimization_id=pk)
         return Response(SchedulerOptimizationSerializer(optimization).data)

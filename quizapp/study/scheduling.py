@@ -17,8 +17,6 @@ _FROM_FSRS = {fsrs_state: state for state, fsrs_state in _TO_FSRS.items()}
 
 SNAPSHOT_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
                    "is_leech", "suspended", "buried_until")
-# A card row as the study hot paths' own SQL reads it (queue.py, services.card_review_outcome).
-CARD_FIELDS = ("id", *SNAPSHOT_FIELDS)
 
 
 def fuzzing_enabled() -> bool:
@@ -26,12 +24,10 @@ def fuzzing_enabled() -> bool:
     return django_settings.STUDY_FSRS_FUZZ
 
 
-def scheduler_for(study_settings: StudySettings | None, *, fuzz: bool | None = None) -> Scheduler:
-    parameters = (study_settings.fsrs_parameters if study_settings else None) or None
-    retention = study_settings.desired_retention if study_settings else 0.9
-    kwargs = {"parameters": parameters} if parameters else {}
-    return Scheduler(desired_retention=retention, enable_fuzzing=fuzzing_enabled() if fuzz is None else fuzz,
-                     **kwargs)
+def scheduler_for(study_settings: StudySettings, *, fuzz: bool | None = None) -> Scheduler:
+    kwargs = {"parameters": study_settings.fsrs_parameters} if study_settings.fsrs_parameters else {}
+    return Scheduler(desired_retention=study_settings.desired_retention,
+                     enable_fuzzing=fuzzing_enabled() if fuzz is None else fuzz, **kwargs)
 
 
 def as_utc(moment: datetime) -> datetime:

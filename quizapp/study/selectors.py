@@ -1,4 +1,4 @@
-"""Reads of the study app: retrievability, cards, logs, optimisations (today's queue: queue.py)."""
+"""Reads of the study app: settings, retrievability, cards, logs (today's queue: queue.py). None of them writes."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet
 from fsrs import Scheduler
 
-from quizapp.study import scheduling, services
-from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
+from quizapp.study import scheduling
+from quizapp.study.models import CardState, ReviewLog, StudySettings
 
 State = CardState.State
+
+
+def study_settings_get(*, user) -> StudySettings:
+    """The learner's settings: until they first save some, the defaults, unsaved (a read never writes)."""
+    return StudySettings.objects.filter(user=user).first() or StudySettings(user=user)
+
+
+def chosen_topic_ids(*, user) -> set[int]:
+    """The topics the learner studies; empty when they study every topic."""
+    return set(StudySettings.topics.through.objects.filter(studysettings__user=user).values_list("topic_id", flat=True))
 
 
 def card_states_for_user(*, user) -> QuerySet[CardState]:
@@ -36,14 +46,13 @@ def set_aside_for_user(*, user, day: date) -> QuerySet[CardState]:
 
 def topics_left_out_of_study(*, user, topics) -> list:
     """Those of `topics` the learner's settings leave out (none when they study every topic)."""
-    chosen = set(StudySettings.topics.through.objects.filter(studysettings__user=user)
-                 .values_list("topic_id", flat=True))
+    chosen = chosen_topic_ids(user=user)
     return sorted({topic for topic in topics if chosen and topic.pk not in chosen}, key=lambda topic: topic.position)
 
 
 def scheduler_for_user(*, user_id: int) -> Scheduler:
-    """The learner's scheduler, without creating their settings (the fsrs defaults until they exist)."""
-    return scheduling.scheduler_for(StudySettings.objects.filter(user_id=user_id).first())
+    """The learner's scheduler (the fsrs defaults until they save settings)."""
+    return scheduling.scheduler_for(StudySettings.objects.filter(user_id=user_id).first() or StudySettings())
 
 
 def card_retrievability(*, card: CardState, now: datetime) -> float | None:
@@ -58,19 +67,3 @@ def retrievability_with(scheduler: Scheduler, *, card: CardState, now: datetime)
     if card.state == State.NEW or card.stability is None:
         return None
     return float(scheduler.get_card_retrievability(scheduling.to_fsrs_card(card), scheduling.as_utc(now)))
-
-
-def _expired_if_stale(optimization: SchedulerOptimization, *, user) -> SchedulerOptimization:
-    """Reading an unfinished fit first fails the learner's stale ones, so nothing shows "running" forever."""
-    if not optimization.is_finished and services.scheduler_optimizations_expire_stale(user=user):
-        optimization.refresh_from_db()
-    return optimization
-
-
-def optimization_latest(*, user) -> SchedulerOptimization | None:
-    latest = SchedulerOptimization.objects.filter(user=user).first()
-    return _expired_if_stale(latest, user=user) if latest is not None else None
-
-
-def optimization_get(*, user, optimization_id: int) -> SchedulerOptimization:
-    return _expired_if_stale(SchedulerOptimization.objects.get(pk=optimization_id, user=user), user=user)

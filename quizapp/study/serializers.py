@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -5,7 +6,7 @@ from rest_framework import serializers
 
 from questions.models import LARGEST_ID, Question
 from questions.serializers import TopicSlugsField
-from quizapp.study import payloads, scheduling, selectors
+from quizapp.study import scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 MAX_DURATION_MS = 24 * 3600 * 1000
@@ -28,32 +29,35 @@ class CardStateSerializer(serializers.ModelSerializer):
 
 
 class QueueCardSerializer(serializers.Serializer):
-    """A card to show (queue.QueueCard): the question side, the answer side, and what each rating
-    would schedule."""
+    """A card to show: the question side, the answer side, and what each rating would schedule."""
+
+    # Serializes a CardState of queue.StudyQueue, its question loaded; the question's texts are in the
+    # reader's language.
 
     question = serializers.IntegerField(source="question_id")
-    card_id = serializers.CharField()
+    card_id = serializers.CharField(source="question.card_id")
     state = serializers.CharField()
-    reps = serializers.IntegerField(source="card.reps")
-    lapses = serializers.IntegerField(source="card.lapses")
-    is_leech = serializers.BooleanField(source="card.is_leech")
-    topic = serializers.CharField()
-    difficulty = serializers.IntegerField()
-    prompt = serializers.CharField()
-    answer_html = serializers.CharField()
-    demo_ids = serializers.ListField(child=serializers.CharField())
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()
+    is_leech = serializers.BooleanField()
+    topic = serializers.CharField(source="question.topic.title")
+    difficulty = serializers.IntegerField(source="question.difficulty")
+    prompt = serializers.CharField(source="question.question")
+    answer_html = serializers.CharField(source="question.answer_html")
+    demo_ids = serializers.ListField(source="question.demo_ids", child=serializers.CharField())
     edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
 
-    def get_edit_url(self, queued) -> str | None:
-        return payloads.own_card_edit_url(queued)
+    def get_edit_url(self, card) -> str | None:
+        question = card.question  # the learner's own card; studying comes back to the study page
+        return f"{reverse('questions:own-edit', args=[question.card_id])}?from=study" if question.is_own else None
 
-    def get_retrievability(self, queued) -> float | None:
-        return selectors.retrievability_with(self.context["scheduler"], card=queued.card, now=self.context["now"])
+    def get_retrievability(self, card) -> float | None:
+        return selectors.retrievability_with(self.context["scheduler"], card=card, now=self.context["now"])
 
-    def get_intervals(self, queued) -> dict[str, int]:
-        intervals = scheduling.next_intervals(queued.card, self.context["preview_scheduler"], now=self.context["now"])
+    def get_intervals(self, card) -> dict[str, int]:
+        intervals = scheduling.next_intervals(card, self.context["preview_scheduler"], now=self.context["now"])
         return {str(rating): round(interval.total_seconds()) for rating, interval in intervals.items()}
 
 
@@ -64,7 +68,7 @@ class QueueCountsSerializer(serializers.Serializer):
 
 
 class QueueSerializer(serializers.Serializer):
-    day = serializers.DateField(help_text="the learner's study day")
+    day = serializers.DateField(source="day.day", help_text="the learner's study day")
     counts = QueueCountsSerializer(help_text="cards left today")
     cards = QueueCardSerializer(many=True)
     next_learning_due = serializers.DateTimeField(allow_null=True,
@@ -91,8 +95,6 @@ class ReviewLogSerializer(serializers.ModelSerializer):
                   "client_id"]
 
 
-
-
 @extend_schema_field(OpenApiTypes.INT)  # a question's id (without a queryset, the schema would say string)
 class StudyableQuestionField(serializers.PrimaryKeyRelatedField):
     """A question the requesting learner may study: the corpus's or their own (another learner's own
@@ -106,8 +108,14 @@ class QuestionRefSerializer(serializers.Serializer):
     question = StudyableQuestionField()
 
 
+class ChosenTopicsField(TopicSlugsField):
+    def get_attribute(self, study_settings) -> list:
+        # Settings never saved (the defaults) have chosen no topics, and no row to relate them to.
+        return super().get_attribute(study_settings) if study_settings.pk else []
+
+
 class StudySettingsSerializer(serializers.ModelSerializer):
-    topics = TopicSlugsField(required=False, help_text="topic slugs; empty studies every topic")
+    topics = ChosenTopicsField(required=False, help_text="topic slugs; empty studies every topic")
 
     class Meta:
         model = StudySettings

@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from fsrs import Rating
+from rest_framework.relations import PrimaryKeyRelatedField
 
-from questions.models import VISIBLE_TO_USER_SQL, Question
+from questions.models import Question
+from quizapp.core.errors import Conflict, InvalidInput, NotYours
+from quizapp.core.locks import lock_learner
 from quizapp.core.queueing import publish
-from quizapp.core.rows import instance_from_row, value_to_db, values_to_db
 from quizapp.core.services import WORKER_FRESH_SECONDS, live_workers
-from quizapp.study import scheduling
+from quizapp.study import scheduling, selectors
 from quizapp.study.days import study_day_for
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
@@ -35,59 +38,64 @@ OPTIMIZATION_NO_WORKER = gettext_noop("No worker serves the optimizer queue, so 
 OPTIMIZER_QUEUE = "optimizer"  # CELERY_TASK_ROUTES sends the fits there
 
 
-class NothingToUndo(Exception):
-    pass
+class NothingToUndo(Conflict):
+    """No study rating to take back, or its card changed since."""
 
 
-class StaleCard(Exception):
-    """The card was rated elsewhere (another tab) since this client loaded it."""
+class StaleCard(Conflict):
+    """The card was rated elsewhere (another tab) since this client loaded it; `card` is its state now,
+    which the API adds to its answer."""
+
+    default_detail = "This card was rated meanwhile (another tab?)."
 
     def __init__(self, card: CardState):
-        super().__init__(f"card {card.pk} changed: now {card.reps} reviews")
+        super().__init__()
         self.card = card
 
 
-class ClientIdReused(Exception):
-    pass
+class ClientIdReused(Conflict):
+    """The client id already rated another card."""
 
 
-# Every column of the settings row but the user's.
-_SETTINGS_FIELDS = ("id", "desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
-                    "new_card_order", "fsrs_parameters")
-_SETTINGS_ROW = f"SELECT {', '.join(_SETTINGS_FIELDS)} FROM study_studysettings WHERE user_id = %(user)s"
+class QuestionNotFound(InvalidInput):
+    """No question of this id that the learner may study."""
 
-
-def study_settings_get(*, user) -> StudySettings:
-    """The learner's settings, created with the defaults on first use. Every queue request reads
-    them: one plain statement (0.1 ms of CPU) where the ORM took 0.4 ms to build its query."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SETTINGS_ROW, {"user": user.pk})
-        row = cursor.fetchone()
-    if row is None:
-        return StudySettings.objects.get_or_create(user=user)[0]
-    return instance_from_row(StudySettings, _SETTINGS_FIELDS, row, user_id=user.pk)
+    def __init__(self, question_id: int):
+        # DRF's own words (and translation) for an unknown primary key.
+        unknown = PrimaryKeyRelatedField.default_error_messages["does_not_exist"]
+        super().__init__(fields={"question": [unknown.format(pk_value=question_id)]})
 
 
 def study_settings_update(*, user, fields: dict, topics=None) -> StudySettings:
-    """Validated (model validators: bounds, time zone) before anything is saved."""
-    study_settings = study_settings_get(user=user)
-    for name, value in fields.items():
-        setattr(study_settings, name, value)
-    study_settings.full_clean(exclude=["user"])
-    study_settings.save()
-    if topics is not None:
-        study_settings.topics.set(topics)
+    """Validated (model validators: bounds, time zone; InvalidInput names the fields) before anything
+    is saved; a learner's first change saves their row."""
+    with transaction.atomic():
+        lock_learner(user)  # two first changes at once would both add the row
+        study_settings = selectors.study_settings_get(user=user)
+        for name, value in fields.items():
+            setattr(study_settings, name, value)
+        try:
+            study_settings.full_clean(exclude=["user"])
+        except ValidationError as error:
+            raise InvalidInput(fields=error.message_dict) from None
+        study_settings.save()
+        if topics is not None:
+            study_settings.topics.set(topics)
     return study_settings
 
 
-def _locked_card(*, user, question, now: datetime) -> CardState:
-    """The learner's row for the question (an ORM instance, for bury and suspend), locked until the
-    transaction ends; a new card gets its row as a first rating does."""
-    locked = CardState.objects.select_for_update().filter(user=user, question=question).first()
-    if locked is not None:
-        return locked
-    _create_card_row(user=user, question_id=question.pk, now=now)
-    return CardState.objects.select_for_update().get(user=user, question=question)
+def _locked_card(*, user, question_id: int, now: datetime) -> CardState:
+    """The learner's row for the question, locked until the transaction ends; a question never
+    studied gets its row, if it is the corpus's or the learner's own (else QuestionNotFound)."""
+    cards = CardState.objects.select_for_update().filter(user=user, question_id=question_id)
+    if (card := cards.first()) is not None:
+        return card
+    if not Question.objects.for_viewer(user).filter(pk=question_id).exists():
+        raise QuestionNotFound(question_id)
+    # A row this transaction adds is its own until it ends; one that another request added meanwhile
+    # (get_or_create waits for it, then finds it) is locked like any other.
+    card, created = CardState.objects.get_or_create(user=user, question_id=question_id, defaults={"due": now})
+    return card if created else cards.get()
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,6 @@ class ReviewOutcome:
     log: ReviewLog
     created: bool  # False: the client id had been seen, this is the first request's log
     study_settings: StudySettings
-
-
-class QuestionNotFound(Exception):
-    pass
 
 
 def card_review(*, user, question, rating: int, reviewed_at: datetime | None = None, duration_ms: int = 0,
@@ -114,73 +118,8 @@ def card_review(*, user, question, rating: int, reviewed_at: datetime | None = N
                                expected_reps=expected_reps).log
 
 
-# Rating a card is what studying does all day, so it runs three statements of its own instead of
-# the ORM's eight: lock the card row (reading the learner's settings and any log of this client id
-# in the same statement), insert the log, update the row.
-_LOCK_FOR_REVIEW = f"""
-    SELECT {", ".join(f"c.{name}" for name in scheduling.CARD_FIELDS)},
-           {", ".join(f"s.{name}" for name in _SETTINGS_FIELDS)}, l.id, l.card_id
-    FROM study_cardstate c
-    JOIN study_studysettings s ON s.user_id = c.user_id
-    LEFT JOIN study_reviewlog l ON l.user_id = c.user_id AND l.client_id = %(client_id)s
-    WHERE c.user_id = %(user)s AND c.question_id = %(question)s"""
-_LOG_FIELDS = ("user_id", "card_id", "rating", "reviewed_at", "duration_ms", "state_before", "previous_state",
-               "client_id", "source")
-_INSERT_LOG = f"""
-    INSERT INTO study_reviewlog ({", ".join(_LOG_FIELDS)}) VALUES ({", ".join(f"%({name})s" for name in _LOG_FIELDS)})
-    ON CONFLICT (user_id, client_id) DO NOTHING RETURNING id"""
-_REVIEWED_FIELDS = tuple(name for name in scheduling.SNAPSHOT_FIELDS if name != "buried_until")
-_UPDATE_CARD = (f"UPDATE study_cardstate SET {', '.join(f'{name} = %({name})s' for name in _REVIEWED_FIELDS)} "
-                "WHERE id = %(id)s")
-
-
-@dataclass(frozen=True)
-class _Locked:
-    card: CardState
-    study_settings: StudySettings
-    logged_card_id: int | None  # the card this client id already rated, if any
-
-
-def _lock_for_review(*, user, question_id: int, client_id: uuid.UUID) -> _Locked | None:
-    """The learner's row for the question, locked until the transaction ends (SQLite needs no lock:
-    its transactions here start IMMEDIATE, one writer at a time). None: no row or no settings yet."""
-    sql = _LOCK_FOR_REVIEW + (" FOR UPDATE OF c" if connection.features.has_select_for_update_of else "")
-    params = {"user": user.pk, "question": question_id,
-              "client_id": value_to_db(ReviewLog, "client_id", client_id)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    card_values, rest = row[:len(scheduling.CARD_FIELDS)], row[len(scheduling.CARD_FIELDS):]
-    settings_values, (log_id, logged_card_id) = rest[:len(_SETTINGS_FIELDS)], rest[len(_SETTINGS_FIELDS):]
-    card = instance_from_row(CardState, scheduling.CARD_FIELDS, card_values, user_id=user.pk, question_id=question_id)
-    study_settings = instance_from_row(StudySettings, _SETTINGS_FIELDS, settings_values, user_id=user.pk)
-    return _Locked(card=card, study_settings=study_settings, logged_card_id=logged_card_id if log_id else None)
-
-
-# A new card's row, if its question exists and is the corpus's or the learner's own; two requests
-# creating it at once both go on (the second waits for the first's row, then finds it).
-_CREATE_CARD = f"""
-    INSERT INTO study_cardstate (user_id, question_id, state, due, reps, lapses, is_leech, suspended)
-    SELECT %(user)s, q.id, 'new', %(due)s, 0, 0, false, false FROM questions_question q
-    WHERE q.id = %(question)s AND {VISIBLE_TO_USER_SQL}
-    ON CONFLICT (user_id, question_id) DO NOTHING"""
-
-
-def _create_card_row(*, user, question_id: int, now: datetime) -> None:
-    """The first rating of a question: its row comes into being."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CREATE_CARD, {"user": user.pk, "question": question_id,
-                                      "due": value_to_db(CardState, "due", now)})
-        created = cursor.rowcount == 1
-    if not created and not Question.objects.for_viewer(user).filter(pk=question_id).exists():
-        raise QuestionNotFound(f"no question {question_id}")
-
-
 def _earlier_outcome(*, user, client_id: uuid.UUID, question_id: int, study_settings) -> ReviewOutcome | None:
-    """The review this client id already recorded, read afresh (another request may have committed
-    it while this one waited for the row lock); ClientIdReused when it rated another card."""
+    """The review this client id already recorded; ClientIdReused when it rated another card."""
     log = ReviewLog.objects.filter(user=user, client_id=client_id).select_related("card").first()
     if log is None:
         return None
@@ -197,31 +136,29 @@ def card_review_outcome(*, user, question_id: int, rating: int, reviewed_at: dat
     rating = Rating(rating)  # ValueError outside 1-4
     reviewed_at = scheduling.as_utc(reviewed_at or timezone.now())
     client_id = client_id or uuid.uuid4()
-    with transaction.atomic():
-        locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
-        if locked is None:  # a new card
-            _create_card_row(user=user, question_id=question_id, now=reviewed_at)
-            locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
-        if locked is None:  # the learner's very first rating: their settings do not exist yet
-            study_settings_get(user=user)
-            locked = _lock_for_review(user=user, question_id=question_id, client_id=client_id)
-        card, study_settings = locked.card, locked.study_settings
-        earlier = dict(user=user, client_id=client_id, question_id=question_id, study_settings=study_settings)
-        if locked.logged_card_id is not None or (expected_reps is not None and card.reps != expected_reps):
-            if outcome := _earlier_outcome(**earlier):
+    study_settings = selectors.study_settings_get(user=user)
+    earlier = dict(user=user, client_id=client_id, question_id=question_id, study_settings=study_settings)
+    try:
+        with transaction.atomic():
+            card = _locked_card(user=user, question_id=question_id, now=reviewed_at)
+            if outcome := _earlier_outcome(**earlier):  # a request sent again: the first one's answer
                 return outcome
-            raise StaleCard(card)
-        log = _rated(card, rating=rating, reviewed_at=reviewed_at, study_settings=study_settings,
-                     duration_ms=duration_ms, client_id=client_id, source=source)
-        if log is None:  # the client id was logged while this request waited for the lock
-            return _earlier_outcome(**earlier)
-        return ReviewOutcome(log=log, created=True, study_settings=study_settings)
+            if expected_reps is not None and card.reps != expected_reps:
+                raise StaleCard(card)
+            log = _rated(card, rating=rating, reviewed_at=reviewed_at, study_settings=study_settings,
+                         duration_ms=duration_ms, client_id=client_id, source=source)
+    except IntegrityError:
+        # Two requests with one client id for two cards lock different rows: both pass the check above,
+        # and the log's unique constraint refuses the later one (all of it is rolled back).
+        if outcome := _earlier_outcome(**earlier):
+            return outcome
+        raise
+    return ReviewOutcome(log=log, created=True, study_settings=study_settings)
 
 
 def _rated(card: CardState, *, rating: Rating, reviewed_at: datetime, study_settings: StudySettings,
-           duration_ms: int, client_id: uuid.UUID, source: str) -> ReviewLog | None:
-    """Schedule the locked card with fsrs and write the log, then the row; None (and nothing written)
-    when the client id is already logged."""
+           duration_ms: int, client_id: uuid.UUID, source: str) -> ReviewLog:
+    """Schedule the locked card with fsrs, then write the log and the row."""
     previous, state_before = scheduling.snapshot(card), card.state
     reviewed, _ = scheduling.scheduler_for(study_settings).review_card(
         scheduling.to_fsrs_card(card), rating, review_datetime=reviewed_at, review_duration=duration_ms)
@@ -231,17 +168,10 @@ def _rated(card: CardState, *, rating: Rating, reviewed_at: datetime, study_sett
         card.lapses += 1
         if scheduling.becomes_leech(card.lapses):
             card.is_leech = card.suspended = True  # a leech wastes time: set it aside until fixed
-    log = ReviewLog(user_id=card.user_id, card=card, rating=int(rating), reviewed_at=reviewed_at,
-                    duration_ms=max(0, int(duration_ms)), state_before=state_before, previous_state=previous,
-                    client_id=client_id, source=source)
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_LOG, values_to_db(ReviewLog, {name: getattr(log, name) for name in _LOG_FIELDS}))
-        inserted = cursor.fetchone()
-        if inserted is None:
-            return None
-        log.pk, log._state.adding, log._state.db = inserted[0], False, connection.alias
-        cursor.execute(_UPDATE_CARD, values_to_db(CardState, {name: getattr(card, name)
-                                                              for name in ("id", *_REVIEWED_FIELDS)}))
+    log = ReviewLog.objects.create(user_id=card.user_id, card=card, rating=int(rating), reviewed_at=reviewed_at,
+                                   duration_ms=max(0, int(duration_ms)), state_before=state_before,
+                                   previous_state=previous, client_id=client_id, source=source)
+    card.save()
     return log
 
 
@@ -269,10 +199,9 @@ def review_undo(*, user) -> CardState:
 def card_bury(*, user, question, now: datetime | None = None) -> CardState:
     """Hide the card until the learner's next study day starts."""
     now = now or timezone.now()
-    study_settings = study_settings_get(user=user)
-    today = study_day_for(study_settings=study_settings, now=now)
+    today = study_day_for(study_settings=selectors.study_settings_get(user=user), now=now)
     with transaction.atomic():
-        card = _locked_card(user=user, question=question, now=now)
+        card = _locked_card(user=user, question_id=question.pk, now=now)
         card.buried_until = today.day + timedelta(days=1)
         card.save(update_fields=["buried_until"])
         return card
@@ -280,16 +209,25 @@ def card_bury(*, user, question, now: datetime | None = None) -> CardState:
 
 def card_set_suspended(*, user, question, suspended: bool) -> CardState:
     with transaction.atomic():
-        card = _locked_card(user=user, question=question, now=timezone.now())
+        card = _locked_card(user=user, question_id=question.pk, now=timezone.now())
         card.suspended = suspended
         card.save(update_fields=["suspended"])
         return card
 
 
+def _locked_own_card(*, user, card_id: int) -> CardState:
+    """One of the learner's cards, locked until the transaction ends; another learner's is as unknown
+    as a missing one."""
+    card = CardState.objects.select_for_update().filter(pk=card_id, user=user).first()
+    if card is None:
+        raise NotYours
+    return card
+
+
 def card_reset(*, user, card_id: int) -> CardState:
     """Forget a card's memory state (a leech to relearn from scratch). Its history stays in the logs."""
     with transaction.atomic():
-        card = CardState.objects.select_for_update().get(pk=card_id, user=user)
+        card = _locked_own_card(user=user, card_id=card_id)
         card.state, card.step, card.stability, card.difficulty = State.NEW, None, None, None
         card.due, card.last_review = timezone.now(), None
         card.reps = card.lapses = 0
@@ -309,9 +247,9 @@ def card_unbury(*, user, card_id: int) -> CardState:
 
 
 def _card_change(*, user, card_id: int, **fields) -> CardState:
-    """Set fields of one of the learner's cards; CardState.DoesNotExist for another learner's."""
+    """Set fields of one of the learner's cards."""
     with transaction.atomic():
-        card = CardState.objects.select_for_update().get(pk=card_id, user=user)
+        card = _locked_own_card(user=user, card_id=card_id)
         for name, value in fields.items():
             setattr(card, name, value)
         card.save(update_fields=list(fields))
@@ -332,8 +270,7 @@ def scheduler_optimization_request(*, user) -> OptimizationRequest:
 
     Status = SchedulerOptimization.Status
     with transaction.atomic():
-        # Two requests at once: the second waits on the learner's settings row, then finds the first's fit.
-        StudySettings.objects.select_for_update().get(pk=study_settings_get(user=user).pk)
+        lock_learner(user)  # two requests at once: the second waits, then finds the first's fit
         scheduler_optimizations_expire_stale(user=user)
         under_way = SchedulerOptimization.objects.filter(user=user, status__in=[Status.QUEUED, Status.RUNNING])
         if (optimization := under_way.first()) is not None:
@@ -382,6 +319,27 @@ def scheduler_optimizations_expire_stale(*, user=None) -> int:
     return failed
 
 
+def _expired_if_stale(optimization: SchedulerOptimization, *, user) -> SchedulerOptimization:
+    if not optimization.is_finished and scheduler_optimizations_expire_stale(user=user):
+        optimization.refresh_from_db()
+    return optimization
+
+
+def scheduler_optimization_latest(*, user) -> SchedulerOptimization | None:
+    """The learner's latest fit. Reading an unfinished fit first fails the learner's stale ones, so
+    nothing shows "running" forever: a read that may write, hence a service."""
+    latest = SchedulerOptimization.objects.filter(user=user).first()
+    return _expired_if_stale(latest, user=user) if latest is not None else None
+
+
+def scheduler_optimization_get(*, user, optimization_id: int) -> SchedulerOptimization:
+    """One of the learner's fits (404 for another learner's), failed first if stale."""
+    optimization = SchedulerOptimization.objects.filter(pk=optimization_id, user=user).first()
+    if optimization is None:
+        raise NotYours
+    return _expired_if_stale(optimization, user=user)
+
+
 def scheduler_optimizations_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
     """Fail the fits a worker of this name was running before it (re)started: it died with them."""
     Status = SchedulerOptimization.Status
@@ -409,12 +367,16 @@ def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> Non
         scheduler_optimization_finish(optimization_id=optimization_id, status=SchedulerOptimization.Status.TOO_FEW,
                                       reviews_counted=counted, reviews_needed=needed)
         return
-    study_settings = study_settings_get(user=optimization.user)
+    study_settings = selectors.study_settings_get(user=optimization.user)
     fit = optimizing.fit(history, current_parameters=scheduling.scheduler_for(study_settings).parameters)
     with transaction.atomic():
+        # A settings change holds this lock while it adds the learner's row or saves every column, the
+        # weights too. Learner before fit, the order scheduler_optimization_request takes them in.
+        lock_learner(optimization.user)
         finished = scheduler_optimization_finish(
             optimization_id=optimization_id, status=SchedulerOptimization.Status.SUCCEEDED, reviews_counted=counted,
             reviews_needed=needed, old_parameters=fit.old_parameters, new_parameters=fit.new_parameters,
             old_log_loss=fit.old_log_loss, new_log_loss=fit.new_log_loss, applied=fit.improves)
-        if finished and fit.improves:
-            StudySettings.objects.filter(pk=study_settings.pk).update(fsrs_parameters=fit.new_parameters)
+        if finished and fit.improves:  # only the weights: the learner may have changed other settings meanwhile
+            StudySettings.objects.update_or_create(user=optimization.user,
+                                                   defaults={"fsrs_parameters": fit.new_parameters})

@@ -9,10 +9,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from questions.models import Question
-from quizapp.study import scheduling, services
+from quizapp.study import scheduling
 from quizapp.study.days import study_date, study_day_for, study_day_of
 from quizapp.study.models import CardState, ReviewLog, StudySettings
-from quizapp.study.selectors import retrievability_with
+from quizapp.study.selectors import retrievability_with, study_settings_get
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
@@ -106,7 +106,7 @@ def _retrievability_histogram(*, user, study_settings: StudySettings, now: datet
 
 
 def study_stats(*, user, now: datetime) -> dict:
-    study_settings = services.study_settings_get(user=user)
+    study_settings = study_settings_get(user=user)
     today = study_day_for(study_settings=study_settings, now=now).day
     first_day = today - timedelta(days=HEATMAP_DAYS - 1)
     per_day = _reviews_per_day(user=user, study_settings=study_settings, first_day=first_day)

@@ -1,14 +1,10 @@
-"""Questions made here, not taken from the corpus, so the tests do not depend on its content."""
+"""Fixtures of the study tests; their questions come from tests.factories, not from the corpus."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
-from questions.models import Question, Topic
-
-_numbers = itertools.count(1)
+from tests import factories
 
 
 @pytest.fixture
@@ -19,19 +15,8 @@ def no_fuzz(settings):
 
 @pytest.fixture
 def make_question(db):
-    def make(*, topic: str = "basics", difficulty: int = 2, position: int | None = None) -> Question:
-        number = next(_numbers)
-        topic_row, _ = Topic.objects.get_or_create(slug=topic, defaults={"title_en": topic, "title_zh": topic,
-                                                                         "position": len(topic)})
-        return Question.objects.create(
-            card_id=f"q-{number}", topic=topic_row, difficulty=difficulty,
-            position=number if position is None else position,
-            question_en=f"Question {number}?", question_zh=f"问题 {number}?",
-            answer_en=f"Answer {number}.", answer_zh=f"答案 {number}。",
-            answer_html_en=f"<p>Answer {number} with <span class=\"math inline\">x^{number}</span>.</p>",
-            answer_html_zh=f"<p>答案 {number}。</p>")
-
-    return make
+    """tests.factories.make_question, with the database at hand."""
+    return factories.make_question
 
 
 @pytest.fixture

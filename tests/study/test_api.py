@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
 from questions.models import Question
-from quizapp.study import services
+from quizapp.core.errors import InvalidInput
+from quizapp.study import selectors, services
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 pytestmark = pytest.mark.usefixtures("no_fuzz")
@@ -149,6 +148,16 @@ def test_it_computes_true_retention_from_review_state_ratings(alice, alice_api, 
     assert windows[7] == {"days": 7, "reviews": 4, "retention": 0.75}
 
 
+def test_it_reads_a_new_learners_defaults_without_writing(alice_api, alice_client, make_question):
+    make_question()
+    for path in ("/api/study/settings/", "/api/study/queue/", "/api/study/stats/", "/api/study/cards/"):
+        assert alice_api.get(path).status_code == 200, path
+    for path in ("/study/", "/study/stats/", "/study/settings/", "/study/leeches/"):
+        assert alice_client.get(path).status_code == 200, path
+    assert alice_api.get("/api/study/settings/").json()["topics"] == []
+    assert not StudySettings.objects.exists()
+
+
 def test_it_lists_the_api_in_the_schema(alice_api):
     schema = alice_api.get("/api/schema/").content.decode()
     for path in ("/api/study/queue/", "/api/study/reviews/", "/api/study/undo/", "/api/study/bury/",
@@ -200,16 +209,16 @@ def test_it_refuses_a_retention_that_is_not_a_finite_number(alice_api, alice, va
     refused = alice_api.patch("/api/study/settings/", {"desired_retention": value}, format="json",
                               HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400 and "Enter a finite number." in refused.json()["desired_retention"]
-    assert StudySettings.objects.get(user=alice).desired_retention == 0.9
+    assert selectors.study_settings_get(user=alice).desired_retention == 0.9
     assert alice_api.get("/api/study/queue/").status_code == 200
     assert alice_api.get("/api/study/settings/").json()["desired_retention"] == 0.9
 
 
 def test_it_refuses_a_non_finite_retention_in_the_model_itself(alice):
-    with pytest.raises(DjangoValidationError) as refused:
+    with pytest.raises(InvalidInput) as refused:
         services.study_settings_update(user=alice, fields={"desired_retention": float("nan")})
-    assert "desired_retention" in refused.value.message_dict
-    assert StudySettings.objects.get(user=alice).desired_retention == 0.9
+    assert "desired_retention" in refused.value.fields
+    assert selectors.study_settings_get(user=alice).desired_retention == 0.9
 
 
 def test_it_answers_409_when_another_card_took_the_client_id_after_the_check(alice_api, alice, make_question,
@@ -220,13 +229,13 @@ def test_it_answers_409_when_another_card_took_the_client_id_after_the_check(ali
     # Two requests with one client id for two cards lock different rows, so both can pass the
     # check before either inserts its log. Blinding the check replays that interleaving: the
     # insert itself must then refuse the id.
-    lock = services._lock_for_review
+    earlier_outcome, checks = services._earlier_outcome, []
 
-    def lock_blind_to_the_client_id(**kwargs):
-        locked = lock(**kwargs)
-        return locked and dataclasses.replace(locked, logged_card_id=None)
+    def check_blind_to_the_client_id(**kwargs):
+        checks.append(kwargs)
+        return None if len(checks) == 1 else earlier_outcome(**kwargs)
 
-    monkeypatch.setattr(services, "_lock_for_review", lock_blind_to_the_client_id)
+    monkeypatch.setattr(services, "_earlier_outcome", check_blind_to_the_client_id)
     conflict = _review(alice_api, second, client_id=client_id)
     assert conflict.status_code == 409 and str(client_id) in conflict.json()["detail"]
     assert ReviewLog.objects.filter(user=alice).count() == 1

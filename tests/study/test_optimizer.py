@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
-from quizapp.study import optimizing, services, tasks
-from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
+from quizapp.study import optimizing, selectors, services, tasks
+from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization
 
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ def test_it_says_how_many_more_reviews_it_needs(alice, make_question, django_cap
     optimization = _request(alice, django_capture_on_commit_callbacks)
     assert optimization.status == SchedulerOptimization.Status.TOO_FEW
     assert 0 < optimization.reviews_counted < optimization.reviews_needed == optimizing.REVIEWS_NEEDED
-    assert optimization.new_parameters == [] and services.study_settings_get(user=alice).fsrs_parameters == []
+    assert optimization.new_parameters == [] and selectors.study_settings_get(user=alice).fsrs_parameters == []
 
 
 def test_it_counts_only_reviews_a_day_or_more_apart():
@@ -67,7 +67,7 @@ def test_it_fits_the_learners_parameters_and_compares_log_loss(alice, make_quest
     assert optimization.old_parameters == pytest.approx(list(Scheduler().parameters))
     assert len(optimization.new_parameters) == 21 and optimization.new_parameters != optimization.old_parameters
     assert all(0 < loss < 1 for loss in (optimization.old_log_loss, optimization.new_log_loss))
-    saved = StudySettings.objects.get(user=alice).fsrs_parameters
+    saved = selectors.study_settings_get(user=alice).fsrs_parameters
     assert optimization.applied == (optimization.new_log_loss < optimization.old_log_loss)
     assert saved == (optimization.new_parameters if optimization.applied else [])
     Scheduler(parameters=optimization.new_parameters)  # fsrs accepts them (within its bounds)
@@ -143,7 +143,7 @@ def test_it_runs_one_fit_at_a_time_per_learner(alice_api, alice_client, bob_api,
     assert alice_api.post("/api/study/optimizations/").status_code == 202  # once it ends, a new one queues
 
 
-def test_a_lost_fit_does_not_block_the_next(alice_api, alice):
+def test_it_does_not_let_a_lost_fit_block_the_next(alice_api, alice):
     lost = _unfinished(alice, status="running", created_ago=STALE_AFTER * 2, started_ago=STALE_AFTER * 2)
     response = alice_api.post("/api/study/optimizations/")
     assert response.status_code == 202 and response.json()["id"] != lost.pk
@@ -171,7 +171,7 @@ def test_it_sends_fits_to_the_optimizer_queue_not_the_demos_one(alice_api, sent_
     assert app.amqp.router.route({}, tasks.optimize_scheduler.name)["queue"].name == "optimizer"
 
 
-def test_the_reaper_fails_fits_nobody_serves_or_whose_worker_went_silent(alice, bob, settings):
+def test_it_reaps_fits_nobody_serves_or_whose_worker_went_silent(alice, bob, settings):
     from quizapp.core.services import worker_heartbeat_record
     from quizapp.demos.tasks import reap_stale_runs
 
@@ -190,7 +190,7 @@ def test_the_reaper_fails_fits_nobody_serves_or_whose_worker_went_silent(alice, 
     assert states[just_asked.pk][0] == "queued" and states[fitting.pk][0] == "running"
 
 
-def test_a_redelivered_fit_that_finds_itself_running_fails_instead_of_fitting_again(alice):
+def test_it_fails_a_redelivered_fit_that_finds_itself_running_instead_of_fitting_again(alice):
     optimization = SchedulerOptimization.objects.create(user=alice)
     assert services.scheduler_optimization_claim(optimization_id=optimization.pk, worker="optimizer@box")
     # The pool process was killed mid-fit (an OOM kill): Celery requeues the task, which comes back.
@@ -199,7 +199,7 @@ def test_a_redelivered_fit_that_finds_itself_running_fails_instead_of_fitting_ag
     assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_CRASHED)
 
 
-def test_a_fit_the_reaper_failed_while_it_computed_neither_succeeds_nor_changes_the_parameters(alice, monkeypatch):
+def test_it_lets_a_fit_the_reaper_failed_meanwhile_neither_succeed_nor_change_the_parameters(alice, monkeypatch):
     optimization = SchedulerOptimization.objects.create(user=alice)
     better = optimizing.Fit(old_parameters=list(Scheduler().parameters), new_parameters=[0.5] * 21,
                             old_log_loss=0.4, new_log_loss=0.3)
@@ -217,4 +217,4 @@ def test_a_fit_the_reaper_failed_while_it_computed_neither_succeeds_nor_changes_
     optimization.refresh_from_db()
     assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_LOST)
     assert optimization.new_parameters == [] and not optimization.applied
-    assert StudySettings.objects.get(user=alice).fsrs_parameters == []
+    assert selectors.study_settings_get(user=alice).fsrs_parameters == []

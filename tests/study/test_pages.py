@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from questions.models import Topic
-from questions.own_cards import OwnCardText, own_card_create
-from quizapp.study import services
+from quizapp.own_cards.services import OwnCardText, own_card_create
+from quizapp.study import selectors, services
 from quizapp.study.models import CardState, StudySettings
+from tests.factories import make_topic
 
 pytestmark = pytest.mark.usefixtures("no_fuzz")
 
@@ -35,7 +35,7 @@ def test_it_draws_statistics_from_the_learners_reviews(alice_client, alice, make
     services.card_review(user=alice, question=make_question(), rating=3, duration_ms=30_000)
     page = alice_client.get("/study/stats/").content.decode()
     assert 'data-stat="reviews-today">1<' in page
-    assert 'id="study-stats"' in page and "chart.umd.min.js" in page
+    assert 'id="study-stats"' in page and "chart.umd.min.js" in page and "js/study-stats.js" in page
 
 
 def test_it_saves_valid_settings(alice_client, alice, make_question):
@@ -51,8 +51,8 @@ def test_it_saves_valid_settings(alice_client, alice, make_question):
 
 
 @pytest.mark.parametrize(("language", "title"), [("en", "Convolutional networks"), ("zh-hans", "卷积神经网络")])
-def test_the_topic_choices_are_titled_in_the_learners_language(alice_client, language, title):
-    topic = Topic.objects.create(slug="cnn", title_en="Convolutional networks", title_zh="卷积神经网络", position=1)
+def test_it_titles_the_topic_choices_in_the_learners_language(alice_client, language, title):
+    topic = make_topic("cnn", title_en="Convolutional networks", title_zh="卷积神经网络", position=1)
     page = alice_client.get("/study/settings/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert re.search(rf'<input[^>]+value="{topic.pk}"[^>]*> {title}</label>', page)
 
@@ -68,7 +68,7 @@ def test_it_refuses_out_of_range_settings_with_a_message(alice_client, alice, fi
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert 'class="errorlist' in response.content.decode()
-    assert services.study_settings_get(user=alice).desired_retention == 0.9
+    assert selectors.study_settings_get(user=alice).desired_retention == 0.9
 
 
 def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, make_question):
@@ -85,7 +85,7 @@ def test_it_lists_leeches_and_unsuspends_or_resets_them(alice_client, alice, mak
     assert alice_client.post(f"/study/leeches/{card.pk}/delete/").status_code == 404
 
 
-def test_a_leech_of_the_question_bank_starts_an_own_card_in_the_pages_language(alice_client, alice, bob,
+def test_it_starts_an_own_card_in_the_pages_language_from_a_leech_of_the_question_bank(alice_client, alice, bob,
                                                                                  make_question):
     question = make_question()
     services.card_review(user=alice, question=question, rating=4)
@@ -129,7 +129,7 @@ def test_it_unburies_a_card_over_the_api_back_into_todays_queue(alice_api, bob_a
     assert alice_api.get("/api/study/queue/").json()["counts"]["new"] == 1
 
 
-def test_the_time_zone_list_puts_common_zones_first_and_leaves_out_aliases(alice_client, alice):
+def test_it_puts_common_zones_first_in_the_time_zone_list_and_leaves_out_aliases(alice_client, alice):
     form = alice_client.get("/study/settings/").context["form"]
     groups = dict(form.fields["timezone"].choices)
     common = [name for name, _ in next(iter(groups.values()))]
@@ -137,6 +137,7 @@ def test_the_time_zone_list_puts_common_zones_first_and_leaves_out_aliases(alice
     names = {name for options in groups.values() for name, _ in options}
     assert {"Europe/Paris", "America/Sao_Paulo", "Pacific/Auckland"} <= names
     assert not names & {"Factory", "localtime", "US/Pacific", "Etc/GMT+8", "posixrules"}
-    StudySettings.objects.filter(user=alice).update(timezone="US/Pacific")  # chosen before the list changed
+    # Chosen before the list changed.
+    StudySettings.objects.update_or_create(user=alice, defaults={"timezone": "US/Pacific"})
     kept = alice_client.get("/study/settings/").context["form"].fields["timezone"].choices
     assert "US/Pacific" in {name for _, options in kept for name, _ in options}

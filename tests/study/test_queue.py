@@ -242,14 +242,3 @@ def test_it_keeps_retired_questions_out_of_the_queue_but_keeps_their_state(alice
 
     Question.objects.filter(pk=retired_review.pk).update(retired=False)
     assert study_queue(user=alice, now=start + timedelta(days=30)).counts.review == 2
-
-
-@pytest.mark.parametrize("order", ["topic", "difficulty", "shuffled"])
-def test_the_queue_statement_stays_short_enough_for_psycopg_to_cache_its_parse(order):
-    # psycopg re-parses a longer statement's parameters on every call: ~1 ms of CPU per queue here.
-    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
-
-    from quizapp.study.queue import _statement
-
-    for language in ("en", "zh"):
-        assert len(_statement(vendor="postgresql", language=language, new_order=order)) <= MAX_CACHED_STATEMENT_LENGTH

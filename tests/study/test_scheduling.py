@@ -9,7 +9,7 @@ import pytest
 from fsrs import Card, Rating, Scheduler, State
 
 from quizapp.study import scheduling, selectors, services
-from quizapp.study.models import CardState, ReviewLog
+from quizapp.study.models import CardState, ReviewLog, StudySettings
 
 pytestmark = pytest.mark.usefixtures("no_fuzz")
 
@@ -145,11 +145,12 @@ def test_it_gives_the_retrievability_of_many_cards_with_one_settings_query(alice
 
 
 def test_it_reads_and_saves_every_setting_of_a_learner(alice):
-    first = services.study_settings_get(user=alice)  # created with the defaults
-    again = services.study_settings_get(user=alice)  # read back
-    assert again.pk == first.pk and again.get_deferred_fields() == set()  # save() writes every column
+    first = selectors.study_settings_get(user=alice)  # the defaults, not saved: a read never writes
+    again = selectors.study_settings_get(user=alice)
+    assert again.pk == first.pk is None and not StudySettings.objects.exists()
+    assert again.get_deferred_fields() == set()  # save() writes every column
     again.reviews_per_day, again.fsrs_parameters = 150, list(Scheduler().parameters)
     again.save()
-    saved = services.study_settings_get(user=alice)
+    saved = selectors.study_settings_get(user=alice)
     assert (saved.reviews_per_day, saved.fsrs_parameters) == (150, list(Scheduler().parameters))
     assert saved.timezone == first.timezone and saved.desired_retention == first.desired_retention

@@ -1,0 +1,33 @@
+from django import template
+from django.utils.html import json_script
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def session_strings():
+    """The words study.js shows, in the page's language: a JSON element it reads with QuizApp.pageData."""
+    return json_script({
+        "new": _("New"), "learning": _("Learning"), "review": _("Review"), "relearning": _("Relearning"),
+        "minutes": _("%(n)s min"), "hours": _("%(n)s h"), "days": _("%(n)s d"), "months": _("%(n)s mo"),
+        "years": _("%(n)s y"), "retrievability": _("Recall chance now: %(n)s"), "leech": _("Leech"),
+        "undone": _("Rating undone."), "nothing_to_undo": _("Nothing to undo."),
+        "buried": _("Buried until tomorrow. Press u to undo."), "suspended": _("Suspended. Press u to undo."),
+        "unburied": _("Unburied: the card is back in today's queue."),
+        "unsuspended": _("Unsuspended: the card is back in your reviews."),
+        "became_leech": _("This card is now a leech (too many lapses) and was suspended."),
+        "stale": _("This card was rated in another tab; here is the next one."),
+        "network": _("Could not reach the server; please try again."),
+    }, "study-strings")
+
+
+@register.simple_tag
+def chart_labels():
+    """The words of study-stats.js's charts, in the page's language."""
+    return json_script({
+        "new": _("New"), "learning": _("Learning"), "review": _("Review"), "relearning": _("Relearning"),
+        "suspended": _("Suspended"), "leeches": _("Leeches"), "cards": _("Cards"), "reviews": _("Reviews"),
+        "minutes": _("Minutes"), "retention": _("True retention"), "days": _("%(n)s days"),
+        "recall": _("Recall chance"), "reviews_on": _("%(n)s reviews on %(day)s"),
+    }, "study-chart-labels")
