@@ -23,7 +23,7 @@ LANGUAGES = ("en", "zh")
 KNOWN_DEMOS = {f"D{n}" for n in range(1, 19)}
 SEED_REF = re.compile(r"^(S\d+-\d+|P-\d+)$")
 CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-# A learner's own card gets an ID of this prefix and random hex (questions.own_cards), so a corpus file
+# A learner's own card gets an ID of this prefix and random hex (quizapp.own_cards.services), so a corpus file
 # can never take one's ID.
 OWN_CARD_PREFIX = "own-"
 TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")

@@ -3,7 +3,7 @@ from django.shortcuts import render
 
 import engine
 from questions import selectors
-from questions.anki import anki_deck_bytes
+from questions.apkg_export import anki_deck_bytes
 from questions.forms import QuestionFilterForm
 from questions.languages import content_language
 from questions.models import Question, Tag

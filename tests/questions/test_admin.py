@@ -37,7 +37,7 @@ def test_it_refuses_what_the_loader_would_refuse(rf, admin_user, question):
     assert "answer.en: unbalanced $ inline-math delimiters" in form.non_field_errors()
 
 
-def test_a_saved_edit_gets_the_loaders_html_and_search_text(rf, admin_user, question):
+def test_it_gives_a_saved_edit_the_loaders_html_and_search_text(rf, admin_user, question):
     assert question.search_text.splitlines()[-1] == "pooling sigmoid"
     model_admin, request, form = admin_form(rf, admin_user, question, answer_en="Edited $x^2$.")
     assert form.is_valid(), form.errors

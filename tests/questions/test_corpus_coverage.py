@@ -21,19 +21,19 @@ def seed_ids() -> set[str]:
     return set(REPO_INDEX.read_text().split())
 
 
-def test_the_repo_copy_of_the_seed_ids_is_current():
+def test_it_keeps_the_repo_copy_of_the_seed_ids_current():
     if not SHARED_INDEX.exists():
         pytest.skip("shared/seeds/QUESTIONS.md is not beside the repository")
     assert set(REPO_INDEX.read_text().split()) == seed_ids()
 
 
-def test_every_seed_question_has_a_card():
+def test_it_has_a_card_for_every_seed_question():
     covered = {ref for card in read_corpus() for ref in card.seed_refs}
     missing = sorted(seed_ids() - covered, key=lambda s: [int(n) if n.isdigit() else n for n in re.split(r"(\d+)", s)])
     assert not missing, f"seed IDs without a card: {missing}"
 
 
-def test_cards_link_the_demos_their_seed_rows_name():
+def test_it_links_cards_to_the_demos_their_seed_rows_name():
     if not SHARED_INDEX.exists():
         pytest.skip("shared/seeds/QUESTIONS.md is not beside the repository")
     demos_by_seed = {}
@@ -47,12 +47,12 @@ def test_cards_link_the_demos_their_seed_rows_name():
     assert not missing, missing
 
 
-def test_the_corpus_has_sixty_cards_beyond_the_seeds():
+def test_it_has_sixty_cards_beyond_the_seeds():
     extra = [card for card in read_corpus() if not card.seed_refs]
     assert len(extra) >= 60, f"only {len(extra)} cards beyond the seeds"
 
 
-def test_modern_deep_learning_has_its_topics():
+def test_it_has_the_topics_of_modern_deep_learning():
     """Corpus II: what 2026 interviews ask most, each topic at the size the issue set out."""
     per_topic = {}
     for card in read_corpus():
@@ -61,7 +61,7 @@ def test_modern_deep_learning_has_its_topics():
     assert per_topic["deployment"] >= 10 and per_topic["further-dl"] >= 10
 
 
-def test_the_real_corpus_loads(db):
+def test_it_loads_the_real_corpus(db):
     report = corpus_load()
     assert len(report.created) == len(read_corpus())
 
@@ -82,7 +82,7 @@ def shared_spans(text: str, source_words: set[str], source_chars: set[str]) -> s
 
 
 @pytest.mark.skipif(not SHARED_INDEX.exists(), reason="shared/seeds/ is not beside the repository")
-def test_no_answer_copies_a_run_of_a_seed_document():
+def test_it_has_no_answer_that_copies_a_run_of_a_seed_document():
     """Answers are in our own words: no run of ten words or fourteen Chinese characters from a seed
     (common phrases such as 由编码器和解码器组成 are ten characters and stay allowed)."""
     seeds = "\n".join(path.read_text(encoding="utf-8") for path in SHARED_INDEX.parent.glob("0*.txt"))
@@ -95,7 +95,7 @@ def test_no_answer_copies_a_run_of_a_seed_document():
     assert shared_spans(seeds[:2000], source_words, source_chars)  # the check finds a real copy
 
 
-def test_no_emphasis_marker_is_left_unrendered():
+def test_it_leaves_no_emphasis_marker_unrendered():
     # CommonMark does not close *…* or **…** between a punctuation mark and a CJK character
     # ("**Bengio(2010)**取"): the reader would see the asterisks.
     stray = [(card.id, language) for card in read_corpus() for language in ("en", "zh")

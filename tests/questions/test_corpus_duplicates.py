@@ -47,7 +47,7 @@ def test_it_scores_a_rewritten_card_as_a_near_duplicate():
     assert cosine(vectors[list(cards).index(original.id)], vectors[-1]) > NEAR_DUPLICATE
 
 
-def test_no_two_cards_ask_the_same_question():
+def test_it_has_no_two_cards_that_ask_the_same_question():
     cards = read_corpus()
     for language in ("en", "zh"):
         seen: dict[str, str] = {}
@@ -57,7 +57,7 @@ def test_no_two_cards_ask_the_same_question():
             seen[key] = card.id
 
 
-def test_no_two_cards_are_near_duplicates():
+def test_it_has_no_two_cards_that_are_near_duplicates():
     cards = read_corpus()
     vectors = tf_idf([subject_words(card) for card in cards])
     similar = [(round(cosine(vectors[i], vectors[j]), 2), cards[i].id, cards[j].id)

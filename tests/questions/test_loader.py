@@ -27,7 +27,7 @@ def test_it_loads_a_good_corpus(corpus_dir, db):
     assert '<span class="math inline">' in question.answer_html_en
 
 
-def test_a_second_load_changes_nothing(corpus_dir, db):
+def test_it_changes_nothing_on_a_second_load(corpus_dir, db):
     corpus_load(folder=corpus_dir)
     before = {q.card_id: (q.pk, q.updated_at) for q in Question.objects.all()}
     report = corpus_load(folder=corpus_dir)
@@ -36,7 +36,7 @@ def test_a_second_load_changes_nothing(corpus_dir, db):
     assert {q.card_id: (q.pk, q.updated_at) for q in Question.objects.all()} == before
 
 
-def test_an_edited_card_keeps_its_learners_state(corpus_dir, alice):
+def test_it_keeps_the_learners_state_of_an_edited_card(corpus_dir, alice):
     corpus_load(folder=corpus_dir)
     state = CardState.objects.create(
         user=alice, question=Question.objects.get(card_id="pooling"), state=CardState.State.REVIEW, stability=12.5,
@@ -58,7 +58,7 @@ def test_an_edited_card_keeps_its_learners_state(corpus_dir, alice):
     assert not CardState.objects.get(pk=state.pk).question.retired
 
 
-def test_a_removed_card_is_retired_not_deleted(corpus_dir, db):
+def test_it_retires_a_removed_card_instead_of_deleting_it(corpus_dir, db):
     corpus_load(folder=corpus_dir)
     (corpus_dir / "cnn.yaml").unlink()
     report = corpus_load(folder=corpus_dir)
@@ -85,7 +85,7 @@ def test_a_removed_card_is_retired_not_deleted(corpus_dir, db):
     (card("x", tags=["relu", "relu"]), "tags: duplicates: 'relu'"),
     (card("x", refrences=["Glorot 2010"]), "refrences: unknown field"),
 ])
-def test_each_kind_of_bad_card_is_reported_with_file_and_line(tmp_path, db, bad_card, expected):
+def test_it_reports_each_kind_of_bad_card_with_file_and_line(tmp_path, db, bad_card, expected):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine"), bad_card]})
     with pytest.raises(CorpusError) as error:
         corpus_load(folder=folder)
@@ -99,7 +99,7 @@ def test_each_kind_of_bad_card_is_reported_with_file_and_line(tmp_path, db, bad_
     assert Question.objects.count() == 0  # nothing loads when any file is bad
 
 
-def test_an_unknown_topic_and_duplicate_ids_are_refused(tmp_path, db):
+def test_it_refuses_an_unknown_topic_and_duplicate_ids(tmp_path, db):
     folder = write_corpus(tmp_path / "c", {"activations": [card("same")], "cnn": [card("same")],
                                            "physics": [card("other")]})
     with pytest.raises(CorpusError) as error:
@@ -109,7 +109,7 @@ def test_an_unknown_topic_and_duplicate_ids_are_refused(tmp_path, db):
     assert "cnn.yaml:3: id: 'same' already used at activations.yaml:3" in text
 
 
-def test_broken_yaml_names_the_line(tmp_path, db):
+def test_it_names_the_line_of_broken_yaml(tmp_path, db):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine")]})
     (folder / "cnn.yaml").write_text("topic: cnn\ncards:\n  - id: a\n    question: [unclosed\n")
     with pytest.raises(CorpusError) as error:
@@ -118,7 +118,7 @@ def test_broken_yaml_names_the_line(tmp_path, db):
     assert "yaml" in error.value.problems[0]
 
 
-def test_the_command_reports_problems_and_loads_nothing(tmp_path, db, capsys):
+def test_it_reports_problems_from_the_command_and_loads_nothing(tmp_path, db, capsys):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine"), card("x", difficulty=0)]})
     with pytest.raises(CommandError, match="nothing was loaded"):
         call_command("load_corpus", folder=folder)
@@ -126,7 +126,7 @@ def test_the_command_reports_problems_and_loads_nothing(tmp_path, db, capsys):
     assert Question.objects.count() == 0
 
 
-def test_export_writes_back_what_was_loaded(corpus_dir, tmp_path, db):
+def test_it_exports_back_what_was_loaded(corpus_dir, tmp_path, db):
     corpus_load(folder=corpus_dir)
     question = Question.objects.get(card_id="pooling")
     question.answer_en = "Edited in the admin: $x^2$ stays.\n\nSecond paragraph."
@@ -141,7 +141,7 @@ def test_export_writes_back_what_was_loaded(corpus_dir, tmp_path, db):
     assert cards["pooling"].demos == ["D12"]
 
 
-def test_a_card_that_is_not_a_mapping_is_reported_at_its_line(tmp_path):
+def test_it_reports_a_card_that_is_not_a_mapping_at_its_line(tmp_path):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine")]})
     (folder / "cnn.yaml").write_text("topic: cnn\ncards:\n  - id: ok\n    difficulty: 1\n  - just a string\n")
     with pytest.raises(CorpusError) as error:
@@ -149,7 +149,7 @@ def test_a_card_that_is_not_a_mapping_is_reported_at_its_line(tmp_path):
     assert "cnn.yaml:5: cards: each card must be a mapping" in error.value.problems
 
 
-def test_a_topic_that_is_not_a_string_is_reported(tmp_path):
+def test_it_reports_a_topic_that_is_not_a_string(tmp_path):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine")]})
     (folder / "cnn.yaml").write_text("topic: [cnn]\ncards: []\n")
     with pytest.raises(CorpusError) as error:
@@ -165,7 +165,7 @@ def test_a_topic_that_is_not_a_string_is_reported(tmp_path):
      "topics.yaml:4: slug: 'cnn' is listed twice"),
     ("- cnn\n", "topics.yaml:1: topics: each topic must be a mapping"),
 ])
-def test_a_bad_topics_file_is_reported(tmp_path, topics_text, expected):
+def test_it_reports_a_bad_topics_file(tmp_path, topics_text, expected):
     folder = write_corpus(tmp_path / "c", {"cnn": [card("fine")]})
     (folder / "topics.yaml").write_text(topics_text)
     with pytest.raises(CorpusError) as error:
@@ -173,14 +173,14 @@ def test_a_bad_topics_file_is_reported(tmp_path, topics_text, expected):
     assert any(problem.startswith(expected) for problem in error.value.problems), error.value.problems
 
 
-def test_the_command_reports_a_missing_folder_and_loads_nothing(tmp_path, db, capsys):
+def test_it_reports_a_missing_folder_from_the_command_and_loads_nothing(tmp_path, db, capsys):
     with pytest.raises(CommandError, match="nothing was loaded"):
         call_command("load_corpus", folder=tmp_path / "nowhere")
     assert f"{tmp_path / 'nowhere' / 'topics.yaml'}: missing" in capsys.readouterr().err
     assert Question.objects.count() == 0
 
 
-def test_a_folder_without_cards_retires_nothing(corpus_dir, tmp_path, db):
+def test_it_retires_nothing_for_a_folder_without_cards(corpus_dir, tmp_path, db):
     corpus_load(folder=corpus_dir)
     empty = write_corpus(tmp_path / "empty", {})
     with pytest.raises(CorpusError, match="no card files"):
@@ -188,14 +188,14 @@ def test_a_folder_without_cards_retires_nothing(corpus_dir, tmp_path, db):
     assert not Question.objects.filter(retired=True).exists()
 
 
-def test_a_yml_file_is_reported_not_skipped(corpus_dir, db):
+def test_it_reports_a_yml_file_instead_of_skipping_it(corpus_dir, db):
     (corpus_dir / "cnn.yaml").rename(corpus_dir / "cnn.yml")
     with pytest.raises(CorpusError) as error:
         corpus_load(folder=corpus_dir)
     assert error.value.problems == ["cnn.yml:1: file: use the .yaml extension"]
 
 
-def test_load_export_load_changes_nothing(tmp_path, db):
+def test_it_changes_nothing_over_load_export_load(tmp_path, db):
     folder = write_corpus(tmp_path / "c", {"activations": [card("many-tags", tags=["tanh", "relu", "sigmoid"])]})
     corpus_load(folder=folder)
     call_command("export_corpus", folder=folder)

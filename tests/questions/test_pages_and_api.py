@@ -22,7 +22,7 @@ def small_corpus(tmp_path, db):
     corpus_load(folder=folder)
 
 
-def test_chinese_queries_become_bigrams_without_their_question_words():
+def test_it_turns_chinese_queries_into_bigrams_without_their_question_words():
     assert search_terms("梯度消失的原因") == ["梯度", "度消", "消失", "原因"]
     assert search_terms("ReLU 优缺点") == ["relu", "优缺", "缺点"]
     assert search_terms("dropout 为什么有效？") == ["dropout", "有效"]
@@ -30,7 +30,7 @@ def test_chinese_queries_become_bigrams_without_their_question_words():
     assert search_terms("ＲｅＬＵ 的作用") == ["relu", "作用"]  # full-width letters, as a Chinese keyboard types them
 
 
-def test_the_subject_of_a_chinese_question_decides_what_comes_first(db):
+def test_it_lets_the_subject_of_a_chinese_question_decide_what_comes_first(db):
     corpus_load()  # the real corpus: its common words are what the ranking must see past
     expected = {"dropout 为什么有效": "dropout-inverted-scaling", "BN 的作用": "batchnorm-effects-and-why-it-works",
                 "池化的作用": "pooling-types-and-role"}
@@ -39,43 +39,43 @@ def test_the_subject_of_a_chinese_question_decides_what_comes_first(db):
     assert question_search(query="ＲｅＬＵ") == question_search(query="relu") != []
 
 
-def test_english_queries_drop_the_words_every_question_has():
+def test_it_drops_the_words_every_question_has_from_english_queries():
     assert search_terms("What is the pooling for?") == ["pooling"]
     assert search_terms("what is the") == ["what", "is", "the"]  # nothing else to search for
 
 
-def test_english_words_match_from_the_start_of_a_word(small_corpus):
+def test_it_matches_english_words_from_the_start_of_a_word(small_corpus):
     assert [q.card_id for q in question_search(query="uni")] == ["relu-pros-cons"]  # "units"
     assert question_search(query="nits") == []  # inside "units", not a word of its own
     assert [q.card_id for q in question_search(query="What is pooling for?")] == ["pooling-purpose"]
 
 
-def test_search_finds_chinese_by_substring_not_whole_words(small_corpus):
+def test_it_finds_chinese_by_substring_not_whole_words(small_corpus):
     assert [q.card_id for q in question_search(query="梯度消失")] == ["sigmoid-vanishing"]
     assert [q.card_id for q in question_search(query="神经元死亡")] == ["relu-pros-cons"]
     assert [q.card_id for q in question_search(query="池化的作用")] == ["pooling-purpose"]
 
 
-def test_search_finds_english_and_honours_filters(small_corpus):
+def test_it_finds_english_and_honours_filters(small_corpus):
     assert [q.card_id for q in question_search(query="vanish")] == ["sigmoid-vanishing"]
     assert question_search(query="pooling", topic="activations") == []
     assert [q.card_id for q in question_search(query="relu", difficulty=2)] == ["relu-pros-cons"]
 
 
-def test_topic_page_lists_counts(client, small_corpus):
+def test_it_lists_counts_on_the_topic_page(client, small_corpus):
     client.post("/i18n/setlang/", {"language": "en"})
     html = client.get("/questions/").content.decode()
     assert "Activation functions" in html and "2 questions" in html and "1 question" in html
 
 
-def test_question_list_filters_by_tag_and_difficulty(client, small_corpus):
+def test_it_filters_the_question_list_by_tag_and_difficulty(client, small_corpus):
     html = client.get("/questions/all/?tag=pooling").content.decode()
     assert "/questions/pooling-purpose/" in html and "/questions/relu-pros-cons/" not in html
     html = client.get("/questions/all/?difficulty=1").content.decode()
     assert "/questions/sigmoid-vanishing/" in html and "/questions/pooling-purpose/" not in html
 
 
-def test_a_bad_filter_answers_400_with_a_message_and_keeps_the_rest(client, small_corpus):
+def test_it_answers_400_with_a_message_to_a_bad_filter_and_keeps_the_rest(client, small_corpus):
     response = client.get("/questions/all/?q=relu&difficulty=9&topic=cnn")
     assert response.status_code == 400
     assert response.context["form"].errors["difficulty"]
@@ -83,7 +83,7 @@ def test_a_bad_filter_answers_400_with_a_message_and_keeps_the_rest(client, smal
     assert '<option value="cnn" selected>' in html and "relu" in html.split("</h1>")[0]
 
 
-def test_question_page_renders_both_languages_and_demo_links(client, small_corpus):
+def test_it_renders_both_languages_and_demo_links_on_the_question_page(client, small_corpus):
     response = client.get("/questions/pooling-purpose/")
     html = response.content.decode()
     assert "池化层有什么作用？" in html and "What is pooling for?" in html
@@ -93,7 +93,7 @@ def test_question_page_renders_both_languages_and_demo_links(client, small_corpu
     assert client.get("/questions/no-such-card/").status_code == 404
 
 
-def test_the_api_lists_topics_and_questions(api_client, small_corpus):
+def test_it_lists_topics_and_questions_through_the_api(api_client, small_corpus):
     topics = api_client.get("/api/topics/").json()
     assert [(t["slug"], t["question_count"]) for t in topics] == [("activations", 2), ("cnn", 1)]
     page = api_client.get("/api/questions/?topic=cnn").json()
@@ -104,18 +104,18 @@ def test_the_api_lists_topics_and_questions(api_client, small_corpus):
     assert [q["id"] for q in found["results"]] == ["sigmoid-vanishing"]
 
 
-def test_the_api_refuses_a_bad_filter(api_client, small_corpus):
+def test_it_refuses_a_bad_filter_through_the_api(api_client, small_corpus):
     response = api_client.get("/api/questions/?difficulty=7")
     assert response.status_code == 400
     assert "difficulty" in response.json()
 
 
-def test_the_api_is_read_only(alice_api, small_corpus):
+def test_it_keeps_the_api_read_only(alice_api, small_corpus):
     assert alice_api.post("/api/questions/", {"id": "x"}).status_code == 405
     assert alice_api.delete("/api/questions/pooling-purpose/").status_code == 405
 
 
-def test_search_finds_the_key_cards_of_the_new_topics_in_both_languages(db):
+def test_it_finds_the_key_cards_of_the_new_topics_in_both_languages(db):
     corpus_load()
     key_cards = {"LoRA": "lora-qlora-low-rank-adaptation", "低秩适配": "lora-qlora-low-rank-adaptation",
                  "speculative decoding": "speculative-decoding-draft-verify",

@@ -6,7 +6,7 @@ from questions.models import Question
 from questions.rendering import render_markdown
 
 
-def test_formulas_survive_markdown():
+def test_it_keeps_formulas_through_markdown():
     html = render_markdown("Since $a_i * b_j$ and $x_1 < x_2$:\n\n$$\\frac{\\partial L}{\\partial z} = \\hat y - y$$")
     # Markdown would otherwise read * and _ as emphasis and eat the backslashes.
     assert '<span class="math inline">a_i * b_j</span>' in html
@@ -14,19 +14,19 @@ def test_formulas_survive_markdown():
     assert '<div class="math display">\\frac{\\partial L}{\\partial z} = \\hat y - y</div>' in html
 
 
-def test_script_in_a_card_is_removed():
+def test_it_removes_script_from_a_card():
     html = render_markdown('Hi <script>alert("x")</script> <img src=x onerror=alert(1)> [a](javascript:alert(1))')
     assert "<script" not in html and 'alert("x")' not in html  # the element and its content are gone
     assert "onerror" not in html and 'href="javascript' not in html
     assert "<p>Hi" in html
 
 
-def test_code_is_highlighted():
+def test_it_highlights_code():
     html = render_markdown("```python\nloss = criterion(logits, y)\n```")
     assert '<span class="n">loss</span>' in html
 
 
-def test_escaped_dollars_are_money_not_math():
+def test_it_renders_escaped_dollars_as_money_not_math():
     html = render_markdown("It costs \\$5 and \\$6.")
     assert "math" not in html and "$5" in html
 
@@ -39,25 +39,25 @@ def test_it_aligns_table_columns_with_classes_and_keeps_no_style_attribute():
     assert "style" not in html and "position" not in html
 
 
-def test_a_table_comes_in_a_box_that_scrolls_on_a_phone():
+def test_it_puts_a_table_in_a_box_that_scrolls_on_a_phone():
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert html.startswith('<div class="table-scroll"><table>') and html.rstrip().endswith("</table>\n</div>")
 
 
-def test_a_line_wrapped_inside_chinese_shows_no_space():
+def test_it_shows_no_space_where_a_line_wraps_inside_chinese():
     html = render_markdown("梯度反复作用在\n自己的输出上。既然没有环,\n网络就是前馈的。"
                            "用 ReLU\n激活, 或 use\nReLU here.")
     assert "作用在自己的输出上" in html and "没有环,网络" in html  # no space where Chinese has none
     assert "ReLU\n激活" in html and "use\nReLU" in html  # next to a Latin word the break stays a space
 
 
-def test_a_numbered_list_that_a_formula_interrupts_goes_on_counting():
+def test_it_goes_on_counting_a_numbered_list_that_a_formula_interrupts():
     html = render_markdown("1. Forward.\n2. Loss:\n\n$$L = \\ell(y, \\hat y)$$\n\n3. Backward.\n")
     assert '<ol start="3">\n<li>Backward.</li>' in html
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_renders_stored_answers_afresh():
+def test_it_renders_stored_answers_afresh_in_the_migration():
     # A card stored with the old rendering (a space between two Chinese lines) comes out as it now renders.
     executor = MigrationExecutor(connection)
     before, after = [("questions", "0003_question_ordering_by_id")], [("questions", "0004_rerender_answers")]

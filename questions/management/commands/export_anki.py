@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questions.anki import anki_deck_write
+from questions.apkg_export import anki_deck_write
 from questions.selectors import question_list
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from questions.anki import anki_math, anki_question
+from questions.apkg_export import anki_math, anki_question
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
 
@@ -53,7 +53,7 @@ def test_it_keeps_note_guids_stable_across_exports_so_reimport_updates(corpus, t
     assert [note[0] for note in first] == [note[0] for note in second]
 
 
-def test_the_chinese_and_english_decks_do_not_share_notes(corpus, tmp_path):
+def test_it_keeps_the_chinese_and_english_decks_from_sharing_notes(corpus, tmp_path):
     (tmp_path / "zh").mkdir()
     (tmp_path / "en").mkdir()
     call_command("export_anki", str(tmp_path / "zh" / "deck.apkg"), "--language", "zh")
@@ -79,7 +79,7 @@ def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, t
     assert client.get("/questions/export.apkg?difficulty=7").status_code == 400
 
 
-def test_a_formula_in_a_question_becomes_mathjax_and_money_stays_text():
+def test_it_turns_a_formula_in_a_question_into_mathjax_and_keeps_money_as_text():
     assert anki_question("Why $\\frac{1}{\\sqrt{d}}$ in <attention>?") == (
         "Why \\(\\frac{1}{\\sqrt{d}}\\) in &lt;attention&gt;?")
     assert anki_question("It costs $5 and $6.") == "It costs $5 and $6."

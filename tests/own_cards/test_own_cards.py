@@ -7,13 +7,15 @@ import uuid
 import pytest
 
 from questions.models import Question, Topic
-from questions.own_cards import OwnCardText, own_card_create, own_cards_create
-from questions.own_import import own_cards_import
 from questions.selectors import question_search, topic_list_with_counts
 from questions.services import corpus_load
+from quizapp.own_cards import services
+from quizapp.own_cards.imports import own_cards_import
+from quizapp.own_cards.services import OwnCardText, own_card_create, own_cards_create
 from quizapp.study.models import StudySettings
+from tests.factories import make_topic
 from tests.questions.corpus_files import card, write_corpus
-from tests.questions.test_anki_export import notes_in
+from tests.questions.test_apkg_export import notes_in
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -25,7 +27,7 @@ def write_card(owner, topic, question="What does a 1×1 convolution do?", answer
 
 # --- the corpus and other learners ------------------------------------------------------------------
 
-def test_loading_the_corpus_leaves_own_cards_alone_and_refuses_their_ids(alice, cnn, two_topics, tmp_path):
+def test_it_leaves_own_cards_alone_and_refuses_their_ids_when_loading_the_corpus(alice, cnn, two_topics, tmp_path):
     mine = write_card(alice, cnn)
     corpus_load(folder=two_topics)
     mine.refresh_from_db()
@@ -35,7 +37,7 @@ def test_loading_the_corpus_leaves_own_cards_alone_and_refuses_their_ids(alice, 
         corpus_load(folder=bad)
 
 
-def test_search_lists_and_counts_show_own_cards_to_their_owner_only(alice, bob, cnn):
+def test_it_shows_own_cards_in_search_lists_and_counts_to_their_owner_only(alice, bob, cnn):
     write_card(alice, cnn, question="What does a 1×1 convolution do?")
     assert [q.question_en for q in question_search(query="convolution", viewer=alice)] == [
         "What does a 1×1 convolution do?"]
@@ -46,7 +48,7 @@ def test_search_lists_and_counts_show_own_cards_to_their_owner_only(alice, bob, 
     assert counts[alice]["cnn"] == counts[bob]["cnn"] + 1
 
 
-def test_bob_cannot_read_alices_card_anywhere(alice, bob, cnn, client):
+def test_it_hides_alices_card_from_bob_everywhere(alice, bob, cnn, client):
     mine = write_card(alice, cnn)
     client.force_login(bob)
     for url in (f"/questions/{mine.card_id}/", f"/questions/mine/{mine.card_id}/edit/",
@@ -62,14 +64,14 @@ def test_bob_cannot_read_alices_card_anywhere(alice, bob, cnn, client):
     assert Question.objects.filter(pk=mine.pk).exists()
 
 
-def test_the_owner_sees_it_marked_as_theirs(alice, cnn, alice_client):
+def test_it_shows_the_owner_their_card_marked_as_theirs(alice, cnn, alice_client):
     mine = write_card(alice, cnn)
     page = alice_client.get(f"/questions/{mine.card_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "My card" in page and f"/questions/mine/{mine.card_id}/edit/" in page
     assert alice_client.get("/api/questions/", {"q": "convolution"}).json()["results"][0]["own"] is True
 
 
-def test_the_owners_anki_download_holds_their_cards_and_nobody_elses_does(alice, cnn, client, tmp_path):
+def test_it_puts_own_cards_in_their_owners_anki_download_and_in_nobody_elses(alice, cnn, client, tmp_path):
     write_card(alice, cnn, question="What does a 1×1 convolution do?")
     anonymous = tmp_path / "anonymous" / "deck.apkg"
     anonymous.parent.mkdir()
@@ -82,7 +84,7 @@ def test_the_owners_anki_download_holds_their_cards_and_nobody_elses_does(alice,
     assert any("1×1 convolution" in fields for _, fields, _ in notes_in(owners))
 
 
-def test_interviews_draw_on_the_corpus_only(alice, cnn):
+def test_it_draws_interviews_from_the_corpus_only(alice, cnn):
     from quizapp.interviews.selectors import interview_question_pool
 
     write_card(alice, cnn)
@@ -104,7 +106,7 @@ def test_it_adds_a_card_from_the_form_and_refuses_bad_input(alice, cnn, alice_cl
     assert (card.question_en, card.difficulty) == ("Q?", 3)
 
 
-def test_editing_keeps_the_study_state_and_deleting_takes_it(alice, cnn, alice_client, alice_api):
+def test_it_keeps_the_study_state_on_editing_and_takes_it_on_deleting(alice, cnn, alice_client, alice_api):
     mine = write_card(alice, cnn)
     alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())},
                    format="json")
@@ -123,7 +125,7 @@ def test_editing_keeps_the_study_state_and_deleting_takes_it(alice, cnn, alice_c
     assert not alice.card_states.exists() and not alice.review_logs.exists()
 
 
-def test_the_import_page_reports_what_it_did_or_every_problem(alice, cnn, alice_client, tmp_path):
+def test_it_reports_what_the_import_did_or_every_problem_on_the_import_page(alice, cnn, alice_client, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text("question,answer\nA?,a.\nA?,a.\n")
     with good.open("rb") as upload:
@@ -145,8 +147,8 @@ def test_the_import_page_reports_what_it_did_or_every_problem(alice, cnn, alice_
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_the_template_imports_as_it_is(alice, cnn, alice_client, language):
-    Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=5)
+def test_it_imports_the_template_as_it_is(alice, cnn, alice_client, language):
+    make_topic("optimization", title_en="Optimization", title_zh="优化", position=5)
     template = alice_client.get("/questions/mine/template.csv", HTTP_ACCEPT_LANGUAGE=language)
     assert template["Content-Disposition"] == 'attachment; filename="my-cards.csv"'
     report = own_cards_import(owner=alice, content=template.content, file_name="my-cards.csv", default_topic=cnn)
@@ -155,7 +157,7 @@ def test_the_template_imports_as_it_is(alice, cnn, alice_client, language):
 
 # --- API -----------------------------------------------------------------------------------------------
 
-def test_the_api_writes_reads_edits_and_deletes_own_cards(alice_api, bob_api, cnn):
+def test_it_writes_reads_edits_and_deletes_own_cards_through_the_api(alice_api, bob_api, cnn):
     created = alice_api.post("/api/own-cards/", {"question": "Why warm-up?", "answer": "Adam's early steps.",
                                                  "topic": "cnn"}, format="json")
     assert created.status_code == 201, created.json()
@@ -173,7 +175,7 @@ def test_the_api_writes_reads_edits_and_deletes_own_cards(alice_api, bob_api, cn
     assert not Question.objects.filter(card_id=card_id).exists()
 
 
-def test_the_api_imports_a_file(alice_api, cnn, tmp_path):
+def test_it_imports_a_file_through_the_api(alice_api, cnn, tmp_path):
     path = tmp_path / "cards.tsv"
     path.write_text("question\tanswer\nA?\ta.\n")
     with path.open("rb") as upload:
@@ -187,12 +189,12 @@ def test_the_api_imports_a_file(alice_api, cnn, tmp_path):
     assert refused.json() == {"file": ["cards.tsv, line 2: Answer: This field is required."]}
 
 
-def test_own_cards_are_in_the_schema(alice_api):
+def test_it_puts_own_cards_in_the_schema(alice_api):
     paths = alice_api.get("/api/schema/", {"format": "json"}).json()["paths"]
     assert {"/api/own-cards/", "/api/own-cards/{id}/", "/api/own-cards/import/"} <= set(paths)
 
 
-def test_save_and_add_another_keeps_the_topic_and_difficulty(alice, cnn, alice_client):
+def test_it_keeps_the_topic_and_difficulty_on_save_and_add_another(alice, cnn, alice_client):
     added = alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "A.", "topic": "cnn",
                                                        "difficulty": 3, "add_another": "1"}, follow=True)
     form = added.context["form"]
@@ -210,7 +212,7 @@ def test_it_warns_when_the_study_settings_leave_the_topic_out(alice, cnn, alice_
 @pytest.mark.parametrize("answer", ['Line one, with "quotes".\n\nLine $x^2$.',
                                     "```c\nint a = 1;\nint b = 2;\nreturn a + b;\n```",
                                     "Code:\n\n\tindented;\n\tcode, with a tab"])
-def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_client, answer):
+def test_it_imports_the_my_cards_download_as_the_same_cards(alice, bob, cnn, alice_client, answer):
     write_card(alice, cnn, question="Why “warm-up”, really?", answer=answer)
     download = alice_client.get("/questions/mine/export.csv")
     assert download["Content-Disposition"].startswith('attachment; filename="my-cards-')
@@ -221,13 +223,13 @@ def test_my_cards_download_imports_as_the_same_cards(alice, bob, cnn, alice_clie
         original.question_en, original.answer_en, original.topic, original.difficulty)
 
 
-def test_an_upload_past_the_limit_is_refused_before_it_is_read(alice, cnn, alice_client):
+def test_it_refuses_an_upload_past_the_limit_before_reading_it(alice, cnn, alice_client):
     refused = alice_client.post("/questions/mine/import/", {"topic": "cnn"}, HTTP_ACCEPT_LANGUAGE="en",
                                 CONTENT_LENGTH=str(30 * 1024 * 1024))
     assert refused.status_code == 400 and "larger than 20 MB" in refused.content.decode()
 
 
-def test_editing_a_card_into_a_topic_left_out_of_study_warns(alice, cnn, alice_client):
+def test_it_warns_when_a_card_is_edited_into_a_topic_left_out_of_study(alice, cnn, alice_client):
     mine = write_card(alice, cnn)
     StudySettings.objects.create(user=alice).topics.set([cnn])
     edited = alice_client.post(f"/questions/mine/{mine.card_id}/edit/", {
@@ -236,7 +238,7 @@ def test_editing_a_card_into_a_topic_left_out_of_study_warns(alice, cnn, alice_c
     assert "Your study settings leave out Activation functions" in edited.content.decode()
 
 
-def test_an_edited_download_updates_the_cards_when_asked_and_keeps_their_study(alice, cnn, alice_client, alice_api,
+def test_it_updates_cards_from_an_edited_download_when_asked_and_keeps_their_study(alice, cnn, alice_client, alice_api,
                                                                                tmp_path):
     mine = write_card(alice, cnn, question="Why warm-up?", answer="Old answer.")
     alice_api.post("/api/study/reviews/", {"question": mine.pk, "rating": 3, "client_id": str(uuid.uuid4())},
@@ -259,7 +261,7 @@ def test_an_edited_download_updates_the_cards_when_asked_and_keeps_their_study(a
         "New answer.", True, 1)
 
 
-def test_a_second_card_with_the_same_question_is_refused_by_form_and_api(alice, cnn, alice_client, alice_api):
+def test_it_refuses_a_second_card_with_the_same_question_by_form_and_api(alice, cnn, alice_client, alice_api):
     first = write_card(alice, cnn, question="Why warm-up?")
     other = write_card(alice, cnn, question="Why clip gradients?")
     again = alice_client.post("/questions/mine/new/", {"question": "Why warm-up?", "answer": "A.", "topic": "cnn",
@@ -278,6 +280,19 @@ def test_a_second_card_with_the_same_question_is_refused_by_form_and_api(alice, 
     assert alice.own_questions.count() == 2
 
 
+def test_it_refuses_a_card_past_the_limit_by_form_and_api(alice, cnn, alice_client, alice_api, monkeypatch):
+    monkeypatch.setattr(services, "MAX_OWN_CARDS", 1)
+    write_card(alice, cnn)
+    page = alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "A.", "topic": "cnn",
+                                                      "difficulty": 2}, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 400 and "A learner keeps at most 1 own cards." in page.content.decode()
+    refused = alice_api.post("/api/own-cards/", {"question": "Q?", "answer": "A.", "topic": "cnn"}, format="json",
+                             HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert refused.json() == {"non_field_errors": ["A learner keeps at most 1 own cards."]}
+    assert alice.own_questions.count() == 1
+
+
 # --- finding and deleting many ------------------------------------------------------------------
 
 def write_cards(owner, topic, count: int, question="Pooling card {n}?") -> list[Question]:
@@ -285,7 +300,7 @@ def write_cards(owner, topic, count: int, question="Pooling card {n}?") -> list[
                                                             topic=topic, difficulty=1) for n in range(count)])
 
 
-def test_my_cards_are_searched_filtered_and_paged(alice, cnn, alice_client):
+def test_it_searches_filters_and_pages_my_cards(alice, cnn, alice_client):
     write_cards(alice, cnn, 60)
     activations = Topic.objects.get(slug="activations")
     write_card(alice, activations, question="梯度消失的原因是什么？", answer="连乘的导数小于 1。")
@@ -312,7 +327,7 @@ def test_my_cards_are_searched_filtered_and_paged(alice, cnn, alice_client):
     assert unknown.context["page"].paginator.count == 62  # every card still listed
 
 
-def test_deleting_ticked_cards_asks_first_then_takes_only_the_learners_own(alice, bob, cnn, alice_client, alice_api):
+def test_it_asks_before_deleting_ticked_cards_then_takes_only_learners_own(alice, bob, cnn, alice_client, alice_api):
     first, second, kept = (write_card(alice, cnn, question=f"Q{n}?") for n in range(3))
     bobs = write_card(bob, cnn, question="Bob's?")
     alice_api.post("/api/study/reviews/", {"question": first.pk, "rating": 3, "client_id": str(uuid.uuid4())},
@@ -332,7 +347,7 @@ def test_deleting_ticked_cards_asks_first_then_takes_only_the_learners_own(alice
     assert not alice.card_states.exists() and not alice.review_logs.exists()
 
 
-def test_deleting_every_card_a_search_shows_reaches_past_the_page(alice, cnn, alice_client):
+def test_it_deletes_every_card_a_search_shows_past_the_page(alice, cnn, alice_client):
     write_cards(alice, cnn, 60)
     other = write_card(alice, cnn, question="Why warm up the learning rate?")
     search = {"q": "pooling", "topic": "cnn", "all_matching": "1"}
@@ -342,7 +357,7 @@ def test_deleting_every_card_a_search_shows_reaches_past_the_page(alice, cnn, al
     assert list(Question.objects.filter(owner=alice)) == [other]
 
 
-def test_deleting_with_nothing_ticked_says_so(alice, cnn, alice_client):
+def test_it_says_so_when_deleting_with_nothing_ticked(alice, cnn, alice_client):
     write_card(alice, cnn)
     nothing = alice_client.post("/questions/mine/delete/", {}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "Tick the cards to delete first." in nothing.content.decode()

@@ -1,7 +1,6 @@
 """The API for a learner's own cards: list, add, read, edit, delete, import. Another learner's card
 answers 404, like one that does not exist."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -9,18 +8,21 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from questions import own_cards, own_import
 from questions.api import CARD_ID
 from questions.models import Question
-from questions.own_cards import OwnCardText
 from questions.serializers import TopicSlugField
 from quizapp.core.parsers import BoundedMultiPartParser
+from quizapp.own_cards import imports, selectors, services
+from quizapp.own_cards.forms import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, cleaned_answer, cleaned_question
+from quizapp.own_cards.services import OwnCardText
 
 
+# The web form's rules (quizapp.own_cards.forms) in DRF's fields: the same limits, stated for the schema,
+# and the same cleaning, whose Django ValidationError DRF answers as this field's 400.
 class OwnCardSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="card_id", read_only=True)
-    question = serializers.CharField(source="question_en", max_length=own_cards.MAX_QUESTION_LENGTH)
-    answer = serializers.CharField(source="answer_en", max_length=own_cards.MAX_ANSWER_LENGTH,
+    question = serializers.CharField(source="question_en", max_length=MAX_QUESTION_LENGTH)
+    answer = serializers.CharField(source="answer_en", max_length=MAX_ANSWER_LENGTH,
                                    help_text="Markdown; formulas between $…$ or $$…$$")
     topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
@@ -31,18 +33,10 @@ class OwnCardSerializer(serializers.ModelSerializer):
         fields = ["id", "question", "answer", "topic", "difficulty", "answer_html", "updated_at"]
 
     def validate_answer(self, answer: str) -> str:
-        answer = own_cards.one_newline(answer).strip()
-        try:
-            own_cards.check_answer(answer)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from None
-        return answer
+        return cleaned_answer(answer)
 
     def validate_question(self, question: str) -> str:
-        question = own_cards.one_newline(question).strip()
-        if own_cards.own_question_taken(owner=self.context["request"].user, question=question, card=self.instance):
-            raise serializers.ValidationError(own_cards.duplicate_question_message())
-        return question
+        return cleaned_question(question, owner=self.context["request"].user, card=self.instance)
 
     def _text(self, validated: dict) -> OwnCardText:
         current = self.instance
@@ -53,13 +47,10 @@ class OwnCardSerializer(serializers.ModelSerializer):
             difficulty=validated.get("difficulty", current and current.difficulty))
 
     def create(self, validated):
-        try:
-            return own_cards.own_card_create(owner=self.context["request"].user, text=self._text(validated))
-        except own_cards.TooManyOwnCards as error:
-            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from None
+        return services.own_card_create(owner=self.context["request"].user, text=self._text(validated))
 
     def update(self, card, validated):
-        return own_cards.own_card_update(card=card, text=self._text(validated))
+        return services.own_card_update(card=card, text=self._text(validated))
 
 
 class ImportUploadParser(BoundedMultiPartParser):
@@ -68,8 +59,8 @@ class ImportUploadParser(BoundedMultiPartParser):
     the view runs."""
 
     def refuse_too_large(self, request) -> None:
-        if own_import.upload_too_large(request):
-            raise ValidationError({"file": own_import.too_large("file").problems})
+        if imports.upload_too_large(request):
+            raise ValidationError({"file": imports.too_large("file").problems})
 
 
 class OwnCardImportSerializer(serializers.Serializer):
@@ -94,10 +85,10 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no learner, only the model
             return Question.objects.none()
-        return self.request.user.own_questions.select_related("topic").order_by("-id")
+        return selectors.own_cards_matching(owner=self.request.user)
 
     def perform_destroy(self, card):
-        own_cards.own_card_delete(card=card)
+        services.own_card_delete(card=card)
 
     @extend_schema(request={"multipart/form-data": OwnCardImportSerializer}, summary=(
         "Import cards from a file: all rows or none (400 lists each bad row by line); a question I already "
@@ -115,12 +106,9 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     def import_file(self, request):
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            report = own_import.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
-                                                        default_topic=body.validated_data["topic"],
-                                                        update_existing=body.validated_data["update_existing"])
-        except own_import.ImportRefused as refused:
-            return Response({"file": refused.problems}, status=status.HTTP_400_BAD_REQUEST)
+        report = imports.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
+                                                 default_topic=body.validated_data["topic"],
+                                                 update_existing=body.validated_data["update_existing"])
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
                          "skipped": report.skipped, "updated": report.updated, "repeated": report.repeated,
                          "ignored_columns": report.ignored_columns},

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from quizapp.core.errors import InvalidInput
 
-class ImportRefused(Exception):
-    """The file cannot be imported as it is; nothing was. `problems` say where and what."""
+
+class ImportRefused(InvalidInput):
+    """400: the file cannot be imported as it is; nothing was. `problems` say where and what, blamed
+    on the upload's field, `file`."""
 
     def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
+        super().__init__(fields={"file": problems})
         self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 @dataclass(frozen=True)

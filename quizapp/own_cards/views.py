@@ -1,6 +1,5 @@
 """Pages for a learner's own cards: the list with the import form, add, edit, delete."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,31 +9,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
-from questions import own_cards, own_import
-from questions.forms import TopicField
 from questions.languages import content_language
 from questions.models import Question
-from questions.own_cards import OwnCardForm, OwnCardText
-from questions.own_import.text import cards_as_csv
 from questions.selectors import question_get
+from quizapp.core.errors import AppError
+from quizapp.own_cards import imports, selectors, services
+from quizapp.own_cards.forms import ImportForm, OwnCardFilter, OwnCardForm
+from quizapp.own_cards.imports.text import cards_as_csv
+from quizapp.own_cards.services import OwnCardText
 from quizapp.study.models import ReviewLog
 from quizapp.study.selectors import topics_left_out_of_study
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
-    topic = TopicField(label=gettext_lazy("Topic for rows that name none"))
-    update_existing = forms.BooleanField(required=False, label=gettext_lazy(
-        "Update the cards whose question I already have (answer, topic, difficulty)"))
-
-
-class OwnCardFilter(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search my cards"))
-    topic = TopicField(required=False, label=gettext_lazy("Topic"), empty_label=gettext_lazy("All topics"))
-
 
 CARDS_PER_PAGE = 50
 SHOWN_BEFORE_DELETING = 20  # questions named on the page that asks before deleting many
@@ -52,14 +39,14 @@ def _list_page(request, *, import_form: ImportForm, problems: list[str] = (), st
     filters = OwnCardFilter(request.GET if request.method == "GET" else None, auto_id="filter-%s")
     valid = filters.is_bound and filters.is_valid()
     criteria = _criteria(filters) if valid else {}
-    cards = own_cards.own_cards_matching(owner=request.user, **criteria)
+    cards = selectors.own_cards_matching(owner=request.user, **criteria)
     filtered = any(criteria.values())
     kept = {name: value for name in ("q", "topic") if (value := request.GET.get(name))} if filtered else {}
-    return render(request, "questions/own_cards.html", {
+    return render(request, "own_cards/list.html", {
         "page": Paginator(cards, CARDS_PER_PAGE).get_page(request.GET.get("page")), "filters": filters,
         "filtered": filtered, "total": request.user.own_questions.count(),
         "filter_query": urlencode(kept),  # for the pages' links
-        "import_form": import_form, "problems": problems, "limit": own_cards.MAX_OWN_CARDS,
+        "import_form": import_form, "problems": problems, "limit": services.MAX_OWN_CARDS,
         "language_next": reverse("questions:own")},  # a failed import is a POST: switch language to the list
         status=400 if filters.is_bound and not valid else status)
 
@@ -85,12 +72,12 @@ def own_card_new(request):
     # from a card the learner can see (a leech to rewrite in their own words).
     form = OwnCardForm(request.POST or None, initial={**_last_topic(request), **{
         name: request.GET[name] for name in ("topic", "difficulty") if name in request.GET},
-        **_copied(request)})
-    if request.method == "POST" and _valid_and_new(request, form):
+        **_copied(request)}, owner=request.user)
+    if request.method == "POST" and form.is_valid():
         try:
-            card = own_cards.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
-        except own_cards.TooManyOwnCards as error:
-            form.add_error(None, str(error))
+            card = services.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
+        except AppError as error:
+            form.add_error(None, error.detail)
         else:
             messages.success(request, _("Card added. It comes first among your new cards in Study."))
             _warn_if_left_out_of_study(request, [card])
@@ -98,7 +85,7 @@ def own_card_new(request):
                 same_kind = urlencode({"topic": card.topic.slug, "difficulty": card.difficulty})
                 return redirect(f"{reverse('questions:own-new')}?{same_kind}")
             return redirect("questions:detail", card.card_id)
-    return render(request, "questions/own_card_form.html", {"form": form, "card": None},
+    return render(request, "own_cards/form.html", {"form": form, "card": None},
                   status=400 if form.errors else 200)
 
 
@@ -107,14 +94,14 @@ def own_card_edit(request, card_id: str):
     card = _own_card(request, card_id)
     initial = {"question": card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
-    form = OwnCardForm(request.POST or None, initial=initial)
+    form = OwnCardForm(request.POST or None, initial=initial, owner=request.user, card=card)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
-    if request.method == "POST" and _valid_and_new(request, form, card=card):
-        own_cards.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
+    if request.method == "POST" and form.is_valid():
+        services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
-    return render(request, "questions/own_card_form.html", {"form": form, "card": card, "from_study": from_study},
+    return render(request, "own_cards/form.html", {"form": form, "card": card, "from_study": from_study},
                   status=400 if form.errors else 200)
 
 
@@ -133,26 +120,15 @@ def _copied(request) -> dict:
             "topic": card.topic.slug, "difficulty": card.difficulty}
 
 
-def _valid_and_new(request, form: OwnCardForm, card: Question | None = None) -> bool:
-    """The form is valid and no other card of the learner's asks its question (that message goes on
-    the question field, shown with the other fields' messages, not after them are fixed)."""
-    valid = form.is_valid()
-    question = form.cleaned_data.get("question")
-    if question and own_cards.own_question_taken(owner=request.user, question=question, card=card):
-        form.add_error("question", own_cards.duplicate_question_message())
-        return False
-    return valid
-
-
 @login_required
 def own_card_delete(request, card_id: str):
     card = _own_card(request, card_id)
     if request.method == "POST":
-        own_cards.own_card_delete(card=card)
+        services.own_card_delete(card=card)
         messages.success(request, _("The card and its study history are deleted."))
         return redirect("questions:own")
     reviews = ReviewLog.objects.filter(user=request.user, card__question=card).count()
-    return render(request, "questions/own_card_delete.html", {"card": card, "reviews": reviews})
+    return render(request, "own_cards/delete.html", {"card": card, "reviews": reviews})
 
 
 @login_required
@@ -165,11 +141,11 @@ def own_cards_delete_many(request):
         filters = OwnCardFilter(request.POST)
         if not filters.is_valid():
             return redirect("questions:own")
-        cards = own_cards.own_cards_matching(owner=request.user, **_criteria(filters))
+        cards = selectors.own_cards_matching(owner=request.user, **_criteria(filters))
     else:
         cards = request.user.own_questions.filter(card_id__in=request.POST.getlist("card")).order_by("-id")
     if "confirm" in request.POST:
-        deleted = own_cards.own_cards_delete(owner=request.user, cards=cards)
+        deleted = services.own_cards_delete(owner=request.user, cards=cards)
         messages.success(request, ngettext("Deleted %(count)d card and its study history.",
                                            "Deleted %(count)d cards and their study history.", deleted)
                          % {"count": deleted})
@@ -179,7 +155,7 @@ def own_cards_delete_many(request):
         messages.info(request, _("Tick the cards to delete first."))
         return redirect("questions:own")
     reviews = ReviewLog.objects.filter(user=request.user, card__question__in=cards).count()
-    return render(request, "questions/own_cards_delete.html", {
+    return render(request, "own_cards/delete_many.html", {
         "cards": cards[:SHOWN_BEFORE_DELETING], "count": count, "more": max(0, count - SHOWN_BEFORE_DELETING),
         "reviews": reviews, "matching": matching,
         "chosen": [] if matching else list(cards.values_list("card_id", flat=True)),
@@ -189,17 +165,17 @@ def own_cards_delete_many(request):
 @login_required
 @require_POST
 def own_cards_import(request):
-    if own_import.upload_too_large(request):  # refused before Django reads the body to disk
-        return _list_page(request, import_form=ImportForm(), problems=own_import.too_large(_("the file")).problems,
+    if imports.upload_too_large(request):  # refused before Django reads the body to disk
+        return _list_page(request, import_form=ImportForm(), problems=imports.too_large(_("the file")).problems,
                           status=400)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _list_page(request, import_form=form, status=400)
     try:
-        report = own_import.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
-                                                    default_topic=form.cleaned_data["topic"],
-                                                    update_existing=form.cleaned_data["update_existing"])
-    except own_import.ImportRefused as refused:
+        report = imports.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
+                                                 default_topic=form.cleaned_data["topic"],
+                                                 update_existing=form.cleaned_data["update_existing"])
+    except imports.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
     _warn_if_left_out_of_study(request, report.created)
@@ -262,7 +238,7 @@ _NOT_ADDED = {
 }
 
 
-def _import_summary(report: own_import.ImportReport) -> str:
+def _import_summary(report: imports.ImportReport) -> str:
     parts = [ngettext("Imported %(count)d card.", "Imported %(count)d cards.", len(report.created))
              % {"count": len(report.created)}]
     for kind in ("updated", "skipped", "repeated"):

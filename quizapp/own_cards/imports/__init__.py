@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from questions import own_cards
 from questions.models import Question, Topic
-from questions.own_cards import OwnCardForm, OwnCardText, TooManyOwnCards, own_cards_create
-from questions.own_import.anki import from_anki, read_package
-from questions.own_import.source import ImportRefused, Row, Source
-from questions.own_import.text import read_text
+from quizapp.core.locks import lock_learner
+from quizapp.own_cards import services
+from quizapp.own_cards.forms import OwnCardForm
+from quizapp.own_cards.imports.anki import from_anki, read_package
+from quizapp.own_cards.imports.source import ImportRefused, Row, Source
+from quizapp.own_cards.imports.text import read_text
+from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
 
 __all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload",
            "too_large", "upload_too_large"]
@@ -61,15 +63,15 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     if not source.rows:
         raise ImportRefused([_("%(file)s: no cards found: each row needs a question and an answer.") % {
             "file": file_name}])
-    if len(source.rows) > own_cards.MAX_OWN_CARDS:  # before any row is checked: checking costs time
+    if len(source.rows) > services.MAX_OWN_CARDS:  # before any row is checked: checking costs time
         raise ImportRefused([_("%(file)s: more than %(limit)d rows; split it into smaller files.") % {
-            "file": file_name, "limit": own_cards.MAX_OWN_CARDS}])
+            "file": file_name, "limit": services.MAX_OWN_CARDS}])
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns)
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
     # waits for the first and then finds its cards already there.
     with transaction.atomic():
-        own_cards.lock_owner(owner)
+        lock_learner(owner)
         known = {card.question_en: card for card in owner.own_questions.select_related("topic")}
         new = []
         for number, text in checked:
@@ -77,17 +79,17 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
             if card is None:
                 new.append(text)
                 continue
-            differs = own_cards.own_card_differs(card=card, text=text)
+            differs = services.own_card_differs(card=card, text=text)
             if update_existing and differs:
-                own_cards.own_card_update(card=card, text=text)
+                services.own_card_update(card=card, text=text)
                 report.updated.append(number)
             else:
                 report.skipped.append(number)
                 report.differing += differs
         try:
-            report.created = own_cards_create(owner=owner, texts=new)
+            report.created = services.own_cards_create(owner=owner, texts=new)
         except TooManyOwnCards as error:
-            raise ImportRefused([f"{file_name}: {error}"]) from None
+            raise ImportRefused([f"{file_name}: {error.detail}"]) from None
     return report
 
 
@@ -112,7 +114,7 @@ def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_exist
 
 def _read(content: bytes, *, file_name: str) -> Source:
     if content.startswith(_ZIP_MAGIC):
-        return read_package(content, file_name=file_name, max_notes=own_cards.MAX_OWN_CARDS)
+        return read_package(content, file_name=file_name, max_notes=services.MAX_OWN_CARDS)
     return read_text(content, file_name=file_name)
 
 

@@ -9,7 +9,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from questions.own_import.source import ImportRefused, Row, Source
+from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 
 # Column names a header row may use, in either language; Anki's own field names too.
 _COLUMNS = {

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from questions import own_cards
-from questions.anki import anki_deck_bytes
+from questions.apkg_export import anki_deck_bytes
 from questions.models import Question
-from questions.own_cards import OwnCardText, own_card_create
-from questions.own_import import MAX_IMPORT_BYTES, ImportRefused, anki, own_cards_import
+from quizapp.own_cards import services
+from quizapp.own_cards.imports import MAX_IMPORT_BYTES, ImportRefused, anki, own_cards_import
+from quizapp.own_cards.services import OwnCardText, own_card_create
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -49,7 +49,7 @@ def test_it_reads_gb18030_files_from_chinese_excel(alice, cnn):
     assert created.question_en == "批归一化的作用?"
 
 
-def test_full_width_commas_get_one_clear_message_not_one_per_line(alice, cnn):
+def test_it_gives_full_width_commas_one_clear_message_not_one_per_line(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "问题，答案，主题，难度\n什么是空洞卷积？，在核的元素间插入间隔。，cnn，2\n")
     assert refused.value.problems == ["cards.csv: every line is a single column with full-width commas (，) in it. "
@@ -80,7 +80,7 @@ def test_it_finds_topics_by_title_in_either_language(alice, cnn):
     assert sorted(q.topic.slug for q in report.created) == ["activations", "cnn"]
 
 
-def test_importing_the_same_file_twice_adds_nothing(alice, cnn):
+def test_it_adds_nothing_when_the_same_file_is_imported_twice(alice, cnn):
     text = "question,answer,tags\nA?,a.,x\nB?,b.,y\nA?,again.,z\n"
     first = import_text(alice, cnn, text)
     assert len(first.created) == 2 and first.repeated == [4] and first.ignored_columns == ["tags"]
@@ -101,8 +101,8 @@ def test_it_refuses_files_it_cannot_read(alice, cnn, content, message):
     assert message in refused.value.problems[0] and refused.value.problems[0].startswith("bad.csv")
 
 
-def test_a_learner_keeps_at_most_the_limit(alice, cnn, monkeypatch):
-    monkeypatch.setattr(own_cards, "MAX_OWN_CARDS", 2)
+def test_it_lets_a_learner_keep_at_most_the_limit(alice, cnn, monkeypatch):
+    monkeypatch.setattr(services, "MAX_OWN_CARDS", 2)
     own_card_create(owner=alice, text=OwnCardText(question="Mine?", answer="Yes.", topic=cnn, difficulty=2))
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "question,answer\nA?,a.\nB?,b.\n")
@@ -165,7 +165,7 @@ def test_it_imports_an_anki_package_turning_html_and_mathjax_into_text_and_formu
     assert relu.answer_html_en == "<p>No saturation for x &gt; 0<br>\ncheap</p>\n"
 
 
-def test_a_cloze_note_asks_for_its_blanks(alice, cnn):
+def test_it_asks_for_the_blanks_of_a_cloze_note(alice, cnn):
     [created] = import_package(alice, cnn, anki_package(
         [["{{c1::Adam::optimizer}} keeps a {{c2::second-moment}} estimate.", "Kingma &amp; Ba"]], cloze=True)).created
     assert created.question_en == "[optimizer] keeps a […] estimate."
@@ -177,7 +177,7 @@ def test_it_reads_the_compressed_collection_of_a_modern_package(alice, cnn):
     assert [q.question_en for q in report.created] == ["What is a leech?"]
 
 
-def test_our_own_anki_download_imports_back_with_its_formulas(alice, cnn, two_topics):
+def test_it_imports_our_own_anki_download_back_with_its_formulas(alice, cnn, two_topics):
     corpus = list(Question.objects.corpus())
     deck = anki_deck_bytes(questions=corpus, language="en")
     report = import_package(alice, cnn, deck, name="dl-interview-en.apkg")
@@ -217,7 +217,7 @@ def sqlite_package(statements: list[str]) -> bytes:
     return out.getvalue()
 
 
-def test_a_package_that_unpacks_past_the_cap_is_refused_unread(alice, cnn, monkeypatch):
+def test_it_refuses_unread_a_package_that_unpacks_past_the_cap(alice, cnn, monkeypatch):
     monkeypatch.setattr(anki, "MAX_COLLECTION_BYTES", 1024 * 1024)
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w") as package:  # a few kB that claim and unpack to 2 MB
@@ -226,14 +226,14 @@ def test_a_package_that_unpacks_past_the_cap_is_refused_unread(alice, cnn, monke
         import_package(alice, cnn, bomb.getvalue())
 
 
-def test_notes_must_be_a_table_not_an_endless_view(alice, cnn):
+def test_it_requires_notes_to_be_a_table_not_an_endless_view(alice, cnn):
     endless = sqlite_package(["CREATE VIEW notes AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM n) "
                               "SELECT id, 'q' || id || char(31) || 'a' AS flds FROM n"])
     with pytest.raises(ImportRefused, match="not an Anki package"):
         import_package(alice, cnn, endless)
 
 
-def test_fields_that_are_not_text_are_named_not_crashed_on(alice, cnn):
+def test_it_names_fields_that_are_not_text_instead_of_crashing_on_them(alice, cnn):
     odd = sqlite_package(["CREATE TABLE notes (id INTEGER PRIMARY KEY, flds)",
                           "INSERT INTO notes VALUES (1, NULL), (2, 5), (3, X'00ff')"])
     with pytest.raises(ImportRefused) as refused:
@@ -242,73 +242,73 @@ def test_fields_that_are_not_text_are_named_not_crashed_on(alice, cnn):
         "Interview.apkg, note 1", "Interview.apkg, note 2", "Interview.apkg, note 3"}
 
 
-def test_a_file_with_more_rows_than_a_learner_may_keep_is_refused_before_checking(alice, cnn, monkeypatch):
-    monkeypatch.setattr(own_cards, "MAX_OWN_CARDS", 3)
+def test_it_refuses_a_file_with_more_rows_than_a_learner_may_keep_before_checking(alice, cnn, monkeypatch):
+    monkeypatch.setattr(services, "MAX_OWN_CARDS", 3)
     with pytest.raises(ImportRefused, match="more than 3 rows"):
         import_text(alice, cnn, "".join(f"Q{n}?,a\n" for n in range(5)))
 
 
-def test_only_ankis_own_header_lines_are_directives(alice, cnn):
+def test_it_takes_only_ankis_own_header_lines_as_directives(alice, cnn):
     report = import_text(alice, cnn, "#1 Why ReLU?,No saturation.\n#2 Why GELU?,Smooth.\nWhy BN?,Normalizes.\n")
     assert [q.question_en for q in report.created] == ["#1 Why ReLU?", "#2 Why GELU?", "Why BN?"]
 
 
-def test_western_excel_files_are_read_as_windows_1252(alice, cnn):
+def test_it_reads_western_excel_files_as_windows_1252(alice, cnn):
     [created] = import_text(alice, cnn, "Why is naïve Bayes naïve?,It’s simple.\n", encoding="cp1252").created
     assert (created.question_en, created.answer_en) == ("Why is naïve Bayes naïve?", "It’s simple.")
 
 
-def test_excels_unicode_text_is_utf16(alice, cnn):
+def test_it_reads_excels_unicode_text_as_utf16(alice, cnn):
     [created] = import_text(alice, cnn, "问题\t答案\n什么是残差连接?\t把输入加到输出上。\n", encoding="utf-16").created
     assert created.question_en == "什么是残差连接?"
 
 
-def test_ankis_columns_line_names_the_columns(alice, cnn):
+def test_it_names_the_columns_from_ankis_columns_line(alice, cnn):
     [created] = import_text(alice, cnn, "#separator:tab\n#columns:Back\tFront\nAn answer.\tA question?\n").created
     assert (created.question_en, created.answer_en) == ("A question?", "An answer.")
 
 
-def test_a_literal_separator_character_is_taken_as_it_is(alice, cnn):
+def test_it_takes_a_literal_separator_character_as_it_is(alice, cnn):
     [created] = import_text(alice, cnn, "#separator:\t\nWhat, really, is dropout?\tZeroing units.\n").created
     assert created.question_en == "What, really, is dropout?"
 
 
-def test_each_row_is_read_at_its_own_width(alice, cnn):
+def test_it_reads_each_row_at_its_own_width(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "Why ReLU?\nWhy BN?,Normalizes.\nWhy LN?,Per token.\n")
     assert refused.value.problems == ["cards.csv, line 1: Answer: This field is required."]
 
 
-def test_the_delimiter_is_the_one_that_splits_the_rows(alice, cnn):
+def test_it_picks_the_delimiter_that_splits_the_rows(alice, cnn):
     report = import_text(alice, cnn, '"Why, ReLU?";"No saturation"\nWhy BN?;Normalizes\n')
     assert [(q.question_en, q.answer_en) for q in report.created] == [
         ("Why, ReLU?", "No saturation"), ("Why BN?", "Normalizes")]
 
 
-def test_line_numbers_count_only_line_breaks(alice, cnn):
+def test_it_counts_only_line_breaks_in_line_numbers(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "A?,a\u2028still line 1\nB?,\x0bz\nC?,\n")
     assert refused.value.problems == ["cards.csv, line 3: Answer: This field is required."]
 
 
-def test_broken_quotes_are_reported_with_their_line(alice, cnn):
+def test_it_reports_broken_quotes_with_their_line(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, 'A?,a\n"B?,b\nC?,c\n')
     assert refused.value.problems[0].startswith("cards.csv, line 2:")  # where the unclosed quote opens
 
 
 @pytest.mark.parametrize("written, difficulty", [("3.0", 3), ("hard", 3), ("困难", 3), ("basic", 1), ("", 2)])
-def test_difficulty_as_spreadsheets_write_it(alice, cnn, written, difficulty):
+def test_it_reads_difficulty_as_spreadsheets_write_it(alice, cnn, written, difficulty):
     [created] = import_text(alice, cnn, f"question,answer,difficulty\nQ?,A.,{written}\n").created
     assert created.difficulty == difficulty
 
 
-def test_columns_past_the_answer_are_reported_as_not_kept(alice, cnn):
+def test_it_reports_columns_past_the_answer_as_not_kept(alice, cnn):
     report = import_text(alice, cnn, "Q?,A.,cnn,3\n")
     assert report.ignored_columns == ["column 3", "column 4"]
 
 
-def test_a_computed_column_cannot_build_huge_values(alice, cnn):
+def test_it_keeps_a_computed_column_from_building_huge_values(alice, cnn):
     bomb = sqlite_package(["CREATE TABLE notes (id INTEGER PRIMARY KEY, "
                            "flds TEXT GENERATED ALWAYS AS (printf('%.*c', 5000000, 'x')) VIRTUAL)",
                            "INSERT INTO notes (id) VALUES (1)"])
@@ -316,7 +316,7 @@ def test_a_computed_column_cannot_build_huge_values(alice, cnn):
         import_package(alice, cnn, bomb)
 
 
-def test_an_encrypted_or_office_zip_is_named_for_what_it_is(alice, cnn):
+def test_it_names_an_encrypted_or_office_zip_for_what_it_is(alice, cnn):
     encrypted = io.BytesIO()
     with zipfile.ZipFile(encrypted, "w") as package:
         entry = zipfile.ZipInfo("collection.anki2")
@@ -332,7 +332,7 @@ def test_an_encrypted_or_office_zip_is_named_for_what_it_is(alice, cnn):
         import_package(alice, cnn, workbook.getvalue(), name="cards.xlsx")
 
 
-def test_a_collection_saved_in_wal_mode_is_read(alice, cnn):
+def test_it_reads_a_collection_saved_in_wal_mode(alice, cnn):
     database = sqlite3.connect(":memory:")
     database.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, flds TEXT)")
     database.execute("INSERT INTO notes VALUES (1, 'Q?' || char(31) || 'A.')")
@@ -352,41 +352,41 @@ def test_a_collection_saved_in_wal_mode_is_read(alice, cnn):
     ("{{c1::Adam::optimizer}} and {{c2::never closed", "[optimizer] and {{c2::never closed",
      "**Adam** and {{c2::never closed"),
 ])
-def test_clozes_nest_hold_latex_braces_and_stay_valid_inside_formulas(alice, cnn, front, question, answer):
+def test_it_lets_clozes_nest_hold_latex_braces_and_stay_valid_inside_formulas(alice, cnn, front, question, answer):
     [created] = import_package(alice, cnn, anki_package([[front, ""]], cloze=True)).created
     assert (created.question_en, created.answer_en) == (question, answer)
 
 
-def test_a_dollar_in_anki_is_money_not_math(alice, cnn):
+def test_it_takes_a_dollar_in_anki_as_money_not_math(alice, cnn):
     [created] = import_package(alice, cnn, anki_package([["Price?", "It costs $5, \\(x^2\\) more than $3"]])).created
     assert created.answer_html_en.count('class="math inline"') == 1
     assert "$5" in created.answer_html_en and "$3" in created.answer_html_en
 
 
-def test_a_cell_past_the_csv_limit_is_named_not_a_crash(alice, cnn):
+def test_it_names_a_cell_past_the_csv_limit_instead_of_crashing(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "question,answer\nQ," + "x" * 200_000 + "\n")
     assert refused.value.problems == ["cards.csv, line 2: a cell longer than 131072 characters"]
 
 
-def test_traditional_characters_from_gbk_are_not_mistaken_for_western_text(alice, cnn):
+def test_it_does_not_mistake_traditional_characters_from_gbk_for_western_text(alice, cnn):
     [created] = import_text(alice, cnn, "问题,答案\n什麼是捲積?,權重共享\n", encoding="gbk").created
     assert (created.question_en, created.answer_en) == ("什麼是捲積?", "權重共享")
 
 
-def test_a_header_without_a_question_column_is_named(alice, cnn):
+def test_it_names_a_header_without_a_question_column(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "answer,topic\nfoo,cnn\n")
     assert refused.value.problems == ["cards.csv, line 1: the header row names no question column "
                                       "(question, 问题 or Front)."]
 
 
-def test_full_width_digits_are_digits(alice, cnn):
+def test_it_reads_full_width_digits_as_digits(alice, cnn):
     [created] = import_text(alice, cnn, "question,answer,difficulty\nQ?,A.,３\n").created
     assert created.difficulty == 3
 
 
-def test_an_answer_typed_in_a_browser_compares_equal_to_its_spreadsheet_copy(alice, cnn, alice_client):
+def test_it_compares_an_answer_typed_in_a_browser_equal_to_its_spreadsheet_copy(alice, cnn, alice_client):
     alice_client.post("/questions/mine/new/", {"question": "Q?", "answer": "Line one.\r\nLine two.", "topic": "cnn",
                                                "difficulty": 2})
     report = own_cards_import(owner=alice, content=b'question,answer\nQ?,"Line one.\nLine two."\n',
@@ -394,13 +394,13 @@ def test_an_answer_typed_in_a_browser_compares_equal_to_its_spreadsheet_copy(ali
     assert (report.updated, report.skipped, report.differing) == ([], [2], 0)
 
 
-def test_skipped_rows_that_differ_are_counted_for_the_update_hint(alice, cnn):
+def test_it_counts_skipped_rows_that_differ_for_the_update_hint(alice, cnn):
     own_card_create(owner=alice, text=OwnCardText(question="Q?", answer="Old.", topic=cnn, difficulty=2))
     report = import_text(alice, cnn, "question,answer\nQ?,New.\n")
     assert (report.skipped, report.differing) == ([2], 1)
 
 
-def test_an_unknown_topic_names_the_known_ones(alice, cnn):
+def test_it_names_the_known_topics_for_an_unknown_one(alice, cnn):
     with pytest.raises(ImportRefused) as refused:
         import_text(alice, cnn, "question,answer,topic\nQ?,A.,quantum\n")
     assert refused.value.problems == ["cards.csv, line 2: Topic: unknown topic “quantum”; a topic's code or title "

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from questions.models import Topic
-from questions.own_import import own_cards_import
-from tests.questions.test_own_cards import write_card
+from quizapp.own_cards.imports import own_cards_import
+from tests.own_cards.test_own_cards import write_card
 
 pytestmark = pytest.mark.usefixtures("english")
 

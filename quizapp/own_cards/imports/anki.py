@@ -20,8 +20,8 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
-from questions.own_import.cloze import cloze_answer, cloze_question, has_cloze
-from questions.own_import.source import ImportRefused, Row, Source
+from quizapp.own_cards.imports.cloze import cloze_answer, cloze_question, has_cloze
+from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 
 MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked; its notes' text too
 MAX_FIELD_BYTES = 1024 * 1024  # one note's fields: far past what a card may hold

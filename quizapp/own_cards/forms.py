@@ -1,0 +1,79 @@
+"""The rules for one own card, kept once: the web form states them, the API's serializer states the same
+limits with these constants and cleans with these functions, and every imported row passes the form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from questions.corpus import unbalanced_math
+from questions.forms import TopicField
+from questions.models import Question
+from quizapp.own_cards.selectors import own_question_taken
+
+MAX_QUESTION_LENGTH = 2000
+MAX_ANSWER_LENGTH = 20000
+
+
+def one_newline(text: str) -> str:
+    """Browsers send a textarea's line breaks as CRLF, spreadsheets save LF: one kind, so that the
+    same text compares equal (an import with Update must not count an unchanged card as changed)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def cleaned_question(question: str, *, owner=None, card: Question | None = None) -> str:
+    """The question as it is kept. With an owner, a question another of their cards (not `card`) asks
+    already is refused: the import skips such rows instead, so it gives none."""
+    question = one_newline(question).strip()
+    if owner is not None and own_question_taken(owner=owner, question=question, card=card):
+        raise forms.ValidationError(_("You already have a card with this question."))
+    return question
+
+
+def cleaned_answer(answer: str) -> str:
+    """The answer as it is kept; refused when KaTeX could not tell where a formula ends."""
+    answer = one_newline(answer).strip()
+    problem = unbalanced_math(answer)
+    if problem:
+        raise forms.ValidationError(_("Formulas: %(problem)s.") % {"problem": _(problem)})
+    return answer
+
+
+class OwnCardForm(forms.Form):
+    question = forms.CharField(max_length=MAX_QUESTION_LENGTH,
+                               widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
+                               label=gettext_lazy("Question"),
+                               help_text=gettext_lazy("Plain text; a formula between $…$."))
+    answer = forms.CharField(max_length=MAX_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 12}),
+                             label=gettext_lazy("Answer"),
+                             help_text=gettext_lazy("Markdown; formulas between $…$ or $$…$$."))
+    topic = TopicField(label=gettext_lazy("Topic"))
+    difficulty = forms.TypedChoiceField(coerce=int, initial=Question.Difficulty.STANDARD,
+                                        label=gettext_lazy("Difficulty"),
+                                        choices=[(1, gettext_lazy("1 · basic")), (2, gettext_lazy("2 · standard")),
+                                                 (3, gettext_lazy("3 · hard"))],
+                                        error_messages={"invalid_choice": gettext_lazy(
+                                            "1, 2 or 3 (basic, standard, hard), not %(value)s.")})
+
+    def __init__(self, *args, owner=None, card: Question | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner, self.card = owner, card
+
+    def clean_question(self) -> str:
+        return cleaned_question(self.cleaned_data["question"], owner=self.owner, card=self.card)
+
+    def clean_answer(self) -> str:
+        return cleaned_answer(self.cleaned_data["answer"])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
+    topic = TopicField(label=gettext_lazy("Topic for rows that name none"))
+    update_existing = forms.BooleanField(required=False, label=gettext_lazy(
+        "Update the cards whose question I already have (answer, topic, difficulty)"))
+
+
+class OwnCardFilter(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search my cards"))
+    topic = TopicField(required=False, label=gettext_lazy("Topic"), empty_label=gettext_lazy("All topics"))
