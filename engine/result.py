@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.text import join
+
 
 def _finite(value: float) -> float | None:
     """JSON has no NaN or Infinity: store them as null, the chart leaves a gap."""
@@ -99,10 +101,32 @@ class Metric:
         return {"key": self.key, "label": self.label, "value": _finite(self.value), "unit": self.unit}
 
 
+Verdict = dict[str, str | bool]
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """What the numbers say, twice: `text` for the learner and `verdict` for code (tests read it), e.g.
+    {"gradient": "vanished"}. Both come from the same branch of a demo's `conclude`, so they cannot disagree."""
+
+    text: dict[str, str]
+    verdict: Verdict = field(default_factory=dict)
+
+    @classmethod
+    def join(cls, *parts: Conclusion) -> Conclusion:
+        """Sentences into one conclusion (text.join's spacing); each part names its own verdict keys."""
+        verdict: Verdict = {}
+        for part in parts:
+            if verdict.keys() & part.verdict.keys():
+                raise ValueError(f"verdict keys given twice: {sorted(verdict.keys() & part.verdict.keys())}")
+            verdict.update(part.verdict)
+        return cls(join(*(part.text for part in parts)), verdict)
+
+
 @dataclass
 class Result:
     summary: list[Metric]
-    conclusion: dict[str, str]
+    conclusion: Conclusion
     charts: list[Chart] = field(default_factory=list)
     heatmaps: list[Heatmap] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -115,7 +139,8 @@ class Result:
         raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": [m.to_dict() for m in self.summary], "conclusion": self.conclusion,
+        return {"summary": [m.to_dict() for m in self.summary], "conclusion": self.conclusion.text,
+                "verdict": self.conclusion.verdict,
                 "charts": [c.to_dict() for c in self.charts],
                 "heatmaps": [h.to_dict() for h in self.heatmaps],
                 "tables": [t.to_dict() for t in self.tables]}

@@ -1,25 +1,31 @@
-"""Running a demo: device choice, seeding, timing. The single entry point is `execute`."""
+"""Running a demo: device choice, seeding, progress, timing. The single entry point is `execute`.
+
+Seeding, one convention: `execute` seeds every RNG with the run's seed (the demo's `seed` parameter when it
+has one, else its spec's seed), and a demo draws its random numbers from `generator()`, a CPU generator
+seeded the same way: tensors drawn on the CPU and then moved give CPU and CUDA runs the very same numbers.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 
+from engine.progress import Progress, Report
 from engine.registry import get_demo
+from engine.timing import synchronize
 
 # Bump when any demo's computation or wording of a result changes: cached runs of older versions are not reused.
-ENGINE_VERSION = "3"
-
-Progress = Callable[..., None]
+ENGINE_VERSION = "4"
 
 _device: contextvars.ContextVar[torch.device] = contextvars.ContextVar("engine_device")
+_seed: contextvars.ContextVar[int] = contextvars.ContextVar("engine_seed", default=0)
 
 
 def best_device() -> torch.device:
@@ -29,6 +35,13 @@ def best_device() -> torch.device:
 def current_device() -> torch.device:
     """The device the running demo must put its tensors on (set by `execute`)."""
     return _device.get(best_device())
+
+
+def generator(stream: int = 0) -> torch.Generator:
+    """A CPU generator for the running demo's random draws, seeded with the run's seed. `stream` gives
+    another independent sequence (e.g. one per sequence length) that stays the same however many numbers
+    the others draw."""
+    return torch.Generator().manual_seed(_seed.get() + stream)
 
 
 def seed_everything(seed: int) -> None:
@@ -42,27 +55,32 @@ def _no_progress(fraction: float, message: dict[str, str] | str = "") -> None:
 
 
 def execute(demo_id: str, raw_params: dict[str, Any] | None = None, *,
-            progress: Progress | None = None, device: str | None = None) -> dict[str, Any]:
+            progress: Report | None = None, device: str | None = None) -> dict[str, Any]:
     """Validate, seed, run on `device` (default: CUDA when present), and return the result dict.
 
+    `progress(fraction, message)` hears how far the run is, last with (1.0, DONE).
     Raises `ParamError` for bad parameters and `KeyError` for an unknown demo.
     """
     spec = get_demo(demo_id)
     params = spec.validate(raw_params)
     chosen = torch.device(device) if device else best_device()
-    token = _device.set(chosen)
+    seed = params.get("seed", spec.seed)
+    tracker = Progress(progress or _no_progress)
+    device_token, seed_token = _device.set(chosen), _seed.set(seed)
     try:
-        seed_everything(spec.seed)
+        seed_everything(seed)
         started = time.perf_counter()
-        result = spec.run(params, progress or _no_progress)
-        if chosen.type == "cuda":
-            torch.cuda.synchronize()
+        result = spec.run(params, tracker)
+        synchronize(chosen)
         elapsed = time.perf_counter() - started
     finally:
-        _device.reset(token)
-    return {**result.to_dict(), "demo": spec.id, "params": params, "device": str(chosen),
-            "device_name": _device_name(chosen), "engine_version": ENGINE_VERSION,
-            "compute_seconds": round(elapsed, 4)}
+        _device.reset(device_token)
+        _seed.reset(seed_token)
+    stored = {**result.to_dict(), "demo": spec.id, "params": params, "device": str(chosen),
+              "device_name": _device_name(chosen), "engine_version": ENGINE_VERSION,
+              "compute_seconds": round(elapsed, 4)}
+    tracker.finish()
+    return stored
 
 
 def _device_name(device: torch.device) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Heatmap, Metric, Result, Table
 from engine.text import T
 
 
@@ -137,20 +139,40 @@ class BoolParam(Param):
         raise BadValue("must be true or false", "必须是 true 或 false")
 
 
+def _nothing(measured: Any) -> list:
+    return []
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A demo's `run`, from its steps (engine/demos/__init__.py): `measure(params, progress)` does all the
+    computing and returns the demo's frozen Measurements; `summary`, `conclude` and the drawings each turn
+    those into one part of the `Result`."""
+
+    measure: Callable[[dict[str, Any], Progress], Any]
+    summary: Callable[[Any], list[Metric]]
+    conclude: Callable[[Any], Conclusion]
+    charts: Callable[[Any], list[Chart]] = _nothing
+    heatmaps: Callable[[Any], list[Heatmap]] = _nothing
+    tables: Callable[[Any], list[Table]] = _nothing
+
+    def __call__(self, params: dict[str, Any], progress: Progress) -> Result:
+        measured = self.measure(params, progress)
+        return Result(summary=self.summary(measured), conclusion=self.conclude(measured),
+                      charts=self.charts(measured), heatmaps=self.heatmaps(measured), tables=self.tables(measured))
+
+
 @dataclass(frozen=True)
 class DemoSpec:
-    """What a demo is, what it takes, and the function that computes it.
-
-    `queue` is "gpu" for demos that gain from CUDA, "demos" otherwise. `run` receives the cleaned
-    parameters and a `progress(fraction, message)` callback (message: {"en": ..., "zh": ...}) and
-    returns a `Result`.
+    """What a demo is, what it takes, and how it runs: `run(params, progress)` returns a `Result` (every demo
+    gives `Steps`). `queue` is "gpu" for demos that gain from CUDA, "demos" otherwise.
     """
 
     id: str
     title: dict[str, str]
     description: dict[str, str]
     params: tuple[Param, ...]
-    run: Callable[..., Any]
+    run: Callable[[dict[str, Any], Progress], Result]
     queue: str = "demos"
     seed: int = 0
 

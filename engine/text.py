@@ -10,6 +10,12 @@ def both(text: str) -> dict[str, str]:
     return T(text, text)
 
 
+def join(*parts: dict[str, str]) -> dict[str, str]:
+    """Sentences or clauses into one text: English with a space between parts, Chinese without (its
+    full-width punctuation already separates them). Empty parts are left out, so a part may be T("", "")."""
+    return T(" ".join(part["en"] for part in parts if part["en"]), "".join(part["zh"] for part in parts if part["zh"]))
+
+
 DONE = T("done", "完成")  # the last progress report of every demo
 STEPS = T("steps", "步")  # the unit of a count of optimiser steps
 

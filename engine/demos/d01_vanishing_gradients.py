@@ -10,14 +10,16 @@ not flushed to zero, and the random draws happen on the CPU so CPU and CUDA runs
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Heatmap, Metric, Result, Series
-from engine.runtime import current_device
-from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T, step_of
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Heatmap, Metric, Series
+from engine.runtime import current_device, generator
+from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both, step_of
 
 BATCH_SIZE = 32
 HEATMAP_COLUMNS = 40
@@ -34,11 +36,11 @@ ACTIVATIONS = {
     "gelu": nn.GELU,
 }
 ACTIVATION_LABELS = {
-    "sigmoid": T("Sigmoid", "Sigmoid"),
-    "tanh": T("Tanh", "Tanh"),
-    "relu": T("ReLU", "ReLU"),
-    "leaky_relu": T("Leaky ReLU (0.01)", "Leaky ReLU (0.01)"),
-    "gelu": T("GELU", "GELU"),
+    "sigmoid": both("Sigmoid"),
+    "tanh": both("Tanh"),
+    "relu": both("ReLU"),
+    "leaky_relu": both("Leaky ReLU (0.01)"),
+    "gelu": both("GELU"),
 }
 INIT_LABELS = {
     "normal": T("Naive N(0, 1)", "朴素 N(0, 1)"),
@@ -131,7 +133,7 @@ def layer_grad_norms(model: DeepMLP) -> list[float]:
 
 
 def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps: int, lr: float,
-          progress) -> tuple[list[list[float]], list[float]]:
+          progress: Progress) -> tuple[list[list[float]], list[float]]:
     """SGD on MSE. Returns the per-layer gradient norms at every step and the loss per step.
 
     Stops early once the loss is no longer finite: the numbers after a blow-up say nothing.
@@ -148,25 +150,8 @@ def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps:
         norms_per_step.append(layer_grad_norms(model))
         if step < steps:
             optimizer.step()
-        if step % max(1, steps // 10) == 0:
-            progress(0.05 + 0.9 * step / max(1, steps), step_of(step, steps))
+        progress.advance(step_of(step, steps))
     return norms_per_step, losses
-
-
-def run(params: dict, progress) -> Result:
-    device = current_device()
-    generator = torch.Generator().manual_seed(params["seed"])
-    model = DeepMLP(depth=params["depth"], width=params["width"], activation=params["activation"],
-                    init=params["init"], batchnorm=params["batchnorm"], generator=generator)
-    inputs, targets = make_task(width=params["width"], generator=generator)
-    model, inputs, targets = model.to(device), inputs.to(device), targets.to(device)
-    model.train()
-    progress(0.02, T("measuring activations", "测量各层激活值"))
-    spreads, stuck = activation_stats(model, inputs)
-    norms_per_step, losses = train(model, inputs, targets, steps=params["steps"], lr=params["lr"],
-                                   progress=progress)
-    progress(1.0, DONE)
-    return build_result(params, norms_per_step, losses, spreads, stuck)
 
 
 def gradient_ratio(norms: list[float]) -> float:
@@ -179,102 +164,146 @@ def gradient_ratio(norms: list[float]) -> float:
     return last / first
 
 
-def build_result(params, norms_per_step, losses, spreads, stuck) -> Result:
-    depth = params["depth"]
-    initial = norms_per_step[0] if norms_per_step else [math.nan] * depth
-    ratio = gradient_ratio(initial)
-    per_layer = ratio ** (1.0 / (depth - 1)) if math.isfinite(ratio) and ratio > 0 else math.nan
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    norms_per_step: list[list[float]]  # per SGD step (0 = at initialisation), per hidden layer
+    losses: list[float]
+    spreads: list[float]  # per hidden layer at step 0: std of its outputs
+    stuck: list[float]  # per hidden layer at step 0: share of units with f′ ≈ 0
+
+    @property
+    def initial(self) -> list[float]:
+        return self.norms_per_step[0] if self.norms_per_step else [math.nan] * self.params["depth"]
+
+    @property
+    def ratio(self) -> float:
+        return gradient_ratio(self.initial)
+
+    @property
+    def per_layer(self) -> float:
+        ratio = self.ratio
+        return ratio ** (1.0 / (self.params["depth"] - 1)) if math.isfinite(ratio) and ratio > 0 else math.nan
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    device = current_device()
+    draws = generator()
+    model = DeepMLP(depth=params["depth"], width=params["width"], activation=params["activation"],
+                    init=params["init"], batchnorm=params["batchnorm"], generator=draws)
+    inputs, targets = make_task(width=params["width"], generator=draws)
+    model, inputs, targets = model.to(device), inputs.to(device), targets.to(device)
+    model.train()
+    progress.plan(params["steps"] + 1)
+    progress.note(T("measuring activations", "测量各层激活值"))
+    spreads, stuck = activation_stats(model, inputs)
+    norms_per_step, losses = train(model, inputs, targets, steps=params["steps"], lr=params["lr"],
+                                   progress=progress)
+    return Measurements(params, norms_per_step, losses, spreads, stuck)
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    depth, initial, losses = measured.params["depth"], measured.initial, measured.losses
     finite_losses = [value for value in losses if math.isfinite(value)]
-    summary = [
+    return [
         Metric("first_layer_grad_norm", T("‖∂L/∂W‖ of layer 1 (next to the input), step 0",
                                           "第 1 层（靠近输入）的 ‖∂L/∂W‖，第 0 步"), initial[0]),
         Metric("last_layer_grad_norm", T(f"‖∂L/∂W‖ of layer {depth} (last hidden), step 0",
                                          f"第 {depth} 层（最后一个隐藏层）的 ‖∂L/∂W‖，第 0 步"), initial[-1]),
         Metric("grad_ratio_last_over_first", T("Last-layer / first-layer gradient norm",
-                                               "最后一层 / 第一层梯度范数之比"), ratio, "×"),
+                                               "最后一层 / 第一层梯度范数之比"), measured.ratio, "×"),
         Metric("grad_shrink_per_layer", T("Average shrink per layer toward the input (last/first)^(1/(L−1))",
-                                          "向输入方向每层平均缩小倍数（末层/首层）^(1/(L−1))"), per_layer, "×"),
-        Metric("first_layer_activation_std", T("Std of layer-1 activations", "第 1 层激活值的标准差"), spreads[0]),
+                                          "向输入方向每层平均缩小倍数（末层/首层）^(1/(L−1))"),
+               measured.per_layer, "×"),
+        Metric("first_layer_activation_std", T("Std of layer-1 activations", "第 1 层激活值的标准差"),
+               measured.spreads[0]),
         Metric("last_layer_activation_std", T(f"Std of layer-{depth} activations", f"第 {depth} 层激活值的标准差"),
-               spreads[-1]),
+               measured.spreads[-1]),
         Metric("stuck_unit_share", T("Share of units with f′ ≈ 0 (all layers, step 0)",
-                                     "f′ ≈ 0 的单元占比（所有层，第 0 步）"), 100.0 * sum(stuck) / len(stuck), "%"),
+                                     "f′ ≈ 0 的单元占比（所有层，第 0 步）"),
+               100.0 * sum(measured.stuck) / len(measured.stuck), "%"),
         Metric("initial_loss", T("Loss at step 0", "第 0 步损失"), losses[0]),
         Metric("final_loss", T("Loss at the last step", "最后一步损失"),
                finite_losses[-1] if finite_losses else math.nan),
     ]
-    return Result(summary=summary, conclusion=conclude(params, initial, ratio, per_layer, losses, spreads),
-                  charts=charts(params, norms_per_step, losses, spreads, stuck),
-                  heatmaps=[heatmap(params, norms_per_step)])
 
 
-def conclude(params, initial: list[float], ratio: float, per_layer: float, losses: list[float],
-             spreads: list[float]) -> dict[str, str]:
-    setup_en = f"{ACTIVATION_LABELS[params['activation']]['en']} + {INIT_LABELS[params['init']]['en']}"
-    setup_zh = f"{ACTIVATION_LABELS[params['activation']]['zh']} + {INIT_LABELS[params['init']]['zh']}"
-    if params["batchnorm"]:
-        setup_en, setup_zh = setup_en + " + BatchNorm", setup_zh + " + BatchNorm"
-    depth = params["depth"]
-    if not math.isfinite(ratio) or not math.isfinite(losses[0]):
-        return T(f"With {setup_en} the forward or backward pass overflowed even in float64: the signal exploded "
-                 f"across {depth} layers, so nothing can be learned.",
-                 f"{setup_zh} 下，即使用 float64，前向或反向传播也溢出了：信号在 {depth} 层中爆炸，网络无法学习。")
-    parts = [T(f"With {setup_en} at depth {depth}, ", f"深度 {depth}、{setup_zh}："),
-             gradient_verdict(ratio, per_layer, depth, smallest=min(initial), largest=max(initial)),
-             forward_verdict(spreads),
-             training_verdict(params, losses)]
-    return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
+def conclude(measured: Measurements) -> Conclusion:
+    params, depth = measured.params, measured.params["depth"]
+    activation, init = ACTIVATION_LABELS[params["activation"]], INIT_LABELS[params["init"]]
+    batchnorm = " + BatchNorm" if params["batchnorm"] else ""
+    setup = T(f"{activation['en']} + {init['en']}{batchnorm}", f"{activation['zh']} + {init['zh']}{batchnorm}")
+    if not math.isfinite(measured.ratio) or not math.isfinite(measured.losses[0]):
+        return Conclusion(T(
+            f"With {setup['en']} the forward or backward pass overflowed even in float64: the signal exploded "
+            f"across {depth} layers, so nothing can be learned.",
+            f"{setup['zh']} 下，即使用 float64，前向或反向传播也溢出了：信号在 {depth} 层中爆炸，网络无法学习。"),
+            {"gradient": "overflowed", "training": "diverged"})
+    initial = measured.initial
+    return Conclusion.join(
+        Conclusion(T(f"With {setup['en']} at depth {depth},", f"深度 {depth}、{setup['zh']}：")),
+        gradient_finding(measured.ratio, measured.per_layer, depth, smallest=min(initial), largest=max(initial)),
+        forward_finding(measured.spreads),
+        training_finding(params, measured.losses))
 
 
-def gradient_verdict(ratio: float, per_layer: float, depth: int, *, smallest: float,
-                     largest: float) -> dict[str, str]:
+def gradient_finding(ratio: float, per_layer: float, depth: int, *, smallest: float, largest: float) -> Conclusion:
     spread = max(ratio, 1 / ratio)
     if ratio >= 100:
-        return T(f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
-                 f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
-                 f"梯度消失：第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍（向输入方向每层约缩小 {per_layer:.2f} 倍），"
-                 "前面的层几乎学不动。")
+        return Conclusion(T(
+            f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
+            f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
+            f"梯度消失：第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍（向输入方向每层约缩小 {per_layer:.2f} 倍），"
+            "前面的层几乎学不动。"), {"gradient": "vanished"})
     if ratio <= 0.01:
-        return T(f"the gradient exploded toward the input: layer 1 gets {spread:.3g}× more gradient than "
-                 f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
-                 f"梯度向输入方向爆炸：第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
-                 f"（每层约放大 {1 / per_layer:.2f} 倍）。")
+        return Conclusion(T(
+            f"the gradient exploded toward the input: layer 1 gets {spread:.3g}× more gradient than "
+            f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
+            f"梯度向输入方向爆炸：第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
+            f"（每层约放大 {1 / per_layer:.2f} 倍）。"), {"gradient": "exploded_toward_input"})
     if smallest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
-        return T(f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge ({smallest:.3g} to {largest:.3g}), "
-                 f"even though the first and last layers differ only {spread:.3g}×.",
-                 f"梯度爆炸：每一层的 ‖∂L/∂W‖ 都极大（{smallest:.3g} 到 {largest:.3g}），"
-                 f"尽管首层与末层只相差 {spread:.3g} 倍。")
+        return Conclusion(T(
+            f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge ({smallest:.3g} to {largest:.3g}), "
+            f"even though the first and last layers differ only {spread:.3g}×.",
+            f"梯度爆炸：每一层的 ‖∂L/∂W‖ 都极大（{smallest:.3g} 到 {largest:.3g}），"
+            f"尽管首层与末层只相差 {spread:.3g} 倍。"), {"gradient": "exploded"})
     if 0.1 <= ratio <= 10:
-        return T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
-                 f"梯度保持平稳：首层与末层只相差 {spread:.2f} 倍。")
+        return Conclusion(T(f"the gradient stayed flat: first and last layers differ only {spread:.2f}×.",
+                            f"梯度保持平稳：首层与末层只相差 {spread:.2f} 倍。"), {"gradient": "flat"})
     direction_en, direction_zh = ("shrank", "变小") if ratio > 1 else ("grew", "变大")
-    return T(f"the gradient {direction_en} {spread:.3g}× toward the input: a moderate drift, "
-             "neither flat nor a full collapse.",
-             f"梯度向输入方向{direction_zh}了 {spread:.3g} 倍：有一定漂移，但既不平稳也未完全消失。")
+    return Conclusion(T(f"the gradient {direction_en} {spread:.3g}× toward the input: a moderate drift, "
+                        "neither flat nor a full collapse.",
+                        f"梯度向输入方向{direction_zh}了 {spread:.3g} 倍：有一定漂移，但既不平稳也未完全消失。"),
+                      {"gradient": direction_en})
 
 
-def forward_verdict(spreads: list[float]) -> dict[str, str]:
+def forward_finding(spreads: list[float]) -> Conclusion:
     """The forward signal matters too: a "flat" gradient ratio can hide activations that blew up."""
     growth = spreads[-1] / spreads[0] if spreads[0] > 0 else math.inf
     if not math.isfinite(growth) or growth > 100:
-        return T(f" In the forward pass the activations blew up (std {spreads[0]:.3g} → {spreads[-1]:.3g}).",
-                 f"前向传播中激活值爆炸（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。")
+        return Conclusion(T(f"In the forward pass the activations blew up (std {spreads[0]:.3g} → {spreads[-1]:.3g}).",
+                            f"前向传播中激活值爆炸（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。"),
+                          {"forward": "blew_up"})
     if growth < 0.01:
-        return T(f" In the forward pass the activations collapsed toward zero (std {spreads[0]:.3g} → "
-                 f"{spreads[-1]:.3g}).",
-                 f"前向传播中激活值塌缩到接近 0（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。")
-    return T("", "")
+        return Conclusion(T(f"In the forward pass the activations collapsed toward zero (std {spreads[0]:.3g} → "
+                            f"{spreads[-1]:.3g}).",
+                            f"前向传播中激活值塌缩到接近 0（标准差 {spreads[0]:.3g} → {spreads[-1]:.3g}）。"),
+                          {"forward": "collapsed"})
+    return Conclusion(both(""), {"forward": "steady"})
 
 
-def training_verdict(params, losses: list[float]) -> dict[str, str]:
+def training_finding(params, losses: list[float]) -> Conclusion:
     if not all(math.isfinite(value) for value in losses):
-        return T(" Training then diverged (the loss became non-finite).", "随后训练发散（损失变为非有限值）。")
-    return T(f" Over {params['steps']} SGD steps the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
-             f"经过 {params['steps']} 步 SGD，损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。")
+        return Conclusion(T("Training then diverged (the loss became non-finite).",
+                            "随后训练发散（损失变为非有限值）。"), {"training": "diverged"})
+    return Conclusion(T(f"Over {params['steps']} SGD steps the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
+                        f"经过 {params['steps']} 步 SGD，损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。"),
+                      {"training": "trained"})
 
 
-def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
-    layers = list(range(1, params["depth"] + 1))
+def charts(measured: Measurements) -> list[Chart]:
+    norms_per_step, spreads = measured.norms_per_step, measured.spreads
+    layers = list(range(1, measured.params["depth"] + 1))
     gradient_series = []
     if norms_per_step:
         gradient_series.append(Series(T("step 0", "第 0 步"), layers, norms_per_step[0]))
@@ -283,29 +312,29 @@ def charts(params, norms_per_step, losses, spreads, stuck) -> list[Chart]:
                                       layers, norms_per_step[-1]))
     layer_axis = T("hidden layer (1 = next to the input)", "隐藏层（1 = 靠近输入）")
     return [
-        Chart(T("Gradient norm per layer", "各层梯度范数"), layer_axis, T("‖∂L/∂W‖", "‖∂L/∂W‖"),
+        Chart(T("Gradient norm per layer", "各层梯度范数"), layer_axis, both("‖∂L/∂W‖"),
               gradient_series, y_scale="log"),
         Chart(T("Activation spread per layer (step 0)", "各层激活值离散度（第 0 步）"), layer_axis,
               T("std of activations", "激活值标准差"), [Series(T("std", "标准差"), layers, spreads)], y_scale="log"),
         Chart(T("Units passing almost no gradient (step 0)", "几乎不传梯度的单元（第 0 步）"), layer_axis,
               T("share with |f′| < 5% of its peak", "|f′| 小于峰值 5% 的占比"),
-              [Series(T("share", "占比"), layers, stuck)]),
+              [Series(T("share", "占比"), layers, measured.stuck)]),
         Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("MSE", "均方误差"),
-              [Series(T("loss", "损失"), list(range(len(losses))), losses)], y_scale="log"),
+              [Series(T("loss", "损失"), list(range(len(measured.losses))), measured.losses)], y_scale="log"),
     ]
 
 
-def heatmap(params, norms_per_step) -> Heatmap:
+def heatmaps(measured: Measurements) -> list[Heatmap]:
     """Layers × steps; at most HEATMAP_COLUMNS evenly spaced steps so the page stays light."""
-    depth = params["depth"]
-    total = params["steps"] + 1
+    depth, norms_per_step = measured.params["depth"], measured.norms_per_step
+    total = measured.params["steps"] + 1
     columns = sorted({round(i * (total - 1) / (HEATMAP_COLUMNS - 1)) for i in range(HEATMAP_COLUMNS)}) \
         if total > HEATMAP_COLUMNS else list(range(total))
     values = [[norms_per_step[step][layer] if step < len(norms_per_step) else math.nan for step in columns]
               for layer in range(depth)]
-    return Heatmap(T("‖∂L/∂W‖ per layer across training", "训练过程中各层的 ‖∂L/∂W‖"),
-                   T("SGD step", "SGD 步数"), T("hidden layer", "隐藏层"), [str(step) for step in columns],
-                   [str(layer + 1) for layer in range(depth)], values, log_color=True)
+    return [Heatmap(T("‖∂L/∂W‖ per layer across training", "训练过程中各层的 ‖∂L/∂W‖"),
+                    T("SGD step", "SGD 步数"), T("hidden layer", "隐藏层"), [str(step) for step in columns],
+                    [str(layer + 1) for layer in range(depth)], values, log_color=True)]
 
 
 SPEC = DemoSpec(
@@ -334,7 +363,7 @@ SPEC = DemoSpec(
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999,
                  help=T("Draws the weights and the data.", "决定权重与数据的随机抽样。")),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, heatmaps=heatmaps),
     queue="demos",
 )
 

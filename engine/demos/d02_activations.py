@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch.nn import functional
 
-from engine.result import Chart, Metric, Result, Series, Table
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
 
 DTYPE = torch.float64
 SQRT_2 = math.sqrt(2.0)
@@ -45,12 +47,12 @@ def activation_table(leaky_slope: float) -> dict[str, tuple[Callable, Callable, 
 
 
 NAMES = {
-    "sigmoid": T("Sigmoid", "Sigmoid"),
-    "tanh": T("Tanh", "Tanh"),
-    "relu": T("ReLU", "ReLU"),
-    "leaky_relu": T("Leaky ReLU", "Leaky ReLU"),
-    "softplus": T("Softplus", "Softplus"),
-    "gelu": T("GELU", "GELU"),
+    "sigmoid": both("Sigmoid"),
+    "tanh": both("Tanh"),
+    "relu": both("ReLU"),
+    "leaky_relu": both("Leaky ReLU"),
+    "softplus": both("Softplus"),
+    "gelu": both("GELU"),
 }
 
 
@@ -66,39 +68,38 @@ def saturation_edge(grid: torch.Tensor, slope: torch.Tensor) -> float:
     return grid[low].abs().min().item() if bool(low.any()) else math.nan
 
 
-def analyse(*, x_max: float, points: int, leaky_slope: float, device: torch.device,
-            progress=lambda fraction, message: None) -> dict[str, dict]:
-    half = points // 2  # a symmetric grid with x = 0 exactly in the middle, where σ′ and tanh′ peak
-    grid = torch.arange(-half, half + 1, dtype=DTYPE, device=device) * (x_max / half)
-    results = {}
-    table = activation_table(leaky_slope)
-    for done, (name, (function, derivative, formula)) in enumerate(table.items()):
-        # Two reports an activation (12 in all): no gap in the bar over a tenth on a slow machine.
-        progress((2 * done + 1) / (2 * len(table)), T(f"{NAMES[name]['en']}: derivatives",
-                                                      f"{NAMES[name]['zh']}：求导数"))
-        analytic = derivative(grid)
-        automatic = autograd_derivative(function, grid)
-        progress((2 * done + 2) / (2 * len(table)), T(f"{NAMES[name]['en']}: comparing with autograd",
-                                                      f"{NAMES[name]['zh']}：与 autograd 比对"))
-        peak_index = int(torch.argmax(analytic))
-        results[name] = {
-            "grid": grid.cpu().tolist(), "value": function(grid).cpu().tolist(), "slope": analytic.cpu().tolist(),
-            "autograd_error": (analytic - automatic).abs().max().item(), "max_slope": analytic[peak_index].item(),
-            "argmax": grid[peak_index].item(), "edge_slope": analytic[-1].item(), "formula": formula,
-            "saturates_at": saturation_edge(grid, analytic), "zero_centred": abs(function(grid).mean().item()) < 1e-9,
-        }
-    return results
+def analyse(name: str, grid: torch.Tensor, function: Callable, derivative: Callable, formula: str,
+            progress: Progress) -> dict:
+    """One activation on the grid: its values, its hand-written derivative and that derivative's gap to autograd."""
+    analytic = derivative(grid)
+    progress.advance(T(f"{NAMES[name]['en']}: derivatives", f"{NAMES[name]['zh']}：求导数"))
+    automatic = autograd_derivative(function, grid)
+    progress.advance(T(f"{NAMES[name]['en']}: comparing with autograd", f"{NAMES[name]['zh']}：与 autograd 比对"))
+    peak_index = int(torch.argmax(analytic))
+    return {
+        "grid": grid.cpu().tolist(), "value": function(grid).cpu().tolist(), "slope": analytic.cpu().tolist(),
+        "autograd_error": (analytic - automatic).abs().max().item(), "max_slope": analytic[peak_index].item(),
+        "argmax": grid[peak_index].item(), "edge_slope": analytic[-1].item(), "formula": formula,
+        "saturates_at": saturation_edge(grid, analytic), "zero_centred": abs(function(grid).mean().item()) < 1e-9,
+    }
 
 
-def run(params: dict, progress) -> Result:
-    results = analyse(x_max=params["x_max"], points=params["points"], leaky_slope=params["leaky_slope"],
-                      device=current_device(), progress=progress)
-    progress(1.0, DONE)
-    return Result(summary=summary(results), conclusion=conclude(params, results), charts=charts(results),
-                  tables=[table(results)])
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    results: dict[str, dict]  # activation name → what `analyse` found
 
 
-def summary(results: dict[str, dict]) -> list[Metric]:
+def measure(params: dict, progress: Progress) -> Measurements:
+    half = params["points"] // 2  # a symmetric grid with x = 0 exactly in the middle, where σ′ and tanh′ peak
+    grid = torch.arange(-half, half + 1, dtype=DTYPE, device=current_device()) * (params["x_max"] / half)
+    table = activation_table(params["leaky_slope"])
+    progress.plan(2 * len(table))  # two reports an activation (12 in all): no gap over a tenth on a slow machine
+    return Measurements(params, {name: analyse(name, grid, *entry, progress=progress) for name, entry in table.items()})
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    results = measured.results
     metrics = [Metric(f"{name}_max_derivative", T(f"Peak of {NAMES[name]['en']}′", f"{NAMES[name]['zh']}′ 的峰值"),
                       result["max_slope"]) for name, result in results.items()]
     metrics.append(Metric("sigmoid_derivative_argmax", T("x where σ′ peaks", "σ′ 取峰值处的 x"),
@@ -114,52 +115,63 @@ def summary(results: dict[str, dict]) -> list[Metric]:
     return metrics
 
 
-def conclude(params, results: dict[str, dict]) -> dict[str, str]:
+def conclude(measured: Measurements) -> Conclusion:
+    return Conclusion.join(autograd_finding(measured.results), peaks_sentence(measured.results),
+                           saturation_finding(measured.params, measured.results["sigmoid"]["saturates_at"]))
+
+
+def autograd_finding(results: dict[str, dict]) -> Conclusion:
     worst_name = max(results, key=lambda name: results[name]["autograd_error"])
     worst = results[worst_name]["autograd_error"]
     if worst < 1e-9:
-        check = T(f"All six hand-written derivatives match autograd (largest gap {worst:.1e}).",
-                  f"六个手写导数都与 autograd 一致（最大差值 {worst:.1e}）。")
-    else:
-        check = T(f"The hand-written derivative of {NAMES[worst_name]['en']} differs from autograd by {worst:.2g}.",
-                  f"{NAMES[worst_name]['zh']} 的手写导数与 autograd 相差 {worst:.2g}。")
+        return Conclusion(T(f"All six hand-written derivatives match autograd (largest gap {worst:.1e}).",
+                            f"六个手写导数都与 autograd 一致（最大差值 {worst:.1e}）。"), {"autograd": "matches"})
+    return Conclusion(T(f"The hand-written derivative of {NAMES[worst_name]['en']} differs from autograd by "
+                        f"{worst:.2g}.", f"{NAMES[worst_name]['zh']} 的手写导数与 autograd 相差 {worst:.2g}。"),
+                      {"autograd": "differs"})
+
+
+def peaks_sentence(results: dict[str, dict]) -> Conclusion:
     sigmoid, tanh = results["sigmoid"], results["tanh"]
-    peaks = T(f" σ′ peaks at {sigmoid['max_slope']:.4g} (x = {sigmoid['argmax']:.3g}) and tanh′ at "
-              f"{tanh['max_slope']:.4g}: a gradient through 10 sigmoids shrinks at least "
-              f"{1 / sigmoid['max_slope'] ** 10:.3g}×, while ReLU′ is exactly 1 for every x > 0.",
-              f"σ′ 的峰值为 {sigmoid['max_slope']:.4g}（x = {sigmoid['argmax']:.3g}），tanh′ 的峰值为 "
-              f"{tanh['max_slope']:.4g}：梯度穿过 10 个 sigmoid 至少缩小 {1 / sigmoid['max_slope'] ** 10:.3g} 倍，"
-              "而 ReLU′ 在 x > 0 时恒为 1。")
-    edge = sigmoid["saturates_at"]
+    return Conclusion(T(
+        f"σ′ peaks at {sigmoid['max_slope']:.4g} (x = {sigmoid['argmax']:.3g}) and tanh′ at "
+        f"{tanh['max_slope']:.4g}: a gradient through 10 sigmoids shrinks at least "
+        f"{1 / sigmoid['max_slope'] ** 10:.3g}×, while ReLU′ is exactly 1 for every x > 0.",
+        f"σ′ 的峰值为 {sigmoid['max_slope']:.4g}（x = {sigmoid['argmax']:.3g}），tanh′ 的峰值为 "
+        f"{tanh['max_slope']:.4g}：梯度穿过 10 个 sigmoid 至少缩小 {1 / sigmoid['max_slope'] ** 10:.3g} 倍，"
+        "而 ReLU′ 在 x > 0 时恒为 1。"))
+
+
+def saturation_finding(params: dict, edge: float) -> Conclusion:
     if math.isnan(edge):
-        saturation = T(f" Within ±{params['x_max']:g} σ′ never drops below 10% of its peak: widen the range to "
-                       "see saturation.",
-                       f"在 ±{params['x_max']:g} 范围内 σ′ 从未低于峰值的 10%：扩大区间才能看到饱和。")
-    else:
-        saturation = T(f" Beyond |x| ≈ {edge:.2g} σ′ is below 10% of its peak: saturated units pass almost no "
-                       "gradient.",
-                       f"当 |x| 超过约 {edge:.2g} 时 σ′ 低于峰值的 10%：饱和的单元几乎不传梯度。")
-    return T(check["en"] + peaks["en"] + saturation["en"], check["zh"] + peaks["zh"] + saturation["zh"])
+        return Conclusion(T(f"Within ±{params['x_max']:g} σ′ never drops below 10% of its peak: widen the range to "
+                            "see saturation.",
+                            f"在 ±{params['x_max']:g} 范围内 σ′ 从未低于峰值的 10%：扩大区间才能看到饱和。"),
+                          {"sigmoid_saturates": False})
+    return Conclusion(T(f"Beyond |x| ≈ {edge:.2g} σ′ is below 10% of its peak: saturated units pass almost no "
+                        "gradient.", f"当 |x| 超过约 {edge:.2g} 时 σ′ 低于峰值的 10%：饱和的单元几乎不传梯度。"),
+                      {"sigmoid_saturates": True})
 
 
-def charts(results: dict[str, dict]) -> list[Chart]:
-    x_axis = T("x", "x")
+def charts(measured: Measurements) -> list[Chart]:
+    results, x_axis = measured.results, both("x")
     return [
-        Chart(T("Activation functions", "激活函数"), x_axis, T("f(x)", "f(x)"),
+        Chart(T("Activation functions", "激活函数"), x_axis, both("f(x)"),
               [Series(NAMES[name], result["grid"], result["value"]) for name, result in results.items()]),
-        Chart(T("Derivatives (analytic)", "导数（解析式）"), x_axis, T("f′(x)", "f′(x)"),
+        Chart(T("Derivatives (analytic)", "导数（解析式）"), x_axis, both("f′(x)"),
               [Series(NAMES[name], result["grid"], result["slope"]) for name, result in results.items()]),
     ]
 
 
-def table(results: dict[str, dict]) -> Table:
-    columns = [T("function", "函数"), T("f′(x)", "f′(x)"), T("max f′", "f′ 最大值"), T("at x", "取于 x"),
+def tables(measured: Measurements) -> list[Table]:
+    results = measured.results
+    columns = [T("function", "函数"), both("f′(x)"), T("max f′", "f′ 最大值"), T("at x", "取于 x"),
                T("f′ at right end", "右端 f′"), T("zero-centred on the range", "在区间上零中心"),
                T("|analytic − autograd|", "|解析 − autograd|")]
     rows = [[NAMES[name]["en"], result["formula"], round(result["max_slope"], 6), round(result["argmax"], 4),
              float(f"{result['edge_slope']:.4g}"), result["zero_centred"], float(f"{result['autograd_error']:.2g}")]
             for name, result in results.items()]
-    return Table(T("Derivatives at a glance", "导数一览"), columns, rows)
+    return [Table(T("Derivatives at a glance", "导数一览"), columns, rows)]
 
 
 SPEC = DemoSpec(
@@ -177,7 +189,7 @@ SPEC = DemoSpec(
         FloatParam("leaky_slope", T("Leaky ReLU slope for x < 0", "Leaky ReLU 负半轴斜率"), 0.01,
                    minimum=0.001, maximum=0.5, log_scale=True),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )
 

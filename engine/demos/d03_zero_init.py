@@ -10,16 +10,18 @@ there is no symmetry to break, and zero is a fine starting point.
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T, step_of
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
+from engine.runtime import current_device, generator
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T
 
 DTYPE = torch.float64
 SAMPLES = 256
@@ -63,16 +65,16 @@ def fill(layer: nn.Linear, *, init: str, constant: float, generator: torch.Gener
     layer.bias.zero_()  # biases at zero are harmless: the weights already differ, or they never will
 
 
-def train(model: nn.Module, points, labels, *, steps: int, lr: float, on_step) -> list[float]:
+def train(model: nn.Module, points, labels, *, steps: int, lr: float, after_step: Callable[[], None]) -> list[float]:
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
-    for step in range(steps):
+    for _ in range(steps):
         optimizer.zero_grad()
         loss = nn.functional.binary_cross_entropy_with_logits(model(points), labels)
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        on_step(step)
+        after_step()
     return losses
 
 
@@ -100,34 +102,36 @@ def accuracy(model: nn.Module, points, labels) -> float:
         return ((model(points) > 0).to(DTYPE) == labels).to(DTYPE).mean().item()
 
 
-def run(params: dict, progress) -> Result:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    outcomes: dict[str, dict]  # init → losses, gap (largest unit difference), distinct units, accuracy
+    logistic: dict[str, float]  # start ("zero", "random") → final loss of the logistic regression
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
-    generator = torch.Generator().manual_seed(params["seed"])
-    points, labels = make_rings(generator=generator)
+    draws = generator()
+    points, labels = make_rings(generator=draws)
     points, labels = points.to(device), labels.to(device)
-    total = params["steps"] * (len(INITS) + 2)  # three MLPs, then two logistic regressions
-    counter = itertools.count(1)
-
-    def on_step(_step: int) -> None:
-        done = next(counter)
-        if done % max(1, total // 20) == 0:
-            progress(done / total, step_of(done, total))
-
+    progress.plan(params["steps"] * (len(INITS) + 2))  # three MLPs, then two logistic regressions
     outcomes = {}
     for init in INITS:
         model = make_mlp(hidden=params["hidden"], activation=params["activation"], init=init,
-                         constant=params["constant"], generator=generator).to(device)
-        losses = train(model, points, labels, steps=params["steps"], lr=params["lr"], on_step=on_step)
+                         constant=params["constant"], generator=draws).to(device)
+        message = T(f"training from {INIT_NAMES[init]['en']}", f"从{INIT_NAMES[init]['zh']}开始训练")
+        losses = train(model, points, labels, steps=params["steps"], lr=params["lr"],
+                       after_step=lambda message=message: progress.advance(message))
         vectors = hidden_unit_vectors(model)
         outcomes[init] = {"losses": losses, "gap": max_pairwise_difference(vectors),
                           "distinct": distinct_units(vectors), "accuracy": accuracy(model, points, labels)}
-    logistic = logistic_regression_from_zero(points, labels, steps=params["steps"], lr=params["lr"],
-                                             on_step=on_step, generator=generator)
-    progress(1.0, DONE)
-    return build_result(params, outcomes, logistic)
+    logistic = logistic_regression_from_zero(
+        points, labels, steps=params["steps"], lr=params["lr"], generator=draws,
+        after_step=lambda: progress.advance(T("logistic regression", "逻辑回归")))
+    return Measurements(params, outcomes, logistic)
 
 
-def logistic_regression_from_zero(points, labels, *, steps, lr, on_step, generator) -> dict[str, float]:
+def logistic_regression_from_zero(points, labels, *, steps, lr, after_step, generator) -> dict[str, float]:
     """Logistic regression on features that make the rings separable (x², y²), from zero and from random.
 
     The loss is convex, so both starts reach the same optimum: zero init is only a problem for hidden units.
@@ -139,17 +143,17 @@ def logistic_regression_from_zero(points, labels, *, steps, lr, on_step, generat
         with torch.no_grad():
             fill(model, init=start, constant=0.0, generator=generator)
         model = model.to(features.device)
-        losses[start] = train(model, features, labels, steps=steps, lr=lr, on_step=on_step)[-1]
+        losses[start] = train(model, features, labels, steps=steps, lr=lr, after_step=after_step)[-1]
     return losses
 
 
-def build_result(params, outcomes: dict[str, dict], logistic: dict[str, float]) -> Result:
-    hidden = params["hidden"]
-    summary = []
+def summary(measured: Measurements) -> list[Metric]:
+    hidden, outcomes, logistic = measured.params["hidden"], measured.outcomes, measured.logistic
+    metrics = []
     for init in INITS:
         name = INIT_NAMES[init]
         outcome = outcomes[init]
-        summary += [
+        metrics += [
             Metric(f"{init}_max_unit_difference", T(f"Max difference between hidden units, {name['en']}",
                                                     f"隐藏单元间最大差异，{name['zh']}"), outcome["gap"]),
             Metric(f"{init}_distinct_units", T(f"Distinct hidden units out of {hidden}, {name['en']}",
@@ -158,64 +162,68 @@ def build_result(params, outcomes: dict[str, dict], logistic: dict[str, float]) 
             Metric(f"{init}_accuracy", T(f"Training accuracy, {name['en']}", f"训练准确率，{name['zh']}"),
                    100 * outcome["accuracy"], "%"),
         ]
-    summary += [
+    return [
+        *metrics,
         Metric("logistic_zero_loss", T("Logistic regression from zero: final loss", "逻辑回归从零开始：最终损失"),
                logistic["zero"]),
         Metric("logistic_random_loss", T("Logistic regression from random: final loss", "逻辑回归随机初始化：最终损失"),
                logistic["random"]),
     ]
-    return Result(summary=summary, conclusion=conclude(params, outcomes, logistic), charts=charts(outcomes),
-                  tables=[table(outcomes, hidden)])
 
 
-def conclude(params, outcomes: dict[str, dict], logistic: dict[str, float]) -> dict[str, str]:
-    hidden = params["hidden"]
-    sentences = []
-    for init in ("zero", "constant"):
-        outcome, name = outcomes[init], INIT_NAMES[init]
-        if outcome["distinct"] == 1:
-            sentences.append(T(
-                f"From {name['en']}, all {hidden} hidden units are still identical after training (largest "
-                f"difference {outcome['gap']:.2g}): the network acts like one unit and reaches "
-                f"{100 * outcome['accuracy']:.0f}% accuracy.",
-                f"从{name['zh']}开始，训练后 {hidden} 个隐藏单元仍完全相同（最大差异 {outcome['gap']:.2g}）："
-                f"网络相当于只有一个单元，准确率 {100 * outcome['accuracy']:.0f}%。"))
-        else:
-            sentences.append(T(
-                f"From {name['en']}, the hidden units drifted apart ({outcome['distinct']} distinct, largest "
-                f"difference {outcome['gap']:.2g}): rounding broke the symmetry this time.",
-                f"从{name['zh']}开始，隐藏单元出现了分化（{outcome['distinct']} 个不同，最大差异 "
-                f"{outcome['gap']:.2g}）：这次是舍入误差打破了对称。"))
+def conclude(measured: Measurements) -> Conclusion:
+    params, outcomes, logistic = measured.params, measured.outcomes, measured.logistic
     random = outcomes["random"]
-    sentences.append(T(
-        f"Random init gives {random['distinct']} distinct units and {100 * random['accuracy']:.0f}% accuracy.",
-        f"随机初始化得到 {random['distinct']} 个不同的单元，准确率 {100 * random['accuracy']:.0f}%。"))
+    return Conclusion.join(
+        *(symmetry_finding(init, outcomes[init], params["hidden"]) for init in ("zero", "constant")),
+        Conclusion(T(f"Random init gives {random['distinct']} distinct units and "
+                     f"{100 * random['accuracy']:.0f}% accuracy.",
+                     f"随机初始化得到 {random['distinct']} 个不同的单元，准确率 {100 * random['accuracy']:.0f}%。")),
+        logistic_finding(logistic, params["steps"]))
+
+
+def symmetry_finding(init: str, outcome: dict, hidden: int) -> Conclusion:
+    name = INIT_NAMES[init]
+    if outcome["distinct"] == 1:
+        return Conclusion(T(
+            f"From {name['en']}, all {hidden} hidden units are still identical after training (largest "
+            f"difference {outcome['gap']:.2g}): the network acts like one unit and reaches "
+            f"{100 * outcome['accuracy']:.0f}% accuracy.",
+            f"从{name['zh']}开始，训练后 {hidden} 个隐藏单元仍完全相同（最大差异 {outcome['gap']:.2g}）："
+            f"网络相当于只有一个单元，准确率 {100 * outcome['accuracy']:.0f}%。"), {f"{init}_init_units": "identical"})
+    return Conclusion(T(
+        f"From {name['en']}, the hidden units drifted apart ({outcome['distinct']} distinct, largest "
+        f"difference {outcome['gap']:.2g}): rounding broke the symmetry this time.",
+        f"从{name['zh']}开始，隐藏单元出现了分化（{outcome['distinct']} 个不同，最大差异 "
+        f"{outcome['gap']:.2g}）：这次是舍入误差打破了对称。"), {f"{init}_init_units": "drifted_apart"})
+
+
+def logistic_finding(logistic: dict[str, float], steps: int) -> Conclusion:
     gap = abs(logistic["zero"] - logistic["random"])
     if gap <= 0.01 * max(logistic["random"], 1e-12) + 1e-6:
-        sentences.append(T(f"A logistic regression (no hidden layer) from zero ends at the same loss as from random "
-                           f"({logistic['zero']:.4g}): zero init only hurts hidden units.",
-                           f"没有隐藏层的逻辑回归从零开始与随机初始化收敛到相同损失（{logistic['zero']:.4g}）："
-                           "零初始化只对隐藏单元有害。"))
-    else:
-        sentences.append(T(f"A logistic regression from zero ends at loss {logistic['zero']:.4g} vs "
-                           f"{logistic['random']:.4g} from random: not yet converged in {params['steps']} steps.",
-                           f"逻辑回归从零开始的最终损失为 {logistic['zero']:.4g}，随机初始化为 "
-                           f"{logistic['random']:.4g}：{params['steps']} 步内尚未收敛。"))
-    return T(" ".join(s["en"] for s in sentences), "".join(s["zh"] for s in sentences))
+        return Conclusion(T(f"A logistic regression (no hidden layer) from zero ends at the same loss as from random "
+                            f"({logistic['zero']:.4g}): zero init only hurts hidden units.",
+                            f"没有隐藏层的逻辑回归从零开始与随机初始化收敛到相同损失（{logistic['zero']:.4g}）："
+                            "零初始化只对隐藏单元有害。"), {"logistic_from_zero": "same_loss"})
+    return Conclusion(T(f"A logistic regression from zero ends at loss {logistic['zero']:.4g} vs "
+                        f"{logistic['random']:.4g} from random: not yet converged in {steps} steps.",
+                        f"逻辑回归从零开始的最终损失为 {logistic['zero']:.4g}，随机初始化为 "
+                        f"{logistic['random']:.4g}：{steps} 步内尚未收敛。"), {"logistic_from_zero": "not_converged"})
 
 
-def charts(outcomes: dict[str, dict]) -> list[Chart]:
+def charts(measured: Measurements) -> list[Chart]:
     return [Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("binary cross-entropy", "二元交叉熵"),
                   [Series(INIT_NAMES[init], list(range(1, len(o["losses"]) + 1)), o["losses"])
-                   for init, o in outcomes.items()])]
+                   for init, o in measured.outcomes.items()])]
 
 
-def table(outcomes: dict[str, dict], hidden: int) -> Table:
+def tables(measured: Measurements) -> list[Table]:
+    hidden = measured.params["hidden"]
     columns = [T("initialisation", "初始化"), T("max unit difference", "单元间最大差异"),
                T(f"distinct units (of {hidden})", f"不同单元数（共 {hidden}）"), T("accuracy %", "准确率 %")]
     rows = [[INIT_NAMES[init]["en"], float(f"{o['gap']:.3g}"), o["distinct"], round(100 * o["accuracy"], 1)]
-            for init, o in outcomes.items()]
-    return Table(T("Hidden units after training", "训练后的隐藏单元"), columns, rows)
+            for init, o in measured.outcomes.items()]
+    return [Table(T("Hidden units after training", "训练后的隐藏单元"), columns, rows)]
 
 
 SPEC = DemoSpec(
@@ -234,7 +242,7 @@ SPEC = DemoSpec(
         FloatParam("lr", T("Learning rate", "学习率"), 0.5, minimum=0.01, maximum=2.0, log_scale=True),
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )
 

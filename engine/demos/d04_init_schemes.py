@@ -10,13 +10,15 @@ The backward pass sends a unit-variance random signal down from the top to measu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
-from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import T, both
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
+from engine.runtime import current_device, generator
+from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
+from engine.text import T, both, join
 
 DTYPE = torch.float64
 BATCH_SIZE = 128
@@ -37,11 +39,13 @@ def layer_widths(*, width: int, depth: int, ratio: int) -> list[int]:
 
 
 def propagate(*, activation: str, scheme: str, base: list[torch.Tensor], inputs: torch.Tensor,
-              top_signal: torch.Tensor, on_layer) -> tuple[list[float], list[float]]:
+              top_signal: torch.Tensor, progress: Progress) -> tuple[list[float], list[float]]:
     """Forward variance of each layer's output, and backward variance of ∂L/∂h for the same layers.
 
-    `on_layer(share)` reports the share of this pass done (forward layers count as the first half).
+    Advances `progress` a unit per forward layer and as many for the backward pass, which costs about the same
+    (too much for one silent step: it is announced before it starts).
     """
+    message = both(f"{activation} + {scheme}")
     function = ACTIVATIONS[activation]
     hidden = inputs
     outputs = []
@@ -51,102 +55,115 @@ def propagate(*, activation: str, scheme: str, base: list[torch.Tensor], inputs:
         hidden = function(hidden @ weight.T)
         hidden.retain_grad()
         outputs.append(hidden)
-        on_layer(0.5 * len(outputs) / len(base))
+        progress.advance(message)
+    progress.note(T(f"{activation} + {scheme}: backward", f"{activation} + {scheme}：反向传播"))
     (hidden * top_signal).sum().backward()
+    progress.advance(message, units=len(base))
     forward = [output.detach().var().item() for output in outputs]
     backward = [output.grad.var().item() for output in outputs]
     return forward, backward
 
 
-def run(params: dict, progress) -> Result:
+Curves = dict[tuple[str, str], tuple[list[float], list[float]]]  # (activation, scheme) → (forward, backward)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    curves: Curves  # per layer: Var[h] forward, Var[∂L/∂h] backward
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
-    generator = torch.Generator().manual_seed(params["seed"])
+    draws = generator()
     widths = layer_widths(width=params["width"], depth=params["depth"], ratio=int(params["ratio"]))
-    base = [torch.randn(fan_out, fan_in, generator=generator, dtype=DTYPE).to(device)
+    base = [torch.randn(fan_out, fan_in, generator=draws, dtype=DTYPE).to(device)
             for fan_in, fan_out in zip(widths, widths[1:], strict=False)]
-    inputs = torch.randn(BATCH_SIZE, widths[0], generator=generator, dtype=DTYPE).to(device).requires_grad_(True)
-    top_signal = torch.randn(BATCH_SIZE, widths[-1], generator=generator, dtype=DTYPE).to(device)
-    curves = {}
-    combinations = [(a, s) for a in ACTIVATIONS for s in SCHEMES]
-    report_every = max(1, params["depth"] // 5)
-    for index, (activation, scheme) in enumerate(combinations):
-
-        def on_layer(share: float, index: int = index, label: dict = both(f"{activation} + {scheme}")) -> None:
-            if round(share * 2 * params["depth"]) % report_every == 0:
-                progress((index + share) / len(combinations), label)
-
-        curves[(activation, scheme)] = propagate(activation=activation, scheme=scheme, base=base,
-                                                 inputs=inputs, top_signal=top_signal, on_layer=on_layer)
-        progress((index + 1) / len(combinations), both(f"{activation} + {scheme}"))
-    return build_result(params, curves)
+    inputs = torch.randn(BATCH_SIZE, widths[0], generator=draws, dtype=DTYPE).to(device).requires_grad_(True)
+    top_signal = torch.randn(BATCH_SIZE, widths[-1], generator=draws, dtype=DTYPE).to(device)
+    combinations = [(activation, scheme) for activation in ACTIVATIONS for scheme in SCHEMES]
+    progress.plan(len(combinations) * 2 * params["depth"])
+    return Measurements(params, {
+        (activation, scheme): propagate(activation=activation, scheme=scheme, base=base, inputs=inputs,
+                                        top_signal=top_signal, progress=progress)
+        for activation, scheme in combinations})
 
 
 def ratio_of(values: list[float]) -> float:
     return values[-1] / values[0] if values[0] > 0 else math.nan
 
 
-def build_result(params, curves: dict[tuple[str, str], tuple[list[float], list[float]]]) -> Result:
-    summary = []
-    for (activation, scheme), (forward, backward) in curves.items():
+def summary(measured: Measurements) -> list[Metric]:
+    metrics = []
+    for (activation, scheme), (forward, backward) in measured.curves.items():
         name = f"{ACTIVATION_NAMES[activation]} + {SCHEME_NAMES[scheme]}"
-        summary.append(Metric(f"{activation}_{scheme}_forward_ratio",
+        metrics.append(Metric(f"{activation}_{scheme}_forward_ratio",
                               T(f"{name}: activation variance, last / first layer",
                                 f"{name}：激活方差，末层 / 首层"), ratio_of(forward), "×"))
-        summary.append(Metric(f"{activation}_{scheme}_backward_ratio",
+        metrics.append(Metric(f"{activation}_{scheme}_backward_ratio",
                               T(f"{name}: gradient variance, first / last layer",
                                 f"{name}：梯度方差，首层 / 末层"), backward[0] / backward[-1], "×"))
-    return Result(summary=summary, conclusion=conclude(params, curves), charts=charts(curves),
-                  tables=[table(curves)])
+    return metrics
 
 
-def conclude(params, curves) -> dict[str, str]:
-    depth = params["depth"]
-    kept, drifted = [], []
+def conclude(measured: Measurements) -> Conclusion:
+    return Conclusion.join(stability_finding(measured.params["depth"], measured.curves), relu_finding(measured.curves))
+
+
+def stability_finding(depth: int, curves: Curves) -> Conclusion:
+    kept, drifted, verdict = [], [], {}
     for (activation, scheme), (forward, backward) in curves.items():
         name = f"{ACTIVATION_NAMES[activation]} + {SCHEME_NAMES[scheme]}"
         ratios = (ratio_of(forward), backward[0] / backward[-1])
-        inside = all(STABLE_BAND[0] <= ratio <= STABLE_BAND[1] for ratio in ratios)
-        (kept if inside else drifted).append((name, *ratios))
+        steady = all(STABLE_BAND[0] <= ratio <= STABLE_BAND[1] for ratio in ratios)
+        (kept if steady else drifted).append((name, *ratios))
+        verdict[f"{activation}_{scheme}"] = "steady" if steady else "drifted"
     kept_en = ", ".join(name for name, *_ in kept) or "none of them"
     kept_zh = "、".join(name for name, *_ in kept) or "没有任何组合"
-    en = (f"Over {depth} layers, the activation and gradient variances both stay within 10× of their first-layer "
-          f"values for: {kept_en}.")
-    zh = f"经过 {depth} 层，激活方差与梯度方差都保持在首层的 10 倍以内的有：{kept_zh}。"
+    sentences = [T(f"Over {depth} layers, the activation and gradient variances both stay within 10× of their "
+                   f"first-layer values for: {kept_en}.",
+                   f"经过 {depth} 层，激活方差与梯度方差都保持在首层的 10 倍以内的有：{kept_zh}。")]
     if drifted:
-        en += " The others drift (forward last/first, backward first/last): " + "; ".join(
-            f"{name} ×{forward:.3g}, ×{backward:.3g}" for name, forward, backward in drifted) + "."
-        zh += "其余组合发生漂移（前向 末层/首层，反向 首层/末层）：" + ";".join(
-            f"{name} ×{forward:.3g}、×{backward:.3g}" for name, forward, backward in drifted) + "。"
+        sentences.append(T(
+            "The others drift (forward last/first, backward first/last): "
+            + "; ".join(f"{name} ×{forward:.3g}, ×{backward:.3g}" for name, forward, backward in drifted) + ".",
+            "其余组合发生漂移（前向 末层/首层，反向 首层/末层）："
+            + "；".join(f"{name} ×{forward:.3g}、×{backward:.3g}" for name, forward, backward in drifted) + "。"))
+    return Conclusion(join(*sentences), verdict)
+
+
+def relu_finding(curves: Curves) -> Conclusion:
     relu_he = ratio_of(curves[("relu", "he")][0])
     relu_lecun = ratio_of(curves[("relu", "lecun")][0])
     if relu_he > 0 and relu_lecun > 0 and relu_he > 10 * relu_lecun:
-        en += (f" ReLU zeroes half its inputs, so it needs He's factor 2: He ends at ×{relu_he:.2f} where LeCun "
-               f"ends at ×{relu_lecun:.2g}.")
-        zh += f"ReLU 会把一半输入置零，所以需要 He 的因子 2:He 最终为 ×{relu_he:.2f}，而 LeCun 为 ×{relu_lecun:.2g}。"
-    return T(en, zh)
+        return Conclusion(T(f"ReLU zeroes half its inputs, so it needs He's factor 2: He ends at ×{relu_he:.2f} "
+                            f"where LeCun ends at ×{relu_lecun:.2g}.",
+                            f"ReLU 会把一半输入置零，所以需要 He 的因子 2：He 最终为 ×{relu_he:.2f}，"
+                            f"而 LeCun 为 ×{relu_lecun:.2g}。"), {"relu_needs_he": True})
+    return Conclusion(both(""), {"relu_needs_he": False})
 
 
-def charts(curves) -> list[Chart]:
+def charts(measured: Measurements) -> list[Chart]:
     layer_axis = T("layer", "层")
 
     def series(direction: int) -> list[Series]:
         return [Series(f"{ACTIVATION_NAMES[a]} + {SCHEME_NAMES[s]}", list(range(1, len(values[direction]) + 1)),
-                       values[direction]) for (a, s), values in curves.items()]
+                       values[direction]) for (a, s), values in measured.curves.items()]
     return [
         Chart(T("Activation variance per layer (forward)", "各层激活方差（前向）"), layer_axis,
-              T("Var[h]", "Var[h]"), series(0), y_scale="log"),
+              both("Var[h]"), series(0), y_scale="log"),
         Chart(T("Gradient variance per layer (backward)", "各层梯度方差（反向）"), layer_axis,
-              T("Var[∂L/∂h]", "Var[∂L/∂h]"), series(1), y_scale="log"),
+              both("Var[∂L/∂h]"), series(1), y_scale="log"),
     ]
 
 
-def table(curves) -> Table:
+def tables(measured: Measurements) -> list[Table]:
     columns = [T("activation", "激活函数"), T("init", "初始化"), T("Var[h] layer 1", "第 1 层 Var[h]"),
                T("Var[h] last layer", "末层 Var[h]"), T("forward ratio", "前向比值"),
                T("backward ratio", "反向比值")]
     rows = [[ACTIVATION_NAMES[a], SCHEME_NAMES[s], float(f"{f[0]:.4g}"), float(f"{f[-1]:.4g}"),
-             float(f"{ratio_of(f):.4g}"), float(f"{b[0] / b[-1]:.4g}")] for (a, s), (f, b) in curves.items()]
-    return Table(T("Variance through the network", "方差在网络中的传播"), columns, rows)
+             float(f"{ratio_of(f):.4g}"), float(f"{b[0] / b[-1]:.4g}")] for (a, s), (f, b) in measured.curves.items()]
+    return [Table(T("Variance through the network", "方差在网络中的传播"), columns, rows)]
 
 
 SPEC = DemoSpec(
@@ -167,7 +184,7 @@ SPEC = DemoSpec(
                            "r = 1 时 fan_in 等于 fan_out，Xavier 与 LeCun 相同。")),
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )
 

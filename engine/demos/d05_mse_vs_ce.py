@@ -10,14 +10,17 @@ from a saturated wrong start.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, STEPS, T
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
+from engine.runtime import current_device, generator
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import STEPS, T, both
 
 CROSS_DEVICE_METRICS = {
     "ce_grad_at_start": 1e-4,
@@ -57,12 +60,12 @@ def make_clusters(*, samples: int, device: torch.device) -> tuple[torch.Tensor, 
     signs = labels * 2 - 1
     centres = torch.zeros(samples, FEATURES)
     centres[:, 0] = signs * CLUSTER_DISTANCE
-    inputs = centres + CLUSTER_NOISE * torch.randn(samples, FEATURES)
+    inputs = centres + CLUSTER_NOISE * torch.randn(samples, FEATURES, generator=generator())
     return inputs.to(device), labels.to(device)
 
 
 def train_neuron(*, loss: str, inputs: torch.Tensor, labels: torch.Tensor, start_logit: float,
-                 learning_rate: float, steps: int, on_step) -> dict[str, list[float]]:
+                 learning_rate: float, steps: int, after_step: Callable[[], None]) -> dict[str, list[float]]:
     """Full-batch gradient descent on z = w·x + b, starting with true-class margin ≈ start_logit."""
     weight = torch.zeros(FEATURES, device=inputs.device)
     weight[0] = start_logit / CLUSTER_DISTANCE  # margin (2y−1)·z ≈ start_logit for every example
@@ -82,7 +85,7 @@ def train_neuron(*, loss: str, inputs: torch.Tensor, labels: torch.Tensor, start
         with torch.no_grad():
             weight -= learning_rate * weight_grad
             bias -= learning_rate * bias_grad
-        on_step(step)
+        after_step()
     return history
 
 
@@ -94,14 +97,57 @@ def first_step_correct(history: dict[str, list[float]]) -> float:
     return math.nan
 
 
-def _gradient_chart(device: torch.device) -> Chart:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    start_grads: dict[str, float]  # loss → |∂L/∂z| at the starting probability
+    histories: dict[str, dict[str, list[float]]]  # loss → loss, p_true, accuracy per step
+    probabilities: list[float]  # the x axis of the gradient chart
+    gradients: dict[str, list[float]]  # loss → |∂L/∂z| at each of those probabilities
+
+    @property
+    def ratio(self) -> float:
+        return self.start_grads["ce"] / self.start_grads["mse"]
+
+    @property
+    def fix(self) -> dict[str, float]:
+        return {name: first_step_correct(self.histories[name]) for name in LOSSES}
+
+    @property
+    def final(self) -> dict[str, float]:
+        return {name: self.histories[name]["p_true"][-1] for name in LOSSES}
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    device = current_device()
+    start_logit, steps = params["start_logit"], params["steps"]
+    inputs, labels = make_clusters(samples=params["samples"], device=device)
+    start = torch.tensor([1 / (1 + math.exp(-start_logit))], dtype=torch.float64, device=device)
+    start_grads = {name: logit_gradients(probabilities=start, loss=name).abs().item() for name in LOSSES}
+    progress.plan(len(LOSSES) * steps)
+    histories = {}
+    for name in LOSSES:
+        message = T(f"training with {name}", f"用 {name} 训练")
+        histories[name] = train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
+                                       learning_rate=params["learning_rate"], steps=steps,
+                                       after_step=lambda message=message: progress.advance(message))
     probabilities = torch.logspace(-4, math.log10(0.9999), 121, dtype=torch.float64, device=device)
-    series = [Series(LOSS_NAMES[name], probabilities.tolist(),
-                     logit_gradients(probabilities=probabilities, loss=name).abs().tolist())
-              for name in LOSSES]
-    return Chart(T("|∂L/∂z| for a positive example (y = 1)", "正样本（y = 1）的 |∂L/∂z|"),
-                 T("predicted probability p = σ(z)", "预测概率 p = σ(z)"),
-                 T("|∂L/∂z|", "|∂L/∂z|"), series, x_scale="log", y_scale="log")
+    gradients = {name: logit_gradients(probabilities=probabilities, loss=name).abs().tolist() for name in LOSSES}
+    return Measurements(params, start_grads, histories, probabilities.tolist(), gradients)
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    start_grads, fix, final = measured.start_grads, measured.fix, measured.final
+    return [
+        Metric("ce_grad_at_start", T("|∂CE/∂z| at the start", "起点处 |∂CE/∂z|"), start_grads["ce"]),
+        Metric("mse_grad_at_start", T("|∂MSE/∂z| at the start", "起点处 |∂MSE/∂z|"), start_grads["mse"]),
+        Metric("grad_ratio_at_start", T("gradient ratio CE / MSE at the start", "起点处梯度比 CE / MSE"),
+               measured.ratio, "×"),
+        Metric("steps_to_correct_ce", T("steps until right (CE)", "变为正确所需步数（交叉熵）"), fix["ce"], STEPS),
+        Metric("steps_to_correct_mse", T("steps until right (MSE)", "变为正确所需步数（MSE）"), fix["mse"], STEPS),
+        Metric("final_p_true_ce", T("final mean p(true class), CE", "最终真实类别平均概率（交叉熵）"), final["ce"]),
+        Metric("final_p_true_mse", T("final mean p(true class), MSE", "最终真实类别平均概率（MSE）"), final["mse"]),
+    ]
 
 
 def _steps_text(steps_to_fix: float, total: int) -> dict[str, str]:
@@ -110,82 +156,65 @@ def _steps_text(steps_to_fix: float, total: int) -> dict[str, str]:
     return T(f"after {steps_to_fix:.0f} steps", f"{steps_to_fix:.0f} 步后")
 
 
-def _conclusion(*, start_logit: float, ratio: float, steps: int, fix: dict[str, float],
-                final: dict[str, float]) -> dict[str, str]:
+def conclude(measured: Measurements) -> Conclusion:
+    start_logit, steps = measured.params["start_logit"], measured.params["steps"]
+    fix, final, ratio = measured.fix, measured.final, measured.ratio
     p_start = 1 / (1 + math.exp(-start_logit))
-    ce_text, mse_text = _steps_text(fix["ce"], steps), _steps_text(fix["mse"], steps)
     if start_logit >= 0:
-        return T(f"The start is not wrong (p = {p_start:.3g} for the true class), so there is nothing to escape: "
-                 f"both losses only refine it (final p: CE {final['ce']:.3f}, MSE {final['mse']:.3f}).",
-                 f"起点并不错误（真实类别 p = {p_start:.3g}），没有需要逃离的饱和区：两种损失只是微调"
-                 f"（最终 p：交叉熵 {final['ce']:.3f}，MSE {final['mse']:.3f}）。")
-    head = T(f"At p = {p_start:.3g} for the true class, cross-entropy's gradient is {ratio:.3g}× MSE's. ",
-             f"真实类别 p = {p_start:.3g} 时，交叉熵的梯度是 MSE 的 {ratio:.3g} 倍。")
+        return Conclusion(T(
+            f"The start is not wrong (p = {p_start:.3g} for the true class), so there is nothing to escape: "
+            f"both losses only refine it (final p: CE {final['ce']:.3f}, MSE {final['mse']:.3f}).",
+            f"起点并不错误（真实类别 p = {p_start:.3g}），没有需要逃离的饱和区：两种损失只是微调"
+            f"（最终 p：交叉熵 {final['ce']:.3f}，MSE {final['mse']:.3f}）。"), {"start": "right"})
+    head = Conclusion(T(f"At p = {p_start:.3g} for the true class, cross-entropy's gradient is {ratio:.3g}× MSE's.",
+                        f"真实类别 p = {p_start:.3g} 时，交叉熵的梯度是 MSE 的 {ratio:.3g} 倍。"),
+                      {"start": "wrong", "ce_became_right": not math.isnan(fix["ce"]),
+                       "mse_became_right": not math.isnan(fix["mse"])})
+    return Conclusion.join(head, race_finding(fix, ratio, steps))
+
+
+def race_finding(fix: dict[str, float], ratio: float, steps: int) -> Conclusion:
+    """Which loss made the prediction right first, from the saturated wrong start."""
+    ce_text, mse_text = _steps_text(fix["ce"], steps), _steps_text(fix["mse"], steps)
     ce_faster = (math.isnan(fix["mse"]) and not math.isnan(fix["ce"])) or fix["ce"] < fix["mse"]
     if ce_faster and ratio >= 10:
-        tail = T(f"Training from this saturated wrong start, cross-entropy became right {ce_text['en']}, "
-                 f"MSE {mse_text['en']}: the σ′(z) factor in MSE's gradient stalls it.",
-                 f"从这个饱和且错误的起点训练，交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}："
-                 f"MSE 梯度中的 σ′(z) 因子让它停滞。")
-    elif ce_faster:
-        tail = T(f"The start is only mildly wrong, so the gap is small: cross-entropy became right {ce_text['en']}, "
-                 f"MSE {mse_text['en']}.",
-                 f"起点只是轻微错误，差距不大：交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}。")
-    else:
-        tail = T(f"In this run MSE was not slower (CE right {ce_text['en']}, MSE {mse_text['en']}): "
-                 f"the learning rate or the number of steps hides the difference.",
-                 f"本次运行中 MSE 并不更慢（交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}）："
-                 f"学习率或步数掩盖了差异。")
-    return {lang: head[lang] + tail[lang] for lang in ("en", "zh")}
+        return Conclusion(T(f"Training from this saturated wrong start, cross-entropy became right {ce_text['en']}, "
+                            f"MSE {mse_text['en']}: the σ′(z) factor in MSE's gradient stalls it.",
+                            f"从这个饱和且错误的起点训练，交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}："
+                            f"MSE 梯度中的 σ′(z) 因子让它停滞。"), {"faster": "ce", "mse_stalled": True})
+    if ce_faster:
+        return Conclusion(T(f"The start is only mildly wrong, so the gap is small: cross-entropy became right "
+                            f"{ce_text['en']}, MSE {mse_text['en']}.",
+                            f"起点只是轻微错误，差距不大：交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}。"),
+                          {"faster": "ce", "mse_stalled": False})
+    return Conclusion(T(f"In this run MSE was not slower (CE right {ce_text['en']}, MSE {mse_text['en']}): "
+                        f"the learning rate or the number of steps hides the difference.",
+                        f"本次运行中 MSE 并不更慢（交叉熵{ce_text['zh']}变为正确，MSE {mse_text['zh']}）："
+                        f"学习率或步数掩盖了差异。"), {"faster": "mse_not_slower", "mse_stalled": False})
 
 
-def run(params: dict, progress) -> Result:
-    device = current_device()
-    start_logit, steps = params["start_logit"], params["steps"]
-    inputs, labels = make_clusters(samples=params["samples"], device=device)
-    start = torch.tensor([1 / (1 + math.exp(-start_logit))], dtype=torch.float64, device=device)
-    start_grads = {name: logit_gradients(probabilities=start, loss=name).abs().item() for name in LOSSES}
-    histories = {}
-    for index, name in enumerate(LOSSES):
-        def on_step(step: int, index: int = index, name: str = name) -> None:
-            if step % max(1, steps // 10) == 0:
-                progress((index + step / steps) / len(LOSSES), T(f"training with {name}", f"用 {name} 训练"))
-        histories[name] = train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
-                                       learning_rate=params["learning_rate"], steps=steps, on_step=on_step)
-    progress(1.0, DONE)
-    fix = {name: first_step_correct(histories[name]) for name in LOSSES}
-    final = {name: histories[name]["p_true"][-1] for name in LOSSES}
-    ratio = start_grads["ce"] / start_grads["mse"]
-    steps_axis = list(range(steps + 1))
-    return Result(
-        summary=[
-            Metric("ce_grad_at_start", T("|∂CE/∂z| at the start", "起点处 |∂CE/∂z|"), start_grads["ce"]),
-            Metric("mse_grad_at_start", T("|∂MSE/∂z| at the start", "起点处 |∂MSE/∂z|"), start_grads["mse"]),
-            Metric("grad_ratio_at_start", T("gradient ratio CE / MSE at the start", "起点处梯度比 CE / MSE"),
-                   ratio, "×"),
-            Metric("steps_to_correct_ce", T("steps until right (CE)", "变为正确所需步数（交叉熵）"), fix["ce"],
-                   STEPS),
-            Metric("steps_to_correct_mse", T("steps until right (MSE)", "变为正确所需步数（MSE）"), fix["mse"],
-                   STEPS),
-            Metric("final_p_true_ce", T("final mean p(true class), CE", "最终真实类别平均概率（交叉熵）"),
-                   final["ce"]),
-            Metric("final_p_true_mse", T("final mean p(true class), MSE", "最终真实类别平均概率（MSE）"),
-                   final["mse"]),
-        ],
-        conclusion=_conclusion(start_logit=start_logit, ratio=ratio, steps=steps, fix=fix, final=final),
-        charts=[
-            _gradient_chart(device),
-            Chart(T("Mean probability of the true class while training", "训练中真实类别的平均概率"),
-                  T("gradient-descent step", "梯度下降步数"), T("mean p(true class)", "真实类别平均概率"),
-                  [Series(LOSS_NAMES[n], steps_axis, histories[n]["p_true"]) for n in LOSSES]),
-            Chart(T("Training loss", "训练损失"), T("gradient-descent step", "梯度下降步数"),
-                  T("loss", "损失"), [Series(LOSS_NAMES[n], steps_axis, histories[n]["loss"]) for n in LOSSES],
-                  y_scale="log"),
-        ],
-        tables=[Table(T("Gradient formulas with p = σ(z)", "p = σ(z) 时的梯度公式"),
-                      [T("loss", "损失"), T("∂L/∂z", "∂L/∂z"), T("at the start", "起点处")],
-                      [["CE", "p − y", start_grads["ce"]], ["MSE", "2(p − y)·p(1 − p)", start_grads["mse"]]])],
-    )
+def charts(measured: Measurements) -> list[Chart]:
+    histories = measured.histories
+    steps_axis = list(range(measured.params["steps"] + 1))
+    return [
+        Chart(T("|∂L/∂z| for a positive example (y = 1)", "正样本（y = 1）的 |∂L/∂z|"),
+              T("predicted probability p = σ(z)", "预测概率 p = σ(z)"), both("|∂L/∂z|"),
+              [Series(LOSS_NAMES[name], measured.probabilities, measured.gradients[name]) for name in LOSSES],
+              x_scale="log", y_scale="log"),
+        Chart(T("Mean probability of the true class while training", "训练中真实类别的平均概率"),
+              T("gradient-descent step", "梯度下降步数"), T("mean p(true class)", "真实类别平均概率"),
+              [Series(LOSS_NAMES[n], steps_axis, histories[n]["p_true"]) for n in LOSSES]),
+        Chart(T("Training loss", "训练损失"), T("gradient-descent step", "梯度下降步数"),
+              T("loss", "损失"), [Series(LOSS_NAMES[n], steps_axis, histories[n]["loss"]) for n in LOSSES],
+              y_scale="log"),
+    ]
+
+
+def tables(measured: Measurements) -> list[Table]:
+    start_grads = measured.start_grads
+    return [Table(T("Gradient formulas with p = σ(z)", "p = σ(z) 时的梯度公式"),
+                  [T("loss", "损失"), both("∂L/∂z"), T("at the start", "起点处")],
+                  [["CE", "p − y", start_grads["ce"]], ["MSE", "2(p − y)·p(1 − p)", start_grads["mse"]]])]
 
 
 SPEC = DemoSpec(
@@ -203,6 +232,6 @@ SPEC = DemoSpec(
         IntParam("steps", T("training steps", "训练步数"), 150, minimum=10, maximum=5000),
         IntParam("samples", T("training examples", "训练样本数"), 64, minimum=8, maximum=4096),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )

@@ -9,13 +9,15 @@ softmax([a, b])₀ = 1 / (1 + e^{b−a}) = σ(a − b), checked here on many ran
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
-from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
+from engine.runtime import current_device, generator
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
 
 CROSS_DEVICE_METRICS = {
     "softmax_sum": 1e-5,
@@ -43,124 +45,167 @@ def naive_softmax(logits: torch.Tensor) -> torch.Tensor:
     return exps / exps.sum()
 
 
-def _random_pairs(*, count: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    # Drawn on the CPU so CPU and CUDA runs check the very same pairs.
-    pairs = PAIR_SCALE * torch.randn(2, count)
-    return pairs[0].to(device), pairs[1].to(device)
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    logits: list[float]  # as the device holds them (float32)
+    softmax: list[float]  # of logits / T, per class
+    sigmoid: list[float]
+    shifted_softmax: list[float]  # of (logits + shift) / T
+    shifted_sigmoid: list[float]
+    softmax_sum: float
+    sigmoid_sum: float
+    top: float
+    entropy: float
+    shift_diff: float  # the largest change the shift made to a softmax output
+    sigmoid_shift_diff: float
+    naive_finite: bool
+    temperatures: list[float]  # the sweep of the temperature chart
+    temperature_curves: list[list[float]]  # per class: its softmax probability at each temperature
+    pair_error: float  # the largest |softmax([a, b])₀ − σ(a − b)| over all random pairs
+    shown_sigmoid: list[float]  # σ(a − b) of the pairs drawn in the scatter chart
+    shown_softmax: list[float]  # softmax([a, b])₀ of the same pairs
 
 
-def _temperature_chart(logits: torch.Tensor, temperature: float) -> Chart:
-    temperatures = torch.logspace(math.log10(0.05), math.log10(20.0), SWEEP_TEMPERATURES, device=logits.device)
-    probabilities = torch.softmax(logits[None, :] / temperatures[:, None], dim=-1)
-    series = [Series(T(f"class {i + 1} (z = {logits[i].item():g})", f"类别 {i + 1}（z = {logits[i].item():g}）"),
-                     temperatures.tolist(), probabilities[:, i].tolist()) for i in range(len(logits))]
-    return Chart(T(f"Softmax probabilities against temperature (this run: T = {temperature:g})",
-                   f"softmax 概率随温度变化（本次 T = {temperature:g}）"),
-                 T("temperature T", "温度 T"), T("probability", "概率"), series, x_scale="log")
-
-
-def _conclusion(*, softmax_sum: float, sigmoid_sum: float, shift: float, shift_diff: float,
-                sigmoid_shift_diff: float, pairs: int, pair_error: float, top: float, classes: int,
-                naive_finite: bool) -> dict[str, str]:
-    parts_en = [f"Softmax outputs sum to {softmax_sum:.6f}; sigmoid outputs sum to {sigmoid_sum:.3f}"]
-    parts_zh = [f"softmax 输出之和为 {softmax_sum:.6f}；sigmoid 输出之和为 {sigmoid_sum:.3f}"]
-    if abs(sigmoid_sum - 1) < 0.01:
-        parts_en[-1] += " (close to 1 here only by coincidence: each sigmoid is an independent yes/no)."
-        parts_zh[-1] += "（这里接近 1 只是巧合：每个 sigmoid 都是独立的是/否概率）。"
-    else:
-        parts_en[-1] += ", not 1: each sigmoid is an independent yes/no probability (multi-label)."
-        parts_zh[-1] += "，不是 1：每个 sigmoid 是独立的是/否概率（多标签）。"
-    if shift == 0:
-        parts_en.append("With shift 0 nothing moves; set a shift to see softmax's invariance.")
-        parts_zh.append("平移量为 0 时什么也不变；设置一个平移量来观察 softmax 的平移不变性。")
-    elif shift_diff < 1e-5:
-        parts_en.append(f"Adding {shift:g} to every logit changed softmax by at most {shift_diff:.1e} "
-                        f"(shift-invariant) but sigmoid by up to {sigmoid_shift_diff:.3f}.")
-        parts_zh.append(f"所有 logit 加 {shift:g} 后，softmax 最多变化 {shift_diff:.1e}（平移不变），"
-                        f"sigmoid 却最多变化 {sigmoid_shift_diff:.3f}。")
-    else:
-        parts_en.append(f"Adding {shift:g} changed softmax by {shift_diff:.1e}: floating-point rounding, "
-                        "not a real dependence on the shift.")
-        parts_zh.append(f"加 {shift:g} 后 softmax 变化了 {shift_diff:.1e}：这是浮点舍入，并非真的依赖平移量。")
-    if pair_error < 1e-5:
-        parts_en.append(f"For {pairs} random logit pairs, two-class softmax equals σ(z₁ − z₂) "
-                        f"within {pair_error:.1e}.")
-        parts_zh.append(f"{pairs} 对随机 logit 中，二分类 softmax 与 σ(z₁ − z₂) 的差不超过 {pair_error:.1e}。")
-    else:
-        parts_en.append(f"Two-class softmax and σ(z₁ − z₂) differed by up to {pair_error:.1e}.")
-        parts_zh.append(f"二分类 softmax 与 σ(z₁ − z₂) 最多相差 {pair_error:.1e}。")
-    if top > 0.99:
-        parts_en.append(f"At this temperature the top class takes {top:.3f}: almost one-hot.")
-        parts_zh.append(f"在此温度下最大类别占 {top:.3f}：几乎是 one-hot。")
-    elif top < 1.5 / classes:
-        parts_en.append(f"At this temperature the top class takes only {top:.3f}: close to uniform.")
-        parts_zh.append(f"在此温度下最大类别只占 {top:.3f}：接近均匀分布。")
-    if not naive_finite:
-        parts_en.append("Naive exp(z)/Σexp(z) overflows on these logits; subtracting the maximum does not.")
-        parts_zh.append("朴素的 exp(z)/Σexp(z) 在这些 logit 上溢出；先减去最大值则不会。")
-    return T(" ".join(parts_en), "".join(parts_zh))
-
-
-def run(params: dict, progress) -> Result:
+def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     temperature, shift = params["temperature"], params["shift"]
     raw = torch.tensor([params[name] for name in LOGIT_NAMES], device=device)
     logits = raw / temperature
     softmax, sigmoid = torch.softmax(logits, dim=-1), torch.sigmoid(logits)
     shifted = (raw + shift) / temperature
-    shift_diff = (torch.softmax(shifted, dim=-1) - softmax).abs().max().item()
-    sigmoid_shift_diff = (torch.sigmoid(shifted) - sigmoid).abs().max().item()
-    naive_finite = bool(torch.isfinite(naive_softmax(logits)).all().item())
-    progress(0.3, T("single logits", "单个 logit"))
-    first, second = _random_pairs(count=params["pairs"], device=device)
-    gaps = two_class_gap(first=first, second=second)
-    pair_error = gaps.max().item()
-    progress(0.7, T("random pairs", "随机 logit 对"))
-    entropy = torch.special.entr(softmax).sum().item()
-    top = softmax.max().item()
+    shifted_softmax, shifted_sigmoid = torch.softmax(shifted, dim=-1), torch.sigmoid(shifted)
+    temperatures = torch.logspace(math.log10(0.05), math.log10(20.0), SWEEP_TEMPERATURES, device=device)
+    sweep = torch.softmax(raw[None, :] / temperatures[:, None], dim=-1)
+    progress.plan(2)  # all of it takes milliseconds, even a million pairs: two phases say enough
+    progress.advance(T("single logits", "单个 logit"))
+    # Drawn on the CPU so CPU and CUDA runs check the very same pairs.
+    first, second = (PAIR_SCALE * torch.randn(2, params["pairs"], generator=generator())).to(device)
+    pair_error = two_class_gap(first=first, second=second).max().item()
+    progress.advance(T("random pairs", "随机 logit 对"))
     shown = slice(0, min(SCATTER_POINTS, params["pairs"]))
-    pair_softmax = torch.softmax(torch.stack([first[shown], second[shown]], dim=-1), dim=-1)[:, 0]
+    return Measurements(
+        params, raw.tolist(), softmax.tolist(), sigmoid.tolist(), shifted_softmax.tolist(), shifted_sigmoid.tolist(),
+        softmax_sum=softmax.sum().item(), sigmoid_sum=sigmoid.sum().item(), top=softmax.max().item(),
+        entropy=torch.special.entr(softmax).sum().item(),
+        shift_diff=(shifted_softmax - softmax).abs().max().item(),
+        sigmoid_shift_diff=(shifted_sigmoid - sigmoid).abs().max().item(),
+        naive_finite=bool(torch.isfinite(naive_softmax(logits)).all().item()),
+        temperatures=temperatures.tolist(), temperature_curves=sweep.T.tolist(), pair_error=pair_error,
+        shown_sigmoid=torch.sigmoid(first[shown] - second[shown]).tolist(),
+        shown_softmax=torch.softmax(torch.stack([first[shown], second[shown]], dim=-1), dim=-1)[:, 0].tolist())
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    return [
+        Metric("softmax_sum", T("sum of softmax outputs", "softmax 输出之和"), measured.softmax_sum),
+        Metric("sigmoid_sum", T("sum of sigmoid outputs", "sigmoid 输出之和"), measured.sigmoid_sum),
+        Metric("top_probability", T("largest softmax probability", "最大 softmax 概率"), measured.top),
+        Metric("softmax_entropy", T("softmax entropy", "softmax 熵"), measured.entropy, "nats"),
+        Metric("softmax_shift_max_diff", T("max softmax change under the shift", "平移后 softmax 最大变化"),
+               measured.shift_diff),
+        Metric("sigmoid_shift_max_diff", T("max sigmoid change under the shift", "平移后 sigmoid 最大变化"),
+               measured.sigmoid_shift_diff),
+        Metric("two_class_max_error", T("max |softmax₂ − σ(z₁ − z₂)| over random pairs",
+                                        "随机对上 |二分类 softmax − σ(z₁ − z₂)| 最大值"), measured.pair_error),
+        Metric("naive_softmax_finite", T("naive softmax stays finite (1 = yes)", "朴素 softmax 未溢出（1 = 是）"),
+               float(measured.naive_finite)),
+    ]
+
+
+def conclude(measured: Measurements) -> Conclusion:
+    return Conclusion.join(sum_finding(measured), shift_finding(measured), pair_finding(measured),
+                           temperature_finding(measured), overflow_finding(measured.naive_finite))
+
+
+def sum_finding(measured: Measurements) -> Conclusion:
+    sums = T(f"Softmax outputs sum to {measured.softmax_sum:.6f}; sigmoid outputs sum to {measured.sigmoid_sum:.3f}",
+             f"softmax 输出之和为 {measured.softmax_sum:.6f}；sigmoid 输出之和为 {measured.sigmoid_sum:.3f}")
+    if abs(measured.sigmoid_sum - 1) < 0.01:
+        return Conclusion(T(sums["en"] + " (close to 1 here only by coincidence: each sigmoid is an independent "
+                            "yes/no).", sums["zh"] + "（这里接近 1 只是巧合：每个 sigmoid 都是独立的是/否概率）。"),
+                          {"sigmoid_sum": "near_one_by_chance"})
+    return Conclusion(T(sums["en"] + ", not 1: each sigmoid is an independent yes/no probability (multi-label).",
+                        sums["zh"] + "，不是 1：每个 sigmoid 是独立的是/否概率（多标签）。"),
+                      {"sigmoid_sum": "not_one"})
+
+
+def shift_finding(measured: Measurements) -> Conclusion:
+    shift, shift_diff = measured.params["shift"], measured.shift_diff
+    if shift == 0:
+        return Conclusion(T("With shift 0 nothing moves; set a shift to see softmax's invariance.",
+                            "平移量为 0 时什么也不变；设置一个平移量来观察 softmax 的平移不变性。"), {"shift": "none"})
+    if shift_diff < 1e-5:
+        return Conclusion(T(f"Adding {shift:g} to every logit changed softmax by at most {shift_diff:.1e} "
+                            f"(shift-invariant) but sigmoid by up to {measured.sigmoid_shift_diff:.3f}.",
+                            f"所有 logit 加 {shift:g} 后，softmax 最多变化 {shift_diff:.1e}（平移不变），"
+                            f"sigmoid 却最多变化 {measured.sigmoid_shift_diff:.3f}。"), {"shift": "softmax_invariant"})
+    return Conclusion(T(f"Adding {shift:g} changed softmax by {shift_diff:.1e}: floating-point rounding, "
+                        "not a real dependence on the shift.",
+                        f"加 {shift:g} 后 softmax 变化了 {shift_diff:.1e}：这是浮点舍入，并非真的依赖平移量。"),
+                      {"shift": "rounding"})
+
+
+def pair_finding(measured: Measurements) -> Conclusion:
+    pairs, pair_error = measured.params["pairs"], measured.pair_error
+    if pair_error < 1e-5:
+        return Conclusion(T(f"For {pairs} random logit pairs, two-class softmax equals σ(z₁ − z₂) "
+                            f"within {pair_error:.1e}.",
+                            f"{pairs} 对随机 logit 中，二分类 softmax 与 σ(z₁ − z₂) 的差不超过 {pair_error:.1e}。"),
+                          {"two_class_softmax": "equals_sigmoid"})
+    return Conclusion(T(f"Two-class softmax and σ(z₁ − z₂) differed by up to {pair_error:.1e}.",
+                        f"二分类 softmax 与 σ(z₁ − z₂) 最多相差 {pair_error:.1e}。"),
+                      {"two_class_softmax": "differs"})
+
+
+def temperature_finding(measured: Measurements) -> Conclusion:
+    top = measured.top
+    if top > 0.99:
+        return Conclusion(T(f"At this temperature the top class takes {top:.3f}: almost one-hot.",
+                            f"在此温度下最大类别占 {top:.3f}：几乎是 one-hot。"), {"distribution": "one_hot"})
+    if top < 1.5 / len(LOGIT_NAMES):
+        return Conclusion(T(f"At this temperature the top class takes only {top:.3f}: close to uniform.",
+                            f"在此温度下最大类别只占 {top:.3f}：接近均匀分布。"), {"distribution": "near_uniform"})
+    return Conclusion(both(""), {"distribution": "in_between"})
+
+
+def overflow_finding(naive_finite: bool) -> Conclusion:
+    if naive_finite:
+        return Conclusion(both(""), {"naive_softmax_overflows": False})
+    return Conclusion(T("Naive exp(z)/Σexp(z) overflows on these logits; subtracting the maximum does not.",
+                        "朴素的 exp(z)/Σexp(z) 在这些 logit 上溢出；先减去最大值则不会。"),
+                      {"naive_softmax_overflows": True})
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    temperature, shift = measured.params["temperature"], measured.params["shift"]
     classes = list(range(1, len(LOGIT_NAMES) + 1))
-    result = Result(
-        summary=[
-            Metric("softmax_sum", T("sum of softmax outputs", "softmax 输出之和"), softmax.sum().item()),
-            Metric("sigmoid_sum", T("sum of sigmoid outputs", "sigmoid 输出之和"), sigmoid.sum().item()),
-            Metric("top_probability", T("largest softmax probability", "最大 softmax 概率"), top),
-            Metric("softmax_entropy", T("softmax entropy", "softmax 熵"), entropy, "nats"),
-            Metric("softmax_shift_max_diff", T("max softmax change under the shift", "平移后 softmax 最大变化"),
-                   shift_diff),
-            Metric("sigmoid_shift_max_diff", T("max sigmoid change under the shift", "平移后 sigmoid 最大变化"),
-                   sigmoid_shift_diff),
-            Metric("two_class_max_error", T("max |softmax₂ − σ(z₁ − z₂)| over random pairs",
-                                            "随机对上 |二分类 softmax − σ(z₁ − z₂)| 最大值"), pair_error),
-            Metric("naive_softmax_finite", T("naive softmax stays finite (1 = yes)", "朴素 softmax 未溢出（1 = 是）"),
-                   float(naive_finite)),
-        ],
-        conclusion=_conclusion(softmax_sum=softmax.sum().item(), sigmoid_sum=sigmoid.sum().item(), shift=shift,
-                               shift_diff=shift_diff, sigmoid_shift_diff=sigmoid_shift_diff, pairs=params["pairs"],
-                               pair_error=pair_error, top=top, classes=len(LOGIT_NAMES), naive_finite=naive_finite),
-        charts=[
-            Chart(T(f"Outputs for logits / T (T = {temperature:g})", f"logit / T 的输出（T = {temperature:g}）"),
-                  T("class", "类别"), T("probability", "概率"),
-                  [Series(T("softmax", "softmax"), classes, softmax.tolist()),
-                   Series(T("sigmoid", "sigmoid"), classes, sigmoid.tolist()),
-                   Series(T(f"softmax after +{shift:g}", f"平移 +{shift:g} 后的 softmax"), classes,
-                          torch.softmax(shifted, dim=-1).tolist()),
-                   Series(T(f"sigmoid after +{shift:g}", f"平移 +{shift:g} 后的 sigmoid"), classes,
-                          torch.sigmoid(shifted).tolist())], kind="bar"),
-            _temperature_chart(raw, temperature),
-            Chart(T("Two-class softmax against σ(z₁ − z₂) for random pairs",
-                    "随机 logit 对：二分类 softmax 与 σ(z₁ − z₂)"),
-                  T("σ(z₁ − z₂)", "σ(z₁ − z₂)"), T("softmax([z₁, z₂])₁", "softmax([z₁, z₂])₁"),
-                  [Series(T("random pairs", "随机对"), torch.sigmoid(first[shown] - second[shown]).tolist(),
-                          pair_softmax.tolist())], kind="scatter"),
-        ],
-        tables=[Table(T("Per-class outputs", "各类别输出"),
-                      [T("class", "类别"), T("logit", "logit"), T("softmax", "softmax"), T("sigmoid", "sigmoid")],
-                      [[i + 1, raw[i].item(), softmax[i].item(), sigmoid[i].item()] for i in range(len(raw))])],
-    )
-    progress(1.0, DONE)
-    return result
+    return [
+        Chart(T(f"Outputs for logits / T (T = {temperature:g})", f"logit / T 的输出（T = {temperature:g}）"),
+              T("class", "类别"), T("probability", "概率"),
+              [Series(both("softmax"), classes, measured.softmax),
+               Series(both("sigmoid"), classes, measured.sigmoid),
+               Series(T(f"softmax after +{shift:g}", f"平移 +{shift:g} 后的 softmax"), classes,
+                      measured.shifted_softmax),
+               Series(T(f"sigmoid after +{shift:g}", f"平移 +{shift:g} 后的 sigmoid"), classes,
+                      measured.shifted_sigmoid)], kind="bar"),
+        Chart(T(f"Softmax probabilities against temperature (this run: T = {temperature:g})",
+                f"softmax 概率随温度变化（本次 T = {temperature:g}）"),
+              T("temperature T", "温度 T"), T("probability", "概率"),
+              [Series(T(f"class {i + 1} (z = {logit:g})", f"类别 {i + 1}（z = {logit:g}）"), measured.temperatures,
+                      curve) for i, (logit, curve) in enumerate(zip(measured.logits, measured.temperature_curves,
+                                                                     strict=True))], x_scale="log"),
+        Chart(T("Two-class softmax against σ(z₁ − z₂) for random pairs", "随机 logit 对：二分类 softmax 与 σ(z₁ − z₂)"),
+              both("σ(z₁ − z₂)"), both("softmax([z₁, z₂])₁"),
+              [Series(T("random pairs", "随机对"), measured.shown_sigmoid, measured.shown_softmax)], kind="scatter"),
+    ]
+
+
+def tables(measured: Measurements) -> list[Table]:
+    return [Table(T("Per-class outputs", "各类别输出"),
+                  [T("class", "类别"), both("logit"), both("softmax"), both("sigmoid")],
+                  [[i + 1, logit, measured.softmax[i], measured.sigmoid[i]]
+                   for i, logit in enumerate(measured.logits)])]
 
 
 def _logit(name: str, label_en: str, label_zh: str, default: float) -> FloatParam:
@@ -187,6 +232,6 @@ SPEC = DemoSpec(
         IntParam("pairs", T("random logit pairs to check", "检验的随机 logit 对数"), 2000,
                  minimum=10, maximum=1_000_000),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )

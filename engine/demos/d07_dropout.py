@@ -10,14 +10,16 @@ weights unchanged. The demo checks that by averaging many train-mode passes.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Metric, Result, Series
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series
 from engine.runtime import current_device
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
 
 CROSS_DEVICE_METRICS = {
     "train_loss_without_dropout": 0.3,
@@ -34,6 +36,8 @@ LEARNING_RATE = 3e-3
 CURVE_POINTS = 50
 PASS_CHUNK = 100
 SHOWN_SINGLE_PASSES = 3
+TRAINING = {"without": T("training without dropout", "训练不带 dropout 的网络"),
+            "with": T("training with dropout", "训练带 dropout 的网络")}
 
 
 def make_data(*, samples: int, noise: float, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,7 +59,8 @@ def mse(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
         return nn.functional.mse_loss(model(inputs), targets).item()
 
 
-def train(*, model: nn.Module, data: dict[str, torch.Tensor], epochs: int, on_epoch) -> dict[str, list[float]]:
+def train(*, model: nn.Module, data: dict[str, torch.Tensor], epochs: int, progress: Progress,
+          message: dict[str, str]) -> dict[str, list[float]]:
     optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     every = max(1, epochs // CURVE_POINTS)
     curves: dict[str, list[float]] = {"epoch": [], "train": [], "test": []}
@@ -68,7 +73,7 @@ def train(*, model: nn.Module, data: dict[str, torch.Tensor], epochs: int, on_ep
             curves["epoch"].append(epoch)
             curves["train"].append(mse(model, data["train_x"], data["train_y"]))
             curves["test"].append(mse(model, data["test_x"], data["test_y"]))
-        on_epoch(epoch)
+        progress.advance(message)
     return curves
 
 
@@ -122,76 +127,23 @@ def _single_pass(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
         return model(inputs)
 
 
-def _conclusion(*, p: float, gaps: dict[str, float], tests: dict[str, float], check: dict[str, float],
-                passes: int) -> dict[str, str]:
-    without, with_ = gaps["without"], gaps["with"]
-    if without <= 0.01:
-        head = T(f"Without dropout the net did not overfit here (gap {without:.3f}), so dropout has little to fix "
-                 f"(gap with p = {p:g}: {with_:.3f}). ",
-                 f"不用 dropout 时网络在这里并没有过拟合（差距 {without:.3f}），dropout 没什么可修正的"
-                 f"（p = {p:g} 时差距 {with_:.3f}）。")
-    elif with_ < 0.8 * without:
-        head = T(f"Dropout (p = {p:g}) shrank the train/test gap from {without:.3f} to {with_:.3f} "
-                 f"(test loss {tests['without']:.3f} → {tests['with']:.3f}). ",
-                 f"dropout（p = {p:g}）把训练/测试差距从 {without:.3f} 缩小到 {with_:.3f}"
-                 f"（测试损失 {tests['without']:.3f} → {tests['with']:.3f}）。")
-    else:
-        head = T(f"In this run dropout (p = {p:g}) did not shrink the train/test gap ({without:.3f} without, "
-                 f"{with_:.3f} with). ",
-                 f"本次运行中 dropout（p = {p:g}）没有缩小训练/测试差距（不用 {without:.3f}，用 {with_:.3f}）。")
-    layer_error, noise = check["layer_mean_rel_error"], check["monte_carlo_rel_error"]
-    if layer_error < 2 * noise:
-        layer = T(f"Averaging {passes} train-mode passes of a dropout layer reproduces its eval output within "
-                  f"{layer_error:.1%}, consistent with the Monte Carlo noise √(p/((1 − p)·passes)) = {noise:.1%}: "
-                  f"inverted dropout's 1/(1 − p) keeps the expectation unchanged. ",
-                  f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与其评估模式输出相差 {layer_error:.1%}，"
-                  f"与蒙特卡洛噪声 √(p/((1 − p)·n)) = {noise:.1%}（n 为前向次数）相符："
-                  f"inverted dropout 的 1/(1 − p) 使期望不变。")
-    else:
-        layer = T(f"Averaging {passes} train-mode passes of a dropout layer misses its eval output by "
-                  f"{layer_error:.1%}, more than the Monte Carlo noise {noise:.1%} explains. ",
-                  f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与评估输出相差 {layer_error:.1%}，"
-                  f"超出蒙特卡洛噪声 {noise:.1%} 所能解释的范围。")
-    plain = T(f"Without the rescaling the average would be {check['no_rescale_mean_ratio']:.3f}× it. ",
-              f"不做该缩放，平均值只有其 {check['no_rescale_mean_ratio']:.3f} 倍。")
-    output_error, spread = check["output_mean_rel_error"], check["single_pass_rel_spread"]
-    output_noise = spread / passes**0.5
-    if output_error < 2 * output_noise:
-        tail = T(f"At the network output the average is within {output_error:.1%} of the eval output (noise "
-                 f"{output_noise:.1%}), although single passes scatter by {spread:.0%}.",
-                 f"在网络输出端平均值与评估输出相差 {output_error:.1%}（噪声 {output_noise:.1%}），"
-                 f"尽管单次前向的偏离达 {spread:.0%}。")
-    else:
-        tail = T(f"At the network output the average differs from the eval output by {output_error:.1%}, more than "
-                 f"the {output_noise:.1%} noise: the ReLU after a dropout layer makes the match only approximate "
-                 f"(single passes scatter by {spread:.0%}).",
-                 f"在网络输出端平均值与评估输出相差 {output_error:.1%}，超过 {output_noise:.1%} 的噪声："
-                 f"dropout 之后的 ReLU 使两者只是近似相等（单次前向偏离 {spread:.0%}）。")
-    return {lang: head[lang] + layer[lang] + plain[lang] + tail[lang] for lang in ("en", "zh")}
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    curves: dict[str, dict[str, list[float]]]  # "without"/"with" dropout: epoch, train and test loss (eval mode)
+    train_losses: dict[str, float]
+    test_losses: dict[str, float]
+    check: dict[str, float]  # expectation_check's numbers
+    outputs: dict[str, list]  # on the input grid: x, target, eval output, mean of passes, single passes
+
+    @property
+    def gaps(self) -> dict[str, float]:
+        return {name: self.test_losses[name] - self.train_losses[name] for name in self.train_losses}
 
 
-def _curves_chart(curves: dict[str, dict[str, list[float]]], p: float) -> Chart:
-    labels = {"without": T("no dropout", "无 dropout"), "with": T(f"dropout p = {p:g}", f"dropout p = {p:g}")}
-    series = [Series(T(f"{labels[name]['en']}, {split}", f"{labels[name]['zh']}，{zh}"), curves[name]["epoch"],
-                     curves[name][split])
-              for name in ("without", "with") for split, zh in (("train", "训练"), ("test", "测试"))]
-    return Chart(T("Train and test loss (eval mode)", "训练与测试损失（评估模式）"), T("epoch", "轮次"),
-                 T("MSE", "均方误差"), series, y_scale="log")
-
-
-def _outputs_chart(model: nn.Sequential, grid: torch.Tensor, output_mean: torch.Tensor, passes: int) -> Chart:
-    xs = grid[:, 0].tolist()
-    series = [Series(T("target sin(2.5x)", "目标 sin(2.5x)"), xs, torch.sin(FREQUENCY * grid[:, 0]).tolist()),
-              Series(T("eval mode", "评估模式"), xs, eval_output(model, grid)[:, 0].tolist()),
-              Series(T(f"mean of {passes} train-mode passes", f"{passes} 次训练模式前向的平均"), xs,
-                     output_mean[:, 0].tolist())]
-    series += [Series(T(f"one train-mode pass #{i + 1}", f"单次训练模式前向 #{i + 1}"), xs,
-                      _single_pass(model, grid)[:, 0].tolist()) for i in range(SHOWN_SINGLE_PASSES)]
-    return Chart(T("Dropout network: eval output vs train-mode passes", "dropout 网络：评估输出与训练模式前向"),
-                 T("input x", "输入 x"), T("output", "输出"), series)
-
-
-def run(params: dict, progress) -> Result:
+def measure(params: dict, progress: Progress) -> Measurements:
+    # Every draw comes from the global RNG that `execute` seeds, not from generator(): nn.Linear's default
+    # init and the dropout masks can draw only from it, and the data drawn before them decides where it is.
     device = current_device()
     p, epochs, passes = params["dropout"], params["epochs"], params["passes"]
     train_x, train_y = make_data(samples=params["train_samples"], noise=params["noise"], device=device)
@@ -201,54 +153,150 @@ def run(params: dict, progress) -> Result:
     dropped = make_mlp(width=params["width"], dropout=p)
     dropped.load_state_dict(copy.deepcopy(plain.state_dict()))  # same start: only dropout differs
     models = {"without": plain.to(device), "with": dropped.to(device)}
-    curves = {}
-    for index, (name, model) in enumerate(models.items()):
-        def on_epoch(epoch: int, index: int = index, name: str = name) -> None:
-            if epoch % max(1, epochs // 10) == 0:
-                label = T(f"training {name} dropout", "训练" + ("带" if name == "with" else "不带") + " dropout 的网络")
-                progress(0.9 * (index + epoch / epochs) / 2, label)
-        curves[name] = train(model=model, data=data, epochs=epochs, on_epoch=on_epoch)
+    progress.plan(len(models) * epochs)
+    curves = {name: train(model=model, data=data, epochs=epochs, progress=progress, message=TRAINING[name])
+              for name, model in models.items()}
     train_losses = {name: mse(model, train_x, train_y) for name, model in models.items()}
     test_losses = {name: mse(model, test_x, test_y) for name, model in models.items()}
-    gaps = {name: test_losses[name] - train_losses[name] for name in models}
     grid = torch.linspace(-INPUT_RANGE, INPUT_RANGE, GRID_POINTS, device=device)[:, None]
+    progress.note(T("expectation check", "期望值检验"))
     check = expectation_check(model=dropped, grid=grid, passes=passes, p=p)
-    progress(0.95, T("expectation check", "期望值检验"))
-    charts = [_curves_chart(curves, p), _outputs_chart(dropped, grid, check.pop("output_mean"), passes)]
-    progress(1.0, DONE)
-    return Result(
-        summary=[
-            Metric("train_loss_without_dropout", T("train loss, no dropout", "训练损失（无 dropout）"),
-                   train_losses["without"]),
-            Metric("test_loss_without_dropout", T("test loss, no dropout", "测试损失（无 dropout）"),
-                   test_losses["without"]),
-            Metric("gap_without_dropout", T("test − train, no dropout", "测试 − 训练（无 dropout）"), gaps["without"]),
-            Metric("train_loss_with_dropout", T("train loss, dropout", "训练损失（dropout）"), train_losses["with"]),
-            Metric("test_loss_with_dropout", T("test loss, dropout", "测试损失（dropout）"), test_losses["with"]),
-            Metric("gap_with_dropout", T("test − train, dropout", "测试 − 训练（dropout）"), gaps["with"]),
-            Metric("layer_mean_rel_error", T("dropout layer: |mean of train passes − eval| / |eval|",
-                                             "dropout 层：|训练前向平均 − 评估| / |评估|"),
-                   check["layer_mean_rel_error"]),
-            Metric("monte_carlo_rel_error", T("expected Monte Carlo error √(p / ((1 − p)·passes))",
-                                              "预期蒙特卡洛误差 √(p / ((1 − p)·n))，n 为前向次数"),
-                   check["monte_carlo_rel_error"]),
-            Metric("no_rescale_mean_ratio", T("mean without 1/(1 − p) rescaling ÷ eval", "不缩放时的平均 ÷ 评估输出"),
-                   check["no_rescale_mean_ratio"], "×"),
-            Metric("output_mean_rel_error", T("network output: |mean of train passes − eval| / |eval|",
-                                              "网络输出：|训练前向平均 − 评估| / |评估|"),
-                   check["output_mean_rel_error"]),
-            Metric("single_pass_rel_spread", T("one train pass: |pass − eval| / |eval|",
-                                               "单次训练前向：|前向 − 评估| / |评估|"),
-                   check["single_pass_rel_spread"]),
-        ],
-        conclusion=_conclusion(p=p, gaps=gaps, tests=test_losses, check=check, passes=passes),
-        charts=charts,
-    )
+    outputs = grid_outputs(dropped, grid, check.pop("output_mean"))
+    return Measurements(params, curves, train_losses, test_losses, check, outputs)
+
+
+def grid_outputs(model: nn.Sequential, grid: torch.Tensor, output_mean: torch.Tensor) -> dict[str, list]:
+    """What the outputs chart draws; its single train-mode passes draw fresh masks."""
+    return {"x": grid[:, 0].tolist(), "target": torch.sin(FREQUENCY * grid[:, 0]).tolist(),
+            "eval": eval_output(model, grid)[:, 0].tolist(), "mean": output_mean[:, 0].tolist(),
+            "single": [_single_pass(model, grid)[:, 0].tolist() for _ in range(SHOWN_SINGLE_PASSES)]}
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    train_losses, test_losses, gaps, check = measured.train_losses, measured.test_losses, measured.gaps, measured.check
+    return [
+        Metric("train_loss_without_dropout", T("train loss, no dropout", "训练损失（无 dropout）"),
+               train_losses["without"]),
+        Metric("test_loss_without_dropout", T("test loss, no dropout", "测试损失（无 dropout）"),
+               test_losses["without"]),
+        Metric("gap_without_dropout", T("test − train, no dropout", "测试 − 训练（无 dropout）"), gaps["without"]),
+        Metric("train_loss_with_dropout", T("train loss, dropout", "训练损失（dropout）"), train_losses["with"]),
+        Metric("test_loss_with_dropout", T("test loss, dropout", "测试损失（dropout）"), test_losses["with"]),
+        Metric("gap_with_dropout", T("test − train, dropout", "测试 − 训练（dropout）"), gaps["with"]),
+        Metric("layer_mean_rel_error", T("dropout layer: |mean of train passes − eval| / |eval|",
+                                         "dropout 层：|训练前向平均 − 评估| / |评估|"),
+               check["layer_mean_rel_error"]),
+        Metric("monte_carlo_rel_error", T("expected Monte Carlo error √(p / ((1 − p)·passes))",
+                                          "预期蒙特卡洛误差 √(p / ((1 − p)·n))，n 为前向次数"),
+               check["monte_carlo_rel_error"]),
+        Metric("no_rescale_mean_ratio", T("mean without 1/(1 − p) rescaling ÷ eval", "不缩放时的平均 ÷ 评估输出"),
+               check["no_rescale_mean_ratio"], "×"),
+        Metric("output_mean_rel_error", T("network output: |mean of train passes − eval| / |eval|",
+                                          "网络输出：|训练前向平均 − 评估| / |评估|"),
+               check["output_mean_rel_error"]),
+        Metric("single_pass_rel_spread", T("one train pass: |pass − eval| / |eval|",
+                                           "单次训练前向：|前向 − 评估| / |评估|"),
+               check["single_pass_rel_spread"]),
+    ]
+
+
+def conclude(measured: Measurements) -> Conclusion:
+    check = measured.check
+    return Conclusion.join(
+        gap_finding(measured),
+        layer_finding(measured),
+        Conclusion(T(f"Without the rescaling the average would be {check['no_rescale_mean_ratio']:.3f}× it.",
+                     f"不做该缩放，平均值只有其 {check['no_rescale_mean_ratio']:.3f} 倍。")),
+        output_finding(measured))
+
+
+def gap_finding(measured: Measurements) -> Conclusion:
+    p, tests = measured.params["dropout"], measured.test_losses
+    without, with_ = measured.gaps["without"], measured.gaps["with"]
+    if without <= 0.01:
+        return Conclusion(T(
+            f"Without dropout the net did not overfit here (gap {without:.3f}), so dropout has little to fix "
+            f"(gap with p = {p:g}: {with_:.3f}).",
+            f"不用 dropout 时网络在这里并没有过拟合（差距 {without:.3f}），dropout 没什么可修正的"
+            f"（p = {p:g} 时差距 {with_:.3f}）。"), {"gap": "no_overfitting"})
+    if with_ < 0.8 * without:
+        return Conclusion(T(
+            f"Dropout (p = {p:g}) shrank the train/test gap from {without:.3f} to {with_:.3f} "
+            f"(test loss {tests['without']:.3f} → {tests['with']:.3f}).",
+            f"dropout（p = {p:g}）把训练/测试差距从 {without:.3f} 缩小到 {with_:.3f}"
+            f"（测试损失 {tests['without']:.3f} → {tests['with']:.3f}）。"), {"gap": "shrank"})
+    return Conclusion(T(
+        f"In this run dropout (p = {p:g}) did not shrink the train/test gap ({without:.3f} without, "
+        f"{with_:.3f} with).",
+        f"本次运行中 dropout（p = {p:g}）没有缩小训练/测试差距（不用 {without:.3f}，用 {with_:.3f}）。"),
+        {"gap": "not_shrunk"})
+
+
+def layer_finding(measured: Measurements) -> Conclusion:
+    passes = measured.params["passes"]
+    layer_error, noise = measured.check["layer_mean_rel_error"], measured.check["monte_carlo_rel_error"]
+    if layer_error < 2 * noise:
+        return Conclusion(T(
+            f"Averaging {passes} train-mode passes of a dropout layer reproduces its eval output within "
+            f"{layer_error:.1%}, consistent with the Monte Carlo noise √(p/((1 − p)·passes)) = {noise:.1%}: "
+            f"inverted dropout's 1/(1 − p) keeps the expectation unchanged.",
+            f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与其评估模式输出相差 {layer_error:.1%}，"
+            f"与蒙特卡洛噪声 √(p/((1 − p)·n)) = {noise:.1%}（n 为前向次数）相符："
+            f"inverted dropout 的 1/(1 − p) 使期望不变。"), {"layer_expectation": "matches"})
+    return Conclusion(T(
+        f"Averaging {passes} train-mode passes of a dropout layer misses its eval output by "
+        f"{layer_error:.1%}, more than the Monte Carlo noise {noise:.1%} explains.",
+        f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与评估输出相差 {layer_error:.1%}，"
+        f"超出蒙特卡洛噪声 {noise:.1%} 所能解释的范围。"), {"layer_expectation": "off"})
+
+
+def output_finding(measured: Measurements) -> Conclusion:
+    output_error, spread = measured.check["output_mean_rel_error"], measured.check["single_pass_rel_spread"]
+    output_noise = spread / measured.params["passes"] ** 0.5
+    if output_error < 2 * output_noise:
+        return Conclusion(T(
+            f"At the network output the average is within {output_error:.1%} of the eval output (noise "
+            f"{output_noise:.1%}), although single passes scatter by {spread:.0%}.",
+            f"在网络输出端平均值与评估输出相差 {output_error:.1%}（噪声 {output_noise:.1%}），"
+            f"尽管单次前向的偏离达 {spread:.0%}。"), {"output_expectation": "matches"})
+    return Conclusion(T(
+        f"At the network output the average differs from the eval output by {output_error:.1%}, more than "
+        f"the {output_noise:.1%} noise: the ReLU after a dropout layer makes the match only approximate "
+        f"(single passes scatter by {spread:.0%}).",
+        f"在网络输出端平均值与评估输出相差 {output_error:.1%}，超过 {output_noise:.1%} 的噪声："
+        f"dropout 之后的 ReLU 使两者只是近似相等（单次前向偏离 {spread:.0%}）。"),
+        {"output_expectation": "approximate"})
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    return [curves_chart(measured), outputs_chart(measured)]
+
+
+def curves_chart(measured: Measurements) -> Chart:
+    p, curves = measured.params["dropout"], measured.curves
+    labels = {"without": T("no dropout", "无 dropout"), "with": both(f"dropout p = {p:g}")}
+    series = [Series(T(f"{labels[name]['en']}, {split}", f"{labels[name]['zh']}，{zh}"), curves[name]["epoch"],
+                     curves[name][split])
+              for name in ("without", "with") for split, zh in (("train", "训练"), ("test", "测试"))]
+    return Chart(T("Train and test loss (eval mode)", "训练与测试损失（评估模式）"), T("epoch", "轮次"),
+                 T("MSE", "均方误差"), series, y_scale="log")
+
+
+def outputs_chart(measured: Measurements) -> Chart:
+    outputs, passes = measured.outputs, measured.params["passes"]
+    xs = outputs["x"]
+    series = [Series(T("target sin(2.5x)", "目标 sin(2.5x)"), xs, outputs["target"]),
+              Series(T("eval mode", "评估模式"), xs, outputs["eval"]),
+              Series(T(f"mean of {passes} train-mode passes", f"{passes} 次训练模式前向的平均"), xs, outputs["mean"])]
+    series += [Series(T(f"one train-mode pass #{i + 1}", f"单次训练模式前向 #{i + 1}"), xs, single)
+               for i, single in enumerate(outputs["single"])]
+    return Chart(T("Dropout network: eval output vs train-mode passes", "dropout 网络：评估输出与训练模式前向"),
+                 T("input x", "输入 x"), T("output", "输出"), series)
 
 
 SPEC = DemoSpec(
     id="D7",
-    title=T("Dropout", "Dropout"),
+    title=both("Dropout"),
     description=T("Train/test loss with and without dropout on a small, easily overfitted regression task; "
                   "eval-mode output against the average of many train-mode passes (inverted dropout).",
                   "在一个容易过拟合的小回归任务上比较有无 dropout 的训练/测试损失；"
@@ -264,6 +312,6 @@ SPEC = DemoSpec(
         IntParam("passes", T("train-mode passes to average", "取平均的训练模式前向次数"), 300, minimum=10,
                  maximum=2000),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts),
     queue="demos",
 )

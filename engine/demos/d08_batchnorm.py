@@ -10,14 +10,16 @@ every activation function, across training.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Heatmap, Metric, Result, Series
-from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, STEPS, T, step_of
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Heatmap, Metric, Series
+from engine.runtime import current_device, generator
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import STEPS, T, both
 
 CLASSES = 3
 TRAIN_POINTS = 600
@@ -79,7 +81,8 @@ def layer_statistics(model: MLP, inputs: torch.Tensor) -> tuple[list[float], lis
     return [pre.mean().item() for pre in record], [pre.std().item() for pre in record]
 
 
-def train_variant(model: MLP, data: dict, *, steps: int, lr: float, batches: torch.Tensor, on_step) -> dict:
+def train_variant(model: MLP, data: dict, *, steps: int, lr: float, batches: torch.Tensor, progress: Progress,
+                  name: dict[str, str]) -> dict:
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     snapshot_every = max(1, steps // SNAPSHOTS)
     history = {"loss": [], "accuracy": [], "snapshot_steps": [], "means": [], "stds": []}
@@ -95,7 +98,7 @@ def train_variant(model: MLP, data: dict, *, steps: int, lr: float, batches: tor
         optimizer.step()
         history["loss"].append(loss.item())
         history["accuracy"].append((logits.argmax(1) == data["train_y"][indices]).float().mean().item())
-        on_step()
+        progress.advance(T(f"{name['en']}, step {step + 1}/{steps}", f"{name['zh']}，第 {step + 1}/{steps} 步"))
     record_snapshot(model, data["probe"], steps, history)
     model.eval()  # BN switches to its running statistics, as at inference
     with torch.no_grad():
@@ -109,34 +112,6 @@ def record_snapshot(model: MLP, probe: torch.Tensor, step: int, history: dict) -
     history["snapshot_steps"].append(step)
     history["means"].append(means)
     history["stds"].append(stds)
-
-
-def run(params: dict, progress) -> Result:
-    device = current_device()
-    generator = torch.Generator().manual_seed(params["seed"])
-    train_x, train_y = make_spirals(TRAIN_POINTS, generator=generator)
-    test_x, test_y = make_spirals(TEST_POINTS, generator=generator)
-    data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y, "probe": train_x[:256]}
-    data = {name: tensor.to(device) for name, tensor in data.items()}
-    weights = draw_weights(depth=params["depth"], width=params["width"], init=params["init"], generator=generator)
-    batches = torch.randint(0, TRAIN_POINTS, (params["steps"], BATCH_SIZE), generator=generator).to(device)
-    done = [0]
-    total = 2 * params["steps"]
-
-    def on_step() -> None:
-        done[0] += 1
-        if done[0] % max(1, total // 20) == 0:
-            progress(done[0] / total, step_of(done[0], total))
-
-    histories = {}
-    for variant in VARIANTS:
-        model = MLP(depth=params["depth"], width=params["width"], activation=params["activation"],
-                    batchnorm=variant == "bn")
-        initialise(model, weights)
-        histories[variant] = train_variant(model.to(device), data, steps=params["steps"], lr=params["lr"],
-                                           batches=batches, on_step=on_step)
-    progress(1.0, DONE)
-    return build_result(params, histories)
 
 
 def smoothed_tail(values: list[float]) -> float:
@@ -155,89 +130,138 @@ def steps_to_reach(accuracies: list[float], target: float) -> float:
     return math.nan
 
 
-def build_result(params, histories: dict[str, dict]) -> Result:
-    summary = []
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    histories: dict[str, dict]  # per variant ("plain", "bn"): train_variant's history
+
+    def final_loss(self, variant: str) -> float:
+        return smoothed_tail(self.histories[variant]["loss"])
+
+    def test_accuracy(self, variant: str) -> float:
+        """In percent, measured in eval mode."""
+        return 100 * self.histories[variant]["test_accuracy"]
+
+    def steps_to_80(self, variant: str) -> float:
+        return steps_to_reach(self.histories[variant]["accuracy"], 0.8)
+
+    def final_stds(self, variant: str) -> list[float]:
+        """Per layer: the std of the activation input at the end of training."""
+        return self.histories[variant]["stds"][-1]
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    device = current_device()
+    draws = generator()
+    train_x, train_y = make_spirals(TRAIN_POINTS, generator=draws)
+    test_x, test_y = make_spirals(TEST_POINTS, generator=draws)
+    data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y, "probe": train_x[:256]}
+    data = {name: tensor.to(device) for name, tensor in data.items()}
+    weights = draw_weights(depth=params["depth"], width=params["width"], init=params["init"], generator=draws)
+    batches = torch.randint(0, TRAIN_POINTS, (params["steps"], BATCH_SIZE), generator=draws).to(device)
+    progress.plan(len(VARIANTS) * params["steps"])
+    histories = {}
     for variant, name in VARIANTS.items():
-        history = histories[variant]
-        stds = history["stds"][-1]
-        summary += [
+        model = MLP(depth=params["depth"], width=params["width"], activation=params["activation"],
+                    batchnorm=variant == "bn")
+        initialise(model, weights)
+        histories[variant] = train_variant(model.to(device), data, steps=params["steps"], lr=params["lr"],
+                                           batches=batches, progress=progress, name=name)
+    return Measurements(params, histories)
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    metrics = []
+    for variant, name in VARIANTS.items():
+        stds = measured.final_stds(variant)
+        metrics += [
             Metric(f"{variant}_final_loss", T(f"Training loss at the end, {name['en']}",
-                                              f"训练结束时的损失，{name['zh']}"), smoothed_tail(history["loss"])),
+                                              f"训练结束时的损失，{name['zh']}"), measured.final_loss(variant)),
             Metric(f"{variant}_test_accuracy", T(f"Test accuracy (eval mode), {name['en']}",
                                                  f"测试准确率（eval 模式），{name['zh']}"),
-                   100 * history["test_accuracy"], "%"),
+                   measured.test_accuracy(variant), "%"),
             Metric(f"{variant}_steps_to_80", T(f"Steps to 80% training accuracy, {name['en']}",
                                                f"训练准确率达到 80% 所需步数，{name['zh']}"),
-                   steps_to_reach(history["accuracy"], 0.8), STEPS),
+                   measured.steps_to_80(variant), STEPS),
             Metric(f"{variant}_last_layer_std", T(f"Std of the last layer's activation input, {name['en']}",
                                                   f"最后一层激活输入的标准差，{name['zh']}"), stds[-1]),
             Metric(f"{variant}_layer_std_spread", T(f"Largest / smallest layer std at the end, {name['en']}",
                                                     f"训练结束时各层标准差的最大/最小比，{name['zh']}"),
                    max(stds) / min(stds) if min(stds) > 0 else math.inf, "×"),
         ]
-    return Result(summary=summary, conclusion=conclude(params, histories), charts=charts(histories),
-                  heatmaps=[heatmap(variant, histories[variant]) for variant in VARIANTS])
+    return metrics
 
 
-def conclude(params, histories: dict[str, dict]) -> dict[str, str]:
-    plain, bn = histories["plain"], histories["bn"]
-    plain_loss, bn_loss = smoothed_tail(plain["loss"]), smoothed_tail(bn["loss"])
-    plain_test, bn_test = 100 * plain["test_accuracy"], 100 * bn["test_accuracy"]
-    steps = params["steps"]
+def conclude(measured: Measurements) -> Conclusion:
+    plain_loss, bn_loss = measured.final_loss("plain"), measured.final_loss("bn")
     if not math.isfinite(plain_loss) or not math.isfinite(bn_loss):
-        return T("At least one network diverged (non-finite loss): lower the learning rate.",
-                 "至少有一个网络发散（损失为非有限值）：请降低学习率。")
-    if bn_loss < 0.8 * plain_loss and bn_test >= plain_test:
-        verdict = T(f"BatchNorm helped: after {steps} steps the loss is {bn_loss:.3g} with BN vs {plain_loss:.3g} "
-                    f"without, and test accuracy {bn_test:.0f}% vs {plain_test:.0f}%.",
-                    f"BatchNorm 有帮助：{steps} 步后，有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}；"
-                    f"测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%。")
-    elif plain_loss < 0.8 * bn_loss:
-        verdict = T(f"Here the network without BN trained better: loss {plain_loss:.3g} vs {bn_loss:.3g} with BN "
-                    f"(test accuracy {plain_test:.0f}% vs {bn_test:.0f}%).",
-                    f"这次无 BN 的网络训练得更好：损失 {plain_loss:.3g}，有 BN 为 {bn_loss:.3g}"
-                    f"（测试准确率 {plain_test:.0f}% 对 {bn_test:.0f}%）。")
-    else:
-        verdict = T(f"BN made little difference here: loss {bn_loss:.3g} with BN vs {plain_loss:.3g} without "
-                    f"(test accuracy {bn_test:.0f}% vs {plain_test:.0f}%).",
-                    f"这次 BN 影响不大：有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}"
-                    f"（测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%）。")
-    parts = [verdict, speed_verdict(plain, bn), eval_gap_verdict(bn)]
-    plain_stds, bn_stds = plain["stds"][-1], bn["stds"][-1]
-    statistics = T(f" The std of the activation inputs runs from {min(plain_stds):.2g} to {max(plain_stds):.2g} "
+        return Conclusion(T("At least one network diverged (non-finite loss): lower the learning rate.",
+                            "至少有一个网络发散（损失为非有限值）：请降低学习率。"), {"batchnorm": "diverged"})
+    plain_stds, bn_stds = measured.final_stds("plain"), measured.final_stds("bn")
+    statistics = T(f"The std of the activation inputs runs from {min(plain_stds):.2g} to {max(plain_stds):.2g} "
                    f"across layers without BN, and from {min(bn_stds):.2g} to {max(bn_stds):.2g} with BN.",
                    f"各层激活输入的标准差：无 BN 时在 {min(plain_stds):.2g} 到 {max(plain_stds):.2g} 之间，"
                    f"有 BN 时在 {min(bn_stds):.2g} 到 {max(bn_stds):.2g} 之间。")
-    parts.append(statistics)
-    return T("".join(part["en"] for part in parts), "".join(part["zh"] for part in parts))
+    return Conclusion.join(loss_finding(measured), speed_finding(measured), eval_gap_finding(measured),
+                           Conclusion(statistics))
 
 
-def speed_verdict(plain: dict, bn: dict) -> dict[str, str]:
-    plain_steps, bn_steps = steps_to_reach(plain["accuracy"], 0.8), steps_to_reach(bn["accuracy"], 0.8)
+def loss_finding(measured: Measurements) -> Conclusion:
+    plain_loss, bn_loss = measured.final_loss("plain"), measured.final_loss("bn")
+    plain_test, bn_test = measured.test_accuracy("plain"), measured.test_accuracy("bn")
+    steps = measured.params["steps"]
+    if bn_loss < 0.8 * plain_loss and bn_test >= plain_test:
+        return Conclusion(T(
+            f"BatchNorm helped: after {steps} steps the loss is {bn_loss:.3g} with BN vs {plain_loss:.3g} "
+            f"without, and test accuracy {bn_test:.0f}% vs {plain_test:.0f}%.",
+            f"BatchNorm 有帮助：{steps} 步后，有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}；"
+            f"测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%。"), {"batchnorm": "helped"})
+    if plain_loss < 0.8 * bn_loss:
+        return Conclusion(T(
+            f"Here the network without BN trained better: loss {plain_loss:.3g} vs {bn_loss:.3g} with BN "
+            f"(test accuracy {plain_test:.0f}% vs {bn_test:.0f}%).",
+            f"这次无 BN 的网络训练得更好：损失 {plain_loss:.3g}，有 BN 为 {bn_loss:.3g}"
+            f"（测试准确率 {plain_test:.0f}% 对 {bn_test:.0f}%）。"), {"batchnorm": "hurt"})
+    return Conclusion(T(
+        f"BN made little difference here: loss {bn_loss:.3g} with BN vs {plain_loss:.3g} without "
+        f"(test accuracy {bn_test:.0f}% vs {plain_test:.0f}%).",
+        f"这次 BN 影响不大：有 BN 的损失为 {bn_loss:.3g}，无 BN 为 {plain_loss:.3g}"
+        f"（测试准确率 {bn_test:.0f}% 对 {plain_test:.0f}%）。"), {"batchnorm": "little_difference"})
+
+
+def speed_finding(measured: Measurements) -> Conclusion:
+    plain_steps, bn_steps = measured.steps_to_80("plain"), measured.steps_to_80("bn")
     if math.isnan(plain_steps) and math.isnan(bn_steps):
-        return T(" Neither reached 80% training accuracy.", "两者都没有达到 80% 的训练准确率。")
+        return Conclusion(T("Neither reached 80% training accuracy.", "两者都没有达到 80% 的训练准确率。"),
+                          {"reached_80": "neither"})
     if math.isnan(plain_steps):
-        return T(f" Only the BN network reached 80% training accuracy (after {bn_steps:.0f} steps).",
-                 f"只有 BN 网络达到了 80% 的训练准确率（{bn_steps:.0f} 步）。")
+        return Conclusion(T(f"Only the BN network reached 80% training accuracy (after {bn_steps:.0f} steps).",
+                            f"只有 BN 网络达到了 80% 的训练准确率（{bn_steps:.0f} 步）。"), {"reached_80": "bn_only"})
     if math.isnan(bn_steps):
-        return T(f" Only the network without BN reached 80% training accuracy (after {plain_steps:.0f} steps).",
-                 f"只有无 BN 的网络达到了 80% 的训练准确率（{plain_steps:.0f} 步）。")
-    return T(f" 80% training accuracy took {bn_steps:.0f} steps with BN and {plain_steps:.0f} without.",
-             f"达到 80% 训练准确率：有 BN 用了 {bn_steps:.0f} 步，无 BN 用了 {plain_steps:.0f} 步。")
+        return Conclusion(T(f"Only the network without BN reached 80% training accuracy (after {plain_steps:.0f} "
+                            f"steps).",
+                            f"只有无 BN 的网络达到了 80% 的训练准确率（{plain_steps:.0f} 步）。"),
+                          {"reached_80": "plain_only"})
+    return Conclusion(T(f"80% training accuracy took {bn_steps:.0f} steps with BN and {plain_steps:.0f} without.",
+                        f"达到 80% 训练准确率：有 BN 用了 {bn_steps:.0f} 步，无 BN 用了 {plain_steps:.0f} 步。"),
+                      {"reached_80": "both"})
 
 
-def eval_gap_verdict(bn: dict) -> dict[str, str]:
+def eval_gap_finding(measured: Measurements) -> Conclusion:
     """In eval mode BN uses running averages of the batch statistics; if the weights moved fast they lag."""
-    train_accuracy, test_accuracy = 100 * smoothed_tail(bn["accuracy"]), 100 * bn["test_accuracy"]
+    train_accuracy = 100 * smoothed_tail(measured.histories["bn"]["accuracy"])
+    test_accuracy = measured.test_accuracy("bn")
     if train_accuracy - test_accuracy < 15:
-        return T("", "")
-    return T(f" The BN network scores {train_accuracy:.0f}% on training batches but {test_accuracy:.0f}% in eval mode: "
-             "its running statistics still lag the fast-moving weights.",
-             f"BN 网络在训练批上达到 {train_accuracy:.0f}%，但在 eval 模式下只有 {test_accuracy:.0f}%："
-             "其滑动平均统计量仍跟不上快速变化的权重。")
+        return Conclusion(both(""), {"bn_eval_lags": False})
+    return Conclusion(T(
+        f"The BN network scores {train_accuracy:.0f}% on training batches but {test_accuracy:.0f}% in eval mode: "
+        "its running statistics still lag the fast-moving weights.",
+        f"BN 网络在训练批上达到 {train_accuracy:.0f}%，但在 eval 模式下只有 {test_accuracy:.0f}%："
+        "其滑动平均统计量仍跟不上快速变化的权重。"), {"bn_eval_lags": True})
 
 
-def charts(histories: dict[str, dict]) -> list[Chart]:
+def charts(measured: Measurements) -> list[Chart]:
+    histories = measured.histories
     step_axis = T("SGD step", "SGD 步数")
     layer_axis = T("layer", "层")
 
@@ -259,7 +283,11 @@ def charts(histories: dict[str, dict]) -> list[Chart]:
     ]
 
 
-def heatmap(variant: str, history: dict) -> Heatmap:
+def heatmaps(measured: Measurements) -> list[Heatmap]:
+    return [std_heatmap(variant, measured.histories[variant]) for variant in VARIANTS]
+
+
+def std_heatmap(variant: str, history: dict) -> Heatmap:
     rows = list(zip(*history["stds"], strict=True))  # layers × snapshots
     return Heatmap(T(f"Std of activation inputs across training, {VARIANTS[variant]['en']}",
                      f"训练过程中激活输入的标准差，{VARIANTS[variant]['zh']}"),
@@ -280,14 +308,14 @@ SPEC = DemoSpec(
         IntParam("width", T("Units per layer", "每层单元数"), 64, minimum=8, maximum=128),
         ChoiceParam("activation", T("Activation", "激活函数"), "sigmoid", choices=tuple(ACTIVATIONS)),
         ChoiceParam("init", T("Weight initialisation", "权重初始化"), "xavier", choices=tuple(INIT_STD),
-                    choice_labels={"xavier": T("Xavier", "Xavier"), "he": T("He", "He"),
+                    choice_labels={"xavier": both("Xavier"), "he": both("He"),
                                    "small": T("Small N(0, 0.01²)", "小随机数 N(0, 0.01²)")}),
         FloatParam("lr", T("Learning rate (SGD, momentum 0.9)", "学习率（SGD，动量 0.9）"), 0.05, minimum=1e-3,
                    maximum=1.0, log_scale=True),
         IntParam("steps", T("Training steps", "训练步数"), 200, minimum=20, maximum=1000),
         IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, heatmaps=heatmaps),
     queue="demos",
 )
 

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import copy
 import math
-import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from engine.result import Chart, Metric, Result, Series, Table
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
+from engine.timing import Stopwatch, synchronize
 
-# The conclusion quotes measured wall times, so two runs may word it differently.
-CONCLUSION_QUOTES_TIMINGS = True
+# Wall-clock numbers: they (and the conclusion that quotes them) vary from run to run.
+TIMING_METRICS = frozenset({"seconds_per_epoch_smallest_batch", "seconds_per_epoch_largest_batch",
+                            "fastest_batch_to_target"})
 
 CROSS_DEVICE_METRICS = {
     "final_loss_smallest_batch": 0.2,
@@ -73,25 +76,21 @@ def checkpoint_updates(*, total: int, per_epoch: int, epochs: int) -> set[int]:
     return {int(u) for u in logspaced} | set(range(per_epoch, total + 1, per_epoch)) | set(range(1, epochs + 1))
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch: int, epochs: int,
-                     learning_rate: float, permutations: list[torch.Tensor], on_update) -> dict[str, list[float]]:
+                     learning_rate: float, permutations: list[torch.Tensor],
+                     progress: Progress) -> dict[str, list[float]]:
     """Plain SGD; training time is measured without the evaluation passes that draw the curves."""
     samples = inputs.shape[0]
     per_epoch = math.ceil(samples / batch)
     checks = checkpoint_updates(total=per_epoch * epochs, per_epoch=per_epoch, epochs=epochs)
-    report_every = max(1, per_epoch * epochs // 20)
+    message = T(f"batch size {batch}", f"批量大小 {batch}")
     loss_fn = nn.CrossEntropyLoss()
     curve: dict[str, list[float]] = {"updates": [0], "seconds": [0.0], "loss": [_full_loss(model, inputs, labels)]}
-    trained_seconds, updates = 0.0, 0
+    watch = Stopwatch(inputs.device)
+    updates = 0
     for epoch in range(epochs):
         order = permutations[epoch]
-        _sync(inputs.device)
-        started = time.perf_counter()
+        watch.start()
         for first in range(0, samples, batch):
             chosen = order[first:first + batch]
             model.zero_grad(set_to_none=True)
@@ -100,15 +99,12 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
                 for parameter in model.parameters():
                     parameter -= learning_rate * parameter.grad
             updates += 1
-            if updates % report_every == 0:
-                on_update(updates)
+            progress.advance(message)
             if updates in checks:
-                _sync(inputs.device)
-                trained_seconds += time.perf_counter() - started
+                curve["seconds"].append(watch.stop())
                 curve["updates"].append(updates)
-                curve["seconds"].append(trained_seconds)
                 curve["loss"].append(_full_loss(model, inputs, labels))
-                started = time.perf_counter()
+                watch.start()
         if not math.isfinite(curve["loss"][-1]):
             break  # diverged: the rest would be NaN too
     return curve
@@ -119,7 +115,7 @@ def _warm_up(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, sizes
     scratch = copy.deepcopy(model)
     for batch in sizes:
         nn.functional.cross_entropy(scratch(inputs[:batch]), labels[:batch]).backward()
-    _sync(inputs.device)
+    synchronize(inputs.device)
 
 
 def _full_loss(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> float:
@@ -140,7 +136,63 @@ def seconds_to_reach(curve: dict[str, list[float]], target: float) -> float:
     return math.nan
 
 
-def run(params: dict, progress) -> Result:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    sizes: list[int]
+    rates: dict[int, float]  # learning rate per batch size
+    curves: dict[int, dict[str, list[float]]]  # per batch size: loss at checkpoints, by update and by second
+    device: str  # "cpu" or "cuda": the conclusion says where the wall times were measured
+
+    @property
+    def small(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def large(self) -> int:
+        return self.sizes[-1]
+
+    @property
+    def finals(self) -> dict[int, float]:
+        return {b: self.curves[b]["loss"][-1] for b in self.sizes}
+
+    @property
+    def initial(self) -> float:
+        return self.curves[self.small]["loss"][0]  # every run starts from the same weights
+
+    @property
+    def equal_updates(self) -> int:
+        return self.curves[self.large]["updates"][-1]  # what the largest batch managed in all its epochs
+
+    @property
+    def at_equal(self) -> dict[int, float]:
+        return {b: loss_at_update(self.curves[b], self.equal_updates) for b in self.sizes}
+
+    @property
+    def target(self) -> float:
+        """The common target: TARGET_FRACTION of the way from the starting loss to the best final loss."""
+        finite = [v for v in self.finals.values() if math.isfinite(v)]
+        best = min(finite) if finite else math.nan
+        return self.initial - TARGET_FRACTION * (self.initial - best) if best < self.initial else math.nan
+
+    @property
+    def to_target(self) -> dict[int, float]:
+        return {b: seconds_to_reach(self.curves[b], self.target) for b in self.sizes}
+
+    @property
+    def fastest(self) -> int | float:
+        """The batch size that reached the target first in wall time (NaN if none did)."""
+        reached = {b: s for b, s in self.to_target.items() if math.isfinite(s)}
+        return min(reached, key=reached.get) if reached else math.nan
+
+    @property
+    def per_epoch_seconds(self) -> dict[int, float]:
+        return {b: self.curves[b]["seconds"][-1] / self.params["epochs"] for b in self.sizes}
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    # The draws come from the global RNG that `execute` seeds, not from generator(): the teacher's and the
+    # student's nn.Linear default init draw from it too, and the data drawn between them decides where it is.
     device = current_device()
     samples, epochs, smallest = params["samples"], params["epochs"], int(params["smallest_batch"])
     inputs, labels = make_teacher_data(samples=samples, device=device)
@@ -148,39 +200,21 @@ def run(params: dict, progress) -> Result:
     start = make_student().to(device)
     permutations = [torch.randperm(samples).to(device) for _ in range(epochs)]  # same order for every size
     _warm_up(start, inputs, labels, sizes)
-    curves, rates = {}, {}
-    all_updates = sum(math.ceil(samples / b) * epochs for b in sizes)
-    updates_before = 0  # progress counts updates: the small-batch runs are most of the work
-    for batch in sizes:
-        rates[batch] = learning_rate_for(batch=batch, smallest=smallest, base=params["learning_rate"],
-                                         scaling=params["lr_scaling"])
-
-        def on_update(updates: int, before: int = updates_before, batch: int = batch) -> None:
-            progress((before + updates) / all_updates, T(f"batch size {batch}", f"批量大小 {batch}"))
-
-        curves[batch] = train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch,
-                                         epochs=epochs, learning_rate=rates[batch], permutations=permutations,
-                                         on_update=on_update)
-        updates_before += math.ceil(samples / batch) * epochs
-    progress(1.0, DONE)
-    return _result(curves=curves, sizes=sizes, samples=samples, epochs=epochs, rates=rates, device=device)
+    rates = {batch: learning_rate_for(batch=batch, smallest=smallest, base=params["learning_rate"],
+                                      scaling=params["lr_scaling"]) for batch in sizes}
+    progress.plan(sum(math.ceil(samples / b) * epochs for b in sizes))  # updates: small batches are most of the work
+    curves = {batch: train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch,
+                                      epochs=epochs, learning_rate=rates[batch], permutations=permutations,
+                                      progress=progress)
+              for batch in sizes}
+    return Measurements(params, sizes, rates, curves, device.type)
 
 
-def _result(*, curves: dict, sizes: list[int], samples: int, epochs: int, rates: dict, device) -> Result:
-    small, large = sizes[0], sizes[-1]
-    finals = {b: curves[b]["loss"][-1] for b in sizes}
-    equal_updates = curves[large]["updates"][-1]  # what the largest batch managed in all its epochs
-    at_equal = {b: loss_at_update(curves[b], equal_updates) for b in sizes}
-    initial = curves[small]["loss"][0]  # every run starts from the same weights
-    finite = [v for v in finals.values() if math.isfinite(v)]
-    best = min(finite) if finite else math.nan
-    target = initial - TARGET_FRACTION * (initial - best) if best < initial else math.nan
-    to_target = {b: seconds_to_reach(curves[b], target) for b in sizes}
-    per_epoch_seconds = {b: curves[b]["seconds"][-1] / epochs for b in sizes}
-    reached = {b: s for b, s in to_target.items() if math.isfinite(s)}
-    fastest = min(reached, key=reached.get) if reached else math.nan
-    summary = [
-        Metric("initial_loss", T("loss at the common start", "共同起点的损失"), initial),
+def summary(measured: Measurements) -> list[Metric]:
+    small, large, equal_updates = measured.small, measured.large, measured.equal_updates
+    finals, at_equal, per_epoch_seconds = measured.finals, measured.at_equal, measured.per_epoch_seconds
+    return [
+        Metric("initial_loss", T("loss at the common start", "共同起点的损失"), measured.initial),
         Metric("final_loss_smallest_batch", T(f"final loss, batch {small}", f"最终损失，批大小 {small}"),
                finals[small]),
         Metric("final_loss_largest_batch", T(f"final loss, batch {large}", f"最终损失，批大小 {large}"),
@@ -192,32 +226,32 @@ def _result(*, curves: dict, sizes: list[int], samples: int, epochs: int, rates:
                                                         f"{equal_updates} 次更新后的损失，批大小 {large}"),
                at_equal[large]),
         Metric("updates_smallest_batch", T(f"updates, batch {small}", f"更新次数，批大小 {small}"),
-               curves[small]["updates"][-1]),
+               measured.curves[small]["updates"][-1]),
         Metric("updates_largest_batch", T(f"updates, batch {large}", f"更新次数，批大小 {large}"),
-               curves[large]["updates"][-1]),
+               measured.curves[large]["updates"][-1]),
         Metric("seconds_per_epoch_smallest_batch", T(f"training time per epoch, batch {small}",
                                                      f"每轮训练时间，批大小 {small}"), per_epoch_seconds[small], "s"),
         Metric("seconds_per_epoch_largest_batch", T(f"training time per epoch, batch {large}",
                                                     f"每轮训练时间，批大小 {large}"), per_epoch_seconds[large], "s"),
-        Metric("fastest_batch_to_target", T(f"first batch size to reach loss {target:.3g}",
-                                            f"最先达到损失 {target:.3g} 的批大小"), fastest),
+        Metric("fastest_batch_to_target", T(f"first batch size to reach loss {measured.target:.3g}",
+                                            f"最先达到损失 {measured.target:.3g} 的批大小"), measured.fastest),
     ]
-    return Result(
-        summary=summary,
-        conclusion=_conclusion(small=small, large=large, initial=initial, finals=finals, at_equal=at_equal,
-                               equal_updates=equal_updates, epochs=epochs, fastest=fastest, to_target=to_target,
-                               target=target, device=device),
-        charts=_charts(curves, sizes, samples),
-        tables=[Table(T("Per batch size", "各批大小"),
-                      [T("batch size", "批大小"), T("learning rate", "学习率"), T("updates per epoch", "每轮更新次数"),
-                       T("final loss", "最终损失"), T("seconds per epoch", "每轮秒数"),
-                       T("seconds to target", "达到目标的秒数")],
-                      [[b, rates[b], math.ceil(samples / b), finals[b], per_epoch_seconds[b],
-                        to_target[b] if math.isfinite(to_target[b]) else None] for b in sizes])],
-    )
 
 
-def _charts(curves: dict, sizes: list[int], samples: int) -> list[Chart]:
+def tables(measured: Measurements) -> list[Table]:
+    samples, finals = measured.params["samples"], measured.finals
+    to_target, per_epoch_seconds = measured.to_target, measured.per_epoch_seconds
+    return [Table(T("Per batch size", "各批大小"),
+                  [T("batch size", "批大小"), T("learning rate", "学习率"), T("updates per epoch", "每轮更新次数"),
+                   T("final loss", "最终损失"), T("seconds per epoch", "每轮秒数"),
+                   T("seconds to target", "达到目标的秒数")],
+                  [[b, measured.rates[b], math.ceil(samples / b), finals[b], per_epoch_seconds[b],
+                    to_target[b] if math.isfinite(to_target[b]) else None] for b in measured.sizes])]
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    curves, sizes, samples = measured.curves, measured.sizes, measured.params["samples"]
+
     def series(x_of) -> list[Series]:
         return [Series(T(f"batch {b}", f"批大小 {b}"), x_of(b), curves[b]["loss"]) for b in sizes]
 
@@ -235,48 +269,72 @@ def _charts(curves: dict, sizes: list[int], samples: int) -> list[Chart]:
     ]
 
 
-def _conclusion(*, small: int, large: int, initial: float, finals: dict, at_equal: dict, equal_updates: int,
-                epochs: int, fastest, to_target: dict, target: float, device) -> dict[str, str]:
-    diverged = [b for b, v in finals.items() if not math.isfinite(v)]
+def conclude(measured: Measurements) -> Conclusion:
+    diverged = [b for b, v in measured.finals.items() if not math.isfinite(v)]
     if diverged:
-        return T(f"Batch sizes {', '.join(map(str, diverged))} diverged (loss became NaN/inf): their learning rate is "
-                 f"too large; scaling the learning rate with the batch size needs a ceiling or warm-up.",
-                 f"批大小 {', '.join(map(str, diverged))} 发散（损失变为 NaN/inf）：其学习率过大；"
-                 f"按批大小放大学习率需要上限或预热。")
+        return Conclusion(T(
+            f"Batch sizes {', '.join(map(str, diverged))} diverged (loss became NaN/inf): their learning rate is "
+            f"too large; scaling the learning rate with the batch size needs a ceiling or warm-up.",
+            f"批大小 {'、'.join(map(str, diverged))} 发散（损失变为 NaN/inf）：其学习率过大；"
+            f"按批大小放大学习率需要上限或预热。"),
+            {"training": "diverged"})
+    return Conclusion.join(per_epoch_finding(measured), per_update_finding(measured), wall_time_finding(measured),
+                           start_finding(measured))
+
+
+def per_epoch_finding(measured: Measurements) -> Conclusion:
+    small, large, epochs, finals = measured.small, measured.large, measured.params["epochs"], measured.finals
     if finals[small] < finals[large]:
-        per_epoch = T(f"After {epochs} epochs batch {small} reached loss {finals[small]:.3f} and batch {large} "
-                      f"{finals[large]:.3f}: per epoch, small batches win because they make more updates. ",
-                      f"{epochs} 轮后批大小 {small} 的损失为 {finals[small]:.3f}，"
-                      f"批大小 {large} 为 {finals[large]:.3f}：按轮数算小批量更好，因为它更新次数更多。")
-    else:
-        per_epoch = T(f"After {epochs} epochs batch {large} ({finals[large]:.3f}) was not behind batch {small} "
-                      f"({finals[small]:.3f}) even per epoch. ",
-                      f"{epochs} 轮后批大小 {large}（{finals[large]:.3f}）即使按轮数也不落后于批大小 {small}"
-                      f"（{finals[small]:.3f}）。")
+        return Conclusion(T(
+            f"After {epochs} epochs batch {small} reached loss {finals[small]:.3f} and batch {large} "
+            f"{finals[large]:.3f}: per epoch, small batches win because they make more updates.",
+            f"{epochs} 轮后批大小 {small} 的损失为 {finals[small]:.3f}，"
+            f"批大小 {large} 为 {finals[large]:.3f}：按轮数算小批量更好，因为它更新次数更多。"),
+            {"per_epoch": "small_wins"})
+    return Conclusion(T(
+        f"After {epochs} epochs batch {large} ({finals[large]:.3f}) was not behind batch {small} "
+        f"({finals[small]:.3f}) even per epoch.",
+        f"{epochs} 轮后批大小 {large}（{finals[large]:.3f}）即使按轮数也不落后于批大小 {small}"
+        f"（{finals[small]:.3f}）。"), {"per_epoch": "large_not_behind"})
+
+
+def per_update_finding(measured: Measurements) -> Conclusion:
+    small, large, equal_updates, at_equal = measured.small, measured.large, measured.equal_updates, measured.at_equal
     if at_equal[large] < at_equal[small]:
-        per_update = T(f"Per update it is the other way round: after {equal_updates} updates batch {large} is at "
-                       f"{at_equal[large]:.3f}, batch {small} at {at_equal[small]:.3f} (less gradient noise). ",
-                       f"按更新次数则相反：{equal_updates} 次更新后批大小 {large} 为 {at_equal[large]:.3f}，"
-                       f"批大小 {small} 为 {at_equal[small]:.3f}（梯度噪声更小）。")
-    else:
-        per_update = T(f"Even per update batch {small} was not worse ({at_equal[small]:.3f} vs {at_equal[large]:.3f} "
-                       f"after {equal_updates} updates). ",
-                       f"即使按更新次数，批大小 {small} 也不更差（{equal_updates} 次更新后 {at_equal[small]:.3f} 对 "
-                       f"{at_equal[large]:.3f}）。")
+        return Conclusion(T(
+            f"Per update it is the other way round: after {equal_updates} updates batch {large} is at "
+            f"{at_equal[large]:.3f}, batch {small} at {at_equal[small]:.3f} (less gradient noise).",
+            f"按更新次数则相反：{equal_updates} 次更新后批大小 {large} 为 {at_equal[large]:.3f}，"
+            f"批大小 {small} 为 {at_equal[small]:.3f}（梯度噪声更小）。"), {"per_update": "large_wins"})
+    return Conclusion(T(
+        f"Even per update batch {small} was not worse ({at_equal[small]:.3f} vs {at_equal[large]:.3f} "
+        f"after {equal_updates} updates).",
+        f"即使按更新次数，批大小 {small} 也不更差（{equal_updates} 次更新后 {at_equal[small]:.3f} 对 "
+        f"{at_equal[large]:.3f}）。"), {"per_update": "small_not_worse"})
+
+
+def wall_time_finding(measured: Measurements) -> Conclusion:
+    fastest, target = measured.fastest, measured.target
     if isinstance(fastest, int):
-        timing = T(f"In wall time on {device.type.upper()}, batch {fastest} reached loss {target:.3f} first "
-                   f"({to_target[fastest]:.3f} s).",
-                   f"在 {device.type.upper()} 上按墙钟时间，批大小 {fastest} 最先达到损失 {target:.3f}"
-                   f"（{to_target[fastest]:.3f} 秒）。")
-    else:
-        timing = T("No run reached the common target loss.", "没有任何运行达到共同的目标损失。")
-    worse = [b for b, v in finals.items() if v > initial]
-    unstable = T("", "")
-    if worse:
-        names = ", ".join(map(str, worse))
-        unstable = T(f" Batch size(s) {names} ended above the starting loss {initial:.3f}: too large a learning rate.",
-                     f"批大小 {names} 的最终损失高于起点 {initial:.3f}：其学习率过大。")
-    return {lang: per_epoch[lang] + per_update[lang] + timing[lang] + unstable[lang] for lang in ("en", "zh")}
+        device = measured.device.upper()
+        return Conclusion(T(
+            f"In wall time on {device}, batch {fastest} reached loss {target:.3f} first "
+            f"({measured.to_target[fastest]:.3f} s).",
+            f"在 {device} 上按墙钟时间，批大小 {fastest} 最先达到损失 {target:.3f}"
+            f"（{measured.to_target[fastest]:.3f} 秒）。"), {"target": "reached"})
+    return Conclusion(T("No run reached the common target loss.", "没有任何运行达到共同的目标损失。"),
+                      {"target": "missed"})
+
+
+def start_finding(measured: Measurements) -> Conclusion:
+    worse = [b for b, v in measured.finals.items() if v > measured.initial]
+    if not worse:
+        return Conclusion(both(""), {"training": "descended"})
+    return Conclusion(T(
+        f"Batch size(s) {', '.join(map(str, worse))} ended above the starting loss {measured.initial:.3f}: too large "
+        f"a learning rate.",
+        f"批大小 {'、'.join(map(str, worse))} 的最终损失高于起点 {measured.initial:.3f}：其学习率过大。"),
+        {"training": "ended_above_start"})
 
 
 SPEC = DemoSpec(
@@ -295,9 +353,9 @@ SPEC = DemoSpec(
                    minimum=0.001, maximum=1.0, log_scale=True),
         ChoiceParam("lr_scaling", T("learning-rate scaling with batch size", "学习率随批大小的缩放"), "none",
                     choices=("none", "sqrt", "linear"),
-                    choice_labels={"none": T("same for all", "全部相同"), "sqrt": T("× √(B / B_min)", "× √(B / B_min)"),
+                    choice_labels={"none": T("same for all", "全部相同"), "sqrt": both("× √(B / B_min)"),
                                    "linear": T("× B / B_min (linear rule)", "× B / B_min（线性规则）")}),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )

@@ -14,17 +14,20 @@ weights cell by cell and keeping each step's gradient.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from engine.result import Chart, Metric, Result, Series, Table
-from engine.runtime import current_device, small_model_cpu_mode
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
+from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
 
 KINDS = ("rnn", "lstm", "gru")
-NAMES = {"rnn": T("plain RNN (tanh)", "普通 RNN(tanh)"), "lstm": T("LSTM", "LSTM"), "gru": T("GRU", "GRU")}
+NAMES = {"rnn": T("plain RNN (tanh)", "普通 RNN(tanh)"), "lstm": both("LSTM"), "gru": both("GRU")}
 INPUTS = 2  # value channel + "this is the first step" marker
 BATCH = 128
 EVAL_SEQUENCES = 1024
@@ -80,7 +83,8 @@ def chrono_init_(model: Recurrent, *, max_length: int) -> None:
 
 
 def make_model(*, kind: str, hidden: int, max_length: int, device: torch.device) -> Recurrent:
-    """Built and initialised on the CPU generator, so every device starts from the same weights."""
+    """Built and initialised on the CPU, from the global RNG that `execute` seeds (the layers' own init draws
+    from nothing else), so every device starts from the same weights."""
     model = Recurrent(kind=kind, hidden=hidden)
     chrono_init_(model, max_length=max_length)
     return model.to(device)
@@ -109,14 +113,19 @@ def accuracy(model: Recurrent, inputs: Tensor, labels: Tensor) -> float:
 
 
 def train_model(model: Recurrent, *, length: int, noise: float, steps: int, generator: torch.Generator,
-                device: torch.device, on_step=None) -> dict:
-    """Adam + clipping until three batches in a row are ≥99% right, or `steps` run out."""
+                device: torch.device, progress: Progress) -> dict:
+    """Adam + clipping until three batches in a row are ≥99% right, or `steps` run out.
+
+    Progress counts steps × length: a step's cost grows with the sequence.
+    """
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     streak, used = 0, steps
     for step in range(1, steps + 1):
         inputs, labels = recall_batch(count=BATCH, length=length, noise=noise, generator=generator, device=device)
         logits = model(inputs)
         streak = streak + 1 if float(((logits > 0).float() == labels).float().mean()) >= 0.99 else 0
+        progress.advance(T(f"{model.kind}, T={length}, step {step}", f"{model.kind}，T={length}，第 {step} 步"),
+                         units=length)
         if streak == 3:  # stop with the weights that just passed, before another update can disturb them
             used = step
             break
@@ -125,8 +134,6 @@ def train_model(model: Recurrent, *, length: int, noise: float, steps: int, gene
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
         optimizer.step()
-        if on_step:
-            on_step(step)
     inputs, labels = recall_batch(count=EVAL_SEQUENCES, length=length, noise=noise, generator=generator,
                                   device=device)
     return {"accuracy": accuracy(model, inputs, labels), "steps": used, "solved_early": used < steps}
@@ -168,104 +175,147 @@ def sequence_lengths(*, longest: int, points: int) -> list[int]:
     return sorted({round(SHORTEST * ratio ** i) for i in range(points - 1)} | {longest})
 
 
-def _train_all(*, params: dict, lengths: list[int], device: torch.device, progress) -> dict:
+def train_all(*, params: dict, lengths: list[int], device: torch.device, progress: Progress) -> dict:
     """accuracy and steps per (kind, length); every kind sees the very same batches at a length.
 
-    Progress is work done (steps × length) over work planned; a model that stops early takes its
-    unused steps out of the plan, so the bar moves on instead of jumping.
+    A model that stops early takes its unused steps out of the plan, so the bar moves on instead of jumping.
     """
-    work = {"planned": 3 * params["steps"] * sum(lengths), "done": 0, "reported": 0.0}
-
-    def advance(extra: int, message: dict[str, str]) -> None:
-        # max(): the same fraction computed two ways may differ in the last bit; the bar must not step back.
-        work["reported"] = max(work["reported"], 0.05 + 0.9 * (work["done"] + extra) / work["planned"])
-        progress(work["reported"], message)
-
+    progress.plan(len(KINDS) * params["steps"] * sum(lengths))
     results: dict[str, dict[int, dict]] = {kind: {} for kind in KINDS}
     # Longest first and gated models (which tend to stop early) first: shrinking the plan early moves the bar least.
-    for length in sorted(lengths, reverse=True):
-        for kind in ("lstm", "gru", "rnn"):
-            model = make_model(kind=kind, hidden=params["hidden"], max_length=params["length"], device=device)
-            generator = torch.Generator().manual_seed(torch.initial_seed() + length)
-
-            def report(step: int, _length=length, _kind=kind) -> None:
-                if step % 5 == 0:
-                    advance(step * _length,
-                            T(f"{_kind}, T={_length}, step {step}", f"{_kind}，T={_length}，第 {step} 步"))
-
-            outcome = train_model(model, length=length, noise=params["noise"], steps=params["steps"],
-                                  generator=generator, device=device, on_step=report)
-            results[kind][length] = outcome
-            work["done"] += outcome["steps"] * length
-            work["planned"] -= (params["steps"] - outcome["steps"]) * length
-            advance(0, T(f"{kind} done at T={length}", f"{kind} 在 T={length} 完成"))
+    order = [(length, kind) for length in sorted(lengths, reverse=True) for kind in ("lstm", "gru", "rnn")]
+    for length, kind in order:
+        model = make_model(kind=kind, hidden=params["hidden"], max_length=params["length"], device=device)
+        outcome = train_model(model, length=length, noise=params["noise"], steps=params["steps"],
+                              generator=generator(stream=length), device=device, progress=progress)
+        results[kind][length] = outcome
+        if (length, kind) != order[-1]:  # after the last model `execute` closes the bar
+            progress.drop((params["steps"] - outcome["steps"]) * length,
+                          T(f"{kind} done at T={length}", f"{kind} 在 T={length} 完成"))
     return results
 
 
-def _gradients_at_init(*, params: dict, device: torch.device) -> dict[str, list[float]]:
-    generator = torch.Generator().manual_seed(torch.initial_seed())
-    inputs, labels = recall_batch(count=BATCH, length=params["length"], noise=params["noise"], generator=generator,
+def gradients_at_init(*, params: dict, device: torch.device) -> dict[str, list[float]]:
+    inputs, labels = recall_batch(count=BATCH, length=params["length"], noise=params["noise"], generator=generator(),
                                   device=device)
     return {kind: hidden_state_gradients(make_model(kind=kind, hidden=params["hidden"], max_length=params["length"],
                                                     device=device), inputs, labels) for kind in KINDS}
 
 
-def _longest_solved(results: dict[int, dict]) -> int:
+def longest_solved(results: dict[int, dict]) -> int:
     solved = [length for length, outcome in results.items() if outcome["accuracy"] >= SOLVED]
     return max(solved, default=0)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    lengths: list[int]
+    results: dict[str, dict[int, dict]]  # per kind, per length: train_model's outcome
+    gradients: dict[str, list[float]]  # per kind: mean ‖∂L/∂h_t‖ at initialisation, t = 1…T
+    counts: dict[str, int]  # per kind: parameters of one layer
+
+    @property
+    def grad_ratio(self) -> dict[str, float]:
+        """‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ per kind: how much of the gradient reaches the first step."""
+        return {kind: self.gradients[kind][0] / self.gradients[kind][-1] for kind in KINDS}
+
+    def at_longest(self, kind: str) -> dict:
+        return self.results[kind][self.params["length"]]
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    device = current_device()
+    lengths = sequence_lengths(longest=params["length"], points=params["lengths"])
+    progress.note(T("gradients at initialisation", "初始化时的梯度"))
+    with small_model_cpu_mode():
+        gradients = gradients_at_init(params=params, device=device)
+        results = train_all(params=params, lengths=lengths, device=device, progress=progress)
+    counts = {kind: parameter_count(kind=kind, hidden=params["hidden"]) for kind in KINDS}
+    return Measurements(params, lengths, results, gradients, counts)
+
+
+def summary(measured: Measurements) -> list[Metric]:
+    longest, counts, grad_ratio = measured.params["length"], measured.counts, measured.grad_ratio
+    metrics = [Metric(f"accuracy_{kind}", T(f"{NAMES[kind]['en']} test accuracy at T={longest}",
+                                            f"{NAMES[kind]['zh']} 在 T={longest} 的测试准确率"),
+                      measured.at_longest(kind)["accuracy"]) for kind in KINDS]
+    metrics += [Metric(f"longest_solved_{kind}", T(f"{NAMES[kind]['en']}: longest T solved (≥{SOLVED:.0%})",
+                                                   f"{NAMES[kind]['zh']}：解决的最长 T(≥{SOLVED:.0%})"),
+                       longest_solved(measured.results[kind])) for kind in KINDS]
+    metrics += [Metric(f"grad_ratio_{kind}", T(f"{NAMES[kind]['en']}: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init",
+                                               f"{NAMES[kind]['zh']}：初始化时 ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"),
+                       grad_ratio[kind]) for kind in KINDS]
+    metrics += [Metric(f"params_{kind}", T(f"{NAMES[kind]['en']} parameters per layer",
+                                           f"{NAMES[kind]['zh']} 每层参数"), counts[kind]) for kind in KINDS]
+    metrics += [Metric("lstm_to_rnn_params", T("LSTM / RNN parameters", "LSTM / RNN 参数比"),
+                       counts["lstm"] / counts["rnn"], "×"),
+                Metric("gru_to_rnn_params", T("GRU / RNN parameters", "GRU / RNN 参数比"),
+                       counts["gru"] / counts["rnn"], "×")]
+    return metrics
 
 
 def _ratio_text(value: float) -> dict[str, str]:
     if value == 0:
         return T("0 (it underflowed float32)", "0（已下溢出 float32 范围）")
-    return T(f"{value:.1e}", f"{value:.1e}")
+    return both(f"{value:.1e}")
 
 
-def _conclusion(*, params: dict, results: dict, grad_ratio: dict[str, float], counts: dict[str, int]) -> dict:
-    length = params["length"]
-    acc = {kind: results[kind][length]["accuracy"] for kind in KINDS}
+def conclude(measured: Measurements) -> Conclusion:
+    ratio = {kind: _ratio_text(measured.grad_ratio[kind]) for kind in KINDS}
+    counts = measured.counts
+    gradients = T(f"At initialisation ‖∂L/∂h_1‖/‖∂L/∂h_T‖ was {ratio['rnn']['en']} for the RNN against "
+                  f"{ratio['lstm']['en']} for the LSTM and {ratio['gru']['en']} for the GRU.",
+                  f"初始化时 ‖∂L/∂h_1‖/‖∂L/∂h_T‖：RNN 为 {ratio['rnn']['zh']}，LSTM 为 {ratio['lstm']['zh']}，"
+                  f"GRU 为 {ratio['gru']['zh']}。")
+    sizes = T(f"Per layer the LSTM has {counts['lstm'] / counts['rnn']:.0f}× and the GRU "
+              f"{counts['gru'] / counts['rnn']:.0f}× the RNN's parameters.",
+              f"每层参数量 LSTM 是 RNN 的 {counts['lstm'] / counts['rnn']:.0f} 倍，GRU 是 "
+              f"{counts['gru'] / counts['rnn']:.0f} 倍。")
+    return Conclusion.join(recall_finding(measured), Conclusion(gradients), Conclusion(sizes))
+
+
+def recall_finding(measured: Measurements) -> Conclusion:
+    length = measured.params["length"]
+    acc = {kind: measured.at_longest(kind)["accuracy"] for kind in KINDS}
+    steps = {kind: measured.at_longest(kind)["steps"] for kind in KINDS}
     solved = {kind: acc[kind] >= SOLVED for kind in KINDS}
-    steps = {kind: results[kind][length]["steps"] for kind in KINDS}
-    ratio = {kind: _ratio_text(grad_ratio[kind]) for kind in KINDS}
     if solved["lstm"] and not solved["rnn"]:
-        rnn_best = _longest_solved(results["rnn"])
+        rnn_best = longest_solved(measured.results["rnn"])
         reach = (T(f" (its longest solved length was T={rnn_best})", f"（它能解决的最长长度为 T={rnn_best}）")
                  if rnn_best else T(" at every length tried", "在所有长度上都"))
-        first = T(f"At T={length} the LSTM recalled the first sign ({acc['lstm']:.0%}) and the GRU reached "
-                  f"{acc['gru']:.0%}, while the plain RNN stayed near chance ({acc['rnn']:.0%}){reach['en']}.",
-                  f"在 T={length} 时 LSTM 记住了第一个符号（{acc['lstm']:.0%}），GRU 达到 {acc['gru']:.0%}，"
-                  f"而普通 RNN {reach['zh']}接近随机猜测（{acc['rnn']:.0%}）。")
-    elif solved["lstm"] and solved["rnn"] and steps["rnn"] >= 2 * steps["lstm"]:
-        first = T(f"Both solved T={length} in the end (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
-                  f"{acc['gru']:.0%}), but the plain RNN needed {steps['rnn']} steps against the LSTM's "
-                  f"{steps['lstm']}: the gradient it learns from is far weaker.",
-                  f"最终两者都解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，GRU {acc['gru']:.0%}），"
-                  f"但普通 RNN 用了 {steps['rnn']} 步，LSTM 只用 {steps['lstm']} 步：它能学习的梯度弱得多。")
-    elif solved["lstm"] and solved["rnn"]:
-        first = T(f"The plain RNN solved T={length} too (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
-                  f"{acc['gru']:.0%}): this length or noise level is too easy to separate them — try longer "
-                  f"sequences or more noise.",
-                  f"普通 RNN 也解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
-                  f"GRU {acc['gru']:.0%}）："
-                  f"这个长度或噪声太容易，无法区分它们——试试更长的序列或更大的噪声。")
-    else:
-        first = T(f"At T={length} after at most {params['steps']} steps: RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, "
-                  f"GRU {acc['gru']:.0%} (solved means ≥ {SOLVED:.0%}); the LSTM did not solve it here — more "
-                  f"steps or a shorter sequence would be needed.",
-                  f"在 T={length}、至多 {params['steps']} 步训练后：RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
-                  f"GRU {acc['gru']:.0%}（≥ {SOLVED:.0%} 算解决）；此处 LSTM 未能解决——需要更多步数或更短的序列。")
-    second = T(f" At initialisation ‖∂L/∂h_1‖/‖∂L/∂h_T‖ was {ratio['rnn']['en']} for the RNN against "
-               f"{ratio['lstm']['en']} for the LSTM and {ratio['gru']['en']} for the GRU.",
-               f" 初始化时 ‖∂L/∂h_1‖/‖∂L/∂h_T‖：RNN 为 {ratio['rnn']['zh']}，LSTM 为 {ratio['lstm']['zh']}，"
-               f"GRU 为 {ratio['gru']['zh']}。")
-    third = T(f" Per layer the LSTM has {counts['lstm'] / counts['rnn']:.0f}× and the GRU "
-              f"{counts['gru'] / counts['rnn']:.0f}× the RNN's parameters.",
-              f" 每层参数量 LSTM 是 RNN 的 {counts['lstm'] / counts['rnn']:.0f} 倍，GRU 是 "
-              f"{counts['gru'] / counts['rnn']:.0f} 倍。")
-    return {lang: first[lang] + second[lang] + third[lang] for lang in ("en", "zh")}
+        return Conclusion(T(
+            f"At T={length} the LSTM recalled the first sign ({acc['lstm']:.0%}) and the GRU reached "
+            f"{acc['gru']:.0%}, while the plain RNN stayed near chance ({acc['rnn']:.0%}){reach['en']}.",
+            f"在 T={length} 时 LSTM 记住了第一个符号（{acc['lstm']:.0%}），GRU 达到 {acc['gru']:.0%}，"
+            f"而普通 RNN {reach['zh']}接近随机猜测（{acc['rnn']:.0%}）。"), {"recall": "rnn_failed"})
+    if solved["lstm"] and solved["rnn"] and steps["rnn"] >= 2 * steps["lstm"]:
+        return Conclusion(T(
+            f"Both solved T={length} in the end (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
+            f"{acc['gru']:.0%}), but the plain RNN needed {steps['rnn']} steps against the LSTM's "
+            f"{steps['lstm']}: the gradient it learns from is far weaker.",
+            f"最终两者都解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，GRU {acc['gru']:.0%}），"
+            f"但普通 RNN 用了 {steps['rnn']} 步，LSTM 只用 {steps['lstm']} 步：它能学习的梯度弱得多。"),
+            {"recall": "rnn_slower"})
+    if solved["lstm"] and solved["rnn"]:
+        return Conclusion(T(
+            f"The plain RNN solved T={length} too (RNN {acc['rnn']:.0%}, LSTM {acc['lstm']:.0%}, GRU "
+            f"{acc['gru']:.0%}): this length or noise level is too easy to separate them — try longer "
+            f"sequences or more noise.",
+            f"普通 RNN 也解决了 T={length}（RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
+            f"GRU {acc['gru']:.0%}）："
+            f"这个长度或噪声太容易，无法区分它们——试试更长的序列或更大的噪声。"), {"recall": "too_easy"})
+    return Conclusion(T(
+        f"At T={length} after at most {measured.params['steps']} steps: RNN {acc['rnn']:.0%}, LSTM "
+        f"{acc['lstm']:.0%}, GRU {acc['gru']:.0%} (solved means ≥ {SOLVED:.0%}); the LSTM did not solve it here — "
+        f"more steps or a shorter sequence would be needed.",
+        f"在 T={length}、至多 {measured.params['steps']} 步训练后：RNN {acc['rnn']:.0%}，LSTM {acc['lstm']:.0%}，"
+        f"GRU {acc['gru']:.0%}（≥ {SOLVED:.0%} 算解决）；此处 LSTM 未能解决——需要更多步数或更短的序列。"),
+        {"recall": "lstm_failed"})
 
 
-def _charts(*, lengths: list[int], results: dict, gradients: dict[str, list[float]]) -> list[Chart]:
+def charts(measured: Measurements) -> list[Chart]:
+    lengths, results, gradients = measured.lengths, measured.results, measured.gradients
     accuracy_chart = Chart(
         title=T("First-token recall: test accuracy against sequence length", "首元素回忆：测试准确率随序列长度变化"),
         x_label=T("sequence length T", "序列长度 T"),
@@ -281,52 +331,21 @@ def _charts(*, lengths: list[int], results: dict, gradients: dict[str, list[floa
     return [accuracy_chart, gradient_chart]
 
 
-def _tables(*, lengths: list[int], results: dict, counts: dict[str, int], hidden: int) -> list[Table]:
+def tables(measured: Measurements) -> list[Table]:
+    lengths, results, counts, hidden = measured.lengths, measured.results, measured.counts, measured.params["hidden"]
     accuracy_table = Table(
         title=T("Test accuracy (steps used)", "测试准确率（所用步数）"),
-        columns=[T("model", "模型")] + [T(f"T={n}", f"T={n}") for n in lengths],
+        columns=[T("model", "模型")] + [both(f"T={n}") for n in lengths],
         rows=[[NAMES[kind]["en"]] + [f"{results[kind][n]['accuracy']:.0%} ({results[kind][n]['steps']})"
                                      for n in lengths] for kind in KINDS])
     gates = {"rnn": 1, "lstm": 4, "gru": 3}
     count_table = Table(
         title=T(f"Parameters of one layer, input {INPUTS}, hidden {hidden}",
                 f"单层参数量，输入 {INPUTS}，隐藏 {hidden}"),
-        columns=[T("model", "模型"), T("closed form", "公式"), T("counted", "实际统计"), T("× RNN", "× RNN")],
+        columns=[T("model", "模型"), T("closed form", "公式"), T("counted", "实际统计"), both("× RNN")],
         rows=[[NAMES[kind]["en"], f"{gates[kind]}·(H·I + H·H + 2H)", counts[kind],
                round(counts[kind] / counts["rnn"], 3)] for kind in KINDS])
     return [accuracy_table, count_table]
-
-
-def run(params: dict, progress) -> Result:
-    device = current_device()
-    lengths = sequence_lengths(longest=params["length"], points=params["lengths"])
-    progress(0.0, T("gradients at initialisation", "初始化时的梯度"))
-    with small_model_cpu_mode():
-        gradients = _gradients_at_init(params=params, device=device)
-        results = _train_all(params=params, lengths=lengths, device=device, progress=progress)
-    grad_ratio = {kind: gradients[kind][0] / gradients[kind][-1] for kind in KINDS}
-    counts = {kind: parameter_count(kind=kind, hidden=params["hidden"]) for kind in KINDS}
-    longest = params["length"]
-    summary = [Metric(f"accuracy_{kind}", T(f"{NAMES[kind]['en']} test accuracy at T={longest}",
-                                            f"{NAMES[kind]['zh']} 在 T={longest} 的测试准确率"),
-                      results[kind][longest]["accuracy"]) for kind in KINDS]
-    summary += [Metric(f"longest_solved_{kind}", T(f"{NAMES[kind]['en']}: longest T solved (≥{SOLVED:.0%})",
-                                                   f"{NAMES[kind]['zh']}：解决的最长 T(≥{SOLVED:.0%})"),
-                       _longest_solved(results[kind])) for kind in KINDS]
-    summary += [Metric(f"grad_ratio_{kind}", T(f"{NAMES[kind]['en']}: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at init",
-                                               f"{NAMES[kind]['zh']}：初始化时 ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"),
-                       grad_ratio[kind]) for kind in KINDS]
-    summary += [Metric(f"params_{kind}", T(f"{NAMES[kind]['en']} parameters per layer",
-                                           f"{NAMES[kind]['zh']} 每层参数"), counts[kind]) for kind in KINDS]
-    summary += [Metric("lstm_to_rnn_params", T("LSTM / RNN parameters", "LSTM / RNN 参数比"),
-                       counts["lstm"] / counts["rnn"], "×"),
-                Metric("gru_to_rnn_params", T("GRU / RNN parameters", "GRU / RNN 参数比"),
-                       counts["gru"] / counts["rnn"], "×")]
-    progress(1.0, DONE)
-    return Result(summary=summary,
-                  conclusion=_conclusion(params=params, results=results, grad_ratio=grad_ratio, counts=counts),
-                  charts=_charts(lengths=lengths, results=results, gradients=gradients),
-                  tables=_tables(lengths=lengths, results=results, counts=counts, hidden=params["hidden"]))
 
 
 SPEC = DemoSpec(
@@ -346,6 +365,6 @@ SPEC = DemoSpec(
                  help=T("training stops early once three batches in a row are ≥99% right",
                         "连续三个批次准确率 ≥99% 时提前停止")),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )

@@ -13,15 +13,17 @@ or by moving a crop window over a wider canvas (new content enters at the edge).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.result import Chart, Heatmap, Metric, Result, Series
-from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import DONE, T
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Heatmap, Metric, Series
+from engine.runtime import current_device, generator
+from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
+from engine.text import T, both
 
 # Inputs and filters are drawn on the CPU, so both devices see the same data; the loose tolerance
 # leaves room for TF32 convolutions on CUDA. Near-zero errors are left out: their digits are noise.
@@ -40,10 +42,11 @@ CHART_FLOOR = 1e-10
 _MODE_LABELS = {"circular": T("circular", "循环"), "zeros": T("zero", "补零"), "crop": T("crop-window", "裁剪窗口")}
 
 
-def make_images(*, count: int, size: int, extra: int, blur: bool, device: torch.device) -> Tensor:
+def make_images(*, count: int, size: int, extra: int, blur: bool, generator: torch.Generator,
+                device: torch.device) -> Tensor:
     """`count` single-channel images of `size`×(`size`+`extra`), white noise or noise blurred (σ = 1.5 px)."""
     # Drawn on the CPU generator so a CUDA run sees the very same images.
-    images = torch.randn(count, 1, size, size + extra).to(device)
+    images = torch.randn(count, 1, size, size + extra, generator=generator).to(device)
     if not blur:
         return images
     radius = 4
@@ -55,13 +58,14 @@ def make_images(*, count: int, size: int, extra: int, blur: bool, device: torch.
     return blurred / blurred.std()
 
 
-def make_filters(*, channels: int, kernel: int, depth: int, device: torch.device) -> list[tuple[Tensor, Tensor]]:
+def make_filters(*, channels: int, kernel: int, depth: int, generator: torch.Generator,
+                 device: torch.device) -> list[tuple[Tensor, Tensor]]:
     """He-initialised random filters; equivariance is a property of the operation, not of training."""
     filters, fan_in_channels = [], 1
     for _ in range(depth):
         std = math.sqrt(2.0 / (fan_in_channels * kernel * kernel))
-        weight = (torch.randn(channels, fan_in_channels, kernel, kernel) * std).to(device)
-        bias = (torch.randn(channels) * 0.1).to(device)
+        weight = (torch.randn(channels, fan_in_channels, kernel, kernel, generator=generator) * std).to(device)
+        bias = (torch.randn(channels, generator=generator) * 0.1).to(device)
         filters.append((weight, bias))
         fan_in_channels = channels
     return filters
@@ -113,47 +117,67 @@ def _networks(stride: int) -> list[tuple[str, dict[str, str], int, int]]:
             ("pooled", T(f"conv + max-pool {stride}", f"卷积 + 最大池化 {stride}"), 1, stride)]
 
 
-def measure(*, params: dict, device: torch.device, progress) -> dict:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    shifts: list[int]  # 0…max_shift; shift 0 is the reference, its errors are zero
+    size: int  # the image size used: a multiple of the stride
+    errors: dict[str, dict[str, list]]  # per network: equivariance, global, flat (per shift), layers (stride 1)
+
+    def worst(self, network: str, error: str) -> float:
+        return max(self.errors[network][error][1:])
+
+    def strided_equivariance(self, *, on_grid: bool) -> float:
+        """The strided network's worst equivariance error over shifts that are (not) a multiple of the stride."""
+        stride = self.params["stride"]
+        chosen = [e for s, e in zip(self.shifts, self.errors["strided"]["equivariance"], strict=True)
+                  if s and (s % stride == 0) == on_grid]
+        return max(chosen) if chosen else float("nan")
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
     """All errors per network and shift; the heavy part of the demo."""
-    stride, max_shift = params["stride"], params["max_shift"]
+    device = current_device()
+    stride, max_shift, shift_mode = params["stride"], params["max_shift"], params["shift_mode"]
+    progress.note(T("building images and filters", "生成图像和卷积核"))
+    draws = generator()
     size = params["image_size"] - params["image_size"] % stride
     canvas = make_images(count=params["images"], size=size, extra=max_shift, blur=params["image"] == "blurred",
-                         device=device)
+                         generator=draws, device=device)
     filters = make_filters(channels=params["channels"], kernel=params["kernel_size"], depth=params["depth"],
-                           device=device)
+                           generator=draws, device=device)
     shifts = list(range(max_shift + 1))
-    errors = {key: {"equivariance": [], "global": [], "flat": [], "layers": []} for key, *_ in _networks(stride)}
+    networks = _networks(stride)
+    progress.plan(len(shifts) * len(networks))
+    errors = {key: {"equivariance": [], "global": [], "flat": [], "layers": []} for key, *_ in networks}
     references = {}
-    for index, shift in enumerate(shifts):
-        images = shifted_input(canvas, shift=shift, size=size, shift_mode=params["shift_mode"])
-        for network, (key, _name, first_stride, pool) in enumerate(_networks(stride), start=1):
+    for shift in shifts:
+        images = shifted_input(canvas, shift=shift, size=size, shift_mode=shift_mode)
+        for key, _name, first_stride, pool in networks:
             maps = feature_maps(images, filters, first_stride=first_stride, padding_mode=params["padding_mode"],
                                 pool=pool)
             if shift == 0:
                 references[key] = maps
             base = references[key]
-            total_stride = first_stride * pool
             bucket = errors[key]
             if key == "stride1":
-                bucket["layers"].append([equivariance_error(m, r, shift=shift, stride=1,
-                                                            shift_mode=params["shift_mode"])
+                bucket["layers"].append([equivariance_error(m, r, shift=shift, stride=1, shift_mode=shift_mode)
                                          for m, r in zip(maps, base, strict=True)])
-            bucket["equivariance"].append(equivariance_error(maps[-1], base[-1], shift=shift, stride=total_stride,
-                                                             shift_mode=params["shift_mode"]))
+            bucket["equivariance"].append(equivariance_error(maps[-1], base[-1], shift=shift,
+                                                             stride=first_stride * pool, shift_mode=shift_mode))
             bucket["global"].append(relative_change(maps[-1].mean(dim=(2, 3)), base[-1].mean(dim=(2, 3))))
             bucket["flat"].append(relative_change(maps[-1].flatten(1), base[-1].flatten(1)))
-            progress(0.9 * (index + network / 3) / len(shifts),
-                     T(f"shift {shift} of {max_shift}", f"平移 {shift}/{max_shift}"))
-    return {"shifts": shifts, "size": size, "errors": errors}
+            progress.advance(T(f"shift {shift} of {max_shift}", f"平移 {shift}/{max_shift}"))
+    return Measurements(params, shifts, size, errors)
 
 
 def _floored(values: list[float]) -> list[float]:
     return [max(v, CHART_FLOOR) for v in values]
 
 
-def _charts(*, measured: dict, stride: int) -> list[Chart]:
-    shifts, errors = measured["shifts"][1:], measured["errors"]
-    names = {key: name for key, name, *_ in _networks(stride)}
+def charts(measured: Measurements) -> list[Chart]:
+    shifts, errors = measured.shifts[1:], measured.errors
+    names = {key: name for key, name, *_ in _networks(measured.params["stride"])}
     floor_note = T(f" (floored at {CHART_FLOOR:g})", f"（下限 {CHART_FLOOR:g}）")
     shift_label = T("input shift (pixels)", "输入平移（像素）")
     equivariance = Chart(
@@ -175,96 +199,95 @@ def _charts(*, measured: dict, stride: int) -> list[Chart]:
     return [equivariance, invariance]
 
 
-def _heatmap(*, measured: dict) -> Heatmap:
-    rows = list(zip(*measured["errors"]["stride1"]["layers"], strict=True))
-    return Heatmap(title=T("Equivariance error per layer, stride-1 network", "步幅 1 网络每层的等变误差"),
-                   x_label=T("input shift (pixels)", "输入平移（像素）"), y_label=T("layer", "层"),
-                   x_ticks=[str(s) for s in measured["shifts"][1:]],
-                   y_ticks=[f"conv {i + 1}" for i in range(len(rows))],
-                   values=[[max(v, CHART_FLOOR) for v in row[1:]] for row in rows], log_color=True)
+def heatmaps(measured: Measurements) -> list[Heatmap]:
+    rows = list(zip(*measured.errors["stride1"]["layers"], strict=True))
+    return [Heatmap(title=T("Equivariance error per layer, stride-1 network", "步幅 1 网络每层的等变误差"),
+                    x_label=T("input shift (pixels)", "输入平移（像素）"), y_label=T("layer", "层"),
+                    x_ticks=[str(s) for s in measured.shifts[1:]],
+                    y_ticks=[f"conv {i + 1}" for i in range(len(rows))],
+                    values=[[max(v, CHART_FLOOR) for v in row[1:]] for row in rows], log_color=True)]
 
 
-def _worst(values: list[float]) -> float:
-    return max(values[1:])
-
-
-def _summary(*, measured: dict, stride: int) -> list:
-    errors, shifts = measured["errors"], measured["shifts"]
-    off_grid = [e for s, e in zip(shifts, errors["strided"]["equivariance"], strict=True) if s % stride]
-    on_grid = [e for s, e in zip(shifts, errors["strided"]["equivariance"], strict=True) if s and s % stride == 0]
+def summary(measured: Measurements) -> list[Metric]:
+    stride = measured.params["stride"]
     return [
         Metric("image_size", T("image size used (multiple of the stride)", "实际图像尺寸（步幅的倍数）"),
-               measured["size"], "px"),
+               measured.size, "px"),
         Metric("equivariance_error_stride1", T("stride 1: worst equivariance error", "步幅 1：最大等变误差"),
-               _worst(errors["stride1"]["equivariance"])),
+               measured.worst("stride1", "equivariance")),
         Metric("equivariance_error_strided", T(f"stride {stride}: worst equivariance error, shifts not a multiple "
                                                f"of {stride}", f"步幅 {stride}：非 {stride} 倍数平移的最大等变误差"),
-               max(off_grid) if off_grid else float("nan")),
+               measured.strided_equivariance(on_grid=False)),
         Metric("equivariance_error_strided_on_grid", T(f"stride {stride}: worst error, shifts a multiple of {stride}",
                                                        f"步幅 {stride}：{stride} 倍数平移的最大误差"),
-               max(on_grid) if on_grid else float("nan")),
+               measured.strided_equivariance(on_grid=True)),
         Metric("invariance_error_global_stride1", T("stride 1 + global average: worst invariance error",
                                                     "步幅 1 + 全局平均：最大不变性误差"),
-               _worst(errors["stride1"]["global"])),
+               measured.worst("stride1", "global")),
         Metric("invariance_error_global_strided", T(f"stride {stride} + global average: worst invariance error",
                                                     f"步幅 {stride} + 全局平均：最大不变性误差"),
-               _worst(errors["strided"]["global"])),
+               measured.worst("strided", "global")),
         Metric("invariance_error_local_pool", T("local max-pool, flattened: worst invariance error",
                                                 "局部最大池化后展平：最大不变性误差"),
-               _worst(errors["pooled"]["flat"])),
+               measured.worst("pooled", "flat")),
     ]
 
 
-def _conclusion(*, result_metrics: dict[str, float], stride: int, padding_mode: str, shift_mode: str) -> dict:
-    eq1 = result_metrics["equivariance_error_stride1"]
-    eq_off, eq_on = result_metrics["equivariance_error_strided"], result_metrics["equivariance_error_strided_on_grid"]
-    glob1, glob_s = result_metrics["invariance_error_global_stride1"], result_metrics["invariance_error_global_strided"]
-    flat = result_metrics["invariance_error_local_pool"]
-    padding, shifting = _MODE_LABELS[padding_mode], _MODE_LABELS[shift_mode]
+def conclude(measured: Measurements) -> Conclusion:
+    return Conclusion.join(stride1_finding(measured), stride_finding(measured), invariance_finding(measured))
+
+
+def stride1_finding(measured: Measurements) -> Conclusion:
+    eq1 = measured.worst("stride1", "equivariance")
     if eq1 < EXACT:
-        first = T(f"With stride 1 the convolution is equivariant: shifting the input shifted every feature map "
-                  f"exactly (worst error {eq1:.1e}).",
-                  f"步幅为 1 时卷积是平移等变的：输入平移后特征图精确地随之平移（最大误差 {eq1:.1e}）。")
-    else:
-        first = T(f"Even with stride 1 the maps are not exact shifts (worst error {eq1:.2g}): with {padding['en']} "
-                  f"padding and {shifting['en']} shifts the borders differ; equivariance is exact only for circular "
-                  f"shifts with circular padding.",
-                  f"即使步幅为 1，特征图也不是精确平移（最大误差 {eq1:.2g}）：{padding['zh']}填充加{shifting['zh']}"
-                  f"平移使边界不同；只有循环平移加循环填充时等变才精确。")
+        return Conclusion(T(
+            f"With stride 1 the convolution is equivariant: shifting the input shifted every feature map "
+            f"exactly (worst error {eq1:.1e}).",
+            f"步幅为 1 时卷积是平移等变的：输入平移后特征图精确地随之平移（最大误差 {eq1:.1e}）。"),
+            {"stride1": "equivariant"})
+    padding, shifting = _MODE_LABELS[measured.params["padding_mode"]], _MODE_LABELS[measured.params["shift_mode"]]
+    return Conclusion(T(
+        f"Even with stride 1 the maps are not exact shifts (worst error {eq1:.2g}): with {padding['en']} "
+        f"padding and {shifting['en']} shifts the borders differ; equivariance is exact only for circular "
+        f"shifts with circular padding.",
+        f"即使步幅为 1，特征图也不是精确平移（最大误差 {eq1:.2g}）：{padding['zh']}填充加{shifting['zh']}"
+        f"平移使边界不同；只有循环平移加循环填充时等变才精确。"), {"stride1": "borders_differ"})
+
+
+def stride_finding(measured: Measurements) -> Conclusion:
+    stride, eq1 = measured.params["stride"], measured.worst("stride1", "equivariance")
+    eq_off, eq_on = measured.strided_equivariance(on_grid=False), measured.strided_equivariance(on_grid=True)
     if eq_off > max(2 * eq1, 0.05):
         on_grid = (T(f", while shifts by a multiple of {stride} stay exact ({eq_on:.1e})",
-                     f"，而 {stride} 倍数的平移仍精确（{eq_on:.1e}）") if eq_on < EXACT else T("", ""))
-        second = T(f" Stride {stride} breaks it for shifts that are not a multiple of {stride} "
-                   f"(error {eq_off:.2g}){on_grid['en']}.",
-                   f" 步幅 {stride} 在平移量不是 {stride} 的倍数时破坏等变（误差 {eq_off:.2g}）{on_grid['zh']}。")
-    else:
-        second = T(f" Stride {stride} added little here (error {eq_off:.2g}): these inputs hold little detail "
-                   f"finer than the stride.",
-                   f" 这里步幅 {stride} 影响不大（误差 {eq_off:.2g}）：输入中细于步幅的细节很少。")
+                     f"，而 {stride} 倍数的平移仍精确（{eq_on:.1e}）") if eq_on < EXACT else both(""))
+        return Conclusion(T(
+            f"Stride {stride} breaks it for shifts that are not a multiple of {stride} "
+            f"(error {eq_off:.2g}){on_grid['en']}.",
+            f"步幅 {stride} 在平移量不是 {stride} 的倍数时破坏等变（误差 {eq_off:.2g}）{on_grid['zh']}。"),
+            {"stride": "breaks_equivariance", "on_grid_exact": eq_on < EXACT})
+    return Conclusion(T(
+        f"Stride {stride} added little here (error {eq_off:.2g}): these inputs hold little detail "
+        f"finer than the stride.",
+        f"这里步幅 {stride} 影响不大（误差 {eq_off:.2g}）：输入中细于步幅的细节很少。"), {"stride": "added_little"})
+
+
+def invariance_finding(measured: Measurements) -> Conclusion:
+    stride = measured.params["stride"]
+    glob1, glob_s = measured.worst("stride1", "global"), measured.worst("strided", "global")
+    flat = measured.worst("pooled", "flat")
     if glob1 < EXACT:
-        third = T(f" Global averaging then makes the stride-1 features invariant, yet after stride {stride} they "
-                  f"still move by up to {glob_s:.2g}, and a locally max-pooled map fed to a dense layer changes "
-                  f"by up to {flat:.2g}: pooled and strided networks are only approximately shift-invariant.",
-                  f" 全局平均使步幅 1 的特征平移不变，但步幅 {stride} 后仍变化至多 {glob_s:.2g}，局部最大池化后展平"
-                  f"送入全连接层的特征变化至多 {flat:.2g}：带池化/步幅的网络只是近似平移不变。")
-    else:
-        third = T(f" No feature vector stayed fixed: global averages moved by up to {glob1:.2g} (stride 1) and "
-                  f"{glob_s:.2g} (stride {stride}), the flattened max-pooled map by up to {flat:.2g}.",
-                  f" 没有特征向量保持不变：全局平均变化至多 {glob1:.2g}（步幅 1）和 {glob_s:.2g}（步幅 {stride}），"
-                  f"展平的最大池化特征至多 {flat:.2g}。")
-    return {lang: first[lang] + second[lang] + third[lang] for lang in ("en", "zh")}
-
-
-def run(params: dict, progress) -> Result:
-    progress(0.0, T("building images and filters", "生成图像和卷积核"))
-    measured = measure(params=params, device=current_device(), progress=progress)
-    summary = _summary(measured=measured, stride=params["stride"])
-    values = {m.key: m.value for m in summary}
-    conclusion = _conclusion(result_metrics=values, stride=params["stride"], padding_mode=params["padding_mode"],
-                             shift_mode=params["shift_mode"])
-    progress(1.0, DONE)
-    return Result(summary=summary, conclusion=conclusion, charts=_charts(measured=measured, stride=params["stride"]),
-                  heatmaps=[_heatmap(measured=measured)])
+        return Conclusion(T(
+            f"Global averaging then makes the stride-1 features invariant, yet after stride {stride} they "
+            f"still move by up to {glob_s:.2g}, and a locally max-pooled map fed to a dense layer changes "
+            f"by up to {flat:.2g}: pooled and strided networks are only approximately shift-invariant.",
+            f"全局平均使步幅 1 的特征平移不变，但步幅 {stride} 后仍变化至多 {glob_s:.2g}，局部最大池化后展平"
+            f"送入全连接层的特征变化至多 {flat:.2g}：带池化/步幅的网络只是近似平移不变。"),
+            {"global_average": "invariant"})
+    return Conclusion(T(
+        f"No feature vector stayed fixed: global averages moved by up to {glob1:.2g} (stride 1) and "
+        f"{glob_s:.2g} (stride {stride}), the flattened max-pooled map by up to {flat:.2g}.",
+        f"没有特征向量保持不变：全局平均变化至多 {glob1:.2g}（步幅 1）和 {glob_s:.2g}（步幅 {stride}），"
+        f"展平的最大池化特征至多 {flat:.2g}。"), {"global_average": "moved"})
 
 
 SPEC = DemoSpec(
@@ -293,6 +316,6 @@ SPEC = DemoSpec(
                            "循环：回绕平移；裁剪：窗口在更宽的图像上滑动")),
         IntParam("max_shift", T("largest shift (pixels)", "最大平移（像素）"), 8, minimum=1, maximum=12),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, heatmaps=heatmaps),
     queue="demos",
 )

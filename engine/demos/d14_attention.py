@@ -14,14 +14,17 @@ next one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from engine.result import Chart, Heatmap, Metric, Result, Series
-from engine.runtime import current_device, small_model_cpu_mode
-from engine.spec import ChoiceParam, DemoSpec, IntParam
-from engine.text import DONE, T, training_step
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Heatmap, Metric, Series
+from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
+from engine.text import T, training_step
 
 BATCH = 64
 EVAL_SEQUENCES = 256
@@ -74,121 +77,150 @@ def expected_position(*, step: int, length: int, task: str) -> int:
     return length - 1 - step if task == "reverse" else step
 
 
-def train_pair(*, params: dict, device: torch.device, progress) -> dict[bool, Seq2Seq]:
+WHERE = {"reverse": T("anti-diagonal", "反对角线"), "copy": T("diagonal", "对角线")}  # where attention should sit
+
+
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    lengths: list[int]
+    accuracy: dict[bool, list[float]]  # keyed by "with attention", per input length
+    target_mass: float  # at the longest length: share of attention on the input token each step must produce
+    example_weights: list[list[float]]  # one sequence of the longest length: output step × input position
+    example_source: list[int]
+
+    @property
+    def chance(self) -> float:
+        return 1 / self.params["vocab"]
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    device = current_device()
+    progress.plan(params["steps"] + params["max_length"] - SHORTEST + 1)
+    with small_model_cpu_mode():
+        models = train_pair(params=params, device=device, progress=progress)
+        return evaluate(models=models, params=params, device=device, progress=progress)
+
+
+def train_pair(*, params: dict, device: torch.device, progress: Progress) -> dict[bool, Seq2Seq]:
     """Both models, same initial generator stream for the data, one random length per batch."""
     models = {attention: Seq2Seq(vocab=params["vocab"], hidden=params["hidden"], attention=attention).to(device)
               for attention in (False, True)}
     optimizers = {key: torch.optim.Adam(model.parameters(), lr=LEARNING_RATE) for key, model in models.items()}
-    generator = torch.Generator().manual_seed(torch.initial_seed())
-    report_every = max(1, params["steps"] // 20)
+    draws = generator()
     for step in range(1, params["steps"] + 1):
-        length = int(torch.randint(SHORTEST, params["max_length"] + 1, (1,), generator=generator))
+        length = int(torch.randint(SHORTEST, params["max_length"] + 1, (1,), generator=draws))
         source, decoder_input, target = make_batch(count=BATCH, length=length, vocab=params["vocab"],
-                                                   task=params["task"], generator=generator, device=device)
+                                                   task=params["task"], generator=draws, device=device)
         for key, model in models.items():
             logits, _ = model(source, decoder_input)
             loss = F.cross_entropy(logits.reshape(-1, params["vocab"]), target.reshape(-1))
             optimizers[key].zero_grad()
             loss.backward()
             optimizers[key].step()
-        if step % report_every == 0:
-            progress(0.9 * step / params["steps"], training_step(step))
+        progress.advance(training_step(step))
     return models
 
 
-def evaluate(*, models: dict[bool, Seq2Seq], params: dict, device: torch.device) -> dict:
+def evaluate(*, models: dict[bool, Seq2Seq], params: dict, device: torch.device, progress: Progress) -> Measurements:
     """Per-token accuracy per length for both models, and where attention looks at the longest length."""
-    generator = torch.Generator().manual_seed(torch.initial_seed() + 1)
+    draws = generator(stream=1)
     lengths = list(range(SHORTEST, params["max_length"] + 1))
     accuracy: dict[bool, list[float]] = {False: [], True: []}
     with torch.no_grad():
         for length in lengths:
             source, decoder_input, target = make_batch(count=EVAL_SEQUENCES, length=length, vocab=params["vocab"],
-                                                       task=params["task"], generator=generator, device=device)
+                                                       task=params["task"], generator=draws, device=device)
             for key, model in models.items():
                 logits, weights = model(source, decoder_input)
                 accuracy[key].append(float((logits.argmax(-1) == target).float().mean()))
+            progress.advance(T(f"evaluating length {length}", f"评估长度 {length}"))
     longest = params["max_length"]
     wanted = torch.tensor([expected_position(step=t, length=longest, task=params["task"]) for t in range(longest)],
                           device=device)
     # `weights` and `source` are from the longest length, the loop's last pass.
     on_target = weights.gather(2, wanted.view(1, -1, 1).expand(weights.shape[0], -1, 1))
-    return {"lengths": lengths, "accuracy": accuracy, "target_mass": float(on_target.mean()),
-            "example_weights": weights[0].cpu().tolist(), "example_source": source[0].cpu().tolist()}
+    return Measurements(params, lengths, accuracy, target_mass=float(on_target.mean()),
+                        example_weights=weights[0].cpu().tolist(), example_source=source[0].cpu().tolist())
 
 
-def _conclusion(*, params: dict, evaluation: dict) -> dict[str, str]:
-    plain, attended = evaluation["accuracy"][False], evaluation["accuracy"][True]
-    longest, mass = params["max_length"], evaluation["target_mass"]
-    chance = 1 / params["vocab"]
-    where = T("anti-diagonal", "反对角线") if params["task"] == "reverse" else T("diagonal", "对角线")
+def summary(measured: Measurements) -> list[Metric]:
+    longest, accuracy, where = measured.params["max_length"], measured.accuracy, WHERE[measured.params["task"]]
+    return [
+        Metric("accuracy_plain", T(f"no attention: accuracy at length {longest}", f"无注意力：长度 {longest} 的准确率"),
+               accuracy[False][-1]),
+        Metric("accuracy_attention", T(f"attention: accuracy at length {longest}", f"注意力：长度 {longest} 的准确率"),
+               accuracy[True][-1]),
+        Metric("accuracy_gap", T("attention − no attention, longest length", "注意力 − 无注意力（最长长度）"),
+               accuracy[True][-1] - accuracy[False][-1]),
+        Metric("target_mass", T(f"attention mass on the {where['en']}", f"注意力落在{where['zh']}上的比例"),
+               measured.target_mass),
+        Metric("chance", T("chance accuracy (1 / vocabulary)", "随机准确率（1 / 词表大小）"), measured.chance),
+    ]
+
+
+def conclude(measured: Measurements) -> Conclusion:
+    return Conclusion.join(length_finding(measured), attention_finding(measured))
+
+
+def length_finding(measured: Measurements) -> Conclusion:
+    plain, attended = measured.accuracy[False], measured.accuracy[True]
+    longest, steps = measured.params["max_length"], measured.params["steps"]
     if attended[-1] - plain[-1] >= 0.1:
-        first = T(f"Without attention per-token accuracy fell from {plain[0]:.0%} at length {SHORTEST} to "
-                  f"{plain[-1]:.0%} at length {longest}: the whole input must squeeze through one vector. With "
-                  f"attention it was still {attended[-1]:.0%}.",
-                  f"没有注意力时，逐词准确率从长度 {SHORTEST} 的 {plain[0]:.0%} 降到长度 {longest} 的 {plain[-1]:.0%}："
-                  f"整个输入必须挤进一个向量。有注意力时仍有 {attended[-1]:.0%}。")
-    elif min(attended[-1], plain[-1]) >= 0.9:
-        first = T(f"Both models handled length {longest} ({plain[-1]:.0%} without attention, {attended[-1]:.0%} "
-                  f"with): the fixed vector was big enough here — try longer sequences or fewer hidden units.",
-                  f"两个模型都处理了长度 {longest}（无注意力 {plain[-1]:.0%}，有注意力 {attended[-1]:.0%}）："
-                  f"这里固定向量足够大——试试更长的序列或更少的隐藏单元。")
-    else:
-        first = T(f"Neither model learned length {longest} well in {params['steps']} steps ({plain[-1]:.0%} without "
-                  f"attention, {attended[-1]:.0%} with; chance is {chance:.0%}) — train longer.",
-                  f"{params['steps']} 步内两个模型都没学好长度 {longest}（无注意力 {plain[-1]:.0%}，"
-                  f"有注意力 {attended[-1]:.0%}；随机为 {chance:.0%}）——需要更多训练。")
+        return Conclusion(T(
+            f"Without attention per-token accuracy fell from {plain[0]:.0%} at length {SHORTEST} to "
+            f"{plain[-1]:.0%} at length {longest}: the whole input must squeeze through one vector. With "
+            f"attention it was still {attended[-1]:.0%}.",
+            f"没有注意力时，逐词准确率从长度 {SHORTEST} 的 {plain[0]:.0%} 降到长度 {longest} 的 {plain[-1]:.0%}："
+            f"整个输入必须挤进一个向量。有注意力时仍有 {attended[-1]:.0%}。"), {"longest_input": "attention_kept_up"})
+    if min(attended[-1], plain[-1]) >= 0.9:
+        return Conclusion(T(
+            f"Both models handled length {longest} ({plain[-1]:.0%} without attention, {attended[-1]:.0%} "
+            f"with): the fixed vector was big enough here — try longer sequences or fewer hidden units.",
+            f"两个模型都处理了长度 {longest}（无注意力 {plain[-1]:.0%}，有注意力 {attended[-1]:.0%}）："
+            f"这里固定向量足够大——试试更长的序列或更少的隐藏单元。"), {"longest_input": "both_handled"})
+    return Conclusion(T(
+        f"Neither model learned length {longest} well in {steps} steps ({plain[-1]:.0%} without "
+        f"attention, {attended[-1]:.0%} with; chance is {measured.chance:.0%}) — train longer.",
+        f"{steps} 步内两个模型都没学好长度 {longest}（无注意力 {plain[-1]:.0%}，"
+        f"有注意力 {attended[-1]:.0%}；随机为 {measured.chance:.0%}）——需要更多训练。"),
+        {"longest_input": "neither_learned"})
+
+
+def attention_finding(measured: Measurements) -> Conclusion:
+    mass, where, uniform = measured.target_mass, WHERE[measured.params["task"]], 1 / measured.params["max_length"]
     if mass >= 0.5:
-        second = T(f" The attention weights put {mass:.0%} of their mass on the {where['en']}: each output step "
-                   f"reads the input token it has to produce.",
-                   f" 注意力权重有 {mass:.0%} 落在{where['zh']}上：每个输出步读取它要输出的那个输入词。")
-    else:
-        second = T(f" The attention weights were diffuse: only {mass:.0%} of their mass fell on the {where['en']} "
-                   f"(uniform would give {1 / longest:.0%}).",
-                   f" 注意力权重较分散：只有 {mass:.0%} 落在{where['zh']}上（均匀分布为 {1 / longest:.0%}）。")
-    return {lang: first[lang] + second[lang] for lang in ("en", "zh")}
+        return Conclusion(T(
+            f"The attention weights put {mass:.0%} of their mass on the {where['en']}: each output step "
+            f"reads the input token it has to produce.",
+            f"注意力权重有 {mass:.0%} 落在{where['zh']}上：每个输出步读取它要输出的那个输入词。"),
+            {"attention": "on_target"})
+    return Conclusion(T(
+        f"The attention weights were diffuse: only {mass:.0%} of their mass fell on the {where['en']} "
+        f"(uniform would give {uniform:.0%}).",
+        f"注意力权重较分散：只有 {mass:.0%} 落在{where['zh']}上（均匀分布为 {uniform:.0%}）。"),
+        {"attention": "diffuse"})
 
 
-def _heatmap(*, evaluation: dict, params: dict) -> Heatmap:
-    source = evaluation["example_source"]
-    produced = source[::-1] if params["task"] == "reverse" else source
-    return Heatmap(title=T(f"Attention weights, one sequence of length {params['max_length']}",
-                           f"注意力权重（一条长度为 {params['max_length']} 的序列）"),
-                   x_label=T("input position (token)", "输入位置（词）"),
-                   y_label=T("output step (token)", "输出步（词）"),
-                   x_ticks=[f"{j + 1}:{token}" for j, token in enumerate(source)],
-                   y_ticks=[f"{t + 1}:{token}" for t, token in enumerate(produced)],
-                   values=evaluation["example_weights"])
-
-
-def run(params: dict, progress) -> Result:
-    device = current_device()
-    with small_model_cpu_mode():
-        models = train_pair(params=params, device=device, progress=progress)
-        evaluation = evaluate(models=models, params=params, device=device)
-    lengths, accuracy = evaluation["lengths"], evaluation["accuracy"]
-    chance = 1 / params["vocab"]
-    chart = Chart(title=T("Per-token accuracy against input length", "逐词准确率随输入长度变化"),
+def charts(measured: Measurements) -> list[Chart]:
+    lengths, accuracy = measured.lengths, measured.accuracy
+    return [Chart(title=T("Per-token accuracy against input length", "逐词准确率随输入长度变化"),
                   x_label=T("input length", "输入长度"), y_label=T("per-token accuracy", "逐词准确率"),
                   series=[Series(T("seq2seq, no attention", "seq2seq，无注意力"), lengths, accuracy[False]),
                           Series(T("seq2seq + attention", "seq2seq + 注意力"), lengths, accuracy[True]),
-                          Series(T("chance", "随机猜测"), lengths, [chance] * len(lengths))])
-    where = "anti-diagonal" if params["task"] == "reverse" else "diagonal"
-    summary = [
-        Metric("accuracy_plain", T(f"no attention: accuracy at length {params['max_length']}",
-                                   f"无注意力：长度 {params['max_length']} 的准确率"), accuracy[False][-1]),
-        Metric("accuracy_attention", T(f"attention: accuracy at length {params['max_length']}",
-                                       f"注意力：长度 {params['max_length']} 的准确率"), accuracy[True][-1]),
-        Metric("accuracy_gap", T("attention − no attention, longest length", "注意力 − 无注意力（最长长度）"),
-               accuracy[True][-1] - accuracy[False][-1]),
-        Metric("target_mass", T(f"attention mass on the {where}",
-                                "注意力落在" + ("反对角线" if where == "anti-diagonal" else "对角线") + "上的比例"),
-               evaluation["target_mass"]),
-        Metric("chance", T("chance accuracy (1 / vocabulary)", "随机准确率（1 / 词表大小）"), chance),
-    ]
-    progress(1.0, DONE)
-    return Result(summary=summary, conclusion=_conclusion(params=params, evaluation=evaluation), charts=[chart],
-                  heatmaps=[_heatmap(evaluation=evaluation, params=params)])
+                          Series(T("chance", "随机猜测"), lengths, [measured.chance] * len(lengths))])]
+
+
+def heatmaps(measured: Measurements) -> list[Heatmap]:
+    source, longest = measured.example_source, measured.params["max_length"]
+    produced = source[::-1] if measured.params["task"] == "reverse" else source
+    return [Heatmap(title=T(f"Attention weights, one sequence of length {longest}",
+                            f"注意力权重（一条长度为 {longest} 的序列）"),
+                    x_label=T("input position (token)", "输入位置（词）"),
+                    y_label=T("output step (token)", "输出步（词）"),
+                    x_ticks=[f"{j + 1}:{token}" for j, token in enumerate(source)],
+                    y_ticks=[f"{t + 1}:{token}" for t, token in enumerate(produced)],
+                    values=measured.example_weights)]
 
 
 SPEC = DemoSpec(
@@ -209,6 +241,6 @@ SPEC = DemoSpec(
                         "编码器每个方向用一半；奇数向下取整")),
         IntParam("steps", T("training steps (batch 64)", "训练步数（批大小 64）"), 200, minimum=50, maximum=1000),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, heatmaps=heatmaps),
     queue="demos",
 )

@@ -10,14 +10,16 @@ pieces each ReLU network carved the interval into.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Metric, Result, Series, Table
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both, join
 
 TRAIN_POINTS = 512
 TEST_POINTS = 4096
@@ -81,7 +83,8 @@ def linear_pieces(model: nn.Sequential, x: torch.Tensor) -> int:
     return int((pattern[1:] != pattern[:-1]).any(dim=1).sum().item()) + 1
 
 
-def fit(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, on_step) -> list[float]:
+def fit(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, name: str,
+        progress: Progress) -> list[float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for step in range(steps):
@@ -90,11 +93,44 @@ def fit(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, *, steps: int, l
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        on_step(step)
+        progress.advance(T(f"{name}: step {step + 1}", f"{name}：第 {step + 1} 步"))
     return losses
 
 
-def run(params: dict, progress) -> Result:
+def describe(widths: list[int]) -> str:
+    return "–".join(str(width) for width in widths)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One trained network."""
+
+    widths: list[int]
+    params: int
+    losses: list[float]  # per Adam step
+    test_mse: float
+    curve: list[float]  # the network's output on PLOT_POINTS points of [0, 1]
+    pieces: int  # linear pieces it cuts [0, 1] into
+
+
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    fits: dict[str, Fit]  # per ARCHITECTURES name
+
+    @property
+    def variance(self) -> float:
+        """Of the target on the test grid: a test MSE this large explains nothing."""
+        grid = torch.linspace(0, 1, TEST_POINTS)
+        return target_function(grid, kind=self.params["target"], teeth=self.params["teeth"]).var().item()
+
+    @property
+    def shallow_over_deep(self) -> float:
+        deep, shallow = self.fits["deep"].test_mse, self.fits["shallow"].test_mse
+        return shallow / deep if deep > 0 else math.inf
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     grid = torch.linspace(0, 1, TRAIN_POINTS).unsqueeze(1)
     test = (torch.arange(TEST_POINTS) + 0.5).div(TEST_POINTS).unsqueeze(1)  # between the training points
@@ -104,114 +140,100 @@ def run(params: dict, progress) -> Result:
     test_x, test_y = (2 * test - 1).to(device), target_function(test, kind=kind, teeth=teeth).to(device)
     widths = {"deep": deep_widths(budget=params["budget"], depth=params["depth"])}
     widths["shallow"] = shallow_widths(budget=parameter_count(widths["deep"]))
-    total = 2 * params["steps"]
-    outcomes = {}
-    for index, (name, layer_widths) in enumerate(widths.items()):
+    progress.plan(len(widths) * params["steps"])
+    fits = {}
+    for name, layer_widths in widths.items():
         model = mlp(layer_widths).to(device)  # built on the CPU from the seeded global RNG: same start everywhere
-
-        def on_step(step: int, offset: int = index * params["steps"], name: str = name) -> None:
-            done = offset + step + 1
-            if done % max(1, total // 20) == 0:
-                progress(done / total, T(f"{name}: step {step + 1}", f"{name}：第 {step + 1} 步"))
-
-        losses = fit(model, x, y, steps=params["steps"], lr=params["lr"], on_step=on_step)
+        losses = fit(model, x, y, steps=params["steps"], lr=params["lr"], name=name, progress=progress)
         with torch.no_grad():
             test_mse = nn.functional.mse_loss(model(test_x), test_y).item()
             plot_x = torch.linspace(-1, 1, PLOT_POINTS, device=device).unsqueeze(1)
             curve = model(plot_x).squeeze(1).cpu().tolist()
-        outcomes[name] = {"widths": layer_widths, "params": parameter_count(layer_widths), "losses": losses,
-                          "test_mse": test_mse, "curve": curve, "pieces": linear_pieces(model, test_x)}
-    progress(1.0, DONE)
-    return build_result(params, outcomes)
+        fits[name] = Fit(layer_widths, parameter_count(layer_widths), losses, test_mse, curve,
+                         linear_pieces(model, test_x))
+    return Measurements(params, fits)
 
 
-def describe(widths: list[int]) -> str:
-    return "–".join(str(width) for width in widths)
-
-
-def build_result(params, outcomes: dict[str, dict]) -> Result:
-    variance = target_function(torch.linspace(0, 1, TEST_POINTS), kind=params["target"],
-                               teeth=params["teeth"]).var().item()
-    summary = []
+def summary(measured: Measurements) -> list[Metric]:
+    metrics = []
     for name, label in ARCHITECTURES.items():
-        outcome = outcomes[name]
-        summary += [
-            Metric(f"{name}_params", T(f"Parameters, {label['en']} ({describe(outcome['widths'])})",
-                                       f"参数量，{label['zh']}（{describe(outcome['widths'])}）"), outcome["params"]),
+        outcome = measured.fits[name]
+        metrics += [
+            Metric(f"{name}_params", T(f"Parameters, {label['en']} ({describe(outcome.widths)})",
+                                       f"参数量，{label['zh']}（{describe(outcome.widths)}）"), outcome.params),
             Metric(f"{name}_test_mse", T(f"Test MSE, {label['en']}", f"测试均方误差，{label['zh']}"),
-                   outcome["test_mse"]),
+                   outcome.test_mse),
             Metric(f"{name}_explained", T(f"Variance explained, {label['en']}", f"解释方差，{label['zh']}"),
-                   100 * (1 - outcome["test_mse"] / variance), "%"),
+                   100 * (1 - outcome.test_mse / measured.variance), "%"),
             Metric(f"{name}_linear_pieces", T(f"Linear pieces on [0, 1], {label['en']}",
-                                              f"[0, 1] 上的线性段数，{label['zh']}"), outcome["pieces"]),
+                                              f"[0, 1] 上的线性段数，{label['zh']}"), outcome.pieces),
         ]
-    deep, shallow = outcomes["deep"]["test_mse"], outcomes["shallow"]["test_mse"]
-    summary.append(Metric("shallow_over_deep_mse", T("Test MSE, shallow / deep", "测试均方误差之比，浅/深"),
-                          shallow / deep if deep > 0 else math.inf, "×"))
-    return Result(summary=summary, conclusion=conclude(params, outcomes, variance), charts=charts(params, outcomes),
-                  tables=[table(outcomes)])
+    return metrics + [Metric("shallow_over_deep_mse", T("Test MSE, shallow / deep", "测试均方误差之比，浅/深"),
+                             measured.shallow_over_deep, "×")]
 
 
-def conclude(params, outcomes: dict[str, dict], variance: float) -> dict[str, str]:
-    deep, shallow = outcomes["deep"], outcomes["shallow"]
-    teeth, target = params["teeth"], TARGETS[params["target"]]
+def conclude(measured: Measurements) -> Conclusion:
+    deep, shallow = measured.fits["deep"], measured.fits["shallow"]
+    teeth, target = measured.params["teeth"], TARGETS[measured.params["target"]]
     periods = f"{teeth} period{'s' if teeth != 1 else ''}"
-    setup = T(f"On a {target['en'].lower()} with {periods}, a deep-narrow net ({describe(deep['widths'])}, "
-              f"{deep['params']} parameters) and a shallow-wide one ({describe(shallow['widths'])}, "
-              f"{shallow['params']} parameters) ",
-              f"拟合 {teeth} 个周期的{target['zh']}："
-              f"深而窄的网络（{describe(deep['widths'])}，{deep['params']} 个参数）"
-              f"与浅而宽的网络（{describe(shallow['widths'])}，{shallow['params']} 个参数）")
-    ratio = shallow["test_mse"] / deep["test_mse"] if deep["test_mse"] > 0 else math.inf
+    setup = Conclusion(T(
+        f"On a {target['en'].lower()} with {periods}, a deep-narrow net ({describe(deep.widths)}, "
+        f"{deep.params} parameters) and a shallow-wide one ({describe(shallow.widths)}, {shallow.params} parameters)",
+        f"拟合 {teeth} 个周期的{target['zh']}：深而窄的网络（{describe(deep.widths)}，{deep.params} 个参数）"
+        f"与浅而宽的网络（{describe(shallow.widths)}，{shallow.params} 个参数）"))
+    pieces = T(f"The deep net cut [0, 1] into {deep.pieces} linear pieces, the shallow one into {shallow.pieces}.",
+               f"深网络把 [0, 1] 分成 {deep.pieces} 段线性区间，浅网络分成 {shallow.pieces} 段。")
+    if measured.params["target"] == "triangle":
+        pieces = join(pieces, T(f"An exact zig-zag with {teeth} periods needs {2 * teeth}.",
+                                f"精确表示 {teeth} 个周期的折线需要 {2 * teeth} 段。"))
+    return Conclusion.join(setup, winner_finding(measured), Conclusion(pieces), fit_finding(measured))
+
+
+def winner_finding(measured: Measurements) -> Conclusion:
+    deep, shallow, ratio = measured.fits["deep"].test_mse, measured.fits["shallow"].test_mse, measured.shallow_over_deep
     if ratio >= 1.5:
-        verdict = T(f"ended with test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}: depth won by "
-                    f"{ratio:.2g}× with the same budget.",
-                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}：同样的参数预算下，"
-                    f"深度胜出 {ratio:.2g} 倍。")
-    elif ratio <= 1 / 1.5:
-        verdict = T(f"ended with test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}: here width won by "
-                    f"{1 / ratio:.2g}× — depth can represent the oscillations cheaply, but this training run did "
-                    "not find such a solution.",
-                    f"最终测试均方误差为 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}：这次宽度胜出 "
-                    f"{1 / ratio:.2g} 倍——深度虽能以很少参数表示振荡，但这次训练没有找到那样的解。")
-    else:
-        verdict = T(f"ended close: test MSE {deep['test_mse']:.3g} vs {shallow['test_mse']:.3g}; neither "
-                    "architecture clearly won.",
-                    f"结果接近：测试均方误差 {deep['test_mse']:.3g} 对 {shallow['test_mse']:.3g}，两者无明显胜负。")
-    pieces = T(f" The deep net cut [0, 1] into {deep['pieces']} linear pieces, the shallow one into "
-               f"{shallow['pieces']}.",
-               f"深网络把 [0, 1] 分成 {deep['pieces']} 段线性区间，浅网络分成 {shallow['pieces']} 段。")
-    if params["target"] == "triangle":
-        pieces = T(pieces["en"] + f" An exact zig-zag with {teeth} periods needs {2 * teeth}.",
-                   pieces["zh"] + f"精确表示 {teeth} 个周期的折线需要 {2 * teeth} 段。")
-    if max(deep["test_mse"], shallow["test_mse"]) < 0.02 * variance:
-        pieces = T(pieces["en"] + " Both fit the target well.", pieces["zh"] + "两者都拟合得很好。")
-    return T(setup["en"] + verdict["en"] + pieces["en"], setup["zh"] + verdict["zh"] + pieces["zh"])
+        return Conclusion(T(
+            f"ended with test MSE {deep:.3g} vs {shallow:.3g}: depth won by {ratio:.2g}× with the same budget.",
+            f"最终测试均方误差为 {deep:.3g} 对 {shallow:.3g}：同样的参数预算下，深度胜出 {ratio:.2g} 倍。"),
+            {"winner": "depth"})
+    if ratio <= 1 / 1.5:
+        return Conclusion(T(
+            f"ended with test MSE {deep:.3g} vs {shallow:.3g}: here width won by {1 / ratio:.2g}× — depth can "
+            "represent the oscillations cheaply, but this training run did not find such a solution.",
+            f"最终测试均方误差为 {deep:.3g} 对 {shallow:.3g}：这次宽度胜出 {1 / ratio:.2g} 倍——"
+            "深度虽能以很少参数表示振荡，但这次训练没有找到那样的解。"), {"winner": "width"})
+    return Conclusion(T(f"ended close: test MSE {deep:.3g} vs {shallow:.3g}; neither architecture clearly won.",
+                        f"结果接近：测试均方误差 {deep:.3g} 对 {shallow:.3g}，两者无明显胜负。"), {"winner": "neither"})
 
 
-def charts(params, outcomes: dict[str, dict]) -> list[Chart]:
+def fit_finding(measured: Measurements) -> Conclusion:
+    if max(fit.test_mse for fit in measured.fits.values()) < 0.02 * measured.variance:
+        return Conclusion(T("Both fit the target well.", "两者都拟合得很好。"), {"both_fit_well": True})
+    return Conclusion(both(""), {"both_fit_well": False})
+
+
+def charts(measured: Measurements) -> list[Chart]:
     plot_x = torch.linspace(0, 1, PLOT_POINTS)
-    truth = target_function(plot_x, kind=params["target"], teeth=params["teeth"]).tolist()
-    xs = plot_x.tolist()
-    fits = [Series(T("target", "目标"), xs, truth)]
-    fits += [Series(T(f"{label['en']} ({outcomes[name]['params']} params)",
-                      f"{label['zh']}（{outcomes[name]['params']} 个参数）"), xs, outcomes[name]["curve"])
-             for name, label in ARCHITECTURES.items()]
-    losses = [Series(label, list(range(1, len(outcomes[name]["losses"]) + 1)), outcomes[name]["losses"])
+    truth = target_function(plot_x, kind=measured.params["target"], teeth=measured.params["teeth"]).tolist()
+    xs, fits = plot_x.tolist(), measured.fits
+    curves = [Series(T("target", "目标"), xs, truth)]
+    curves += [Series(T(f"{label['en']} ({fits[name].params} params)", f"{label['zh']}（{fits[name].params} 个参数）"),
+                      xs, fits[name].curve) for name, label in ARCHITECTURES.items()]
+    losses = [Series(label, list(range(1, len(fits[name].losses) + 1)), fits[name].losses)
               for name, label in ARCHITECTURES.items()]
     return [
-        Chart(T("Target and fits", "目标与拟合"), T("x", "x"), T("y", "y"), fits),
+        Chart(T("Target and fits", "目标与拟合"), both("x"), both("y"), curves),
         Chart(T("Training loss", "训练损失"), T("Adam step", "Adam 步数"), T("MSE", "均方误差"), losses,
               y_scale="log"),
     ]
 
 
-def table(outcomes: dict[str, dict]) -> Table:
+def tables(measured: Measurements) -> list[Table]:
     columns = [T("network", "网络"), T("layer widths", "各层宽度"), T("parameters", "参数量"),
                T("test MSE", "测试均方误差"), T("linear pieces", "线性段数")]
-    rows = [[ARCHITECTURES[name]["en"], describe(o["widths"]), o["params"], float(f"{o['test_mse']:.4g}"), o["pieces"]]
-            for name, o in outcomes.items()]
-    return Table(T("Same budget, different shapes", "相同预算，不同形状"), columns, rows)
+    rows = [[ARCHITECTURES[name]["en"], describe(fit.widths), fit.params, float(f"{fit.test_mse:.4g}"), fit.pieces]
+            for name, fit in measured.fits.items()]
+    return [Table(T("Same budget, different shapes", "相同预算，不同形状"), columns, rows)]
 
 
 SPEC = DemoSpec(
@@ -230,7 +252,7 @@ SPEC = DemoSpec(
         IntParam("steps", T("Adam steps", "Adam 步数"), 600, minimum=50, maximum=3000),
         FloatParam("lr", T("Learning rate", "学习率"), 0.005, minimum=1e-4, maximum=0.1, log_scale=True),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import heapq
 import math
-import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from engine.result import Chart, Metric, Result, Series
-from engine.runtime import current_device
-from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T, both
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series
+from engine.runtime import current_device, generator
+from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T, both
+from engine.timing import best_seconds
 
-# The conclusion quotes measured wall times, so two runs may word it differently.
-CONCLUSION_QUOTES_TIMINGS = True
+# Wall-clock numbers: they differ from run to run.
+TIMING_METRICS = frozenset({"full_ms_at_max", "hs_ms_at_max", "speedup_at_max", "crossover_classes"})
 
 CROSS_DEVICE_METRICS = {
     "full_dots_at_max": 0.0,
@@ -99,37 +101,21 @@ def all_class_probabilities(*, hidden: torch.Tensor, node_vectors: torch.Tensor,
     return ((torch.nn.functional.logsigmoid(path_signs * along) * path_mask).sum(dim=2)).exp()
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def best_seconds(step, device: torch.device, on_repeat) -> float:
-    """Fastest of TIMING_REPEATS timed calls after one warm-up call; on_repeat(fraction) after each."""
-    step()
-    _sync(device)
-    best = math.inf
-    for repeat in range(TIMING_REPEATS):
-        started = time.perf_counter()
-        step()
-        _sync(device)
-        best = min(best, time.perf_counter() - started)
-        on_repeat((repeat + 1) / TIMING_REPEATS)
-    return best
-
-
-def measure(*, classes: int, params: dict, device: torch.device, on_part=lambda fraction: None) -> dict[str, float]:
-    """Both softmaxes at K classes; on_part(fraction of this K's work done) as the timings proceed."""
+def measure_classes(*, classes: int, params: dict, device: torch.device, draws: torch.Generator,
+                    progress: Progress) -> dict[str, float]:
+    """Both softmaxes at K classes; the work counts as K units of progress, most of them the full softmax's."""
+    # Reported at once: each timed call at the largest K is close to a tenth of the run, so the bar must not lag.
+    progress.note(both(f"K = {classes}"))
     dim, batch = int(params["hidden"]), params["batch"]
     frequencies = zipf_frequencies(classes=classes, exponent=params["zipf_exponent"])
     tree = huffman_tree(frequencies) if params["tree"] == "huffman" else balanced_tree(classes)
     paths_cpu = leaf_paths(*tree, classes)
     depth = paths_cpu[2].sum(dim=1).numpy()
     # Everything random is drawn on the CPU so that CPU and CUDA runs see the same numbers.
-    targets = torch.multinomial(torch.from_numpy(frequencies), batch, replacement=True)
-    hidden = torch.randn(batch, dim).to(device).requires_grad_(True)
-    class_vectors = (torch.randn(classes, dim) / math.sqrt(dim)).to(device).requires_grad_(True)
-    node_vectors = (torch.randn(classes - 1, dim) / math.sqrt(dim)).to(device).requires_grad_(True)
+    targets = torch.multinomial(torch.from_numpy(frequencies), batch, replacement=True, generator=draws)
+    hidden = torch.randn(batch, dim, generator=draws).to(device).requires_grad_(True)
+    class_vectors = (torch.randn(classes, dim, generator=draws) / math.sqrt(dim)).to(device).requires_grad_(True)
+    node_vectors = (torch.randn(classes - 1, dim, generator=draws) / math.sqrt(dim)).to(device).requires_grad_(True)
     paths = tuple(t.to(device) for t in paths_cpu)
     targets = targets.to(device)
 
@@ -143,11 +129,15 @@ def measure(*, classes: int, params: dict, device: torch.device, on_part=lambda 
                                       path_signs=chosen[1], path_mask=chosen[2]).mean()
         loss.backward()
 
+    def timed(step, share: float) -> float:
+        return best_seconds(step, device, repeats=TIMING_REPEATS, after_repeat=lambda: progress.advance(
+            both(f"K = {classes}"), units=share * classes / TIMING_REPEATS))
+
     with torch.no_grad():
         sums = all_class_probabilities(hidden=hidden[:CHECK_ROWS], node_vectors=node_vectors, paths=paths).sum(dim=1)
     return {
-        "full_seconds": best_seconds(full_step, device, lambda f: on_part(FULL_SHARE * f)),
-        "hs_seconds": best_seconds(hierarchical_step, device, lambda f: on_part(FULL_SHARE + (1 - FULL_SHARE) * f)),
+        "full_seconds": timed(full_step, FULL_SHARE),
+        "hs_seconds": timed(hierarchical_step, 1 - FULL_SHARE),
         "hs_dots": float(depth[targets.cpu().numpy()].mean()),
         "expected_path": float((frequencies * depth).sum()),
         "max_depth": float(depth.max()),
@@ -163,107 +153,135 @@ def class_counts(largest: int) -> list[int]:
     return counts if counts[-1] == largest else [*counts, largest]
 
 
-def run(params: dict, progress) -> Result:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    counts: list[int]  # the numbers of classes K measured, growing
+    by_classes: dict[int, dict[str, float]]  # per K: times, dot products, path lengths, probability check
+
+    @property
+    def top(self) -> dict[str, float]:
+        """The measurements at the largest K."""
+        return self.by_classes[self.counts[-1]]
+
+    @property
+    def speedup(self) -> float:
+        return self.top["full_seconds"] / self.top["hs_seconds"]
+
+    @property
+    def crossover(self) -> int | float:
+        """The smallest K from which the hierarchical softmax is faster at every larger K (NaN: never)."""
+        faster = [k for k in self.counts if self.by_classes[k]["hs_seconds"] < self.by_classes[k]["full_seconds"]]
+        return next((k for k in self.counts if all(c in faster for c in self.counts if c >= k)), math.nan)
+
+    @property
+    def prob_error(self) -> float:
+        return max(m["prob_sum_error"] for m in self.by_classes.values())
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     counts = class_counts(int(params["max_classes"]))
-    total_work, done = sum(counts), 0
-    measured = {}
-    for classes in counts:
-        # The full softmax's cost grows with K: weigh progress by it.
-        def on_part(fraction: float, before: int = done, classes: int = classes) -> None:
-            progress((before + fraction * classes) / total_work, both(f"K = {classes}"))
-
-        measured[classes] = measure(classes=classes, params=params, device=device, on_part=on_part)
-        done += classes
-    progress(1.0, DONE)
-    return _result(measured=measured, counts=counts, tree=params["tree"])
+    # The full softmax's cost grows with K: each K weighs K units.
+    progress.plan(sum(counts))
+    draws = generator()
+    by_classes = {classes: measure_classes(classes=classes, params=params, device=device, draws=draws,
+                                           progress=progress) for classes in counts}
+    return Measurements(params, counts, by_classes)
 
 
-def _result(*, measured: dict, counts: list[int], tree: str) -> Result:
-    largest = counts[-1]
-    top = measured[largest]
-    hs_faster = [k for k in counts if measured[k]["hs_seconds"] < measured[k]["full_seconds"]]
-    crossover = next((k for k in counts if all(c in hs_faster for c in counts if c >= k)), math.nan)
-    prob_error = max(m["prob_sum_error"] for m in measured.values())
-    summary = [
+def summary(measured: Measurements) -> list[Metric]:
+    largest, top = measured.counts[-1], measured.top
+    return [
         Metric("full_dots_at_max", T(f"full softmax dot products per example (K = {largest})",
                                      f"完整 softmax 每样本点积数（K = {largest}）"), largest),
         Metric("hs_dots_at_max", T(f"hierarchical dot products per example, this batch (K = {largest})",
                                    f"层次 softmax 每样本点积数，本批（K = {largest}）"), top["hs_dots"]),
         Metric("hs_expected_path_at_max", T("expected path length Σ f_k·depth_k", "期望路径长度 Σ f_k·depth_k"),
                top["expected_path"]),
-        Metric("log2_classes_at_max", T("log₂ K", "log₂ K"), math.log2(largest)),
+        Metric("log2_classes_at_max", both("log₂ K"), math.log2(largest)),
         Metric("full_ms_at_max", T("full softmax time per batch (fwd + bwd)", "完整 softmax 每批耗时（前向+反向）"),
                top["full_seconds"] * 1e3, "ms"),
         Metric("hs_ms_at_max", T("hierarchical softmax time per batch (fwd + bwd)",
                                  "层次 softmax 每批耗时（前向+反向）"), top["hs_seconds"] * 1e3, "ms"),
         Metric("speedup_at_max", T("time full / hierarchical at the largest K", "最大 K 时耗时比 完整 / 层次"),
-               top["full_seconds"] / top["hs_seconds"], "×"),
+               measured.speedup, "×"),
         Metric("crossover_classes", T("K from which the hierarchical softmax stays faster",
-                                      "层次 softmax 持续更快的起始 K"), crossover),
+                                      "层次 softmax 持续更快的起始 K"), measured.crossover),
         Metric("prob_sum_max_error", T("max |Σ_k p(k) − 1| over all K", "所有 K 上 |Σ_k p(k) − 1| 的最大值"),
-               prob_error),
+               measured.prob_error),
     ]
-    conclusion = _conclusion(measured=measured, counts=counts, crossover=crossover, prob_error=prob_error, tree=tree)
-    return Result(summary=summary, conclusion=conclusion, charts=_charts(measured, counts, tree))
 
 
-def _charts(measured: dict, counts: list[int], tree: str) -> list[Chart]:
+def conclude(measured: Measurements) -> Conclusion:
+    largest, top, tree = measured.counts[-1], measured.top, measured.params["tree"]
+    return Conclusion.join(Conclusion(T(
+        f"At K = {largest} the full softmax needs {largest} dot products per example, the {tree} tree "
+        f"{top['hs_dots']:.1f} on average (log₂ K = {math.log2(largest):.1f}).",
+        f"K = {largest} 时完整 softmax 每个样本需要 {largest} 次点积，{tree} 树平均只要 {top['hs_dots']:.1f} 次"
+        f"（log₂ K = {math.log2(largest):.1f}）。")), timing_finding(measured), probability_finding(measured))
+
+
+def timing_finding(measured: Measurements) -> Conclusion:
+    ratio, crossover = measured.speedup, measured.crossover
+    hs_ms, full_ms = measured.top["hs_seconds"] * 1e3, measured.top["full_seconds"] * 1e3
+    if ratio > 1 and crossover == measured.counts[0]:
+        return Conclusion(T(
+            f"Measured per batch it was {ratio:.3g}× faster ({hs_ms:.2f} ms vs {full_ms:.2f} ms), and faster "
+            f"at every K measured.",
+            f"按批实测快 {ratio:.3g} 倍（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒），在所有测得的 K 上都更快。"),
+            {"hierarchical": "faster_at_every_k"})
+    if ratio > 1 and isinstance(crossover, int):
+        return Conclusion(T(
+            f"Measured per batch it was {ratio:.3g}× faster ({hs_ms:.2f} ms vs {full_ms:.2f} ms), and faster "
+            f"from K = {crossover} on; below that the one big matrix product of the full softmax beats the "
+            f"gathers.",
+            f"按批实测快 {ratio:.3g} 倍（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒），"
+            f"从 K = {crossover} 起一直更快；更小的 K 下完整 softmax 的一次大矩阵乘法胜过索引收集。"),
+            {"hierarchical": "faster_at_large_k"})
+    return Conclusion(T(
+        f"Measured per batch it was not faster here ({hs_ms:.2f} ms vs {full_ms:.2f} ms): at this K the "
+        f"full softmax's single dense product still beats the gathers; the gap in dot products needs a "
+        f"larger K to show in time.",
+        f"按批实测这里并不更快（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒）："
+        f"在这个 K 下完整 softmax 的一次稠密乘法仍胜过索引收集；点积数的差距要更大的 K 才能体现在时间上。"),
+        {"hierarchical": "not_faster"})
+
+
+def probability_finding(measured: Measurements) -> Conclusion:
+    error = measured.prob_error
+    if error < 1e-4:
+        return Conclusion(T(f"Summed over all K classes the hierarchical probabilities give 1 within {error:.1e}.",
+                            f"层次 softmax 在全部 K 个类别上的概率之和与 1 相差不超过 {error:.1e}。"),
+                          {"probabilities_sum_to_one": True})
+    return Conclusion(T(f"Summed over all classes the hierarchical probabilities missed 1 by {error:.1e}.",
+                        f"层次 softmax 在全部类别上的概率之和与 1 相差 {error:.1e}。"),
+                      {"probabilities_sum_to_one": False})
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    counts, by_classes, tree = measured.counts, measured.by_classes, measured.params["tree"]
     classes_axis = T("number of classes K", "类别数 K")
-    depth = measured[counts[-1]]["depth_by_rank"]
+    depth = measured.top["depth_by_rank"]
     ranks = np.unique(np.geomspace(1, len(depth), RANK_POINTS).astype(int))
     return [
         Chart(T("Dot products per example", "每个样本的点积数"), classes_axis, T("dot products", "点积数"),
               [Series(T("full softmax (K)", "完整 softmax（K）"), counts, counts),
                Series(T(f"hierarchical, {tree} tree (batch mean)", f"层次 softmax，{tree} 树（批平均）"), counts,
-                      [measured[k]["hs_dots"] for k in counts]),
-               Series(T("log₂ K", "log₂ K"), counts, [math.log2(k) for k in counts])],
+                      [by_classes[k]["hs_dots"] for k in counts]),
+               Series(both("log₂ K"), counts, [math.log2(k) for k in counts])],
               x_scale="log", y_scale="log"),
         Chart(T("Time per training batch (forward + backward)", "每个训练批的耗时（前向 + 反向）"), classes_axis,
               T("milliseconds", "毫秒"),
-              [Series(T("full softmax", "完整 softmax"), counts, [measured[k]["full_seconds"] * 1e3 for k in counts]),
+              [Series(T("full softmax", "完整 softmax"), counts, [by_classes[k]["full_seconds"] * 1e3 for k in counts]),
                Series(T("hierarchical softmax", "层次 softmax"), counts,
-                      [measured[k]["hs_seconds"] * 1e3 for k in counts])],
+                      [by_classes[k]["hs_seconds"] * 1e3 for k in counts])],
               x_scale="log", y_scale="log"),
         Chart(T(f"Path length by class frequency rank (K = {counts[-1]})",
                 f"路径长度与类别频率排名（K = {counts[-1]}）"),
               T("class rank (1 = most frequent)", "类别排名（1 = 最常见）"), T("path length", "路径长度"),
               [Series(T(f"{tree} tree", f"{tree} 树"), ranks.tolist(), depth[ranks - 1].tolist())], x_scale="log"),
     ]
-
-
-def _conclusion(*, measured: dict, counts: list[int], crossover, prob_error: float, tree: str) -> dict[str, str]:
-    largest = counts[-1]
-    top = measured[largest]
-    ratio = top["full_seconds"] / top["hs_seconds"]
-    head = T(f"At K = {largest} the full softmax needs {largest} dot products per example, the {tree} tree "
-             f"{top['hs_dots']:.1f} on average (log₂ K = {math.log2(largest):.1f}). ",
-             f"K = {largest} 时完整 softmax 每个样本需要 {largest} 次点积，{tree} 树平均只要 {top['hs_dots']:.1f} 次"
-             f"（log₂ K = {math.log2(largest):.1f}）。")
-    hs_ms, full_ms = top["hs_seconds"] * 1e3, top["full_seconds"] * 1e3
-    if ratio > 1 and crossover == counts[0]:
-        timing = T(f"Measured per batch it was {ratio:.3g}× faster ({hs_ms:.2f} ms vs {full_ms:.2f} ms), and faster "
-                   f"at every K measured. ",
-                   f"按批实测快 {ratio:.3g} 倍（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒），在所有测得的 K 上都更快。")
-    elif ratio > 1 and isinstance(crossover, int):
-        timing = T(f"Measured per batch it was {ratio:.3g}× faster ({hs_ms:.2f} ms vs {full_ms:.2f} ms), and faster "
-                   f"from K = {crossover} on; below that the one big matrix product of the full softmax beats the "
-                   f"gathers. ",
-                   f"按批实测快 {ratio:.3g} 倍（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒），"
-                   f"从 K = {crossover} 起一直更快；更小的 K 下完整 softmax 的一次大矩阵乘法胜过索引收集。")
-    else:
-        timing = T(f"Measured per batch it was not faster here ({hs_ms:.2f} ms vs {full_ms:.2f} ms): at this K the "
-                   f"full softmax's single dense product still beats the gathers; the gap in dot products needs a "
-                   f"larger K to show in time. ",
-                   f"按批实测这里并不更快（{hs_ms:.2f} 毫秒对 {full_ms:.2f} 毫秒）："
-                   f"在这个 K 下完整 softmax 的一次稠密乘法仍胜过索引收集；点积数的差距要更大的 K 才能体现在时间上。")
-    if prob_error < 1e-4:
-        check = T(f"Summed over all K classes the hierarchical probabilities give 1 within {prob_error:.1e}.",
-                  f"层次 softmax 在全部 K 个类别上的概率之和与 1 相差不超过 {prob_error:.1e}。")
-    else:
-        check = T(f"Summed over all classes the hierarchical probabilities missed 1 by {prob_error:.1e}.",
-                  f"层次 softmax 在全部类别上的概率之和与 1 相差 {prob_error:.1e}。")
-    return {lang: head[lang] + timing[lang] + check[lang] for lang in ("en", "zh")}
 
 
 SPEC = DemoSpec(
@@ -288,6 +306,6 @@ SPEC = DemoSpec(
         ChoiceParam("hidden", T("hidden size d", "隐藏维度 d"), "64", choices=("32", "64", "128", "256")),
         IntParam("batch", T("batch size", "批大小"), 256, minimum=16, maximum=1024),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts),
     queue="demos",
 )

@@ -11,14 +11,16 @@ network trained from scratch on the target examples alone.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from engine.result import Chart, Metric, Result, Series, Table
+from engine.progress import Progress
+from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
-from engine.spec import DemoSpec, FloatParam, IntParam
-from engine.text import DONE, T
+from engine.spec import DemoSpec, FloatParam, IntParam, Steps
+from engine.text import T
 
 CROSS_DEVICE_METRICS = {
     "source_test_accuracy": 0.05,
@@ -74,14 +76,14 @@ def accuracy_and_loss(model: nn.Module, inputs: torch.Tensor, labels: torch.Tens
 def pretrain(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, epochs: int, on_epoch) -> None:
     """Mini-batch Adam on the large source set (shuffled on the CPU so every device sees the same order)."""
     optimiser = torch.optim.Adam(model.parameters(), lr=PRETRAIN_LR)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         order = torch.randperm(inputs.shape[0]).to(inputs.device)
         for first in range(0, inputs.shape[0], SOURCE_BATCH):
             chosen = order[first:first + SOURCE_BATCH]
             optimiser.zero_grad()
             nn.functional.cross_entropy(model(inputs[chosen]), labels[chosen]).backward()
             optimiser.step()
-        on_epoch(epoch + 1)
+        on_epoch()
 
 
 def adapt(*, pretrained: nn.Sequential, strategy: str, body_lr_factor: float) -> tuple[nn.Sequential, list[dict]]:
@@ -115,7 +117,7 @@ def train_target(*, model: nn.Module, groups: list[dict], data: dict, epochs: in
         optimiser.zero_grad()
         nn.functional.cross_entropy(model(data["train_x"]), data["train_y"]).backward()
         optimiser.step()
-        on_epoch(epoch + 1)
+        on_epoch()
     return curve
 
 
@@ -123,7 +125,27 @@ def trainable_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def run(params: dict, progress) -> Result:
+@dataclass(frozen=True)
+class Measurements:
+    params: dict
+    source_accuracy: float  # of the pretrained network on the source task's test set
+    majority: float  # target test accuracy of always guessing the commonest class
+    curves: dict[str, dict[str, list]]  # per strategy: test accuracy, test and train loss against the epoch
+    trainable: dict[str, int]  # per strategy
+
+    @property
+    def final(self) -> dict[str, float]:
+        """Target test accuracy per strategy after the last epoch."""
+        return {s: self.curves[s]["accuracy"][-1] for s in STRATEGIES}
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return {s: self.curves[s]["loss"][-1] for s in STRATEGIES}
+
+
+def measure(params: dict, progress: Progress) -> Measurements:
+    # Every draw (teacher, samples, initial weights, shuffles) comes from the global RNG that `execute` seeds:
+    # nn.Linear initialises itself from it, between the teacher's draws.
     device = current_device()
     teacher = Teacher()
     source_x, source_y = teacher.sample(task="source", samples=SOURCE_SAMPLES, shift=0.0, device=device)
@@ -134,45 +156,92 @@ def run(params: dict, progress) -> Result:
     data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y}
     pretrained = make_network(SOURCE_CLASSES).to(device)
     pretrain_epochs, epochs = params["pretrain_epochs"], params["epochs"]
-    # Progress: pretraining counts as one half of the work, the three adaptations as the other.
+    # Pretraining counts as one half of the work, the three adaptations (one unit an epoch) as the other.
+    progress.plan(2 * len(STRATEGIES) * epochs)
     pretrain(model=pretrained, inputs=source_x, labels=source_y, epochs=pretrain_epochs,
-             on_epoch=lambda e: progress(0.5 * e / pretrain_epochs,
-                                         T("pretraining on the source task", "在源任务上预训练")))
+             on_epoch=lambda: progress.advance(T("pretraining on the source task", "在源任务上预训练"),
+                                               units=len(STRATEGIES) * epochs / pretrain_epochs))
     source_accuracy = accuracy_and_loss(pretrained, *source_test)[0]
     curves, trainable = {}, {}
-    for index, strategy in enumerate(STRATEGIES):
+    for strategy in STRATEGIES:
         model, groups = adapt(pretrained=pretrained, strategy=strategy, body_lr_factor=params["body_lr_factor"])
         trainable[strategy] = trainable_parameters(model)
-
-        def on_epoch(epoch: int, index: int = index, strategy: str = strategy) -> None:
-            if epoch % max(1, epochs // 10) == 0:
-                progress(0.5 + 0.5 * (index + epoch / epochs) / len(STRATEGIES),
-                         T(f"target: {strategy}", f"目标任务：{strategy}"))
-
-        curves[strategy] = train_target(model=model, groups=groups, data=data, epochs=epochs, on_epoch=on_epoch)
-    progress(1.0, DONE)
+        curves[strategy] = train_target(
+            model=model, groups=groups, data=data, epochs=epochs,
+            on_epoch=lambda strategy=strategy: progress.advance(T(f"target: {strategy}", f"目标任务：{strategy}")))
     majority = torch.bincount(test_y, minlength=TARGET_CLASSES).max().item() / TEST_SAMPLES
-    return _result(curves=curves, trainable=trainable, source_accuracy=source_accuracy, majority=majority,
-                   params=params)
+    return Measurements(params, source_accuracy, majority, curves, trainable)
 
 
-def _result(*, curves: dict, trainable: dict, source_accuracy: float, majority: float, params: dict) -> Result:
-    final = {s: curves[s]["accuracy"][-1] for s in STRATEGIES}
-    losses = {s: curves[s]["loss"][-1] for s in STRATEGIES}
-    summary = [Metric("source_test_accuracy", T("pretrained net, source test accuracy",
-                                                "预训练网络在源任务测试集上的准确率"), source_accuracy),
+def summary(measured: Measurements) -> list[Metric]:
+    final, losses, trainable = measured.final, measured.losses, measured.trainable
+    metrics = [Metric("source_test_accuracy", T("pretrained net, source test accuracy",
+                                                "预训练网络在源任务测试集上的准确率"), measured.source_accuracy),
                Metric("majority_class_accuracy", T("target: always the most common class", "目标任务：总猜最常见类别"),
-                      majority)]
+                      measured.majority)]
     for strategy in STRATEGIES:
-        summary += [Metric(f"accuracy_{strategy}", T(f"target test accuracy: {NAMES[strategy]['en']}",
+        metrics += [Metric(f"accuracy_{strategy}", T(f"target test accuracy: {NAMES[strategy]['en']}",
                                                      f"目标测试准确率：{NAMES[strategy]['zh']}"), final[strategy]),
                     Metric(f"loss_{strategy}", T(f"target test loss: {NAMES[strategy]['en']}",
                                                  f"目标测试损失：{NAMES[strategy]['zh']}"), losses[strategy])]
-    summary += [Metric(f"trainable_parameters_{s}", T(f"trainable parameters: {NAMES[s]['en']}",
-                                                      f"可训练参数：{NAMES[s]['zh']}"), trainable[s])
-                for s in ("frozen", "fine_tuned")]
+    return metrics + [Metric(f"trainable_parameters_{s}", T(f"trainable parameters: {NAMES[s]['en']}",
+                                                            f"可训练参数：{NAMES[s]['zh']}"), trainable[s])
+                      for s in ("frozen", "fine_tuned")]
+
+
+def conclude(measured: Measurements) -> Conclusion:
+    final, samples = measured.final, measured.params["target_samples"]
+    best = max(STRATEGIES, key=final.get)
+    return Conclusion.join(Conclusion(T(
+        f"With {samples} target examples (feature shift {measured.params['shift']:g}), test accuracy "
+        f"was {final['frozen']:.3f} with frozen features, {final['fine_tuned']:.3f} fine-tuning all layers and "
+        f"{final['scratch']:.3f} from scratch (always guessing the commonest class: {measured.majority:.3f}).",
+        f"目标任务有 {samples} 个样本（特征偏移 {measured.params['shift']:g}）时，测试准确率：冻结特征 "
+        f"{final['frozen']:.3f}，全部微调 {final['fine_tuned']:.3f}，从头训练 {final['scratch']:.3f}"
+        f"（总猜最常见类别：{measured.majority:.3f}）。")),
+        pretraining_finding(measured),
+        Conclusion(T(f"Best: {NAMES[best]['en']}.", f"最佳：{NAMES[best]['zh']}。"), {"best": best}))
+
+
+def pretraining_finding(measured: Measurements) -> Conclusion:
+    final, trainable, samples = measured.final, measured.trainable, measured.params["target_samples"]
+    pretrained_best = max(final["frozen"], final["fine_tuned"])
+    if pretrained_best < final["scratch"] + CLEAR_MARGIN and final["frozen"] < final["scratch"] - CLEAR_MARGIN:
+        return Conclusion(T(
+            f"Pretraining did not help here, and frozen source features were "
+            f"{final['scratch'] - final['frozen']:.3f} worse than training from scratch: after this shift "
+            f"they no longer fit the target, while {samples} target examples were enough to learn from scratch.",
+            f"这里预训练没有帮助，冻结的源任务特征比从头训练低 {final['scratch'] - final['frozen']:.3f}："
+            f"偏移之后它们已不适合目标任务，而 {samples} 个目标样本足以从头学习。"),
+            {"pretraining": "did_not_help", "frozen_features": "worse_than_scratch"})
+    if pretrained_best < final["scratch"] + CLEAR_MARGIN:
+        return Conclusion(T(
+            f"Pretraining did not help here: with {samples} target examples, training from scratch did as well.",
+            f"这里预训练没有帮助：有 {samples} 个目标样本时，从头训练同样好。"),
+            {"pretraining": "did_not_help", "frozen_features": "as_good_as_scratch"})
+    if final["frozen"] >= final["fine_tuned"] - CLEAR_MARGIN:
+        return Conclusion(T(
+            f"Pretraining helped (+{pretrained_best - final['scratch']:.3f} over scratch), and freezing the "
+            f"features lost nothing while training only {trainable['frozen']} of "
+            f"{trainable['fine_tuned']} parameters: the source features still fit the target.",
+            f"预训练有帮助（比从头训练高 {pretrained_best - final['scratch']:.3f}），冻结特征也没有损失，"
+            f"只训练了 {trainable['fine_tuned']} 个参数中的 {trainable['frozen']} 个："
+            f"源任务特征仍适用于目标任务。"),
+            {"pretraining": "helped", "frozen_features": "as_good_as_fine_tuning"})
+    return Conclusion(T(
+        f"Pretraining helped (+{pretrained_best - final['scratch']:.3f} over scratch), but the frozen "
+        f"features fell {final['fine_tuned'] - final['frozen']:.3f} behind fine-tuning: the shift makes "
+        f"the source features fit less well, and adapting them with a small learning rate recovers it.",
+        f"预训练有帮助（比从头训练高 {pretrained_best - final['scratch']:.3f}），但冻结特征比全部微调低 "
+        f"{final['fine_tuned'] - final['frozen']:.3f}：偏移使源任务特征不再那么合适，"
+        f"用小学习率调整它们可以弥补。"),
+        {"pretraining": "helped", "frozen_features": "behind_fine_tuning"})
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    curves = measured.curves
     epoch_axis = T("target epoch (full batch)", "目标任务轮次（全批量）")
-    charts = [
+    return [
         Chart(T("Target test accuracy", "目标任务测试准确率"), epoch_axis, T("accuracy", "准确率"),
               [Series(NAMES[s], curves[s]["epoch"], curves[s]["accuracy"]) for s in STRATEGIES]),
         Chart(T("Target loss: test (solid) and train", "目标任务损失：测试与训练"), epoch_axis,
@@ -182,51 +251,14 @@ def _result(*, curves: dict, trainable: dict, source_accuracy: float, majority: 
               + [Series(T(f"{NAMES[s]['en']}, train", f"{NAMES[s]['zh']}，训练"), curves[s]["epoch"],
                         curves[s]["train_loss"]) for s in STRATEGIES], y_scale="log"),
     ]
-    table = Table(T("Strategies", "策略"),
+
+
+def tables(measured: Measurements) -> list[Table]:
+    final, losses, trainable = measured.final, measured.losses, measured.trainable
+    return [Table(T("Strategies", "策略"),
                   [T("strategy", "策略"), T("trainable parameters", "可训练参数"), T("test accuracy", "测试准确率"),
                    T("test loss", "测试损失")],
-                  [[NAMES[s]["en"], trainable[s], final[s], losses[s]] for s in STRATEGIES])
-    return Result(summary=summary, conclusion=_conclusion(final=final, trainable=trainable, params=params,
-                                                          majority=majority),
-                  charts=charts, tables=[table])
-
-
-def _conclusion(*, final: dict, trainable: dict, params: dict, majority: float) -> dict[str, str]:
-    best = max(STRATEGIES, key=final.get)
-    pretrained_best = max(final["frozen"], final["fine_tuned"])
-    head = T(f"With {params['target_samples']} target examples (feature shift {params['shift']:g}), test accuracy "
-             f"was {final['frozen']:.3f} with frozen features, {final['fine_tuned']:.3f} fine-tuning all layers and "
-             f"{final['scratch']:.3f} from scratch (always guessing the commonest class: {majority:.3f}). ",
-             f"目标任务有 {params['target_samples']} 个样本（特征偏移 {params['shift']:g}）时，测试准确率：冻结特征 "
-             f"{final['frozen']:.3f}，全部微调 {final['fine_tuned']:.3f}，从头训练 {final['scratch']:.3f}"
-             f"（总猜最常见类别：{majority:.3f}）。")
-    if pretrained_best < final["scratch"] + CLEAR_MARGIN and final["frozen"] < final["scratch"] - CLEAR_MARGIN:
-        verdict = T(f"Pretraining did not help here, and frozen source features were "
-                    f"{final['scratch'] - final['frozen']:.3f} worse than training from scratch: after this shift "
-                    f"they no longer fit the target, while "
-                    f"{params['target_samples']} target examples were enough to learn from scratch.",
-                    f"这里预训练没有帮助，冻结的源任务特征比从头训练低 {final['scratch'] - final['frozen']:.3f}："
-                    f"偏移之后它们已不适合目标任务，而 {params['target_samples']} 个目标样本足以从头学习。")
-    elif pretrained_best < final["scratch"] + CLEAR_MARGIN:
-        verdict = T(f"Pretraining did not help here: with {params['target_samples']} target examples, training from "
-                    f"scratch did as well.",
-                    f"这里预训练没有帮助：有 {params['target_samples']} 个目标样本时，从头训练同样好。")
-    elif final["frozen"] >= final["fine_tuned"] - CLEAR_MARGIN:
-        verdict = T(f"Pretraining helped (+{pretrained_best - final['scratch']:.3f} over scratch), and freezing the "
-                    f"features lost nothing while training only {trainable['frozen']} of "
-                    f"{trainable['fine_tuned']} parameters: the source features still fit the target.",
-                    f"预训练有帮助（比从头训练高 {pretrained_best - final['scratch']:.3f}），冻结特征也没有损失，"
-                    f"只训练了 {trainable['fine_tuned']} 个参数中的 {trainable['frozen']} 个："
-                    f"源任务特征仍适用于目标任务。")
-    else:
-        verdict = T(f"Pretraining helped (+{pretrained_best - final['scratch']:.3f} over scratch), but the frozen "
-                    f"features fell {final['fine_tuned'] - final['frozen']:.3f} behind fine-tuning: the shift makes "
-                    f"the source features fit less well, and adapting them with a small learning rate recovers it.",
-                    f"预训练有帮助（比从头训练高 {pretrained_best - final['scratch']:.3f}），但冻结特征比全部微调低 "
-                    f"{final['fine_tuned'] - final['frozen']:.3f}：偏移使源任务特征不再那么合适，"
-                    f"用小学习率调整它们可以弥补。")
-    best_text = T(f" Best: {NAMES[best]['en']}.", f"最佳：{NAMES[best]['zh']}。")
-    return {lang: head[lang] + verdict[lang] + best_text[lang] for lang in ("en", "zh")}
+                  [[NAMES[s]["en"], trainable[s], final[s], losses[s]] for s in STRATEGIES])]
 
 
 SPEC = DemoSpec(
@@ -248,6 +280,6 @@ SPEC = DemoSpec(
         IntParam("epochs", T("target epochs", "目标任务训练轮数"), 150, minimum=10, maximum=2000),
         IntParam("pretrain_epochs", T("source pretraining epochs", "源任务预训练轮数"), 15, minimum=1, maximum=60),
     ),
-    run=run,
+    run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
 )

@@ -2,32 +2,24 @@
 
 import math
 
-import pytest
-
 from engine.runtime import execute
-from engine.spec import ParamError
+from tests.engine.results import metric
 
 SMALL = {"depth": 15, "width": 32, "steps": 2}
-
-
-def metric(result: dict, key: str) -> float:
-    return next(item["value"] for item in result["summary"] if item["key"] == key)
 
 
 def test_it_shows_sigmoid_with_naive_init_vanishing_at_least_100x():
     result = execute("D1", {**SMALL, "activation": "sigmoid", "init": "normal"})
     assert metric(result, "grad_ratio_last_over_first") >= 100
     assert metric(result, "first_layer_grad_norm") * 100 <= metric(result, "last_layer_grad_norm")
-    assert "vanished" in result["conclusion"]["en"]
-    assert "梯度消失" in result["conclusion"]["zh"]
+    assert result["verdict"]["gradient"] == "vanished"
 
 
 def test_it_keeps_relu_with_he_init_within_10x():
     result = execute("D1", {**SMALL, "activation": "relu", "init": "he"})
     ratio = metric(result, "grad_ratio_last_over_first")
     assert 0.1 <= ratio <= 10
-    assert "stayed flat" in result["conclusion"]["en"]
-    assert "vanished" not in result["conclusion"]["en"]
+    assert result["verdict"]["gradient"] == "flat"
 
 
 def test_it_vanishes_more_with_more_sigmoid_layers():
@@ -39,15 +31,14 @@ def test_it_vanishes_more_with_more_sigmoid_layers():
 def test_it_reports_forward_blow_up_of_relu_with_naive_init():
     result = execute("D1", {**SMALL, "depth": 30, "activation": "relu", "init": "normal"})
     assert metric(result, "last_layer_activation_std") > 1e6 * metric(result, "first_layer_activation_std")
-    assert "blew up" in result["conclusion"]["en"]
+    assert result["verdict"]["forward"] == "blew_up"
 
 
 def test_it_calls_gradients_of_1e59_in_every_layer_an_explosion_not_flat():
     result = execute("D1", {**SMALL, "depth": 50, "activation": "relu", "init": "normal", "lr": 1.0})
     assert metric(result, "grad_ratio_last_over_first") < 10  # the layer-to-layer ratio alone looks flat
     assert metric(result, "first_layer_grad_norm") > 1e40
-    assert "exploded" in result["conclusion"]["en"] and "stayed flat" not in result["conclusion"]["en"]
-    assert "梯度爆炸" in result["conclusion"]["zh"] and "平稳" not in result["conclusion"]["zh"]
+    assert result["verdict"]["gradient"] == "exploded"
     labels = [series["name"]["en"] for series in result["charts"][0]["series"]]
     assert len(labels) == len(set(labels)), labels  # a run that diverged at once draws step 0 once
 
@@ -55,7 +46,7 @@ def test_it_calls_gradients_of_1e59_in_every_layer_an_explosion_not_flat():
 def test_it_calls_a_gradient_growing_toward_the_input_an_explosion_toward_the_input():
     result = execute("D1", {**SMALL, "depth": 30, "activation": "tanh", "init": "normal"})
     assert metric(result, "grad_ratio_last_over_first") <= 0.01
-    assert "exploded toward the input" in result["conclusion"]["en"] and "only" not in result["conclusion"]["en"]
+    assert result["verdict"]["gradient"] == "exploded_toward_input"
 
 
 def test_it_draws_the_heatmap_from_the_same_gradients():
@@ -68,21 +59,10 @@ def test_it_draws_the_heatmap_from_the_same_gradients():
     assert result["charts"][0]["y_scale"] == "log"
 
 
-def test_it_gives_the_same_numbers_twice():
-    assert execute("D1", SMALL)["summary"] == execute("D1", SMALL)["summary"]
-
-
-@pytest.mark.parametrize(("field", "value"), [("depth", 51), ("depth", 1), ("width", 4), ("activation", "swish"),
-                                              ("init", "orthogonal"), ("steps", 0), ("lr", 5.0)])
-def test_it_rejects_out_of_bound_params(field, value):
-    with pytest.raises(ParamError) as caught:
-        execute("D1", {field: value})
-    assert field in caught.value.errors
-
-
-def test_it_reports_progress_up_to_one():
+def test_it_reports_progress_at_least_ten_times_in_a_short_run():
+    """D1's default run is over in about 0.1 s, where the all-demos progress test stops counting reports."""
     fractions = []
     execute("D1", {**SMALL, "steps": 20}, progress=lambda fraction, message="": fractions.append(fraction))
     assert fractions == sorted(fractions)
     assert len(fractions) >= 10
-    assert fractions[-1] == pytest.approx(1.0)
+    assert fractions[-1] == 1.0

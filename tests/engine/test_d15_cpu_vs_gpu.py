@@ -5,13 +5,9 @@ import torch
 
 from engine.demos import d15_cpu_vs_gpu as demo
 from engine.runtime import execute
-from engine.spec import ParamError
+from tests.engine.results import metric
 
 SMALL = {"max_size": "256"}
-
-
-def metric(result: dict, key: str) -> float:
-    return next(m["value"] for m in result["summary"] if m["key"] == key)
 
 
 def test_it_counts_two_n_cubed_flops_over_doubling_sizes():
@@ -35,17 +31,27 @@ def test_it_derives_throughput_from_the_measured_time():
 
 
 def test_it_shows_lower_precision_costs_accuracy():
-    cpu = torch.device("cpu")
-    assert demo.relative_error(device=cpu, dtype=torch.float32) < 1e-5
-    assert demo.relative_error(device=cpu, dtype=torch.bfloat16) > 1e-4
+    cpu, draws = torch.device("cpu"), torch.Generator().manual_seed(0)
+    assert demo.relative_error(device=cpu, dtype=torch.float32, draws=draws) < 1e-5
+    assert demo.relative_error(device=cpu, dtype=torch.bfloat16, draws=draws) > 1e-4
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_it_says_honestly_when_only_the_cpu_is_present():
     result = execute("D15", SMALL)
     assert metric(result, "cuda_available") == 0
-    assert "Only the CPU is present" in result["conclusion"]["en"]
+    assert result["verdict"]["gpu"] == "absent"
     assert [series["name"] for series in result["charts"][0]["series"]] == [demo._device_label(torch.device("cpu"))]
+
+
+def test_it_lists_the_sizes_it_skipped_in_both_languages():
+    cpu = {size: {"seconds": 1.0, "gflops": 1.0} for size in (64, 128)}
+    measured = demo.Measurements(params={"max_size": "512", "dtype": "float32"}, sizes=[64, 128, 256, 512],
+                                 timings={"cpu": cpu}, errors={"cpu": 0.0}, labels={"cpu": "CPU"}, cpu_threads=1)
+    conclusion = demo.conclude(measured)
+    assert conclusion.verdict == {"gpu": "absent", "sizes_skipped": True}
+    assert "Sizes 256, 512 were skipped" in conclusion.text["en"]
+    assert "尺寸 256、512 被跳过" in conclusion.text["zh"]
 
 
 def test_it_words_the_gpu_comparison_from_the_measurements():
@@ -60,18 +66,20 @@ def test_it_words_the_gpu_comparison_from_the_measurements():
         return rows
 
     cpu = timings({64: 20.0, 128: 40.0, 256: 50.0})
-    cuda = timings({64: 10.0, 128: 200.0, 256: 5000.0}, transfer_factor=4.0)
-    labels = {"cpu": "CPU", "cuda": "CUDA (test)"}
-    result = demo.summarise_measurements(measured={"cpu": cpu, "cuda": cuda}, errors={"cpu": 0.0, "cuda": 0.0},
-                                         labels=labels, sizes=[64, 128, 256], dtype_name="float32")
-    assert result.metric("speedup_at_largest_common") == pytest.approx(100.0)
-    assert result.metric("gpu_faster_from_size") == 128
-    assert result.metric("gpu_faster_with_transfer_from_size") == 128
-    assert "Below n = 128 the CPU was faster" in result.conclusion["en"]
-    slow_gpu = timings({64: 1.0, 128: 2.0, 256: 3.0}, transfer_factor=2.0)
-    result = demo.summarise_measurements(measured={"cpu": cpu, "cuda": slow_gpu}, errors={"cpu": 0.0, "cuda": 0.0},
-                                         labels=labels, sizes=[64, 128, 256], dtype_name="float32")
-    assert "not faster at any measured size" in result.conclusion["en"]
+
+    def measured(cuda: dict) -> demo.Measurements:
+        return demo.Measurements(params={"max_size": "256", "dtype": "float32"}, sizes=[64, 128, 256],
+                                 timings={"cpu": cpu, "cuda": cuda}, errors={"cpu": 0.0, "cuda": 0.0},
+                                 labels={"cpu": "CPU", "cuda": "CUDA (test)"}, cpu_threads=1)
+
+    fast = measured(timings({64: 10.0, 128: 200.0, 256: 5000.0}, transfer_factor=4.0))
+    numbers = {metric.key: metric.value for metric in demo.summary(fast)}
+    assert numbers["speedup_at_largest_common"] == pytest.approx(100.0)
+    assert numbers["gpu_faster_from_size"] == 128
+    assert numbers["gpu_faster_with_transfer_from_size"] == 128
+    assert demo.conclude(fast).verdict["gpu"] == "faster_for_large_sizes"
+    slow = measured(timings({64: 1.0, 128: 2.0, 256: 3.0}, transfer_factor=2.0))
+    assert demo.conclude(slow).verdict["gpu"] == "never_faster"
 
 
 @pytest.mark.gpu
@@ -83,22 +91,6 @@ def test_it_measures_the_gpu_when_there_is_one():
     assert len(result["charts"][0]["series"]) == 3  # CPU, GPU, GPU with copies
 
 
-def test_it_rejects_out_of_bound_parameters_by_field():
-    with pytest.raises(ParamError) as error:
-        execute("D15", {"max_size": "8192", "dtype": "float64"})
-    assert set(error.value.errors) == {"max_size", "dtype"}
-
-
-def test_it_gives_the_same_workload_and_accuracy_twice():
+def test_it_measures_the_same_accuracy_twice():
     first, second = execute("D15", SMALL), execute("D15", SMALL)
-    for key in ("largest_size", "flop_count_largest", "cpu_threads"):
-        assert metric(first, key) == metric(second, key)
     assert [row[4] for row in first["tables"][0]["rows"]] == [row[4] for row in second["tables"][0]["rows"]]
-
-
-def test_it_reports_progress_up_to_the_end():
-    fractions = []
-    execute("D15", SMALL, progress=lambda fraction, message="": fractions.append(fraction))
-    assert len(fractions) >= 3
-    assert fractions == sorted(fractions)
-    assert fractions[-1] == pytest.approx(1.0)

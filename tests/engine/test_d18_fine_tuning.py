@@ -3,7 +3,7 @@ import torch
 
 from engine.demos import d18_fine_tuning as demo
 from engine.runtime import execute
-from engine.spec import ParamError
+from tests.engine.results import metric
 
 SMALL = {"target_samples": 20, "epochs": 60, "pretrain_epochs": 5}
 
@@ -13,17 +13,13 @@ def unshifted() -> dict:
     return execute("D18", {**SMALL, "shift": 0.0})
 
 
-def metric(result: dict, key: str) -> float:
-    return next(m["value"] for m in result["summary"] if m["key"] == key)
-
-
 def test_it_beats_training_from_scratch_with_pretrained_features_on_few_examples(unshifted):
     scratch = metric(unshifted, "accuracy_scratch")
     assert metric(unshifted, "accuracy_frozen") > scratch + 0.05
     assert metric(unshifted, "accuracy_fine_tuned") > scratch + 0.05
     assert scratch > metric(unshifted, "majority_class_accuracy")  # scratch still learns something
     assert metric(unshifted, "source_test_accuracy") > 0.7
-    assert "Pretraining helped" in unshifted["conclusion"]["en"]
+    assert unshifted["verdict"]["pretraining"] == "helped"
 
 
 def test_it_trains_only_the_new_head_when_frozen(unshifted):
@@ -40,7 +36,7 @@ def test_it_leaves_frozen_layers_untouched_and_moves_fine_tuned_ones():
     moved = {}
     for strategy in ("frozen", "fine_tuned"):
         model, groups = demo.adapt(pretrained=pretrained, strategy=strategy, body_lr_factor=0.1)
-        demo.train_target(model=model, groups=groups, data=data, epochs=20, on_epoch=lambda epoch: None)
+        demo.train_target(model=model, groups=groups, data=data, epochs=20, on_epoch=lambda: None)
         moved[strategy] = (model[0].weight - before).abs().max().item()
     assert moved["frozen"] == 0
     assert moved["fine_tuned"] > 0
@@ -51,24 +47,4 @@ def test_it_says_pretraining_did_not_help_when_the_shift_is_large_and_data_plent
     shifted = execute("D18", {**SMALL, "shift": 1.5, "target_samples": 500})
     assert metric(shifted, "accuracy_frozen") < metric(shifted, "accuracy_scratch") - 0.05
     assert metric(shifted, "accuracy_frozen") < metric(unshifted, "accuracy_frozen")
-    assert "did not help" in shifted["conclusion"]["en"]
-
-
-def test_it_rejects_out_of_bound_parameters_by_field():
-    with pytest.raises(ParamError) as error:
-        execute("D18", {"shift": 3.0, "target_samples": 1, "body_lr_factor": 0.0})
-    assert set(error.value.errors) == {"shift", "target_samples", "body_lr_factor"}
-
-
-def test_it_gives_the_same_numbers_twice(unshifted):
-    again = execute("D18", {**SMALL, "shift": 0.0})
-    assert again["summary"] == unshifted["summary"]
-    assert again["charts"] == unshifted["charts"]
-
-
-def test_it_reports_progress_up_to_the_end():
-    fractions = []
-    execute("D18", SMALL, progress=lambda fraction, message="": fractions.append(fraction))
-    assert len(fractions) >= 10
-    assert fractions == sorted(fractions)
-    assert fractions[-1] == pytest.approx(1.0)
+    assert shifted["verdict"]["pretraining"] == "did_not_help"

@@ -1,0 +1,54 @@
+"""The one progress helper: planned units in, at most ~20 reports out, DONE from execute."""
+
+import pytest
+
+from engine.progress import Progress
+from engine.text import DONE, both
+
+
+def tracked():
+    reports = []
+    return Progress(lambda fraction, message: reports.append((round(fraction, 6), message["en"]))), reports
+
+
+def test_it_reports_the_first_advance_then_every_twentieth():
+    progress, reports = tracked()
+    progress.plan(100)
+    for step in range(100):
+        progress.advance(both(f"step {step}"))
+    assert [fraction for fraction, _ in reports] == [0.01, *(round(0.01 + 0.05 * n, 6) for n in range(1, 20))]
+
+
+def test_it_weighs_units_and_never_passes_one():
+    progress, reports = tracked()
+    progress.plan(10)
+    progress.advance(both("small"), units=1)
+    progress.advance(both("big"), units=12)
+    assert reports == [(0.1, "small"), (1.0, "big")]
+
+
+def test_it_reports_a_note_at_once_and_finishes_with_done():
+    progress, reports = tracked()
+    progress.plan(4)
+    progress.advance(both("one"))
+    progress.note(both("a long phase starts"))
+    progress.finish()
+    assert reports == [(0.25, "one"), (0.25, "a long phase starts"), (1.0, DONE["en"])]
+
+
+def test_it_drops_work_that_will_not_be_done_reporting_both_sides_of_the_jump():
+    progress, reports = tracked()
+    progress.plan(10)
+    progress.advance(both("half"), units=4)
+    progress.drop(5, both("stopped early"))
+    assert reports == [(0.4, "half"), (0.4, "stopped early"), (0.8, "stopped early")]
+    with pytest.raises(ValueError):
+        progress.drop(1, both("nothing left to drop"))
+
+
+def test_it_wants_a_plan_before_advancing():
+    progress, _ = tracked()
+    with pytest.raises(RuntimeError):
+        progress.advance(both("too soon"))
+    with pytest.raises(ValueError):
+        progress.plan(0)
