@@ -7,12 +7,10 @@ if [ ! -d node_modules/katex ] || [ package-lock.json -nt node_modules/.package-
   npm ci --no-audit --no-fund --loglevel=error
 fi
 rm -rf static/vendor
-mkdir -p static/vendor/katex static/vendor/chartjs static/vendor/htmx
+mkdir -p static/vendor/katex static/vendor/chartjs
 cp node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css static/vendor/katex/
-cp node_modules/katex/dist/contrib/auto-render.min.js static/vendor/katex/
 cp -r node_modules/katex/dist/fonts static/vendor/katex/fonts
 # The minified Chart.js names its source map: the map must travel with it, or the production
 # build's manifest storage (which follows such references) stops at the missing file.
 cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
    static/vendor/chartjs/
-cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/

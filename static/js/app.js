@@ -1,4 +1,5 @@
-// Site-wide behaviour: theme toggle, phone menu, KaTeX rendering of answer math.
+// Site-wide behaviour: theme toggle, phone menu, KaTeX rendering of answer math, clock times; and the
+// helpers page scripts share, added to window.QuizApp (api.js).
 (function () {
   "use strict";
   const root = document.documentElement;
@@ -17,8 +18,9 @@
     menuButton.setAttribute("aria-expanded", String(open));
   });
 
-  // Math from Markdown arrives as <span class="math inline"> / <div class="math display">.
-  window.renderMath = function (scope) {
+  // Math from Markdown arrives as <span class="math inline"> / <div class="math display">. KaTeX is loaded
+  // by the pages that may show math (templates/_math.html); elsewhere there is none to typeset.
+  function renderMath(scope) {
     if (!window.katex) return;
     (scope || document).querySelectorAll(".math:not([data-rendered])").forEach((node) => {
       try {
@@ -28,13 +30,13 @@
         console.warn("KaTeX", error);
       }
     });
-  };
+  }
 
   // A question is plain text. $…$ in it (a learner's own card) is typeset, by pandoc's rule for what
   // is math: no space just inside the dollars and no digit right after the closing one, so that
   // "costs $5 and $6" stays money. The text goes in as text nodes: nothing in it is read as HTML.
   const INLINE_MATH = /(^|[^\\])\$(?=\S)((?:[^$\\]|\\.)*?\S)\$(?!\d)/g;
-  window.setTextWithMath = function (node, text) {
+  function setTextWithMath(node, text) {
     node.replaceChildren();
     let last = 0;
     for (const match of text.matchAll(INLINE_MATH)) {
@@ -46,27 +48,27 @@
       last = match.index + match[0].length;
     }
     node.append(text.slice(last));
-    window.renderMath(node);
-  };
+    renderMath(node);
+  }
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
-  document.querySelectorAll("[data-text-math]").forEach((node) => window.setTextWithMath(node, node.textContent));
+  document.querySelectorAll("[data-text-math]").forEach((node) => setTextWithMath(node, node.textContent));
   // A time of day on the browser's clock, in the page's language (not the browser's), 24-hour.
-  window.formatClockTime = (date, {seconds = true} = {}) => date.toLocaleTimeString(document.documentElement.lang,
+  const formatClockTime = (date, {seconds = true} = {}) => date.toLocaleTimeString(document.documentElement.lang,
     {hour: "2-digit", minute: "2-digit", ...(seconds && {second: "2-digit"}), hourCycle: "h23"});
   // Times the server wrote (in UTC) shown on the same clock as those the page writes later.
   document.querySelectorAll("time[data-clock-time]").forEach((node) => {
-    node.textContent = window.formatClockTime(new Date(node.dateTime));
+    node.textContent = formatClockTime(new Date(node.dateTime));
   });
   // A chart's y-axis name, as Chart.js title (or subtitle) options: level above the plot, where
   // Chart.js would turn an axis title on its side, and Chinese with it.
-  window.chartAxisName = (text) => ({display: Boolean(text), text, align: "start", font: {weight: "normal"},
+  const chartAxisName = (text) => ({display: Boolean(text), text, align: "start", font: {weight: "normal"},
                                      padding: {bottom: 8}});  // clear of the top tick's label
   // A "select all" box ticks or clears the boxes of its form named by data-select-all.
   document.querySelectorAll("[data-select-all]").forEach((all) => all.addEventListener("change", () => {
     all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)
       .forEach((box) => (box.checked = all.checked));
   }));
-  window.renderMath(document);
-  document.body.addEventListener("htmx:afterSwap", (event) => window.renderMath(event.target));
+  renderMath(document);
+  Object.assign(window.QuizApp, {renderMath, setTextWithMath, formatClockTime, chartAxisName});
 })();

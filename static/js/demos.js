@@ -1,26 +1,11 @@
 // Demo pages: start a run through the API, poll it, and draw any result with one renderer.
 (function () {
   "use strict";
+  const {request, pageData, fill, chartAxisName} = window.QuizApp;
+  const T = pageData("demo-strings");
+  // A result's texts come in both languages ({en, zh}): the page's one is shown.
   const LANG = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
-  const T = {
-    queued: {en: "Queued — waiting for a worker…", zh: "排队中,等待 worker…"},
-    running: {en: "Running", zh: "运行中"},
-    failed: {en: "Failed", zh: "失败"},
-    finished: {en: "Finished", zh: "已完成"},
-    cached: {en: "From the cache (same parameters ran before)", zh: "来自缓存(相同参数已运行过)"},
-    device: {en: "Device", zh: "设备"},
-    compute: {en: "Compute time", zh: "计算时间"},
-    engine: {en: "engine", zh: "引擎版本"},
-    params: {en: "Parameters", zh: "参数"},
-    log: {en: "log scale", zh: "对数刻度"},
-    login: {en: "Log in to start new runs.", zh: "登录后才能发起新的运行。"},
-    retry: {en: "Too many runs. Try again in", zh: "运行过于频繁,请稍后再试:"},
-    lost: {en: "Lost contact with the server; reload the page to see the run's result.",
-           zh: "与服务器失去联系,请刷新页面查看运行结果。"},
-  };
-  const say = (key) => T[key][LANG];
   const pick = (text) => (text && typeof text === "object" ? text[LANG] ?? text.en ?? "" : text ?? "");
-  const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
 
   function formatNumber(value) {
     if (value === null || value === undefined) return "—";
@@ -109,7 +94,7 @@
       data: {datasets},
       options: {
         responsive: true, maintainAspectRatio: false, animation: false, parsing: chart.kind === "bar",
-        plugins: {title: {display: true, text: pick(chart.title)}, subtitle: window.chartAxisName(pick(chart.y_label)),
+        plugins: {title: {display: true, text: pick(chart.title)}, subtitle: chartAxisName(pick(chart.y_label)),
                   legend: {position: "bottom"}},
         scales: {x: axis(pick(chart.x_label), chart.x_scale, column(0)), y: axis("", chart.y_scale, column(1))},
       },
@@ -151,7 +136,7 @@
     figure.append(canvas, element("figcaption", {class: "muted small"},
       `↓ ${pick(heatmap.y_label)} (${heatmap.y_ticks[0]} … ${heatmap.y_ticks[rows - 1]}), → ${pick(heatmap.x_label)} ` +
       `(${heatmap.x_ticks[0]} … ${heatmap.x_ticks[cols - 1]}); ${formatNumber(heatmap.log_color ? 10 ** low : low)} – ` +
-      `${formatNumber(heatmap.log_color ? 10 ** high : high)}${heatmap.log_color ? ` (${say("log")})` : ""}`));
+      `${formatNumber(heatmap.log_color ? 10 ** high : high)}${heatmap.log_color ? ` (${T.log})` : ""}`));
     box.append(figure);
   }
 
@@ -189,9 +174,9 @@
     // Which parameters produced these numbers: another learner's run may be shown, and a form left
     // with other values must not pass for the settings of this result.
     container.append(element("p", {class: "muted small run-params"},
-      `${say("params")}: ${Object.entries(params || {}).map(([name, value]) => `${name} = ${value}`).join(" · ")}`));
+      `${T.params}: ${Object.entries(params || {}).map(([name, value]) => `${name} = ${value}`).join(" · ")}`));
     container.append(element("p", {class: "muted small run-meta"},
-      `${say("device")}: ${result.device_name} (${result.device}) · ${say("compute")}: ${result.compute_seconds} s · ${say("engine")} ${result.engine_version}`));
+      `${T.device}: ${result.device_name} (${result.device}) · ${T.compute}: ${result.compute_seconds} s · ${T.engine} ${result.engine_version}`));
   }
 
   function showRun(output, run, fromCache) {
@@ -202,36 +187,36 @@
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
-      status.textContent = fromCache ? say("cached") : say("finished");
+      status.textContent = fromCache ? T.cached : T.finished;
       renderResult(output.querySelector(".result"), run.result, run.params);
     } else if (run.status === "failed") {
       bar.hidden = true;
-      status.textContent = `${say("failed")}: ${run.error}`;
+      status.textContent = `${T.failed}: ${run.error}`;
       status.className = "run-status status-failed";
     } else {
       bar.hidden = false;
       bar.firstElementChild.style.width = `${Math.round(run.progress * 100)}%`;
       status.className = "run-status muted";
-      status.textContent = run.status === "queued" ? say("queued")
-        : `${say("running")} ${Math.round(run.progress * 100)}% ${pick(run.progress_message)}`;
+      status.textContent = run.status === "queued" ? T.queued
+        : `${T.running} ${Math.round(run.progress * 100)}% ${pick(run.progress_message)}`;
     }
   }
 
   const MAX_POLL_FAILURES = 5;  // in a row: a restarting server or a network blip passes, an outage does not
 
-  async function pollOnce(runId) {
+  async function pollOnce(output, runId) {
     try {
-      const response = await fetch(`/api/runs/${runId}/`, {headers: {Accept: "application/json"}});
-      return response.ok ? await response.json() : null;
+      const {ok, data} = await request(`${output.dataset.runsUrl}${encodeURIComponent(runId)}/`);
+      return ok ? data : null;  // null as well for a body that is not JSON: a failed poll
     } catch {
-      return null;  // network error or a body that is not JSON: count it as a failed poll
+      return null;  // no answer: a failed poll too
     }
   }
 
   async function follow(output, runId, fromCache = false) {
     let failures = 0;
     for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
-      const run = await pollOnce(runId);
+      const run = await pollOnce(output, runId);
       if (run) {
         failures = 0;
         showRun(output, run, fromCache);
@@ -240,7 +225,7 @@
         const status = output.querySelector(".run-status");
         output.querySelector(".progress").hidden = true;
         status.className = "run-status status-failed";
-        status.textContent = say("lost");
+        status.textContent = T.lost;
         return null;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -251,15 +236,11 @@
     scope.querySelectorAll("[data-error-for], .form-error").forEach((node) => (node.textContent = ""));
   }
 
-  async function start(output, demoId, params, errorBox) {
+  async function start(output, startUrl, params, errorBox) {
     errorBox.textContent = "";
     clearErrors(document);
-    const response = await fetch(`/api/demos/${demoId}/runs/`, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
-      body: JSON.stringify({params}),
-    });
-    const body = await response.json().catch(() => ({}));
+    const response = await request(startUrl, {method: "POST", body: {params}});
+    const body = response.data || {};
     if (response.status === 400 && body.params) {
       Object.entries(body.params).forEach(([name, message]) => {
         const slot = document.querySelector(`[data-error-for="${name}"]`);
@@ -270,10 +251,8 @@
       fields.find((field) => field.name in body.params)?.focus();
       return;
     }
-    if (response.status === 401 || response.status === 403) { errorBox.textContent = say("login"); return; }
-    if (response.status === 429) {
-      errorBox.textContent = `${say("retry")} ${response.headers.get("Retry-After")} s`; return;
-    }
+    if (response.status === 401 || response.status === 403) { errorBox.textContent = T.login; return; }
+    if (response.status === 429) { errorBox.textContent = fill(T.retry, {n: response.retryAfter}); return; }
     if (!response.ok) { errorBox.textContent = body.detail || response.statusText; return; }
     showRun(output, body, body.from_cache);
     await follow(output, body.id, body.from_cache);
@@ -298,7 +277,7 @@
       // every bound before queueing and answers in the page's (a number field holding text sends null).
       const button = form.querySelector(".run-button");
       button.disabled = true;
-      try { await start(output, form.dataset.demoId, readParams(form), errorBox); } finally { button.disabled = false; }
+      try { await start(output, form.dataset.startUrl, readParams(form), errorBox); } finally { button.disabled = false; }
     });
     form.querySelector(".reset-button")?.addEventListener("click", () => {
       form.reset();
@@ -313,6 +292,6 @@
     const errorBox = element("div", {class: "errorlist"});
     output.append(errorBox);
     button.disabled = true;
-    try { await start(output, button.dataset.demoId, {}, errorBox); } finally { button.disabled = false; }
+    try { await start(output, button.dataset.startUrl, {}, errorBox); } finally { button.disabled = false; }
   }));
 })();

@@ -2,6 +2,7 @@
 // the history trend chart. The server stays the clock: this file only shows it and reacts to it.
 (function () {
   "use strict";
+  const {request, pageData, formatClockTime, chartAxisName} = window.QuizApp;
 
   function clockText(seconds) {
     const whole = Math.max(0, Math.ceil(seconds));
@@ -31,6 +32,7 @@
 
   function setUpAnswerPage(section) {
     const data = section.dataset;
+    const T = pageData("answer-strings");
     // The page was rendered at the server's `now`: measure deadlines against the server's clock.
     const offset = Date.parse(data.serverTime) - Date.now();
     const serverNow = () => Date.now() + offset;
@@ -41,7 +43,6 @@
     const nextButton = form.querySelector(".next-button");
     const status = section.querySelector(".autosave");
     const warning = section.querySelector(".clock-warning");
-    const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
     let savedText = textarea.value;
     let saving = null;
     let stopped = false;
@@ -52,29 +53,27 @@
     function save({keepalive = false} = {}) {
       const text = textarea.value;
       if (stopped || text === savedText) return Promise.resolve();
-      status.textContent = data.textSaving;
-      saving = fetch(data.autosaveUrl, {
-        method: "PATCH", keepalive, credentials: "same-origin",
-        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-        body: JSON.stringify({question: data.question, answer: text, action: "save"}),
-      }).then(async (response) => {
+      status.textContent = T.saving;
+      saving = request(data.autosaveUrl, {
+        method: "PATCH", keepalive, body: {question: data.question, answer: text, action: "save"},
+      }).then((response) => {
         if (response.ok) {
           savedText = text;
-          status.textContent = `${data.textSaved} ${window.formatClockTime(new Date())}`;
+          status.textContent = `${T.saved} ${formatClockTime(new Date())}`;
         } else if (response.status === 409 || response.status === 400 || response.status === 404) {
           stopped = true;  // moved on elsewhere (another tab): saving here again would only fail
-          status.textContent = (await response.json()).detail || data.textFailed;
+          status.textContent = response.data?.detail || T.failed;
         } else {
-          status.textContent = data.textFailed;
+          status.textContent = T.failed;
         }
-      }).catch(() => { status.textContent = data.textFailed; });
+      }).catch(() => { status.textContent = T.failed; });
       return saving;
     }
 
     function moveOn() {
       if (movingOn) return;
       movingOn = true;
-      warning.textContent = data.textTimeUp;
+      warning.textContent = T.time_up;
       form.requestSubmit(nextButton);
     }
 
@@ -90,7 +89,7 @@
       }
       if (lowest <= warnSeconds && !warned) {
         warned = true;
-        warning.textContent = data.textWarning;
+        warning.textContent = T.warning;
       }
       if (lowest <= 0) moveOn();
     }
@@ -153,16 +152,17 @@
   }
 
   function setUpTrend(canvas) {
-    const trend = JSON.parse(document.getElementById("interview-trend-data").textContent);
+    const trend = pageData("interview-trend-data");
+    const T = pageData("trend-strings");
     const style = getComputedStyle(document.documentElement);
     // eslint-disable-next-line no-new
     new window.Chart(canvas, {
       type: "line",
-      data: {labels: trend.labels, datasets: [{label: canvas.dataset.label, data: trend.scores, tension: 0.2,
+      data: {labels: trend.labels, datasets: [{label: T.score, data: trend.scores, tension: 0.2,
         borderColor: style.getPropertyValue("--accent").trim(), pointRadius: 4}]},
       options: {animation: false, maintainAspectRatio: false, scales: {y: {min: 0, max: 100}},
         plugins: {legend: {display: false},  // one line, named by the title
-                  title: window.chartAxisName(canvas.dataset.label)}},
+                  title: chartAxisName(T.score)}},
     });
   }
 

@@ -3,10 +3,9 @@
 (function () {
   "use strict";
   const root = document.querySelector("section.study");
-  if (!root) return;
-  const T = JSON.parse(document.getElementById("study-strings").textContent);
+  const {request, pageData, fill, setTextWithMath, renderMath, formatClockTime} = window.QuizApp;
+  const T = pageData("study-strings");
   const $ = (selector) => root.querySelector(selector);
-  const csrf = () => document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] || "";
 
   let card = null;        // the card on screen
   let revealed = false;
@@ -31,24 +30,14 @@
   }
 
   function formatInterval(seconds) {
-    const fill = (key, n) => T[key].replace("%(n)s", n);
+    const count = (key, n) => fill(T[key], {n});
     const round = (n) => (n < 10 ? Math.round(n * 10) / 10 : Math.round(n));
-    if (seconds < 3600) return fill("minutes", Math.max(1, Math.round(seconds / 60)));
-    if (seconds < 86400) return fill("hours", round(seconds / 3600));
+    if (seconds < 3600) return count("minutes", Math.max(1, Math.round(seconds / 60)));
+    if (seconds < 86400) return count("hours", round(seconds / 3600));
     const days = seconds / 86400;
-    if (days < 30) return fill("days", Math.round(days));
-    if (days < 365) return fill("months", round(days / 30.4));
-    return fill("years", round(days / 365));
-  }
-
-  async function call(url, {method = "GET", body} = {}) {
-    const response = await fetch(url, {
-      method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json"},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await response.json().catch(() => ({}));
-    return {status: response.status, ok: response.ok, data};
+    if (days < 30) return count("days", Math.round(days));
+    if (days < 365) return count("months", round(days / 30.4));
+    return count("years", round(days / 365));
   }
 
   function showCounts(counts) {
@@ -75,15 +64,15 @@
     // A (re)learning card was rated minutes ago, so its recall chance reads about 100% whatever the
     // rating: the number says something only for a card in review.
     $(".retrievability").textContent = card.retrievability === null || card.state !== "review" ? ""
-      : ` · ${T.retrievability.replace("%(n)s", `${Math.round(card.retrievability * 100)}%`)}`;
-    window.setTextWithMath($(".prompt"), card.prompt);  // a learner's own question may hold $…$
+      : ` · ${fill(T.retrievability, {n: `${Math.round(card.retrievability * 100)}%`})}`;
+    setTextWithMath($(".prompt"), card.prompt);  // a learner's own question may hold $…$
     const answer = $(".answer");
     answer.innerHTML = card.answer_html;  // rendered server-side from the corpus Markdown
     answer.hidden = true;
     const links = $(".demo-links");
     links.replaceChildren(...card.demo_ids.map((id) => {
       const link = document.createElement("a");
-      link.href = `/demos/${encodeURIComponent(id)}/`;
+      link.href = `${root.dataset.demosUrl}${encodeURIComponent(id)}/`;
       link.textContent = id;
       link.className = "pill";
       return link;
@@ -102,7 +91,7 @@
     const later = $(".next-learning");
     later.hidden = !queue.next_learning_due;
     if (queue.next_learning_due) {
-      later.querySelector("time").textContent = window.formatClockTime(new Date(queue.next_learning_due), {seconds: false});
+      later.querySelector("time").textContent = formatClockTime(new Date(queue.next_learning_due), {seconds: false});
     }
   }
 
@@ -113,7 +102,7 @@
   }
 
   async function load() {
-    const {ok, data} = await call(`${root.dataset.queueUrl}?limit=1`);
+    const {ok, data} = await request(`${root.dataset.queueUrl}?limit=1`);
     if (!ok) return say(T.network);
     showQueue(data);
   }
@@ -125,7 +114,7 @@
     $(".demos").hidden = card.demo_ids.length === 0;
     $(".show-answer").hidden = true;
     $(".ratings").hidden = false;
-    window.renderMath?.($(".answer"));
+    renderMath($(".answer"));
   }
 
   // A review keeps its client id across a retry, so a lost response never records it twice.
@@ -135,9 +124,9 @@
                   duration_ms: Math.round(performance.now() - shownAt)};
     let result;
     try {
-      result = await call(root.dataset.reviewUrl, {method: "POST", body});
+      result = await request(root.dataset.reviewUrl, {method: "POST", body});
     } catch (error) {
-      result = await call(root.dataset.reviewUrl, {method: "POST", body}).catch(() => null);
+      result = await request(root.dataset.reviewUrl, {method: "POST", body}).catch(() => null);
     }
     if (!result) return say(T.network);
     if (result.status === 409) say(T.stale);
@@ -147,7 +136,7 @@
       undoable.push({kind: "rating"});
     }
     // A review answers with the queue after it: no second request for the next card.
-    if (result.data.next) showQueue(result.data.next);
+    if (result.data?.next) showQueue(result.data.next);
     else await load();
   }
 
@@ -156,7 +145,7 @@
   async function undo() {
     const last = undoable.at(-1) || {kind: "rating"};
     const url = last.kind === "rating" ? root.dataset.undoUrl : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
-    const {ok, status} = await call(url, {method: "POST"});
+    const {ok, status} = await request(url, {method: "POST"});
     const final = ok || status === 404 || status === 409;  // done, or nothing left to undo there
     if (final) undoable.pop();
     if (ok) say({rating: T.undone, unbury: T.unburied, unsuspend: T.unsuspended}[last.kind]);
@@ -166,7 +155,7 @@
 
   async function setAside(url, message, undoneBy) {
     if (!card) return;
-    const {ok, data} = await call(url, {method: "POST", body: {question: card.question}});
+    const {ok, data} = await request(url, {method: "POST", body: {question: card.question}});
     say(ok ? message : T.network);
     if (ok) undoable.push({kind: undoneBy, cardId: data.id});
     await load();
@@ -233,92 +222,4 @@
   onClick($(".bury"), actions.bury);
   onClick($(".suspend"), actions.suspend);
   run(load);
-})();
-
-// The statistics page: a calendar heat-map and Chart.js charts from the JSON the page embeds.
-(function () {
-  "use strict";
-  const source = document.getElementById("study-stats");
-  if (!source) return;
-  const stats = JSON.parse(source.textContent);
-  const L = JSON.parse(document.getElementById("study-chart-labels").textContent);
-  const fill = (text, values) => Object.entries(values).reduce((t, [k, v]) => t.replace(`%(${k})s`, v), text);
-  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-
-  function calendar() {
-    const grid = document.querySelector(".calendar-grid");
-    const counts = new Map(stats.heatmap.days);
-    const first = new Date(`${stats.heatmap.first_day}T00:00:00Z`);
-    const last = new Date(`${stats.heatmap.last_day}T00:00:00Z`);
-    const busiest = Math.max(1, ...counts.values());
-    const months = document.querySelector(".calendar-months");
-    const monthName = new Intl.DateTimeFormat(document.documentElement.lang, {month: "short", timeZone: "UTC"});
-    const weekdayName = new Intl.DateTimeFormat(document.documentElement.lang, {weekday: "short", timeZone: "UTC"});
-    const weekdays = document.querySelector(".calendar-weekdays");
-    for (let row = 0; row < 7; row++) {  // rows run Sunday to Saturday; every other one named, as GitHub does
-      const label = document.createElement("span");
-      // 4 January 1970 was a Sunday.
-      if (row % 2) label.textContent = weekdayName.format(new Date(Date.UTC(1970, 0, 4 + row)));
-      weekdays.append(label);
-    }
-    // Columns are weeks starting on Sunday: pad the first column up to the first day's weekday.
-    for (let i = 0; i < first.getUTCDay(); i++) grid.append(document.createElement("span"));
-    for (let day = first, index = first.getUTCDay(); day <= last; day = new Date(day.getTime() + 86400000), index++) {
-      const iso = day.toISOString().slice(0, 10);
-      if (day.getUTCDate() === 1) {  // a month's name above the week its first day falls in
-        const label = document.createElement("span");
-        label.style.gridColumn = `${Math.floor(index / 7) + 1} / span 4`;
-        label.textContent = monthName.format(day);
-        months.append(label);
-      }
-      const count = counts.get(iso) || 0;
-      const cell = document.createElement("span");
-      cell.dataset.level = count ? String(Math.min(4, Math.ceil((4 * count) / busiest))) : "0";
-      cell.title = fill(L.reviews_on, {n: count, day: iso});
-      cell.dataset.day = iso;
-      grid.append(cell);
-    }
-    const scroller = grid.closest(".calendar-scroll");
-    scroller.scrollLeft = scroller.scrollWidth;  // today, not last year, in view on a narrow screen
-  }
-
-  // `unit` names the y-axis (window.chartAxisName).
-  function chart(id, config, unit) {
-    const canvas = document.getElementById(id);
-    if (!canvas || !window.Chart) return;
-    new Chart(canvas, {...config, options: {responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: {legend: {display: config.type === "doughnut", position: "bottom"}, title: window.chartAxisName(unit)},
-      ...config.options}});
-  }
-
-  function charts() {
-    Chart.defaults.color = css("--muted") || "#666";
-    Chart.defaults.borderColor = css("--border") || "#ddd";
-    const accent = css("--accent"), ok = css("--ok"), warn = css("--warn"), bad = css("--bad");
-    chart("chart-forecast", {type: "bar", data: {labels: stats.forecast.map(([day]) => day.slice(5)),
-      datasets: [{label: L.cards, data: stats.forecast.map(([, n]) => n), backgroundColor: ok}]},
-      options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}}, L.cards);
-    const states = ["new", "learning", "review", "relearning", "suspended", "leeches"];
-    chart("chart-states", {type: "doughnut", data: {labels: states.map((s) => L[s]),
-      datasets: [{data: states.map((s) => stats.cards_by_state[s]),
-                  backgroundColor: [accent, bad, ok, warn, "#9ca3af", "#7c3aed"]}]}});
-    chart("chart-retention", {type: "bar", data: {
-      labels: stats.true_retention.map((w) => fill(L.days, {n: w.days})),
-      datasets: [{label: L.retention, backgroundColor: accent,
-                  data: stats.true_retention.map((w) => (w.retention === null ? null : Math.round(w.retention * 1000) / 10))}]},
-      options: {scales: {y: {min: 0, max: 100}}}}, `${L.retention} (%)`);
-    const bins = stats.retrievability.bins;
-    chart("chart-retrievability", {type: "bar", data: {
-      labels: bins.map((_, i) => `${i * 10}–${(i + 1) * 10}%`),
-      datasets: [{label: L.cards, data: bins, backgroundColor: warn}]},
-      options: {scales: {x: {title: {display: true, text: L.recall}}, y: {beginAtZero: true, ticks: {precision: 0}}}}},
-      L.cards);
-    chart("chart-time", {type: "bar", data: {labels: stats.time_spent.map(([day]) => day.slice(5)),
-      datasets: [{label: L.minutes, data: stats.time_spent.map(([, m]) => m), backgroundColor: accent}]},
-      options: {scales: {y: {beginAtZero: true}}}}, L.minutes);
-  }
-
-  calendar();
-  if (window.Chart) charts();
-  else window.addEventListener("load", charts);
 })();

@@ -1,4 +1,8 @@
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 
 @pytest.mark.django_db
@@ -6,7 +10,7 @@ import pytest
     ("en", ["Study", "Interview", "Questions", "Demos", "Stats"]),
     ("zh-hans", ["学习", "面试", "题库", "演示", "统计"]),
 ])
-def test_the_navigation_is_translated(client, language, labels):
+def test_it_translates_the_navigation(client, language, labels):
     client.post("/i18n/setlang/", {"language": language, "next": "/"})
     html = client.get("/").content.decode()
     for label in labels:
@@ -15,15 +19,30 @@ def test_the_navigation_is_translated(client, language, labels):
 
 
 @pytest.mark.django_db
-def test_assets_are_served_by_the_app_not_a_cdn(client):
-    html = client.get("/").content.decode()
-    assert "/static/vendor/katex/katex.min.js" in html
-    assert "/static/vendor/htmx/htmx.min.js" in html
-    assert "cdn" not in html.lower()
+def test_it_serves_assets_from_the_app_not_a_cdn(client):
+    home = client.get("/").content.decode()
+    assert "/static/js/api.js" in home and "/static/js/app.js" in home
+    assert "katex" not in home  # loaded by the pages that may show math only
+    questions = client.get("/questions/all/").content.decode()
+    assert "/static/vendor/katex/katex.min.js" in questions and "/static/vendor/katex/katex.min.css" in questions
+    assert "cdn" not in home.lower() and "cdn" not in questions.lower()
+
+
+def test_it_keeps_inline_scripts_and_event_handlers_out_of_every_template():
+    """What the Content-Security-Policy would refuse, found in every template, pages the browser tests
+    do not open included. Data for scripts comes through json_script, which writes no code."""
+    templates = [path for path in Path(settings.BASE_DIR).glob("**/templates/**/*.html")
+                 if not {".venv", "node_modules"} & set(path.parts)]
+    assert templates
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag, (path, tag)
+        assert not re.search(r"<[^>]*\son[a-z]+\s*=", text), path
 
 
 @pytest.mark.django_db
-def test_the_api_publishes_an_openapi_schema_and_docs(client):
+def test_it_publishes_an_openapi_schema_and_docs_for_the_api(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     text = schema.content.decode()
@@ -35,7 +54,7 @@ def test_the_api_publishes_an_openapi_schema_and_docs(client):
     assert "cdn" not in docs.content.decode().lower()
 
 
-def test_the_api_accepts_token_auth(api_client, alice):
+def test_it_accepts_token_auth_on_the_api(api_client, alice):
     from quizapp.accounts.services import api_token_create
 
     key = api_token_create(user=alice)[1]
@@ -46,19 +65,19 @@ def test_the_api_accepts_token_auth(api_client, alice):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/runs/not-a-uuid/", "/api/no-such-thing/", "/api/study/cards/abc/"])
-def test_an_api_address_that_names_nothing_answers_404_in_json(client, path):
+def test_it_answers_404_in_json_for_an_api_address_that_names_nothing(client, path):
     response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
 
 
 @pytest.mark.django_db
-def test_a_page_that_does_not_exist_stays_an_html_404(client):
+def test_it_answers_an_html_404_for_a_page_that_does_not_exist(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.django_db
-def test_the_schema_documents_the_errors_each_operation_can_answer(client):
+def test_it_documents_in_the_schema_the_errors_each_operation_can_answer(client):
     paths = client.get("/api/schema/?format=json").json()["paths"]
     assert {"400", "401", "403"} <= set(paths["/api/study/reviews/"]["post"]["responses"])
     assert {"401", "403", "404"} <= set(paths["/api/study/cards/{id}/"]["get"]["responses"])
@@ -72,7 +91,7 @@ def test_the_schema_documents_the_errors_each_operation_can_answer(client):
 
 
 @pytest.mark.django_db
-def test_every_page_names_its_icon_and_shows_the_health_page_to_staff_only(client, alice):
+def test_it_names_the_icon_on_every_page_and_shows_the_health_page_to_staff_only(client, alice):
     page = client.get("/").content.decode()
     assert 'rel="icon" href="/static/favicon.svg"' in page and "/healthz" not in page
     alice.is_staff = True

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -48,12 +48,17 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh browser tab; the test fails if a page script threw (an exception or a rejected promise
+    nothing caught), whatever the test itself looked at."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900},
                                   locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert script_errors == []
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from quizapp.demos import services as demo_services
 from quizapp.demos.models import DemoRequest, DemoRun
 from quizapp.interviews import services as interview_services
 from tests.e2e.conftest import log_in
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 from tests.questions.corpus_files import card, write_corpus
 
 pytestmark = pytest.mark.e2e

@@ -81,7 +81,7 @@ def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, al
     assert DemoRun.objects.count() == 0
 
 
-def test_a_log_axis_still_spans_its_values_when_some_are_exactly_zero(page, screenshot, alice, celery_worker):
+def test_it_still_spans_a_log_axis_over_its_values_when_some_are_exactly_zero(page, screenshot, alice, celery_worker):
     # A vanished gradient comes out as exactly 0 on some CPUs (tiny on others): the page must draw
     # the positive values on a log axis that spans them, not Chart.js's broken range for a 0.
     # The real run's result, with the smallest value of each log chart set to 0 on its way in.

@@ -3,13 +3,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 
-def test_sign_up_log_in_switch_language(page, screenshot, transactional_db):
+def test_it_signs_up_logs_in_and_switches_language(page, screenshot, transactional_db):
     page.goto("/accounts/signup/")
     page.fill("#id_username", "dora")
     page.fill("#id_password1", PASSWORD)
@@ -35,7 +35,7 @@ def test_sign_up_log_in_switch_language(page, screenshot, transactional_db):
     screenshot("foundation-zh")
 
 
-def test_the_layout_fits_a_phone(page, screenshot, transactional_db):
+def test_it_fits_the_layout_to_a_phone(page, screenshot, transactional_db):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/")
     assert not page.locator("#main-nav").is_visible()  # folded behind the menu button

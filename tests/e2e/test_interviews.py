@@ -11,7 +11,7 @@ from quizapp.interviews import services
 from quizapp.interviews.models import Interview
 from quizapp.study.models import ReviewLog
 from tests.e2e.conftest import log_in
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def _wait_for_question(page, position: int) -> None:
     page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")  # type at once
 
 
-def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(page, screenshot, alice, settings,
+def test_it_runs_a_quick_interview_by_keyboard_with_a_time_out_a_review_and_the_trend(page, screenshot, alice, settings,
                                                                                transactional_db):
     settings.INTERVIEW_SECONDS_PER_MINUTE = SECONDS_PER_MINUTE
     topic = make_topic("basics")
@@ -108,7 +108,7 @@ def test_a_quick_interview_with_the_keyboard_a_time_out_a_review_and_the_trend(p
     assert ReviewLog.objects.filter(user=alice, source="interview").count() == 3 * 3
 
 
-def test_ending_early_keeps_what_was_typed_a_moment_before(page, alice, transactional_db):
+def test_it_keeps_what_was_typed_a_moment_before_ending_early(page, alice, transactional_db):
     """The answer typed just before "End the interview now" (no autosave yet) reaches the review."""
     make_questions(3, topic=make_topic("basics"))
     log_in(page, "alice")
@@ -130,7 +130,7 @@ def test_ending_early_keeps_what_was_typed_a_moment_before(page, alice, transact
     assert item.answer == "Typed a moment before ending." and not item.skipped  # answered, then ended: not skipped
 
 
-def test_the_saved_time_reads_the_same_after_a_reload_on_the_learners_clock(browser, live_server, alice,
+def test_it_shows_the_same_saved_time_after_a_reload_on_the_learners_clock(browser, live_server, alice,
                                                                              transactional_db):
     # A browser in Shanghai with English as its language, on the Chinese page: one clock, 24-hour,
     # before and after a reload (the reload used to show the server's UTC time, 8 hours off).

@@ -1,13 +1,12 @@
 """A learner imports cards from a spreadsheet file, writes one more, and studies them; another learner sees none."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from questions.models import Question, Topic
-from questions.own_cards import OwnCardText, own_cards_create
-from tests.conftest import PASSWORD
+from questions.models import Question
+from quizapp.own_cards.services import OwnCardText, own_cards_create
 from tests.e2e.conftest import log_in
+from tests.factories import make_topic, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -17,11 +16,10 @@ SPREADSHEET = ("问题,答案,难度\n"
                "What does a 1×1 convolution do?,It mixes channels: $y = Wx$ at every pixel.,1\n")
 
 
-def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
-    users = get_user_model().objects
-    users.create_user("alice", "alice@example.org", PASSWORD)
-    users.create_user("bob", "bob@example.org", PASSWORD)
-    Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=1)
+def test_it_imports_writes_and_studies_own_cards(page, screenshot, transactional_db):
+    make_user("alice")
+    make_user("bob")
+    make_topic("optimization", title_en="Optimization", title_zh="优化", position=1)
     log_in(page, "alice")
 
     page.goto("/questions/mine/")
@@ -69,9 +67,9 @@ def test_import_write_and_study_own_cards(page, screenshot, transactional_db):
     expect(page.locator(".count-new b")).to_have_text("0")
 
 
-def test_find_and_delete_many_of_my_cards(page, screenshot, transactional_db):
-    alice = get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
-    topic = Topic.objects.create(slug="optimization", title_en="Optimization", title_zh="优化", position=1)
+def test_it_finds_and_deletes_many_of_my_cards(page, screenshot, transactional_db):
+    alice = make_user("alice")
+    topic = make_topic("optimization", title_en="Optimization", title_zh="优化", position=1)
     texts = [f"Pooling question {n}?" for n in range(55)] + ["Why warm up the learning rate?"]
     own_cards_create(owner=alice, texts=[OwnCardText(question=text, answer="An answer.", topic=topic, difficulty=1)
                                          for text in texts])

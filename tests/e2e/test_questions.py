@@ -27,7 +27,7 @@ def test_it_renders_formulas_with_katex_on_the_question_page(page, screenshot, t
     assert shown.locator(".katex-display").is_visible()
 
 
-def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_path, transactional_db):
+def test_it_scrolls_a_wide_table_in_its_own_box_on_a_phone(page, screenshot, tmp_path, transactional_db):
     # Formulas in the cells too: KaTeX's hidden MathML is placed absolutely and must stay in the box.
     header = "| " + " | ".join(f"initialisation scheme {column} $U(-a, a)$" for column in range(8)) + " |"
     table = "\n".join([header, "|" + "---|" * 8, "| " + " | ".join(["variance 2/fan_in"] * 8) + " |"])
@@ -46,7 +46,7 @@ def test_a_wide_table_scrolls_in_its_own_box_on_a_phone(page, screenshot, tmp_pa
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_code_in_an_answer_is_coloured_and_its_lines_start_level(page, theme, tmp_path, transactional_db):
+def test_it_colours_code_in_an_answer_and_starts_its_lines_level(page, theme, tmp_path, transactional_db):
     code = "```python\nfor step in range(10):  # train\n    loss = 0.5\n```\n"
     corpus_load(folder=write_corpus(tmp_path / "corpus", {"activations": [card("code", answer={"en": code,
                                                                                               "zh": code})]}))

@@ -4,20 +4,19 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from questions.models import Question, Topic
+from questions.models import Question
 from quizapp.study.models import CardState, ReviewLog, StudySettings
-from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
+from tests.factories import make_question, make_topic, make_user
 
 pytestmark = pytest.mark.e2e
 
 
 def _five_questions() -> list[Question]:
-    topic = Topic.objects.create(slug="e2e", title_en="E2E", title_zh="端到端", position=1)
-    return [Question.objects.create(
+    topic = make_topic("e2e", title_en="E2E", title_zh="端到端", position=1)
+    return [make_question(
         card_id=f"e2e-{number}", topic=topic, difficulty=1, position=number,
         question_en=f"What is card {number}?", question_zh=f"卡片 {number} 是什么?",
         answer_en="Math.", answer_zh="数学。",
@@ -29,7 +28,7 @@ def _alice_opens_the_study_page(page) -> list[Question]:
     """Alice logs in with five new cards and sees the first one. Her study day starts twelve hours
     from now: a learning step due in ten minutes stays today's whatever the clock says (run just
     before her 4 am, it would count for tomorrow, and the counters with it)."""
-    alice = get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    alice = make_user("alice")
     zone = "Asia/Shanghai"
     StudySettings.objects.create(user=alice, timezone=zone,
                                  day_start_hour=(datetime.now(ZoneInfo(zone)).hour + 12) % 24)
@@ -56,7 +55,7 @@ def _study(page, key: str) -> None:
     expect(page.locator(".study-card .prompt")).not_to_have_text(prompt)
 
 
-def test_study_five_cards_with_the_keyboard_and_undo_one(page, screenshot, transactional_db):
+def test_it_studies_five_cards_with_the_keyboard_and_undoes_one(page, screenshot, transactional_db):
     questions = _alice_opens_the_study_page(page)
     _expect_counts(page, new=5, learning=0, review=0)
     screenshot("study-question")
@@ -108,7 +107,7 @@ def _y_axis_names(page) -> dict[str, str]:
                                                                         : chart.options.plugins.title.text]))""")
 
 
-def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screenshot, transactional_db):
+def test_it_undoes_a_bury_and_a_suspend_then_the_rating_before_them_on_u(page, screenshot, transactional_db):
     questions = _alice_opens_the_study_page(page)
     _study(page, "4")
     expect(page.locator(".study-card .prompt")).to_have_text(questions[1].question_en)
@@ -133,7 +132,7 @@ def test_u_undoes_a_bury_and_a_suspend_then_the_rating_before_them(page, screens
     screenshot("study-undo-set-aside")
 
 
-def test_u_after_a_failed_undo_retries_it_instead_of_undoing_the_action_before(page, transactional_db):
+def test_it_retries_a_failed_undo_on_u_instead_of_undoing_the_action_before(page, transactional_db):
     questions = _alice_opens_the_study_page(page)
     _study(page, "4")
     page.keyboard.press("-")
@@ -148,7 +147,7 @@ def test_u_after_a_failed_undo_retries_it_instead_of_undoing_the_action_before(p
     assert ReviewLog.objects.count() == 1  # the rating before the bury is still there
 
 
-def test_space_presses_a_button_reached_with_tab_but_not_one_clicked(page, transactional_db):
+def test_it_presses_a_button_reached_with_tab_on_space_but_not_one_clicked(page, transactional_db):
     questions = _alice_opens_the_study_page(page)
     page.focus(".bury")  # as Tab would
     page.keyboard.press("Space")
@@ -160,8 +159,8 @@ def test_space_presses_a_button_reached_with_tab_but_not_one_clicked(page, trans
     expect(page.locator(".study-card .prompt")).to_have_text(questions[2].question_en)
 
 
-def test_the_study_page_fits_a_phone(page, screenshot, transactional_db):
-    get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+def test_it_fits_the_study_page_to_a_phone(page, screenshot, transactional_db):
+    make_user("alice")
     _five_questions()
     log_in(page, "alice")
     page.set_viewport_size({"width": 390, "height": 844})
