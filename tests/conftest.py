@@ -8,15 +8,14 @@ import socket
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from quizapp.celery import app as celery_app
 from quizapp.core.health import recent_health_report
+from tests.factories import make_user
 from tests.worker import WorkerProcess
 
-PASSWORD = "correct-horse-battery"
 # The suite calls the API from one address far faster than a person: servers it starts in other
 # processes (gunicorn, workers) read these; this process's rates come from `generous_throttles`.
 GENEROUS_RATE = "100000/min"
@@ -40,12 +39,12 @@ def fresh_health_report():
 
 @pytest.fixture
 def alice(db):
-    return get_user_model().objects.create_user("alice", "alice@example.org", PASSWORD)
+    return make_user("alice")
 
 
 @pytest.fixture
 def bob(db):
-    return get_user_model().objects.create_user("bob", "bob@example.org", PASSWORD)
+    return make_user("bob")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from quizapp.core.models import WorkerHeartbeat
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     """The URL of the database the tests use right now (the test copy, not the app's)."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -34,7 +34,7 @@ class WorkerProcess:
                  without_env: tuple[str, ...] = (), extra_args: tuple[str, ...] = ()):
         self.name = name
         self.hostname = f"{name}@test"
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "VAR_DIR": str(settings.VAR_DIR),
+        env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "VAR_DIR": str(settings.VAR_DIR),
                "DEMO_HEARTBEAT_SECONDS": "1", **(extra_env or {})}
         for variable in without_env:  # e.g. REDIS_URL, to put this worker on the file broker
             env.pop(variable, None)

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 @pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_it_changes_the_password(alice_client, alice):
     assert alice.check_password("a-brand-new-pass-42")
 
 
-def test_password_change_needs_a_login(client, db):
+def test_it_asks_for_a_login_before_a_password_change(client, db):
     response = client.get("/accounts/password/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

@@ -7,7 +7,7 @@ import re
 from django.core import mail
 
 from quizapp.accounts.services import api_token_create
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-pass-42"
 

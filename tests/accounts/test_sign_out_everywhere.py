@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from quizapp.accounts.services import api_token_create
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def signed_in(client) -> bool:

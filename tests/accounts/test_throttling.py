@@ -7,7 +7,7 @@ import pytest
 import yaml
 from django.contrib.auth import get_user_model
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def statuses(client, path: str, times: int, **extra) -> list[int]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from quizapp.accounts.services import api_token_create
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 class FewerIterationsHasher(PBKDF2PasswordHasher):

@@ -20,7 +20,7 @@ from questions.models import Question, Topic
 from questions.serializers import MAX_TOPICS_PER_LIST
 from quizapp.core.parsers import MAX_JSON_DEPTH, BoundedJSONParser, RequestBodyTooLarge
 from quizapp.interviews.models import Interview
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD, make_topic
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -32,7 +32,7 @@ def english(settings):
 
 @pytest.fixture
 def topics(db):
-    return [Topic.objects.create(slug=slug, title_en=slug, title_zh=slug, position=number)
+    return [make_topic(slug, title_en=slug, title_zh=slug, position=number)
             for number, slug in enumerate(["basics", "cnn", "rnn"])]
 
 

@@ -67,7 +67,7 @@ def test_it_migrates_once_before_any_app_service_starts():
     assert set(SERVICES["migrate"]["depends_on"]) == {"postgres", "redis"}
 
 
-def test_long_running_services_restart_and_have_health_checks():
+def test_it_restarts_long_running_services_and_checks_their_health():
     for name in [*LONG_RUNNING, "postgres", "redis"]:
         assert SERVICES[name]["restart"] == "unless-stopped", name
         assert SERVICES[name]["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
@@ -77,7 +77,7 @@ def test_long_running_services_restart_and_have_health_checks():
     assert (ROOT / "scripts" / "healthcheck.py").exists()
 
 
-def test_production_settings_are_required_and_secure():
+def test_it_requires_production_settings_and_keeps_them_secure():
     environment = SERVICES["web"]["environment"]
     assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", environment["SECRET_KEY"]), "SECRET_KEY must be required"
     assert environment["DEBUG"] == "false"
@@ -91,7 +91,7 @@ def test_production_settings_are_required_and_secure():
     assert (ROOT / ".env.example").exists() and "SECRET_KEY=" in (ROOT / ".env.example").read_text()
 
 
-def test_every_environment_variable_is_read_by_the_settings():
+def test_it_reads_every_environment_variable_in_the_settings():
     for name in APP_SERVICES:
         for variable in SERVICES[name]["environment"]:
             assert re.search(rf'"{variable}"', SETTINGS_SOURCE + GUNICORN_SOURCE), f"settings never read {variable}"
@@ -117,7 +117,7 @@ def test_it_publishes_the_web_port_only_to_the_proxy_on_the_host_when_it_trusts_
     assert not re.search(r"^WEB_PORT_BIND=(?!127\.0\.0\.1:)", env_example, re.MULTILINE)
 
 
-def test_the_commands_name_real_modules_and_management_commands():
+def test_it_names_real_modules_and_management_commands_in_its_commands():
     for name in APP_SERVICES:
         script = " ".join(command_words(SERVICES[name]))
         for command in re.findall(r"manage\.py (\w+)", script + " " + " ".join(SERVICES[name]["healthcheck"].get(
@@ -131,7 +131,7 @@ def test_the_commands_name_real_modules_and_management_commands():
             importlib.import_module("quizapp.celery")
 
 
-def test_every_queue_has_a_worker_and_every_worker_a_known_queue():
+def test_it_gives_every_queue_a_worker_and_every_worker_a_known_queue():
     served = {name: set(option(command_words(SERVICES[name]), "-Q").split(",")) for name in WORKERS}
     routes = getattr(settings, "CELERY_TASK_ROUTES", None) or {}
     routed = {route["queue"] for route in routes.values() if "queue" in route}
@@ -145,7 +145,7 @@ def test_every_queue_has_a_worker_and_every_worker_a_known_queue():
         assert not any(word.startswith("--max-tasks-per-child") for word in command_words(SERVICES[name])), name
 
 
-def test_beat_keeps_its_schedule_where_the_app_user_may_write():
+def test_it_keeps_beats_schedule_where_the_app_user_may_write():
     beat = command_words(SERVICES["beat"])
     assert beat[:4] == ["celery", "-A", "quizapp", "beat"]
     schedule = option(beat, "--schedule")
@@ -154,14 +154,14 @@ def test_beat_keeps_its_schedule_where_the_app_user_may_write():
 
 
 @pytest.mark.parametrize("service", ["worker", "optimizer", "beat", "gpu-worker"])
-def test_celery_accepts_every_option_of_the_command(service):
+def test_it_passes_celery_only_options_it_accepts(service):
     """click parses every option before it answers --help: a misspelt option fails here as in the container."""
     result = subprocess.run([sys.executable, "-m", *command_words(SERVICES[service]), "--help"], cwd=ROOT,
                             env=image_environment(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
 
-def test_gunicorn_loads_the_app_and_listens_on_every_interface():
+def test_it_has_gunicorn_load_the_app_and_listen_on_every_interface():
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     args = command_words(SERVICES["web"])[1:]
     checked = subprocess.run([gunicorn, "--check-config", *args], cwd=ROOT, env=image_environment(),
@@ -172,7 +172,7 @@ def test_gunicorn_loads_the_app_and_listens_on_every_interface():
     assert re.search(r"^bind\s+= \['0\.0\.0\.0:8000'\]", printed.stdout, flags=re.M), printed.stdout
 
 
-def test_the_dockerfile_runs_as_a_user_with_a_health_check():
+def test_it_runs_the_image_as_a_user_with_a_health_check():
     users = re.findall(r"^USER (\S+)", DOCKERFILE, flags=re.M)
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*CMD \[\"python\", \"scripts/healthcheck.py\"\]", DOCKERFILE, flags=re.M)
@@ -189,7 +189,7 @@ def readme_docker_runs() -> list[list[str]]:
     return [words for words in commands if words[:2] == ["docker", "run"]]
 
 
-def test_the_readmes_worker_containers_check_the_worker_not_the_images_web_health_check():
+def test_it_has_the_readmes_worker_containers_check_the_worker_not_the_images_web_health_check():
     workers = [words for words in readme_docker_runs() if "celery" in words and "worker" in words]
     assert len(workers) == 3
     for words in workers:
@@ -197,7 +197,7 @@ def test_the_readmes_worker_containers_check_the_worker_not_the_images_web_healt
         assert option(docker_options, "--health-cmd") == "python manage.py worker_alive", words
 
 
-def test_the_dockerfile_copies_files_that_exist():
+def test_it_copies_only_files_that_exist_into_the_image():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, flags=re.M):
         for path in source.split():
             assert (ROOT / path).exists(), f"Dockerfile copies missing {path}"
@@ -214,7 +214,7 @@ def ignored_by_docker(path: str, patterns: list[str]) -> bool:
     return ignored
 
 
-def test_the_build_context_leaves_out_local_state_and_secrets():
+def test_it_leaves_local_state_and_secrets_out_of_the_build_context():
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
     for path in (".venv/bin/python", ".git/HEAD", "var/db.sqlite3", "var/broker/queue/x.msg", "node_modules/x",
@@ -235,7 +235,7 @@ def compose_tool() -> list[str] | None:
 
 
 @pytest.mark.skipif(compose_tool() is None, reason="no docker-compose here (apt-get install docker-compose)")
-def test_docker_compose_accepts_the_file_and_requires_a_secret_key(tmp_path):
+def test_it_passes_docker_composes_check_and_requires_a_secret_key(tmp_path):
     """`config` validates against Compose's schema without an engine; run where no .env is (tmp_path)."""
     tool = [*compose_tool(), "--project-directory", str(tmp_path), "-f", str(ROOT / "docker-compose.yml")]
     base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
@@ -246,7 +246,7 @@ def test_docker_compose_accepts_the_file_and_requires_a_secret_key(tmp_path):
     assert refused.returncode != 0 and "set SECRET_KEY in .env" in refused.stderr
 
 
-def test_the_app_refuses_to_start_without_a_secret_key_in_production():
+def test_it_refuses_to_start_the_app_in_production_without_a_secret_key():
     environment = image_environment()
     del environment["SECRET_KEY"]
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True,

@@ -89,7 +89,7 @@ def test_it_answers_503_when_the_database_is_down_even_to_a_signed_in_caller(cli
     assert response.status_code == 503 and response.json() == {"status": "unavailable"}
 
 
-def test_pages_without_a_worker_keep_working_when_redis_is_down(client, db, settings):
+def test_it_keeps_pages_without_a_worker_working_when_redis_is_down(client, db, settings):
     settings.CELERY_BROKER_URL = DEAD_REDIS
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
                                    "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1}}}

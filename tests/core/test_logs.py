@@ -44,7 +44,7 @@ def test_it_makes_its_own_id_when_the_proxy_sends_none_or_a_bad_one(client, db, 
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/", **headers)["X-Request-ID"])
 
 
-def test_each_request_gets_its_own_id(client, db):
+def test_it_gives_each_request_its_own_id(client, db):
     assert client.get("/")["X-Request-ID"] != client.get("/")["X-Request-ID"]
 
 
@@ -53,7 +53,7 @@ def test_each_request_gets_its_own_id(client, db):
 def server_environment(port: int, log_format: str, var_dir: Path) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "quizapp.settings", "DEBUG": "false",
             "SECRET_KEY": "test-only-" + "k" * 40, "ALLOWED_HOSTS": f".{SITE}", "VAR_DIR": str(var_dir),
-            "DATABASE_URL": worker.test_database_url(), "PORT": str(port), "WEB_CONCURRENCY": "1",
+            "DATABASE_URL": worker.database_url_for_tests(), "PORT": str(port), "WEB_CONCURRENCY": "1",
             "LOG_FORMAT": log_format}
 
 
@@ -101,7 +101,7 @@ def test_it_logs_one_line_per_request_with_its_id(production_web):
 
 
 @pytest.mark.parametrize("production_web", ["text"], indirect=True)
-def test_an_address_cannot_write_a_forged_line(production_web):
+def test_it_keeps_an_address_from_writing_a_forged_line(production_web):
     port, log, _ = production_web
     forged = "2026-01-01 00:00:00,000 INFO quizapp.request [admin] POST /admin/ 200 1 ms"
     assert get(port, "/x%0D%0A" + urllib.parse.quote(forged), **{"X-Request-ID": "forger-1"}).status == 404
@@ -111,7 +111,7 @@ def test_an_address_cannot_write_a_forged_line(production_web):
 
 
 @pytest.mark.parametrize("production_web", ["text"], indirect=True)
-def test_djangos_own_line_for_an_error_answer_carries_the_request_id(production_web):
+def test_it_carries_the_request_id_in_djangos_own_line_for_an_error_answer(production_web):
     port, log, _ = production_web
     assert get(port, "/no-such-page/", **{"X-Request-ID": "proxy-404-7d2e"}).status == 404
     line = log_line_with(log, "Not Found: /no-such-page/")
@@ -120,7 +120,7 @@ def test_djangos_own_line_for_an_error_answer_carries_the_request_id(production_
 
 
 @pytest.mark.parametrize("production_web", ["json"], indirect=True)
-def test_the_container_health_check_passes_where_127_0_0_1_is_not_an_allowed_host(production_web):
+def test_it_passes_the_container_health_check_where_127_0_0_1_is_not_an_allowed_host(production_web):
     port, _, env = production_web
     with pytest.raises(urllib.error.HTTPError) as naive:  # what a plain curl of 127.0.0.1 would get
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60)
@@ -137,7 +137,7 @@ def test_the_container_health_check_passes_where_127_0_0_1_is_not_an_allowed_hos
 
 # --- in a worker ---------------------------------------------------------------------------------------
 
-def test_a_workers_task_lines_carry_the_task_id(celery_worker, alice):
+def test_it_carries_the_task_id_in_a_workers_task_lines(celery_worker, alice):
     outcome = services.demo_run_request(user=alice, demo_id="D13", raw_params={})
     deadline = time.monotonic() + 120
     run = DemoRun.objects.get(id=outcome.run.id)

@@ -3,16 +3,17 @@
 import pytest
 from django.utils import timezone
 
-from questions.models import Question, Topic
+from questions.models import Question
 from quizapp.core.pagination import BoundedLimitOffsetPagination
 from quizapp.study.models import CardState
+from tests.factories import make_topic
 
 LARGEST_PAGE = BoundedLimitOffsetPagination.max_limit
 
 
 @pytest.fixture
 def alice_cards(alice):
-    topic = Topic.objects.create(slug="basics", title_en="Basics", title_zh="基础", position=1)
+    topic = make_topic("basics", title_en="Basics", title_zh="基础", position=1)
     questions = Question.objects.bulk_create(
         Question(card_id=f"q-{number}", topic=topic, difficulty=1, position=number, question_en="?", question_zh="?",
                  answer_en=".", answer_zh="。", answer_html_en="", answer_html_zh="")

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests import worker
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.web_server import free_port, running_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +75,7 @@ def production_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """collectstatic with DEBUG off into a new STATIC_ROOT, then gunicorn serving it and the test database."""
     var_dir = tmp_path_factory.mktemp("production")
     with django_db_blocker.unblock():
-        database_url = worker.test_database_url()
+        database_url = worker.database_url_for_tests()
     port = free_port()
     env = production_environment(var_dir, DATABASE_URL=database_url, PORT=str(port), WEB_CONCURRENCY="1",
                                  **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}))
@@ -105,9 +105,9 @@ def assert_served_with_hashed_assets(visitor: Visitor, path: str, *assets: str) 
 def test_it_serves_pages_and_their_hashed_assets_from_the_production_build(production_server, alice,
                                                                            transactional_db):
     visitor = Visitor(production_server)
-    assert_served_with_hashed_assets(visitor, "/", "js/app.js", "css/app.css", "vendor/katex/katex.min.css")
+    assert_served_with_hashed_assets(visitor, "/", "js/api.js", "js/app.js", "css/app.css")
     visitor.log_in("alice")
-    assert_served_with_hashed_assets(visitor, "/study/", "js/study.js", "css/study.css")
+    assert_served_with_hashed_assets(visitor, "/study/", "js/study.js", "css/study.css", "vendor/katex/katex.min.css")
     assert_served_with_hashed_assets(visitor, "/demos/D1/", "js/demos.js", "vendor/chartjs/chart.umd.min.js")
 
 

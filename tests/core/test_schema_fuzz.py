@@ -18,7 +18,7 @@ from quizapp.accounts.services import api_token_create
 from tests import worker
 from tests.conftest import GENEROUS_RATE
 from tests.core.test_production import production_environment
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 from tests.web_server import free_port, running_gunicorn
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance"]
@@ -60,7 +60,8 @@ def server(transactional_db, tmp_path):
     make_questions(2, topic=make_topic("cnn"), difficulty=3)
     port = free_port()
     env = production_environment(
-        tmp_path, DATABASE_URL=worker.test_database_url(), PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_TIMEOUT="60",
+        tmp_path, DATABASE_URL=worker.database_url_for_tests(), PORT=str(port), WEB_CONCURRENCY="2",
+        GUNICORN_TIMEOUT="60",
         API_THROTTLE_ANON=GENEROUS_RATE, API_THROTTLE_USER=GENEROUS_RATE, API_THROTTLE_LOGIN=GENEROUS_RATE,
         DEMO_RUNS_PER_MINUTE="1000000", AXES_FAILURE_LIMIT="1000000",
         **({"REDIS_URL": os.environ["REDIS_URL"]} if os.environ.get("REDIS_URL") else {}))

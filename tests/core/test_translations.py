@@ -45,12 +45,12 @@ def _key(entry: dict) -> str:
     return f'{entry.get("msgctxt", "")}|{entry["msgid"]}'
 
 
-def test_the_catalogue_is_read():
+def test_it_reads_the_catalogue():
     assert len(ENTRIES) > 200
     assert {"msgid": "Study", "msgstr": "学习", "flags": set()} in ENTRIES
 
 
-def test_every_chinese_entry_is_translated_and_none_is_fuzzy():
+def test_it_translates_every_chinese_entry_and_leaves_none_fuzzy():
     fuzzy = [_key(entry) for entry in ENTRIES if "fuzzy" in entry["flags"]]
     empty = [_key(entry) for entry in ENTRIES
              if any(not value for field, value in entry.items() if field.startswith("msgstr"))]
@@ -58,7 +58,7 @@ def test_every_chinese_entry_is_translated_and_none_is_fuzzy():
     assert not empty, f"untranslated entries: {empty}"
 
 
-def test_the_compiled_catalogue_matches_the_po_file():
+def test_it_keeps_the_compiled_catalogue_in_step_with_the_po_file():
     """Fails when someone edited the .po file and forgot `manage.py compilemessages`."""
     with (MESSAGES / "django.mo").open("rb") as mo:
         catalog = gettext.GNUTranslations(mo)._catalog
@@ -89,7 +89,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_the_pages_speak_the_chosen_language(alice_client, language):
+def test_it_speaks_the_chosen_language_on_the_pages(alice_client, language):
     alice_client.post("/i18n/setlang/", {"language": language, "next": "/"})
     pages = {url: alice_client.get(url) for url, _, _ in PAGES}
     for url, english, chinese in PAGES:

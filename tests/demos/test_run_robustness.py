@@ -52,7 +52,7 @@ def test_it_does_not_serve_a_dead_workers_run_from_the_cache(alice_api, sent_tas
     assert history[first["id"]] == "failed"
 
 
-def test_history_shows_a_dead_workers_run_as_failed(alice, alice_api, sent_tasks, settings,
+def test_it_shows_a_dead_workers_run_as_failed_in_the_history(alice, alice_api, sent_tasks, settings,
                                                     django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         run_id = start(alice_api).json()["id"]
@@ -71,7 +71,7 @@ def _status_in_history(alice_api, run_id) -> tuple[str, str]:
     return entries[run_id]["status"], entries[run_id]["error"]
 
 
-def test_a_run_fails_soon_when_no_worker_serves_its_queue(alice_api, sent_tasks, settings,
+def test_it_fails_a_run_soon_when_no_worker_serves_its_queue(alice_api, sent_tasks, settings,
                                                           django_capture_on_commit_callbacks):
     from quizapp.core.services import worker_heartbeat_record
 
@@ -85,7 +85,7 @@ def test_a_run_fails_soon_when_no_worker_serves_its_queue(alice_api, sent_tasks,
     assert status == "failed" and "No worker serves the “demos” queue" in error
 
 
-def test_a_run_waits_for_a_busy_worker_that_serves_its_queue(alice_api, sent_tasks, settings,
+def test_it_lets_a_run_wait_for_a_busy_worker_that_serves_its_queue(alice_api, sent_tasks, settings,
                                                              django_capture_on_commit_callbacks):
     from quizapp.core.services import worker_heartbeat_record
 
@@ -114,7 +114,7 @@ def _failing_once(monkeypatch, name: str) -> list:
 
 
 @pytest.mark.parametrize("flaky_write", ["demo_run_succeed", "demo_run_progress"])
-def test_a_temporary_database_error_retries_the_task_to_a_result(alice_api, sent_tasks, monkeypatch, flaky_write,
+def test_it_retries_the_task_to_a_result_after_a_passing_database_error(alice_api, sent_tasks, monkeypatch, flaky_write,
                                                                  django_capture_on_commit_callbacks):
     from quizapp.demos.tasks import run_demo
 
@@ -129,7 +129,7 @@ def test_a_temporary_database_error_retries_the_task_to_a_result(alice_api, sent
     assert run.result["demo"] == FAST_DEMO and run.progress == 1.0
 
 
-def test_other_errors_still_fail_the_run_with_their_reason(alice_api, eager_celery, monkeypatch,
+def test_it_still_fails_the_run_with_the_reason_of_other_errors(alice_api, eager_celery, monkeypatch,
                                                            django_capture_on_commit_callbacks):
     def broken(*args, **kwargs):
         raise ValueError("the demo broke")
@@ -142,7 +142,7 @@ def test_other_errors_still_fail_the_run_with_their_reason(alice_api, eager_cele
     assert run.error == "ValueError: the demo broke"
 
 
-def test_only_the_claiming_task_may_claim_a_running_run_again(alice):
+def test_it_lets_only_the_claiming_task_claim_a_running_run_again(alice):
     run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
     assert services.demo_run_claim(run_id=run.id, worker="w1", task_id="task-a")
     assert not services.demo_run_claim(run_id=run.id, worker="w2", task_id="task-b")
@@ -156,21 +156,21 @@ def _succeeded(params: dict, *, finished_at, engine_version: str = engine.ENGINE
                                   finished_at=finished_at)
 
 
-def test_the_result_shown_first_comes_from_the_current_engine_version(alice):
+def test_it_shows_first_a_result_from_the_current_engine_version(alice):
     now, defaults = timezone.now(), engine.get_demo(FAST_DEMO).defaults()
     current = _succeeded(defaults, finished_at=now - timedelta(hours=1))
     _succeeded(defaults, finished_at=now, engine_version="0.0.old")
     assert selectors.default_params_run(demo_id=FAST_DEMO) == current
 
 
-def test_the_result_shown_first_has_the_default_parameters_not_the_latest_learners(alice):
+def test_it_shows_first_a_result_with_the_default_parameters_not_the_latest_learners(alice):
     now, defaults = timezone.now(), engine.get_demo(FAST_DEMO).defaults()
     with_defaults = _succeeded(defaults, finished_at=now - timedelta(hours=1))
     _succeeded({**defaults, next(iter(defaults)): "something else"}, finished_at=now)
     assert selectors.default_params_run(demo_id=FAST_DEMO) == with_defaults
 
 
-def test_the_heartbeat_survives_a_database_error_and_logs_it(monkeypatch, caplog):
+def test_it_keeps_the_heartbeat_through_a_database_error_and_logs_it(monkeypatch, caplog):
     beats = []
 
     def touch(run_id):
@@ -190,7 +190,7 @@ def test_the_heartbeat_survives_a_database_error_and_logs_it(monkeypatch, caplog
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers; the race needs PostgreSQL")
-def test_concurrent_requests_cannot_pass_the_rate_limit_together(alice, sent_tasks, settings):
+def test_it_keeps_concurrent_requests_from_passing_the_rate_limit_together(alice, sent_tasks, settings):
     settings.DEMO_RUNS_PER_MINUTE = 2
     tabs = 6
     barrier, results = threading.Barrier(tabs), [None] * tabs
@@ -215,7 +215,7 @@ def test_concurrent_requests_cannot_pass_the_rate_limit_together(alice, sent_tas
     assert DemoRun.objects.count() == 2
 
 
-def test_progress_is_kept_in_both_languages(alice, api_client):
+def test_it_keeps_progress_in_both_languages(alice, api_client):
     run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v",
                                  status=DemoRun.Status.RUNNING)
     services.demo_run_progress(run_id=run.id, fraction=0.5, message={"en": "step 3/6", "zh": "第 3/6 步"})
@@ -225,7 +225,7 @@ def test_progress_is_kept_in_both_languages(alice, api_client):
     assert DemoRun.objects.get(id=run.id).progress_message == {"en": "K = 10", "zh": "K = 10"}
 
 
-def test_a_run_whose_worker_is_lost_on_every_delivery_fails_after_the_bounded_attempts(alice, settings):
+def test_it_fails_a_run_whose_worker_is_lost_on_every_delivery_after_the_bounded_attempts(alice, settings):
     settings.DEMO_MAX_DELIVERIES = 2
     run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
     # The same message delivered again and again: its pool process was SIGKILLed (OOM) each time.
@@ -237,7 +237,7 @@ def test_a_run_whose_worker_is_lost_on_every_delivery_fails_after_the_bounded_at
     assert run.error == "The worker crashed while computing this run (2 attempts)."
 
 
-def test_a_retry_after_a_temporary_error_is_not_counted_as_a_lost_worker(alice, settings):
+def test_it_does_not_count_a_retry_after_a_temporary_error_as_a_lost_worker(alice, settings):
     settings.DEMO_MAX_DELIVERIES = 2
     run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
     assert services.demo_run_claim(run_id=run.id, worker="w", task_id="task-a")
@@ -247,7 +247,7 @@ def test_a_retry_after_a_temporary_error_is_not_counted_as_a_lost_worker(alice, 
     assert DemoRun.objects.get(id=run.id).status == DemoRun.Status.RUNNING
 
 
-def test_the_reaper_fails_silent_runs_without_anybody_reading_them(alice, settings):
+def test_it_reaps_silent_runs_without_anybody_reading_them(alice, settings):
     from quizapp.demos.tasks import reap_stale_runs
 
     now = timezone.now()
@@ -293,7 +293,7 @@ def _claimed_just_before_the_reapers_update(run_id, *, task_id: str):
     assert claimed == {"run": True}
 
 
-def test_the_reaper_does_not_fail_a_silent_run_that_a_redelivery_reclaimed_meanwhile(alice, settings):
+def test_it_does_not_reap_a_silent_run_that_a_redelivery_reclaimed_meanwhile(alice, settings):
     from quizapp.demos.tasks import reap_stale_runs
 
     run = DemoRun.objects.create(demo_id=FAST_DEMO, params={}, params_key="k", engine_version="v")
@@ -308,7 +308,7 @@ def test_the_reaper_does_not_fail_a_silent_run_that_a_redelivery_reclaimed_meanw
 
 
 @pytest.mark.parametrize("waited", ["DEMO_NO_WORKER_GRACE_SECONDS", "DEMO_QUEUE_TIMEOUT_SECONDS"])
-def test_the_reaper_does_not_fail_a_queued_run_that_a_worker_claimed_meanwhile(alice, settings, waited):
+def test_it_does_not_reap_a_queued_run_that_a_worker_claimed_meanwhile(alice, settings, waited):
     """Past the grace with no worker serving its queue (as the reaper last saw), or past the queue timeout."""
     from quizapp.core.services import worker_heartbeat_record
     from quizapp.demos.tasks import reap_stale_runs

@@ -48,7 +48,7 @@ def wait_until(condition, *, timeout: float, what: str):
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
-def test_the_reaper_fails_a_run_whose_whole_worker_was_killed(workers, alice, capsys):
+def test_it_reaps_a_run_whose_whole_worker_was_killed(workers, alice, capsys):
     # Another worker with beat serves `demos`, where beat sends the reaper; the doomed one gets the run
     # on a queue of its own, so the survivor cannot take it.
     workers("survivor", extra_args=("-B",),
@@ -69,7 +69,7 @@ def test_the_reaper_fails_a_run_whose_whole_worker_was_killed(workers, alice, ca
               f"reaper every {REAPER_SECONDS} s)")
 
 
-def test_a_run_whose_pool_process_dies_on_every_delivery_fails_and_the_worker_serves_the_next(workers, alice,
+def test_it_fails_a_run_whose_pool_process_dies_on_every_delivery_and_serves_the_next(workers, alice,
                                                                                                  settings):
     worker = workers("oom")
     run = services.demo_run_request(user=alice, demo_id=LONG_DEMO, raw_params=LONG_PARAMS).run
@@ -87,7 +87,7 @@ def test_a_run_whose_pool_process_dies_on_every_delivery_fails_and_the_worker_se
     assert following.status == DemoRun.Status.SUCCEEDED, following.error
 
 
-def test_a_starting_worker_fails_what_its_crashed_predecessor_left_running(transactional_db, workers, alice):
+def test_it_has_a_starting_worker_fail_what_its_crashed_predecessor_left_running(transactional_db, workers, alice):
     """A worker restarted after a crash (same name, as `make run` and compose restart it) cleans up at once:
     its own runs and fits before their heartbeat goes stale, and others' stale runs."""
     hostname, now = "restarted@test", timezone.now()
@@ -107,7 +107,7 @@ def test_a_starting_worker_fails_what_its_crashed_predecessor_left_running(trans
     assert (own_fit.status, own_fit.error) == ("failed", study_services.OPTIMIZATION_LOST)
 
 
-def test_a_fit_runs_on_the_optimizer_queue_beside_the_demo_worker(workers, alice):
+def test_it_runs_a_fit_on_the_optimizer_queue_beside_the_demo_worker(workers, alice):
     workers("optimizer", queues="optimizer")
     optimization = study_services.scheduler_optimization_request(user=alice).optimization
     finished = wait_until(lambda: SchedulerOptimization.objects.filter(pk=optimization.pk)

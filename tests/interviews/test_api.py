@@ -7,7 +7,7 @@ import time_machine
 
 from quizapp.interviews.models import Interview
 from quizapp.study.models import ReviewLog
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -115,7 +115,7 @@ def test_it_refuses_a_review_mark_for_a_question_outside_the_interview(alice_api
     assert Interview.objects.get().status == "reviewing"
 
 
-def test_alice_cannot_see_or_touch_bobs_interview(alice_api, bob_api, bank):
+def test_it_lets_alice_neither_see_nor_touch_bobs_interview(alice_api, bob_api, bank):
     bobs = _start(bob_api).json()["id"]
     base = f"/api/interviews/{bobs}"
     assert alice_api.get(f"{base}/").status_code == 404
@@ -128,13 +128,13 @@ def test_alice_cannot_see_or_touch_bobs_interview(alice_api, bob_api, bank):
     assert Interview.objects.get().started_at is None  # alice's calls started nothing
 
 
-def test_anonymous_visitors_get_nothing(api_client, bank):
+def test_it_gives_anonymous_visitors_nothing(api_client, bank):
     assert api_client.get("/api/interviews/").status_code in (401, 403)
     assert api_client.post("/api/interviews/", {"topics": ["basics"], "preset": "quick"},
                            format="json").status_code in (401, 403)
 
 
-def test_history_filters_by_topic_and_retake_copies_the_questions(alice_api, bank):
+def test_it_filters_the_history_by_topic_and_copies_the_questions_on_a_retake(alice_api, bank):
     basics = _start(alice_api).json()["id"]
     _start(alice_api, topics=["cnn"], preset=None, count=2, minutes_per_question=1)
     listed = alice_api.get("/api/interviews/?topic=basics").json()["results"]
@@ -144,7 +144,7 @@ def test_history_filters_by_topic_and_retake_copies_the_questions(alice_api, ban
     assert len(alice_api.get("/api/interviews/").json()["results"]) == 3
 
 
-def test_the_interview_api_is_in_the_schema(alice_api):
+def test_it_appears_in_the_schema(alice_api):
     schema = alice_api.get("/api/schema/?format=json").json()
     paths = schema["paths"]
     for suffix in ["", "{interview_id}/", "{interview_id}/current/", "{interview_id}/answer/",
@@ -152,7 +152,7 @@ def test_the_interview_api_is_in_the_schema(alice_api):
         assert f"/api/interviews/{suffix}" in paths
 
 
-def test_the_schema_requires_what_saving_an_answer_requires(alice_api):
+def test_it_requires_in_the_schema_what_saving_an_answer_requires(alice_api):
     schema = alice_api.get("/api/schema/?format=json").json()
     body = schema["paths"]["/api/interviews/{interview_id}/answer/"]["patch"]["requestBody"]
     assert body["required"] is True
@@ -161,7 +161,7 @@ def test_the_schema_requires_what_saving_an_answer_requires(alice_api):
     assert set(component["required"]) == {"question", "answer"}  # `action` has a default
 
 
-def test_history_lists_the_newest_first(alice_api, bank):
+def test_it_lists_the_history_newest_first(alice_api, bank):
     with time_machine.travel(START, tick=False) as clock:
         started = []
         for _ in range(3):
@@ -172,7 +172,7 @@ def test_history_lists_the_newest_first(alice_api, bank):
     assert all(item["question_count"] == 3 for item in alice_api.get("/api/interviews/").json()["results"])
 
 
-def test_answers_cannot_change_once_the_review_shows_the_reference_answers(alice_api, bank):
+def test_it_refuses_to_change_answers_once_the_review_shows_the_reference_answers(alice_api, bank):
     with time_machine.travel(START, tick=False) as clock:
         interview_id = _start(alice_api).json()["id"]
         base = f"/api/interviews/{interview_id}"

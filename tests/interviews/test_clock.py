@@ -7,7 +7,7 @@ import time_machine
 
 from quizapp.interviews import services
 from quizapp.interviews.models import Interview
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def test_it_caps_a_question_at_the_interviews_deadline(alice, clock):
     assert second.deadline == START + timedelta(minutes=6)
 
 
-def test_with_a_total_time_every_question_shares_the_interviews_deadline(alice, clock):
+def test_it_gives_every_question_the_interviews_deadline_with_a_total_time(alice, clock):
     interview = _interview(alice, count=3, total_minutes=10)
     first = services.interview_advance(interview=interview)
     services.interview_answer_save(interview=interview, question_id=first.question.card_id, answer="a",
@@ -95,7 +95,7 @@ def test_it_moves_on_when_the_learner_submits(alice, clock):
     assert services.interview_advance(interview=interview).position == 2
 
 
-def test_an_answer_after_the_deadline_is_kept_and_marked_late(alice, clock):
+def test_it_keeps_an_answer_after_the_deadline_and_marks_it_late(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     card_id = first.question.card_id
@@ -109,7 +109,7 @@ def test_an_answer_after_the_deadline_is_kept_and_marked_late(alice, clock):
     assert late.late and late.answer == "on time, and more" and late.closed_at is not None
 
 
-def test_a_save_within_the_grace_of_the_deadline_is_on_time(alice, clock):
+def test_it_counts_a_save_within_the_grace_of_the_deadline_as_on_time(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     clock.shift(timedelta(minutes=3, seconds=1))
@@ -118,7 +118,7 @@ def test_a_save_within_the_grace_of_the_deadline_is_on_time(alice, clock):
     assert not saved.late and saved.timed_out
 
 
-def test_a_timed_out_question_still_takes_a_late_answer(alice, clock):
+def test_it_still_takes_a_late_answer_to_a_timed_out_question(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     clock.shift(timedelta(minutes=4))
@@ -134,7 +134,7 @@ def test_it_refuses_an_answer_to_a_question_not_in_the_interview(alice, clock):
     services.interview_advance(interview=interview)
     with pytest.raises(services.InterviewInputError) as error:
         services.interview_answer_save(interview=interview, question_id=outsider.card_id, answer="x")
-    assert "question" in error.value.errors
+    assert "question" in error.value.fields
 
 
 def test_it_refuses_an_answer_to_a_question_not_shown_yet(alice, clock):
@@ -154,7 +154,7 @@ def test_it_refuses_to_change_a_submitted_answer(alice, clock):
         services.interview_answer_save(interview=interview, question_id=card_id, answer="second thoughts")
 
 
-def test_skip_closes_the_question_as_skipped(alice, clock):
+def test_it_closes_the_question_as_skipped_on_skip(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     skipped = services.interview_answer_save(interview=interview, question_id=first.question.card_id, answer="",
@@ -162,7 +162,7 @@ def test_skip_closes_the_question_as_skipped(alice, clock):
     assert skipped.skipped and skipped.closed_at == START
 
 
-def test_ending_early_closes_the_rest_and_opens_the_review(alice, clock):
+def test_it_closes_the_rest_and_opens_the_review_when_ending_early(alice, clock):
     interview = _interview(alice)
     services.interview_advance(interview=interview)
     services.interview_end(interview=interview)
@@ -172,7 +172,7 @@ def test_ending_early_closes_the_rest_and_opens_the_review(alice, clock):
     assert first.skipped and all(item.shown_at is None and item.closed_at for item in rest)
 
 
-def test_ending_early_does_not_call_an_answered_question_skipped(alice, clock):
+def test_it_does_not_call_an_answered_question_skipped_when_ending_early(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     services.interview_answer_save(interview=interview, question_id=first.question.card_id, answer="half an answer")
@@ -201,7 +201,7 @@ def test_it_refuses_to_change_an_answer_once_the_reference_answers_are_shown(ali
     assert first.answer == "my own words" and first.answer_saved_at == START
 
 
-def test_a_save_sent_just_before_answering_ended_still_lands(alice, clock):
+def test_it_still_lands_a_save_sent_just_before_answering_ended(alice, clock):
     interview = _interview(alice, count=3, total_minutes=5)
     first = _time_up(interview, clock)
     clock.shift(services.GRACE)  # the page's last autosave, overtaken by the end of answering
@@ -210,7 +210,7 @@ def test_a_save_sent_just_before_answering_ended_still_lands(alice, clock):
     assert saved.answer == "my own words, finished" and saved.timed_out
 
 
-def test_ending_early_after_a_deadline_passed_counts_it_as_timed_out_not_skipped(alice, clock):
+def test_it_counts_a_passed_deadline_as_timed_out_not_skipped_when_ending_early(alice, clock):
     interview = _interview(alice)
     first = services.interview_advance(interview=interview)
     clock.shift(timedelta(minutes=3, seconds=30))  # nobody looked since the deadline passed

@@ -1,5 +1,6 @@
 """The pages: set-up with presets and form errors, answering, review, results, history."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,7 +9,7 @@ import time_machine
 from quizapp.interviews import services
 from quizapp.interviews.models import Interview
 from quizapp.study.models import CardState
-from tests.interviews.factories import make_questions, make_topic
+from tests.factories import make_questions, make_topic
 
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -30,13 +31,13 @@ def _setup(client, **fields):
     return client.post("/interviews/", {key: value for key, value in data.items() if value is not None})
 
 
-def test_the_setup_page_offers_both_presets_and_all_topics_checked(english, bank):
+def test_it_offers_both_presets_and_all_topics_checked_on_the_setup_page(english, bank):
     html = english.get("/interviews/").content.decode()
     assert "Quick 3 × 3 min" in html and "Standard 8 × 5 min" in html
     assert 'name="topics"' in html and "checked" in html
 
 
-def test_a_preset_button_starts_a_quick_interview(english, bank):
+def test_it_starts_a_quick_interview_from_a_preset_button(english, bank):
     response = _setup(english, preset="quick", count=None, minutes_per_question=None)
     interview = Interview.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/interviews/{interview.id}/"
@@ -51,14 +52,14 @@ def test_a_preset_button_starts_a_quick_interview(english, bank):
     ({"timing": "total", "total_minutes": None}, "This field is required."),
     ({"topics": [2**63]}, "is not a valid value"),
 ])
-def test_bad_setups_show_the_form_again_with_a_message(english, bank, fields, message):
+def test_it_shows_the_form_again_with_a_message_after_a_bad_setup(english, bank, fields, message):
     response = _setup(english, **fields)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Interview.objects.exists()
 
 
-def test_the_answer_page_shows_the_server_deadline_and_keeps_the_autosaved_draft(english, bank):
+def test_it_shows_the_server_deadline_and_keeps_the_autosaved_draft_on_the_answer_page(english, bank):
     with time_machine.travel(START, tick=False) as clock:
         _setup(english)
         interview = Interview.objects.get()
@@ -78,11 +79,12 @@ def test_the_answer_page_shows_the_server_deadline_and_keeps_the_autosaved_draft
 @pytest.mark.parametrize(("minutes", "warning", "text"), [(3, 60, "Under a minute left"),
                                                          (2, 60, "Under a minute left"),
                                                          (1, 15, "Under 15 seconds left")])
-def test_the_warning_comes_a_minute_before_or_at_a_quarter_of_a_one_minute_question(english, bank, minutes,
+def test_it_warns_a_minute_before_or_at_a_quarter_of_a_one_minute_question(english, bank, minutes,
                                                                                      warning, text):
     _setup(english, minutes_per_question=minutes)
     html = english.get(f"/interviews/{Interview.objects.get().id}/").content.decode()
-    assert f'data-warn-seconds="{warning}"' in html and f'data-text-warning="{text}"' in html
+    strings = json.loads(html.split('id="answer-strings" type="application/json">')[1].split("</script>")[0])
+    assert f'data-warn-seconds="{warning}"' in html and strings["warning"] == text
 
 
 def _answer_all(client, interview, answers):
@@ -93,7 +95,7 @@ def _answer_all(client, interview, answers):
         assert response.status_code == 302
 
 
-def test_the_whole_flow_from_answers_to_results_updates_study(english, bank, alice):
+def test_it_updates_study_through_the_whole_flow_from_answers_to_results(english, bank, alice):
     _setup(english)
     interview = Interview.objects.get()
     _answer_all(english, interview, ["The chain rule multiplies small factors", ""])
@@ -115,7 +117,7 @@ def test_the_whole_flow_from_answers_to_results_updates_study(english, bank, ali
 
 @pytest.mark.parametrize("covered", ["7", "²", "9" * 5000],
                          ids=["out-of-range", "superscript-digit-not-a-crash", "too-many-digits-not-a-crash"])
-def test_a_review_with_a_bad_key_point_is_a_400_and_changes_nothing(english, bank, covered):
+def test_it_answers_400_to_a_review_with_a_bad_key_point_and_changes_nothing(english, bank, covered):
     _setup(english)
     interview = Interview.objects.get()
     _answer_all(english, interview, ["a", "b"])
@@ -126,7 +128,7 @@ def test_a_review_with_a_bad_key_point_is_a_400_and_changes_nothing(english, ban
     assert interview.status == Interview.Status.REVIEWING
 
 
-def test_the_answer_form_refuses_a_change_during_the_review(english, bank):
+def test_it_refuses_a_change_from_the_answer_form_during_the_review(english, bank):
     with time_machine.travel(START, tick=False) as clock:
         _setup(english)
         interview = Interview.objects.get()
@@ -143,20 +145,20 @@ def test_the_answer_form_refuses_a_change_during_the_review(english, bank):
     assert first.answer == "my answer"
 
 
-def test_the_setup_page_proposes_the_pages_language_for_the_interview(english, alice_client, bank):
+def test_it_proposes_the_pages_language_for_the_interview_on_the_setup_page(english, alice_client, bank):
     assert '<option value="en" selected>' in english.get("/interviews/").content.decode()
     alice_client.post("/i18n/setlang/", {"language": "zh-hans"})
     assert '<option value="zh" selected>' in alice_client.get("/interviews/").content.decode()
 
 
-def test_an_out_of_range_clock_gets_one_message_not_also_required(english, bank):
+def test_it_gives_an_out_of_range_clock_one_message_not_also_required(english, bank):
     response = _setup(english, minutes_per_question=0)
     assert response.status_code == 400
     errors = response.context["form"].errors["minutes_per_question"]
     assert errors == ["Ensure this value is greater than or equal to 1."]
 
 
-def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
+def test_it_answers_400_to_an_answer_to_a_question_outside_the_interview(english, bank):
     _setup(english)
     interview = Interview.objects.get()
     english.get(f"/interviews/{interview.id}/")
@@ -167,7 +169,7 @@ def test_an_answer_to_a_question_outside_the_interview_is_a_400(english, bank):
 
 @pytest.mark.parametrize(("answer", "message"), [("x" * 20_001, "no more than 20000 characters"),
                                                  ("nul\x00byte", "Null characters are not allowed")])
-def test_the_answer_form_refuses_what_the_api_refuses_and_keeps_the_draft(english, bank, answer, message):
+def test_it_refuses_in_the_answer_form_what_the_api_refuses_and_keeps_the_draft(english, bank, answer, message):
     _setup(english)
     interview = Interview.objects.get()
     english.get(f"/interviews/{interview.id}/")
@@ -181,7 +183,7 @@ def test_the_answer_form_refuses_what_the_api_refuses_and_keeps_the_draft(englis
     assert (first.answer, first.closed_at) == ("draft", None)
 
 
-def test_history_shows_the_trend_and_filters_by_topic(english, bank, alice):
+def test_it_shows_the_trend_in_the_history_and_filters_it_by_topic(english, bank, alice):
     other = make_questions(2, topic=make_topic("cnn"))
     for topics in ([make_topic("basics")], [other[0].topic]):
         interview = services.interview_create(user=alice, topics=topics, count=2, minutes_per_question=3)
@@ -193,7 +195,7 @@ def test_history_shows_the_trend_and_filters_by_topic(english, bank, alice):
     assert filtered.count("/retake/") == 1
 
 
-def test_retake_from_the_page_starts_the_same_questions(english, bank, alice):
+def test_it_starts_the_same_questions_on_a_retake_from_the_page(english, bank, alice):
     _setup(english)
     interview = Interview.objects.get()
     response = english.post(f"/interviews/{interview.id}/retake/")
@@ -203,7 +205,7 @@ def test_retake_from_the_page_starts_the_same_questions(english, bank, alice):
                                                                                                     flat=True))
 
 
-def test_bob_gets_404_for_alices_pages(client, bob, bank, alice):
+def test_it_answers_404_to_bob_for_alices_pages(client, bob, bank, alice):
     interview = services.interview_create(user=alice, topics=[make_topic("basics")], count=2, minutes_per_question=3)
     client.force_login(bob)
     for suffix in ["", "review/", "results/"]:
@@ -214,12 +216,12 @@ def test_bob_gets_404_for_alices_pages(client, bob, bank, alice):
     assert interview.started_at is None
 
 
-def test_pages_need_a_login(client, bank):
+def test_it_asks_for_a_login(client, bank):
     assert client.get("/interviews/")["Location"].startswith("/accounts/login/")
     assert client.get("/interviews/history/")["Location"].startswith("/accounts/login/")
 
 
-def test_results_and_history_give_one_time_and_one_date_for_an_interview(english, bank, alice):
+def test_it_gives_one_time_and_one_date_for_an_interview_in_results_and_history(english, bank, alice):
     with time_machine.travel(START, tick=False) as clock:
         interview = services.interview_create(user=alice, topics=[make_topic("basics")], count=2,
                                               minutes_per_question=3)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.models import Interview
 from quizapp.study.models import CardState, ReviewLog
-from tests.interviews.factories import KEY_POINTS, make_questions, make_topic
+from tests.factories import KEY_POINTS, make_questions, make_topic
 
 
 def test_it_suggests_key_points_whose_terms_appear_in_english_any_case():
@@ -58,7 +58,7 @@ def _answered_interview(user, answers: list[str]) -> Interview:
     return interview
 
 
-def test_finishing_the_review_rates_the_asked_questions_through_the_scheduler(alice):
+def test_it_rates_the_asked_questions_through_the_scheduler_when_the_review_is_finished(alice):
     interview = _answered_interview(alice, ["I know nothing", "saturation, chain rule, relu, init"])
     weak, strong, unseen = interview.items.select_related("question")
     marks = {weak.question.card_id: {"covered": [0]},
@@ -87,7 +87,7 @@ def test_finishing_the_review_rates_the_asked_questions_through_the_scheduler(al
     assert weak.study_due == again_card.due
 
 
-def test_a_review_lapse_counts_for_a_card_already_in_review(alice):
+def test_it_counts_a_review_lapse_for_a_card_already_in_review(alice):
     interview = _answered_interview(alice, ["wrong"])
     item = interview.items.select_related("question").first()
     now = timezone.now()
@@ -125,7 +125,7 @@ def test_it_refuses_marks_for_other_questions_or_points_and_changes_nothing(alic
     assert interview.status == Interview.Status.REVIEWING and not ReviewLog.objects.exists()
 
 
-def test_a_retake_asks_the_same_questions_in_the_same_order(alice):
+def test_it_asks_the_same_questions_in_the_same_order_on_a_retake(alice):
     interview = _answered_interview(alice, ["a", "b"])
     retake = services.interview_retake(user=alice, interview=interview)
     assert retake.retake_of == interview and retake.status == Interview.Status.ANSWERING

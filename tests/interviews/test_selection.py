@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from quizapp.interviews import selectors, services
 from quizapp.interviews.models import Interview
 from quizapp.study.models import CardState
-from tests.interviews.factories import make_question, make_questions, make_topic
+from tests.factories import make_question, make_questions, make_topic
 
 
 def _create(user, **overrides):
@@ -51,7 +51,7 @@ def test_it_refuses_more_questions_than_the_filters_allow_and_creates_nothing(al
     make_questions(2, topic=topic, difficulty=1)
     with pytest.raises(services.InterviewInputError) as error, translation.override("en"):
         _create(alice, topics=[topic], difficulty_max=1, count=3)
-    assert "Only 2 questions" in error.value.errors["count"][0]
+    assert "Only 2 questions" in error.value.fields["count"][0]
     assert Interview.objects.count() == 0
 
 
@@ -69,7 +69,7 @@ def test_it_names_the_bad_field(alice, overrides, field):
     make_questions(3)
     with pytest.raises(services.InterviewInputError) as error:
         _create(alice, **overrides)
-    assert field in error.value.errors
+    assert field in error.value.fields
     assert Interview.objects.count() == 0
 
 
@@ -132,7 +132,7 @@ def _weak_spot_queries(user, questions) -> int:
     return len(queries)
 
 
-def test_finding_weak_spots_takes_as_many_queries_for_30_cards_as_for_5(alice, django_assert_max_num_queries):
+def test_it_finds_weak_spots_in_as_many_queries_for_30_cards_as_for_5(alice, django_assert_max_num_queries):
     questions = make_questions(35)
     for question in questions:
         _studied(alice, question, lapses=1)
