@@ -5,11 +5,15 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
+def _card_states() -> dict[str, str]:
+    return {"new": _("New"), "learning": _("Learning"), "review": _("Review"), "relearning": _("Relearning")}
+
+
 @register.simple_tag
 def session_strings():
     """The words study.js shows, in the page's language: a JSON element it reads with QuizApp.pageData."""
     return json_script({
-        "new": _("New"), "learning": _("Learning"), "review": _("Review"), "relearning": _("Relearning"),
+        **_card_states(),
         "minutes": _("%(n)s min"), "hours": _("%(n)s h"), "days": _("%(n)s d"), "months": _("%(n)s mo"),
         "years": _("%(n)s y"), "retrievability": _("Recall chance now: %(n)s"), "leech": _("Leech"),
         "undone": _("Rating undone."), "nothing_to_undo": _("Nothing to undo."),
@@ -26,7 +30,7 @@ def session_strings():
 def chart_labels():
     """The words of study-stats.js's charts, in the page's language."""
     return json_script({
-        "new": _("New"), "learning": _("Learning"), "review": _("Review"), "relearning": _("Relearning"),
+        **_card_states(),
         "suspended": _("Suspended"), "leeches": _("Leeches"), "cards": _("Cards"), "reviews": _("Reviews"),
         "minutes": _("Minutes"), "retention": _("True retention"), "days": _("%(n)s days"),
         "recall": _("Recall chance"), "reviews_on": _("%(n)s reviews on %(day)s"),
