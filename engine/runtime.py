@@ -37,11 +37,16 @@ def current_device() -> torch.device:
     return _device.get(best_device())
 
 
+def run_seed() -> int:
+    """The seed `execute` set for the running demo: its `seed` parameter, else its spec's seed."""
+    return _seed.get()
+
+
 def generator(stream: int = 0) -> torch.Generator:
     """A CPU generator for the running demo's random draws, seeded with the run's seed. `stream` gives
     another independent sequence (e.g. one per sequence length) that stays the same however many numbers
     the others draw."""
-    return torch.Generator().manual_seed(_seed.get() + stream)
+    return torch.Generator().manual_seed(run_seed() + stream)
 
 
 def seed_everything(seed: int) -> None:

@@ -47,6 +47,9 @@ class Stopwatch:
         self._started: float | None = None
 
     def start(self) -> None:
+        """Begin a stretch; the previous one must have been stopped, or its time would be lost."""
+        if self._started is not None:
+            raise RuntimeError("start() while a stretch is running: stop() it first")
         synchronize(self.device)
         self._started = time.perf_counter()
 

@@ -11,7 +11,6 @@ there is no symmetry to break, and zero is a fine starting point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -65,7 +64,8 @@ def fill(layer: nn.Linear, *, init: str, constant: float, generator: torch.Gener
     layer.bias.zero_()  # biases at zero are harmless: the weights already differ, or they never will
 
 
-def train(model: nn.Module, points, labels, *, steps: int, lr: float, after_step: Callable[[], None]) -> list[float]:
+def train(model: nn.Module, points, labels, *, steps: int, lr: float, progress: Progress,
+          message: dict[str, str]) -> list[float]:
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):
@@ -74,7 +74,7 @@ def train(model: nn.Module, points, labels, *, steps: int, lr: float, after_step
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        after_step()
+        progress.advance(message)
     return losses
 
 
@@ -120,18 +120,17 @@ def measure(params: dict, progress: Progress) -> Measurements:
         model = make_mlp(hidden=params["hidden"], activation=params["activation"], init=init,
                          constant=params["constant"], generator=draws).to(device)
         message = T(f"training from {INIT_NAMES[init]['en']}", f"从{INIT_NAMES[init]['zh']}开始训练")
-        losses = train(model, points, labels, steps=params["steps"], lr=params["lr"],
-                       after_step=lambda message=message: progress.advance(message))
+        losses = train(model, points, labels, steps=params["steps"], lr=params["lr"], progress=progress,
+                       message=message)
         vectors = hidden_unit_vectors(model)
         outcomes[init] = {"losses": losses, "gap": max_pairwise_difference(vectors),
                           "distinct": distinct_units(vectors), "accuracy": accuracy(model, points, labels)}
     logistic = logistic_regression_from_zero(
-        points, labels, steps=params["steps"], lr=params["lr"], generator=draws,
-        after_step=lambda: progress.advance(T("logistic regression", "逻辑回归")))
+        points, labels, steps=params["steps"], lr=params["lr"], generator=draws, progress=progress)
     return Measurements(params, outcomes, logistic)
 
 
-def logistic_regression_from_zero(points, labels, *, steps, lr, after_step, generator) -> dict[str, float]:
+def logistic_regression_from_zero(points, labels, *, steps, lr, generator, progress: Progress) -> dict[str, float]:
     """Logistic regression on features that make the rings separable (x², y²), from zero and from random.
 
     The loss is convex, so both starts reach the same optimum: zero init is only a problem for hidden units.
@@ -143,7 +142,8 @@ def logistic_regression_from_zero(points, labels, *, steps, lr, after_step, gene
         with torch.no_grad():
             fill(model, init=start, constant=0.0, generator=generator)
         model = model.to(features.device)
-        losses[start] = train(model, features, labels, steps=steps, lr=lr, after_step=after_step)[-1]
+        losses[start] = train(model, features, labels, steps=steps, lr=lr, progress=progress,
+                              message=T("logistic regression", "逻辑回归"))[-1]
     return losses
 
 

@@ -10,7 +10,6 @@ from a saturated wrong start.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -65,8 +64,9 @@ def make_clusters(*, samples: int, device: torch.device) -> tuple[torch.Tensor, 
 
 
 def train_neuron(*, loss: str, inputs: torch.Tensor, labels: torch.Tensor, start_logit: float,
-                 learning_rate: float, steps: int, after_step: Callable[[], None]) -> dict[str, list[float]]:
+                 learning_rate: float, steps: int, progress: Progress) -> dict[str, list[float]]:
     """Full-batch gradient descent on z = w·x + b, starting with true-class margin ≈ start_logit."""
+    message = T(f"training with {loss}", f"用 {loss} 训练")
     weight = torch.zeros(FEATURES, device=inputs.device)
     weight[0] = start_logit / CLUSTER_DISTANCE  # margin (2y−1)·z ≈ start_logit for every example
     weight.requires_grad_(True)
@@ -85,7 +85,7 @@ def train_neuron(*, loss: str, inputs: torch.Tensor, labels: torch.Tensor, start
         with torch.no_grad():
             weight -= learning_rate * weight_grad
             bias -= learning_rate * bias_grad
-        after_step()
+        progress.advance(message)
     return history
 
 
@@ -127,10 +127,8 @@ def measure(params: dict, progress: Progress) -> Measurements:
     progress.plan(len(LOSSES) * steps)
     histories = {}
     for name in LOSSES:
-        message = T(f"training with {name}", f"用 {name} 训练")
         histories[name] = train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
-                                       learning_rate=params["learning_rate"], steps=steps,
-                                       after_step=lambda message=message: progress.advance(message))
+                                       learning_rate=params["learning_rate"], steps=steps, progress=progress)
     probabilities = torch.logspace(-4, math.log10(0.9999), 121, dtype=torch.float64, device=device)
     gradients = {name: logit_gradients(probabilities=probabilities, loss=name).abs().tolist() for name in LOSSES}
     return Measurements(params, start_grads, histories, probabilities.tolist(), gradients)

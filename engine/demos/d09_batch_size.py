@@ -88,9 +88,9 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
     curve: dict[str, list[float]] = {"updates": [0], "seconds": [0.0], "loss": [_full_loss(model, inputs, labels)]}
     watch = Stopwatch(inputs.device)
     updates = 0
+    watch.start()  # runs through the epochs, stopped only for the evaluations
     for epoch in range(epochs):
         order = permutations[epoch]
-        watch.start()
         for first in range(0, samples, batch):
             chosen = order[first:first + batch]
             model.zero_grad(set_to_none=True)

@@ -73,7 +73,8 @@ def accuracy_and_loss(model: nn.Module, inputs: torch.Tensor, labels: torch.Tens
         return accuracy, nn.functional.cross_entropy(logits, labels).item()
 
 
-def pretrain(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, epochs: int, on_epoch) -> None:
+def pretrain(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, epochs: int, progress: Progress,
+             units_per_epoch: float) -> None:
     """Mini-batch Adam on the large source set (shuffled on the CPU so every device sees the same order)."""
     optimiser = torch.optim.Adam(model.parameters(), lr=PRETRAIN_LR)
     for _ in range(epochs):
@@ -83,7 +84,7 @@ def pretrain(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, ep
             optimiser.zero_grad()
             nn.functional.cross_entropy(model(inputs[chosen]), labels[chosen]).backward()
             optimiser.step()
-        on_epoch()
+        progress.advance(T("pretraining on the source task", "在源任务上预训练"), units=units_per_epoch)
 
 
 def adapt(*, pretrained: nn.Sequential, strategy: str, body_lr_factor: float) -> tuple[nn.Sequential, list[dict]]:
@@ -101,7 +102,8 @@ def adapt(*, pretrained: nn.Sequential, strategy: str, body_lr_factor: float) ->
     return model, [{"params": list(model[:4].parameters()), "lr": HEAD_LR * body_lr_factor}, head]
 
 
-def train_target(*, model: nn.Module, groups: list[dict], data: dict, epochs: int, on_epoch) -> dict[str, list]:
+def train_target(*, model: nn.Module, groups: list[dict], data: dict, epochs: int, progress: Progress,
+                 message: dict[str, str]) -> dict[str, list]:
     optimiser = torch.optim.Adam(groups)
     every = max(1, epochs // CURVE_POINTS)
     curve: dict[str, list] = {"epoch": [], "accuracy": [], "loss": [], "train_loss": []}
@@ -117,7 +119,7 @@ def train_target(*, model: nn.Module, groups: list[dict], data: dict, epochs: in
         optimiser.zero_grad()
         nn.functional.cross_entropy(model(data["train_x"]), data["train_y"]).backward()
         optimiser.step()
-        on_epoch()
+        progress.advance(message)
     return curve
 
 
@@ -158,17 +160,16 @@ def measure(params: dict, progress: Progress) -> Measurements:
     pretrain_epochs, epochs = params["pretrain_epochs"], params["epochs"]
     # Pretraining counts as one half of the work, the three adaptations (one unit an epoch) as the other.
     progress.plan(2 * len(STRATEGIES) * epochs)
-    pretrain(model=pretrained, inputs=source_x, labels=source_y, epochs=pretrain_epochs,
-             on_epoch=lambda: progress.advance(T("pretraining on the source task", "在源任务上预训练"),
-                                               units=len(STRATEGIES) * epochs / pretrain_epochs))
+    pretrain(model=pretrained, inputs=source_x, labels=source_y, epochs=pretrain_epochs, progress=progress,
+             units_per_epoch=len(STRATEGIES) * epochs / pretrain_epochs)
     source_accuracy = accuracy_and_loss(pretrained, *source_test)[0]
     curves, trainable = {}, {}
     for strategy in STRATEGIES:
         model, groups = adapt(pretrained=pretrained, strategy=strategy, body_lr_factor=params["body_lr_factor"])
         trainable[strategy] = trainable_parameters(model)
         curves[strategy] = train_target(
-            model=model, groups=groups, data=data, epochs=epochs,
-            on_epoch=lambda strategy=strategy: progress.advance(T(f"target: {strategy}", f"目标任务：{strategy}")))
+            model=model, groups=groups, data=data, epochs=epochs, progress=progress,
+            message=T(f"target: {strategy}", f"目标任务：{strategy}"))
     majority = torch.bincount(test_y, minlength=TARGET_CLASSES).max().item() / TEST_SAMPLES
     return Measurements(params, source_accuracy, majority, curves, trainable)
 

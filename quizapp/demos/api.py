@@ -58,7 +58,7 @@ class DemoRunDetailApi(APIView):
 
     @extend_schema(responses=DemoRunSerializer, summary="Poll a run")
     def get(self, request, run_id):
-        return Response(DemoRunSerializer(selectors.demo_run_get_or_404(run_id=run_id)).data)
+        return Response(DemoRunSerializer(services.demo_run_refreshed_or_404(run_id=run_id)).data)
 
 
 class MyDemoRunsApi(ListAPIView):
@@ -68,4 +68,4 @@ class MyDemoRunsApi(ListAPIView):
     serializer_class = DemoRequestSerializer
 
     def get_queryset(self):
-        return selectors.demo_requests_for_user(user=self.request.user)
+        return services.demo_requests_refreshed(user=self.request.user)

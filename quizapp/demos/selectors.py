@@ -1,13 +1,11 @@
-"""Reads of demo runs. Reading a run first expires stale ones, so nothing shows "running" forever."""
+"""Reads of demo runs (reading a run that may be stale first fails it: services.demo_run_refreshed_or_404)."""
 
 from __future__ import annotations
-
-from django.db.models import QuerySet
 
 import engine
 from quizapp.core.errors import NotYours
 from quizapp.demos import services
-from quizapp.demos.models import DemoRequest, DemoRun
+from quizapp.demos.models import DemoRun
 
 
 def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
@@ -15,21 +13,6 @@ def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
         return engine.get_demo(demo_id)
     except KeyError:
         raise NotYours from None
-
-
-def demo_run_get_or_404(*, run_id) -> DemoRun:
-    run = DemoRun.objects.filter(id=run_id).first()
-    if run is None:
-        raise NotYours
-    if not run.is_finished:
-        services.demo_runs_expire_stale()
-        run.refresh_from_db()
-    return run
-
-
-def demo_requests_for_user(*, user) -> QuerySet[DemoRequest]:
-    services.demo_runs_expire_stale()  # history must not show a dead worker's run as running
-    return DemoRequest.objects.filter(user=user).select_related("run")
 
 
 def default_params_run(*, demo_id: str) -> DemoRun | None:

@@ -12,13 +12,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotAuthenticated
 
 import engine
-from quizapp.core.errors import TooManyRequests
+from quizapp.core.errors import NotYours, TooManyRequests
 from quizapp.core.locks import lock_learner
 from quizapp.core.queueing import publish
 from quizapp.core.services import served_queues
@@ -230,3 +230,22 @@ def heartbeat(*, run_id, every: float):
     finally:
         stop.set()
         thread.join(timeout=every + 1)
+
+
+def demo_run_refreshed_or_404(*, run_id) -> DemoRun:
+    """A run, failed first if its worker went silent, so nothing shows "running" forever: a read that may
+    write, hence a service."""
+    run = DemoRun.objects.filter(id=run_id).first()
+    if run is None:
+        raise NotYours
+    if not run.is_finished:
+        demo_runs_expire_stale()
+        run.refresh_from_db()
+    return run
+
+
+def demo_requests_refreshed(*, user) -> QuerySet[DemoRequest]:
+    """The learner's requests, newest runs failed first if stale: history must not show a dead worker's run as
+    running."""
+    demo_runs_expire_stale()
+    return DemoRequest.objects.filter(user=user).select_related("run")

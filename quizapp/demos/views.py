@@ -4,7 +4,7 @@ from django.shortcuts import render
 import engine
 from questions.languages import content_language
 from questions.selectors import questions_for_demo
-from quizapp.demos import selectors
+from quizapp.demos import selectors, services
 
 
 def gallery(request):
@@ -24,7 +24,7 @@ def detail(request, demo_id: str):
 
 
 def run_detail(request, run_id):
-    run = selectors.demo_run_get_or_404(run_id=run_id)
+    run = services.demo_run_refreshed_or_404(run_id=run_id)
     try:
         title = engine.get_demo(run.demo_id).title[content_language()]
     except KeyError:  # a demo since removed from the engine: its stored run still shows
@@ -34,5 +34,5 @@ def run_detail(request, run_id):
 
 @login_required
 def history(request):
-    requests = selectors.demo_requests_for_user(user=request.user)[:200]
+    requests = services.demo_requests_refreshed(user=request.user)[:200]
     return render(request, "demos/history.html", {"requests": requests})

@@ -12,7 +12,9 @@ from engine.demos.d03_zero_init import (
     make_rings,
     train,
 )
+from engine.progress import Progress
 from engine.runtime import execute
+from engine.text import both
 from tests.engine.results import metric
 
 SMALL = {"hidden": 8, "steps": 150}
@@ -40,7 +42,9 @@ def test_it_lets_a_symmetric_sigmoid_network_move_but_not_diverge():
     points, labels = make_rings(generator=generator)
     model = make_mlp(hidden=6, activation="sigmoid", init="constant", constant=0.3, generator=generator)
     before = hidden_unit_vectors(model).clone()
-    train(model, points, labels, steps=50, lr=0.5, after_step=lambda: None)
+    progress = Progress(lambda *report: None)
+    progress.plan(50)
+    train(model, points, labels, steps=50, lr=0.5, progress=progress, message=both("training"))
     after = hidden_unit_vectors(model)
     assert (after - before).norm() > 1e-3  # the weights did learn something ...
     assert distinct_units(after) == 1  # ... but every unit learned the same thing

@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from engine.demos import d18_fine_tuning as demo
+from engine.progress import Progress
 from engine.runtime import execute
+from engine.text import both
 from tests.engine.results import metric
 
 SMALL = {"target_samples": 20, "epochs": 60, "pretrain_epochs": 5}
@@ -34,9 +36,12 @@ def test_it_leaves_frozen_layers_untouched_and_moves_fine_tuned_ones():
     data |= {"test_x": data["train_x"], "test_y": data["train_y"]}
     before = pretrained[0].weight.detach().clone()
     moved = {}
+    progress = Progress(lambda *report: None)
+    progress.plan(2 * 20)
     for strategy in ("frozen", "fine_tuned"):
         model, groups = demo.adapt(pretrained=pretrained, strategy=strategy, body_lr_factor=0.1)
-        demo.train_target(model=model, groups=groups, data=data, epochs=20, on_epoch=lambda: None)
+        demo.train_target(model=model, groups=groups, data=data, epochs=20, progress=progress,
+                          message=both(strategy))
         moved[strategy] = (model[0].weight - before).abs().max().item()
     assert moved["frozen"] == 0
     assert moved["fine_tuned"] > 0

@@ -1,4 +1,4 @@
-"""Seeding, one convention: the run's seed seeds everything, and generator() gives the demo's draws."""
+"""Seeding, one convention: the run's seed (run_seed()) seeds everything, and generator() gives the demo's draws."""
 
 import torch
 
@@ -6,39 +6,40 @@ from engine import runtime
 from engine.demos.d01_vanishing_gradients import Measurements, measure
 from engine.progress import Progress
 from engine.result import Conclusion, Metric, Result
-from engine.runtime import execute, generator
+from engine.runtime import execute, generator, run_seed
 from engine.spec import DemoSpec, IntParam
 from engine.text import both
 
 
 def _draws_demo(*, with_seed_param: bool) -> DemoSpec:
-    """A demo that reports one draw from the global RNG and one from generator(), as its summary."""
+    """A demo that reports one draw from the global RNG, one from generator() and run_seed(), as its summary."""
     def run(params, progress):
         summary = [Metric("global", both("global"), torch.rand(1).item()),
-                   Metric("generator", both("generator"), torch.rand(1, generator=generator()).item())]
+                   Metric("generator", both("generator"), torch.rand(1, generator=generator()).item()),
+                   Metric("seed", both("seed"), run_seed())]
         return Result(summary=summary, conclusion=Conclusion(both("drawn"), {"drawn": True}))
 
     params = (IntParam("seed", both("seed"), 0, minimum=0, maximum=99),) if with_seed_param else ()
     return DemoSpec(id="DX", title=both("draws"), description=both("draws"), params=params, run=run, seed=42)
 
 
-def _drawn(monkeypatch, spec: DemoSpec, params: dict) -> tuple[float, float]:
+def _drawn(monkeypatch, spec: DemoSpec, params: dict) -> tuple[float, float, int]:
     monkeypatch.setattr(runtime, "get_demo", lambda demo_id: spec)
     summary = execute("DX", params, device="cpu")["summary"]
-    return summary[0]["value"], summary[1]["value"]
+    return tuple(metric["value"] for metric in summary)
 
 
 def test_it_seeds_the_global_rng_and_the_draws_with_the_seed_parameter(monkeypatch):
     seeded = _drawn(monkeypatch, _draws_demo(with_seed_param=True), {"seed": 7})
     assert seeded == (torch.rand(1, generator=torch.manual_seed(7)).item(),
-                      torch.rand(1, generator=torch.Generator().manual_seed(7)).item())
+                      torch.rand(1, generator=torch.Generator().manual_seed(7)).item(), 7)
     assert _drawn(monkeypatch, _draws_demo(with_seed_param=True), {"seed": 8}) != seeded
 
 
 def test_it_seeds_a_demo_without_a_seed_parameter_with_its_spec_seed(monkeypatch):
     assert _drawn(monkeypatch, _draws_demo(with_seed_param=False), {}) == (
         torch.rand(1, generator=torch.manual_seed(42)).item(),
-        torch.rand(1, generator=torch.Generator().manual_seed(42)).item())
+        torch.rand(1, generator=torch.Generator().manual_seed(42)).item(), 42)
 
 
 def test_it_gives_independent_streams_of_draws():

@@ -29,3 +29,12 @@ def test_it_accumulates_only_the_stretches_between_start_and_stop():
     assert 0.02 <= watch.stop() < 0.05
     with pytest.raises(RuntimeError):
         watch.stop()
+
+
+def test_it_refuses_to_start_a_stretch_that_is_already_running():
+    watch = Stopwatch(CPU)
+    watch.start()
+    time.sleep(0.01)
+    with pytest.raises(RuntimeError):
+        watch.start()  # restarting would drop the 0.01 s already run
+    assert watch.stop() >= 0.01
