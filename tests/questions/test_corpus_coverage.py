@@ -6,8 +6,13 @@ from pathlib import Path
 import pytest
 
 from questions.corpus import read_corpus
+from questions.models import Topic
 from questions.rendering import render_markdown
 from questions.services import corpus_load
+from quizapp.interviews.services import interview_create
+from quizapp.study.queue import study_queue
+from quizapp.study.services import study_settings_update
+from tests.factories import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_INDEX = ROOT.parent / "shared" / "seeds" / "QUESTIONS.md"
@@ -64,6 +69,17 @@ def test_it_has_the_topics_of_modern_deep_learning():
 def test_it_loads_the_real_corpus(db):
     report = corpus_load()
     assert len(report.created) == len(read_corpus())
+
+
+def test_it_lets_every_topic_be_studied_and_interviewed_on_alone(db):
+    corpus_load()
+    learner = make_user("every-topic")
+    for topic in Topic.objects.all():
+        study_settings_update(user=learner, fields={}, topics=[topic])
+        queue = study_queue(user=learner, limit=3)
+        assert queue.cards and {card.question.topic_id for card in queue.cards} == {topic.pk}, topic.slug
+        interview = interview_create(user=learner, topics=[topic], count=3, minutes_per_question=5)
+        assert {item.question.topic_id for item in interview.items.all()} == {topic.pk}, topic.slug
 
 
 def _prose(html: str) -> str:
