@@ -131,7 +131,7 @@ def test_it_finds_the_key_cards_of_the_new_topics_in_both_languages(db):
                  "无分类器引导": "classifier-free-guidance-diffusion",
                  "FID": "generative-model-evaluation-is-fid-precision-recall",
                  "NMS": "nms-and-soft-nms", "非极大值抑制": "nms-and-soft-nms",
-                 "匈牙利匹配": "detr-set-prediction-hungarian-matching", "mAP": "detection-map-voc-vs-coco",
+                 "匈牙利匹配": "detr-set-prediction-hungarian-matching", "detection mAP": "detection-map-voc-vs-coco",
                  "U-Net": "fcn-unet-encoder-decoder-segmentation", "语义分割": "fcn-unet-encoder-decoder-segmentation",
                  "ArcFace": "metric-learning-triplet-vs-arcface-margin",
                  "pruning": "pruning-magnitude-structured-nm-sparsity",
