@@ -67,7 +67,7 @@ def _mark_failed(sender=None, task_id=None, exception=None, args=None, **extra):
         services.demo_run_fail(run_id=args[0], reason=f"The worker gave up: {type(exception).__name__}.")
 
 
-@shared_task(ignore_result=True)
+@shared_task
 def reap_stale_runs() -> int:
     """Celery beat sends this every REAPER_INTERVAL_SECONDS: fail the runs and fits whose worker died,
     and those no worker will pick up, without waiting for somebody to read them."""

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
-from tests.core.test_settings import ROOT
+from tests.core.test_settings import settings_printed
 
 SHOWN = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_TIMEOUT",
          "DEFAULT_FROM_EMAIL", "API_TOKENS_PER_USER")
 
 
 def settings_with(**env) -> subprocess.CompletedProcess:
-    code = ("import django; django.setup(); from django.conf import settings; "
-            f"print({{name: getattr(settings, name) for name in {SHOWN!r}}}); "
-            "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])")
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "quizapp.settings",
-                               "VAR_DIR": str(ROOT / "var" / "settings-test"), **env})
+    return settings_printed(f"{{name: getattr(settings, name) for name in {SHOWN!r}}}",
+                            "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']", **env)
 
 
 def test_it_prints_mail_on_the_console_by_default():

@@ -7,12 +7,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_settings(**env) -> subprocess.CompletedProcess:
-    code = ("import django; django.setup(); from django.conf import settings; "
-            "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)")
+def settings_printed(*expressions: str, **env) -> subprocess.CompletedProcess:
+    """A fresh process loads the settings with only `env` set and prints each expression on a line."""
+    code = "import django; django.setup(); from django.conf import settings; " + "; ".join(
+        f"print({expression})" for expression in expressions)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "quizapp.settings",
                                "VAR_DIR": str(ROOT / "var" / "settings-test"), **env})
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    return settings_printed("settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL", **env)
 
 
 def test_it_defaults_to_sqlite_and_the_file_broker():
