@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from questions.corpus import KNOWN_DEMOS, card_problems
-from questions.models import Question, QuestionDemo, Tag, Topic
+from questions.models import Question, QuestionDemo, Tag, Topic, TopicGroup
 from questions.services import question_derived_fields
 
 
@@ -66,4 +66,5 @@ class QuestionAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Topic)
+admin.site.register(TopicGroup)
 admin.site.register(Tag)

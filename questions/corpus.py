@@ -56,11 +56,19 @@ class Card:
     source: str = ""  # "file:line", for messages
 
 
+@dataclass(frozen=True)
+class TopicGroup:
+    slug: str
+    title: dict[str, str]
+    position: int
+
+
 @dataclass
 class Topic:
     slug: str
     title: dict[str, str]
     position: int
+    group: TopicGroup | None = None
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -102,7 +110,8 @@ def unbalanced_math(text: str) -> str | None:
 
 
 def read_topics(folder: Path = CORPUS_DIR) -> list[Topic]:
-    """The topics in `topics.yaml`, in order; raises CorpusError when the file is missing or bad."""
+    """The topics in `topics.yaml`, in order, each in the group whose heading (`group:`) comes last
+    before it; raises CorpusError when the file is missing or bad."""
     path = folder / "topics.yaml"
     if not path.is_file():
         raise CorpusError([f"{path}: missing (every corpus folder lists its topics there)"])
@@ -110,18 +119,30 @@ def read_topics(folder: Path = CORPUS_DIR) -> list[Topic]:
     entries = checker.load()
     if not checker.problems and (not isinstance(entries, list) or not entries):
         checker.problem(1, "topics", "must be a non-empty list of mappings with slug, en and zh")
-    topics = []
+    topics, groups, group, group_line = [], [], None, 0
     for entry, line in zip(entries or [], getattr(entries, "item_lines", []), strict=False):
         if not isinstance(entry, dict):
             checker.problem(line, "topics", "each topic must be a mapping with slug, en and zh")
             continue
-        for name in ("slug", "en", "zh"):
+        kind = "group" if "group" in entry else "slug"
+        for name in (kind, "en", "zh"):
             if not isinstance(entry.get(name), str) or not entry[name].strip():
                 checker.problem(line, name, "required, non-empty text")
+        if kind == "group":
+            if group is not None and not any(topic.group == group for topic in topics):
+                checker.problem(group_line, "group", f"{group.slug!r} has no topics")
+            if isinstance(entry.get("group"), str) and entry["group"] in {g.slug for g in groups}:
+                checker.problem(line, "group", f"{entry['group']!r} is listed twice")
+            group, group_line = TopicGroup(slug=entry.get("group"), title={"en": entry.get("en"), "zh": entry.get("zh")},
+                                           position=len(groups)), line
+            groups.append(group)
+            continue
         if isinstance(entry.get("slug"), str) and entry["slug"] in {t.slug for t in topics}:
             checker.problem(line, "slug", f"{entry['slug']!r} is listed twice")
         topics.append(Topic(slug=entry.get("slug"), title={"en": entry.get("en"), "zh": entry.get("zh")},
-                            position=len(topics)))
+                            position=len(topics), group=group))
+    if group is not None and not any(topic.group == group for topic in topics):
+        checker.problem(group_line, "group", f"{group.slug!r} has no topics")
     if checker.problems:
         raise CorpusError(checker.problems)
     return topics

@@ -13,12 +13,31 @@ class QuestionFilterForm(forms.Form):
                                         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3")])
 
 
+class GroupedTopicSelect(forms.Select):
+    """A topic select whose options sit under their groups (<optgroup>); the empty choice stays on top."""
+
+    def optgroups(self, name, value, attrs=None):
+        shelves = []
+        for _, options, index in super().optgroups(name, value, attrs):
+            for option in options:
+                topic = getattr(option["value"], "instance", None)
+                group = topic.group.title if topic is not None and topic.group is not None else None
+                if shelves and shelves[-1][0] == group:
+                    shelves[-1][1].append(option)
+                else:
+                    shelves.append((group, [option], index))
+        return shelves
+
+
 class TopicField(forms.ModelChoiceField):
-    """One topic, chosen by slug, labelled by its title in the page's language."""
+    """One topic, chosen by slug, labelled by its title in the page's language, in its group."""
+
+    widget = GroupedTopicSelect
 
     def __init__(self, **kwargs):
         kwargs.setdefault("empty_label", _("— choose a topic —"))
-        super().__init__(queryset=Topic.objects.order_by("position", "slug"), to_field_name="slug", **kwargs)
+        super().__init__(queryset=Topic.objects.select_related("group").order_by("position", "slug"),
+                         to_field_name="slug", **kwargs)
 
     def label_from_instance(self, topic) -> str:
         return topic.title

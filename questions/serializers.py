@@ -3,7 +3,7 @@ from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from questions.models import Question, Topic
+from questions.models import Question, Topic, TopicGroup
 
 # More than the corpus will ever have: the list is refused before any query when longer.
 MAX_TOPICS_PER_LIST = 100
@@ -11,12 +11,19 @@ SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"  # what Django's SlugField takes
 TOPIC_SLUG_LENGTH = Topic._meta.get_field("slug").max_length
 
 
+class TopicGroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TopicGroup
+        fields = ["slug", "title_en", "title_zh"]
+
+
 class TopicSerializer(serializers.ModelSerializer):
     question_count = serializers.IntegerField(read_only=True)
+    group = TopicGroupSerializer(read_only=True, allow_null=True, help_text="the shelf the topic lists under")
 
     class Meta:
         model = Topic
-        fields = ["slug", "title_en", "title_zh", "question_count"]
+        fields = ["slug", "title_en", "title_zh", "group", "question_count"]
 
 
 @extend_schema_field({"type": "string", "pattern": SLUG_PATTERN, "maxLength": TOPIC_SLUG_LENGTH})

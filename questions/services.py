@@ -10,7 +10,7 @@ import yaml
 from django.db import transaction
 
 from questions.corpus import CORPUS_DIR, Card, read_corpus, read_topics
-from questions.models import Question, QuestionDemo, Tag, Topic
+from questions.models import Question, QuestionDemo, Tag, Topic, TopicGroup
 from questions.rendering import render_markdown
 
 
@@ -54,12 +54,18 @@ def _card_fields(card: Card, topic: Topic, position: int) -> dict:
 
 
 def _sync_topics(folder: Path) -> dict[str, Topic]:
-    topics = {}
+    topics, groups = {}, {}
     for entry in read_topics(folder):
+        if entry.group is not None and entry.group.slug not in groups:
+            groups[entry.group.slug], _ = TopicGroup.objects.update_or_create(
+                slug=entry.group.slug, defaults={"title_en": entry.group.title["en"],
+                                                 "title_zh": entry.group.title["zh"], "position": entry.group.position})
         topic, _ = Topic.objects.update_or_create(
             slug=entry.slug,
-            defaults={"title_en": entry.title["en"], "title_zh": entry.title["zh"], "position": entry.position})
+            defaults={"title_en": entry.title["en"], "title_zh": entry.title["zh"], "position": entry.position,
+                      "group": groups.get(entry.group.slug) if entry.group else None})
         topics[entry.slug] = topic
+    TopicGroup.objects.exclude(slug__in=groups).delete()  # a group no longer listed has no topics left
     return topics
 
 

@@ -41,7 +41,7 @@ class StudySettingsForm(forms.ModelForm):
     timezone = forms.TypedChoiceField(label=_("Time zone"), choices=[])
     day_start_hour = forms.IntegerField(label=_("Next day starts at (hour)"), min_value=0, max_value=23,
                                         help_text=_("Reviews after midnight count for the day before until this hour."))
-    topics = TopicsField(label=_("Topics"), queryset=Topic.objects.all(), required=False,
+    topics = TopicsField(label=_("Topics"), queryset=Topic.objects.select_related("group"), required=False,
                          widget=forms.CheckboxSelectMultiple, help_text=_("None checked: study every topic."))
 
     class Meta:

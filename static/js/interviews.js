@@ -12,15 +12,6 @@
     return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${rest}` : `${minutes}:${rest}`;
   }
 
-  function setUpTopicButtons() {
-    document.querySelectorAll("[data-check-topics]").forEach((button) => {
-      button.addEventListener("click", () => {
-        const checked = button.dataset.checkTopics === "all";
-        button.closest("fieldset").querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = checked; });
-      });
-    });
-  }
-
   // Typing a number next to a clock choice picks that choice.
   function setUpTimingRows() {
     document.querySelectorAll(".timing-row").forEach((row) => {
@@ -165,8 +156,6 @@
                   title: chartAxisName(T.score)}},
     });
   }
-
-  setUpTopicButtons();
   setUpTimingRows();
   const answerSection = document.querySelector("[data-interview-answer]");
   if (answerSection) setUpAnswerPage(answerSection);

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from questions.corpus import CorpusError, read_corpus
-from questions.models import Question
+from questions.models import Question, Topic, TopicGroup
 from questions.services import corpus_export, corpus_load
 from quizapp.study.models import CardState
 from tests.questions.corpus_files import card, write_corpus
@@ -164,6 +164,13 @@ def test_it_reports_a_topic_that_is_not_a_string(tmp_path):
     ("- slug: cnn\n  en: CNN\n  zh: 卷积\n- slug: cnn\n  en: C\n  zh: 卷\n",
      "topics.yaml:4: slug: 'cnn' is listed twice"),
     ("- cnn\n", "topics.yaml:1: topics: each topic must be a mapping"),
+    ("- group: dl\n  en: DL\n- slug: cnn\n  en: CNN\n  zh: 卷积\n", "topics.yaml:1: zh: required, non-empty text"),
+    ("- group: dl\n  en: DL\n  zh: 深度\n- group: ml\n  en: ML\n  zh: 机器\n- slug: cnn\n  en: CNN\n  zh: 卷积\n",
+     "topics.yaml:1: group: 'dl' has no topics"),
+    ("- group: dl\n  en: DL\n  zh: 深度\n- slug: cnn\n  en: CNN\n  zh: 卷积\n- group: ml\n  en: ML\n  zh: 机器\n",
+     "topics.yaml:7: group: 'ml' has no topics"),
+    ("- group: dl\n  en: DL\n  zh: 深度\n- slug: cnn\n  en: CNN\n  zh: 卷积\n- group: dl\n  en: D\n  zh: 深\n"
+     "- slug: rnn\n  en: RNN\n  zh: 循环\n", "topics.yaml:7: group: 'dl' is listed twice"),
 ])
 def test_it_reports_a_bad_topics_file(tmp_path, topics_text, expected):
     folder = write_corpus(tmp_path / "c", {"cnn": [card("fine")]})
@@ -283,3 +290,19 @@ def test_it_keeps_longer_chinese_terms_and_one_latin_or_greek_character(tmp_path
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine", key_points=[
         {"en": f"point {i}", "zh": f"要点 {i}", "terms": terms} for i in range(3)])]})
     assert [c.id for c in read_corpus(folder)] == ["fine"]
+
+
+def test_it_puts_each_topic_in_the_group_above_it_and_keeps_the_groups_in_step(tmp_path, db):
+    groups = [{"group": "dl", "en": "Deep learning", "zh": "深度学习"},
+              {"slug": "activations", "en": "Activation functions", "zh": "激活函数"},
+              {"group": "cv", "en": "Vision", "zh": "视觉"},
+              {"slug": "cnn", "en": "Convolutional networks", "zh": "卷积神经网络"}]
+    folder = write_corpus(tmp_path / "c", {"activations": [card("a")], "cnn": [card("b")]}, topics=groups)
+    corpus_load(folder=folder)
+    assert [(topic.slug, topic.group.slug, topic.group.title_zh) for topic in Topic.objects.all()] == [
+        ("activations", "dl", "深度学习"), ("cnn", "cv", "视觉")]
+    # Regrouped: cnn joins dl, and the emptied group cv is gone.
+    write_corpus(folder, {}, topics=[groups[0], groups[1], groups[3]])
+    corpus_load(folder=folder)
+    assert [(topic.slug, topic.group.slug) for topic in Topic.objects.all()] == [("activations", "dl"), ("cnn", "dl")]
+    assert list(TopicGroup.objects.values_list("slug", flat=True)) == ["dl"]
