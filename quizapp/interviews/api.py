@@ -50,7 +50,12 @@ class InterviewListApi(ListAPIView):
     def post(self, request):
         body = InterviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        interview = services.interview_create(user=request.user, **body.validated_data)
+        data = body.validated_data
+        if data["kind"] == Interview.Kind.QUESTIONS:
+            data.pop("kind")
+            interview = services.interview_create(user=request.user, **data)
+        else:
+            interview = services.interview_round_create(user=request.user, **data)
         return Response(_detail(interview), status=status.HTTP_201_CREATED)
 
 

@@ -70,5 +70,12 @@ class InterviewSetupForm(forms.Form):
                 self.add_error(field if field in self.fields else None, message)
 
 
+class RoundStartForm(forms.Form):
+    """A system design or coding round: its button names the round; the set-up form's language applies."""
+
+    kind = forms.ChoiceField(choices=[(kind, Interview.Kind(kind).label) for kind in services.ROUNDS])
+    language = forms.ChoiceField(choices=Interview.Language.choices)
+
+
 class HistoryFilterForm(forms.Form):
     topic = forms.SlugField(required=False, label=_("Topic"))

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from questions.models import Question, Topic
 
@@ -19,10 +20,19 @@ class Interview(models.Model):
         EN = "en", "English"
         ZH = "zh", "中文"
 
+    class Kind(models.TextChoices):
+        """A question round asks several cards of the chosen topics; a system design round one design
+        case, a coding round one implement-from-scratch card, each with its own clock."""
+
+        QUESTIONS = "questions", _("Question round")
+        SYSTEM_DESIGN = "system_design", _("System design round")
+        CODING = "coding", _("Coding round")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="interviews")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ANSWERING)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ZH)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUESTIONS)
     topics = models.ManyToManyField(Topic, related_name="+")
     difficulty_min = models.PositiveSmallIntegerField(default=1)
     difficulty_max = models.PositiveSmallIntegerField(default=3)

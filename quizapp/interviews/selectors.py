@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from questions.models import Question, Topic
@@ -24,6 +24,26 @@ def interview_question_pool(*, topics: Iterable[Topic], difficulty_min: int, dif
     """The corpus's questions only: an interview grades against key points, which own cards lack."""
     return Question.objects.corpus().active().filter(topic__in=list(topics), difficulty__gte=difficulty_min,
                                                      difficulty__lte=difficulty_max)
+
+
+def round_question_pool(*, topic: str, tag: str | None) -> QuerySet[Question]:
+    pool = Question.objects.corpus().active().filter(topic__slug=topic)
+    return pool.filter(tags__name=tag) if tag else pool
+
+
+def round_question_pick(*, user, pool: QuerySet[Question], rng: random.Random | None = None) -> Question | None:
+    """A card the learner has never had in an interview, at random; when they have had them all, the
+    one they had longest ago, so a learner working through the rounds rehearses every card in turn."""
+    rng = rng or random.Random()
+    ids = list(pool.values_list("id", flat=True))
+    if not ids:
+        return None
+    last_asked = dict(InterviewItem.objects.filter(interview__user=user, question_id__in=ids)
+                      .values("question_id").annotate(last=Max("interview__created_at"))
+                      .values_list("question_id", "last"))
+    never_asked = [question_id for question_id in ids if question_id not in last_asked]
+    chosen = rng.choice(never_asked) if never_asked else min(ids, key=last_asked.__getitem__)
+    return Question.objects.select_related("topic").get(pk=chosen)
 
 
 def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:

@@ -9,11 +9,17 @@ from quizapp.interviews.models import Interview, InterviewItem
 
 
 class InterviewCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=Interview.Kind.choices, default=Interview.Kind.QUESTIONS,
+        help_text="questions = cards of the chosen topics; system_design = one design case, 15 min; coding = one "
+                  "implement-from-scratch card, 20 min. A round picks its own card and clock: only language applies")
     preset = serializers.ChoiceField(choices=list(services.PRESETS), required=False, allow_null=True,
                                      help_text="quick = 3 questions × 3 min, standard = 8 × 5 min; "
                                                "sets count and minutes_per_question")
     # allow_empty gives the message, min_length the schema's minItems.
-    topics = TopicSlugsField(allow_empty=False, min_length=1, error_messages={"empty": _("Choose at least one topic.")})
+    topics = TopicSlugsField(allow_empty=False, min_length=1, required=False,
+                             error_messages={"empty": _("Choose at least one topic.")},
+                             help_text="required for a question round")
     difficulty_min = serializers.IntegerField(min_value=1, max_value=3, default=1)
     difficulty_max = serializers.IntegerField(min_value=1, max_value=3, default=3)
     count = serializers.IntegerField(required=False, min_value=1, max_value=services.MAX_QUESTIONS)
@@ -26,6 +32,10 @@ class InterviewCreateSerializer(serializers.Serializer):
     weak_spots = serializers.BooleanField(default=False)
 
     def validate(self, data):
+        if data["kind"] != Interview.Kind.QUESTIONS:
+            return {"kind": data["kind"], "language": data.get("language") or content_language()}
+        if not data.get("topics"):
+            raise serializers.ValidationError({"topics": [_("Choose at least one topic.")]})
         preset = services.PRESETS.get(data.pop("preset", None), {})
         data = {**data, **preset}
         if preset:
@@ -89,7 +99,7 @@ class InterviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interview
-        fields = ["id", "status", "language", "topics", "difficulty_min", "difficulty_max", "weak_spots",
+        fields = ["id", "kind", "status", "language", "topics", "difficulty_min", "difficulty_max", "weak_spots",
                   "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
                   "started_at", "deadline", "answering_ended_at", "reviewed_at", "score", "url"]
 

@@ -12,6 +12,7 @@ Timing rules (the server is the clock):
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,23 @@ MAX_QUESTIONS = 20
 MAX_MINUTES_PER_QUESTION = 15
 MAX_TOTAL_MINUTES = MAX_QUESTIONS * MAX_MINUTES_PER_QUESTION
 PRESETS = {"quick": {"count": 3, "minutes_per_question": 3}, "standard": {"count": 8, "minutes_per_question": 5}}
+
+
+@dataclass(frozen=True)
+class Round:
+    """A round of a real interview loop: one card from its own pool, on its own clock."""
+
+    topic: str
+    tag: str | None
+    minutes: int
+
+
+ROUNDS = {
+    # One design case, rehearsed against the structure in its key points, in the time a loop gives it.
+    Interview.Kind.SYSTEM_DESIGN: Round(topic="ml-systems", tag="design-case", minutes=15),
+    # Writing an implementation and checking its shapes takes longer than explaining an idea.
+    Interview.Kind.CODING: Round(topic="coding", tag=None, minutes=20),
+}
 
 
 class InterviewInputError(InvalidInput):
@@ -95,13 +113,30 @@ def interview_create(*, user, topics: list[Topic], difficulty_min: int = 1, diff
                    total_minutes=total_minutes, language=language, weak_spots=weak_spots)
 
 
+@transaction.atomic
+def interview_round_create(*, user, kind: str, language: str = Interview.Language.ZH) -> Interview:
+    """A system design or coding round: one card from the round's pool, one the learner has not had in
+    an interview yet where there is one."""
+    round_ = ROUNDS.get(kind)
+    if round_ is None:
+        raise InterviewInputError(fields={"kind": [_("Choose a system design or a coding round.")]})
+    pool = selectors.round_question_pool(topic=round_.topic, tag=round_.tag)
+    question = selectors.round_question_pick(user=user, pool=pool)
+    if question is None:
+        raise InterviewInputError(fields={"kind": [_("No question for this round is in the bank yet.")]})
+    return _record(user=user, questions=[question], topics=[question.topic], difficulty_min=1, difficulty_max=3,
+                   minutes_per_question=round_.minutes, total_minutes=None, language=language, weak_spots=False,
+                   kind=kind)
+
+
 def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_per_question, total_minutes,
-            language, weak_spots, retake_of: Interview | None = None) -> Interview:
+            language, weak_spots, kind: str = Interview.Kind.QUESTIONS,
+            retake_of: Interview | None = None) -> Interview:
     minute = seconds_per_minute()
     per_question = minutes_per_question * minute if minutes_per_question else None
     interview = Interview.objects.create(
         user=user, language=language, difficulty_min=difficulty_min, difficulty_max=difficulty_max,
-        weak_spots=weak_spots, seconds_per_question=per_question,
+        weak_spots=weak_spots, kind=kind, seconds_per_question=per_question,
         total_seconds=per_question * len(questions) if per_question else total_minutes * minute,
         retake_of=retake_of)
     interview.topics.set(topics)
@@ -124,7 +159,7 @@ def interview_retake(*, user, interview: Interview) -> Interview:
         difficulty_min=interview.difficulty_min, difficulty_max=interview.difficulty_max,
         minutes_per_question=max(1, round(per_question / minute)) if per_question else None,
         total_minutes=None if per_question else max(1, round(interview.total_seconds / minute)),
-        language=interview.language, weak_spots=interview.weak_spots, retake_of=interview)
+        language=interview.language, weak_spots=interview.weak_spots, kind=interview.kind, retake_of=interview)
 
 
 def _locked(interview: Interview) -> Interview:

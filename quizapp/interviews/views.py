@@ -13,7 +13,7 @@ from questions.languages import content_language
 from questions.selectors import topic_list_with_counts
 from quizapp.core.errors import AppError
 from quizapp.interviews import scoring, selectors, services
-from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm
+from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm, RoundStartForm
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.interviews.serializers import AnswerSerializer
 from quizapp.study.selectors import study_settings_get
@@ -54,6 +54,8 @@ def _item_view(item: InterviewItem, language: str) -> dict:
 @login_required
 def index(request):
     """Set-up: topics, difficulty, count and time, or one of the presets."""
+    if request.method == "POST" and "kind" in request.POST:
+        return _start_round(request)
     if request.method == "POST":
         form = InterviewSetupForm(request.POST, preset=request.POST.get("preset"))
         if form.is_valid():
@@ -68,10 +70,29 @@ def index(request):
         form = InterviewSetupForm(initial={"language": content_language(),
                                            "topics": list(topic_list_with_counts())})
         status = 200
+    return _setup_page(request, form, status=status)
+
+
+def _setup_page(request, form: InterviewSetupForm, *, status: int, round_problems: list[str] = ()):
     recent = selectors.interview_history(user=request.user)[:5]
     return render(request, "interviews/index.html", {
-        "form": form, "recent": recent, "learner_timezone": study_settings_get(user=request.user).timezone},
-        status=status)
+        "form": form, "rounds": services.ROUNDS, "round_problems": round_problems, "recent": recent,
+        "learner_timezone": study_settings_get(user=request.user).timezone}, status=status)
+
+
+def _start_round(request):
+    """A round's button was pressed: the rest of the set-up form is not needed, nor checked."""
+    form = RoundStartForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.InterviewInputError(fields=form.errors)
+        interview = services.interview_round_create(user=request.user, **form.cleaned_data)
+    except AppError as error:
+        # The set-up as the learner left it, unbound: its own fields were not the problem.
+        kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
+        messages = _flat(error.fields) if error.fields else [str(error.detail)]
+        return _setup_page(request, kept, round_problems=messages, status=400)
+    return redirect("interviews:answer", interview_id=interview.id)
 
 
 @never_cache
