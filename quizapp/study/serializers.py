@@ -43,6 +43,8 @@ class QueueCardSerializer(serializers.Serializer):
     topic = serializers.CharField(source="question.topic.title")
     difficulty = serializers.IntegerField(source="question.difficulty")
     prompt = serializers.CharField(source="question.question")
+    key_points = serializers.ListField(source="question.localized_key_points", child=serializers.CharField(),
+                                       help_text="the grading rubric, shown first on reveal; empty for my own cards")
     answer_html = serializers.CharField(source="question.answer_html")
     demo_ids = serializers.ListField(source="question.demo_ids", child=serializers.CharField())
     edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")

@@ -66,9 +66,18 @@
     $(".retrievability").textContent = card.retrievability === null || card.state !== "review" ? ""
       : ` · ${fill(T.retrievability, {n: `${Math.round(card.retrievability * 100)}%`})}`;
     setTextWithMath($(".prompt"), card.prompt);  // a learner's own question may hold $…$
+    const points = $(".key-points");
+    points.querySelector("ul").replaceChildren(...card.key_points.map((text) => {
+      const item = document.createElement("li");
+      setTextWithMath(item, text);
+      return item;
+    }));
+    points.hidden = true;
     const answer = $(".answer");
     answer.innerHTML = card.answer_html;  // rendered server-side from the corpus Markdown
     answer.hidden = true;
+    answer.classList.remove("folded");
+    $(".unfold").hidden = true;
     const links = $(".demo-links");
     links.replaceChildren(...card.demo_ids.map((id) => {
       const link = document.createElement("a");
@@ -110,11 +119,24 @@
   function reveal() {
     if (!card || revealed) return;
     revealed = true;
-    $(".answer").hidden = false;
+    $(".key-points").hidden = card.key_points.length === 0;
+    const answer = $(".answer");
+    answer.hidden = false;
     $(".demos").hidden = card.demo_ids.length === 0;
     $(".show-answer").hidden = true;
     $(".ratings").hidden = false;
-    renderMath($(".answer"));
+    renderMath(answer);
+    // The key points are what a grader looks for; the full answer behind them is folded to a
+    // readable length, and opened in full on request.
+    answer.classList.add("folded");
+    const fits = answer.scrollHeight <= answer.clientHeight + 1;
+    answer.classList.toggle("folded", !fits);
+    $(".unfold").hidden = fits;
+  }
+
+  function unfold() {
+    $(".answer").classList.remove("folded");
+    $(".unfold").hidden = true;
   }
 
   // A review keeps its client id across a retry, so a lost response never records it twice.
@@ -217,6 +239,7 @@
     action();
   });
   onClick($(".show-answer"), actions.reveal);
+  onClick($(".show-all"), unfold);
   root.querySelectorAll(".rate").forEach((button) => onClick(button, () => actions.rate(Number(button.dataset.rating))));
   onClick($(".undo"), actions.undo);
   onClick($(".bury"), actions.bury);

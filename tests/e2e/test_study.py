@@ -1,5 +1,6 @@
 """A learner studies five cards with the keyboard only, undoes one, and sees counters and statistics follow."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 from questions.models import Question
 from quizapp.study.models import CardState, ReviewLog, StudySettings
 from tests.e2e.conftest import log_in
-from tests.factories import make_question, make_topic, make_user
+from tests.factories import KEY_POINTS, make_question, make_topic, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -180,3 +181,33 @@ def test_it_fits_the_study_page_to_a_phone(page, screenshot, transactional_db):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the statistics page scrolls sideways on a phone ({width}px)"
     screenshot("study-stats-phone")
+
+
+def test_it_shows_the_key_points_first_folds_a_long_answer_and_keeps_the_ratings_in_view(page, screenshot,
+                                                                                          transactional_db):
+    make_user("alice")
+    long_answer = "".join(f"<p>Paragraph {number} of a long answer, the kind a corpus card has.</p>"
+                          for number in range(1, 41))
+    make_question(card_id="long-one", topic=make_topic("e2e", title_en="E2E", title_zh="端到端"),
+                  question_en="Why a long answer?", answer_html_en=long_answer)
+    log_in(page, "alice")
+    for viewport, name in (({"width": 390, "height": 844}, "phone"), ({"width": 1280, "height": 800}, "laptop")):
+        page.set_viewport_size(viewport)
+        page.goto("/study/")
+        expect(page.locator(".study-card .prompt")).to_have_text("Why a long answer?")
+        page.keyboard.press("Space")
+        points = page.locator(".key-points li")
+        expect(points).to_have_text([point["en"] for point in KEY_POINTS])
+        assert points.first.bounding_box()["y"] < page.locator(".answer").bounding_box()["y"]
+        expect(page.locator(".answer")).to_have_class(re.compile(r"\bfolded\b"))
+        again = page.locator(".rate-1").bounding_box()
+        assert again["y"] + again["height"] <= viewport["height"], f"the ratings are below the fold on a {name}"
+        if name == "phone":
+            assert again["height"] >= 44, "rating buttons are not thumb-sized on a phone"
+        screenshot(f"study-folded-{name}")
+        page.get_by_role("button", name="Show the whole answer").click()
+        expect(page.locator(".answer")).not_to_have_class(re.compile(r"\bfolded\b"))
+        page.locator(".answer p").last.scroll_into_view_if_needed()
+        expect(page.locator(".answer p").last).to_have_text("Paragraph 40 of a long answer, the kind a corpus card has.")
+        again = page.locator(".rate-1").bounding_box()
+        assert again["y"] + again["height"] <= viewport["height"], f"the ratings scrolled away on a {name}"

@@ -44,6 +44,7 @@ def test_it_lists_each_kind_of_card_in_the_readers_language_with_its_demos_in_or
         assert (card["card_id"], card["prompt"], card["answer_html"], card["topic"]) == (
             question.card_id, getattr(question, f"question_{content}"), getattr(question, f"answer_html_{content}"),
             getattr(question.topic, f"title_{content}"))
+        assert card["key_points"] == [point[content] for point in question.key_points]  # the rubric, first on reveal
 
 
 def test_it_gives_the_time_of_the_next_learning_step(alice_api, alice, make_question):
