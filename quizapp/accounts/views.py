@@ -2,12 +2,17 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from quizapp.accounts.forms import SignupForm
+from quizapp.accounts import my_data
+from quizapp.accounts.forms import AccountDeleteForm, SignupForm
 from quizapp.accounts.services import account_lockout_clear, account_sign_out_everywhere
 from quizapp.accounts.throttles import PasswordResetThrottle, SignupThrottle
 
@@ -72,3 +77,26 @@ def sign_out_everywhere(request):
     logout(request)
     messages.success(request, _("You are signed out on every device, and your API tokens are revoked."))
     return redirect("login")
+
+
+@login_required
+def my_data_download(request):
+    """Everything of mine as one JSON file (settings, cards and reviews, own cards, interviews, demo runs)."""
+    response = JsonResponse(my_data.account_data(user=request.user), encoder=DjangoJSONEncoder,
+                            json_dumps_params={"ensure_ascii": False, "indent": 1})
+    name = slugify(request.user.get_username()) or "learner"
+    response["Content-Disposition"] = f'attachment; filename="my-data-{name}-{timezone.now():%Y-%m-%d}.json"'
+    return response
+
+
+@login_required
+def account_delete(request):
+    """A page that says what goes, and asks for the password before it goes."""
+    form = AccountDeleteForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        my_data.account_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and everything in it are deleted."))
+        return redirect("home")
+    return render(request, "registration/account_delete.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
