@@ -1,9 +1,19 @@
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 
 class SignupForm(UserCreationForm):
+    # Filled in by the page from the browser (signup.js): a learner's study day starts in their own
+    # time zone from the first day, not in the default one. Anything that is not a zone is ignored.
+    timezone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def browser_time_zone(self) -> str | None:
+        zone = self.cleaned_data.get("timezone", "")
+        return zone if zone in zoneinfo.available_timezones() else None
+
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
         help_texts = {"email": _("Optional: where a link to reset a forgotten password is sent.")}

@@ -15,6 +15,7 @@ from quizapp.accounts import my_data
 from quizapp.accounts.forms import AccountDeleteForm, SignupForm
 from quizapp.accounts.services import account_lockout_clear, account_sign_out_everywhere
 from quizapp.accounts.throttles import PasswordResetThrottle, SignupThrottle
+from quizapp.study.services import study_settings_update
 
 
 def signup(request):
@@ -28,6 +29,8 @@ def signup(request):
             return _refused_for_now(render(request, "registration/signup.html", {"form": form}, status=429),
                                     throttle)
         user = form.save()
+        if zone := form.browser_time_zone():
+            study_settings_update(user=user, fields={"timezone": zone})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_safe_next(request) or "home")
     return render(request, "registration/signup.html", {"form": form})

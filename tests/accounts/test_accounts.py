@@ -61,3 +61,12 @@ def test_it_asks_for_a_login_before_a_password_change(client, db):
     response = client.get("/accounts/password/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("sent", "kept"), [("Europe/Berlin", "Europe/Berlin"), ("Mars/Olympus", "Asia/Shanghai"),
+                                            ("", "Asia/Shanghai")])
+def test_it_starts_the_study_day_in_the_browsers_time_zone(client, sent, kept):
+    client.post("/accounts/signup/", {"username": "carol", "password1": PASSWORD, "password2": PASSWORD,
+                                      "timezone": sent})
+    assert client.get("/study/settings/").context["form"]["timezone"].value() == kept

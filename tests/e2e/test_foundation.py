@@ -44,3 +44,18 @@ def test_it_fits_the_layout_to_a_phone(page, screenshot, transactional_db):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
     screenshot("foundation-phone")
+
+
+def test_it_takes_the_time_zone_from_the_browser_at_sign_up(browser, live_server, transactional_db):
+    context = browser.new_context(base_url=live_server.url, timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", "erin")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.press("#id_password2", "Enter")
+    page.wait_for_url(lambda url: "/signup/" not in url)
+    assert get_user_model().objects.get(username="erin").study_settings.timezone == "America/New_York"
+    page.goto("/study/settings/")
+    assert page.locator("#id_timezone").input_value() == "America/New_York"
+    context.close()
