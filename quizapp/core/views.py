@@ -9,7 +9,16 @@ from quizapp.core import health
 
 
 def home(request):
-    return render(request, "core/home.html")
+    """What the product is; for a learner, first what today holds and the button that starts it."""
+    today = None
+    if request.user.is_authenticated:
+        from quizapp.study.queue import study_queue  # the home page shows the study app's day
+        from quizapp.study.selectors import study_settings_get
+
+        study_settings = study_settings_get(user=request.user)
+        today = {"counts": study_queue(user=request.user, limit=0, study_settings=study_settings).counts,
+                 "settings_saved": study_settings.pk is not None}
+    return render(request, "core/home.html", {"today": today})
 
 
 @never_cache

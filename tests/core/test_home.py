@@ -1,0 +1,33 @@
+"""The home page: a learner sees what today holds and starts it; a visitor is offered an account
+before studying or rehearsing."""
+
+from quizapp.study.services import card_review
+from tests.factories import make_questions, make_topic
+
+
+def _english(client):
+    client.post("/i18n/setlang/", {"language": "en"})
+    return client
+
+
+def test_it_says_what_today_holds_and_starts_it(alice_client, alice):
+    questions = make_questions(3, topic=make_topic("basics"))
+    card_review(user=alice, question=questions[0], rating=1)  # one card back in learning
+    html = _english(alice_client).get("/").content.decode()
+    assert "<b>0</b> to review · <b>1</b> learning · <b>2</b> new" in html
+    assert 'href="/study/">Start studying' in html
+    assert 'href="/study/settings/">Choose the topics you want to study' in html  # nothing chosen yet
+
+
+def test_it_says_when_the_day_is_done(alice_client, db):
+    html = _english(alice_client).get("/").content.decode()
+    assert "Nothing is due today: you are done." in html and "Start studying" not in html
+
+
+def test_it_offers_a_visitor_an_account_before_studying(client, db):
+    html = _english(client).get("/").content.decode()
+    assert 'href="/accounts/signup/?next=/study/">Study</a>' in html
+    assert 'href="/accounts/signup/?next=/interviews/">Interview</a>' in html
+    assert "today-title" not in html
+    signup = client.get("/accounts/signup/?next=/study/").content.decode()
+    assert 'href="/accounts/login/?next=/study/">Log in</a>' in signup
