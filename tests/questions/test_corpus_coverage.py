@@ -9,7 +9,7 @@ from questions.corpus import read_corpus
 from questions.models import Topic
 from questions.rendering import render_markdown
 from questions.services import corpus_load
-from quizapp.interviews.services import interview_create
+from quizapp.interviews.services import interview_create, interview_round_create
 from quizapp.study.queue import study_queue
 from quizapp.study.services import study_settings_update
 from tests.factories import make_user
@@ -80,6 +80,15 @@ def test_it_lets_every_topic_be_studied_and_interviewed_on_alone(db):
         assert queue.cards and {card.question.topic_id for card in queue.cards} == {topic.pk}, topic.slug
         interview = interview_create(user=learner, topics=[topic], count=3, minutes_per_question=5)
         assert {item.question.topic_id for item in interview.items.all()} == {topic.pk}, topic.slug
+
+
+def test_it_has_every_topic_in_a_group_and_enough_cards_for_each_round(db):
+    corpus_load()
+    assert not Topic.objects.filter(group__isnull=True).exists()
+    learner = make_user("rounds")
+    for kind, (topic, at_least) in {"system_design": ("ml-systems", 4), "coding": ("coding", 10)}.items():
+        asked = {interview_round_create(user=learner, kind=kind).items.get().question for _ in range(at_least)}
+        assert len(asked) == at_least and {question.topic.slug for question in asked} == {topic}, kind
 
 
 def _prose(html: str) -> str:
