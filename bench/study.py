@@ -17,23 +17,20 @@ the baseline view, so no bench-only URL lives in the project itself.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._harness import bench_database, gunicorn, request  # noqa: E402  (the path first: run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 TARGET_QUERY_RATIO = 2.0
 API_FLOOR = "/bench/api-ping/"
 REVIEW = "/api/study/reviews/"
@@ -84,23 +81,6 @@ class Samples:
 def percentile_ms(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000 if ordered else float("nan")
-
-
-def request(port: int, method: str, path: str, *, token: str | None = None, body: dict | None = None):
-    """One HTTP request on a fresh connection (gunicorn's sync workers close after each response)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Accept": "application/json"}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    payload = None
-    if body is not None:
-        payload, headers["Content-Type"] = json.dumps(body), "application/json"
-    try:
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 @dataclass
@@ -198,26 +178,6 @@ def cpu_seconds_by_program() -> dict[str, float]:
 
 # --- the database ---------------------------------------------------------------------------------
 
-def admin_sql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-@contextmanager
-def bench_database():
-    name = f"bench_study_{os.getpid()}"
-    admin_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def seed(*, users: int, questions: int, due_cards: int) -> list[str]:
     """Questions, learners (with API tokens and the default daily limits) and, for each learner, a
     backlog of review cards due now."""
@@ -260,38 +220,6 @@ def insert_cards(cursor, *, user_filter: str, params: list, questions: int, due_
 
 
 # --- phase 1: HTTP ----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], workers: int):
-    port = free_port()
-    log_path = Path(env["VAR_DIR"]) / "bench-study-gunicorn.log"
-    with open(log_path, "w") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.study:application", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if request(port, "GET", "/bench/ping/")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
-                time.sleep(0.2)
-            yield port
-        finally:
-            os.killpg(child.pid, signal.SIGTERM)
-            child.wait(timeout=30)
-
 
 def baseline_work(port: int):
     def work(index: int, mine: dict[str, Samples]) -> bool:
@@ -362,6 +290,29 @@ def round_trip_work(port: int, learners: Learners, endpoint: str):
     return work
 
 
+def rating_alone_work(port: int, learners: Learners, endpoint: str):
+    """Rate a card without asking for the next (next_cards 0): what the study page sends while it
+    shows the next card from the ones it holds. The cards come from one queue read per learner,
+    outside the timed request."""
+    held: dict[int, list[dict]] = {}
+
+    def work(index: int, mine: dict[str, Samples]) -> bool:
+        token = learners.token(index)
+        if not held.get(index):
+            status, body = request(port, "GET", "/api/study/queue/?limit=20", token=token)
+            held[index] = json.loads(body)["cards"]
+            if not held[index]:
+                learners.day_done(index)
+                return False
+        card = held[index].pop(0)
+        review = {"question": card["question"], "rating": 4, "client_id": str(uuid.uuid4()),
+                  "expected_reps": card["reps"], "duration_ms": 5000, "next_cards": 0}
+        status, _ = timed(mine, f"POST {endpoint} (next_cards 0)",
+                          lambda: request(port, "POST", endpoint, token=token, body=review))
+        return status == 201
+    return work
+
+
 def report_http(phase: Phase) -> None:
     print(f"  {phase.name}: {phase.rate:8.1f} {phase.unit}/s")
     if cpu := phase.cpu_ms_per_loop():
@@ -386,6 +337,7 @@ def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds:
             Phase("API floor (DRF + token auth, no study work)", "req", learner_get_work(port, learners, API_FLOOR)),
             Phase("queue alone (first card of a session)", "req", learner_get_work(port, learners, QUEUE)),
             Phase("review round trip (rating + next card)", "trip", round_trip_work(port, learners, REVIEW)),
+            Phase("rating alone (no next card)", "req", rating_alone_work(port, learners, REVIEW)),
         ]
         for phase in phases:  # warm up every path (imports, connections)
             drive(clients, 1.0, Phase(phase.name, phase.unit, phase.work))  # a throw-away record

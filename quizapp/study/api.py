@@ -3,6 +3,7 @@ another learner's card, log or optimisation answers 404."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from django.utils import timezone
@@ -69,10 +70,12 @@ class ReviewApi(StudyApi):
         data = body.validated_data
         outcome = services.card_review_outcome(
             user=request.user, question_id=data["question"], rating=data["rating"], duration_ms=data["duration_ms"],
-            client_id=data["client_id"], expected_reps=data.get("expected_reps"))
+            client_id=data["client_id"], expected_reps=data.get("expected_reps"),
+            reviewed_at=timezone.now() - timedelta(milliseconds=data["age_ms"]))
         log, card = outcome.log, outcome.log.card
         context = _card_context(request.user, outcome.study_settings)
-        queue = study_queue(user=request.user, now=context["now"], limit=1, study_settings=outcome.study_settings)
+        queue = study_queue(user=request.user, now=context["now"], limit=data["next_cards"],
+                            study_settings=outcome.study_settings) if data["next_cards"] else None
         result = {"log": log, "card": card, "became_leech": card.is_leech and not log.previous_state["is_leech"],
                   "next": queue}
         return Response(ReviewResultSerializer(result, context=context).data,

@@ -71,10 +71,17 @@ class QueueCountsSerializer(serializers.Serializer):
 
 class QueueSerializer(serializers.Serializer):
     day = serializers.DateField(source="day.day", help_text="the learner's study day")
+    day_ends_at = serializers.DateTimeField(source="day.ends_at", help_text="when the study day ends: a card due "
+                                            "before then is today's")
     counts = QueueCountsSerializer(help_text="cards left today")
     cards = QueueCardSerializer(many=True)
     next_learning_due = serializers.DateTimeField(allow_null=True,
                                                   help_text="when a learning card is due later today")
+
+
+# A rating kept in the browser while offline is sent within days, or dropped by the browser's storage.
+MAX_RATING_AGE_MS = 7 * 24 * 3600 * 1000
+MAX_NEXT_CARDS = 10
 
 
 class ReviewRequestSerializer(serializers.Serializer):
@@ -86,6 +93,13 @@ class ReviewRequestSerializer(serializers.Serializer):
     expected_reps = serializers.IntegerField(
         min_value=0, required=False,
         help_text="the card's reps when it was shown; a card rated meanwhile (another tab) answers 409")
+    age_ms = serializers.IntegerField(
+        min_value=0, max_value=MAX_RATING_AGE_MS, default=0,
+        help_text="how long ago the learner rated, for a rating sent late (kept offline, retried): the review "
+                  "is dated then. A duration, not a time of day, so the device's clock does not matter")
+    next_cards = serializers.IntegerField(
+        min_value=0, max_value=MAX_NEXT_CARDS, default=1,
+        help_text="how many of the next cards to answer with (0: no queue, only the review's own result)")
 
 
 class ReviewLogSerializer(serializers.ModelSerializer):
@@ -137,4 +151,6 @@ class ReviewResultSerializer(serializers.Serializer):
     log = ReviewLogSerializer()
     card = CardStateSerializer()
     became_leech = serializers.BooleanField()
-    next = QueueSerializer(read_only=True, help_text="the queue after this review: the next card and counters")
+    next = QueueSerializer(read_only=True, allow_null=True,
+                           help_text="the queue after this review: the next cards and counters (null when "
+                                     "next_cards was 0)")

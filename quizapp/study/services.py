@@ -145,6 +145,9 @@ def card_review_outcome(*, user, question_id: int, rating: int, reviewed_at: dat
                 return outcome
             if expected_reps is not None and card.reps != expected_reps:
                 raise StaleCard(card)
+            # A rating sent late is dated when it was made, but never before the card's last review:
+            # the schedule moves forward only.
+            reviewed_at = max(reviewed_at, scheduling.as_utc(card.last_review)) if card.last_review else reviewed_at
             log = _rated(card, rating=rating, reviewed_at=reviewed_at, study_settings=study_settings,
                          duration_ms=duration_ms, client_id=client_id, source=source)
     except IntegrityError:

@@ -13,9 +13,9 @@ window.QuizApp = (function () {
   // Resolves with {ok, status, statusText, data, retryAfter} whatever the status, since what a 409 means is
   // the page's to say; data is null when the body is not JSON (a proxy's error page). Rejects only when
   // no answer came at all.
-  async function request(url, {method = "GET", body, keepalive = false} = {}) {
+  async function request(url, {method = "GET", body, keepalive = false, signal} = {}) {
     const response = await fetch(url, {
-      method, keepalive, credentials: "same-origin",
+      method, keepalive, signal, credentials: "same-origin",
       headers: {"Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken()},
       body: body === undefined ? undefined : JSON.stringify(body),
     });

@@ -1,5 +1,13 @@
-// The study session: fetch the next card, reveal, rate, undo, bury, suspend — all from the keyboard
-// (Anki's keys: Space shows then rates Good, 1–4 rate, u undoes, - buries, @ suspends).
+// The study session: reveal, rate, undo, bury, suspend — all from the keyboard (Anki's keys: Space
+// shows then rates Good, 1–4 rate, u undoes, - buries, @ suspends).
+//
+// Nobody waits for the server. The page holds the next few cards of today's queue; a rating shows
+// the next card at once and goes to the server in the background. Until the server has acknowledged
+// it, a rating is kept in the browser's storage (one entry per rating, under its client id): a lost
+// connection is retried, a reload or a closed tab sends it on the next visit, and the client id makes
+// a rating sent twice count once. Ratings are sent one at a time, in the order they were made, each
+// dated by how long ago it was made (age_ms), so a late one schedules as if sent at once. The last
+// one asks for the queue after it: counters and the cards held come from the server again, exact.
 (function () {
   "use strict";
   const root = document.querySelector("section.study");
@@ -7,13 +15,23 @@
   const T = pageData("study-strings");
   const $ = (selector) => root.querySelector(selector);
 
+  const HELD = 8;                  // cards the page holds: the one on screen and the next ones
+  const RETRY_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+  const GIVE_UP_MS = 15000;        // a request not answered by then is tried again
+  const STORE = `quizapp.ratings.${root.dataset.learner}.`;
+
   let card = null;        // the card on screen
+  let ahead = [];         // the next cards, in queue order
+  let counts = null;      // cards left today, the card on screen included
+  let dayEndsAt = null;   // a card due before then is today's
   let revealed = false;
   let shownAt = 0;        // when the card appeared, for the review's duration
-  let busy = false;       // one request at a time: a held key must not rate twice
-  // What u undoes, newest last, as in Anki: a rating (the server undoes the learner's last one) or a
-  // bury or suspend of this session (undone by unburying or unsuspending that card). After a reload
-  // the list is empty and u still undoes the last rating.
+  let busy = false;       // one server action (undo, bury...) at a time: a held key must not repeat it
+  let sending = null;     // the promise of the sender while it runs
+  let inFlight = null;    // the rating on its way to the server: {clientId, settled (a promise)}
+  // What u undoes, newest last, as in Anki: a rating (the server undoes the learner's last one, or a
+  // rating not sent yet is simply dropped) or a bury or suspend of this session (undone by unburying
+  // or unsuspending that card). After a reload the list is empty and u still undoes the last rating.
   const undoable = [];
 
   function uuid4() {
@@ -29,6 +47,37 @@
     $(".study-status").textContent = text || "";
   }
 
+  // ---- The ratings not acknowledged yet, in the browser's storage (memory where storage is refused).
+
+  const memory = new Map();
+  const outbox = {
+    put(entry) {
+      try {
+        localStorage.setItem(STORE + entry.body.client_id, JSON.stringify(entry));
+      } catch (error) {
+        memory.set(entry.body.client_id, entry);
+      }
+    },
+    drop(clientId) {
+      memory.delete(clientId);
+      try { localStorage.removeItem(STORE + clientId); } catch (error) { /* memory only */ }
+    },
+    all() {
+      const entries = [...memory.values()];
+      try {
+        for (let i = 0; i < localStorage.length; i += 1) {
+          const key = localStorage.key(i);
+          if (key?.startsWith(STORE)) entries.push(JSON.parse(localStorage.getItem(key)));
+        }
+      } catch (error) { /* memory only */ }
+      return entries.sort((a, b) => a.seq - b.seq);
+    },
+  };
+  let lastSeq = 0;
+  const nextSeq = () => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1000));
+
+  // ---- Showing
+
   function formatInterval(seconds) {
     const count = (key, n) => fill(T[key], {n});
     const round = (n) => (n < 10 ? Math.round(n * 10) / 10 : Math.round(n));
@@ -40,12 +89,13 @@
     return count("years", round(days / 365));
   }
 
-  function showCounts(counts) {
+  const kindOf = (state) => (state === "relearning" ? "learning" : state);
+
+  function showCounts() {
     for (const kind of ["new", "learning", "review"]) {
       const node = root.querySelector(`.count-${kind}`);
-      node.querySelector("b").textContent = counts[kind];
-      const current = card && (card.state === kind || (kind === "learning" && card.state === "relearning"));
-      node.classList.toggle("current", Boolean(current));
+      node.querySelector("b").textContent = counts ? counts[kind] : "–";
+      node.classList.toggle("current", Boolean(card && kindOf(card.state) === kind));
     }
   }
 
@@ -54,11 +104,11 @@
     revealed = false;
     const article = $(".study-card");
     article.hidden = !card;
-    $(".done").hidden = Boolean(card);
     $(".show-answer").hidden = !card;
     $(".ratings").hidden = true;
     $(".bury").disabled = $(".suspend").disabled = !card;
     if (!card) return;
+    $(".done").hidden = true;
     $(".topic").textContent = card.topic;
     $(".state").textContent = T[card.state] + (card.is_leech ? ` · ${T.leech}` : "");
     // A (re)learning card was rated minutes ago, so its recall chance reads about 100% whatever the
@@ -96,24 +146,53 @@
     shownAt = performance.now();
   }
 
-  function showDone(queue) {
+  // Nothing on screen: the day is done, or the next card is still on its way from the server.
+  function showNothing(nextLearningDue) {
+    showCard(null);
+    const waiting = outbox.all().length > 0;
+    $(".done").hidden = waiting;
+    if (waiting) return say(T.saving);
     const later = $(".next-learning");
-    later.hidden = !queue.next_learning_due;
-    if (queue.next_learning_due) {
-      later.querySelector("time").textContent = formatClockTime(new Date(queue.next_learning_due), {seconds: false});
+    later.hidden = !nextLearningDue;
+    if (nextLearningDue) {
+      later.querySelector("time").textContent = formatClockTime(new Date(nextLearningDue), {seconds: false});
     }
   }
 
-  function showQueue(queue) {
-    showCard(queue.cards[0] || null);
-    showCounts(queue.counts);
-    if (!card) showDone(queue);
+  // The queue as the server sees it, every rating included: it replaces what the page holds. With
+  // `keepShown` (an answer arriving in the background) the card on screen stays, since the learner may
+  // be reading it, unless the server has moved it on meanwhile; otherwise the queue's first card shows.
+  function takeQueue(queue, {keepShown = false} = {}) {
+    counts = queue.counts;
+    dayEndsAt = Date.parse(queue.day_ends_at);
+    const same = (a, b) => a.question === b.question && a.reps === b.reps;
+    if (keepShown && card && queue.cards.some((other) => same(other, card))) {
+      ahead = queue.cards.filter((other) => !same(other, card));
+    } else {
+      ahead = queue.cards.slice(1);
+      showCard(queue.cards[0] || null);
+    }
+    if (!card) showNothing(queue.next_learning_due);
+    showCounts();
+  }
+
+  // More cards to hold, from a queue read before the ratings still waiting: those cards are left out
+  // (they were rated here already), and so is the one on screen. The counters wait for the newest answer.
+  function topUp(cards, waiting) {
+    const taken = new Set([card?.question, ...ahead.map((other) => other.question),
+                           ...waiting.map((entry) => entry.body.question)]);
+    ahead.push(...cards.filter((other) => !taken.has(other.question)));
+    if (!card && ahead.length) {
+      showCard(ahead.shift());
+      showCounts();
+      say("");
+    }
   }
 
   async function load() {
-    const {ok, data} = await request(`${root.dataset.queueUrl}?limit=1`);
+    const {ok, data} = await request(`${root.dataset.queueUrl}?limit=${HELD}`);
     if (!ok) return say(T.network);
-    showQueue(data);
+    takeQueue(data);
   }
 
   function reveal() {
@@ -139,33 +218,103 @@
     $(".unfold").hidden = true;
   }
 
-  // A review keeps its client id across a retry, so a lost response never records it twice.
-  async function rate(rating) {
-    if (!card || !revealed) return;
-    const body = {question: card.question, rating, client_id: uuid4(), expected_reps: card.reps,
-                  duration_ms: Math.round(performance.now() - shownAt)};
-    let result;
-    try {
-      result = await request(root.dataset.reviewUrl, {method: "POST", body});
-    } catch (error) {
-      result = await request(root.dataset.reviewUrl, {method: "POST", body}).catch(() => null);
-    }
-    if (!result) return say(T.network);
-    if (result.status === 409) say(T.stale);
-    else if (!result.ok) return say(T.network);
-    else {
-      say(result.data.became_leech ? T.became_leech : "");
-      undoable.push({kind: "rating"});
-    }
-    // A review answers with the queue after it: no second request for the next card.
-    if (result.data?.next) showQueue(result.data.next);
-    else await load();
+  // ---- Rating: the next card at once, the rating to the server behind it.
+
+  // The counters after this rating, as the server will count them: the card leaves its kind, and
+  // comes back as a learning card if the rating's interval ends before the study day does.
+  function countsAfter(rated, rating) {
+    const after = {...counts};
+    after[kindOf(rated.state)] = Math.max(0, after[kindOf(rated.state)] - 1);
+    if (Date.now() + rated.intervals[rating] * 1000 < dayEndsAt) after.learning += 1;
+    return after;
   }
 
-  // The last action leaves the list only once the server has answered for it: after a network error
-  // or a 5xx, pressing u again retries that action instead of undoing the one before it.
+  function rate(rating) {
+    if (!card || !revealed) return;
+    const rated = card;
+    const entry = {seq: nextSeq(), madeAt: Date.now(),
+                   body: {question: rated.question, rating, client_id: uuid4(), expected_reps: rated.reps,
+                          duration_ms: Math.round(performance.now() - shownAt)}};
+    outbox.put(entry);
+    undoable.push({kind: "rating", clientId: entry.body.client_id, card: rated, counts});
+    counts = countsAfter(rated, rating);
+    const next = ahead.shift() || null;
+    if (next) showCard(next);
+    else showNothing(null);
+    showCounts();
+    say("");
+    send();
+  }
+
+  // The wait before a retry; the browser coming back online cuts it short.
+  let wake = () => {};
+  const pause = (ms) => new Promise((resolve) => {
+    wake = resolve;
+    setTimeout(resolve, ms);
+  });
+
+  // Sends what the outbox holds, oldest first, until it is empty; one sender at a time.
+  function send() {
+    if (!sending) sending = sendAll().finally(() => { sending = null; });
+    return sending;
+  }
+
+  async function sendAll() {
+    let failures = 0;
+    for (let entries = outbox.all(); entries.length; entries = outbox.all()) {
+      const entry = entries[0];
+      const last = entries.length === 1;
+      // Only the newest rating's answer brings the queue, unless the cards held run low first.
+      const refill = last || ahead.length < HELD / 2;
+      const body = {...entry.body, age_ms: Math.max(0, Date.now() - entry.madeAt), next_cards: refill ? HELD : 0};
+      const attempt = request(root.dataset.reviewUrl, {method: "POST", body, signal: AbortSignal.timeout(GIVE_UP_MS)})
+        .catch(() => null);
+      inFlight = {clientId: entry.body.client_id, settled: attempt};
+      const result = await attempt;
+      inFlight = null;
+      if (!result || result.status >= 500 || result.status === 429) {
+        say(T.offline);
+        await pause(RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]);
+        failures += 1;
+        continue;
+      }
+      if (result.status === 401 || result.status === 403) return say(T.signed_out);  // kept for the next visit
+      failures = 0;
+      outbox.drop(entry.body.client_id);
+      const mine = undoable.find((action) => action.clientId === entry.body.client_id);
+      if (mine) mine.sent = true;
+      if (result.status === 409) say(T.stale);
+      else if (!result.ok) say(T.not_saved);  // refused for good (the card is gone): resending cannot help
+      else say(result.data.became_leech ? T.became_leech : "");
+      // Only the answer to the newest rating knows them all; a rating made meanwhile brings a newer one.
+      const waiting = outbox.all();
+      if (waiting.length === 0) {
+        if (result.ok && result.data.next) takeQueue(result.data.next, {keepShown: true});
+        else await load();
+      } else if (result.ok && result.data.next) {
+        topUp(result.data.next.cards, waiting);
+      }
+    }
+  }
+
+  // ---- Undo, bury, suspend: they change the server's queue, so they wait for the ratings before them.
+
   async function undo() {
-    const last = undoable.at(-1) || {kind: "rating"};
+    const last = undoable.at(-1) || {kind: "rating", sent: true};
+    // A rating on its way: whether the server took it decides which undo it needs.
+    if (last.kind === "rating" && inFlight?.clientId === last.clientId) await inFlight.settled;
+    if (last.kind === "rating" && !last.sent && outbox.all().some((entry) => entry.body.client_id === last.clientId)) {
+      // Not sent yet (still here, or waiting to retry): dropping it is the whole undo, and the card
+      // comes back as it was.
+      outbox.drop(last.clientId);
+      undoable.pop();
+      if (card) ahead.unshift(card);
+      counts = last.counts;
+      showCard(last.card);
+      showCounts();
+      return say(T.undone);
+    }
+    await send();
     const url = last.kind === "rating" ? root.dataset.undoUrl : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
     const {ok, status} = await request(url, {method: "POST"});
     const final = ok || status === 404 || status === 409;  // done, or nothing left to undo there
@@ -177,6 +326,7 @@
 
   async function setAside(url, message, undoneBy) {
     if (!card) return;
+    await send();
     const {ok, data} = await request(url, {method: "POST", body: {question: card.question}});
     say(ok ? message : T.network);
     if (ok) undoable.push({kind: undoneBy, cardId: data.id});
@@ -198,8 +348,8 @@
   }
 
   const actions = {
-    reveal: () => run(async () => reveal()),
-    rate: (rating) => run(() => rate(rating)),
+    reveal: () => { if (!busy) reveal(); },
+    rate: (rating) => { if (!busy) rate(rating); },
     undo: () => run(undo),
     bury: () => run(() => setAside(root.dataset.buryUrl, T.buried, "unbury")),
     suspend: () => run(() => setAside(root.dataset.suspendUrl, T.suspended, "unsuspend")),
@@ -244,5 +394,14 @@
   onClick($(".undo"), actions.undo);
   onClick($(".bury"), actions.bury);
   onClick($(".suspend"), actions.suspend);
-  run(load);
+  // Back online: send what waits at once instead of at the next retry.
+  window.addEventListener("online", () => {
+    wake();
+    send();
+  });
+  // Ratings left from an earlier visit go first: the queue is read after them.
+  run(async () => {
+    if (outbox.all().length) await send();
+    else await load();
+  });
 })();

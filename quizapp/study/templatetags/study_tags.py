@@ -23,6 +23,10 @@ def session_strings():
         "became_leech": _("This card is now a leech (too many lapses) and was suspended."),
         "stale": _("This card was rated in another tab; here is the next one."),
         "network": _("Could not reach the server; please try again."),
+        "saving": _("Saving your ratings…"),
+        "offline": _("Offline: your ratings are kept in this browser and sent when the connection is back."),
+        "signed_out": _("You are signed out: your ratings are kept in this browser; log in again to send them."),
+        "not_saved": _("One rating could not be saved: its card is no longer in your queue."),
     }, "study-strings")
 
 

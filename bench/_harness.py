@@ -1,0 +1,88 @@
+"""What the benchmarks share: a throw-away PostgreSQL database, gunicorn serving the app, one HTTP
+request at a time. It imports nothing of the project, so a script can set its environment
+(DATABASE_URL...) before Django reads its settings."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def request(port: int, method: str, path: str, *, token: str | None = None, body: dict | None = None):
+    """One HTTP request on a fresh connection (gunicorn's sync workers close after each response)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    payload = None
+    if body is not None:
+        payload, headers["Content-Type"] = json.dumps(body), "application/json"
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+@contextmanager
+def bench_database():
+    name = f"bench_{os.getpid()}"
+    admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, app: str = "bench.study:application"):
+    port = free_port()
+    log_path = Path(env["VAR_DIR"]) / f"bench-{os.getpid()}-gunicorn.log"
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", app, "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if request(port, "GET", "/bench/ping/")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
+                time.sleep(0.2)
+            yield port
+        finally:
+            os.killpg(child.pid, signal.SIGTERM)
+            child.wait(timeout=30)
