@@ -133,8 +133,9 @@ def read_topics(folder: Path = CORPUS_DIR) -> list[Topic]:
                 checker.problem(group_line, "group", f"{group.slug!r} has no topics")
             if isinstance(entry.get("group"), str) and entry["group"] in {g.slug for g in groups}:
                 checker.problem(line, "group", f"{entry['group']!r} is listed twice")
-            group, group_line = TopicGroup(slug=entry.get("group"), title={"en": entry.get("en"), "zh": entry.get("zh")},
-                                           position=len(groups)), line
+            group = TopicGroup(slug=entry.get("group"), title={"en": entry.get("en"), "zh": entry.get("zh")},
+                               position=len(groups))
+            group_line = line
             groups.append(group)
             continue
         if isinstance(entry.get("slug"), str) and entry["slug"] in {t.slug for t in topics}:

@@ -18,7 +18,7 @@ class GroupedTopicSelect(forms.Select):
 
     def optgroups(self, name, value, attrs=None):
         shelves = []
-        for _, options, index in super().optgroups(name, value, attrs):
+        for _group, options, index in super().optgroups(name, value, attrs):
             for option in options:
                 topic = getattr(option["value"], "instance", None)
                 group = topic.group.title if topic is not None and topic.group is not None else None

@@ -35,7 +35,8 @@ def topic_list_with_counts(*, viewer=None) -> QuerySet[Topic]:
     visible = visible_to(viewer, through="questions__")
     return Topic.objects.annotate(
         question_count=Count("questions", filter=Q(questions__retired=False) & visible)).filter(
-        question_count__gt=0).select_related("group").order_by("position", "slug")  # Meta.ordering is dropped from GROUP BY queries
+        # Meta.ordering is dropped from GROUP BY queries.
+        question_count__gt=0).select_related("group").order_by("position", "slug")
 
 
 def question_list(*, viewer=None, topic: str | None = None, tag: str | None = None,

@@ -208,6 +208,7 @@ def test_it_shows_the_key_points_first_folds_a_long_answer_and_keeps_the_ratings
         page.get_by_role("button", name="Show the whole answer").click()
         expect(page.locator(".answer")).not_to_have_class(re.compile(r"\bfolded\b"))
         page.locator(".answer p").last.scroll_into_view_if_needed()
-        expect(page.locator(".answer p").last).to_have_text("Paragraph 40 of a long answer, the kind a corpus card has.")
+        expect(page.locator(".answer p").last).to_have_text(
+            "Paragraph 40 of a long answer, the kind a corpus card has.")
         again = page.locator(".rate-1").bounding_box()
         assert again["y"] + again["height"] <= viewport["height"], f"the ratings scrolled away on a {name}"

@@ -58,7 +58,7 @@ def test_it_keeps_studying_offline_on_a_phone_and_sends_the_ratings_when_back(br
 
     context.set_offline(False)
     assert _logs_become(3) == ["offline-1", "offline-2", "offline-3"]  # in the order they were made
-    page.wait_for_function("Object.keys(localStorage).filter((key) => key.startsWith('quizapp.ratings.')).length === 0")
+    page.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('quizapp.ratings.'))")
     _new_count(page, 3)  # the server's count now, and it agrees
     expect(page.locator(".study-status")).to_have_text("")
     time.sleep(1)
