@@ -15,6 +15,20 @@ def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
         raise NotYours from None
 
 
+def default_run_conclusions(*, demo_ids) -> dict[str, dict[str, str]]:
+    """Each demo's conclusion ({"en", "zh"}) from its newest default-parameter run, for the demos
+    that have one: the evidence a study card shows under its answer."""
+    conclusions = {}
+    for demo_id in sorted(set(demo_ids)):
+        try:
+            run = default_params_run(demo_id=demo_id)
+        except KeyError:  # linked in the corpus, not written yet
+            continue
+        if run is not None and run.result:
+            conclusions[demo_id] = run.result["conclusion"]
+    return conclusions
+
+
 def default_params_run(*, demo_id: str) -> DemoRun | None:
     """The newest result with the demo's default parameters, from the current engine: what a question
     page and a demo page show before the learner runs anything. Any learner's run would do as a cache,

@@ -4,8 +4,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+import engine
+from questions.languages import content_language
 from questions.models import LARGEST_ID, Question
 from questions.serializers import TopicSlugsField
+from quizapp.demos import selectors as demo_selectors
 from quizapp.study import scheduling, selectors
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
@@ -47,9 +50,33 @@ class QueueCardSerializer(serializers.Serializer):
                                        help_text="the grading rubric, shown first on reveal; empty for my own cards")
     answer_html = serializers.CharField(source="question.answer_html")
     demo_ids = serializers.ListField(source="question.demo_ids", child=serializers.CharField())
+    demos = serializers.SerializerMethodField(
+        help_text="each linked demo's title, page and, once a run with its default parameters has finished, "
+                  "what it concluded, in the reader's language")
     edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
+
+    @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
+        "conclusion": {"type": "string", "nullable": True}}}})
+    def get_demos(self, card) -> list[dict]:
+        # Each demo's default run is read once per answer, however many of its cards link it.
+        known = self.context.setdefault("demo_conclusions", {})
+        missing = [demo_id for demo_id in card.question.demo_ids if demo_id not in known]
+        if missing:
+            found = demo_selectors.default_run_conclusions(demo_ids=missing)
+            known.update({demo_id: found.get(demo_id) for demo_id in missing})
+        language, demos = content_language(), []
+        for demo_id in card.question.demo_ids:
+            try:
+                spec = engine.get_demo(demo_id)
+            except KeyError:
+                continue  # linked in the corpus, not written yet
+            conclusion = known[demo_id]
+            demos.append({"id": demo_id, "title": spec.title[language], "url": reverse("demos:detail", args=[demo_id]),
+                          "conclusion": conclusion[language] if conclusion else None})
+        return demos
 
     def get_edit_url(self, card) -> str | None:
         question = card.question  # the learner's own card; studying comes back to the study page

@@ -128,13 +128,22 @@
     answer.hidden = true;
     answer.classList.remove("folded");
     $(".unfold").hidden = true;
-    const links = $(".demo-links");
-    links.replaceChildren(...card.demo_ids.map((id) => {
+    // Each demo with what its default run concluded; it opens in a new tab, so this card stays as it is.
+    $(".demo-list").replaceChildren(...card.demos.map((demo) => {
+      const item = document.createElement("li");
       const link = document.createElement("a");
-      link.href = `${root.dataset.demosUrl}${encodeURIComponent(id)}/`;
-      link.textContent = id;
-      link.className = "pill";
-      return link;
+      link.href = demo.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = `${demo.id} · ${demo.title}`;
+      item.append(link);
+      if (demo.conclusion) {
+        const conclusion = document.createElement("p");
+        conclusion.className = "demo-conclusion";
+        setTextWithMath(conclusion, demo.conclusion);
+        item.append(conclusion);
+      }
+      return item;
     }));
     $(".demos").hidden = true;
     const edit = $(".edit-own");
@@ -201,7 +210,7 @@
     $(".key-points").hidden = card.key_points.length === 0;
     const answer = $(".answer");
     answer.hidden = false;
-    $(".demos").hidden = card.demo_ids.length === 0;
+    $(".demos").hidden = card.demos.length === 0;
     $(".show-answer").hidden = true;
     $(".ratings").hidden = false;
     renderMath(answer);

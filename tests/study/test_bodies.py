@@ -68,3 +68,26 @@ def test_it_answers_a_rating_with_the_card_and_log_as_stored(alice_api, studied,
     assert body["log"] == ReviewLogSerializer(ReviewLog.objects.get(card=stored)).data
     buried = CardState.objects.get(user=studied, is_leech=True)
     assert alice_api.get(f"/api/study/cards/{buried.pk}/").json()["buried_until"] == "2025-03-11"
+
+
+def test_it_shows_each_demos_title_and_what_its_default_run_concluded(alice_api, make_question):
+    import engine
+    from quizapp.demos.models import DemoRun
+    from quizapp.demos.services import params_key
+
+    question = make_question()
+    for position, demo_id in enumerate(["D1", "D2"], start=1):
+        QuestionDemo.objects.create(question=question, demo_id=demo_id, position=position)
+    spec = engine.get_demo("D1")
+    finished = {"demo_id": "D1", "params": spec.validate({}), "params_key": params_key(spec.validate({})),
+                "engine_version": engine.ENGINE_VERSION, "status": DemoRun.Status.SUCCEEDED,
+                "result": {"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"}}}
+    DemoRun.objects.create(**finished)
+    DemoRun.objects.create(**{**finished, "params": {"depth": 2}, "params_key": "other",  # not the defaults
+                              "result": {"conclusion": {"en": "Not evidence.", "zh": "不是证据。"}}})
+    for language, content in (("en", "en"), ("zh-hans", "zh")):
+        card = alice_api.get("/api/study/queue/", HTTP_ACCEPT_LANGUAGE=language).json()["cards"][0]
+        assert card["demos"] == [
+            {"id": "D1", "title": spec.title[content], "url": "/demos/D1/",
+             "conclusion": finished["result"]["conclusion"][content]},
+            {"id": "D2", "title": engine.get_demo("D2").title[content], "url": "/demos/D2/", "conclusion": None}]
