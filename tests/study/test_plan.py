@@ -167,6 +167,9 @@ def test_it_explains_the_empty_states(alice_client, alice, make_question):
     _settings(alice, interview_date=_in_days(alice, 0))
     page = alice_client.get("/study/plan/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Your interview is today" in page and "Use as my new cards per day" not in page
+    StudySettings.objects.filter(user=alice).update(interview_date=_in_days(alice, -1))
+    page = alice_client.get("/study/plan/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "That date has passed" in page and "How ready you are now" in page
 
 
 def test_it_applies_the_plan_or_the_learners_own_number(alice_client, alice, make_question):
