@@ -47,8 +47,13 @@ class StudySettingsForm(forms.ModelForm):
     class Meta:
         model = StudySettings
         fields = ["desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
-                  "new_card_order", "topics"]
+                  "new_card_order", "interview_date", "topics"]
+        widgets = {"interview_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = time_zone_choices(self.instance.timezone if self.instance else "")
+
+
+class PlanApplyForm(forms.Form):
+    new_cards_per_day = forms.IntegerField(label=_("New cards per day"), min_value=0, max_value=9999)

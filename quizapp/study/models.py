@@ -50,6 +50,9 @@ class StudySettings(models.Model):
     topics = models.ManyToManyField("questions.Topic", blank=True, related_name="+", verbose_name=_("Topics"))
     fsrs_parameters = models.JSONField(default=list, blank=True,
                                        help_text="FSRS-6 weights; empty means the fsrs defaults")
+    interview_date = models.DateField(
+        null=True, blank=True, verbose_name=_("Interview date"),
+        help_text=_("Optional: the study plan aims to show you every card of your topics a week before."))
 
     def __str__(self) -> str:
         return f"study settings of {self.user}"
@@ -138,6 +141,8 @@ class SchedulerOptimization(models.Model):
     new_parameters = models.JSONField(default=list)
     old_log_loss = models.FloatField(null=True, blank=True)
     new_log_loss = models.FloatField(null=True, blank=True)
+    optimal_retention = models.FloatField(
+        null=True, blank=True, help_text="the desired retention that minimises review time with the weights in use")
     applied = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

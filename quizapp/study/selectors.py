@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from fsrs import Scheduler
 
 from quizapp.study import scheduling
-from quizapp.study.models import CardState, ReviewLog, StudySettings
+from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 State = CardState.State
 
@@ -16,6 +16,12 @@ State = CardState.State
 def study_settings_get(*, user) -> StudySettings:
     """The learner's settings: until they first save some, the defaults, unsaved (a read never writes)."""
     return StudySettings.objects.filter(user=user).first() or StudySettings(user=user)
+
+
+def optimal_retention_latest(*, user) -> SchedulerOptimization | None:
+    """The learner's latest fit that found their optimal retention (a later fit that failed keeps it shown)."""
+    return (SchedulerOptimization.objects.filter(user=user, status=SchedulerOptimization.Status.SUCCEEDED,
+                                                 optimal_retention__isnull=False).first())
 
 
 def chosen_topic_ids(*, user) -> set[int]:

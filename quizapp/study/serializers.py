@@ -159,19 +159,29 @@ class ChosenTopicsField(TopicSlugsField):
 
 class StudySettingsSerializer(serializers.ModelSerializer):
     topics = ChosenTopicsField(required=False, help_text="topic slugs; empty studies every topic")
+    interview_date = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="optional; the study plan aims to show every card a week before it. A day already past in "
+                  "my time zone, or more than 1000 days ahead, answers 400 (one kept as it was may have passed)")
+    optimal_retention = serializers.SerializerMethodField(
+        help_text="the desired retention that costs me the least review time, from my latest fit; null before one")
 
     class Meta:
         model = StudySettings
         fields = ["desired_retention", "new_cards_per_day", "reviews_per_day", "timezone", "day_start_hour",
-                  "new_card_order", "topics", "fsrs_parameters"]
+                  "new_card_order", "topics", "interview_date", "fsrs_parameters", "optimal_retention"]
         read_only_fields = ["fsrs_parameters"]
+
+    def get_optimal_retention(self, study_settings) -> float | None:
+        optimization = selectors.optimal_retention_latest(user=study_settings.user)
+        return optimization.optimal_retention if optimization else None
 
 
 class SchedulerOptimizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = SchedulerOptimization
         fields = ["id", "status", "reviews_counted", "reviews_needed", "old_parameters", "new_parameters",
-                  "old_log_loss", "new_log_loss", "applied", "error", "created_at", "finished_at"]
+                  "old_log_loss", "new_log_loss", "optimal_retention", "applied", "error", "created_at", "finished_at"]
 
 
 class ReviewResultSerializer(serializers.Serializer):

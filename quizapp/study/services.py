@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 from fsrs import Rating
 from rest_framework.relations import PrimaryKeyRelatedField
 
@@ -36,6 +36,7 @@ OPTIMIZATION_CRASHED = gettext_noop("The worker crashed during the fit. Please t
 OPTIMIZATION_NO_WORKER = gettext_noop("No worker serves the optimizer queue, so the fit cannot start. "
                                       "Start one (make run starts one) and try again.")
 OPTIMIZER_QUEUE = "optimizer"  # CELERY_TASK_ROUTES sends the fits there
+INTERVIEW_DAYS_AHEAD_MAX = 1000
 
 
 class NothingToUndo(Conflict):
@@ -67,21 +68,47 @@ class QuestionNotFound(InvalidInput):
 
 
 def study_settings_update(*, user, fields: dict, topics=None) -> StudySettings:
-    """Validated (model validators: bounds, time zone; InvalidInput names the fields) before anything
-    is saved; a learner's first change saves their row."""
+    """Validated (model validators: bounds, time zone; an interview date newly set in the past; InvalidInput
+    names the fields) before anything is saved; a learner's first change saves their row."""
     with transaction.atomic():
         lock_learner(user)  # two first changes at once would both add the row
         study_settings = selectors.study_settings_get(user=user)
+        interview_date_before = study_settings.interview_date
         for name, value in fields.items():
             setattr(study_settings, name, value)
         try:
             study_settings.full_clean(exclude=["user"])
         except ValidationError as error:
             raise InvalidInput(fields=error.message_dict) from None
+        _check_interview_date(study_settings, before=interview_date_before)
         study_settings.save()
         if topics is not None:
             study_settings.topics.set(topics)
     return study_settings
+
+
+def _check_interview_date(study_settings: StudySettings, *, before) -> None:
+    """A date set or changed must not have passed in the learner's own time zone, nor be years away (a plan
+    for the year 9999 helps nobody, and its day's start overflows a datetime); one kept as it was may have
+    passed (saving other settings after the interview still works)."""
+    chosen = study_settings.interview_date
+    if chosen is None or chosen == before:
+        return
+    today = study_day_for(study_settings=study_settings, now=timezone.now()).day
+    if chosen < today:
+        passed = gettext("The interview date has passed: choose today or a later day.")
+        raise InvalidInput(fields={"interview_date": [passed]})
+    if chosen > today + timedelta(days=INTERVIEW_DAYS_AHEAD_MAX):
+        too_far = gettext("Choose an interview date within %(days)s days.") % {"days": INTERVIEW_DAYS_AHEAD_MAX}
+        raise InvalidInput(fields={"interview_date": [too_far]})
+
+
+def study_settings_use_optimal_retention(*, user) -> StudySettings:
+    """Set the learner's desired retention to the optimal one their latest fit found (InvalidInput when none did)."""
+    optimization = selectors.optimal_retention_latest(user=user)
+    if optimization is None:
+        raise InvalidInput(gettext("No optimal retention has been computed for you yet."))
+    return study_settings_update(user=user, fields={"desired_retention": optimization.optimal_retention})
 
 
 def _locked_card(*, user, question_id: int, now: datetime) -> CardState:
@@ -358,7 +385,8 @@ def scheduler_optimization_finish(*, optimization_id: int, status: str, **fields
 
 
 def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> None:
-    """Fit the learner's FSRS weights on their history; keep them only if they predict it better."""
+    """Fit the learner's FSRS weights on their history; keep them only if they predict it better; then find
+    the desired retention that costs the least review time with the weights in use."""
     from quizapp.study import optimizing
 
     if not scheduler_optimization_claim(optimization_id=optimization_id, worker=worker):
@@ -379,7 +407,8 @@ def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> Non
         finished = scheduler_optimization_finish(
             optimization_id=optimization_id, status=SchedulerOptimization.Status.SUCCEEDED, reviews_counted=counted,
             reviews_needed=needed, old_parameters=fit.old_parameters, new_parameters=fit.new_parameters,
-            old_log_loss=fit.old_log_loss, new_log_loss=fit.new_log_loss, applied=fit.improves)
+            old_log_loss=fit.old_log_loss, new_log_loss=fit.new_log_loss, applied=fit.improves,
+            optimal_retention=fit.optimal_retention)
         if finished and fit.improves:  # only the weights: the learner may have changed other settings meanwhile
             StudySettings.objects.update_or_create(user=optimization.user,
                                                    defaults={"fsrs_parameters": fit.new_parameters})

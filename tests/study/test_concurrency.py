@@ -90,7 +90,7 @@ def test_it_saves_a_new_learners_first_settings_once_when_tabs_save_at_once(alic
 def test_it_keeps_a_learners_first_settings_and_the_weights_of_a_fit_that_ends_meanwhile(alice, monkeypatch):
     optimization = SchedulerOptimization.objects.create(user=alice)
     better = optimizing.Fit(old_parameters=list(Scheduler().parameters), new_parameters=[0.5] * 21,
-                            old_log_loss=0.4, new_log_loss=0.3)
+                            old_log_loss=0.4, new_log_loss=0.3, optimal_retention=0.85)
     monkeypatch.setattr(optimizing, "trainable_review_count", lambda history: optimizing.REVIEWS_NEEDED)
     monkeypatch.setattr(optimizing, "fit", lambda history, *, current_parameters: better)
     settings_read, fit_saved = threading.Event(), threading.Event()

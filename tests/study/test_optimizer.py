@@ -11,7 +11,7 @@ from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
 from quizapp.study import optimizing, selectors, services, tasks
-from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization
+from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, CardState, ReviewLog, SchedulerOptimization
 
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -58,8 +58,8 @@ def test_it_counts_only_reviews_a_day_or_more_apart():
 
 
 @pytest.mark.usefixtures("eager_celery")
-def test_it_fits_the_learners_parameters_and_compares_log_loss(alice, make_question,
-                                                               django_capture_on_commit_callbacks):
+def test_it_fits_the_learners_parameters_compares_log_loss_and_finds_their_optimal_retention(
+        alice, make_question, django_capture_on_commit_callbacks):
     _simulated_history(alice, [make_question() for _ in range(60)], reviews_per_card=14)
     optimization = _request(alice, django_capture_on_commit_callbacks)
     assert optimization.status == SchedulerOptimization.Status.SUCCEEDED, optimization.error
@@ -71,6 +71,9 @@ def test_it_fits_the_learners_parameters_and_compares_log_loss(alice, make_quest
     assert optimization.applied == (optimization.new_log_loss < optimization.old_log_loss)
     assert saved == (optimization.new_parameters if optimization.applied else [])
     Scheduler(parameters=optimization.new_parameters)  # fsrs accepts them (within its bounds)
+    # fsrs's own simulation, run for real: one of the retentions it tries, within the setting's bounds.
+    assert optimization.optimal_retention in (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+    assert MIN_RETENTION <= optimization.optimal_retention <= MAX_RETENTION
 
 
 def test_it_runs_a_request_only_once(alice, make_question):
@@ -202,7 +205,7 @@ def test_it_fails_a_redelivered_fit_that_finds_itself_running_instead_of_fitting
 def test_it_lets_a_fit_the_reaper_failed_meanwhile_neither_succeed_nor_change_the_parameters(alice, monkeypatch):
     optimization = SchedulerOptimization.objects.create(user=alice)
     better = optimizing.Fit(old_parameters=list(Scheduler().parameters), new_parameters=[0.5] * 21,
-                            old_log_loss=0.4, new_log_loss=0.3)
+                            old_log_loss=0.4, new_log_loss=0.3, optimal_retention=0.8)
 
     def fit_outlived_by_the_reaper(history, *, current_parameters):
         # The fit computed silently past the reaper's patience: it was failed, the learner asked again.
@@ -216,5 +219,62 @@ def test_it_lets_a_fit_the_reaper_failed_meanwhile_neither_succeed_nor_change_th
     services.scheduler_optimization_run(optimization_id=optimization.pk, worker="optimizer@box")
     optimization.refresh_from_db()
     assert (optimization.status, optimization.error) == ("failed", services.OPTIMIZATION_LOST)
-    assert optimization.new_parameters == [] and not optimization.applied
+    assert optimization.new_parameters == [] and not optimization.applied and optimization.optimal_retention is None
     assert selectors.study_settings_get(user=alice).fsrs_parameters == []
+
+
+def test_it_finds_no_optimal_retention_in_a_history_that_cannot_tell():
+    """fsrs would divide by zero without a recalled repeat review, and tie every retention at no cost without
+    answer times; the page then says why rather than showing 0.70."""
+    def history(*, ratings, duration):
+        return [optimizing.ReviewLog(card_id=index // len(ratings), rating=ratings[index % len(ratings)],
+                                     review_datetime=START + timedelta(days=index), review_duration=duration)
+                for index in range(optimizing.RETENTION_REVIEWS_NEEDED * len(ratings))]
+
+    assert optimizing.can_tell_optimal_retention(history(ratings=[Rating.Good, Rating.Good], duration=5000))
+    assert not optimizing.can_tell_optimal_retention(history(ratings=[Rating.Good, Rating.Again], duration=5000)[1:])
+    assert not optimizing.can_tell_optimal_retention(history(ratings=[Rating.Good, Rating.Good], duration=0))
+    assert not optimizing.can_tell_optimal_retention(history(ratings=[Rating.Good, Rating.Good], duration=5000)[:511])
+
+
+def _fit_with_optimal_retention(user, value):
+    return SchedulerOptimization.objects.create(user=user, status="succeeded", reviews_counted=600,
+                                                reviews_needed=512, old_parameters=[0.2] * 21,
+                                                new_parameters=[0.3] * 21, old_log_loss=0.41, new_log_loss=0.37,
+                                                optimal_retention=value)
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Optimal for you: 0.85"), ("zh-hans", "适合你的最佳值：0.85")])
+def test_it_shows_the_optimal_retention_beside_the_setting_and_uses_it(alice_client, alice, language, words):
+    _fit_with_optimal_retention(alice, 0.85)
+    SchedulerOptimization.objects.create(user=alice, status="failed", error="x")  # a later failure keeps it shown
+    for path in ("/study/settings/", "/study/optimize/"):
+        page = alice_client.get(path, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert words in page and 'form="use-optimal-retention"' in page
+    used = alice_client.post("/study/settings/optimal-retention/", {"next": "optimize"})
+    assert used["Location"] == "/study/optimize/"
+    assert selectors.study_settings_get(user=alice).desired_retention == 0.85
+    page = alice_client.get("/study/settings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Optimal for you: 0.85" in page and 'form="use-optimal-retention"' not in page  # in use already
+    assert alice_api_settings(alice_client)["optimal_retention"] == 0.85
+
+
+def alice_api_settings(client) -> dict:
+    return client.get("/api/study/settings/").json()
+
+
+def test_it_says_how_many_more_reviews_the_optimal_retention_needs(alice_client, alice, make_question):
+    _simulated_history(alice, [make_question() for _ in range(10)], reviews_per_card=6)
+    counted = optimizing.trainable_review_count(optimizing.history_for_user(user=alice))
+    page = alice_client.get("/study/settings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (f"computed from your reviews: {counted} of the 512 needed, so {512 - counted} more" in page)
+    assert "Optimal for you" not in page
+
+
+def test_it_never_shows_alice_bobs_optimal_retention(alice_client, alice, bob):
+    _fit_with_optimal_retention(bob, 0.75)
+    page = alice_client.get("/study/settings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Optimal for you" not in page and "0.75" not in page
+    assert alice_api_settings(alice_client)["optimal_retention"] is None
+    assert alice_client.post("/study/settings/optimal-retention/").status_code == 302
+    assert selectors.study_settings_get(user=alice).desired_retention == 0.9

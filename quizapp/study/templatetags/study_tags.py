@@ -39,3 +39,13 @@ def chart_labels():
         "minutes": _("Minutes"), "retention": _("True retention"), "days": _("%(n)s days"),
         "recall": _("Recall chance"), "reviews_on": _("%(n)s reviews on %(day)s"),
     }, "study-chart-labels")
+
+
+@register.simple_tag
+def plan_chart_labels():
+    """The words of plan.js's charts, in the page's language."""
+    return json_script({
+        "seen": _("Cards seen"), "recall": _("Predicted recall on the day"),
+        "score": _("Latest mock interview score"), "percent": _("Percent"), "cards": _("Cards"),
+        "at_plan": _("At the plan's %(n)s a day"), "at_current": _("At your %(n)s a day"), "all": _("All cards"),
+    }, "plan-chart-labels")
