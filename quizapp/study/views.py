@@ -6,10 +6,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from questions.models import Question
 from quizapp.core.errors import AppError, InvalidInput
 from quizapp.study import optimizing, readiness, selectors, services, stats
 from quizapp.study.days import study_day_for
 from quizapp.study.forms import PlanApplyForm, StudySettingsForm
+
+
+# What a visitor tries before signing up: five questions every deep-learning interview asks, each with
+# key points, formulas and a demo behind it.
+SAMPLE_CARDS = ["vanishing-exploding-gradients-causes-remedies", "softmax-vs-sigmoid", "dropout-inverted-scaling",
+                "batchnorm-principle-in-cnns", "residual-connections-gradient-flow"]
+
+
+def try_cards(request):
+    """Five sample cards without an account: reveal and rate them as in a session; nothing is saved,
+    and the end of the five offers the account that keeps a schedule."""
+    by_id = Question.objects.corpus().active().select_related("topic").in_bulk(SAMPLE_CARDS, field_name="card_id")
+    cards = [by_id[card_id] for card_id in SAMPLE_CARDS if card_id in by_id]
+    if len(cards) < len(SAMPLE_CARDS):  # a corpus without them (a test's): its first cards instead
+        cards = list(Question.objects.corpus().active().select_related("topic").order_by("topic__position",
+                                                                                          "position")[:5])
+    return render(request, "study/try.html", {
+        "cards": cards, "total": Question.objects.corpus().active().count(),
+        "try_strings": {"position": _("Card %(n)s of %(total)s")}})
 
 
 @login_required

@@ -31,3 +31,17 @@ def test_it_offers_a_visitor_an_account_before_studying(client, db):
     assert "today-title" not in html
     signup = client.get("/accounts/signup/?next=/study/").content.decode()
     assert 'href="/accounts/login/?next=/study/">Log in</a>' in signup
+
+
+def test_it_lets_a_visitor_try_five_cards_without_an_account(client, db):
+    from questions.models import Question
+
+    make_questions(7, topic=make_topic("basics"))
+    html = _english(client).get("/").content.decode()
+    assert 'href="/study/try/">Try five cards, no account needed' in html
+    page = client.get("/study/try/")
+    assert page.status_code == 200
+    shown = page.content.decode()
+    assert shown.count("data-try-card") == 5 and "With an account, each of the 7 cards" in shown
+    first_five = Question.objects.order_by("position")[:5]
+    assert all(question.question_en in shown for question in first_five)
