@@ -25,6 +25,13 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
+  // A custom study session (/study/custom/) names its mode in the page's address; the server checks it
+  // there and gives it to the page, and every queue, review and undo call carries it.
+  function withMode(url) {
+    const mode = root.dataset.customQuery;
+    return mode ? `${url}${url.includes("?") ? "&" : "?"}${mode}` : url;
+  }
+
   function say(text) {
     $(".study-status").textContent = text || "";
   }
@@ -111,7 +118,7 @@
   }
 
   async function load() {
-    const {ok, data} = await request(`${root.dataset.queueUrl}?limit=1`);
+    const {ok, data} = await request(withMode(`${root.dataset.queueUrl}?limit=1`));
     if (!ok) return say(T.network);
     showQueue(data);
   }
@@ -146,9 +153,9 @@
                   duration_ms: Math.round(performance.now() - shownAt)};
     let result;
     try {
-      result = await request(root.dataset.reviewUrl, {method: "POST", body});
+      result = await request(withMode(root.dataset.reviewUrl), {method: "POST", body});
     } catch (error) {
-      result = await request(root.dataset.reviewUrl, {method: "POST", body}).catch(() => null);
+      result = await request(withMode(root.dataset.reviewUrl), {method: "POST", body}).catch(() => null);
     }
     if (!result) return say(T.network);
     if (result.status === 409) say(T.stale);
@@ -166,7 +173,7 @@
   // or a 5xx, pressing u again retries that action instead of undoing the one before it.
   async function undo() {
     const last = undoable.at(-1) || {kind: "rating"};
-    const url = last.kind === "rating" ? root.dataset.undoUrl : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
+    const url = last.kind === "rating" ? withMode(root.dataset.undoUrl) : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
     const {ok, status} = await request(url, {method: "POST"});
     const final = ok || status === 404 || status === 409;  // done, or nothing left to undo there
     if (final) undoable.pop();
