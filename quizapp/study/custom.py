@@ -78,12 +78,12 @@ def _available(*, user, day: StudyDay) -> QuerySet[Question]:
 
 
 def forgotten_today_ids(*, user, day: StudyDay) -> list[int]:
-    """Cards rated Again today (in study or an interview), the most recently forgotten first."""
-    logs = (ReviewLog.objects.filter(user=user, rating=1, reviewed_at__gte=day.starts_at, reviewed_at__lt=day.ends_at)
-            .values("card__question_id").annotate(last=Max("reviewed_at")).order_by("-last"))
-    forgotten = [row["card__question_id"] for row in logs]
-    available = set(_available(user=user, day=day).filter(pk__in=forgotten).values_list("pk", flat=True))
-    return [question_id for question_id in forgotten if question_id in available]
+    """Cards rated Again today (in study or an interview), shuffled as Anki does."""
+    forgotten = ReviewLog.objects.filter(user=user, rating=1, reviewed_at__gte=day.starts_at,
+                                         reviewed_at__lt=day.ends_at).values("card__question_id")
+    shown = list(_available(user=user, day=day).filter(pk__in=forgotten).values_list("pk", flat=True))
+    random.shuffle(shown)
+    return shown
 
 
 def _cram_ids(*, user, day: StudyDay, topic: Topic, cards: str, count: int) -> list[int]:
@@ -218,14 +218,21 @@ def custom_answer_undo(*, session: CustomSession) -> CustomAnswer:
 
 
 def mock_questions_today(*, user, now: datetime | None = None) -> tuple[list[Question], bool]:
-    """Up to three corpus questions the learner studied today, the latest first; when fewer, filled
-    from those reviewed most recently before (the bool says so). Own cards have no key points to mark
-    an interview answer against, so they are never asked."""
+    """Up to three corpus questions the learner studied today (rated in study, an interview or a custom
+    session), the latest first; when fewer, filled from those reviewed most recently before (the bool
+    says so). Own cards have no key points to mark an interview answer against, so they are never asked."""
     day = _today(user, now)
     corpus = ReviewLog.objects.filter(user=user, card__question__owner__isnull=True, card__question__retired=False)
     latest = corpus.values("card__question_id").annotate(last=Max("reviewed_at")).order_by("-last")
-    today = list(latest.filter(reviewed_at__gte=day.starts_at, reviewed_at__lt=day.ends_at)
-                 .values_list("card__question_id", flat=True)[:MOCK_QUESTIONS])
+    rated = latest.filter(reviewed_at__gte=day.starts_at, reviewed_at__lt=day.ends_at).values_list(
+        "card__question_id", "last")
+    crammed = (CustomAnswer.objects.filter(session__user=user, question__owner__isnull=True, question__retired=False,
+                                           answered_at__gte=day.starts_at, answered_at__lt=day.ends_at)
+               .values("question_id").annotate(last=Max("answered_at")).values_list("question_id", "last"))
+    studied: dict[int, datetime] = {}
+    for question_id, last in [*rated, *crammed]:
+        studied[question_id] = max(last, studied.get(question_id, last))
+    today = sorted(studied, key=studied.get, reverse=True)[:MOCK_QUESTIONS]
     chosen = list(today)
     if len(chosen) < MOCK_QUESTIONS:
         earlier = latest.exclude(card__question_id__in=chosen).values_list("card__question_id", flat=True)

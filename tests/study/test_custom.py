@@ -102,17 +102,25 @@ def test_it_reschedules_an_early_review_as_fsrs_does(alice, alice_api, make_ques
 # Today's forgotten cards
 
 def test_it_studies_todays_forgotten_cards_without_changing_them(alice, make_question):
-    remembered, forgotten, yesterday = make_question(), make_question(), make_question()
+    remembered, forgotten, also_forgotten, yesterday = (make_question() for _ in range(4))
     _rate(alice, yesterday, 1, NOW - timedelta(days=1))
     _rate(alice, remembered, 3, NOW)
     _rate(alice, forgotten, 1, NOW + timedelta(minutes=1))
+    _rate(alice, also_forgotten, 1, NOW + timedelta(minutes=1))
+    _rate(alice, also_forgotten, 3, NOW + timedelta(minutes=2))  # relearnt since: forgotten today all the same
     before = _rows(alice)
-    session = custom.custom_session_start(user=alice, kind="forgotten", now=NOW + timedelta(minutes=2))
-    queue = custom.custom_session_queue(session=session, now=NOW + timedelta(minutes=2), limit=5)
-    assert [card.question_id for card in queue.cards] == [forgotten.pk]
-    assert (queue.counts.learning, queue.counts.new, queue.counts.review) == (1, 0, 0)
-    _answer(session, forgotten.pk, 3, NOW + timedelta(minutes=3))
-    assert custom.custom_session_queue(session=session, now=NOW + timedelta(minutes=3)).counts.total == 0
+    later = NOW + timedelta(minutes=3)
+    session = custom.custom_session_start(user=alice, kind="forgotten", now=later)
+    queue = custom.custom_session_queue(session=session, now=later, limit=5)
+    assert sorted(card.question_id for card in queue.cards) == [forgotten.pk, also_forgotten.pk]
+    assert queue.counts.total == 2 and queue.counts.new == 0
+    first, second = session.question_ids
+    _answer(session, first, 1, later)  # Again: once more, after the other
+    assert [card.question_id for card in custom.custom_session_queue(session=session, now=later, limit=5).cards] == [
+        second, first]
+    _answer(session, second, 3, later)
+    _answer(session, first, 4, later)
+    assert custom.custom_session_queue(session=session, now=later).counts.total == 0
     assert _rows(alice) == before
 
 
@@ -346,3 +354,15 @@ def test_it_documents_the_modes_bounds_in_the_schema(client, db):
         parameters = {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
         assert set(parameters["custom"]["enum"]) == {"ahead", "forgotten", "cram"}
         assert (parameters["days"]["minimum"], parameters["days"]["maximum"]) == (1, 9999)
+
+
+def test_it_counts_crammed_cards_as_studied_today_for_the_mock(alice, make_question):
+    topic = make_topic("crammed")
+    questions = [make_question(topic=topic) for _ in range(3)]
+    session = custom.custom_session_start(user=alice, kind="cram", topic=topic, cards="new")
+    now = timezone.now()
+    for seconds, question in enumerate(questions):
+        custom.custom_answer_record(session=session, question_id=question.pk, rating=3, client_id=uuid.uuid4(),
+                                    now=now - timedelta(seconds=10 - seconds))
+    chosen, filled = custom.mock_questions_today(user=alice)
+    assert chosen == questions[::-1] and not filled
