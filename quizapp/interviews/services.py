@@ -114,6 +114,19 @@ def interview_create(*, user, topics: list[Topic], difficulty_min: int = 1, diff
 
 
 @transaction.atomic
+def interview_create_on_questions(*, user, questions: list, language: str = Interview.Language.ZH) -> Interview:
+    """A quick interview (PRESETS["quick"]'s minutes per question) on the given corpus questions, in
+    their order, such as the cards studied today."""
+    if not questions or any(question.owner_id is not None for question in questions):
+        raise InterviewInputError(fields={"count": [_("There are no corpus cards to ask.")]})
+    difficulties = [question.difficulty for question in questions]
+    topics = list({question.topic_id: question.topic for question in questions}.values())
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=min(difficulties),
+                   difficulty_max=max(difficulties), minutes_per_question=PRESETS["quick"]["minutes_per_question"],
+                   total_minutes=None, language=language, weak_spots=False)
+
+
+@transaction.atomic
 def interview_round_create(*, user, kind: str, language: str = Interview.Language.ZH) -> Interview:
     """A system design or coding round: one card from the round's pool, one the learner has not had in
     an interview yet where there is one."""

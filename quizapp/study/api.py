@@ -7,8 +7,15 @@ from datetime import timedelta
 from functools import partial
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -17,10 +24,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
-from quizapp.study import scheduling, selectors, services, stats
-from quizapp.study.queue import study_queue
+from quizapp.study import custom, scheduling, selectors, services, stats
+from quizapp.study.models import CustomSession
+from quizapp.study.queue import StudyQueue, study_queue
 from quizapp.study.serializers import (
     CardStateSerializer,
+    CustomAnswerResultSerializer,
+    CustomAnswerSerializer,
+    CustomModeSerializer,
     QuestionRefSerializer,
     QueueSerializer,
     ReviewLogSerializer,
@@ -32,6 +43,7 @@ from quizapp.study.serializers import (
 
 MAX_QUEUE_LIMIT = 20
 CONFLICT = OpenApiResponse(description="the card changed meanwhile, or the client id was used for another card")
+NO_SUCH_SESSION = OpenApiResponse(description="no such custom study session of yours")
 
 
 class StudyApi(APIView):
@@ -46,40 +58,86 @@ def _card_context(user, study_settings=None) -> dict:
             "preview_scheduler": scheduling.scheduler_for(study_settings, fuzz=False)}
 
 
+def _custom_mode(request) -> dict:
+    """The custom study mode of the query string, validated (400 naming the field); `session` becomes
+    the learner's CustomSession (another learner's: 404)."""
+    mode = CustomModeSerializer(data=request.query_params)
+    mode.is_valid(raise_exception=True)
+    data = dict(mode.validated_data)
+    if data.get("custom") in CustomSession.Kind.values:
+        data["session"] = custom.custom_session_get(user=request.user, session_id=data["session"])
+        if data["session"].kind != data["custom"]:
+            raise ValidationError({"session": [_("This session is not of that kind.")]})
+    else:
+        data.pop("session", None)
+    return data
+
+
+def _queue(request, mode: dict, *, now, limit: int, study_settings) -> StudyQueue:
+    """Today's queue, or the custom session's."""
+    if "session" in mode:
+        return custom.custom_session_queue(session=mode["session"], now=now, limit=limit)
+    ahead_days = mode["days"] if mode.get("custom") == "ahead" else 0
+    return study_queue(user=request.user, now=now, limit=limit, study_settings=study_settings, ahead_days=ahead_days)
+
+
 class QueueApi(StudyApi):
-    @extend_schema(responses=QueueSerializer, summary="Today's next cards and the counters of cards left",
-                   parameters=[OpenApiParameter("limit", int, description=f"cards to return (1-{MAX_QUEUE_LIMIT})")])
+    @extend_schema(responses={200: QueueSerializer, 404: NO_SUCH_SESSION},
+                   summary="Today's next cards and the counters of cards left (or a custom study session's)",
+                   parameters=[OpenApiParameter("limit", int, description=f"cards to return (1-{MAX_QUEUE_LIMIT})"),
+                               CustomModeSerializer])
     def get(self, request):
         try:
             limit = min(MAX_QUEUE_LIMIT, max(1, int(request.query_params.get("limit", 1))))
         except ValueError:
             raise ValidationError({"limit": "a whole number"}) from None
+        mode = _custom_mode(request)
         study_settings = selectors.study_settings_get(user=request.user)
         context = _card_context(request.user, study_settings)
-        queue = study_queue(user=request.user, now=context["now"], limit=limit, study_settings=study_settings)
+        queue = _queue(request, mode, now=context["now"], limit=limit, study_settings=study_settings)
         return Response(QueueSerializer(queue, context=context).data)
+
+
+REVIEW_RESULT = PolymorphicProxySerializer(
+    component_name="ReviewOrCustomAnswerResult", serializers=[ReviewResultSerializer, CustomAnswerResultSerializer],
+    resource_type_field_name=None)
 
 
 class ReviewApi(StudyApi):
     @extend_schema(request=ReviewRequestSerializer, summary="Rate a card (idempotent by client_id); answers with "
-                   "the next card, so studying takes one request per card",
-                   responses={201: ReviewResultSerializer, 200: ReviewResultSerializer, 409: CONFLICT})
+                   "the next card, so studying takes one request per card. In a forgotten or cram session the "
+                   "rating is the session's only: the card's schedule does not change",
+                   parameters=[CustomModeSerializer],
+                   responses={201: REVIEW_RESULT, 200: REVIEW_RESULT, 404: NO_SUCH_SESSION, 409: CONFLICT})
     def post(self, request):
+        mode = _custom_mode(request)
         body = ReviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if "session" in mode:
+            return self._custom_answer(request, mode["session"], data)
         outcome = services.card_review_outcome(
             user=request.user, question_id=data["question"], rating=data["rating"], duration_ms=data["duration_ms"],
             client_id=data["client_id"], expected_reps=data.get("expected_reps"),
             reviewed_at=timezone.now() - timedelta(milliseconds=data["age_ms"]))
         log, card = outcome.log, outcome.log.card
         context = _card_context(request.user, outcome.study_settings)
-        queue = study_queue(user=request.user, now=context["now"], limit=data["next_cards"],
-                            study_settings=outcome.study_settings) if data["next_cards"] else None
+        queue = _queue(request, mode, now=context["now"], limit=data["next_cards"],
+                       study_settings=outcome.study_settings) if data["next_cards"] else None
         result = {"log": log, "card": card, "became_leech": card.is_leech and not log.previous_state["is_leech"],
                   "next": queue}
         return Response(ReviewResultSerializer(result, context=context).data,
                         status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+    def _custom_answer(self, request, session, data):
+        answer, created = custom.custom_answer_record(session=session, question_id=data["question"],
+                                                      rating=data["rating"], client_id=data["client_id"])
+        context = _card_context(request.user)
+        queue = custom.custom_session_queue(session=session, now=context["now"],
+                                            limit=data["next_cards"]) if data["next_cards"] else None
+        result = {"answer": answer, "became_leech": False, "next": queue}
+        return Response(CustomAnswerResultSerializer(result, context=context).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def handle_exception(self, exc):
         if isinstance(exc, services.StaleCard):  # the 409 shows the card as it is now
@@ -87,10 +145,20 @@ class ReviewApi(StudyApi):
         return super().handle_exception(exc)
 
 
+UNDONE = PolymorphicProxySerializer(component_name="UndoneRatingResult",
+                                   serializers=[CardStateSerializer, CustomAnswerSerializer],
+                                   resource_type_field_name=None)
+
+
 class UndoApi(StudyApi):
-    @extend_schema(request=None, summary="Undo my latest study rating, restoring the card exactly",
-                   responses={200: CardStateSerializer, 409: OpenApiResponse(description="nothing to undo")})
+    @extend_schema(request=None, summary="Undo my latest study rating, restoring the card exactly (in a "
+                   "forgotten or cram session: its latest rating, answered with that rating)",
+                   parameters=[CustomModeSerializer],
+                   responses={200: UNDONE, 404: NO_SUCH_SESSION, 409: OpenApiResponse(description="nothing to undo")})
     def post(self, request):
+        mode = _custom_mode(request)
+        if "session" in mode:
+            return Response(CustomAnswerSerializer(custom.custom_answer_undo(session=mode["session"])).data)
         card = services.review_undo(user=request.user)
         return Response(CardStateSerializer(card, context=_card_context(request.user)).data)
 

@@ -1,11 +1,12 @@
 import zoneinfo
 
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from questions.forms import TopicsField
-from questions.models import Topic
-from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, StudySettings
+from questions.models import Question, Topic, visible_to
+from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, CustomSession, StudySettings
 
 # The zones most learners are in, listed first; then every city zone by region. Legacy aliases
 # ("US/Pacific", "Etc/GMT+8") and system entries ("Factory", "localtime") are left out.
@@ -57,3 +58,27 @@ class StudySettingsForm(forms.ModelForm):
 
 class PlanApplyForm(forms.Form):
     new_cards_per_day = forms.IntegerField(label=_("New cards per day"), min_value=0, max_value=9999)
+
+
+class NewCardsTodayForm(forms.Form):
+    extra = forms.IntegerField(min_value=1, max_value=9999, initial=10,
+                               label=_("Increase today's new card limit by"))
+
+
+class ReviewAheadForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=9999, initial=1,
+                              label=_("Review the cards due in the next (days)"))
+
+
+class CramForm(forms.Form):
+    topic = forms.ModelChoiceField(queryset=Topic.objects.none(), label=_("Topic"), empty_label=None)
+    cards = forms.ChoiceField(choices=CustomSession.Cards.choices, initial=CustomSession.Cards.ALL,
+                              widget=forms.RadioSelect, label=_("Cards"))
+    count = forms.IntegerField(min_value=1, max_value=9999, initial=100, label=_("At most (cards)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The topics with a card the learner may see: the corpus's, and those of their own cards.
+        self.fields["topic"].queryset = Topic.objects.filter(
+            Exists(Question.objects.filter(visible_to(user), topic=OuterRef("pk"), retired=False)))
+        self.fields["topic"].label_from_instance = lambda topic: topic.title  # in the page's language

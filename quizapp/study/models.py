@@ -164,3 +164,59 @@ class SchedulerOptimization(models.Model):
     @property
     def reviews_missing(self) -> int:
         return max(0, self.reviews_needed - self.reviews_counted)
+
+
+class NewCardExtension(models.Model):
+    """Custom study's "increase today's new card limit": extra new cards for one study day only, so
+    the extra is gone when the next day starts (Anki's extend_limits)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="the learner's study day it applies to")
+    extra = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="study_new_extension_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user} +{self.extra} new on {self.day}"
+
+
+class CustomSession(models.Model):
+    """A custom study session that leaves the schedule alone (Anki's filtered deck with "reschedule
+    cards based on my answers" off): today's forgotten cards, or a topic crammed. Its cards are
+    chosen, in their order, when it starts; its ratings are CustomAnswers, never ReviewLogs."""
+
+    class Kind(models.TextChoices):
+        FORGOTTEN = "forgotten", _("Today's forgotten cards")
+        CRAM = "cram", _("Cram a topic")
+
+    class Cards(models.TextChoices):
+        ALL = "all", _("All cards, shuffled")
+        NEW = "new", _("New cards only")
+        DUE = "due", _("Due cards only")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic = models.ForeignKey("questions.Topic", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    cards = models.CharField(max_length=3, choices=Cards.choices, default=Cards.ALL)
+    question_ids = models.JSONField(default=list, help_text="the session's questions in the order shown")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} session {self.pk} of {self.user}"
+
+
+class CustomAnswer(models.Model):
+    """A rating in a CustomSession: it decides whether the card comes back in the session, nothing else."""
+
+    session = models.ForeignKey(CustomSession, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey("questions.Question", on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(4)])
+    answered_at = models.DateTimeField()
+    client_id = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "client_id"], name="study_custom_answer_client")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.question_id} rated {self.rating}"

@@ -2,8 +2,12 @@
 
 The rules: learning steps due now come first, then due reviews, then new cards (the learner's own
 first), then learning steps due within LEARN_AHEAD. Reviews and new cards stop at the learner's
-daily limits, counted over the study day (their time zone and day-start hour). Suspended, buried
-and retired cards, and topics the learner did not choose, stay out.
+daily limits (with today's custom-study extra new cards), counted over the study day (their time zone
+and day-start hour). Suspended, buried and retired cards, and topics the learner did not choose, stay out.
+
+Custom study's "review ahead" (ahead_days) shows the reviews due within that many days after today,
+in due order and with no daily review limit, and no new cards: Anki's "prop:due<=N" filtered deck.
+A card reviewed today is not shown ahead again (in Anki an answered card leaves the filtered deck).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from django.db.models import BigIntegerField, Count, Exists, ExpressionWrapper, 
 from django.utils import timezone
 
 from questions.models import Question, QuestionDemo, visible_to
-from quizapp.study.days import StudyDay, study_day_for
-from quizapp.study.models import CardState, ReviewLog, StudySettings
+from quizapp.study.days import StudyDay, study_day_for, study_day_of
+from quizapp.study.models import CardState, NewCardExtension, ReviewLog, StudySettings
 from quizapp.study.selectors import chosen_topic_ids, study_settings_get
 
 State = CardState.State
@@ -30,6 +34,8 @@ LEARN_AHEAD = timedelta(minutes=20)
 # each learner, different between learners, computed by the database; every product stays below
 # 2⁶³ on both databases.
 SHUFFLE_MODULUS = 2_147_483_647
+NO_LIMIT = 2**31
+MAX_AHEAD_DAYS = 9999  # Anki's custom study spin box
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,9 @@ def _budget(*, user, study_settings: StudySettings, day: StudyDay) -> _Budget:
     today = ReviewLog.objects.filter(user=user, source=ReviewLog.Source.STUDY, reviewed_at__gte=day.starts_at,
                                      reviewed_at__lt=day.ends_at).aggregate(
         review=Count("pk", filter=Q(state_before=State.REVIEW)), new=Count("pk", filter=Q(state_before=State.NEW)))
+    extra = NewCardExtension.objects.filter(user=user, day=day.day).values_list("extra", flat=True).first() or 0
     return _Budget(review=max(0, study_settings.reviews_per_day - today["review"]),
-                   new=max(0, study_settings.new_cards_per_day - today["new"]))
+                   new=max(0, study_settings.new_cards_per_day + extra - today["new"]))
 
 
 def _studyable(*, user, topic_ids: set[int], through: str = "") -> Q:
@@ -137,20 +144,26 @@ def _new_cards(questions: QuerySet[Question], *, user, study_settings: StudySett
 
 
 def study_queue(*, user, now: datetime | None = None, limit: int = 1,
-                study_settings: StudySettings | None = None) -> StudyQueue:
+                study_settings: StudySettings | None = None, ahead_days: int = 0) -> StudyQueue:
     """Today's first `limit` cards in study order, with the counters of new / learning / review
-    cards left today."""
+    cards left today; with ahead_days, the reviews due by the end of that many days after today."""
     now = now or timezone.now()
     study_settings = study_settings or study_settings_get(user=user)
     day = study_day_for(study_settings=study_settings, now=now)
-    budget = _budget(user=user, study_settings=study_settings, day=day)
+    # Reviewing ahead is Anki's filtered deck: no daily limits, and no new cards in it.
+    budget = (_Budget(review=NO_LIMIT, new=0) if ahead_days
+              else _budget(user=user, study_settings=study_settings, day=day))
     topic_ids = chosen_topic_ids(user=user) if study_settings.pk else set()
 
     active = _active_cards(user=user, topic_ids=topic_ids, day=day)
     fresh = _fresh_questions(user=user, topic_ids=topic_ids, day=day)
 
+    reviews_until = (study_day_of(day=day.day + timedelta(days=ahead_days), timezone_name=study_settings.timezone,
+                                  day_start_hour=study_settings.day_start_hour).ends_at if ahead_days else day.ends_at)
     learning, learning_due = Q(state__in=LEARNING_STATES), Q(state__in=LEARNING_STATES, due__lt=day.ends_at)
-    reviews_due = Q(state=State.REVIEW, due__lt=day.ends_at)
+    reviews_due = Q(state=State.REVIEW, due__lt=reviews_until)
+    if ahead_days:  # each card once, as Anki's filtered deck sends a card home once answered
+        reviews_due &= Q(last_review__lt=day.starts_at)
     totals = active.aggregate(learning=Count("pk", filter=learning_due), review=Count("pk", filter=reviews_due),
                               later=Min("due", filter=learning & Q(due__gt=now)))
     counts = QueueCounts(new=fresh.order_by()[:budget.new].count() if budget.new else 0, learning=totals["learning"],

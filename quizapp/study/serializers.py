@@ -1,5 +1,6 @@
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,7 +11,8 @@ from questions.models import LARGEST_ID, Question
 from questions.serializers import TopicSlugsField
 from quizapp.demos import selectors as demo_selectors
 from quizapp.study import scheduling, selectors
-from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
+from quizapp.study.models import CardState, CustomAnswer, CustomSession, ReviewLog, SchedulerOptimization, StudySettings
+from quizapp.study.queue import MAX_AHEAD_DAYS
 
 MAX_DURATION_MS = 24 * 3600 * 1000
 
@@ -190,4 +192,38 @@ class ReviewResultSerializer(serializers.Serializer):
     became_leech = serializers.BooleanField()
     next = QueueSerializer(read_only=True, allow_null=True,
                            help_text="the queue after this review: the next cards and counters (null when "
+                                     "next_cards was 0)")
+
+
+class CustomModeSerializer(serializers.Serializer):
+    """A custom study session's mode, in the query string of the queue, review and undo calls."""
+
+    custom = serializers.ChoiceField(choices=["ahead", *CustomSession.Kind.values], required=False,
+                                     help_text="ahead: review ahead by `days`; forgotten or cram: the "
+                                               "no-reschedule `session`; absent: today's normal queue")
+    days = serializers.IntegerField(min_value=1, max_value=MAX_AHEAD_DAYS, required=False,
+                                    help_text="review ahead: the reviews due within that many days after today")
+    session = serializers.IntegerField(min_value=1, max_value=LARGEST_ID, required=False,
+                                       help_text="forgotten or cram: one of my custom sessions (another's: 404)")
+
+    def validate(self, data):
+        custom = data.get("custom")
+        if custom == "ahead" and "days" not in data:
+            raise serializers.ValidationError({"days": [_("Give the number of days to review ahead.")]})
+        if custom in CustomSession.Kind.values and "session" not in data:
+            raise serializers.ValidationError({"session": [_("Give the custom study session.")]})
+        return data
+
+
+class CustomAnswerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomAnswer
+        fields = ["id", "session", "question", "rating", "answered_at", "client_id"]
+
+
+class CustomAnswerResultSerializer(serializers.Serializer):
+    answer = CustomAnswerSerializer()
+    became_leech = serializers.BooleanField(help_text="always false: the card's schedule does not change")
+    next = QueueSerializer(read_only=True, allow_null=True,
+                           help_text="the session after this rating: the next cards and counters (null when "
                                      "next_cards was 0)")

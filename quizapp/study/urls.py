@@ -13,4 +13,10 @@ urlpatterns = [
     path("leeches/", views.leeches, name="leeches"),
     path("leeches/<int:pk>/<str:action>/", views.leech_action, name="leech-action"),
     path("optimize/", views.optimize, name="optimize"),
+    path("custom/", views.custom_study, name="custom"),
+    path("custom/new-cards/", views.custom_new_cards, name="custom-new-cards"),
+    path("custom/ahead/", views.custom_ahead, name="custom-ahead"),
+    path("custom/forgotten/", views.custom_forgotten, name="custom-forgotten"),
+    path("custom/cram/", views.custom_cram, name="custom-cram"),
+    path("custom/mock/", views.mock_today, name="custom-mock"),
 ]

@@ -1,17 +1,23 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from questions.languages import content_language
 from questions.models import Question
 from quizapp.core.errors import AppError, InvalidInput
-from quizapp.study import optimizing, readiness, selectors, services, stats
+from quizapp.interviews.services import interview_create_on_questions
+from quizapp.study import custom, optimizing, readiness, selectors, services, stats
 from quizapp.study.days import study_day_for
-from quizapp.study.forms import PlanApplyForm, StudySettingsForm
-
+from quizapp.study.forms import CramForm, NewCardsTodayForm, PlanApplyForm, ReviewAheadForm, StudySettingsForm
+from quizapp.study.models import CustomSession
+from quizapp.study.serializers import CustomModeSerializer
 
 # What a visitor tries before signing up: five questions every deep-learning interview asks, each with
 # key points, formulas and a demo behind it.
@@ -34,7 +40,107 @@ def try_cards(request):
 
 @login_required
 def session(request):
-    return render(request, "study/session.html")
+    """Today's queue, or a custom study session named in the address (?custom=…), which the page's
+    script passes on to the queue, review and undo calls."""
+    mode = CustomModeSerializer(data=request.GET)
+    if not mode.is_valid():
+        errors = [str(message) for messages_ in mode.errors.values() for message in messages_]
+        return _custom_page(request, status=400, mode_errors=errors)
+    kind, context = mode.validated_data.get("custom"), {}
+    if kind == "ahead":
+        context = {"custom_query": urlencode({"custom": kind, "days": mode.validated_data["days"]}),
+                   "ahead_days": mode.validated_data["days"]}
+    elif kind:
+        custom_session = custom.custom_session_get(user=request.user, session_id=mode.validated_data["session"])
+        if custom_session.kind != kind:
+            return _custom_page(request, status=400, mode_errors=[_("This session is not of that kind.")])
+        context = {"custom_query": urlencode({"custom": kind, "session": custom_session.pk}),
+                   "custom_session": custom_session}
+    return render(request, "study/session.html", {"custom_kind": kind, **context})
+
+
+def _custom_page(request, *, status: int = 200, **shown):
+    """The custom study page; `shown` holds a refused form (bound, with its errors) or messages."""
+    user = request.user
+    study_settings = selectors.study_settings_get(user=user)
+    return render(request, "study/custom.html", {
+        "new_form": shown.get("new_form") or NewCardsTodayForm(),
+        "ahead_form": shown.get("ahead_form") or ReviewAheadForm(),
+        "cram_form": shown.get("cram_form") or CramForm(user=user),
+        "forgotten_errors": shown.get("forgotten_errors", []), "mode_errors": shown.get("mode_errors", []),
+        "new_limit_today": study_settings.new_cards_per_day + custom.new_cards_extra_today(user=user),
+        "forgotten_today": len(custom.forgotten_today_ids(
+            user=user, day=study_day_for(study_settings=study_settings, now=timezone.now()))),
+    }, status=status)
+
+
+@login_required
+def custom_study(request):
+    return _custom_page(request)
+
+
+@login_required
+@require_POST
+def custom_new_cards(request):
+    form = NewCardsTodayForm(request.POST)
+    if not form.is_valid():
+        return _custom_page(request, status=400, new_form=form)
+    custom.new_cards_extend(user=request.user, extra=form.cleaned_data["extra"])
+    messages.success(request, _("You can learn %(n)d more new cards today.") % {"n": form.cleaned_data["extra"]})
+    return redirect("study:session")
+
+
+@login_required
+@require_POST
+def custom_ahead(request):
+    form = ReviewAheadForm(request.POST)
+    if not form.is_valid():
+        return _custom_page(request, status=400, ahead_form=form)
+    return redirect(f"{reverse('study:session')}?{urlencode({'custom': 'ahead', 'days': form.cleaned_data['days']})}")
+
+
+def _start(request, **arguments):
+    custom_session = custom.custom_session_start(user=request.user, **arguments)
+    query = urlencode({"custom": custom_session.kind, "session": custom_session.pk})
+    return redirect(f"{reverse('study:session')}?{query}")
+
+
+@login_required
+@require_POST
+def custom_forgotten(request):
+    try:
+        return _start(request, kind=CustomSession.Kind.FORGOTTEN)
+    except AppError as error:
+        return _custom_page(request, status=400, forgotten_errors=error.messages())
+
+
+@login_required
+@require_POST
+def custom_cram(request):
+    form = CramForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            return _start(request, kind=CustomSession.Kind.CRAM, **form.cleaned_data)
+        except AppError as error:
+            for field, field_errors in error.fields.items():
+                for message in field_errors:
+                    form.add_error(field if field in form.fields else None, message)
+    return _custom_page(request, status=400, cram_form=form)
+
+
+@login_required
+@require_POST
+def mock_today(request):
+    """The end of a day's study: a three-question mock interview on the corpus cards studied today."""
+    questions, filled = custom.mock_questions_today(user=request.user)
+    if len(questions) < custom.MOCK_QUESTIONS:
+        messages.error(request, _("Study at least three cards of the question bank first."))
+        return redirect("study:session")
+    interview = interview_create_on_questions(user=request.user, questions=questions, language=content_language())
+    if filled:
+        messages.info(request, _("You studied fewer than three cards of the question bank today, so the "
+                                 "questions include the cards you reviewed most recently before."))
+    return redirect("interviews:answer", interview_id=interview.pk)
 
 
 @login_required

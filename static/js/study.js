@@ -43,6 +43,11 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
+  // A custom study session (/study/custom/) names its mode in the page's address; the server checks it
+  // on every call. A rating keeps the mode it was made in, so it is sent to the same session later.
+  const pageMode = root.dataset.customQuery || "";
+  const withMode = (url, mode = pageMode) => (mode ? `${url}${url.includes("?") ? "&" : "?"}${mode}` : url);
+
   function say(text) {
     $(".study-status").textContent = text || "";
   }
@@ -199,7 +204,7 @@
   }
 
   async function load() {
-    const {ok, data} = await request(`${root.dataset.queueUrl}?limit=${HELD}`);
+    const {ok, data} = await request(withMode(`${root.dataset.queueUrl}?limit=${HELD}`));
     if (!ok) return say(T.network);
     takeQueue(data);
   }
@@ -241,7 +246,7 @@
   function rate(rating) {
     if (!card || !revealed) return;
     const rated = card;
-    const entry = {seq: nextSeq(), madeAt: Date.now(),
+    const entry = {seq: nextSeq(), madeAt: Date.now(), mode: pageMode,
                    body: {question: rated.question, rating, client_id: uuid4(), expected_reps: rated.reps,
                           duration_ms: Math.round(performance.now() - shownAt)}};
     outbox.put(entry);
@@ -276,8 +281,8 @@
       // Only the newest rating's answer brings the queue, unless the cards held run low first.
       const refill = last || ahead.length < HELD / 2;
       const body = {...entry.body, age_ms: Math.max(0, Date.now() - entry.madeAt), next_cards: refill ? HELD : 0};
-      const attempt = request(root.dataset.reviewUrl, {method: "POST", body, signal: AbortSignal.timeout(GIVE_UP_MS)})
-        .catch(() => null);
+      const attempt = request(withMode(root.dataset.reviewUrl, entry.mode || ""),
+                              {method: "POST", body, signal: AbortSignal.timeout(GIVE_UP_MS)}).catch(() => null);
       inFlight = {clientId: entry.body.client_id, settled: attempt};
       const result = await attempt;
       inFlight = null;
@@ -324,7 +329,8 @@
       return say(T.undone);
     }
     await send();
-    const url = last.kind === "rating" ? root.dataset.undoUrl : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
+    const url = last.kind === "rating" ? withMode(root.dataset.undoUrl)
+      : `${root.dataset.cardsUrl}${last.cardId}/${last.kind}/`;
     const {ok, status} = await request(url, {method: "POST"});
     const final = ok || status === 404 || status === 409;  // done, or nothing left to undo there
     if (final) undoable.pop();
