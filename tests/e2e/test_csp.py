@@ -89,7 +89,8 @@ def test_it_keeps_every_page_to_the_content_security_policy(page, violations, al
     expect(page.locator(".study-card .prompt")).to_have_text("Question sigmoid-derivative?")
     page.keyboard.press("Space")
     expect(page.locator(".study-card .answer .katex").first).to_be_visible()  # typeset under the policy
-    for path in ("/accounts/password/", "/study/stats/", "/study/settings/", "/study/leeches/", "/questions/",
+    for path in ("/accounts/password/", "/study/stats/", "/study/settings/", "/study/leeches/", "/study/browse/",
+                 "/questions/",
                  "/questions/all/", "/questions/all/?q=sigmoid", "/questions/mine/", "/questions/mine/new/", "/demos/",
                  "/demos/history/", f"/demos/runs/{data['run'].id}/", "/interviews/",
                  f"/interviews/{data['under_way'].id}/", f"/interviews/{data['reviewed'].id}/results/"):
