@@ -7,8 +7,14 @@ from functools import partial
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -301,12 +307,16 @@ class CardHistoryApi(StudyApi):
         return Response(CardHistorySerializer(card.logs.select_related("card"), many=True).data)
 
 
+REFUSED = inline_serializer("BulkActionRefused", fields={"detail": serializers.CharField()})
+
+
 class BulkActionApi(StudyApi):
     @extend_schema(request=BulkActionRequestSerializer,
                    responses={200: BulkOutcomeSerializer,
-                              404: OpenApiResponse(description="a card in `cards` is not mine; nothing changed"),
-                              409: OpenApiResponse(description="`expected` differs from the cards matching now; "
-                                                               "nothing changed")},
+                              404: OpenApiResponse(REFUSED, description="a card in `cards` is not mine; "
+                                                                        "nothing changed"),
+                              409: OpenApiResponse(REFUSED, description="`expected` differs from the cards "
+                                                                        "matching now; nothing changed")},
                    summary="Suspend, unsuspend, bury, unbury, reset, postpone or advance my ticked cards or all "
                            "matching a filter; says how many changed. Sent again, the first five change nothing "
                            "more; postpone and advance (FSRS Helper's, by N days: only review cards, the review "

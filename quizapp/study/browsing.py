@@ -34,7 +34,8 @@ DEFAULT_SORT = "due"
 ACTIONS = ("suspend", "unsuspend", "bury", "unbury", "reset", "postpone", "advance")
 SHIFT_ACTIONS = ("postpone", "advance")
 MAX_SHIFT_DAYS = 365  # the largest move; Anki's own "set due date" takes days the same way
-MAX_SELECTED_IDS = 1000  # ticked cards per request (a page shows 50); more: "all matching"
+MAX_SELECTED_IDS = 500  # ticked cards per request (a page shows 50; a form body of more than 1000 fields
+# is refused before any view reads it); more: "all matching"
 MAX_LIMIT = 100_000
 
 

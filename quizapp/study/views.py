@@ -88,7 +88,7 @@ SORTABLE_COLUMNS = {"due": "due", "stability": "-stability", "difficulty": "-dif
                     "last_review": "-last_review"}
 
 
-def _browse_page(request, query: QueryDict, *, errors: list[str] = (), status: int = 200):
+def _browse_page(request, query: QueryDict, *, errors: tuple | list = (), status: int = 200):
     """The card browser for `query` (the page's query string): a bad filter lists every card, says
     what is wrong and answers 400."""
     filters = CardBrowseFilter(query or None)
@@ -118,8 +118,8 @@ def _browse_page(request, query: QueryDict, *, errors: list[str] = (), status: i
         "page": page, "rows": [(card, selectors.retrievability_with(scheduler, card=card, now=now))
                                for card in page.object_list],
         "today": today.day, "zone": study_settings.timezone, "columns": columns,
-        "query": urlencode(kept), "hidden_filter": kept, "errors": errors,
-        "actions": browsing.ACTIONS, "max_days": browsing.MAX_SHIFT_DAYS}, status=status)
+        "query": urlencode(kept), "hidden_filter": kept, "errors": errors, "max_days": browsing.MAX_SHIFT_DAYS},
+                  status=status)
 
 
 @login_required
