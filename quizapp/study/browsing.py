@@ -159,7 +159,7 @@ def cards_bulk_change(*, user, action: str, card_ids=None, card_filter: CardFilt
     study_settings = selectors.study_settings_get(user=user)
     day = study_day_for(study_settings=study_settings, now=now)
     with transaction.atomic():
-        lock_learner(user)  # a rating or another bulk change of these cards waits for this one
+        lock_learner(user)  # another bulk change waits for this one; a rating, for the card rows locked below
         cards = _selection(user=user, card_ids=card_ids, card_filter=card_filter, day=day.day)
         selected = cards.count()
         if expected is not None and expected != selected:
