@@ -15,19 +15,28 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from quizapp.core.errors import NotYours
 from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
-from quizapp.study import custom, scheduling, selectors, services, stats
+from quizapp.study import browsing, custom, scheduling, selectors, services, stats
+from quizapp.study.days import study_day_for
+from quizapp.study.forms import CardBrowseFilter
 from quizapp.study.models import CustomSession
 from quizapp.study.queue import StudyQueue, study_queue
 from quizapp.study.serializers import (
+    BrowseCardSerializer,
+    BrowseMatchingSerializer,
+    BulkActionRequestSerializer,
+    BulkOutcomeSerializer,
+    CardHistorySerializer,
     CardStateSerializer,
     CustomAnswerResultSerializer,
     CustomAnswerSerializer,
@@ -309,3 +318,81 @@ class OptimizationDetailApi(StudyApi):
     def get(self, request, pk: int):
         optimization = services.scheduler_optimization_get(user=request.user, optimization_id=pk)
         return Response(SchedulerOptimizationSerializer(optimization).data)
+
+
+BROWSE_PARAMETERS = [
+    OpenApiParameter("q", str, description="text in the question, English or Chinese"),
+    OpenApiParameter("topic", str, description="a topic's slug"),
+    OpenApiParameter("state", str, enum=list(browsing.STATE_FILTERS)),
+    OpenApiParameter("sort", str, description="due (the default), retrievability, stability, difficulty, lapses, "
+                     "reps or last_review; a leading - sorts descending",
+                     enum=[f"{sign}{key}" for key in browsing.SORTS for sign in ("", "-")]),
+]
+
+
+class BrowseListApi(ListAPIView):
+    """The card browser's list: my cards filtered, searched and sorted as the page does."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = BrowseCardSerializer
+
+    def _context(self) -> dict:
+        if not hasattr(self, "_browse_context"):
+            study_settings = selectors.study_settings_get(user=self.request.user)
+            context = _card_context(self.request.user, study_settings)
+            context["today"] = study_day_for(study_settings=study_settings, now=context["now"]).day
+            self._browse_context = context
+        return self._browse_context
+
+    def get_queryset(self):
+        filters = CardBrowseFilter(self.request.query_params)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        context = self._context()
+        cards = browsing.cards_matching(user=self.request.user, card_filter=filters.card_filter(),
+                                        day=context["today"])
+        return browsing.cards_sorted(cards, sort=filters.sort_key(), scheduler=context["scheduler"],
+                                     now=context["now"])
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **self._context()}
+
+    @extend_schema(summary="Browse my cards: filter (topic, state), search (q) and sort; an unknown value answers "
+                           "400 naming the parameter", parameters=BROWSE_PARAMETERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CardHistoryApi(StudyApi):
+    @extend_schema(responses=CardHistorySerializer(many=True),
+                   summary="One of my cards' review history, latest first (another learner's card: 404)")
+    def get(self, request, pk: int):
+        card = selectors.card_states_for_user(user=request.user).filter(pk=pk).first()
+        if card is None:
+            raise NotYours
+        return Response(CardHistorySerializer(card.logs.select_related("card"), many=True).data)
+
+
+REFUSED = inline_serializer("BulkActionRefused", fields={"detail": serializers.CharField()})
+
+
+class BulkActionApi(StudyApi):
+    @extend_schema(request=BulkActionRequestSerializer,
+                   responses={200: BulkOutcomeSerializer,
+                              404: OpenApiResponse(REFUSED, description="a card in `cards` is not mine; "
+                                                                        "nothing changed"),
+                              409: OpenApiResponse(REFUSED, description="`expected` differs from the cards "
+                                                                        "matching now; nothing changed")},
+                   summary="Suspend, unsuspend, bury, unbury, reset, postpone or advance my ticked cards or all "
+                           "matching a filter; says how many changed. Sent again, the first five change nothing "
+                           "more; postpone and advance (FSRS Helper's, by N days: only review cards, the review "
+                           "log kept) move the cards again")
+    def post(self, request):
+        body = BulkActionRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        card_filter = BrowseMatchingSerializer.card_filter(data["matching"]) if "matching" in data else None
+        outcome = browsing.cards_bulk_change(
+            user=request.user, action=data["action"], card_ids=data.get("cards"), card_filter=card_filter,
+            expected=data.get("expected"), days=data.get("days"), limit=data.get("limit"))
+        return Response(BulkOutcomeSerializer(outcome).data)

@@ -4,8 +4,9 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from questions.forms import TopicsField
+from questions.forms import TopicField, TopicsField
 from questions.models import Question, Topic, visible_to
+from quizapp.study import browsing
 from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, CustomSession, StudySettings
 
 # The zones most learners are in, listed first; then every city zone by region. Legacy aliases
@@ -82,3 +83,30 @@ class CramForm(forms.Form):
         self.fields["topic"].queryset = Topic.objects.filter(
             Exists(Question.objects.filter(visible_to(user), topic=OuterRef("pk"), retired=False)))
         self.fields["topic"].label_from_instance = lambda topic: topic.title  # in the page's language
+
+
+class CardBrowseFilter(forms.Form):
+    """The card browser's query string (the page's and the API's): filter, search, sort, page."""
+
+    q = forms.CharField(required=False, max_length=200, label=_("Search questions"))
+    topic = TopicField(required=False, label=_("Topic"), empty_label=_("All topics"))
+    state = forms.ChoiceField(required=False, label=_("State"), choices=[
+        ("", _("Any state")), ("new", _("New")), ("learning", _("Learning")), ("review", _("Review")),
+        ("relearning", _("Relearning")), ("suspended", _("Suspended")), ("buried", _("Buried")),
+        ("leech", _("Leech"))])
+    sort = forms.ChoiceField(required=False, label=_("Sort by"), choices=[
+        ("due", _("Due, soonest first")), ("-due", _("Due, latest first")),
+        ("retrievability", _("Recall chance, lowest first")), ("-retrievability", _("Recall chance, highest first")),
+        ("-stability", _("Stability, largest first")), ("stability", _("Stability, smallest first")),
+        ("-difficulty", _("Difficulty, hardest first")), ("difficulty", _("Difficulty, easiest first")),
+        ("-lapses", _("Lapses, most first")), ("lapses", _("Lapses, fewest first")),
+        ("-reps", _("Reviews, most first")), ("reps", _("Reviews, fewest first")),
+        ("-last_review", _("Last review, latest first")), ("last_review", _("Last review, earliest first"))])
+
+    def card_filter(self):
+        data = self.cleaned_data
+        return browsing.CardFilter(topic_id=data["topic"].pk if data["topic"] else None, state=data["state"],
+                                         query=data["q"])
+
+    def sort_key(self) -> str:
+        return self.cleaned_data["sort"] or browsing.DEFAULT_SORT

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,10 +9,10 @@ from rest_framework import serializers
 
 import engine
 from questions.languages import content_language
-from questions.models import LARGEST_ID, Question
+from questions.models import LARGEST_ID, Question, Topic
 from questions.serializers import TopicSlugsField
 from quizapp.demos import selectors as demo_selectors
-from quizapp.study import scheduling, selectors
+from quizapp.study import browsing, scheduling, selectors
 from quizapp.study.models import CardState, CustomAnswer, CustomSession, ReviewLog, SchedulerOptimization, StudySettings
 from quizapp.study.queue import MAX_AHEAD_DAYS
 
@@ -227,3 +229,82 @@ class CustomAnswerResultSerializer(serializers.Serializer):
     next = QueueSerializer(read_only=True, allow_null=True,
                            help_text="the session after this rating: the next cards and counters (null when "
                                      "next_cards was 0)")
+
+
+class BrowseCardSerializer(CardStateSerializer):
+    """A row of the card browser: the card state with its question (in the reader's language) and topic."""
+
+    card_id = serializers.CharField(source="question.card_id")
+    prompt = serializers.CharField(source="question.question", help_text="the question, in the reader's language")
+    topic = serializers.SlugRelatedField(source="question.topic", slug_field="slug", read_only=True)
+    topic_title = serializers.CharField(source="question.topic.title")
+    buried = serializers.SerializerMethodField(help_text="buried until a later study day")
+
+    class Meta(CardStateSerializer.Meta):
+        fields = ["card_id", "prompt", "topic", "topic_title", *CardStateSerializer.Meta.fields, "buried"]
+
+    def get_buried(self, card) -> bool:
+        return card.buried_until is not None and card.buried_until > self.context["today"]
+
+
+class CardHistorySerializer(ReviewLogSerializer):
+    interval_days_before = serializers.SerializerMethodField(
+        help_text="the interval the card had when rated (days from its review before to its due date); "
+                  "null for a card not yet reviewed then")
+
+    class Meta(ReviewLogSerializer.Meta):
+        fields = [*ReviewLogSerializer.Meta.fields, "interval_days_before"]
+
+    def get_interval_days_before(self, log) -> float | None:
+        before = log.previous_state
+        if not before.get("last_review"):
+            return None
+        return round((datetime.fromisoformat(before["due"]) - datetime.fromisoformat(before["last_review"]))
+                     .total_seconds() / 86400, 2)
+
+
+class BrowseMatchingSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    topic = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.all(), required=False,
+                                         allow_null=True, default=None)
+    state = serializers.ChoiceField(choices=browsing.STATE_FILTERS, required=False, allow_blank=True, default="")
+
+    @staticmethod
+    def card_filter(data: dict) -> browsing.CardFilter:
+        return browsing.CardFilter(topic_id=data["topic"].pk if data["topic"] else None, state=data["state"],
+                                   query=data["q"])
+
+
+class BulkActionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=browsing.ACTIONS)
+    cards = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=LARGEST_ID), required=False,
+                                  max_length=browsing.MAX_SELECTED_IDS,
+                                  help_text="ids of my card states (the browser's `id`); any other learner's "
+                                            "answers 404 and changes nothing")
+    matching = BrowseMatchingSerializer(required=False, help_text="instead of `cards`: every card matching this "
+                                                                  "filter (the browser's q, topic, state)")
+    expected = serializers.IntegerField(min_value=0, required=False,
+                                        help_text="the count the learner confirmed; another count answers 409")
+    days = serializers.IntegerField(min_value=1, max_value=browsing.MAX_SHIFT_DAYS, required=False,
+                                    help_text="postpone and advance: by how many days (required for them)")
+    limit = serializers.IntegerField(min_value=1, max_value=browsing.MAX_LIMIT, required=False,
+                                     help_text="postpone and advance: move at most this many cards, those whose "
+                                               "recall suffers least first")
+
+    def validate(self, data):
+        if ("cards" in data) == ("matching" in data):
+            raise serializers.ValidationError({"cards": [_("Send either cards or matching.")]})
+        if data["action"] in browsing.SHIFT_ACTIONS and "days" not in data:
+            raise serializers.ValidationError({"days": [_("This field is required.")]})
+        return data
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    selected = serializers.IntegerField(help_text="cards in the selection")
+    changed = serializers.IntegerField(help_text="cards this request changed (0 when it was already done)")
+    skipped = serializers.IntegerField(help_text="selected cards the action left as they were")
+    days = serializers.IntegerField(allow_null=True)
+    retrievability_before = serializers.FloatField(
+        allow_null=True, help_text="postpone/advance: mean recall chance of the moved cards at their old due dates")
+    retrievability_after = serializers.FloatField(allow_null=True, help_text="... and at their new ones")

@@ -90,7 +90,8 @@ def test_it_keeps_every_page_to_the_content_security_policy(page, violations, al
     page.keyboard.press("Space")
     expect(page.locator(".study-card .answer .katex").first).to_be_visible()  # typeset under the policy
     for path in ("/accounts/password/", "/study/stats/", "/study/settings/", "/study/leeches/", "/study/optimize/",
-                 "/study/plan/", "/study/custom/", "/study/?custom=ahead&days=7", "/study/try/", "/questions/",
+                 "/study/plan/", "/study/custom/", "/study/?custom=ahead&days=7", "/study/try/", "/study/browse/",
+                 "/questions/",
                  "/questions/all/", "/questions/all/?q=sigmoid", "/questions/mine/", "/questions/mine/new/", "/demos/",
                  "/demos/history/", f"/demos/runs/{data['run'].id}/", "/interviews/",
                  f"/interviews/{data['under_way'].id}/", f"/interviews/{data['reviewed'].id}/results/"):

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import template
 from django.utils.html import json_script
 from django.utils.translation import gettext as _
@@ -49,3 +51,34 @@ def plan_chart_labels():
         "score": _("Latest mock interview score"), "percent": _("Percent"), "cards": _("Cards"),
         "at_plan": _("At the plan's %(n)s a day"), "at_current": _("At your %(n)s a day"), "all": _("All cards"),
     }, "plan-chart-labels")
+
+
+@register.simple_tag
+def rating_name(rating: int) -> str:
+    return {1: _("Again"), 2: _("Hard"), 3: _("Good"), 4: _("Easy")}.get(rating, str(rating))
+
+
+@register.filter
+def interval_days(log) -> str:
+    """The interval the card had when rated: from its review before to the due date it then had."""
+    before = log.previous_state
+    days = (datetime.fromisoformat(before["due"]) - datetime.fromisoformat(before["last_review"])).total_seconds()
+    return f"{days / 86400:.1f}".removesuffix(".0")
+
+
+@register.filter
+def duration_seconds(log) -> int:
+    return round(log.duration_ms / 1000)
+
+
+@register.simple_tag
+def browse_strings():
+    """The confirmations browse.js asks before a bulk action, in the page's language."""
+    return json_script({
+        "none_ticked": _("Tick the cards first, or apply the action to all matching cards."),
+        "suspend": _("Suspend %(n)s cards?"), "unsuspend": _("Unsuspend %(n)s cards?"),
+        "bury": _("Bury %(n)s cards until tomorrow?"), "unbury": _("Unbury %(n)s cards?"),
+        "reset": _("Reset %(n)s cards to new? Their memory state is forgotten; their review history is kept."),
+        "postpone": _("Postpone the review cards due today among these %(n)s cards by %(days)s days?"),
+        "advance": _("Advance the review cards not yet due among these %(n)s cards by %(days)s days?"),
+    }, "browse-strings")
