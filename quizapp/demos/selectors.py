@@ -15,18 +15,19 @@ def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
         raise NotYours from None
 
 
-def default_run_conclusions(*, demo_ids) -> dict[str, dict[str, str]]:
-    """Each demo's conclusion ({"en", "zh"}) from its newest default-parameter run, for the demos
-    that have one: the evidence a study card shows under its answer."""
-    conclusions = {}
+def default_run_evidence(*, demo_ids) -> dict[str, dict]:
+    """Each demo's conclusion ({"en", "zh"}) and main chart (its first) from its newest
+    default-parameter run, for the demos that have one: the evidence a study card shows under its answer."""
+    evidence = {}
     for demo_id in sorted(set(demo_ids)):
         try:
             run = default_params_run(demo_id=demo_id)
         except KeyError:  # linked in the corpus, not written yet
             continue
         if run is not None and run.result:
-            conclusions[demo_id] = run.result["conclusion"]
-    return conclusions
+            charts = run.result.get("charts") or []
+            evidence[demo_id] = {"conclusion": run.result["conclusion"], "chart": charts[0] if charts else None}
+    return evidence
 
 
 def default_params_run(*, demo_id: str) -> DemoRun | None:

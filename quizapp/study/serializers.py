@@ -56,30 +56,32 @@ class QueueCardSerializer(serializers.Serializer):
     demo_ids = serializers.ListField(source="question.demo_ids", child=serializers.CharField())
     demos = serializers.SerializerMethodField(
         help_text="each linked demo's title, page and, once a run with its default parameters has finished, "
-                  "what it concluded, in the reader's language")
+                  "what it concluded (in the reader's language) and its main chart")
     edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
 
     @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
-        "conclusion": {"type": "string", "nullable": True}}}})
+        "conclusion": {"type": "string", "nullable": True},
+        "chart": {"type": "object", "nullable": True, "description": "the run's main chart, as the demo page draws it"}}}})
     def get_demos(self, card) -> list[dict]:
         # Each demo's default run is read once per answer, however many of its cards link it.
-        known = self.context.setdefault("demo_conclusions", {})
+        known = self.context.setdefault("demo_evidence", {})
         missing = [demo_id for demo_id in card.question.demo_ids if demo_id not in known]
         if missing:
-            found = demo_selectors.default_run_conclusions(demo_ids=missing)
-            known.update({demo_id: found.get(demo_id) for demo_id in missing})
+            found = demo_selectors.default_run_evidence(demo_ids=missing)
+            known.update({demo_id: found.get(demo_id, {}) for demo_id in missing})
         language, demos = content_language(), []
         for demo_id in card.question.demo_ids:
             try:
                 spec = engine.get_demo(demo_id)
             except KeyError:
                 continue  # linked in the corpus, not written yet
-            conclusion = known[demo_id]
+            evidence = known[demo_id]
             demos.append({"id": demo_id, "title": spec.title[language], "url": reverse("demos:detail", args=[demo_id]),
-                          "conclusion": conclusion[language] if conclusion else None})
+                          "conclusion": evidence["conclusion"][language] if evidence else None,
+                          "chart": evidence.get("chart")})
         return demos
 
     def get_edit_url(self, card) -> str | None:

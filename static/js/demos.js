@@ -294,4 +294,6 @@
     button.disabled = true;
     try { await start(output, button.dataset.startUrl, {}, errorBox); } finally { button.disabled = false; }
   }));
+  // The study card draws a demo's main chart under its answer, as this page does.
+  window.QuizApp.drawDemoChart = drawChart;
 })();

@@ -148,6 +148,11 @@
         setTextWithMath(conclusion, demo.conclusion);
         item.append(conclusion);
       }
+      if (demo.chart) {
+        const box = document.createElement("div");
+        box.className = "chart-box demo-chart";
+        item.append(box);
+      }
       return item;
     }));
     $(".demos").hidden = true;
@@ -216,6 +221,11 @@
     const answer = $(".answer");
     answer.hidden = false;
     $(".demos").hidden = card.demos.length === 0;
+    // Charts are drawn once visible: Chart.js sizes a canvas by its box.
+    card.demos.filter((demo) => demo.chart).forEach((demo, index) => {
+      const box = root.querySelectorAll(".demo-chart")[index];
+      if (box && !box.firstChild) window.QuizApp.drawDemoChart?.(box, demo.chart);
+    });
     $(".show-answer").hidden = true;
     $(".ratings").hidden = false;
     renderMath(answer);

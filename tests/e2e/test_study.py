@@ -212,3 +212,36 @@ def test_it_shows_the_key_points_first_folds_a_long_answer_and_keeps_the_ratings
             "Paragraph 40 of a long answer, the kind a corpus card has.")
         again = page.locator(".rate-1").bounding_box()
         assert again["y"] + again["height"] <= viewport["height"], f"the ratings scrolled away on a {name}"
+
+
+def test_it_puts_a_demos_conclusion_and_main_chart_under_the_answer(page, screenshot, transactional_db):
+    import engine
+    from questions.models import QuestionDemo
+    from quizapp.demos.models import DemoRun
+    from quizapp.demos.services import params_key
+
+    make_user("alice")
+    question = make_question(card_id="with-demo", topic=make_topic("e2e", title_en="E2E", title_zh="端到端"),
+                             question_en="Why does sigmoid vanish?")
+    QuestionDemo.objects.create(question=question, demo_id="D1", position=1)
+    defaults = engine.get_demo("D1").validate({})
+    chart = {"kind": "line", "title": {"en": "Gradient norm by layer", "zh": "各层梯度范数"},
+             "x_label": {"en": "layer", "zh": "层"}, "y_label": {"en": "norm", "zh": "范数"}, "x_scale": "linear",
+             "y_scale": "log", "series": [{"name": {"en": "sigmoid", "zh": "sigmoid"},
+                                           "points": [[1, 1e-1], [2, 1e-3], [3, 1e-5]]}]}
+    DemoRun.objects.create(demo_id="D1", params=defaults, params_key=params_key(defaults),
+                           engine_version=engine.ENGINE_VERSION, status=DemoRun.Status.SUCCEEDED,
+                           result={"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"},
+                                   "charts": [chart]})
+    log_in(page, "alice")
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text("Why does sigmoid vanish?")
+    page.keyboard.press("Space")
+    demo = page.locator(".demo-list li")
+    expect(demo.locator("a")).to_have_text(f"D1 · {engine.get_demo('D1').title['en']}")
+    expect(demo.locator("a")).to_have_attribute("target", "_blank")  # the card stays as it is
+    expect(demo.locator(".demo-conclusion")).to_have_text("The gradient vanished.")
+    expect(demo.locator(".demo-chart canvas")).to_be_visible()
+    assert page.evaluate("Chart.getChart(document.querySelector('.demo-chart canvas')).options.plugins.title.text") \
+        == "Gradient norm by layer"
+    screenshot("study-demo-evidence")

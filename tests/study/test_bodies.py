@@ -81,7 +81,8 @@ def test_it_shows_each_demos_title_and_what_its_default_run_concluded(alice_api,
     spec = engine.get_demo("D1")
     finished = {"demo_id": "D1", "params": spec.validate({}), "params_key": params_key(spec.validate({})),
                 "engine_version": engine.ENGINE_VERSION, "status": DemoRun.Status.SUCCEEDED,
-                "result": {"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"}}}
+                "result": {"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"},
+                           "charts": [{"kind": "line", "title": {"en": "Gradient norm", "zh": "梯度范数"}}]}}
     DemoRun.objects.create(**finished)
     DemoRun.objects.create(**{**finished, "params": {"depth": 2}, "params_key": "other",  # not the defaults
                               "result": {"conclusion": {"en": "Not evidence.", "zh": "不是证据。"}}})
@@ -89,5 +90,6 @@ def test_it_shows_each_demos_title_and_what_its_default_run_concluded(alice_api,
         card = alice_api.get("/api/study/queue/", HTTP_ACCEPT_LANGUAGE=language).json()["cards"][0]
         assert card["demos"] == [
             {"id": "D1", "title": spec.title[content], "url": "/demos/D1/",
-             "conclusion": finished["result"]["conclusion"][content]},
-            {"id": "D2", "title": engine.get_demo("D2").title[content], "url": "/demos/D2/", "conclusion": None}]
+             "conclusion": finished["result"]["conclusion"][content], "chart": finished["result"]["charts"][0]},
+            {"id": "D2", "title": engine.get_demo("D2").title[content], "url": "/demos/D2/", "conclusion": None,
+             "chart": None}]
