@@ -64,7 +64,8 @@ class QueueCardSerializer(serializers.Serializer):
     @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
         "conclusion": {"type": "string", "nullable": True},
-        "chart": {"type": "object", "nullable": True, "description": "the run's main chart, as the demo page draws it"}}}})
+        "chart": {"type": "object", "nullable": True,
+                  "description": "the run's main chart, as the demo page draws it"}}}})
     def get_demos(self, card) -> list[dict]:
         # Each demo's default run is read once per answer, however many of its cards link it.
         known = self.context.setdefault("demo_evidence", {})
