@@ -53,6 +53,11 @@
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
   document.querySelectorAll("[data-text-math]").forEach((node) => setTextWithMath(node, node.textContent));
+  // Times written in the learner's time zone name it where it is not the browser's own.
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  document.querySelectorAll("[data-learner-zone]").forEach((node) => {
+    node.hidden = node.dataset.learnerZone === browserZone;
+  });
   // A time of day on the browser's clock, in the page's language (not the browser's), 24-hour.
   const formatClockTime = (date, {seconds = true} = {}) => date.toLocaleTimeString(document.documentElement.lang,
     {hour: "2-digit", minute: "2-digit", ...(seconds && {second: "2-digit"}), hourCycle: "h23"});
