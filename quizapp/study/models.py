@@ -28,6 +28,7 @@ class StudySettings(models.Model):
     """How one learner studies: retention target, daily limits, what "today" means, which cards."""
 
     class NewCardOrder(models.TextChoices):
+        CORE = "core", _("The core of every topic first")
         TOPIC = "topic", _("By topic")
         DIFFICULTY = "difficulty", _("By difficulty")
         SHUFFLED = "shuffled", _("Shuffled")
@@ -45,7 +46,7 @@ class StudySettings(models.Model):
                                 verbose_name=_("Time zone"))
     day_start_hour = models.PositiveSmallIntegerField(
         default=4, validators=[MaxValueValidator(23)], verbose_name=_("Next day starts at (hour)"))
-    new_card_order = models.CharField(max_length=10, choices=NewCardOrder.choices, default=NewCardOrder.TOPIC,
+    new_card_order = models.CharField(max_length=10, choices=NewCardOrder.choices, default=NewCardOrder.CORE,
                                       verbose_name=_("New card order"))
     topics = models.ManyToManyField("questions.Topic", blank=True, related_name="+", verbose_name=_("Topics"))
     fsrs_parameters = models.JSONField(default=list, blank=True,

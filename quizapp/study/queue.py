@@ -16,7 +16,23 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import BigIntegerField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from questions.models import Question, QuestionDemo, visible_to
@@ -112,11 +128,24 @@ def _new_order(study_settings: StudySettings) -> list:
     Every own card a learner sees is theirs, so the owner with nulls (the corpus) last sorts them first."""
     own_first = F("owner").asc(nulls_last=True)
     Order = StudySettings.NewCardOrder
+    if study_settings.new_card_order == Order.CORE:
+        return [own_first, "core_rank", "topic__position", "position", "id"]
     if study_settings.new_card_order == Order.DIFFICULTY:
         return [own_first, "difficulty", "topic__position", "position", "id"]
     if study_settings.new_card_order == Order.SHUFFLED:
         return [own_first, _shuffled(study_settings.user_id), "id"]
     return [own_first, "topic__position", "position", "id"]
+
+
+def _core_rank() -> Window:
+    """A question's place in its topic by how much it teaches: first the questions real interviews ask
+    (a seed question) that a demo proves, then the other asked ones, then the rest, the easier before
+    the harder, in the corpus's order. Ordering by it takes each topic's first, then each one's second:
+    the first days cover the core of every chosen topic instead of one topic's corners."""
+    unasked = Case(When(seed_refs=Value([], output_field=Question._meta.get_field("seed_refs")), then=1), default=0)
+    unproved = Case(When(Exists(QuestionDemo.objects.filter(question=OuterRef("pk"))), then=0), default=1)
+    return Window(RowNumber(), partition_by=[F("topic_id")],
+                  order_by=[unasked.asc(), unproved.asc(), F("difficulty").asc(), F("position").asc(), F("id").asc()])
 
 
 def _shuffled(user_id: int) -> ExpressionWrapper:
@@ -136,6 +165,8 @@ def _new_cards(questions: QuerySet[Question], *, user, study_settings: StudySett
     """The first `count` new cards: a question never studied has no row yet; a reset card has one."""
     if count <= 0:
         return []
+    if study_settings.new_card_order == StudySettings.NewCardOrder.CORE:
+        questions = questions.annotate(core_rank=_core_rank())
     chosen = (questions.order_by(*_new_order(study_settings)).select_related("topic")
               .prefetch_related(_demo_links(), Prefetch("card_states", CardState.objects.filter(user=user),
                                                       to_attr="learner_cards"))[:count])
