@@ -309,6 +309,8 @@ def rating_alone_work(port: int, learners: Learners, endpoint: str):
                   "expected_reps": card["reps"], "duration_ms": 5000, "next_cards": 0}
         status, _ = timed(mine, f"POST {endpoint} (next_cards 0)",
                           lambda: request(port, "POST", endpoint, token=token, body=review))
+        if status != 201:
+            held.pop(index)  # read the queue again rather than rate more cards it no longer holds
         return status == 201
     return work
 
@@ -330,14 +332,16 @@ def http_phase(env: dict[str, str], tokens: list[str], *, clients: int, seconds:
     print(f"\nHTTP: gunicorn with {workers} sync workers, {clients} client threads, {seconds:g} s per phase "
           f"in {rounds} rounds, {len(tokens)} learners")
     with gunicorn(env, workers) as port:
-        learners = Learners(tokens, clients)
+        # The rating-alone phase holds cards across its turns: its learners are its own, so that no
+        # other phase rates a card it holds meanwhile.
+        learners, own_learners = Learners(tokens[::2], clients), Learners(tokens[1::2], clients)
         baseline = Phase("baseline (bare Django JSON view)", "req", baseline_work(port))
         phases = [
             baseline,
             Phase("API floor (DRF + token auth, no study work)", "req", learner_get_work(port, learners, API_FLOOR)),
             Phase("queue alone (first card of a session)", "req", learner_get_work(port, learners, QUEUE)),
             Phase("review round trip (rating + next card)", "trip", round_trip_work(port, learners, REVIEW)),
-            Phase("rating alone (no next card)", "req", rating_alone_work(port, learners, REVIEW)),
+            Phase("rating alone (no next card)", "req", rating_alone_work(port, own_learners, REVIEW)),
         ]
         for phase in phases:  # warm up every path (imports, connections)
             drive(clients, 1.0, Phase(phase.name, phase.unit, phase.work))  # a throw-away record
