@@ -9,16 +9,27 @@ from quizapp.core import health
 
 
 def home(request):
-    """What the product is; for a learner, first what today holds and the button that starts it."""
+    return home_page(request)
+
+
+def home_page(request, *, first_day_form=None, status: int = 200):
+    """What the product is; for a learner, first what today holds and the button that starts it, and
+    for a new one a first choice of what to study."""
     today = None
     if request.user.is_authenticated:
-        from quizapp.study.queue import study_queue  # the home page shows the study app's day
+        # The home page shows the study app's day.
+        from quizapp.study.forms import FirstDayForm
+        from quizapp.study.models import CardState
+        from quizapp.study.queue import study_queue
         from quizapp.study.selectors import study_settings_get
 
         study_settings = study_settings_get(user=request.user)
+        # New: nothing studied and no topic chosen yet (sign-up may already have saved the time zone).
+        fresh = not CardState.objects.filter(user=request.user).exists() and not (
+            study_settings.pk and study_settings.topics.exists())
         today = {"counts": study_queue(user=request.user, limit=0, study_settings=study_settings).counts,
-                 "settings_saved": study_settings.pk is not None}
-    return render(request, "core/home.html", {"today": today})
+                 "first_day_form": (first_day_form or FirstDayForm()) if fresh else None}
+    return render(request, "core/home.html", {"today": today}, status=status)
 
 
 @never_cache

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from questions.forms import TopicField, TopicsField
-from questions.models import Question, Topic, visible_to
+from questions.models import Question, Topic, TopicGroup, visible_to
 from quizapp.study import browsing
 from quizapp.study.models import MAX_RETENTION, MIN_RETENTION, CustomSession, StudySettings
 
@@ -110,3 +110,23 @@ class CardBrowseFilter(forms.Form):
 
     def sort_key(self) -> str:
         return self.cleaned_data["sort"] or browsing.DEFAULT_SORT
+
+
+class FirstDayForm(forms.Form):
+    """A new learner's first choice, on the home page: what they prepare for (groups of topics, none
+    ticked: everything) and, if they know it, the day of their interview."""
+
+    groups = forms.ModelMultipleChoiceField(
+        queryset=TopicGroup.objects.filter(topics__isnull=False).distinct(), required=False,
+        widget=forms.CheckboxSelectMultiple, label=_("What are you preparing for?"),
+        help_text=_("None ticked: every topic. You can pick single topics in the settings later."))
+    interview_date = forms.DateField(required=False, label=_("Interview date (optional)"),
+                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].label_from_instance = lambda group: group.title  # in the page's language
+
+    def chosen_topics(self) -> list[Topic]:
+        groups = self.cleaned_data["groups"]
+        return list(Topic.objects.filter(group__in=groups)) if groups else []

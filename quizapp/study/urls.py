@@ -6,6 +6,7 @@ app_name = "study"
 urlpatterns = [
     path("", views.session, name="session"),
     path("try/", views.try_cards, name="try"),
+    path("first-day/", views.first_day, name="first-day"),
     path("stats/", views.statistics, name="stats"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/optimal-retention/", views.use_optimal_retention, name="use-optimal-retention"),

@@ -20,6 +20,7 @@ from quizapp.study.days import study_day_for
 from quizapp.study.forms import (
     CardBrowseFilter,
     CramForm,
+    FirstDayForm,
     NewCardsTodayForm,
     PlanApplyForm,
     ReviewAheadForm,
@@ -45,6 +46,26 @@ def try_cards(request):
     return render(request, "study/try.html", {
         "cards": cards, "total": Question.objects.corpus().active().count(),
         "try_strings": {"position": _("Card %(n)s of %(total)s")}})
+
+
+@login_required
+@require_POST
+def first_day(request):
+    """The home page's first choice: topics by group and an interview date, then the first cards."""
+    form = FirstDayForm(request.POST)
+    if form.is_valid():
+        try:
+            services.study_settings_update(user=request.user, topics=form.chosen_topics(),
+                                           fields={"interview_date": form.cleaned_data["interview_date"]})
+        except InvalidInput as error:
+            for field, messages_ in (error.fields or {}).items():
+                for message in messages_:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect("study:session")
+    from quizapp.core.views import home_page  # the home page again, with the form's messages
+
+    return home_page(request, first_day_form=form, status=400)
 
 
 @login_required

@@ -16,7 +16,7 @@ def test_it_says_what_today_holds_and_starts_it(alice_client, alice):
     html = _english(alice_client).get("/").content.decode()
     assert "<b>0</b> to review · <b>1</b> learning · <b>2</b> new" in html
     assert 'href="/study/">Start studying' in html
-    assert 'href="/study/settings/">Choose the topics you want to study' in html  # nothing chosen yet
+    assert 'action="/study/first-day/"' not in html  # the first choice is for a learner who studied nothing
 
 
 def test_it_says_when_the_day_is_done(alice_client, db):
@@ -45,3 +45,30 @@ def test_it_lets_a_visitor_try_five_cards_without_an_account(client, db):
     assert shown.count("data-try-card") == 5 and "With an account, each of the 7 cards" in shown
     first_five = Question.objects.order_by("position")[:5]
     assert all(question.question_en in shown for question in first_five)
+
+
+def test_it_saves_a_new_learners_first_choice_and_starts_studying(alice_client, alice):
+    from datetime import date, timedelta
+
+    from questions.models import TopicGroup
+    from quizapp.study.models import StudySettings
+
+    deep, classical = TopicGroup.objects.create(slug="deep", title_en="Deep learning", title_zh="深度学习", position=0), \
+        TopicGroup.objects.create(slug="classical", title_en="Classical ML", title_zh="经典机器学习", position=1)
+    make_questions(2, topic=make_topic("cnn", group=deep))
+    make_questions(2, topic=make_topic("trees", group=classical))
+    make_questions(2, topic=make_topic("svm", group=classical))
+    html = _english(alice_client).get("/").content.decode()
+    assert "What are you preparing for?" in html and "Classical ML" in html
+
+    past = alice_client.post("/study/first-day/", {"groups": [classical.pk], "interview_date": "2001-01-01"})
+    assert past.status_code == 400 and "The interview date has passed" in past.content.decode()
+    assert not StudySettings.objects.filter(user=alice, interview_date__isnull=False).exists()
+
+    day = date.today() + timedelta(days=30)
+    response = alice_client.post("/study/first-day/", {"groups": [classical.pk], "interview_date": day.isoformat()})
+    assert response.status_code == 302 and response["Location"] == "/study/"
+    alice.refresh_from_db()
+    assert sorted(alice.study_settings.topics.values_list("slug", flat=True)) == ["svm", "trees"]
+    assert alice.study_settings.interview_date == day
+    assert 'action="/study/first-day/"' not in alice_client.get("/").content.decode()  # asked once

@@ -14,7 +14,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _corpus(count: int = 8):
-    topic = make_topic("first-day", title_en="First day", title_zh="第一天", position=1)
+    from questions.models import TopicGroup
+
+    group = TopicGroup.objects.get_or_create(slug="starters", defaults={"title_en": "Starters", "title_zh": "入门"})[0]
+    topic = make_topic("first-day", title_en="First day", title_zh="第一天", position=1, group=group)
     return [make_question(card_id=f"first-{number}", topic=topic, position=number, difficulty=1,
                           question_en=f"First-day question {number}?") for number in range(1, count + 1)]
 
@@ -52,9 +55,17 @@ def test_it_goes_from_five_tried_cards_to_an_account_and_its_first_card(browser,
 
     page.goto("/")
     expect(page.locator(".today-counts")).to_have_text("0 to review · 0 learning · 8 new")
-    _screenshot(page, "home-today-phone-en")
-    page.get_by_role("link", name="Start studying").click()
+    expect(page.get_by_role("heading", name="New here? Two questions, then your first cards")).to_be_visible()
+    _screenshot(page, "home-first-day-phone-en")
+    page.get_by_label("Starters").check()
+    page.get_by_role("button", name="Save and start studying").click()
+    page.wait_for_url("**/study/")
     expect(page.locator(".study-card .prompt")).to_have_text("First-day question 1?")
+    assert list(get_user_model().objects.get(username="fay").study_settings.topics.values_list("slug", flat=True)) \
+        == ["first-day"]
+    page.goto("/")
+    expect(page.locator(".first-day")).to_have_count(0)  # asked once
+    _screenshot(page, "home-today-phone-en")
     context.close()
 
 
