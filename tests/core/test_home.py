@@ -54,7 +54,8 @@ def test_it_saves_a_new_learners_first_choice_and_starts_studying(alice_client, 
     from quizapp.study.models import StudySettings
 
     deep = TopicGroup.objects.create(slug="deep", title_en="Deep learning", title_zh="深度学习", position=0)
-    classical = TopicGroup.objects.create(slug="classical", title_en="Classical ML", title_zh="经典机器学习", position=1)
+    classical = TopicGroup.objects.create(slug="classical", title_en="Classical ML", title_zh="经典机器学习",
+                                          position=1)
     make_questions(2, topic=make_topic("cnn", group=deep))
     make_questions(2, topic=make_topic("trees", group=classical))
     make_questions(2, topic=make_topic("svm", group=classical))
