@@ -14,42 +14,33 @@ def _pick(obj, field: str) -> str:
     return getattr(obj, f"{field}_{content_language()}")
 
 
-class TopicGroup(models.Model):
+class _Shelved(models.Model):
+    """A slug with a title in both languages, listed by position: a topic, or a group of topics."""
+
+    slug = models.SlugField(unique=True)
+    title_en = models.CharField(max_length=100)
+    title_zh = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def title(self) -> str:
+        return _pick(self, "title")
+
+
+class TopicGroup(_Shelved):
     """A shelf of topics (deep learning, classical ML and statistics...), so that pickers of two dozen
     topics read as a few groups."""
 
-    slug = models.SlugField(unique=True)
-    title_en = models.CharField(max_length=100)
-    title_zh = models.CharField(max_length=100)
-    position = models.PositiveIntegerField(default=0)
 
-    class Meta:
-        ordering = ["position", "slug"]
-
-    def __str__(self):
-        return self.slug
-
-    @property
-    def title(self) -> str:
-        return _pick(self, "title")
-
-
-class Topic(models.Model):
-    slug = models.SlugField(unique=True)
-    title_en = models.CharField(max_length=100)
-    title_zh = models.CharField(max_length=100)
-    position = models.PositiveIntegerField(default=0)
+class Topic(_Shelved):
     group = models.ForeignKey(TopicGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="topics")
-
-    class Meta:
-        ordering = ["position", "slug"]
-
-    def __str__(self):
-        return self.slug
-
-    @property
-    def title(self) -> str:
-        return _pick(self, "title")
 
 
 class Tag(models.Model):
