@@ -46,6 +46,7 @@
   // A custom study session (/study/custom/) names its mode in the page's address; the server checks it
   // on every call. A rating keeps the mode it was made in, so it is sent to the same session later.
   const pageMode = root.dataset.customQuery || "";
+  const noReschedule = "noReschedule" in root.dataset;
   const withMode = (url, mode = pageMode) => (mode ? `${url}${url.includes("?") ? "&" : "?"}${mode}` : url);
 
   function say(text) {
@@ -246,9 +247,16 @@
 
   // The counters after this rating, as the server will count them: the card leaves its kind, and
   // comes back as a learning card if the rating's interval ends before the study day does.
+  // In a custom session that does not reschedule, Again and Hard keep the card in the session and
+  // Good and Easy finish it.
   function countsAfter(rated, rating) {
     const after = {...counts};
-    after[kindOf(rated.state)] = Math.max(0, after[kindOf(rated.state)] - 1);
+    const kind = kindOf(rated.state);
+    if (noReschedule) {
+      if (rating >= 3) after[kind] = Math.max(0, after[kind] - 1);
+      return after;
+    }
+    after[kind] = Math.max(0, after[kind] - 1);
     if (Date.now() + rated.intervals[rating] * 1000 < dayEndsAt) after.learning += 1;
     return after;
   }
