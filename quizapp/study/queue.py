@@ -129,7 +129,11 @@ def _new_order(study_settings: StudySettings) -> list:
     own_first = F("owner").asc(nulls_last=True)
     Order = StudySettings.NewCardOrder
     if study_settings.new_card_order == Order.CORE:
-        return [own_first, "core_rank", "topic__position", "position", "id"]
+        # The learner's own cards in their topics' order (what they wrote, as they filed it); the corpus
+        # by each topic's core first.
+        own = [Case(When(owner__isnull=False, then=F(field)), default=Value(0))
+               for field in ("topic__position", "position", "id")]
+        return [own_first, *own, "core_rank", "topic__position", "position", "id"]
     if study_settings.new_card_order == Order.DIFFICULTY:
         return [own_first, "difficulty", "topic__position", "position", "id"]
     if study_settings.new_card_order == Order.SHUFFLED:
