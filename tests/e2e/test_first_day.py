@@ -98,7 +98,7 @@ def test_it_names_the_learners_zone_only_where_it_is_not_the_browsers(browser, l
         page = context.new_page()
         log_in(page, "alice")
         page.goto("/interviews/")
-        label = page.locator(".interview-table th [data-learner-zone]")
-        expect(label).to_have_text(f"({learner_zone})")
+        label = page.locator("[data-learner-zone]").first
+        expect(label).to_have_text(f"Times are in your study time zone, {learner_zone}.")
         expect(label).to_be_visible() if shown else expect(label).to_be_hidden()
         context.close()
