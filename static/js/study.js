@@ -270,6 +270,9 @@
     outbox.put(entry);
     undoable.push({kind: "rating", clientId: entry.body.client_id, card: rated, counts});
     counts = countsAfter(rated, rating);
+    // A session that does not reschedule brings an Again or Hard card back after the others, as its
+    // server does: no wait for the server when it is the last one left.
+    if (noReschedule && rating <= 2 && !ahead.some((other) => other.question === rated.question)) ahead.push(rated);
     const next = ahead.shift() || null;
     if (next) showCard(next);
     else showNothing(null);
@@ -427,6 +430,15 @@
   onClick($(".undo"), actions.undo);
   onClick($(".bury"), actions.bury);
   onClick($(".suspend"), actions.suspend);
+  // Leaving the page (a link, the statistics): what waits goes out with the page, so the next page
+  // already counts it. Whatever does not arrive stays stored and goes first on the next visit.
+  window.addEventListener("pagehide", () => {
+    for (const entry of outbox.all()) {
+      const body = {...entry.body, age_ms: Math.max(0, Date.now() - entry.madeAt), next_cards: 0};
+      request(withMode(root.dataset.reviewUrl, entry.mode || ""), {method: "POST", body, keepalive: true})
+        .catch(() => {});
+    }
+  });
   // Back online: send what waits at once instead of at the next retry.
   window.addEventListener("online", () => {
     wake();

@@ -56,6 +56,7 @@ def test_it_crams_a_topic_with_the_keyboard_and_changes_nothing(page, screenshot
     expect(page.locator(".study-card .prompt")).not_to_have_text(first)
     _expect_total(page, 3)
     for _ in range(3):
+        expect(page.locator(".show-answer")).to_be_visible()
         page.keyboard.press("Space")
         expect(page.locator(".ratings")).to_be_visible()
         page.keyboard.press("Space")  # Good: done for this session

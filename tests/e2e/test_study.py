@@ -45,8 +45,14 @@ def _expect_counts(page, new: int, learning: int, review: int) -> None:
         expect(page.locator(f".count-{kind} b")).to_have_text(str(value))
 
 
+def _ratings_sent(page) -> None:
+    """Wait until the page holds no rating the server has not acknowledged."""
+    page.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('quizapp.ratings.'))")
+
+
 def _study(page, key: str) -> None:
     """Reveal with Space, then rate with `key` (Space again means Good)."""
+    expect(page.locator(".show-answer")).to_be_visible()  # a card on screen, not one on its way
     prompt = page.locator(".study-card .prompt").inner_text()
     page.keyboard.press("Space")
     expect(page.locator(".ratings")).to_be_visible()
@@ -87,6 +93,7 @@ def test_it_studies_five_cards_with_the_keyboard_and_undoes_one(page, screenshot
 
     _study(page, "4")
     _expect_counts(page, new=0, learning=1, review=0)
+    _ratings_sent(page)
 
     page.goto("/study/stats/")
     expect(page.locator('[data-stat="reviews-today"]')).to_have_text("5")
