@@ -12,9 +12,10 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from questions.services import corpus_load
+from quizapp.interviews import services as interview_services
 from quizapp.study.models import ReviewLog, StudySettings
 from tests.e2e.conftest import log_in
-from tests.factories import make_user
+from tests.factories import make_questions, make_topic, make_user
 from tests.questions.corpus_files import card, write_corpus
 
 pytestmark = pytest.mark.e2e
@@ -112,6 +113,14 @@ def test_it_submits_the_full_search_on_enter_and_offers_the_full_list_past_eight
     box.press("Escape")  # the list is closed: Escape clears the box
     expect(box).to_have_value("")
 
+    page.select_option("select[name=topic]", "activations")  # the filters beside the box narrow it too
+    box.fill("dropout")
+    expect(page.get_by_role("status")).to_have_text("No results.")
+    page.select_option("select[name=topic]", "regularization")
+    box.fill("")
+    box.fill("dropout")
+    expect(page.locator(OPTIONS)).to_have_count(2)
+
 
 def test_it_opens_the_search_with_a_slash_from_any_page_and_picks_a_result(page, tmp_path, transactional_db):
     _corpus(tmp_path)
@@ -184,6 +193,26 @@ def test_it_opens_the_search_over_a_study_card_and_keeps_its_keys_from_the_card(
     assert not ReviewLog.objects.exists()
     page.keyboard.press("3")  # the dialog closed, the keys are the card's again
     expect(prompt).not_to_have_text(shown)
+
+
+def test_it_leaves_a_slash_to_an_interview_answer(page, transactional_db):
+    alice = make_user("alice")
+    topic = make_topic("basics")
+    make_questions(3, topic=topic)
+    interview = interview_services.interview_create(user=alice, topics=[topic], count=3, minutes_per_question=3,
+                                                    language="en")
+    log_in(page, "alice")
+    page.goto(f"/interviews/{interview.id}/")
+    answer = page.locator("#answer")
+    expect(answer).to_be_focused()
+    page.keyboard.type("a/b")
+    page.locator("h1, h2").first.click()  # a click beside the box, then the answer goes on
+    page.keyboard.press("/")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    answer.click()
+    answer.press("End")
+    page.keyboard.type("/c")
+    expect(answer).to_have_value("a/b/c")
 
 
 def test_it_never_lets_a_slow_answer_to_an_earlier_query_replace_a_newer_one(page, tmp_path, transactional_db):
@@ -266,3 +295,17 @@ def test_it_fits_a_phone_in_both_languages(page, screenshot, language, tmp_path,
     expect(dialog.locator("[role=option]")).to_have_count(2)
     assert dialog.evaluate("d => d.getBoundingClientRect().right") <= 390
     screenshot(f"search-dialog-phone-{language}")
+
+
+def test_it_searches_without_scripts_through_the_form(browser, live_server, tmp_path, transactional_db):
+    """No script: no Search button that would do nothing, and the questions page's box still searches."""
+    _corpus(tmp_path)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    page.goto("/questions/")
+    expect(page.locator("[data-search-open]")).to_be_hidden()
+    page.fill("main input[name=q]", "dropout")
+    page.press("main input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/questions/all/\?q=dropout"))
+    expect(page.locator(".question-list li")).to_have_count(2)
+    context.close()
