@@ -220,7 +220,8 @@
         note.textContent = answer.status === 400 && refusal ? refusal : T.failed;
       } else {
         // A page of results ({count, results}); a bare list is taken too.
-        const data = Array.isArray(answer.data) ? {count: answer.data.length, results: answer.data} : answer.data;
+        const data = Array.isArray(answer.data) ? {count: answer.data.length, results: answer.data}
+          : {count: answer.data?.count || 0, results: answer.data?.results || []};
         const results = data.results.slice(0, SHOWN);
         const terms = searchTerms(query);
         results.forEach((question, index) => list.append(resultOption(question, index, terms)));
