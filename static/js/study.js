@@ -393,7 +393,8 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    // Keys typed in a field, or in a dialog over the card (the search "/" opens), are not for the card.
+    if (event.target.closest("input, textarea, select, [contenteditable], dialog")) return;
     const key = event.key;
     if (key === " " || key === "Enter") {
       // A button reached with Tab takes Space and Enter itself, a link Enter, as everywhere on the web

@@ -41,7 +41,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-    if (event.target.closest("input, textarea, select, button, a")) return;
+    if (event.target.closest("input, textarea, select, button, a, dialog")) return;
     if (event.key === " " || event.key === "Enter") {
       event.preventDefault();
       if (revealed) rate();

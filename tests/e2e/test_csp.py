@@ -98,6 +98,14 @@ def test_it_keeps_every_page_to_the_content_security_policy(page, violations, al
         page.goto(path)
         page.wait_for_load_state("networkidle")  # the scripts' own requests (a run, a chart's data) done
 
+    page.goto("/questions/")  # search as you type: in the page's box, and in the dialog "/" opens elsewhere
+    page.locator("main [data-live-search]").fill("sigmoid")
+    expect(page.locator("main .live-results [role=option] mark").first).to_be_visible()
+    page.goto("/demos/")
+    page.keyboard.press("/")
+    page.get_by_role("dialog").get_by_role("combobox").fill("sigmoid")
+    expect(page.get_by_role("dialog").locator("[role=option] mark").first).to_be_visible()
+
     page.goto("/questions/sigmoid-derivative/")
     shown = page.locator("article.answer:not([hidden])")
     expect(shown.locator(".katex").first).to_be_visible()
