@@ -108,7 +108,11 @@ class Question(models.Model):
     seed_refs = models.JSONField(default=list, blank=True)
     references = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="other names search finds the card by")
     search_text = models.TextField(editable=False, default="")
+    # The index's tokens (questions.search): all of them, and those of the question and its other names.
+    search_tokens = models.TextField(editable=False, default="")
+    search_head = models.TextField(editable=False, default="")
     retired = models.BooleanField(default=False, db_index=True)
     position = models.PositiveIntegerField(default=0)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
