@@ -5,8 +5,8 @@ A `viewer` sees the corpus and their own cards; without one (or anonymous), the 
 from __future__ import annotations
 
 import difflib
-import re
 import math
+import re
 
 from django.db.models import Count, Max, Q, QuerySet
 
@@ -75,6 +75,9 @@ LENGTH_NORMALISATION = 0.5
 # A found card scoring under this share of the best one is not listed: "batch norm" lists the cards
 # about batch norm, not every card that mentions a batch.
 RELEVANCE_FLOOR = 0.3
+# Above the floor, a card is listed when its question or other names hold the query's subject, or
+# when its answer scores within this share of the best card: the cards the query is about.
+STRONG_SHARE = 0.6
 # A Latin word this long that no card holds is read as a typo of the nearest word the corpus has.
 TYPO_MIN_LENGTH = 5
 
@@ -82,7 +85,8 @@ TYPO_MIN_LENGTH = 5
 def question_search(*, query: str, viewer=None, topic: str | None = None, tag: str | None = None,
                     difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
     """Questions holding at least `min_share` of the query's subject terms, best first, down to the
-    relevance floor. Terms no question holds (a bigram across two words) are left aside, a long Latin
+    relevance floor: those whose question or other names hold the subject, or whose answer scores
+    near the best card's. Terms no question holds (a bigram across two words) are left aside, a long Latin
     word no card holds is read as the corpus word nearest to it ("dropuot" as dropout), and aspect
     words (作用, 区别…) only rank: "BN 的作用" lists the questions about BN.
 
@@ -129,12 +133,15 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
     if not scored:
         return []
     best = max(score for score, _ in scored)
-    ranked = sorted((pair for pair in scored if pair[0] >= best * RELEVANCE_FLOOR),
+    about = max(1, math.ceil(len(subject) * min_share))
+    ranked = sorted((pair for pair in scored if pair[0] >= best * RELEVANCE_FLOOR and (
+        pair[0] >= best * STRONG_SHARE or sum(bool(search.uses(term, pair[1][2])) for term in subject) >= about)),
                     key=lambda pair: (-pair[0], pair[1][3], pair[1][4], pair[1][0]))
     ids = [row[0] for _, row in ranked]
     questions = listed.in_bulk(ids)
     results = [questions[pk] for pk in ids]
-    for question in results:
+    for question, (score, _) in zip(results, ranked, strict=True):
+        question.search_score = score
         question.search_terms = [term for term in terms if holders.get(term)]
     return results
 
