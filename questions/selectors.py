@@ -115,7 +115,7 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
     known = [term for term in terms if holders[term]]
     subject = [term for term in known if term not in _ASPECT_WORDS] or known
     needed = max(1, round(len(subject) * min_share))
-    total = listed.count()
+    total = _visible_count(viewer) if topic is tag is difficulty is None else listed.count()
     weight = {term: math.log(1 + total / holders[term]) * (ASPECT_WEIGHT if term in _ASPECT_WORDS else 1)
               for term in known}
     average_text = sum(len(row[1]) for row in uses) / max(1, len(uses))
@@ -144,6 +144,13 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
         question.search_score = score
         question.search_terms = [term for term in terms if holders.get(term)]
     return results
+
+
+def _visible_count(viewer) -> int:
+    """How many cards the viewer sees: the active corpus and their own cards (never retired), counted
+    apart, each through its own index, rather than over both at once through the rows."""
+    corpus = Question.objects.corpus().active().count()
+    return corpus + (viewer.own_questions.count() if viewer is not None and viewer.is_authenticated else 0)
 
 
 def _found(listed: QuerySet[Question], terms: list[str]) -> list[tuple]:
