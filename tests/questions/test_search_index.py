@@ -96,3 +96,11 @@ def test_it_highlights_the_words_found_in_the_readers_language(api_client, db):
     chinese = api_client.get("/api/questions/", {"q": "多头注意力"}, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
     assert "<mark>多头注意力</mark>" in chinese["results"][0]["highlights"]["question"]
     assert api_client.get("/api/questions/").json()["results"][0]["highlights"] is None  # no search, no marks
+
+
+def test_it_marks_the_words_found_on_the_questions_page_and_reads_only_long_words_as_typos(client, db):
+    corpus_load()
+    html = client.get("/questions/all/", {"q": "dropuot"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "/questions/dropout-inverted-scaling/" in html and "<mark>dropout</mark>" in html.lower()
+    assert question_search(query="dropuot")[0].card_id == "dropout-inverted-scaling"  # 7 letters: a typo
+    assert question_search(query="rleu") == []  # 4 letters: too short to guess at
