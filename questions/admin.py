@@ -34,7 +34,8 @@ class QuestionAdminForm(forms.ModelForm):
                 "question": {"en": cleaned["question_en"], "zh": cleaned["question_zh"]},
                 "answer": {"en": cleaned["answer_en"], "zh": cleaned["answer_zh"]},
                 "key_points": cleaned["key_points"], "seed_refs": cleaned["seed_refs"],
-                "references": cleaned["references"], "tags": [tag.name for tag in cleaned["tags"]]}
+                "references": cleaned["references"], "tags": [tag.name for tag in cleaned["tags"]],
+                "aliases": cleaned.get("aliases") or []}
         for problem in card_problems(card):
             self.add_error(None, problem)
         return cleaned
@@ -57,9 +58,10 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Keep the rendered HTML and the search text in step with the edited Markdown, as the loader does.
+        obj.aliases = obj.aliases or []  # a form sent without the field: no other names
         derived = question_derived_fields(question_en=obj.question_en, question_zh=obj.question_zh,
                                           answer_en=obj.answer_en, answer_zh=obj.answer_zh,
-                                          tags=[tag.name for tag in form.cleaned_data["tags"]])
+                                          tags=[tag.name for tag in form.cleaned_data["tags"]], aliases=obj.aliases)
         for name, value in derived.items():
             setattr(obj, name, value)
         super().save_model(request, obj, form, change)

@@ -31,8 +31,11 @@ KEY_POINTS = range(3, 8)
 # Interview grading matches a key point's terms as substrings of the answer, so a one-character Chinese
 # term matches far too much (凸 inside 非凸, 门 inside 部门): a term must identify its point (凸函数, 门控).
 ONE_CJK_CHARACTER = re.compile(rf"^[{CJK}]$")
-CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "demos", "references", "question", "answer",
+CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "aliases", "demos", "references", "question", "answer",
                "key_points"}
+# Other names of a card's subject (BN, BatchNorm, 批归一化): search finds the card through them.
+MAX_ALIASES = 12
+MAX_ALIAS_LENGTH = 60
 
 
 class CorpusError(Exception):
@@ -51,6 +54,7 @@ class Card:
     key_points: list[dict[str, Any]]
     seed_refs: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
     demos: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     source: str = ""  # "file:line", for messages
@@ -207,6 +211,7 @@ class _FileChecker:
         key_points = self.key_points(raw, line)
         seed_refs = self.string_list(raw, "seed_refs", line, SEED_REF, "like S1-3 or P-2")
         tags = self.string_list(raw, "tags", line, TAG, "lower-case, hyphenated")
+        aliases = self.aliases(raw, line)
         demos = self.string_list(raw, "demos", line, None, "")
         for demo in demos:
             if demo not in KNOWN_DEMOS:
@@ -216,6 +221,7 @@ class _FileChecker:
             return None
         return Card(id=card_id, topic=topic, difficulty=difficulty, question=texts["question"],
                     answer=texts["answer"], key_points=key_points, seed_refs=seed_refs, tags=tags,
+                    aliases=aliases,
                     demos=demos, references=references, source=f"{self.path.name}:{line}")
 
     def bilingual(self, mapping: dict, name: str, line: int) -> dict[str, str]:
@@ -282,6 +288,19 @@ class _FileChecker:
                                  "(凸 is inside 非凸): use a word that identifies the point, e.g. 凸函数")
             cleaned.append({**texts, "terms": [str(t).strip() for t in terms]})
         return cleaned
+
+    def aliases(self, raw: dict, line: int) -> list[str]:
+        """At most MAX_ALIASES names, each 1 to MAX_ALIAS_LENGTH characters on one line, none twice."""
+        value = raw.get("aliases", [])
+        item_lines = getattr(value, "item_lines", None) or [line] * len(value or [])
+        aliases = self.string_list(raw, "aliases", line, None, "")
+        if len(aliases) > MAX_ALIASES:
+            self.problem(line, "aliases", f"at most {MAX_ALIASES}, not {len(aliases)}")
+        for alias, alias_line in zip(aliases, item_lines, strict=False):
+            if not alias.strip() or len(alias) > MAX_ALIAS_LENGTH or "\n" in alias or alias != alias.strip():
+                self.problem(alias_line, "aliases",
+                             f"{alias!r} must be 1 to {MAX_ALIAS_LENGTH} characters, on one line, no outer spaces")
+        return aliases
 
     def string_list(self, raw: dict, name: str, line: int, pattern: re.Pattern | None,
                     shape: str) -> list[str]:

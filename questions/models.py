@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.safestring import SafeString, mark_safe
 
 from questions.languages import content_language
+from questions.search import highlight
 
 # Every table's id is a BigAutoField (settings.DEFAULT_AUTO_FIELD). A larger number sent as an id must be
 # refused as invalid before it reaches a statement: SQLite raises OverflowError on it (a 500).
@@ -99,7 +101,11 @@ class Question(models.Model):
     seed_refs = models.JSONField(default=list, blank=True)
     references = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, related_name="questions", blank=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="other names search finds the card by")
     search_text = models.TextField(editable=False, default="")
+    # The index's tokens (questions.search): all of them, and those of the question and its other names.
+    search_tokens = models.TextField(editable=False, default="")
+    search_head = models.TextField(editable=False, default="")
     retired = models.BooleanField(default=False, db_index=True)
     position = models.PositiveIntegerField(default=0)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
@@ -121,6 +127,13 @@ class Question(models.Model):
     @property
     def question(self) -> str:
         return _pick(self, "question")
+
+    @property
+    def highlighted_question(self) -> SafeString | None:
+        """The question in the active language, HTML-escaped, with <mark> around the words a search
+        found it by; None when it was not found by a search."""
+        terms = getattr(self, "search_terms", None)
+        return None if terms is None else mark_safe(highlight(self.question, terms))  # escaped by highlight()
 
     @property
     def answer_html(self) -> str:

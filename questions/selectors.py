@@ -4,16 +4,18 @@ A `viewer` sees the corpus and their own cards; without one (or anonymous), the 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import math
 import re
-import unicodedata
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
+from questions import search
 from questions.models import Question, Topic, visible_to
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[a-z0-9][a-z0-9_+#.'-]*")
+_CJK_RUN = search.CJK_RUN
+_WORD = search.WORD
 # Words every English question has: searching for them would find nearly every card.
 _STOP_WORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "between", "by", "can", "do", "does", "for", "from", "how", "in",
@@ -59,76 +61,145 @@ def search_terms(query: str) -> list[str]:
     through its bigrams (梯度, 度消, 消失, 原因) and still finds "为什么会出现梯度消失". Full-width
     letters (ＲｅＬＵ, typed with a Chinese input method) read as the ASCII ones.
     """
-    query = unicodedata.normalize("NFKC", query).lower()
-    words = _WORD.findall(_CJK_RUN.sub(" ", query))
+    query = search.normalise(query)
+    words = [word for word in map(search.clean_word, _WORD.findall(_CJK_RUN.sub(" ", query))) if word]
     terms = [word for word in words if word not in _STOP_WORDS] or words  # only stop words: search them
     runs = _CJK_RUN.findall(query)
     pieces = [piece for run in runs for piece in _CHINESE_FUNCTION_WORDS.split(run) if piece] or runs
     for piece in pieces:
-        terms.extend([piece] if len(piece) == 1 else [piece[i:i + 2] for i in range(len(piece) - 1)])
+        terms.extend(search.bigrams(piece))
     return list(dict.fromkeys(terms))
 
 
 # BM25's b: how much a card's length discounts its uses of a term (0 none, 1 fully).
 LENGTH_NORMALISATION = 0.5
+# A found card scoring under this share of the best one is not listed: "batch norm" lists the cards
+# about batch norm, not every card that mentions a batch.
+RELEVANCE_FLOOR = 0.3
+# Above the floor, a card is listed when its question or other names hold the query's subject, or
+# when its answer scores within this share of the best card: the cards the query is about.
+STRONG_SHARE = 0.6
+# A Latin word this long that no card holds is read as a typo of the nearest word the corpus has.
+TYPO_MIN_LENGTH = 5
 
 
 def question_search(*, query: str, viewer=None, topic: str | None = None, tag: str | None = None,
                     difficulty: int | None = None, min_share: float = 0.6) -> list[Question]:
-    """Questions holding at least `min_share` of the query's subject terms, best first. Terms no
-    question holds (a bigram across two words) are left aside, and aspect words (作用, 区别…) only
-    rank: "BN 的作用" lists the questions about BN.
+    """Questions holding at least `min_share` of the query's subject terms, best first, down to the
+    relevance floor: those whose question or other names hold the subject, or whose answer scores
+    near the best card's. Terms no question holds (a bigram across two words) are left aside, a long Latin
+    word no card holds is read as the corpus word nearest to it ("dropuot" as dropout), and aspect
+    words (作用, 区别…) only rank: "BN 的作用" lists the questions about BN.
 
-    The order is BM25's: a term weighs more the fewer questions hold it, and a question gains with
-    each use of it, less and less, and less again the longer the card is than the cards found; it
-    gains that weight once more if its question text holds the term, more if that question is short.
-    So "dropout 有效" puts the card about dropout first, not every card that calls something 有效,
-    nor the long card on dropout in RNNs.
+    The database's index (questions.search) finds the cards holding any term; the order is BM25's,
+    computed the same way whatever the database: a term weighs more the fewer questions hold it, and
+    a question gains with each use of it, less and less, and less again the longer the card is than
+    the cards found; it gains that weight once more if its question or one of its other names
+    (aliases, tags) holds the term, more if those are short. So "dropout 有效" puts the card about
+    dropout first, not every card that calls something 有效, nor the long card on dropout in RNNs.
+
+    Each question found carries the terms it was found by as `search_terms` (for highlighting).
     """
     terms = search_terms(query)
     if not terms:
         return []
-    any_term = Q()
-    for term in terms:
-        any_term |= Q(search_text__contains=term)
     listed = question_list(viewer=viewer, topic=topic, tag=tag, difficulty=difficulty)
-    uses = {question: {term: count for term in terms if (count := _uses(term, question.search_text))}
-            for question in listed.filter(any_term)}
-    holders = {term: sum(term in found for found in uses.values()) for term in terms}
+    found = _found(listed, terms)
+    missing = [term for term in terms if not any(search.uses(term, row[1]) for row in found)]
+    corrections = {term: fixed for term in missing if len(term) >= TYPO_MIN_LENGTH and _WORD.fullmatch(term)
+                   and (fixed := _nearest_word(term))}
+    if corrections:
+        terms = list(dict.fromkeys(corrections.get(term, term) for term in terms))
+        found = _found(listed, terms)
+    uses = {row: {term: count for term in terms if (count := search.uses(term, row[1]))} for row in found}
+    holders = {term: sum(term in counted for counted in uses.values()) for term in terms}
     known = [term for term in terms if holders[term]]
     subject = [term for term in known if term not in _ASPECT_WORDS] or known
     needed = max(1, round(len(subject) * min_share))
-    total = listed.count()
+    total = _visible_count(viewer) if topic is tag is difficulty is None else listed.count()
     weight = {term: math.log(1 + total / holders[term]) * (ASPECT_WEIGHT if term in _ASPECT_WORDS else 1)
               for term in known}
-    titles = {question: f"{question.question_en}\n{question.question_zh}".lower() for question in uses}
-    average_text = sum(len(question.search_text) for question in uses) / max(1, len(uses))
-    average_title = sum(map(len, titles.values())) / max(1, len(titles))
+    average_text = sum(len(row[1]) for row in uses) / max(1, len(uses))
+    average_head = sum(len(row[2]) for row in uses) / max(1, len(uses))
+    # A query that is one of a card's names (BN, 随机森林, random forest) means that card: it gains the
+    # whole query's weight once more, so it comes before the cards that only use the name.
+    name = _name_key(functools.reduce(lambda text, typo: re.sub(rf"\b{re.escape(typo)}\b", corrections[typo], text),
+                                      corrections, search.normalise(query)))
+    whole = sum(weight[term] for term in subject)
     scored = []
-    for question, found in uses.items():
-        if sum(term in found for term in subject) >= needed:
+    for row, counted in uses.items():
+        if sum(term in counted for term in subject) >= needed:
             # A long card (or question) that names the term in passing must not outrank the card about it.
-            text_saturation = _saturation(len(question.search_text) / average_text)
-            title_saturation = _saturation(len(titles[question]) / average_title)
+            text_saturation = _saturation(len(row[1]) / average_text)
+            head_saturation = _saturation(len(row[2]) / average_head)
             score = sum(weight[term] * (count * 2.2 / (count + text_saturation)
-                                        + _uses(term, titles[question], at_most=1) * 2.2 / (1 + title_saturation))
-                        for term, count in found.items())
-            scored.append((score, question))
-    scored.sort(key=lambda pair: (-pair[0], pair[1].topic.position, pair[1].position))
-    return [question for _, question in scored]
+                                        + min(1, search.uses(term, row[2])) * 2.2 / (1 + head_saturation))
+                        for term, count in counted.items())
+            if name and name in row[5]:
+                score += whole * 2.2
+            scored.append((round(score, 9), row))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    about = max(1, math.ceil(len(subject) * min_share))
+    ranked = sorted((pair for pair in scored if pair[0] >= best * RELEVANCE_FLOOR and (
+        pair[0] >= best * STRONG_SHARE or sum(bool(search.uses(term, pair[1][2])) for term in subject) >= about)),
+                    key=lambda pair: (-pair[0], pair[1][3], pair[1][4], pair[1][0]))
+    ids = [row[0] for _, row in ranked]
+    questions = listed.in_bulk(ids)
+    results = [questions[pk] for pk in ids]
+    for question, (score, _) in zip(results, ranked, strict=True):
+        question.search_score = score
+        question.search_terms = [term for term in terms if holders.get(term)]
+    return results
+
+
+def _visible_count(viewer) -> int:
+    """How many cards the viewer sees: the active corpus and their own cards (never retired), counted
+    apart, each through its own index, rather than over both at once through the rows."""
+    corpus = Question.objects.corpus().active().count()
+    return corpus + (viewer.own_questions.count() if viewer is not None and viewer.is_authenticated else 0)
+
+
+def _found(listed: QuerySet[Question], terms: list[str]) -> list[tuple]:
+    """(id, " " + tokens, " " + head tokens, topic position, position, names) of each card the index
+    finds; names are its aliases, as `_name_key` reads them."""
+    rows = search.matching(listed.order_by(), terms).values_list(
+        "pk", "search_tokens", "search_head", "topic__position", "position", "aliases")
+    return [(pk, " " + tokens, " " + head, topic_position, position,
+             frozenset(filter(None, map(_name_key, aliases or []))))
+            for pk, tokens, head, topic_position, position, aliases in rows]
+
+
+def _name_key(text: str) -> str:
+    """A name as one writes it, whatever its spacing, hyphens, case or width: "Batch-Norm", "batchnorm"
+    and "ＢＮ" read as "batchnorm" and "bn"; Chinese question words do not count ("随机森林是什么")."""
+    text = _CHINESE_FUNCTION_WORDS.sub("", search.normalise(text))
+    return re.sub(r"[\s\-_.·'’?？!！,，:：()（）]+", "", text)
+
+
+_vocabulary: dict = {"key": None, "words": {}}
+
+
+def _nearest_word(word: str) -> str | None:
+    """The corpus word closest to a misspelt one, if one is close enough (a letter or two off)."""
+    key = Question.objects.corpus().active().aggregate(count=Count("id"), latest=Max("updated_at"))
+    if _vocabulary["key"] != key:
+        words: dict[int, set[str]] = {}
+        for tokens in Question.objects.corpus().active().values_list("search_tokens", flat=True):
+            for token in tokens.split():
+                if _WORD.fullmatch(token) and len(token) >= TYPO_MIN_LENGTH - 1:
+                    words.setdefault(len(token), set()).add(token)
+        _vocabulary.update(key=key, words={length: sorted(found) for length, found in words.items()})
+    candidates = [candidate for length in range(len(word) - 2, len(word) + 3)
+                  for candidate in _vocabulary["words"].get(length, ())]
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _saturation(relative_length: float) -> float:
     """BM25's k1 · (1 − b + b · length / average length): uses count for less in a longer text."""
     return 1.2 * (1 - LENGTH_NORMALISATION + LENGTH_NORMALISATION * relative_length)
-
-
-def _uses(term: str, text: str, at_most: int | None = None) -> int:
-    """How often the text holds the term: Chinese bigrams anywhere; a Latin word at the start of a
-    word ("norm" finds "normalization", "is" does not find "this")."""
-    chinese = _CJK_RUN.match(term)
-    count = text.count(term) if chinese else len(re.findall(rf"(?<![a-z0-9]){re.escape(term)}", text))
-    return count if at_most is None else min(count, at_most)
 
 
 def question_get(*, card_id: str, viewer=None) -> Question:

@@ -89,8 +89,17 @@ class QuestionSerializer(serializers.ModelSerializer):
     references = serializers.ListField(child=serializers.CharField())
     own = serializers.BooleanField(source="is_own", read_only=True,
                                    help_text="the learner's own card, not the corpus's")
+    highlights = serializers.SerializerMethodField(
+        help_text="search results only: the question in the reader's language, HTML-escaped, with <mark> "
+                  "around the words it was found by")
 
     class Meta:
         model = Question
         fields = ["id", "topic", "difficulty", "tags", "demos", "seed_refs", "references", "question_en",
-                  "question_zh", "answer_en", "answer_zh", "answer_html_en", "answer_html_zh", "key_points", "own"]
+                  "question_zh", "answer_en", "answer_zh", "answer_html_en", "answer_html_zh", "key_points", "own",
+                  "highlights"]
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {"question": {"type": "string"}}})
+    def get_highlights(self, question: Question) -> dict | None:
+        highlighted = question.highlighted_question
+        return None if highlighted is None else {"question": str(highlighted)}

@@ -12,6 +12,7 @@ from django.db import transaction
 from questions.corpus import CORPUS_DIR, Card, read_corpus, read_topics
 from questions.models import Question, QuestionDemo, Tag, Topic, TopicGroup
 from questions.rendering import render_markdown
+from questions.search import index_fields
 
 
 @dataclass
@@ -27,12 +28,12 @@ class LoadReport:
 
 
 def question_derived_fields(*, question_en: str, question_zh: str, answer_en: str, answer_zh: str,
-                            tags: Iterable[str]) -> dict[str, str]:
-    """The answer HTML and the search text, computed from the texts: the loader and the admin share it."""
-    # Tags sorted: the export writes them sorted, so a load → export → load cycle changes nothing.
-    search_text = "\n".join([question_en, question_zh, answer_en, answer_zh, " ".join(sorted(tags))]).lower()
+                            tags: Iterable[str], aliases: Iterable[str] = ()) -> dict[str, str]:
+    """The answer HTML and the search fields, computed from the texts: the loader, the admin and own
+    cards share it, so whatever writes a card writes its index in the same save."""
     return {"answer_html_en": render_markdown(answer_en), "answer_html_zh": render_markdown(answer_zh),
-            "search_text": search_text}
+            **index_fields(question_en=question_en, question_zh=question_zh, answer_en=answer_en,
+                           answer_zh=answer_zh, tags=tags, aliases=aliases)}
 
 
 def _card_fields(card: Card, topic: Topic, position: int) -> dict:
@@ -46,8 +47,10 @@ def _card_fields(card: Card, topic: Topic, position: int) -> dict:
         "key_points": card.key_points,
         "seed_refs": card.seed_refs,
         "references": card.references,
+        "aliases": card.aliases,
         **question_derived_fields(question_en=card.question["en"], question_zh=card.question["zh"],
-                                  answer_en=card.answer["en"], answer_zh=card.answer["zh"], tags=card.tags),
+                                  answer_en=card.answer["en"], answer_zh=card.answer["zh"], tags=card.tags,
+                                  aliases=card.aliases),
         "retired": False,
         "position": position,
     }
@@ -138,6 +141,7 @@ def _question_as_card(question: Question) -> dict:
         "seed_refs": list(question.seed_refs),
         "difficulty": question.difficulty,
         "tags": sorted(question.tags.values_list("name", flat=True)),
+        **({"aliases": list(question.aliases)} if question.aliases else {}),
         "demos": question.demo_ids,
         "references": list(question.references),
         "question": {"en": question.question_en, "zh": question.question_zh},

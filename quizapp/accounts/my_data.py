@@ -40,7 +40,8 @@ def account_data(*, user: AbstractBaseUser) -> dict:
                     .order_by("reviewed_at", "id")],
         "own_cards": [{"card_id": question.card_id, "topic": question.topic.slug,
                        "tags": [tag.name for tag in question.tags.all()],
-                       **_fields(question, leave_out=("card_id", "search_text", "answer_html_en", "answer_html_zh"))}
+                       **_fields(question, leave_out=("card_id", "search_text", "search_tokens", "search_head",
+                                                     "answer_html_en", "answer_html_zh"))}
                       for question in Question.objects.filter(owner=user).select_related("topic")
                       .prefetch_related("tags").order_by("id")],
         "interviews": [_interview(interview) for interview in Interview.objects.filter(user=user)

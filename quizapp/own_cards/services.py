@@ -52,6 +52,7 @@ class OwnCardText:
         return {"topic": self.topic, "difficulty": self.difficulty,
                 "question_en": self.question, "question_zh": self.question,
                 "answer_en": self.answer, "answer_zh": self.answer, "search_text": derived["search_text"],
+                "search_tokens": derived["search_tokens"], "search_head": derived["search_head"],
                 "answer_html_en": derived["answer_html_en"], "answer_html_zh": derived["answer_html_en"]}
 
 

@@ -52,7 +52,11 @@
   }
   // A refusal shown in place of the page's usual top (a failed import) takes the focus: read first.
   document.querySelector('[role="alert"][tabindex="-1"]')?.focus();
-  document.querySelectorAll("[data-text-math]").forEach((node) => setTextWithMath(node, node.textContent));
+  document.querySelectorAll("[data-text-math]").forEach((node) => {
+    // The words a search found are marked (<mark>): they stay unless the text holds math to typeset.
+    if (node.querySelector("mark") && !node.textContent.match(INLINE_MATH)) return;
+    setTextWithMath(node, node.textContent);
+  });
   // Times written in the learner's time zone name it where it is not the browser's own.
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   document.querySelectorAll("[data-learner-zone]").forEach((node) => {

@@ -57,3 +57,17 @@ def test_it_colours_code_in_an_answer_and_starts_its_lines_level(page, theme, tm
               for kind in ("k", "n", "c1", "mf")}  # keyword, name, comment, number
     assert len(set(colour.values())) == 4, colour
     assert block.evaluate("code => getComputedStyle(code).paddingLeft") == "0px"
+
+
+def test_it_marks_the_words_a_search_found_in_the_result_list(page, screenshot, tmp_path, transactional_db):
+    corpus_load(folder=write_corpus(tmp_path / "corpus", {"activations": [
+        card("relu-dying", question={"en": "Why do ReLU units die?", "zh": "ReLU 神经元为什么会死亡？"}),
+        card("sigmoid-derivative", question={"en": "What is the derivative $\\sigma'(z)$ of sigmoid?",
+                                             "zh": "sigmoid 的导数 $\\sigma'(z)$ 是什么？"})]}))
+    page.goto("/questions/all/?q=ＲｅＬＵ")
+    assert page.locator(".question-list mark").all_inner_texts() == ["ReLU"]  # kept by the page's script
+    screenshot("question-search-marks")
+    page.goto("/questions/all/?q=derivative")
+    link = page.locator(".question-list a").first
+    link.locator(".katex").wait_for()  # a question with a formula: typeset first
+    assert "derivative" in link.inner_text()

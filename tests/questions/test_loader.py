@@ -84,6 +84,11 @@ def test_it_retires_a_removed_card_instead_of_deleting_it(corpus_dir, db):
     (card("x", demos=["D1", "D1"]), "demos: duplicates: 'D1'"),
     (card("x", tags=["relu", "relu"]), "tags: duplicates: 'relu'"),
     (card("x", refrences=["Glorot 2010"]), "refrences: unknown field"),
+    (card("x", aliases=["BN", "BN"]), "aliases: duplicates: 'BN'"),
+    (card("x", aliases=[f"name {n}" for n in range(13)]), "aliases: at most 12, not 13"),
+    (card("x", aliases=["BN", "x" * 61]), "aliases: 'xxxxx"),
+    (card("x", aliases=["BN", ""]), "aliases: '' must be 1 to 60 characters"),
+    (card("x", aliases="BN"), "aliases: must be a list of strings"),
 ])
 def test_it_reports_each_kind_of_bad_card_with_file_and_line(tmp_path, db, bad_card, expected):
     folder = write_corpus(tmp_path / "c", {"activations": [card("fine"), bad_card]})
@@ -203,11 +208,13 @@ def test_it_reports_a_yml_file_instead_of_skipping_it(corpus_dir, db):
 
 
 def test_it_changes_nothing_over_load_export_load(tmp_path, db):
-    folder = write_corpus(tmp_path / "c", {"activations": [card("many-tags", tags=["tanh", "relu", "sigmoid"])]})
+    folder = write_corpus(tmp_path / "c", {"activations": [card("many-tags", tags=["tanh", "relu", "sigmoid"],
+                                                                aliases=["双曲正切", "TanH"])]})
     corpus_load(folder=folder)
     call_command("export_corpus", folder=folder)
     report = corpus_load(folder=folder)
     assert (report.updated, report.unchanged) == ([], ["many-tags"])
+    assert read_corpus(folder)[0].aliases == ["双曲正切", "TanH"]
 
 
 CARD_WITH_BLOCK_ANSWER = """topic: activations
