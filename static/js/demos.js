@@ -67,7 +67,12 @@
     };
   }
 
+  // Chart text and grid in the theme's colours (read when drawn: the theme may have changed since).
+  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
   function drawChart(box, chart) {
+    Chart.defaults.color = css("--muted") || "#666";
+    Chart.defaults.borderColor = css("--border") || "#ddd";
     const canvas = element("canvas");
     box.append(canvas);
     const datasets = chart.series.map((series, index) => ({

@@ -241,6 +241,7 @@ def test_it_puts_a_demos_conclusion_and_main_chart_under_the_answer(page, screen
                            result={"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"},
                                    "charts": [chart]})
     log_in(page, "alice")
+    page.emulate_media(color_scheme="dark")
     page.goto("/study/")
     expect(page.locator(".study-card .prompt")).to_have_text("Why does sigmoid vanish?")
     page.keyboard.press("Space")
@@ -251,4 +252,35 @@ def test_it_puts_a_demos_conclusion_and_main_chart_under_the_answer(page, screen
     expect(demo.locator(".demo-chart canvas")).to_be_visible()
     assert page.evaluate("Chart.getChart(document.querySelector('.demo-chart canvas')).options.plugins.title.text") \
         == "Gradient norm by layer"
-    screenshot("study-demo-evidence")
+    # Drawn in the dark theme's colours, not Chart.js's grey meant for white.
+    muted = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--muted').trim()")
+    assert muted == "#9aa5b1"
+    assert page.evaluate("Chart.getChart(document.querySelector('.demo-chart canvas')).options.color") == muted
+    screenshot("study-demo-evidence-dark")
+
+
+CONTRAST = """(selector) => {
+  // WCAG 2 contrast of an element's text against the first opaque background behind it.
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map((v) => v / 255)
+    .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const node = document.querySelector(selector);
+  let behind = node;
+  while (behind && rgb(getComputedStyle(behind).backgroundColor)[3] === 0) behind = behind.parentElement;
+  const [fg, bg] = [rgb(getComputedStyle(node).color), rgb(getComputedStyle(behind || document.body).backgroundColor)];
+  const [high, low] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+  return (high + 0.05) / (low + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_it_keeps_the_ratings_and_counters_readable_in_both_themes(page, transactional_db, scheme):
+    _alice_opens_the_study_page(page)
+    page.emulate_media(color_scheme=scheme)
+    page.keyboard.press("Space")
+    expect(page.locator(".ratings")).to_be_visible()
+    readable = {selector: round(page.evaluate(CONTRAST, selector), 2)
+                for selector in (".rate-1", ".rate-2", ".rate-3", ".rate-4", ".count-new b", ".count-learning b",
+                                 ".count-review b")}
+    assert all(ratio >= 4.5 for ratio in readable.values()), readable  # WCAG AA for text
