@@ -41,6 +41,12 @@ class AppError(Exception):
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
+    def on_form(self, form) -> None:
+        """Show the messages on a Django form: each on the field it names, the rest above the form."""
+        for field, messages in (self.fields or {None: [self.detail]}).items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+
     def messages(self) -> list[str]:
         """Every message in one list, for a page that shows them above its form."""
         if self.fields:

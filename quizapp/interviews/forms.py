@@ -3,7 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 from questions.forms import TopicsField
 from questions.selectors import topic_list_with_counts
-from quizapp.core.errors import AppError
 from quizapp.interviews import services
 from quizapp.interviews.models import Interview
 
@@ -62,12 +61,6 @@ class InterviewSetupForm(forms.Form):
                 "minutes_per_question": data["minutes_per_question"] if per_question else None,
                 "total_minutes": None if per_question else data["total_minutes"],
                 "language": data["language"], "weak_spots": data["weak_spots"]}
-
-    def add_service_error(self, error: AppError) -> None:
-        """The service's messages on the fields they name; the rest above the form."""
-        for field, messages in (error.fields or {None: [error.detail]}).items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
 
 
 class RoundStartForm(forms.Form):

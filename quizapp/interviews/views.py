@@ -62,7 +62,7 @@ def index(request):
             try:
                 interview = services.interview_create(user=request.user, **form.service_arguments())
             except AppError as error:
-                form.add_service_error(error)
+                error.on_form(form)
             else:
                 return redirect("interviews:answer", interview_id=interview.id)
         status = 400
@@ -90,8 +90,7 @@ def _start_round(request):
     except AppError as error:
         # The set-up as the learner left it, unbound: its own fields were not the problem.
         kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
-        messages = _flat(error.fields) if error.fields else [str(error.detail)]
-        return _setup_page(request, kept, round_problems=messages, status=400)
+        return _setup_page(request, kept, round_problems=error.messages(), status=400)
     return redirect("interviews:answer", interview_id=interview.id)
 
 

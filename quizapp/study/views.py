@@ -58,9 +58,7 @@ def first_day(request):
             services.study_settings_update(user=request.user, topics=form.chosen_topics(),
                                            fields={"interview_date": form.cleaned_data["interview_date"]})
         except InvalidInput as error:
-            for field, messages_ in (error.fields or {}).items():
-                for message in messages_:
-                    form.add_error(field if field in form.fields else None, message)
+            error.on_form(form)
         else:
             return redirect("study:session")
     from quizapp.core.views import home_page  # the home page again, with the form's messages
@@ -152,9 +150,7 @@ def custom_cram(request):
         try:
             return _start(request, kind=CustomSession.Kind.CRAM, **form.cleaned_data)
         except AppError as error:
-            for field, field_errors in error.fields.items():
-                for message in field_errors:
-                    form.add_error(field if field in form.fields else None, message)
+            error.on_form(form)
     return _custom_page(request, status=400, cram_form=form)
 
 
@@ -191,8 +187,7 @@ def settings_page(request):
     try:
         services.study_settings_update(user=request.user, fields=fields, topics=form.cleaned_data["topics"])
     except InvalidInput as error:  # rules that need the learner's day: an interview date already past
-        for name, field_messages in error.fields.items():
-            form.add_error(name, field_messages)
+        error.on_form(form)
         return _settings_page(request, form, status=400)
     messages.success(request, _("Settings saved."))
     return redirect("study:settings")
