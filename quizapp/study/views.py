@@ -38,13 +38,13 @@ SAMPLE_CARDS = ["vanishing-exploding-gradients-causes-remedies", "softmax-vs-sig
 def try_cards(request):
     """Five sample cards without an account: reveal and rate them as in a session; nothing is saved,
     and the end of the five offers the account that keeps a schedule."""
-    by_id = Question.objects.corpus().active().select_related("topic").in_bulk(SAMPLE_CARDS, field_name="card_id")
+    corpus = Question.objects.corpus().active().select_related("topic")
+    by_id = corpus.in_bulk(SAMPLE_CARDS, field_name="card_id")
     cards = [by_id[card_id] for card_id in SAMPLE_CARDS if card_id in by_id]
     if len(cards) < len(SAMPLE_CARDS):  # a corpus without them (a test's): its first cards instead
-        cards = list(Question.objects.corpus().active().select_related("topic").order_by("topic__position",
-                                                                                          "position")[:5])
+        cards = list(corpus.order_by("topic__position", "position")[:len(SAMPLE_CARDS)])
     return render(request, "study/try.html", {
-        "cards": cards, "total": Question.objects.corpus().active().count(),
+        "cards": cards, "total": corpus.count(),
         "try_strings": {"position": _("Card %(n)s of %(total)s")}})
 
 
