@@ -6,6 +6,7 @@ CI=true a missing browser fails the run instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+# True once the study page holds no rating the server has not acknowledged (static/js/study.js's store).
+RATINGS_SENT = "() => !Object.keys(localStorage).some((key) => key.startsWith('quizapp.ratings.'))"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -57,8 +60,21 @@ def page(browser, live_server):
     script_errors = []
     page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
     yield page
+    ratings_settled(page)
     context.close()
     assert script_errors == []
+
+
+def ratings_settled(page, seconds: float = 10) -> None:
+    """Wait until the study page holds no rating still on its way to the server. A test may end on a key
+    that rated a card: its request, or the one the page sends as it closes, must not reach the server
+    while the next test's database is being emptied."""
+    from playwright.sync_api import Error
+
+    if not page.url.startswith("http"):  # about:blank: no page of the site, no storage to read
+        return
+    with contextlib.suppress(Error):  # a page left offline keeps its ratings: nothing to wait for
+        page.wait_for_function(RATINGS_SENT, timeout=seconds * 1000)
 
 
 @pytest.fixture

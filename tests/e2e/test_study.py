@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from questions.models import Question
 from quizapp.study.models import CardState, ReviewLog, StudySettings
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import RATINGS_SENT, log_in
 from tests.factories import KEY_POINTS, make_question, make_topic, make_user
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def _expect_counts(page, new: int, learning: int, review: int) -> None:
 
 def _ratings_sent(page) -> None:
     """Wait until the page holds no rating the server has not acknowledged."""
-    page.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('quizapp.ratings.'))")
+    page.wait_for_function(RATINGS_SENT)
 
 
 def _study(page, key: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from quizapp.study.models import ReviewLog
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import RATINGS_SENT, log_in
 from tests.factories import make_question, make_topic, make_user
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def test_it_keeps_studying_offline_on_a_phone_and_sends_the_ratings_when_back(br
 
     context.set_offline(False)
     assert _logs_become(3) == ["offline-1", "offline-2", "offline-3"]  # in the order they were made
-    page.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('quizapp.ratings.'))")
+    page.wait_for_function(RATINGS_SENT)
     _new_count(page, 3)  # the server's count now, and it agrees
     expect(page.locator(".study-status")).to_have_text("")
     time.sleep(1)
