@@ -191,7 +191,7 @@ def test_it_opens_the_search_over_a_study_card_and_keeps_its_keys_from_the_card(
     expect(dialog).to_be_hidden()
     expect(prompt).to_have_text(shown)
     assert not ReviewLog.objects.exists()
-    page.keyboard.press("3")  # the dialog closed, the keys are the card's again
+    page.locator("body").press("3")  # the dialog closed, the keys are the card's again (typed on the page itself)
     expect(prompt).not_to_have_text(shown)
 
 
