@@ -259,15 +259,25 @@ def conclude(measured: Measurements) -> Conclusion:
     below = T("", "") if rank == measured.ranks[0] else T(
         f" Below it, rank {rank // 2} reached {measured.final(f'r{rank // 2}'):.3f}.",
         f"低于它时，秩 {rank // 2} 只有 {measured.final(f'r{rank // 2}'):.3f}。")
+    matched = T(f"LoRA of rank {rank} matched it ({measured.final(f'r{rank}'):.3f}, within {margin:.3f}) training "
+                f"{measured.trainable[f'r{rank}']:,} parameters, {share:.1%} of them",
+                f"秩为 {rank} 的 LoRA 追平了它（{measured.final(f'r{rank}'):.3f}，相差不到 {margin:.3f}），只训练 "
+                f"{measured.trainable[f'r{rank}']:,} 个参数，占 {share:.1%}")
+    if rank >= shift_rank:
+        why = T(f": the target asks for a rank-{shift_rank} change of the first layer, which an update of rank "
+                f"{rank} can express.",
+                f"：目标任务要求对第一层做秩为 {shift_rank} 的变化，秩为 {rank} 的更新就能表达。")
+        reason = "rank_enough"
+    else:
+        why = T(f", below the rank-{shift_rank} change the target asks of the first layer: with "
+                f"{measured.params['target_samples']} examples to learn from, what a rank-{rank} update misses cost "
+                f"less accuracy than this test set can resolve.",
+                f"，低于目标任务要求的第一层变化的秩 {shift_rank}：只有 {measured.params['target_samples']} "
+                f"个样本可学时，秩 {rank} 的更新漏掉的部分造成的准确率损失小于这个测试集能分辨的程度。")
+        reason = "below_change_rank"
     return Conclusion.join(Conclusion(gain), Conclusion(T(
-        f"LoRA of rank {rank} matched it ({measured.final(f'r{rank}'):.3f}, within {margin:.3f}) training "
-        f"{measured.trainable[f'r{rank}']:,} parameters, {share:.1%} of them: the target asks for a "
-        f"rank-{shift_rank} change of the first layer, and a low-rank update to each frozen weight can follow it."
-        f"{below['en']}",
-        f"秩为 {rank} 的 LoRA 追平了它（{measured.final(f'r{rank}'):.3f}，相差不到 {margin:.3f}），只训练 "
-        f"{measured.trainable[f'r{rank}']:,} 个参数，占 {share:.1%}：目标任务要求对第一层做秩为 {shift_rank} "
-        f"的变化，对每个冻结权重做低秩更新就能跟上。{below['zh']}"),
-        {"adaptation": "needed", "lora": "matches_full", "smallest_matching_rank": str(rank)}))
+        matched["en"] + why["en"] + below["en"], matched["zh"] + why["zh"] + below["zh"]),
+        {"adaptation": "needed", "lora": "matches_full", "smallest_matching_rank": str(rank), "reason": reason}))
 
 
 def charts(measured: Measurements) -> list[Chart]:

@@ -19,6 +19,7 @@ def test_it_matches_full_fine_tuning_with_a_low_rank_and_fewer_parameters(defaul
     assert metrics["accuracy_full"] >= metrics["accuracy_none"] + 0.1  # the target really needed adapting
     rank = int(default_run["verdict"]["smallest_matching_rank"])
     assert default_run["verdict"]["lora"] == "matches_full" and rank <= 4
+    assert default_run["verdict"]["reason"] == ("rank_enough" if rank >= 4 else "below_change_rank")
     assert metrics[f"accuracy_r{rank}"] >= metrics["accuracy_full"] - metrics["tie_margin"]
     trainable = {row[0]: row[1] for row in default_run["tables"][0]["rows"]}
     assert trainable[f"LoRA rank {rank}"] < 0.5 * trainable["full fine-tuning"]
@@ -35,6 +36,14 @@ def test_it_says_adapters_fall_short_of_a_change_of_higher_rank():
     metrics = summary_values(result)
     assert result["verdict"]["lora"] == "falls_short"
     assert metrics["accuracy_r2"] < metrics["accuracy_full"] - metrics["tie_margin"]
+
+
+def test_it_does_not_credit_the_rank_when_few_examples_limit_full_fine_tuning_too():
+    result = execute("D21", {"shift": 0.944, "shift_rank": 13, "max_rank": 4, "target_samples": 146, "epochs": 144,
+                             "seed": 464}, device="cpu")
+    rank = int(result["verdict"]["smallest_matching_rank"])
+    assert rank < 13 and result["verdict"]["reason"] == "below_change_rank"
+    assert "146 examples" in result["conclusion"]["en"]
 
 
 def test_it_says_no_adapting_is_needed_for_the_same_task():
