@@ -22,7 +22,7 @@ import torch
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Series, Table
-from engine.runtime import current_device, small_model_cpu_mode
+from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
 from engine.text import T, both, join
 
@@ -138,9 +138,8 @@ def measure(params: dict, progress: Progress) -> Measurements:
     angle = math.pi / 4 if params["orientation"] == "rotated" else 0.0
     valley = Valley(condition=params["condition"], angle=angle, device=device)
     progress.plan(len(OPTIMISERS) * params["steps"])
-    with small_model_cpu_mode():
-        runs = {name: train(name=name, valley=valley, steps=params["steps"], weight_decay=params["weight_decay"],
-                            device=device, progress=progress) for name in OPTIMISERS}
+    runs = {name: train(name=name, valley=valley, steps=params["steps"], weight_decay=params["weight_decay"],
+                        device=device, progress=progress) for name in OPTIMISERS}
     initial = float(valley.loss(torch.tensor(START, device=device)))
     return Measurements(params, initial, runs)
 
@@ -343,4 +342,5 @@ SPEC = DemoSpec(
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, heatmaps=heatmaps, tables=tables),
     queue="demos",
+    flush_denormal=True,  # gradients that vanish reach denormal floats (DemoSpec says why)
 )

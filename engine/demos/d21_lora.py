@@ -23,7 +23,7 @@ from torch import nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
-from engine.runtime import current_device, small_model_cpu_mode
+from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
 from engine.text import T
 
@@ -187,27 +187,26 @@ def measure(params: dict, progress: Progress) -> Measurements:
     source_test = source.sample(samples=TEST_SAMPLES, device=device)
     ranks, epochs = ranks_up_to(params["max_rank"]), params["epochs"]
     progress.plan(PRETRAIN_EPOCHS + (len(ranks) + 1) * epochs)
-    with small_model_cpu_mode():
-        pretrained = make_network().to(device)
-        pretrain(model=pretrained, inputs=source_x, labels=source_y, progress=progress)
-        teacher = target_teacher(pretrained, shift=params["shift"], shift_rank=params["shift_rank"])
-        train_x, train_y = sample_target(teacher, samples=params["target_samples"], device=device)
-        test_x, test_y = sample_target(teacher, samples=TEST_SAMPLES, device=device)
-        data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y}
-        curves, trainable = {}, {}
-        full = copy.deepcopy(pretrained)
-        curves["full"] = adapt(model=full, lr=FULL_LR, data=data, epochs=epochs, progress=progress,
-                               message=T("full fine-tuning", "全量微调"))
-        trainable["full"] = trainable_parameters(full)
-        for rank in ranks:
-            adapted = with_adapters(pretrained, rank)
-            curves[f"r{rank}"] = adapt(model=adapted, lr=LORA_LR, data=data, epochs=epochs, progress=progress,
-                                       message=T(f"LoRA rank {rank}", f"LoRA 秩 {rank}"))
-            trainable[f"r{rank}"] = trainable_parameters(adapted)
-        return Measurements(params, source_accuracy=accuracy(pretrained, *source_test),
-                            accuracy_none=accuracy(pretrained, test_x, test_y), curves=curves, trainable=trainable,
-                            total_parameters=sum(p.numel() for p in pretrained.parameters()),
-                            majority=torch.bincount(test_y, minlength=CLASSES).max().item() / TEST_SAMPLES)
+    pretrained = make_network().to(device)
+    pretrain(model=pretrained, inputs=source_x, labels=source_y, progress=progress)
+    teacher = target_teacher(pretrained, shift=params["shift"], shift_rank=params["shift_rank"])
+    train_x, train_y = sample_target(teacher, samples=params["target_samples"], device=device)
+    test_x, test_y = sample_target(teacher, samples=TEST_SAMPLES, device=device)
+    data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y}
+    curves, trainable = {}, {}
+    full = copy.deepcopy(pretrained)
+    curves["full"] = adapt(model=full, lr=FULL_LR, data=data, epochs=epochs, progress=progress,
+                           message=T("full fine-tuning", "全量微调"))
+    trainable["full"] = trainable_parameters(full)
+    for rank in ranks:
+        adapted = with_adapters(pretrained, rank)
+        curves[f"r{rank}"] = adapt(model=adapted, lr=LORA_LR, data=data, epochs=epochs, progress=progress,
+                                   message=T(f"LoRA rank {rank}", f"LoRA 秩 {rank}"))
+        trainable[f"r{rank}"] = trainable_parameters(adapted)
+    return Measurements(params, source_accuracy=accuracy(pretrained, *source_test),
+                        accuracy_none=accuracy(pretrained, test_x, test_y), curves=curves, trainable=trainable,
+                        total_parameters=sum(p.numel() for p in pretrained.parameters()),
+                        majority=torch.bincount(test_y, minlength=CLASSES).max().item() / TEST_SAMPLES)
 
 
 def summary(measured: Measurements) -> list[Metric]:
@@ -338,4 +337,5 @@ SPEC = DemoSpec(
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",
+    flush_denormal=True,  # gradients that vanish reach denormal floats (DemoSpec says why)
 )
