@@ -35,12 +35,13 @@ def number(value: float, *, decimals: int | None = None, digits: int = 3) -> str
 
     Never rounds a nonzero number to zero: 1.2e-4 with two decimals would read "0.00", a claim the
     measurement does not make, so a number too small for its decimals is written with `digits`
-    significant digits instead. Non-finite values read "∞", "−∞" or "NaN"."""
+    significant digits instead, and so is one of a million or more (a diverged loss of 5.8e13 is no
+    "57923413737472.000"). Non-finite values read "∞", "−∞" or "NaN"."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    if decimals is not None:
+    if decimals is not None and abs(value) < 1e6:
         fixed = f"{value:.{decimals}f}"
         if value == 0 or float(fixed) != 0:
             return fixed

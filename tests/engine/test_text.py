@@ -8,8 +8,9 @@ from engine.text import number, percent
 
 
 @pytest.mark.parametrize(("value", "decimals", "written"), [
-    (1.2e-4, 2, "0.00012"), (-3e-7, 3, "-3e-07"), (0.0, 2, "0.00"), (1.317, 3, "1.317"), (12.0, 0, "12")])
-def test_it_never_rounds_a_nonzero_number_to_zero(value, decimals, written):
+    (1.2e-4, 2, "0.00012"), (-3e-7, 3, "-3e-07"), (0.0, 2, "0.00"), (1.317, 3, "1.317"), (12.0, 0, "12"),
+    (57923413737472.0, 3, "5.79e+13")])
+def test_it_never_rounds_a_nonzero_number_to_zero_nor_writes_a_huge_one_digit_by_digit(value, decimals, written):
     assert number(value, decimals=decimals) == written
 
 
