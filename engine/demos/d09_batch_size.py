@@ -302,12 +302,15 @@ def divergence_finding(measured: Measurements) -> Conclusion:
     ended = "; ".join(f"{b}: {number(finals[b])}" for b in measured.diverged)
     ended_zh = "；".join(f"{b}：{number(finals[b])}" for b in measured.diverged)
     start = number(measured.initial)
+    remedy = T("lower the learning rate.", "请降低学习率。") if measured.params["lr_scaling"] == "none" else \
+        T("scaling the learning rate with the batch size needs a ceiling or warm-up.",
+          "按批大小放大学习率需要上限或预热。")
     return Conclusion(T(
         f"Training diverged at batch size {', '.join(map(str, measured.diverged))} (final loss {ended}, against "
-        f"{start} at the start; over {DIVERGED_GROWTH:g}× the start or not finite counts as diverged): its learning "
-        f"rate is too large; scaling the learning rate with the batch size needs a ceiling or warm-up.",
+        f"{start} at the start; over {DIVERGED_GROWTH:g}× the start or not finite counts as diverged): the learning "
+        f"rate is too large there; {remedy['en']}",
         f"批大小 {'、'.join(map(str, measured.diverged))} 的训练发散（最终损失 {ended_zh}，起点为 {start}；"
-        f"超过起点的 {DIVERGED_GROWTH:g} 倍或非有限值即算发散）：其学习率过大；按批大小放大学习率需要上限或预热。"),
+        f"超过起点的 {DIVERGED_GROWTH:g} 倍或非有限值即算发散）：那里的学习率过大；{remedy['zh']}"),
         {"training": "diverged"})
 
 
