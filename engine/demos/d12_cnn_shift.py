@@ -219,7 +219,7 @@ def heatmaps(measured: Measurements) -> list[Heatmap]:
 
 def summary(measured: Measurements) -> list[Metric]:
     stride = measured.params["stride"]
-    return [
+    metrics = [
         Metric("image_size", T("image size used (multiple of the stride)", "实际图像尺寸（步幅的倍数）"),
                measured.size, "px"),
         Metric("equivariance_error_stride1", T("stride 1: worst equivariance error", "步幅 1：最大等变误差"),
@@ -240,6 +240,8 @@ def summary(measured: Measurements) -> list[Metric]:
                                                 "局部最大池化后展平：最大不变性误差"),
                measured.worst("pooled", "flat")),
     ]
+    # Shifts all smaller than the stride leave no shift on its grid: that error is left out, not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def conclude(measured: Measurements) -> Conclusion:
