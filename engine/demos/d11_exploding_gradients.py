@@ -145,7 +145,7 @@ def measure(params: dict, progress: Progress) -> Measurements:
 def summary(measured: Measurements) -> list[Metric]:
     stats_clip, stats_raw, typical = measured.stats_clip, measured.stats_raw, measured.typical
     diverged_at = measured.unclipped["diverged_at"]
-    return [
+    metrics = [
         Metric("grad_norm_median", T("typical gradient norm (median, clipped run, before clipping)",
                                      "典型梯度范数（中位数，裁剪训练，裁剪前）"), typical),
         Metric("spike_ratio", T("clipped run: largest / median gradient norm", "裁剪训练：最大 / 中位梯度范数"),
@@ -159,13 +159,14 @@ def summary(measured: Measurements) -> list[Metric]:
                                            "不裁剪训练：最大有限梯度范数"), stats_raw["largest_finite"]),
         Metric("unclipped_diverged", T("unclipped run diverged (1 = yes)", "不裁剪训练是否发散（1 为是）"),
                float(diverged_at is not None)),
-        Metric("unclipped_diverged_at", T("unclipped run: step where it diverged (empty if never)",
-                                          "不裁剪训练：发散的步（未发散为空）"),
+        Metric("unclipped_diverged_at", T("unclipped run: step where it diverged", "不裁剪训练：发散的步"),
                math.nan if diverged_at is None else diverged_at),
         Metric("final_loss_clipped", T("final loss with clipping", "裁剪后的最终损失"), final_loss(measured.clipped)),
-        Metric("final_loss_unclipped", T("final loss without clipping (empty if diverged)",
-                                         "不裁剪的最终损失（发散则为空）"), final_loss(measured.unclipped)),
+        Metric("final_loss_unclipped", T("final loss without clipping", "不裁剪的最终损失"),
+               final_loss(measured.unclipped)),
     ]
+    # A run that never diverged has no divergence step, and one that diverged no final loss: left out, not blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def charts(measured: Measurements) -> list[Chart]:
