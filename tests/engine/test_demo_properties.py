@@ -45,6 +45,10 @@ SPEEDY = {
     "D16": {"steps": 150, "budget": 600, "seeds": 3},
     "D17": {"max_classes": ("1024", "4096"), "batch": 128},
     "D18": {"epochs": 40, "pretrain_epochs": 3, "target_samples": 200},
+    "D19": {"max_dk": 256, "keys": 64, "draws": 3},
+    "D20": {"steps": 200},
+    "D21": {"epochs": 80, "target_samples": 500, "max_rank": 8},
+    "D22": {"length": 96, "layers": 2},
 }
 
 
