@@ -7,15 +7,25 @@ history), while the Chinese and English decks stay separate notes.
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import itertools
 import re
+import sqlite3
 import tempfile
+import time
+import zipfile
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 
 import genanki
+from django.utils import timezone
 
+from questions.apkg_schedule import Schedule, schedule_write
 from questions.models import Question
+from questions.selectors import question_list
+from quizapp.study.selectors import anki_schedule
 
 # Fixed IDs: Anki recognises the note type and the deck across exports by them.
 MODEL_ID = 1_724_886_301
@@ -59,27 +69,59 @@ def _model() -> genanki.Model:
         css=CSS, sort_field_index=3)
 
 
+def note_guid(question: Question, language: str) -> str:
+    return genanki.guid_for("dl-interview-trainer", question.card_id, language)
+
+
 def _note(question: Question, language: str, model: genanki.Model) -> genanki.Note:
     points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
     return genanki.Note(
-        model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id, language),
+        model=model, guid=note_guid(question, language),
         fields=[anki_question(getattr(question, f"question_{language}")),
                 anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>", question.card_id],
         tags=[question.topic.slug, *(tag.name for tag in question.tags.all())])
 
 
-def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path) -> int:
-    """Write the questions to `path` as an .apkg; returns how many notes it holds."""
+def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
+                    schedule: Schedule | None = None) -> int:
+    """Write the questions to `path` as an .apkg; returns how many notes it holds. With a schedule (its
+    cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset."""
     model = _model()
     deck = genanki.Deck(DECK_IDS[language], DECK_NAMES[language])
+    guids = {}
     for question in questions:
-        deck.add_note(_note(question, language, model))
-    genanki.Package(deck).write_to_file(str(path))
+        note = _note(question, language, model)
+        deck.add_note(note)
+        guids[question.pk] = note.guid
+    package = genanki.Package(deck)
+    if schedule is None:
+        package.write_to_file(str(path))
+        return len(deck.notes)
+    by_guid = {guids[question_id]: card for question_id, card in schedule.cards.items() if question_id in guids}
+    with tempfile.TemporaryDirectory() as folder:
+        collection_path = Path(folder) / "collection.anki2"
+        with closing(sqlite3.connect(collection_path)) as collection:
+            timestamp = time.time()
+            package.write_to_db(collection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+            schedule_write(collection=collection, schedule=dataclasses.replace(schedule, cards=by_guid))
+            collection.commit()
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(collection_path, "collection.anki2")
+            archive.writestr("media", "{}")
     return len(deck.notes)
 
 
-def anki_deck_bytes(*, questions: Iterable[Question], language: str) -> bytes:
+def anki_deck_bytes(*, questions: Iterable[Question], language: str, schedule: Schedule | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "deck.apkg"
-        anki_deck_write(questions=questions, language=language, path=path)
+        anki_deck_write(questions=questions, language=language, path=path, schedule=schedule)
         return path.read_bytes()
+
+
+def anki_download(*, viewer, filters: dict, language: str, with_schedule: bool) -> bytes:
+    """The deck of the questions these list filters find for `viewer`, with their schedule if asked."""
+    questions = list(question_list(viewer=viewer, topic=filters.get("topic") or None, tag=filters.get("tag") or None,
+                                   difficulty=filters.get("difficulty")))
+    schedule = (anki_schedule(user=viewer, question_ids=[question.pk for question in questions], now=timezone.now())
+                if with_schedule else None)
+    return anki_deck_bytes(questions=questions, language=language, schedule=schedule)
