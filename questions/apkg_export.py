@@ -27,8 +27,10 @@ from questions.models import Question
 from questions.selectors import question_list
 from quizapp.study.selectors import anki_schedule
 
-# Fixed IDs: Anki recognises the note type and the deck across exports by them.
+# Fixed IDs: Anki recognises the note type and the deck across exports by them, and the import
+# recognises a note of our own deck by the note type and its card ID field.
 MODEL_ID = 1_724_886_301
+CARD_ID_FIELD = "CardId"
 DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
 DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
 CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
@@ -63,13 +65,17 @@ def anki_question(text: str) -> str:
 def _model() -> genanki.Model:
     return genanki.Model(
         MODEL_ID, "DL Interview Trainer Q&A",
-        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "KeyPoints"}, {"name": "CardId"}],
+        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "KeyPoints"}, {"name": CARD_ID_FIELD}],
         templates=[{"name": "Q → A", "qfmt": "{{Question}}",
                     "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}<div class="key-points">{{KeyPoints}}</div>'}],
         css=CSS, sort_field_index=3)
 
 
 def note_guid(question: Question, language: str) -> str:
+    """A corpus card is a note per language (the zh and en decks are two decks); an own card has one
+    text, so one note whatever the language: the GUID it came from Anki with, or one of its card ID."""
+    if question.is_own:
+        return question.anki_guid or genanki.guid_for("dl-interview-trainer", question.card_id)
     return genanki.guid_for("dl-interview-trainer", question.card_id, language)
 
 
