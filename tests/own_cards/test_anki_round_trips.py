@@ -163,3 +163,20 @@ def test_it_sends_an_imported_note_back_to_anki_as_the_same_note(alice, cnn, stu
         for language in ("en", "zh"):
             anki_import(collection, tmp_path / f"{language}.apkg", scheduling=False)
         assert collection.note_count() == notes_before
+
+
+def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice, alice_client, alice_api, cnn,
+                                                                         studied_in_anki, tmp_path):
+    made = studied_in_anki()
+    with anki_collection(made["collection_folder"]) as collection:
+        package = anki_export(collection, tmp_path / "studied.apkg")
+    with package.open("rb") as upload:
+        page = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn", "with_history": "on"},
+                                 follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Added 3 reviews from Anki to your history." in page.content.decode()
+    with package.open("rb") as upload:
+        answer = alice_api.post("/api/own-cards/import/", {"file": upload, "topic": "cnn", "with_history": True,
+                                                           "take_fsrs_parameters": True}, format="multipart")
+    assert answer.status_code == 201
+    assert (answer.json()["reviews_imported"], answer.json()["fsrs_taken"]) == (0, True)  # nothing twice
+    assert ReviewLog.objects.filter(user=alice).count() == 3
