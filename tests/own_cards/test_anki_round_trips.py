@@ -10,7 +10,7 @@ from fsrs import Scheduler
 
 from questions.apkg_export import anki_deck_write, note_guid
 from questions.models import Question, Topic
-from quizapp.own_cards.imports import own_cards_import
+from quizapp.own_cards.imports import ImportRefused, own_cards_import
 from quizapp.own_cards.services import OwnCardText, own_card_create
 from quizapp.study import selectors, services
 from quizapp.study.models import CardState, ReviewLog
@@ -180,3 +180,16 @@ def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice,
     assert answer.status_code == 201
     assert (answer.json()["reviews_imported"], answer.json()["fsrs_taken"]) == (0, True)  # nothing twice
     assert ReviewLog.objects.filter(user=alice).count() == 3
+
+
+@pytest.mark.parametrize("with_html", [True, False], ids=["html", "text"])
+def test_it_refuses_ankis_cards_export_naming_the_notes_export_it_takes(alice, cnn, tmp_path, with_html):
+    with anki_collection(tmp_path / "anki") as collection:
+        anki_note(collection, deck="Interview", fields=["What is ReLU?", "max(0, x)"])
+        anki_note(collection, deck="Interview", fields=["{{c1::ReLU}} is {{c2::max(0, x)}}"], note_type="Cloze")
+        collection.export_card_csv(out_path=str(tmp_path / "cards.txt"), limit=None, with_html=with_html)
+        collection.export_note_csv(out_path=str(tmp_path / "notes.txt"), limit=None, with_html=with_html,
+                                   with_tags=True, with_deck=True, with_notetype=True, with_guid=True)
+    with pytest.raises(ImportRefused, match="“Notes in Plain Text”"):
+        import_package(alice, cnn, tmp_path / "cards.txt")
+    assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 2
