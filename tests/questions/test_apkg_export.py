@@ -32,16 +32,18 @@ def test_it_rewrites_katex_placeholders_as_mathjax_for_anki():
     assert anki_math(html) == '<p>a \\(x&lt;y\\)</p>\n\\[\\frac{1}{2}\\]'
 
 
-def test_it_writes_one_note_per_question_with_answer_key_points_and_tags(corpus, tmp_path):
+def test_it_writes_one_note_per_question_with_answer_key_points_and_tags(corpus, tmp_path, settings):
+    settings.SITE_URL = "http://testserver.example"
     call_command("export_anki", str(tmp_path / "deck.apkg"), "--language", "en", "--topic", "activations")
     notes = notes_in(tmp_path / "deck.apkg")
     assert len(notes) == 2
     guid, fields, tags = notes[1]
-    question, answer, key_points, card_id = fields.split("\x1f")
+    question, answer, key_points, card_id, source = fields.split("\x1f")
     assert card_id == "sigmoid-derivative" and question == "Question sigmoid-derivative?"
     assert "\\(\\sigma(z)(1-\\sigma(z))\\)" in answer
     assert "<li>point 0</li>" in key_points
-    assert "activations" in tags and "sigmoid" in tags
+    assert source == "http://testserver.example/questions/sigmoid-derivative/"
+    assert sorted(tags.split()) == ["DLIT::difficulty::standard", "DLIT::tag::sigmoid", "DLIT::topic::activations"]
 
 
 def test_it_keeps_note_guids_stable_across_exports_so_reimport_updates(corpus, tmp_path):
@@ -64,9 +66,10 @@ def test_it_keeps_the_chinese_and_english_decks_from_sharing_notes(corpus, tmp_p
     assert not zh_guids & en_guids  # importing one deck must not overwrite the other's notes
 
 
-def test_it_names_the_problem_when_nothing_matches(corpus, tmp_path):
+def test_it_names_the_problem_when_nothing_matches_and_leaves_no_file(corpus, tmp_path):
     with pytest.raises(CommandError, match="no questions in topic 'rnn'"):
         call_command("export_anki", str(tmp_path / "deck.apkg"), "--topic", "rnn")
+    assert not (tmp_path / "deck.apkg").exists()
 
 
 def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, tmp_path):
