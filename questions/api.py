@@ -12,6 +12,7 @@ from questions.apkg_export import anki_download
 from questions.forms import AnkiExportForm, QuestionFilterForm
 from questions.models import Question
 from questions.serializers import SLUG_PATTERN, TOPIC_SLUG_LENGTH, QuestionSerializer, TopicSerializer
+from questions.throttles import AnkiExportThrottle
 
 
 def slug(max_length: int | None = None) -> dict:
@@ -73,7 +74,8 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("schedule", OpenApiTypes.BOOL, description="include your reviews and scheduling "
                                                                      "(signed in only)")],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 400: OpenApiTypes.OBJECT})
-    @action(detail=False, url_path="export.apkg", pagination_class=None)
+    @action(detail=False, url_path="export.apkg", pagination_class=None,
+            throttle_classes=[*viewsets.ReadOnlyModelViewSet.throttle_classes, AnkiExportThrottle])
     def anki(self, request):
         """The questions the filters find as an Anki deck (.apkg); with `schedule`, your schedule in it."""
         form = AnkiExportForm(request.query_params, learner=request.user)

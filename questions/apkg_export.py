@@ -22,6 +22,8 @@ from pathlib import Path
 
 import genanki
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from pygments.formatters import HtmlFormatter
@@ -40,6 +42,7 @@ CARD_ID_FIELD = "CardId"
 MODEL_FIELDS = ["Question", "Answer", "KeyPoints", CARD_ID_FIELD, "Source"]
 DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
 DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
+CORPUS_DECK_SECONDS = 24 * 3600  # the key names the corpus's state: a changed card makes a new one
 TAG_ROOT = "DLIT"
 DIFFICULTY_NAMES = {1: "basic", 2: "standard", 3: "hard"}
 BASE_CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
@@ -167,9 +170,16 @@ def anki_deck_bytes(*, questions: Iterable[Question], language: str, schedule: S
 
 
 def anki_download(*, viewer, filters: dict, language: str, with_schedule: bool) -> bytes:
-    """The deck of the questions these list filters find for `viewer`, with their schedule if asked."""
-    questions = list(question_list(viewer=viewer, topic=filters.get("topic") or None, tag=filters.get("tag") or None,
-                                   difficulty=filters.get("difficulty")))
+    """The deck of the questions these list filters find for `viewer`, with their schedule if asked.
+    A visitor's deck is the corpus's alone: it is built once per corpus state, filters and language."""
+    criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
+                "difficulty": filters.get("difficulty")}
+    if viewer is None or not viewer.is_authenticated:
+        stamp = Question.objects.corpus().aggregate(changed=Max("updated_at"), count=Count("id"))
+        key = "anki-deck:" + ":".join(map(str, [language, *criteria.values(), stamp["changed"], stamp["count"]]))
+        return cache.get_or_set(key, lambda: anki_deck_bytes(questions=question_list(**criteria), language=language),
+                                CORPUS_DECK_SECONDS)
+    questions = list(question_list(viewer=viewer, **criteria))
     schedule = (anki_schedule(user=viewer, question_ids=[question.pk for question in questions], now=timezone.now())
                 if with_schedule else None)
     return anki_deck_bytes(questions=questions, language=language, schedule=schedule)

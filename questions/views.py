@@ -1,5 +1,6 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 import engine
 from questions import selectors
@@ -7,6 +8,7 @@ from questions.apkg_export import anki_download
 from questions.forms import AnkiExportForm, QuestionFilterForm
 from questions.languages import content_language
 from questions.models import Question, Tag
+from questions.throttles import AnkiExportThrottle
 from quizapp.demos.selectors import default_params_run
 
 
@@ -58,6 +60,12 @@ def anki_export(request):
         return HttpResponse("; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
                             status=400, content_type="text/plain; charset=utf-8")
     filters = form.cleaned_data if request.GET else {}
+    throttle = AnkiExportThrottle()
+    if not throttle.allow_request(request, None):
+        response = HttpResponse(_("Too many deck downloads; try again in a minute."), status=429,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(int(throttle.wait() or 1))
+        return response
     language = filters.get("language") or content_language()
     deck = anki_download(viewer=request.user, filters=filters, language=language,
                          with_schedule=filters.get("schedule", False))

@@ -1,13 +1,17 @@
 """Anki export: a real .apkg that Anki can import, formulas in MathJax form, stable note GUIDs."""
 
+import io
 import sqlite3
 import zipfile
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from questions import apkg_export
 from questions.apkg_export import anki_math, anki_question
+from questions.models import Question
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
 
@@ -88,3 +92,29 @@ def test_it_turns_a_formula_in_a_question_into_mathjax_and_keeps_money_as_text()
     assert anki_question("It costs $5 and $6.") == "It costs $5 and $6."
     assert anki_question("A dollar: \\$x$ is no formula") == "A dollar: \\$x$ is no formula"
     assert anki_question("$a<b$ 与 $c$") == "\\(a&lt;b\\) 与 \\(c\\)"
+
+
+def test_it_builds_a_visitors_deck_once_until_the_corpus_changes(corpus, monkeypatch):
+    built = []
+
+    def counted(**arguments):
+        built.append(arguments["language"])
+        return real(**arguments)
+
+    real = apkg_export.anki_deck_bytes
+    monkeypatch.setattr(apkg_export, "anki_deck_bytes", counted)
+    first = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    again = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    assert first == again and built == ["en"]
+    apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="zh", with_schedule=False)
+    Question.objects.filter(card_id="pooling-purpose").update(question_en="Changed?", updated_at=timezone.now())
+    changed = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    assert built == ["en", "zh", "en"] and b"Changed?" in zipfile.ZipFile(io.BytesIO(changed)).read("collection.anki2")
+
+
+def test_it_limits_how_often_one_caller_downloads_a_deck(corpus, client, alice_api, throttle_rates):
+    throttle_rates["anki_export"] = "2/min"
+    assert [client.get("/questions/export.apkg").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/questions/export.apkg")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert [alice_api.get("/api/questions/export.apkg/").status_code for _ in range(3)] == [200, 200, 429]
