@@ -87,10 +87,11 @@ def test_it_imports_twice_without_doubling_cards_or_reviews(alice, cnn, studied_
     assert alice.own_questions.count() == 2 and ReviewLog.objects.filter(user=alice).count() == 3
 
 
-def test_it_takes_ankis_fsrs_weights_and_retention_only_when_asked(alice, cnn, studied_in_anki, tmp_path):
+@pytest.mark.parametrize("legacy", [False, True], ids=["anki21b", "anki21"])
+def test_it_takes_ankis_fsrs_weights_and_retention_only_when_asked(alice, cnn, studied_in_anki, tmp_path, legacy):
     made = studied_in_anki()
     with anki_collection(made["collection_folder"]) as collection:
-        package = anki_export(collection, tmp_path / "studied.apkg")
+        package = anki_export(collection, tmp_path / "studied.apkg", legacy=legacy)
     assert import_package(alice, cnn, package).fsrs_taken is False
     assert selectors.study_settings_get(user=alice).fsrs_parameters == []
     assert import_package(alice, cnn, package, take_fsrs_parameters=True).fsrs_taken is True
@@ -193,3 +194,16 @@ def test_it_refuses_ankis_cards_export_naming_the_notes_export_it_takes(alice, c
     with pytest.raises(ImportRefused, match="“Notes in Plain Text”"):
         import_package(alice, cnn, tmp_path / "cards.txt")
     assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 2
+
+
+def test_it_gives_alice_her_own_copy_of_a_card_from_bobs_download(alice, bob, cnn, tmp_path):
+    bobs = own_card_create(owner=bob, text=OwnCardText(question="Bob's question?", answer="Bob's answer", topic=cnn,
+                                                       difficulty=2))
+    services.card_review(user=bob, question=bobs, rating=GOOD)
+    schedule = selectors.anki_schedule(user=bob, question_ids=[bobs.pk], now=timezone.now())
+    anki_deck_write(questions=[bobs], language="en", path=tmp_path / "bob.apkg", schedule=schedule)
+    report = import_package(alice, cnn, tmp_path / "bob.apkg", with_history=True, update_existing=True)
+    assert report.recognised == [] and [card.question_en for card in report.created] == ["Bob's question?"]
+    bobs.refresh_from_db()
+    assert bobs.owner == bob and ReviewLog.objects.filter(user=bob).count() == 1
+    assert ReviewLog.objects.filter(user=alice, card__question=report.created[0]).count() == 1  # her copy's
