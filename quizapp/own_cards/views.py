@@ -263,6 +263,9 @@ def _anki_summary(report: imports.ImportReport) -> list[str]:
         parts.append(ngettext("%(count)d note is a card of this site: its history goes to that card, no copy made.",
                               "%(count)d notes are cards of this site: their history goes to those cards, no copies "
                               "made.", len(report.recognised)) % {"count": len(report.recognised)})
+    if report.topics_from_anki:
+        parts.append(_("Topics from Anki's decks and tags: %(pairs)s.") % {"pairs": _list(
+            [f"{name} → {topic.title}" for name, topic in sorted(report.topics_from_anki.items())])})
     if report.topics_kept:
         parts.append(ngettext("%(count)d updated card kept its topic though its deck names another (note "
                               "%(numbers)s).", "%(count)d updated cards kept their topics though their decks name "

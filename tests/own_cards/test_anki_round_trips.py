@@ -175,6 +175,8 @@ def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice,
         page = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn", "with_history": "on"},
                                  follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "Added 3 reviews from Anki to your history." in page.content.decode()
+    assert ("Topics from Anki&#x27;s decks and tags: DLIT::topic::activations → Activation functions, "
+            "Interview::cnn → Convolutional networks.") in page.content.decode()
     with package.open("rb") as upload:
         answer = alice_api.post("/api/own-cards/import/", {"file": upload, "topic": "cnn", "with_history": True,
                                                            "take_fsrs_parameters": True}, format="multipart")

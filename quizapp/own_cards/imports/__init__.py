@@ -49,6 +49,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     recognised: list[int] = field(default_factory=list)  # notes of our own deck: the card they are, no copy made
     topics_kept: list[int] = field(default_factory=list)  # updated, but their topic stays the card's
+    topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
     reviews_imported: int = 0
     fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
 
@@ -84,7 +85,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
             "file": file_name, "limit": services.MAX_OWN_CARDS}])
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns,
                           recognised=sorted(recognised))
-    anki_links.name_topics_from_decks(source, topics=_topic_lookup())
+    report.topics_from_anki = anki_links.name_topics_from_decks(source, topics=_topic_lookup())
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
     # waits for the first and then finds its cards already there.

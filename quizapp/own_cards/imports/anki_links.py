@@ -33,17 +33,22 @@ def without_rows(source: Source, numbers) -> Source:
     return dataclasses.replace(source, rows=[row for row in source.rows if row.number not in numbers])
 
 
-def name_topics_from_decks(source: Source, *, topics: dict[str, Topic]) -> None:
+def name_topics_from_decks(source: Source, *, topics: dict[str, Topic]) -> dict[str, Topic]:
     """A note names a topic by its deck ("Interview::CNN": the innermost part first) or a tag
-    ("DLIT::topic::cnn" or "cnn") that is a topic's code or title; else it takes the form's topic."""
+    ("DLIT::topic::cnn" or "cnn") that is a topic's code or title; else it takes the form's topic.
+    Returns which deck or tag named which topic, for the learner to see."""
+    named = {}
     for row in source.rows:
         note = source.anki_notes.get(row.number)
         if note is None or row.values.get("topic"):
             continue
-        names = [*reversed(note.deck.split("::")), *(tag.split("::")[-1] for tag in note.tags)]
-        topic = next((topics[name.casefold()] for name in names if name.casefold() in topics), None)
-        if topic is not None:
-            row.values["topic"] = topic.slug
+        names = [(part, note.deck) for part in reversed(note.deck.split("::"))]
+        names += [(tag.split("::")[-1], tag) for tag in note.tags]
+        found = next(((topics[name.casefold()], whole) for name, whole in names if name.casefold() in topics), None)
+        if found is not None:
+            row.values["topic"] = found[0].slug
+            named[found[1]] = found[0]
+    return named
 
 
 def history_import(*, owner, source: Source, cards: dict[int, Question]) -> int:
