@@ -112,6 +112,8 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                                                  help_text="updated notes whose card kept its topic"),
             "topics_from_anki": serializers.DictField(child=serializers.CharField(),
                                                       help_text="an Anki deck or tag → the topic it named"),
+            "images_left_out": serializers.ListField(child=serializers.IntegerField(),
+                                                     help_text="notes whose images were not imported"),
             "reviews_imported": serializers.IntegerField(), "fsrs_taken": serializers.BooleanField()})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[ImportUploadParser])
     def import_file(self, request):
@@ -127,5 +129,6 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                          "ignored_columns": report.ignored_columns, "recognised": report.recognised,
                          "topics_kept": report.topics_kept, "reviews_imported": report.reviews_imported,
                          "topics_from_anki": {name: topic.slug for name, topic in report.topics_from_anki.items()},
+                         "images_left_out": report.images_left_out,
                          "fsrs_taken": report.fsrs_taken},
                         status=status.HTTP_201_CREATED)

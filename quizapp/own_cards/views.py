@@ -275,6 +275,11 @@ def _anki_summary(report: imports.ImportReport) -> list[str]:
         parts.append(ngettext("Added %(count)d review from Anki to your history.",
                               "Added %(count)d reviews from Anki to your history.", report.reviews_imported)
                      % {"count": report.reviews_imported})
+    if report.images_left_out:
+        parts.append(ngettext("%(count)d note shows an image, which was not imported (note %(numbers)s).",
+                              "%(count)d notes show images, which were not imported (notes %(numbers)s).",
+                              len(report.images_left_out)) % {
+            "count": len(report.images_left_out), "numbers": _number_list(report.images_left_out)})
     if report.fsrs_taken:
         parts.append(_("Your study now uses the deck's FSRS parameters and desired retention."))
     return parts

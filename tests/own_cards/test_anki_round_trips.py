@@ -45,7 +45,7 @@ def studied_in_anki(tmp_path):
             pooling = anki_note(collection, deck="Interview::cnn", fields=["Why pooling?", "<b>Invariance</b> to "
                                                                            "small shifts: \\(y = \\max_i x_i\\)"])
             anki_answer(collection, pooling.cards()[0].id, [GOOD, GOOD, EASY])
-            relu = anki_note(collection, deck="Interview", fields=["Why ReLU?", "No saturation"],
+            relu = anki_note(collection, deck="Interview", fields=["Why ReLU?", 'No saturation <img src="relu.png">'],
                              tags=["DLIT::topic::activations"])
             card = collection.get_card(pooling.cards()[0].id)
             return {"collection_folder": tmp_path / folder, "pooling": pooling.guid, "relu": relu.guid,
@@ -175,6 +175,7 @@ def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice,
         page = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn", "with_history": "on"},
                                  follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "Added 3 reviews from Anki to your history." in page.content.decode()
+    assert "1 note shows an image, which was not imported (note 2)." in page.content.decode()
     assert ("Topics from Anki&#x27;s decks and tags: DLIT::topic::activations → Activation functions, "
             "Interview::cnn → Convolutional networks.") in page.content.decode()
     with package.open("rb") as upload:

@@ -21,7 +21,7 @@ from quizapp.core.locks import lock_learner
 from quizapp.own_cards import services
 from quizapp.own_cards.forms import OwnCardForm
 from quizapp.own_cards.imports import anki_links
-from quizapp.own_cards.imports.anki import from_anki, read_package
+from quizapp.own_cards.imports.anki import from_anki, has_image, read_package
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 from quizapp.own_cards.imports.text import read_text
 from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
@@ -51,6 +51,7 @@ class ImportReport:
     topics_kept: list[int] = field(default_factory=list)  # updated, but their topic stays the card's
     topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
     reviews_imported: int = 0
+    images_left_out: list[int] = field(default_factory=list)  # notes whose images did not come
     fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
 
 
@@ -86,6 +87,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns,
                           recognised=sorted(recognised))
     report.topics_from_anki = anki_links.name_topics_from_decks(source, topics=_topic_lookup())
+    report.images_left_out = [row.number for row in source.rows if source.from_anki and has_image(row.values)]
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
     # waits for the first and then finds its cards already there.

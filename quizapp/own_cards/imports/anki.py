@@ -148,6 +148,11 @@ def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
     return {**values, "question": question, "answer": answer}
 
 
+def has_image(values: dict[str, str]) -> bool:
+    """The note shows an image, which the import leaves out (Anki's media is not read)."""
+    return any(_IMAGE.search(values.get(name, "")) for name in ("question", "answer"))
+
+
 def _math_from_mathjax(text: str) -> str:
     for pattern, delimiter in _MATHJAX:
         # A formula is TeX, not HTML: "a &lt; b" in the field is "a < b" to KaTeX.
