@@ -461,7 +461,9 @@ def card_history_import(*, user, question, reviews: list[ImportedReview], memory
         replayed = _replayed(card, logs, new, study_settings=selectors.study_settings_get(user=user))
         if card.last_review is None or new[-1].reviewed_at > card.last_review:
             _take_schedule(card, replayed, memory=memory, last_review=scheduling.as_utc(new[-1].reviewed_at))
-            card.save()
+        else:  # our schedule stands; the counts take in the older reviews
+            card.reps, card.lapses = replayed.reps, replayed.lapses
+        card.save()
         return len(new)
 
 

@@ -210,3 +210,16 @@ def test_it_gives_alice_her_own_copy_of_a_card_from_bobs_download(alice, bob, cn
     bobs.refresh_from_db()
     assert bobs.owner == bob and ReviewLog.objects.filter(user=bob).count() == 1
     assert ReviewLog.objects.filter(user=alice, card__question=report.created[0]).count() == 1  # her copy's
+
+
+def test_it_keeps_the_apps_schedule_when_its_own_review_is_newer_than_ankis(alice, cnn, studied_in_anki, tmp_path):
+    made = studied_in_anki()
+    with anki_collection(made["collection_folder"]) as collection:
+        package = anki_export(collection, tmp_path / "studied.apkg")
+    pooling = next(card for card in import_package(alice, cnn, package).created if card.question_en == "Why pooling?")
+    services.card_review(user=alice, question=pooling, rating=GOOD)  # after Anki's three
+    before = CardState.objects.get(user=alice, question=pooling)
+    assert import_package(alice, cnn, package, with_history=True).reviews_imported == 3
+    after = CardState.objects.get(user=alice, question=pooling)
+    assert (after.due, after.stability, after.difficulty) == (before.due, before.stability, before.difficulty)
+    assert after.reps == ReviewLog.objects.filter(user=alice, card=after).count() == 4

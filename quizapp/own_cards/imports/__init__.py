@@ -65,7 +65,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
                      update_existing: bool = False, with_history: bool = False,
                      take_fsrs_parameters: bool = False) -> ImportReport:
     """With `update_existing`, a row whose question the learner already has gives that card the
-    row's answer and difficulty (their study of it stays); without, the row is skipped.
+    row's answer, topic and difficulty (their study of it stays); without, the row is skipped.
 
     From an Anki package: a note of our own deck (our note type, a card ID the learner may see) is that
     card, never a copy; another note is found again by its GUID, then by its question, and a new card
@@ -119,7 +119,8 @@ def _saved_rows(owner, checked: list[tuple[int, OwnCardText]], *, source: Source
         found[number] = card
         if note is not None and text.topic != card.topic:  # a deck is no order to move a card
             text = dataclasses.replace(text, topic=card.topic)
-            report.topics_kept.append(number)
+            if update_existing:
+                report.topics_kept.append(number)
         differs = services.own_card_differs(card=card, text=text)
         if update_existing and (differs or (text.anki_guid and not card.anki_guid)):
             services.own_card_update(card=card, text=text)
