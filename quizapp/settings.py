@@ -219,6 +219,7 @@ REST_FRAMEWORK = {
         "token_login": envrate("API_THROTTLE_LOGIN", "10/min"),  # POST /api/auth/login/
         "signup": f"{envint('SIGNUPS_PER_HOUR', '5')}/hour",  # new accounts per address (the form)
         "password_reset": f"{envint('PASSWORD_RESETS_PER_HOUR', '5')}/hour",  # reset mails asked per address
+        "anki_export": f"{envint('ANKI_EXPORTS_PER_MINUTE', '10')}/min",  # Anki decks per learner or address
     },
     # Without it DRF takes X-Forwarded-For as the caller's address, which any client can forge: the
     # header counts only behind the number of proxies TRUSTED_PROXIES says (they append to it). Compose and
