@@ -1,11 +1,16 @@
+import logging
+
 from django.db import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import NotFound
 
 from quizapp.core import health
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -58,4 +63,17 @@ def not_found(request, exception):
     (or a mistyped id such as /api/runs/not-a-uuid/) gets a body it can read; pages keep the HTML page."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
-    return defaults.page_not_found(request, exception)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    """The site's page, in the learner's language, with a way home. What failed may be the database (the
+    page asks it who is logged in) or a template: then a bare page says the same."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponseServerError(format_html(
+            '<!doctype html><html lang="{}"><title>{}</title><main><h1>{}</h1><p><a href="/">{}</a></p></main>',
+            request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "en", _("Server error"),
+            _("Something went wrong on our side."), _("Back to the home page")))

@@ -1,0 +1,134 @@
+"""axe-core on every page a learner can reach (tests/e2e/pages.py), in light and dark, English and
+Chinese, on a computer and a 390-pixel phone: no serious or critical violation. On the phone, in both
+languages, no element runs past the screen's right edge and a screenshot of each page is kept."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import SCREENSHOTS, log_in
+from tests.e2e.pages import PAGES, build_site
+
+pytestmark = pytest.mark.e2e
+
+# From npm (package.json's devDependencies): injected by the test, never served by the app.
+AXE = Path(django_settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+LOCALES = {"en": "en-US", "zh": "zh-CN"}
+FAILING_IMPACTS = ("serious", "critical")
+
+RUN_AXE = """async () => {
+  const results = await axe.run(document, {resultTypes: ["violations"]});
+  return results.violations.map((rule) => ({rule: rule.id, impact: rule.impact, help: rule.help,
+    nodes: rule.nodes.length, where: rule.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}));
+}"""
+
+# Elements whose right edge passes the viewport's, unless a box that scrolls or clips them keeps them in view.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const keptIn = (node) => {
+    for (let box = node.parentElement; box && box !== document.body; box = box.parentElement) {
+      const clips = getComputedStyle(box).overflowX !== "visible";
+      if (clips && box.getBoundingClientRect().right <= width + 1) return true;
+    }
+    return false;
+  };
+  return [...document.body.querySelectorAll("*")]
+    .filter((node) => { const box = node.getBoundingClientRect(); return box.width > 0 && box.right > width + 1; })
+    .filter((node) => !keptIn(node))
+    .map((node) => `${node.tagName.toLowerCase()}.${[...node.classList].join(".")} → ${Math.round(node.getBoundingClientRect().right)}px`);
+}"""
+
+
+def _open(page, site, entry) -> None:
+    """Go to the page and do what the learner would before looking: reveal the answer, search."""
+    page.goto(entry.path(site))
+    page.locator(entry.ready).first.wait_for(state="attached")
+    if entry.action == "reveal":
+        page.locator(".show-answer").click()
+        expect(page.locator(".ratings")).to_be_visible()
+    elif entry.action == "search":
+        page.locator("[data-search-open]").click()
+        page.keyboard.type("sigmoid")
+        page.locator(".search-dialog [role=option]").first.wait_for()
+
+
+def _visit_every_page(browser, live_server, site, *, viewport: str, scheme: str, language: str, check):
+    """One browser context for the combination; `check(page, entry)` on each page, visitors' first."""
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[viewport], locale=LOCALES[language],
+                                  color_scheme=scheme)
+    context.add_init_script(path=str(AXE))  # through DevTools: the page's CSP stays as production's
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+    logged_in = False
+    try:
+        for entry in PAGES:
+            if not entry.anonymous and not logged_in:
+                log_in(page, "alice")
+                logged_in = True
+            _open(page, site, entry)
+            check(page, entry)
+    finally:
+        context.close()
+    assert script_errors == []
+
+
+@pytest.fixture
+def site(settings, transactional_db):
+    settings.INTERVIEW_SECONDS_PER_MINUTE = 600  # the interview on the clock stays there for the whole test
+    return build_site()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_it_finds_no_serious_or_critical_axe_violation_on_any_page(browser, live_server, site, viewport):
+    found = []
+    started = time.monotonic()
+    for scheme, language in itertools.product(("light", "dark"), LOCALES):
+        def check(page, entry, combination=f"{scheme}/{language}"):
+            found.extend({"combination": combination, "page": entry.title, "group": entry.group, **violation}
+                         for violation in page.evaluate(RUN_AXE))
+
+        _visit_every_page(browser, live_server, site, viewport=viewport, scheme=scheme, language=language,
+                          check=check)
+    _write_report(viewport, found, seconds=time.monotonic() - started)
+    failing = [f"{v['combination']} {v['page']}: {v['rule']} ({v['impact']}, {v['nodes']}×) {v['where']} — {v['help']}"
+               for v in found if v["impact"] in FAILING_IMPACTS]
+    assert failing == [], "\n".join(failing)
+
+
+def _write_report(viewport: str, found: list[dict], *, seconds: float) -> None:
+    """tests/e2e/screenshots/axe-<viewport>.txt: violations (elements) per page group and impact."""
+    counts = collections.Counter((v["group"], v["impact"]) for v in found for _ in range(v["nodes"]))
+    lines = [f"{len(PAGES)} pages × 4 combinations in {seconds:.0f} s"]
+    for group in dict.fromkeys(entry.group for entry in PAGES):
+        impacts = ", ".join(f"{impact} {counts[group, impact]}" for impact in ("critical", "serious", "moderate",
+                                                                                "minor"))
+        lines.append(f"{group}: {impacts}")
+    rules = collections.Counter(f"{v['impact']} {v['rule']} ({v['page']})" for v in found)
+    lines += [f"  {count}× {rule}" for rule, count in rules.most_common()]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    (SCREENSHOTS / f"axe-{viewport}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", LOCALES)
+def test_it_fits_every_page_on_a_390_pixel_phone(browser, live_server, site, language):
+    overflowing = {}
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def check(page, entry):
+        if found := page.evaluate(OVERFLOWING):
+            overflowing[entry.title] = found[:5]
+        name = "".join(c if c.isalnum() else "-" for c in entry.title).strip("-")
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{language}-{name}.png"), full_page=True)
+
+    _visit_every_page(browser, live_server, site, viewport="phone", scheme="light", language=language, check=check)
+    assert overflowing == {}
