@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import re
 import time
 from pathlib import Path
 
@@ -43,7 +44,8 @@ OVERFLOWING = """() => {
   return [...document.body.querySelectorAll("*")]
     .filter((node) => { const box = node.getBoundingClientRect(); return box.width > 0 && box.right > width + 1; })
     .filter((node) => !keptIn(node))
-    .map((node) => `${node.tagName.toLowerCase()}.${[...node.classList].join(".")} → ${Math.round(node.getBoundingClientRect().right)}px`);
+    .map((node) => `${node.tagName.toLowerCase()}.${[...node.classList].join(".")} → ` +
+                   `${Math.round(node.getBoundingClientRect().right)}px`);
 }"""
 
 
@@ -132,3 +134,88 @@ def test_it_fits_every_page_on_a_390_pixel_phone(browser, live_server, site, lan
 
     _visit_every_page(browser, live_server, site, viewport="phone", scheme="light", language=language, check=check)
     assert overflowing == {}
+
+
+def test_it_skips_to_the_content_and_says_which_theme_a_press_chose(page, site):
+    log_in(page, "alice")
+    page.goto("/questions/all/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    assert skip.bounding_box()["y"] >= 0  # shown once the keyboard reaches it
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")  # the next stop is inside the content, not back in the header
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+    toggle = page.locator(".theme-toggle")
+    status = page.locator("#" + toggle.get_attribute("aria-describedby"))
+    assert status.get_attribute("aria-live") == "polite"  # a live region: read out when it changes
+    expect(status).to_have_text("Theme: as the device")
+    toggle.click()
+    expect(status).to_have_text("Theme: light")
+    toggle.click()
+    expect(status).to_have_text("Theme: dark")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.get_by_role("group", name="Language").get_by_role("button").count() == 2
+
+
+def test_it_unfolds_the_import_section_an_address_names(page, site):
+    log_in(page, "alice")  # she has a card: the import section starts folded
+    page.goto("/questions/mine/")
+    assert page.locator("details#import").get_attribute("open") is None
+    page.goto("/questions/mine/#import")
+    expect(page.locator("details#import input[type=file]")).to_be_visible()
+
+
+def test_it_scrolls_a_wide_formula_inside_its_box_with_a_hint_on_a_phone(page, site):
+    log_in(page, "alice")
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"/questions/{site.question}/")
+    formula = page.locator(".answer:visible .katex-display").first
+    expect(formula).to_have_class(re.compile(r"\bscrolls\b"))
+    width, scroll_width, shadow = formula.evaluate(
+        "box => [box.clientWidth, box.scrollWidth, getComputedStyle(box).boxShadow]")
+    assert width <= 390 < scroll_width and shadow != "none"  # it scrolls, and its edges are shaded
+    formula.focus()
+    page.keyboard.press("ArrowRight")  # a keyboard scrolls it too
+    page.wait_for_function("(box) => box.scrollLeft > 0", arg=formula.element_handle())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size(VIEWPORTS["desktop"])  # with room, it is a formula like any other
+    expect(formula).not_to_have_class(re.compile(r"\bscrolls\b"))
+    assert formula.get_attribute("tabindex") is None
+
+
+@pytest.mark.parametrize("language", LOCALES)
+def test_it_stacks_the_interview_history_and_puts_a_demos_chart_first_on_a_phone(browser, live_server, site,
+                                                                                   language):
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS["phone"], locale=LOCALES[language])
+    page = context.new_page()
+    log_in(page, "alice")
+    page.goto("/interviews/history/")
+    rows = page.locator(".interview-table tbody tr")
+    expect(rows).to_have_count(3)
+    for row in rows.all():  # every cell of a row within the screen, under its column's name
+        for cell in row.locator("td").all():
+            box = cell.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
+    labels = rows.first.locator("td[data-label]").evaluate_all(
+        "cells => cells.map((cell) => getComputedStyle(cell, '::before').content)")
+    headings = page.locator(".interview-table thead th").evaluate_all(
+        "cells => cells.slice(0, 5).map((cell) => `\"${cell.textContent}\"`)")
+    assert labels == headings
+    page.emulate_media(color_scheme="dark")  # the trend's text and grid in the dark theme's colours
+    page.reload()
+    page.wait_for_function("() => window.Chart && Chart.getChart('interview-trend')")
+    assert page.evaluate("[Chart.getChart('interview-trend').options.color,"
+                         " Chart.getChart('interview-trend').options.scales.y.grid.color]") == ["#9aa5b1", "#2c333a"]
+
+    page.goto(f"/demos/{site.demo}/")
+    result = page.locator(".demo-output .result")
+    result.locator("canvas").first.wait_for()
+    top = {name: result.locator(selector).first.bounding_box()["y"]
+           for name, selector in (("conclusion", ".conclusion"), ("chart", ".chart-box"), ("tiles", ".summary-grid"))}
+    assert top["conclusion"] < top["chart"] < top["tiles"], top
+    run = page.locator(".run-button").bounding_box()["y"]
+    assert top["chart"] - run < VIEWPORTS["phone"]["height"], top  # within a screen of Run, no longer two below
+    context.close()
