@@ -31,6 +31,21 @@ RUN_AXE = """async () => {
     nodes: rule.nodes.length, where: rule.nodes.slice(0, 3).map((node) => node.target.join(" ")).join(" | ")}));
 }"""
 
+# What every page has beyond axe's serious rules: its own title, one main landmark reached by the skip
+# link, a first-level heading, the header and footer landmarks.
+LAYOUT_PROBLEMS = """() => {
+  const site = document.querySelector(".brand").textContent.trim();
+  const problems = [];
+  if (!document.title.trim() || document.title.trim() === `${site} · ${site}`) problems.push("no title of its own");
+  if (document.querySelectorAll("main#main").length !== 1) problems.push("not one main#main");
+  if (!document.querySelector("h1")) problems.push("no h1");
+  if (!document.querySelector("body > header") || !document.querySelector("body > footer")) {
+    problems.push("no header or footer landmark");
+  }
+  if (document.querySelector("body > a.skip-link")?.getAttribute("href") !== "#main") problems.push("no skip link");
+  return problems;
+}"""
+
 # Elements whose right edge passes the viewport's, unless a box that scrolls or clips them keeps them in view.
 OVERFLOWING = """() => {
   const width = document.documentElement.clientWidth;
@@ -86,6 +101,7 @@ def _visit_every_page(browser, live_server, site, *, viewport: str, scheme: str,
 
 @pytest.fixture
 def site(settings, transactional_db):
+    assert AXE.exists(), f"{AXE} is missing: `npm ci` (scripts/vendor.sh, run by `make test`) installs it"
     settings.INTERVIEW_SECONDS_PER_MINUTE = 600  # the interview on the clock stays there for the whole test
     return build_site()
 
@@ -94,10 +110,13 @@ def site(settings, transactional_db):
 def test_it_finds_no_serious_or_critical_axe_violation_on_any_page(browser, live_server, site, viewport):
     found = []
     started = time.monotonic()
+    unlike_a_page = {}
     for scheme, language in itertools.product(("light", "dark"), LOCALES):
         def check(page, entry, combination=f"{scheme}/{language}"):
             found.extend({"combination": combination, "page": entry.title, "group": entry.group, **violation}
                          for violation in page.evaluate(RUN_AXE))
+            if problems := page.evaluate(LAYOUT_PROBLEMS):
+                unlike_a_page[f"{combination} {entry.title}"] = problems
 
         _visit_every_page(browser, live_server, site, viewport=viewport, scheme=scheme, language=language,
                           check=check)
@@ -105,6 +124,7 @@ def test_it_finds_no_serious_or_critical_axe_violation_on_any_page(browser, live
     failing = [f"{v['combination']} {v['page']}: {v['rule']} ({v['impact']}, {v['nodes']}×) {v['where']} — {v['help']}"
                for v in found if v["impact"] in FAILING_IMPACTS]
     assert failing == [], "\n".join(failing)
+    assert unlike_a_page == {}
 
 
 def _write_report(viewport: str, found: list[dict], *, seconds: float) -> None:
