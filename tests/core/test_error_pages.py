@@ -55,11 +55,15 @@ def test_it_shows_the_sites_500_page_in_the_readers_language(settings, language,
 
 
 @pytest.mark.django_db
-def test_it_still_answers_a_plain_500_page_when_the_sites_page_cannot_be_drawn(settings, tmp_path):
-    (tmp_path / "500.html").write_text("{% extends 'base.html' %}{% block content %}{% broken %}{% endblock %}")
+@pytest.mark.parametrize(("address", "status", "heading"), [("/no-such-page/", 404, "Page not found"),
+                                                         ("/fail/", 500, "Something went wrong on our side.")])
+def test_it_answers_a_plain_page_with_the_same_status_when_the_sites_page_cannot_be_drawn(settings, tmp_path, address,
+                                                                                         status, heading):
+    for name in ("404.html", "500.html"):
+        (tmp_path / name).write_text("{% extends 'base.html' %}{% block content %}{% broken %}{% endblock %}")
     settings.ROOT_URLCONF = __name__
     settings.TEMPLATES = [{**django_settings.TEMPLATES[0], "DIRS": [tmp_path, *django_settings.TEMPLATES[0]["DIRS"]]}]
-    response = Client(raise_request_exception=False).get("/fail/", HTTP_ACCEPT_LANGUAGE="en")
+    response = Client(raise_request_exception=False).get(address, HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
-    assert response.status_code == 500
-    assert "<h1>Something went wrong on our side.</h1>" in html and '<a href="/">Back to the home page</a>' in html
+    assert response.status_code == status
+    assert f"<h1>{heading}</h1>" in html and '<a href="/">Back to the home page</a>' in html
