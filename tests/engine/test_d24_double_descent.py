@@ -1,13 +1,11 @@
 """D24: the test-error peak at the interpolation threshold, and ridge taking it away."""
 
-import time
-
 import pytest
 import torch
 
 from engine.demos.d24_double_descent import Curve, feature_counts, find_peak, fit_read_out
 from engine.runtime import execute, warm_up
-from tests.engine.results import metric
+from tests.engine.results import cpu_seconds, metric
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +87,5 @@ def test_it_concludes_what_its_numbers_say_at_other_settings(params):
 
 
 def test_it_runs_its_defaults_within_two_seconds_of_cpu():
-    warm_up()
-    started = time.process_time()
-    execute("D24", device="cpu")
-    assert time.process_time() - started < 2.0
+    warm_up()  # the first optimiser of a process imports torch._dynamo: a one-time cost, not the demo's
+    assert cpu_seconds(lambda: execute("D24", device="cpu")) < 2.0

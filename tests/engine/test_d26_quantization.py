@@ -1,13 +1,11 @@
 """D26: int8 and int4 weights, per-tensor against per-channel scales, and what one outlier unit does."""
 
-import time
-
 import pytest
 import torch
 
 from engine.demos.d26_quantization import forward, quantize, with_outlier
 from engine.runtime import execute, warm_up
-from tests.engine.results import metric
+from tests.engine.results import cpu_seconds, metric
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +82,5 @@ def test_it_concludes_what_its_numbers_say_at_other_settings(params):
 
 
 def test_it_runs_its_defaults_within_two_seconds_of_cpu():
-    warm_up()
-    started = time.process_time()
-    execute("D26", device="cpu")
-    assert time.process_time() - started < 2.0
+    warm_up()  # the first optimiser of a process imports torch._dynamo: a one-time cost, not the demo's
+    assert cpu_seconds(lambda: execute("D26", device="cpu")) < 2.0
