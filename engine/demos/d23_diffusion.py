@@ -233,8 +233,8 @@ def summary(measured: Measurements) -> list[Metric]:
         Metric("floor_mmd", T("MMD between two target samples (the floor)", "两份目标样本之间的 MMD（下限）"),
                statistics.fmean(measured.floor)),
         Metric("noise_mmd", T("MMD of pure noise to the target", "纯噪声与目标的 MMD"), measured.noise),
-        Metric("plateau_steps", T("Fewest sampling steps within the spread of the best", "达到最好水平（波动以内）的最少步数"),
-               measured.plateau, steps_unit),
+        Metric("plateau_steps", T("Fewest sampling steps within the spread of the best",
+                                  "达到最好水平（波动以内）的最少步数"), measured.plateau, steps_unit),
         Metric("final_loss", T("Final training loss (noise MSE)", "最终训练损失（噪声均方误差）"),
                statistics.fmean(measured.losses[-50:])),
     ]

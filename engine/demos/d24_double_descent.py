@@ -179,8 +179,8 @@ def summary(measured: Measurements) -> list[Metric]:
     plain, ridged = measured.peak("min_norm"), measured.peak("ridge")
     at_threshold = measured.threshold_index
     return [
-        Metric("threshold", T("Interpolation threshold (features = training samples)", "插值阈值（特征数 = 训练样本数）"),
-               measured.params["samples"], T("features", "个特征")),
+        Metric("threshold", T("Interpolation threshold (features = training samples)",
+                              "插值阈值（特征数 = 训练样本数）"), measured.params["samples"], T("features", "个特征")),
         Metric("peak_features", T("Features at the test-error peak", "测试误差峰值处的特征数"), plain.count,
                T("features", "个特征")),
         Metric("peak_error", T("Test MSE at the peak, minimum norm", "峰值处测试均方误差，最小范数"), plain.error),

@@ -212,7 +212,8 @@ def comparison_finding(measured: Measurements) -> Conclusion:
         return Conclusion(T(
             f"WGAN-GP, {updates['en']}, covers fewer ({wgan}): with this few updates its critic has not yet "
             "shaped the generator; train longer.",
-            f"{updates['zh']}，WGAN-GP 覆盖得更少（{wgan} 个）：更新次数这么少，评论家还没来得及塑造生成器，请训练更久。"),
+            f"{updates['zh']}，WGAN-GP 覆盖得更少（{wgan} 个）：更新次数这么少，"
+            "评论家还没来得及塑造生成器，请训练更久。"),
             {"comparison": "gan_covers_more"})
     return Conclusion(T(
         f"WGAN-GP, {updates['en']}, covers {wgan}: a difference of at most one mode, within what reruns with "
@@ -224,8 +225,9 @@ def comparison_finding(measured: Measurements) -> Conclusion:
 def charts(measured: Measurements) -> list[Chart]:
     real = draw_real(SHOWN, generator(stream=3))
     clouds = [Series(T("real data", "真实数据"), real[:, 0].tolist(), real[:, 1].tolist())]
-    clouds += [Series(label, [p[0] for p in measured.runs[method].samples], [p[1] for p in measured.runs[method].samples])
-               for method, label in METHODS.items()]
+    for method, label in METHODS.items():
+        samples = measured.runs[method].samples
+        clouds.append(Series(label, [point[0] for point in samples], [point[1] for point in samples]))
     progress_axis = T("share of training done (%)", "训练进度（%）")
     coverage = [Series(label, [100 * step / measured.runs[method].generator_steps
                                for step in measured.runs[method].checkpoints], measured.runs[method].modes)
@@ -245,7 +247,8 @@ def charts(measured: Measurements) -> list[Chart]:
 def tables(measured: Measurements) -> list[Table]:
     columns = [T("method", "方法"), T("generator steps", "生成器步数"), T("discriminator steps", "判别器步数"),
                T("modes covered", "覆盖的模式数"), T("points on a mode (%)", "落在模式上的点（%）")]
-    rows = [[METHODS[method]["en"], run.generator_steps, run.generator_steps * (CRITIC_STEPS if method == "wgan" else 1),
+    critic_steps = {"gan": 1, "wgan": CRITIC_STEPS}
+    rows = [[METHODS[method]["en"], run.generator_steps, run.generator_steps * critic_steps[method],
              run.modes[-1], round(run.on_modes[-1], 1)] for method, run in measured.runs.items()]
     return [Table(T("Same number of network updates", "相同的网络更新次数"), columns, rows)]
 

@@ -259,8 +259,8 @@ def charts(measured: Measurements) -> list[Chart]:
                                                            for bits in BITS]) for key in keys]
     bits_label = T("bits per weight", "每个权重的位数")
     return [
-        Chart(T("Test accuracy against bit width", "测试准确率与位宽"), bits_label, T("test accuracy (%)", "测试准确率（%）"),
-              accuracy_series),
+        Chart(T("Test accuracy against bit width", "测试准确率与位宽"), bits_label,
+              T("test accuracy (%)", "测试准确率（%）"), accuracy_series),
         Chart(T("First layer's relative weight error", "第一层权重的相对误差"), bits_label,
               both("‖Ŵ − W‖ / ‖W‖"), error_series, y_scale="log"),
     ]
@@ -275,8 +275,8 @@ def heatmaps(measured: Measurements) -> list[Heatmap]:
 
 
 def tables(measured: Measurements) -> list[Table]:
-    columns = [T("weights", "权重"), T("scales", "缩放方式"), T("model", "模型"), T("test accuracy (%)", "测试准确率（%）"),
-               T("first-layer weight error", "第一层权重误差")]
+    columns = [T("weights", "权重"), T("scales", "缩放方式"), T("model", "模型"),
+               T("test accuracy (%)", "测试准确率（%）"), T("first-layer weight error", "第一层权重误差")]
     rows = [[f"int{bits}", GRANULARITIES[granularity]["en"], MODELS[model]["en"],
              round(measured.accuracy(model, granularity, bits), 2),
              float(f"{measured.results[model, granularity, bits].weight_error:.3g}")]

@@ -54,8 +54,10 @@ def test_it_finds_the_minimum_norm_exact_fit_beyond_the_threshold():
 @pytest.mark.parametrize("count", [6, 30])
 def test_it_solves_ridge_the_same_on_both_sides_of_the_threshold(count):
     draws = torch.Generator().manual_seed(1)
-    features, labels = torch.randn(10, count, generator=draws, dtype=torch.float64), torch.randn(10, dtype=torch.float64)
-    direct = torch.linalg.solve(features.T @ features + 0.5 * torch.eye(count, dtype=torch.float64), features.T @ labels)
+    features = torch.randn(10, count, generator=draws, dtype=torch.float64)
+    labels = torch.randn(10, dtype=torch.float64)
+    gram = features.T @ features + 0.5 * torch.eye(count, dtype=torch.float64)
+    direct = torch.linalg.solve(gram, features.T @ labels)
     assert torch.allclose(fit_read_out(features, labels, ridge=0.5), direct)
 
 

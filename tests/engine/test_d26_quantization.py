@@ -30,8 +30,9 @@ def test_it_rounds_to_at_most_two_to_the_bits_minus_one_levels_within_half_a_ste
 
 def test_it_adds_the_outlier_without_changing_the_float_network():
     draws = torch.Generator().manual_seed(0)
-    weights = [torch.randn(8, 4, generator=draws), torch.randn(8, 8, generator=draws), torch.randn(3, 8, generator=draws)]
-    biases = [torch.randn(8, generator=draws), torch.randn(8, generator=draws), torch.randn(3, generator=draws)]
+    shapes = [(8, 4), (8, 8), (3, 8)]
+    weights = [torch.randn(*shape, generator=draws) for shape in shapes]
+    biases = [torch.randn(shape[0], generator=draws) for shape in shapes]
     inputs = torch.randn(100, 4, generator=draws)
     scaled_weights, scaled_biases = with_outlier(weights, biases, factor=50.0)
     assert scaled_weights[0].abs().max() > 10 * weights[0].abs().max()
@@ -51,7 +52,8 @@ def test_it_finds_no_outlier_effect_when_there_is_no_outlier():
     assert result["verdict"]["outlier_int8"] == result["verdict"]["outlier_int4"] == "harmless"
     for bits in (8, 4):
         for granularity in ("tensor", "channel"):
-            assert metric(result, f"int{bits}_{granularity}_outlier") == metric(result, f"int{bits}_{granularity}_plain")
+            key = f"int{bits}_{granularity}"
+            assert metric(result, f"{key}_outlier") == metric(result, f"{key}_plain")
 
 
 def test_it_repeats_with_a_seed_and_trains_anew_with_another():
