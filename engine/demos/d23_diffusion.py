@@ -25,7 +25,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device, generator, small_model_cpu_mode
 from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
-from engine.text import T, both, training_step
+from engine.text import STEPS, T, both, training_step
 
 BATCH = 256
 HIDDEN = 64
@@ -132,7 +132,7 @@ def sample(model: Denoiser, bars: torch.Tensor, *, count: int, sampler: str, dra
             mean = (then.sqrt() * beta * clean + (1 - beta).sqrt() * (1 - then) * points) / (1 - now)
             fresh = torch.randn(SAMPLES, 2, generator=draws).to(device)
             points = mean + (beta * (1 - then) / (1 - now)).sqrt() * fresh if index + 1 < count else mean
-        progress.advance(T(f"sampling with {count} steps", f"以 {count} 步采样"))
+        progress.advance(T(f"sampling in {count} step{'s' if count > 1 else ''}", f"以 {count} 步采样"))
     return points
 
 
@@ -220,7 +220,6 @@ def measure_samples(model: Denoiser, bars: torch.Tensor, *, counts: list[int], p
 
 
 def summary(measured: Measurements) -> list[Metric]:
-    steps_unit = T("steps", "步")
     metrics = [Metric(f"snr_crossing_{kind}", T(f"SNR falls below 1 at t/T, {label['en']} schedule",
                                                f"{label['zh']}调度下 SNR 降到 1 以下时的 t/T"),
                       snr_crossing(torch.tensor(measured.bars[kind]))) for kind, label in SCHEDULES.items()]
@@ -234,7 +233,7 @@ def summary(measured: Measurements) -> list[Metric]:
                statistics.fmean(measured.floor)),
         Metric("noise_mmd", T("MMD of pure noise to the target", "纯噪声与目标的 MMD"), measured.noise),
         Metric("plateau_steps", T("Fewest sampling steps within the spread of the best",
-                                  "达到最好水平（波动以内）的最少步数"), measured.plateau, steps_unit),
+                                  "达到最好水平（波动以内）的最少步数"), measured.plateau, STEPS),
         Metric("final_loss", T("Final training loss (noise MSE)", "最终训练损失（噪声均方误差）"),
                statistics.fmean(measured.losses[-50:])),
     ]

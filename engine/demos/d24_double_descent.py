@@ -28,6 +28,7 @@ from engine.text import T, both
 INPUTS = 8
 TEST_SAMPLES = 1000
 WIDEST = 8  # the widest model has this many times as many features as there are training samples
+MIN_DRAWS_FOR_SPREAD = 3  # fewer draws have no spread worth comparing
 PEAK_FACTOR = 1.5  # a peak stands out when its median error is this many times both neighbours' medians
 FITS = {"min_norm": T("minimum-norm least squares", "最小范数最小二乘"), "ridge": T("ridge", "岭回归")}
 
@@ -70,7 +71,8 @@ MEASURED = ("test", "train", "norm")  # test MSE, training MSE, norm of the read
 SEEDS_APART = 10_000  # draw k of seed s uses stream s + k·10000: no two (seed, draw) pairs share numbers
 
 
-def one_draw(*, params: dict, counts: list[int], draw: int, device: torch.device) -> dict[str, dict[str, list]]:
+def one_draw(*, params: dict, counts: list[int], draw: int, device: torch.device,
+             progress: Progress) -> dict[str, dict[str, list]]:
     """For each kind of fit, the MEASURED numbers per feature count, from one draw of data and features."""
     draws = generator(stream=draw * SEEDS_APART)
     samples, options = params["samples"], {"dtype": torch.float64, "generator": draws}
@@ -89,6 +91,7 @@ def one_draw(*, params: dict, counts: list[int], draw: int, device: torch.device
             found[name]["test"].append(((test_features @ weights - test_y) ** 2).mean().item())
             found[name]["train"].append(((train_features @ weights - train_y) ** 2).mean().item())
             found[name]["norm"].append(weights.norm().item())
+        progress.advance(T(f"draw {draw + 1} of {params['draws']}", f"第 {draw + 1}/{params['draws']} 次抽样"))
     return found
 
 
@@ -121,7 +124,7 @@ class Peak:
     best_small: float  # best median with fewer features than the threshold region
     widest: float  # median at the widest model
     stands_out: bool  # median ≥ PEAK_FACTOR × both neighbours
-    beyond_spread: bool  # the peak's lower quartile above both neighbours' upper quartiles
+    beyond_spread: bool  # the peak's lower quartile above both neighbours' upper quartiles (needs 3+ draws)
 
     @property
     def shape(self) -> str:
@@ -141,7 +144,8 @@ def find_peak(curve: Curve, counts: list[int], samples: int) -> Peak:
     widest = len(counts) - 1
     error = spread[peak][1]
     stands_out = error >= PEAK_FACTOR * max(spread[best_small][1], spread[widest][1])
-    beyond_spread = spread[peak][0] > max(spread[best_small][2], spread[widest][2])
+    enough_draws = len(curve.test[peak]) >= MIN_DRAWS_FOR_SPREAD
+    beyond_spread = enough_draws and spread[peak][0] > max(spread[best_small][2], spread[widest][2])
     return Peak(counts[peak], error, spread[best_small][1], spread[widest][1], stands_out, beyond_spread)
 
 
@@ -162,12 +166,11 @@ class Measurements:
 def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     counts = feature_counts(params["samples"])
-    progress.plan(params["draws"])
+    progress.plan(params["draws"] * len(counts))
     per_draw = []
     with small_model_cpu_mode():  # matrices of at most 1000 × 1600: threads would only add overhead
         for draw in range(params["draws"]):
-            per_draw.append(one_draw(params=params, counts=counts, draw=draw, device=device))
-            progress.advance(T(f"draw {draw + 1} of {params['draws']}", f"第 {draw + 1}/{params['draws']} 次抽样"))
+            per_draw.append(one_draw(params=params, counts=counts, draw=draw, device=device, progress=progress))
     curves = {name: Curve(**{which: [list(values) for values in zip(*(found[name][which] for found in per_draw),
                                                                     strict=True)]
                              for which in MEASURED})
@@ -216,10 +219,10 @@ def min_norm_finding(measured: Measurements) -> Conclusion:
             "在 p ≈ n 处精确拟合需要一个范数极大的权重向量，把噪声放大了。"), {"min_norm": "double_descent"})
     if peak.shape == "within_spread":
         return Conclusion(T(
-            f"The minimum-norm fit's median test MSE rises near the threshold ({numbers['en']}), but the draws "
-            f"vary too much to call it a peak with {draws} draws.",
-            f"最小范数解的测试均方误差中位数在阈值附近升高（{numbers['zh']}），但 {draws} 次抽样之间波动太大，"
-            "还不能断定存在峰值。"), {"min_norm": "within_spread"})
+            f"The minimum-norm fit's median test MSE rises near the threshold ({numbers['en']}), but "
+            f"{draws} draw{'s' if draws > 1 else ''} cannot separate it from the spread between draws.",
+            f"最小范数解的测试均方误差中位数在阈值附近升高（{numbers['zh']}），但 {draws} 次抽样还不足以把它"
+            "与抽样间的波动区分开。"), {"min_norm": "within_spread"})
     return Conclusion(T(
         f"No peak at the threshold this time: the minimum-norm fit's test MSE is {numbers['en']}.",
         f"这次阈值处没有峰值：最小范数解的测试均方误差{numbers['zh']}。"), {"min_norm": "no_peak"})

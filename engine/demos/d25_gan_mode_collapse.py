@@ -23,7 +23,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device, generator, small_model_cpu_mode
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both
+from engine.text import STEPS, T, both
 
 MODES, RADIUS, SPREAD = 8, 2.0, 0.2
 NEAR = 3 * SPREAD  # a generated point belongs to a mode within 3σ of its centre
@@ -35,10 +35,13 @@ EVALUATION_POINTS, SHOWN, CHECKPOINTS = 1000, 400, 10
 CLEAR_DIFFERENCE = 2  # modes: reruns with other seeds move a count by about one
 METHODS = {"gan": T("standard GAN", "标准 GAN"), "wgan": T("WGAN-GP", "WGAN-GP")}
 
-# Adversarial training amplifies tiny numeric differences between devices: counts agree only loosely.
+# Adversarial training amplifies tiny numeric differences between devices, so the mode counts are compared
+# only loosely (relative tolerance: 1 mode on one device, up to 4 on the other); the step counts exactly.
 CROSS_DEVICE_METRICS = {
     "modes_gan": 3.0,
-    "modes_wgan": 4.0,
+    "modes_wgan": 1.0,
+    "generator_steps_gan": 0.0,
+    "generator_steps_wgan": 0.0,
 }
 
 
@@ -114,8 +117,8 @@ def train(method: str, *, steps: int, params: dict, device: torch.device, progre
     maker_optimizer = torch.optim.Adam(maker.parameters(), lr=rates[0], betas=betas)
     critic_optimizer = torch.optim.Adam(critic.parameters(), lr=rates[1], betas=betas)
     every = max(1, steps // CHECKPOINTS)
-    run = Run(steps, [], [], [], [], [])
-    message = T(f"training the {METHODS[method]['en']}", f"训练{METHODS[method]['zh']}中")
+    checkpoints, modes, on_modes = [], [], []
+    message = T(f"training the {METHODS[method]['en']}", f"正在训练：{METHODS[method]['zh']}")
     for step in range(1, steps + 1):
         for _ in range(critic_steps):
             real = draw_real(BATCH, draws).to(device)
@@ -130,19 +133,13 @@ def train(method: str, *, steps: int, params: dict, device: torch.device, progre
         maker_optimizer.step()
         progress.advance(message, units=1 + critic_steps)
         if step % every == 0 or step == steps:
-            record(run, step, maker, fixed_noise)
-    return run
-
-
-def record(run: Run, step: int, maker: nn.Module, fixed_noise: torch.Tensor) -> None:
-    with torch.no_grad():
-        points = maker(fixed_noise)
-    counts = mode_counts(points)
-    run.checkpoints.append(step)
-    run.modes.append(covered(counts, len(points)))
-    run.on_modes.append(100 * sum(counts) / len(points))
-    run.final_counts[:] = counts
-    run.samples[:] = points[:SHOWN].cpu().tolist()
+            with torch.no_grad():
+                points = maker(fixed_noise)
+            counts = mode_counts(points)
+            checkpoints.append(step)
+            modes.append(covered(counts, len(points)))
+            on_modes.append(100 * sum(counts) / len(points))
+    return Run(steps, checkpoints, modes, on_modes, counts, points[:SHOWN].cpu().tolist())
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,7 @@ def summary(measured: Measurements) -> list[Metric]:
             Metric(f"on_modes_{method}", T(f"Points within 3σ of a mode, {label['en']}",
                                            f"落在某个模式 3σ 以内的点，{label['zh']}"), run.on_modes[-1], "%"),
             Metric(f"generator_steps_{method}", T(f"Generator steps, {label['en']}", f"生成器步数，{label['zh']}"),
-                   run.generator_steps, T("steps", "步")),
+                   run.generator_steps, STEPS),
         ]
     return metrics
 
@@ -187,7 +184,7 @@ def conclude(measured: Measurements) -> Conclusion:
 def gan_finding(measured: Measurements) -> Conclusion:
     modes, ratio = measured.modes("gan"), measured.params["gan_lr_ratio"]
     setup = T(f"With its generator learning {ratio:g}× as fast as its discriminator, the standard GAN",
-              f"生成器学习率是判别器的 {ratio:g} 倍时，标准 GAN")
+              f"生成器学习率是判别器的 {ratio:g} 倍时，标准 GAN ")
     if modes <= 2:
         return Conclusion(T(f"{setup['en']} collapsed: its points cover {modes} of the {MODES} modes.",
                             f"{setup['zh']}发生了模式坍缩：它的点只覆盖 {MODES} 个模式中的 {modes} 个。"),
