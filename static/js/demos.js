@@ -184,7 +184,16 @@
       `${T.device}: ${result.device_name} (${result.device}) · ${T.compute}: ${result.compute_seconds} s · ${T.engine} ${result.engine_version}`));
   }
 
-  function showRun(output, run, fromCache) {
+  // What a finished run's status line says, by how it came: "stored" (the page brought it: the server wrote
+  // its label), "cached" (a request found it finished) or "fresh" (computed while the learner waited).
+  function finishedLabel(output, run, origin) {
+    if (origin === "stored" && output.dataset.storedLabel) return output.dataset.storedLabel;
+    const values = {when: new Date(run.finished_at).toLocaleString(document.documentElement.lang),
+      device: run.result.device_name, seconds: run.result.compute_seconds};
+    return fill(origin === "cached" ? T.cached : T.finished, values);
+  }
+
+  function showRun(output, run, origin) {
     const status = output.querySelector(".run-status");
     const bar = output.querySelector(".progress");
     output.dataset.status = run.status;
@@ -192,7 +201,7 @@
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
-      status.textContent = fromCache ? T.cached : T.finished;
+      status.textContent = finishedLabel(output, run, origin);
       renderResult(output.querySelector(".result"), run.result, run.params);
     } else if (run.status === "failed") {
       bar.hidden = true;
@@ -218,13 +227,13 @@
     }
   }
 
-  async function follow(output, runId, fromCache = false) {
+  async function follow(output, runId, origin) {
     let failures = 0;
     for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
       const run = await pollOnce(output, runId);
       if (run) {
         failures = 0;
-        showRun(output, run, fromCache);
+        showRun(output, run, origin);
         if (run.status === "succeeded" || run.status === "failed") return run;
       } else if (++failures >= MAX_POLL_FAILURES) {
         const status = output.querySelector(".run-status");
@@ -259,8 +268,9 @@
     if (response.status === 401 || response.status === 403) { errorBox.textContent = T.login; return; }
     if (response.status === 429) { errorBox.textContent = fill(T.retry, {n: response.retryAfter}); return; }
     if (!response.ok) { errorBox.textContent = body.detail || response.statusText; return; }
-    showRun(output, body, body.from_cache);
-    await follow(output, body.id, body.from_cache);
+    const origin = body.from_cache ? "cached" : "fresh";  // a run joined in flight is computed before our eyes
+    showRun(output, body, origin);
+    await follow(output, body.id, origin);
   }
 
   function readParams(form) {
@@ -290,7 +300,7 @@
     });
   });
 
-  document.querySelectorAll(".demo-output[data-run-id]").forEach((output) => follow(output, output.dataset.runId));
+  document.querySelectorAll(".demo-output[data-run-id]").forEach((output) => follow(output, output.dataset.runId, "stored"));
 
   document.querySelectorAll("button.run-default").forEach((button) => button.addEventListener("click", async () => {
     const output = button.closest(".demo-output");
