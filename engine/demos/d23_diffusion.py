@@ -23,7 +23,7 @@ from torch import nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
-from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.runtime import current_device, generator
 from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
 from engine.text import STEPS, T, both, training_step
 
@@ -189,11 +189,10 @@ def measure(params: dict, progress: Progress) -> Measurements:
     progress.plan(params["train_steps"] + SAMPLE_SEEDS * sum(counts))
     schedules = {kind: alpha_bars(kind, params["timesteps"]) for kind in SCHEDULES}
     bars = schedules[params["schedule"]].to(device)
-    with small_model_cpu_mode():  # a 64-unit MLP: one thread is fastest, and fair to a busy machine
-        model = Denoiser(params["timesteps"]).to(device)  # built on the CPU from the seeded global RNG
-        losses = train(model, bars, params=params, device=device, progress=progress)
-        with torch.no_grad():
-            measured = measure_samples(model, bars, counts=counts, params=params, device=device, progress=progress)
+    model = Denoiser(params["timesteps"]).to(device)  # built on the CPU from the seeded global RNG
+    losses = train(model, bars, params=params, device=device, progress=progress)
+    with torch.no_grad():
+        measured = measure_samples(model, bars, counts=counts, params=params, device=device, progress=progress)
     return Measurements(params, {kind: values.tolist() for kind, values in schedules.items()}, losses, counts,
                         **measured)
 

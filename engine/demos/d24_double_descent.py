@@ -21,7 +21,7 @@ import torch
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
-from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.runtime import current_device, generator
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
 from engine.text import T, both
 
@@ -168,9 +168,8 @@ def measure(params: dict, progress: Progress) -> Measurements:
     counts = feature_counts(params["samples"])
     progress.plan(params["draws"] * len(counts))
     per_draw = []
-    with small_model_cpu_mode():  # matrices of at most 1000 × 1600: threads would only add overhead
-        for draw in range(params["draws"]):
-            per_draw.append(one_draw(params=params, counts=counts, draw=draw, device=device, progress=progress))
+    for draw in range(params["draws"]):
+        per_draw.append(one_draw(params=params, counts=counts, draw=draw, device=device, progress=progress))
     curves = {name: Curve(**{which: [list(values) for values in zip(*(found[name][which] for found in per_draw),
                                                                     strict=True)]
                              for which in MEASURED})

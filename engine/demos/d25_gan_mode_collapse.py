@@ -21,7 +21,7 @@ from torch import nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
-from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.runtime import current_device, generator
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
 from engine.text import STEPS, T, both
 
@@ -156,9 +156,8 @@ def measure(params: dict, progress: Progress) -> Measurements:
     gan_steps = params["steps"]
     wgan_steps = max(1, round(2 * gan_steps / (1 + CRITIC_STEPS)))  # the same number of network updates
     progress.plan(2 * gan_steps + (1 + CRITIC_STEPS) * wgan_steps)
-    with small_model_cpu_mode():  # 64-unit MLPs: one thread is fastest, and fair to a busy machine
-        runs = {"gan": train("gan", steps=gan_steps, params=params, device=device, progress=progress),
-                "wgan": train("wgan", steps=wgan_steps, params=params, device=device, progress=progress)}
+    runs = {"gan": train("gan", steps=gan_steps, params=params, device=device, progress=progress),
+            "wgan": train("wgan", steps=wgan_steps, params=params, device=device, progress=progress)}
     return Measurements(params, runs)
 
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Series, Table
-from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.runtime import current_device, generator
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
 from engine.text import T, both, training_step
 
@@ -142,24 +142,23 @@ class Measurements:
 def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     progress.plan(params["steps"] + 1)
-    with small_model_cpu_mode():  # a 64-unit MLP: one thread is fastest, and fair to a busy machine
-        train_x, train_y, test_x, test_y = make_data(device=device)
-        model = make_model().to(device)  # built on the CPU from the seeded global RNG: same start everywhere
-        train(model, train_x, train_y, steps=params["steps"], progress=progress)
-        layers = [layer for layer in model if isinstance(layer, nn.Linear)]
-        trained = ([layer.weight.detach() for layer in layers], [layer.bias.detach() for layer in layers])
-        versions = {"plain": trained, "outlier": with_outlier(*trained, factor=params["outlier"])}
-        float_accuracy, results = {}, {}
-        with torch.no_grad():
-            for name, (weights, biases) in versions.items():
-                float_accuracy[name] = accuracy(forward(weights, biases, test_x), test_y)
-                for granularity in GRANULARITIES:
-                    for bits in BITS:
-                        rounded = [quantize(w, bits=bits, per_channel=granularity == "channel") for w in weights]
-                        error = ((rounded[0] - weights[0]).norm() / weights[0].norm()).item()
-                        results[name, granularity, bits] = Quantized(
-                            accuracy(forward(rounded, biases, test_x), test_y), error)
-        progress.advance(T("quantising", "量化中"))
+    train_x, train_y, test_x, test_y = make_data(device=device)
+    model = make_model().to(device)  # built on the CPU from the seeded global RNG: same start everywhere
+    train(model, train_x, train_y, steps=params["steps"], progress=progress)
+    layers = [layer for layer in model if isinstance(layer, nn.Linear)]
+    trained = ([layer.weight.detach() for layer in layers], [layer.bias.detach() for layer in layers])
+    versions = {"plain": trained, "outlier": with_outlier(*trained, factor=params["outlier"])}
+    float_accuracy, results = {}, {}
+    with torch.no_grad():
+        for name, (weights, biases) in versions.items():
+            float_accuracy[name] = accuracy(forward(weights, biases, test_x), test_y)
+            for granularity in GRANULARITIES:
+                for bits in BITS:
+                    rounded = [quantize(w, bits=bits, per_channel=granularity == "channel") for w in weights]
+                    error = ((rounded[0] - weights[0]).norm() / weights[0].norm()).item()
+                    results[name, granularity, bits] = Quantized(
+                        accuracy(forward(rounded, biases, test_x), test_y), error)
+    progress.advance(T("quantising", "量化中"))
     return Measurements(params, float_accuracy, results)
 
 
