@@ -263,7 +263,7 @@
   function overlaid(chart, otherChart, labels) {
     if (!otherChart) return chart;
     const indexByName = new Map(chart.series.map((series, index) => [JSON.stringify(series.name), index]));
-    const named = (series, label) => ({...series, name: `${pick(series.name)} (${label})`});
+    const named = (series, run) => ({...series, name: fill(T.series_of_run, {series: pick(series.name), run})});
     return {...chart, series: [
       ...chart.series.map((series, index) => ({...named(series, labels.run), colour: index})),
       ...otherChart.series.map((series, index) => ({...named(series, labels.other), dashed: true,
@@ -339,10 +339,11 @@
     result.tables.forEach((table) => drawTable(container, table));
     // Which parameters produced these numbers: another learner's run may be shown, and a form left
     // with other values must not pass for the settings of this result.
-    container.append(element("p", {class: "muted small run-params"}, `${T.params}: ${paramsInWords(run)}`));
+    const labelled = (label, value) => fill(T.param_value, {label, value});
+    container.append(element("p", {class: "muted small run-params"}, labelled(T.params, paramsInWords(run))));
     if (other) {
       container.append(
-        element("p", {class: "muted small compare-params"}, `${T.second_run}: ${paramsInWords(other)}`),
+        element("p", {class: "muted small compare-params"}, labelled(T.second_run, paramsInWords(other))),
         element("p", {class: "muted small"}, T.compare_note));
       const hide = element("button", {type: "button", class: "secondary hide-comparison"}, T.hide_comparison);
       hide.addEventListener("click", () => renderResult(container, run));
@@ -468,10 +469,10 @@
       renderResult(container, state.run, run);
     } else if (run.status === "failed") {
       status.className = "compare-status status-failed";
-      status.textContent = `${T.second_run}: ${T.failed}: ${run.error}`;
+      status.textContent = fill(T.param_value, {label: T.second_run, value: `${T.failed}: ${run.error}`});
     } else {
-      status.textContent = `${T.second_run}: ${run.status === "queued" ? T.queued
-        : `${T.running} ${Math.round(run.progress * 100)}% ${pick(run.progress_message)}`}`;
+      status.textContent = fill(T.param_value, {label: T.second_run, value: run.status === "queued" ? T.queued
+        : `${T.running} ${Math.round(run.progress * 100)}% ${pick(run.progress_message)}`});
     }
   }
 

@@ -25,9 +25,10 @@ def get_item(mapping, key):
 
 @register.filter
 def params_in_words(run):
-    """A run's parameters as (label, value) pairs in the page's language: ("Activation", "Tanh")."""
-    return [(pick_lang(item["label"]), pick_lang(item["value_label"]) if item["value_label"] else item["value"])
-            for item in selectors.params_in_words(demo_id=run.demo_id, params=run.params)]
+    """A run's parameters by their labels in the page's language: "Activation: Tanh" (demos.js writes the same)."""
+    words = selectors.params_in_words(demo_id=run.demo_id, params=run.params)
+    return [_("%(label)s: %(value)s") % {"label": pick_lang(item["label"]), "value": pick_lang(item["value_label"])
+                                         if item["value_label"] else item["value"]} for item in words]
 
 
 @register.filter
@@ -48,6 +49,7 @@ def demo_strings():
         "retry": _("Too many runs. Try again in %(n)s s"),
         "lost": _("Lost contact with the server; reload the page to see the run's result."),
         "param_value": _("%(label)s: %(value)s"), "second_run": _("Second run"),
+        "series_of_run": _("%(series)s (%(run)s)"),
         "compare_first": _("Run the demo first: there is no result to compare with yet."),
         "compare_same": _("Change a parameter first: these are the shown run's own."),
         "compare_note": _("Dashed lines: the second run. Heat-maps and tables are the first run's."),
