@@ -153,6 +153,8 @@ def test_it_overlays_a_second_run_dashed_and_shows_both_summaries_side_by_side(p
             assert float(shown.split()[0]) == pytest.approx(metric["value"], rel=6e-3, abs=1e-12), (metric, shown)
     expect(page.locator(".result .conclusion")).to_have_count(2)
     expect(page.locator(".result .compare-params")).to_contain_text("Activation: ReLU")
+    page.set_viewport_size({"width": 375, "height": 800})  # the side-by-side table still fits a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.click(".hide-comparison")
     expect(page.locator(".compare-summary")).to_have_count(0)
     assert page.evaluate(f"{FIRST_CHART}.data.datasets.length") == first_series
