@@ -23,7 +23,8 @@ def detail(request, demo_id: str):
     return render(request, "demos/detail.html", {
         "spec": spec.describe(), "params": params, "title": spec.title[language],
         "description": spec.description[language], "questions": questions_for_demo(demo_id=demo_id),
-        "latest": form.run, "linked": form.linked}, status=400 if form.errors else 200)
+        "latest": form.run, "linked": form.linked, "compares": form.compares, "compared": form.compared_run},
+        status=400 if form.errors else 200)
 
 
 def run_detail(request, run_id):

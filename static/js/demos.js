@@ -346,7 +346,10 @@
         element("p", {class: "muted small compare-params"}, labelled(T.second_run, paramsInWords(other))),
         element("p", {class: "muted small"}, T.compare_note));
       const hide = element("button", {type: "button", class: "secondary hide-comparison"}, T.hide_comparison);
-      hide.addEventListener("click", () => renderResult(container, run));
+      hide.addEventListener("click", () => {
+        renderResult(container, run);
+        writeAddress(run.params);
+      });
       container.append(hide);
     }
     container.append(element("p", {class: "muted small run-meta"},
@@ -451,10 +454,12 @@
     if (!state || output.dataset.status !== "succeeded") { errorBox.textContent = T.compare_first; return; }
     if (!differingParams(params, state.run.params).length) { errorBox.textContent = T.compare_same; return; }
     const body = await requestRun(form.dataset.startUrl, params, errorBox);
-    if (!body) return;
-    state.pending = body.id;
-    showComparison(output, body);
-    await follow(output, body.id, body.from_cache, showComparison);
+    if (body) await followComparison(output, body.id);
+  }
+
+  async function followComparison(output, runId) {
+    shownRuns.get(output.querySelector(".result")).pending = runId;
+    await follow(output, runId, false, showComparison);
   }
 
   function showComparison(output, run) {
@@ -467,6 +472,8 @@
     if (run.status === "succeeded") {
       status.textContent = "";
       renderResult(container, state.run, run);
+      const changed = differingParams(run.params, state.run.params);
+      writeAddress(state.run.params, Object.fromEntries(changed.map((name) => [name, run.params[name]])));
     } else if (run.status === "failed") {
       status.className = "compare-status status-failed";
       status.textContent = fill(T.param_value, {label: T.second_run, value: `${T.failed}: ${run.error}`});
@@ -486,11 +493,15 @@
     return params;
   }
 
-  // The form's parameters in the page's address, to share or reopen: the server fills the form from them
-  // and shows their run when one has finished (views.detail).
-  function writeAddress(form) {
+  const COMPARED = "vs.";  // selectors.COMPARED
+
+  // The form's parameters in the page's address, to share or reopen: the server fills the form from them and
+  // shows their run when one has finished (views.detail). While a comparison is shown, the address holds the
+  // first run's parameters and, prefixed, those the second one changed: the link reopens the comparison.
+  function writeAddress(params, compared = {}) {
     const query = new URLSearchParams();
-    Object.entries(readParams(form)).forEach(([name, value]) => query.set(name, value ?? ""));
+    Object.entries(params).forEach(([name, value]) => query.set(name, value ?? ""));
+    Object.entries(compared).forEach(([name, value]) => query.set(`${COMPARED}${name}`, value ?? ""));
     history.replaceState(history.state, "", `${location.pathname}?${query}`);
   }
 
@@ -505,7 +516,7 @@
   document.querySelectorAll("form.demo-form").forEach((form) => {
     const output = document.querySelector(".demo-output");
     const errorBox = form.querySelector(".form-error");
-    ["input", "change"].forEach((type) => form.addEventListener(type, () => writeAddress(form)));
+    ["input", "change"].forEach((type) => form.addEventListener(type, () => writeAddress(readParams(form))));
     const compareButton = form.querySelector(".compare-button");
     compareButton?.addEventListener("click", async () => {
       compareButton.disabled = true;
@@ -521,12 +532,17 @@
     });
     form.querySelector(".reset-button")?.addEventListener("click", () => {
       setDefaults(form);
-      writeAddress(form);
+      writeAddress(readParams(form));
       clearErrors(form);  // the defaults are all valid: messages about the old values would mislead
     });
   });
 
-  document.querySelectorAll(".demo-output[data-run-id]").forEach((output) => follow(output, output.dataset.runId));
+  document.querySelectorAll(".demo-output[data-run-id]").forEach(async (output) => {
+    const run = await follow(output, output.dataset.runId);
+    // A shared comparison: its second run over the first.
+    const compared = output.dataset.comparedRunId;
+    if (run?.status === "succeeded" && compared) followComparison(output, compared);
+  });
 
   document.querySelectorAll("button.run-default").forEach((button) => button.addEventListener("click", async () => {
     const output = button.closest(".demo-output");

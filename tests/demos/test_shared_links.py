@@ -106,3 +106,35 @@ def test_it_gives_a_runs_parameters_in_words_to_the_page_script(api_client, db):
     assert by_name["init"]["value_label"] == init.choice_labels["he"]
     assert by_name["depth"] == {"name": "depth", "value": 20, "label": {"en": "Hidden layers", "zh": "隐藏层数"},
                                 "value_label": None}
+
+
+def compared_run_id(html: str) -> str | None:
+    found = re.search(r'class="demo-output"[^>]*data-compared-run-id="([^"]+)"', html, re.S)
+    return found and found.group(1)
+
+
+def test_it_reopens_a_shared_comparison_with_the_first_run_in_the_form(client, db):
+    first = finished_run("D1", {"depth": 12})
+    second = finished_run("D1", {"depth": 12, "activation": "relu"})
+    html = client.get(reverse("demos:detail", args=["D1"]), {"depth": "12", "vs.activation": "relu"}).content.decode()
+    assert (shown_run_id(html), compared_run_id(html)) == (str(first.id), str(second.id))
+    assert '<option value="sigmoid" selected>' in html  # the form holds the first run's parameters
+    same = client.get(reverse("demos:detail", args=["D1"]), {"depth": "12", "vs.activation": "sigmoid"})
+    assert compared_run_id(same.content.decode()) is None  # a run is not compared with itself
+
+
+def test_it_says_when_a_shared_comparisons_second_run_has_not_finished(client, db):
+    first = finished_run("D1", {})
+    response = client.get(reverse("demos:detail", args=["D1"]), {"vs.depth": "3"}, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert shown_run_id(html) == str(first.id) and compared_run_id(html) is None
+    assert "The second run this link compares with has no finished result yet." in html
+
+
+def test_it_answers_400_naming_the_second_run_when_a_comparisons_value_is_wrong(client, db):
+    first = finished_run("D1", {})
+    response = client.get(reverse("demos:detail", args=["D1"]), {"vs.depth": "0"}, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert error_for(html, "depth").startswith("Second run: must be between")
+    assert shown_run_id(html) == str(first.id) and compared_run_id(html) is None

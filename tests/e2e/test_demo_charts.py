@@ -155,9 +155,19 @@ def test_it_overlays_a_second_run_dashed_and_shows_both_summaries_side_by_side(p
     expect(page.locator(".result .compare-params")).to_contain_text("Activation: ReLU")
     page.set_viewport_size({"width": 375, "height": 800})  # the side-by-side table still fits a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # The address holds the comparison: the first run's parameters and what the second changed.
+    assert "activation=sigmoid&" in page.url and page.url.endswith("vs.activation=relu")
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    expect(shared.locator(".compare-summary")).to_be_visible()
+    assert shared.evaluate(f"{FIRST_CHART}.data.datasets.filter((set) => set.borderDash.length).length") \
+        == second_series
+    expect(shared.locator("#param-activation")).to_have_value("sigmoid")
+    shared.close()
     page.click(".hide-comparison")
     expect(page.locator(".compare-summary")).to_have_count(0)
     assert page.evaluate(f"{FIRST_CHART}.data.datasets.length") == first_series
+    assert "vs." not in page.url
 
 
 def test_it_keeps_the_forms_parameters_in_the_address_to_reopen_the_run(page, browser, live_server,
