@@ -75,9 +75,9 @@ def test_it_draws_the_charts_in_the_themes_colours_and_redraws_them_when_the_the
     page.emulate_media(color_scheme="light")
     page.goto(address(run))
     page.locator(".demo-output .result canvas").first.wait_for()
-    light = drawn_colours(page)
+    light, light_first = drawn_colours(page), page.evaluate(FIRST_SERIES_COLOUR)
     page.emulate_media(color_scheme="dark")  # the system's setting, under the page's "auto" theme
-    page.wait_for_function(f"() => {FIRST_SERIES_COLOUR} !== '{page.evaluate(FIRST_SERIES_COLOUR)}'")
+    page.wait_for_function(f"() => {FIRST_SERIES_COLOUR} !== '{light_first}'")
     dark = drawn_colours(page)
     screenshot("demo-d8-dark")
     assert light["page"] != dark["page"]
@@ -154,7 +154,7 @@ def test_it_overlays_a_second_run_dashed_and_shows_both_summaries_side_by_side(p
     expect(page.locator(".result .conclusion")).to_have_count(2)
     expect(page.locator(".result .compare-params")).to_contain_text("Activation: ReLU")
     page.set_viewport_size({"width": 375, "height": 800})  # the side-by-side table still fits a phone
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.wait_for_function("() => document.documentElement.scrollWidth <= innerWidth")  # once the charts resized
     # The address holds the comparison: the first run's parameters and what the second changed.
     assert "activation=sigmoid&" in page.url and page.url.endswith("vs.activation=relu")
     shared = page.context.new_page()
