@@ -1,6 +1,7 @@
-"""Demo benchmark: engine compute per demo, worker overhead, cached-request latency (and CPU vs GPU).
+"""Demo benchmark: engine compute per demo, worker overhead, cached-request latency (and CPU vs GPU), and with
+--busy each default run and a page's latency on a machine that two CPU-bound processes keep busy.
 
-    .venv/bin/python bench/demos.py [--repeat 9] [--demo D13]
+    .venv/bin/python bench/demos.py [--repeat 9] [--demo D13] [--busy | --busy-only]
 
 Everything runs for real: a `celery worker` process, gunicorn serving the API over HTTP, the same
 broker and database the app uses (file broker + SQLite by default, Redis/PostgreSQL when
@@ -19,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -194,17 +196,166 @@ def _answers(url: str) -> bool:
         return False
 
 
+TARGET_BUSY_RUN_S = 3.0
+TARGET_PAGE_MS = 300
+HOGS = 2  # CPU-bound processes competing with the app, as other work on a 2-core machine does
+POLL_SECONDS = 0.05  # of the database: polling gunicorn this often would load the web this phase measures
+PROBE_SECONDS = 0.5
+
+
+@contextmanager
+def app_process(command: list[str], log_name: str):
+    """A process of the app, in this session (its own process group, to stop it with its children): the
+    web and the worker share one scheduling group, as `make run` starts them, so the worker's niceness
+    orders them. Linux's autogroup gives each session its own group: the hogs' sessions compete as other
+    people's work does, whatever the niceness inside them."""
+    log_path = Path(os.environ["VAR_DIR"]) / log_name
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, process_group=0)
+        try:
+            yield child
+        finally:
+            os.killpg(child.pid, signal.SIGTERM)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+
+
+@contextmanager
+def busy_machine(hogs: int):
+    """`hogs` processes spinning on the CPU, each in its own session, until the block ends."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+                for _ in range(hogs)]
+    try:
+        time.sleep(1)  # let the scheduler see them as running
+        yield
+    finally:
+        for hog in spinning:
+            hog.kill()
+            hog.wait()
+
+
+def page_latency(url: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=30) as response:
+        response.read()
+    return time.perf_counter() - started
+
+
+class PageProbe:
+    """GETs a page every PROBE_SECONDS from a thread while a demo computes: what a reader waits meanwhile."""
+
+    def __init__(self, url: str):
+        self.url, self.samples, self.stop = url, [], threading.Event()
+        self.thread = threading.Thread(target=self.probe, daemon=True)
+
+    def probe(self) -> None:
+        while not self.stop.wait(PROBE_SECONDS):
+            self.samples.append(page_latency(self.url))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def default_run_seconds(base: str, token: str, demo_id: str) -> float:
+    """Request → result of the demo's default run, computed afresh by the worker: the POST, the wait (watched
+    in the database), and the GET that brings the result."""
+    DemoRun.objects.filter(demo_id=demo_id).delete()  # no cache, no precomputed run
+    started = time.perf_counter()
+    code, run = http("POST", f"{base}/api/demos/{demo_id}/runs/", token, {"params": {}})
+    assert code == 201, (code, run)
+    finished = DemoRun.objects.filter(id=run["id"], status__in=[DemoRun.Status.SUCCEEDED, DemoRun.Status.FAILED])
+    while not finished.exists():
+        time.sleep(POLL_SECONDS)
+    _, run = http("GET", f"{base}/api/runs/{run['id']}/", token)
+    assert run["status"] == "succeeded", run["error"]
+    return time.perf_counter() - started
+
+
+def question_page_url(base: str) -> str:
+    from questions.models import Question
+
+    if not Question.objects.exists():
+        call_command("load_corpus", verbosity=0)
+    question = Question.objects.corpus().filter(demo_links__isnull=False).first()
+    return f"{base}/questions/{question.card_id}/"
+
+
+def measure_demos(base: str, token: str, page: str, demo_ids: list[str], repeat: int) -> dict:
+    """Per demo, the median request → result; and every page latency sampled while they computed."""
+    times, while_computing = {}, []
+    for demo_id in demo_ids:
+        with PageProbe(page) as probe:
+            times[demo_id] = statistics.median(default_run_seconds(base, token, demo_id) for _ in range(repeat))
+        while_computing += probe.samples
+    return {"times": times, "pages": while_computing}
+
+
+def bench_busy(demo_ids: list[str], repeat: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from quizapp.accounts.services import api_token_create
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    token = api_token_create(user=user)[1]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    hostname = f"bench-busy-{os.getpid()}@bench"
+    WorkerHeartbeat.objects.filter(hostname=hostname).delete()
+    worker = [sys.executable, "-m", "celery", "-A", "quizapp", "worker", "--concurrency=1", "-Q", "demos",
+              "-n", hostname, "--without-gossip", "--without-mingle", "--loglevel=WARNING"]
+    web = [sys.executable, "-m", "gunicorn", "quizapp.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"]
+    with app_process(worker, "bench-busy-worker.log"), app_process(web, "bench-busy-web.log"):
+        wait_until(lambda: WorkerHeartbeat.objects.filter(hostname=hostname).exists(), "the worker")
+        wait_until(lambda: _answers(f"{base}/healthz"), "gunicorn")
+        page = question_page_url(base)
+        default_run_seconds(base, token, "D13")  # warm-up: the worker's first task, gunicorn's first requests
+        idle = [page_latency(page) for _ in range(20)]
+        quiet = measure_demos(base, token, page, demo_ids, repeat)
+        with busy_machine(HOGS):
+            busy_idle = [page_latency(page) for _ in range(20)]
+            busy = measure_demos(base, token, page, demo_ids, repeat)
+    print(f"\n== default runs, request → result through the worker: quiet, and with {HOGS} CPU-bound processes "
+          f"competing (median of {repeat}; {os.cpu_count()} CPUs) ==")
+    print(f"{'demo':<5} {'quiet s':>8} {'busy s':>8} {'busy/quiet':>10}  target < {TARGET_BUSY_RUN_S:g} s busy")
+    for demo_id in demo_ids:
+        quiet_s, busy_s = quiet["times"][demo_id], busy["times"][demo_id]
+        print(f"{demo_id:<5} {quiet_s:>8.2f} {busy_s:>8.2f} {busy_s / quiet_s:>9.1f}×  "
+              f"{'met' if busy_s < TARGET_BUSY_RUN_S else 'MISSED'}")
+    print(f"\n== a question page through gunicorn ({page.removeprefix(base)}), ms: median / p95 ==")
+    rows = [("idle", idle), ("while a demo computes", quiet["pages"]), (f"busy ({HOGS} hogs), idle", busy_idle),
+            (f"busy ({HOGS} hogs), while a demo computes", busy["pages"])]
+    for label, samples in rows:
+        print(f"{label:<40} {median_ms(samples):7.1f} / {p95_ms(samples):7.1f}  ({len(samples)} requests)")
+    worst = max(p95_ms(quiet["pages"]), p95_ms(busy["pages"]))
+    print(f"target: p95 < {TARGET_PAGE_MS} ms while a demo computes: {'met' if worst < TARGET_PAGE_MS else 'MISSED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--demo", default="D13", help="the demo timed through the worker (a fast one)")
     parser.add_argument("--skip-compute", action="store_true", help="only the worker round trip")
+    parser.add_argument("--busy", action="store_true", help="add the busy-machine phase (every default run)")
+    parser.add_argument("--busy-only", action="store_true", help="only the busy-machine phase")
+    parser.add_argument("--busy-demos", nargs="*", metavar="DEMO", help="the busy phase's demos (default: all)")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"device: {engine.runtime.best_device()} · torch {torch.__version__} · {os.cpu_count()} CPUs")
+    if args.busy_only:
+        bench_busy(args.busy_demos or [spec.id for spec in engine.all_demos()], max(1, args.repeat // 9))
+        return
     if not args.skip_compute:
         bench_compute(max(1, args.repeat // 3))
     bench_round_trip(args.demo, args.repeat)
+    if args.busy:
+        bench_busy(args.busy_demos or [spec.id for spec in engine.all_demos()], max(1, args.repeat // 9))
 
 
 if __name__ == "__main__":

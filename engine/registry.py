@@ -26,6 +26,14 @@ DEMO_MODULES = (
     "d16_depth_vs_width",
     "d17_hierarchical_softmax",
     "d18_fine_tuning",
+    "d19_attention_scaling",
+    "d20_optimizers",
+    "d21_lora",
+    "d22_kv_cache",
+    "d23_diffusion",
+    "d24_double_descent",
+    "d25_gan_mode_collapse",
+    "d26_quantization",
 )
 
 

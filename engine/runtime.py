@@ -75,8 +75,9 @@ def execute(demo_id: str, raw_params: dict[str, Any] | None = None, *,
     try:
         seed_everything(seed)
         started = time.perf_counter()
-        result = spec.run(params, tracker)
-        synchronize(chosen)
+        with cpu_mode(threads=spec.cpu_threads, flush_denormal=spec.flush_denormal):
+            result = spec.run(params, tracker)
+            synchronize(chosen)
         elapsed = time.perf_counter() - started
     finally:
         _device.reset(device_token)
@@ -104,19 +105,15 @@ def warm_up() -> None:
 
 
 @contextmanager
-def small_model_cpu_mode() -> Iterator[None]:
-    """Run tiny recurrent models on one CPU thread, flushing denormal floats; both restored afterwards.
-
-    A recurrent step multiplies a 128×2 batch by 16-unit matrices: threads only add synchronisation,
-    which on a busy 2-core machine made runs ~10× slower. A plain RNN's vanishing gradients (and
-    Adam's squared moments of them) reach ~1e-40, where CPUs slow down again on denormal floats;
-    values that small are zero for every purpose here.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
+def cpu_mode(*, threads: int | None, flush_denormal: bool) -> Iterator[None]:
+    """Torch's CPU thread count (None: leave it) and denormal flushing while a demo runs; both restored
+    afterwards. Each spec chooses them (DemoSpec's cpu_threads and flush_denormal say why)."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.set_flush_denormal(flush_denormal)
     try:
         yield
     finally:
         torch.set_flush_denormal(False)
-        torch.set_num_threads(threads)
+        torch.set_num_threads(previous)

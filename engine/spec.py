@@ -176,6 +176,14 @@ class Steps:
 class DemoSpec:
     """What a demo is, what it takes, and how it runs: `run(params, progress)` returns a `Result` (every demo
     gives `Steps`). `queue` is "gpu" for demos that gain from CUDA, "demos" otherwise.
+
+    `cpu_threads` is how many CPU threads torch may use while the demo runs (`execute` sets it): 1, the
+    default, for the small models every demo but one trains. Their products are a few thousand numbers, so
+    threads only add synchronisation, and on a busy 2-core machine each waits for the other: runs were 15–40×
+    slower at two threads than at one. None keeps the process's count (all cores) for a demo whose work is
+    products large enough to split (D15's matrices of up to thousands of rows). `flush_denormal` treats floats
+    below ~1e-38 as zero: recurrent models' vanishing gradients (and Adam's squared moments of them) reach
+    ~1e-40, where CPUs slow down, and values that small are zero for every purpose there.
     """
 
     id: str
@@ -185,6 +193,8 @@ class DemoSpec:
     run: Callable[[dict[str, Any], Progress], Result]
     queue: str = "demos"
     seed: int = 0
+    cpu_threads: int | None = 1
+    flush_denormal: bool = False
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

@@ -14,7 +14,7 @@ class QuestionDemoForm(forms.ModelForm):
     def clean_demo_id(self):
         demo_id = self.cleaned_data["demo_id"]
         if demo_id not in KNOWN_DEMOS:
-            raise forms.ValidationError(f"unknown demo {demo_id!r} (D1..D18)")
+            raise forms.ValidationError(f"unknown demo {demo_id!r} (D1..D26)")
         return demo_id
 
 

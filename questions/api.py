@@ -1,14 +1,18 @@
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 
 from questions import selectors
-from questions.forms import QuestionFilterForm
+from questions.apkg_export import anki_download
+from questions.forms import AnkiExportForm, QuestionFilterForm
 from questions.models import Question
 from questions.serializers import SLUG_PATTERN, TOPIC_SLUG_LENGTH, QuestionSerializer, TopicSerializer
+from questions.throttles import AnkiExportThrottle
 
 
 def slug(max_length: int | None = None) -> dict:
@@ -62,3 +66,24 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         return get_object_or_404(selectors.question_list(viewer=self.request.user), card_id=self.kwargs["id"])
+
+    @extend_schema(parameters=[
+        OpenApiParameter("topic", slug()), OpenApiParameter("tag", slug()),
+        OpenApiParameter("difficulty", OpenApiTypes.INT, enum=[1, 2, 3]),
+        OpenApiParameter("language", {"type": "string", "enum": ["zh", "en"], "default": "zh"}),
+        OpenApiParameter("schedule", OpenApiTypes.BOOL, description="include your reviews and scheduling "
+                                                                     "(signed in only)")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 400: OpenApiTypes.OBJECT})
+    @action(detail=False, url_path="export.apkg", pagination_class=None,
+            throttle_classes=[*viewsets.ReadOnlyModelViewSet.throttle_classes, AnkiExportThrottle])
+    def anki(self, request):
+        """The questions the filters find as an Anki deck (.apkg); with `schedule`, your schedule in it."""
+        form = AnkiExportForm(request.query_params, learner=request.user)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        language = form.cleaned_data["language"] or "zh"
+        deck = anki_download(viewer=request.user, filters=form.cleaned_data, language=language,
+                             with_schedule=form.cleaned_data["schedule"])
+        response = HttpResponse(deck, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="dl-interview-{language}.apkg"'
+        return response

@@ -7,23 +7,60 @@ history), while the Chinese and English decks stay separate notes.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
+import itertools
 import re
+import sqlite3
 import tempfile
+import time
+import zipfile
 from collections.abc import Iterable
+from contextlib import closing
 from pathlib import Path
 
 import genanki
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils import timezone
+from pygments.formatters import HtmlFormatter
 
+from questions.apkg_schedule import Schedule, schedule_write
 from questions.models import Question
+from questions.selectors import question_list
+from quizapp.study.selectors import anki_schedule
 
-# Fixed IDs: Anki recognises the note type and the deck across exports by them.
+# Fixed IDs: Anki recognises the note type and the decks across exports by them, and the import
+# recognises a note of our own deck by the note type and its card ID field. The note type's fields are
+# pinned by a test: questions/corpus/ANKI.md says how to change them without breaking learners' decks.
 MODEL_ID = 1_724_886_301
+MODEL_NAME = "DL Interview Trainer Q&A"
+CARD_ID_FIELD = "CardId"
+MODEL_FIELDS = ["Question", "Answer", "KeyPoints", CARD_ID_FIELD, "Source"]
 DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
 DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
-CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
+CORPUS_DECK_SECONDS = 24 * 3600  # the key names the corpus's state: a changed card makes a new one
+TAG_ROOT = "DLIT"
+DIFFICULTY_NAMES = {1: "basic", 2: "standard", 3: "hard"}
+BASE_CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
 .key-points { margin-top: 1em; padding-top: .5em; border-top: 1px solid #ccc; }
-pre { background: #f4f4f4; padding: .5em; overflow-x: auto; }"""
+.source { margin-top: 1em; font-size: 14px; }
+pre { padding: .5em; overflow-x: auto; border-radius: 4px; }
+.nightMode .key-points { border-top-color: #555; }
+.nightMode a { color: #8ab4f8; }
+"""
+
+
+def card_css() -> str:
+    """The cards' style: Pygments' colours for code (answers carry its token classes), in Anki's night
+    mode a dark code box with light tokens instead of light text on a light box."""
+    light = HtmlFormatter(style="default").get_style_defs("pre")
+    dark = HtmlFormatter(style="github-dark").get_style_defs(".nightMode pre")
+    return f"{BASE_CSS}{light}\n{dark}\n"
+
 
 _INLINE_MATH = re.compile(r'<span class="math inline">(.*?)</span>', re.S)
 _DISPLAY_MATH = re.compile(r'<div class="math display">(.*?)</div>', re.S)
@@ -52,34 +89,97 @@ def anki_question(text: str) -> str:
 
 def _model() -> genanki.Model:
     return genanki.Model(
-        MODEL_ID, "DL Interview Trainer Q&A",
-        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "KeyPoints"}, {"name": "CardId"}],
+        MODEL_ID, MODEL_NAME, fields=[{"name": name} for name in MODEL_FIELDS],
         templates=[{"name": "Q → A", "qfmt": "{{Question}}",
-                    "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}<div class="key-points">{{KeyPoints}}</div>'}],
-        css=CSS, sort_field_index=3)
+                    "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}'
+                            '{{#KeyPoints}}<div class="key-points">{{KeyPoints}}</div>{{/KeyPoints}}'
+                            '{{#Source}}<div class="source"><a href="{{Source}}">{{Source}}</a></div>{{/Source}}'}],
+        css=card_css(), sort_field_index=0)
+
+
+def note_guid(question: Question, language: str) -> str:
+    """A corpus card is a note per language (the zh and en decks are two decks); an own card has one
+    text, so one note whatever the language: the GUID it came from Anki with, or one of its card ID."""
+    if question.is_own:
+        return question.anki_guid or genanki.guid_for("dl-interview-trainer", question.card_id)
+    return genanki.guid_for("dl-interview-trainer", question.card_id, language)
 
 
 def _note(question: Question, language: str, model: genanki.Model) -> genanki.Note:
     points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
     return genanki.Note(
-        model=model, guid=genanki.guid_for("dl-interview-trainer", question.card_id, language),
+        model=model, guid=note_guid(question, language),
         fields=[anki_question(getattr(question, f"question_{language}")),
-                anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>", question.card_id],
-        tags=[question.topic.slug, *(tag.name for tag in question.tags.all())])
+                anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>" if points else "",
+                question.card_id, settings.SITE_URL.rstrip("/") + reverse("questions:detail", args=[question.card_id])],
+        tags=note_tags(question))
 
 
-def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path) -> int:
-    """Write the questions to `path` as an .apkg; returns how many notes it holds."""
+def note_tags(question: Question) -> list[str]:
+    """Tags under one root, so that the learner's own tags stay apart: DLIT::topic::cnn,
+    DLIT::difficulty::hard, DLIT::tag::pooling."""
+    return [f"{TAG_ROOT}::topic::{question.topic.slug}",
+            f"{TAG_ROOT}::difficulty::{DIFFICULTY_NAMES.get(question.difficulty, question.difficulty)}",
+            *(f"{TAG_ROOT}::tag::{tag.name}" for tag in question.tags.all())]
+
+
+def _topic_deck(question: Question, language: str) -> genanki.Deck:
+    """A sub-deck per topic, "DL Interview Trainer::CNN", its ID fixed by the language and the topic."""
+    digest = hashlib.sha256(f"{language}/{question.topic.slug}".encode()).digest()
+    title = getattr(question.topic, f"title_{language}") or question.topic.slug
+    return genanki.Deck(DECK_IDS[language] * 1000 + int.from_bytes(digest[:3]) % 1000 + 1,
+                        f"{DECK_NAMES[language]}::{title.replace('::', ':')}")
+
+
+def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
+                    schedule: Schedule | None = None) -> int:
+    """Write the questions to `path` as an .apkg; returns how many notes it holds. With a schedule (its
+    cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset."""
     model = _model()
-    deck = genanki.Deck(DECK_IDS[language], DECK_NAMES[language])
+    decks = {None: genanki.Deck(DECK_IDS[language], DECK_NAMES[language])}  # the parent, for its preset
+    guids = {}
     for question in questions:
-        deck.add_note(_note(question, language, model))
-    genanki.Package(deck).write_to_file(str(path))
-    return len(deck.notes)
+        note = _note(question, language, model)
+        if question.topic_id not in decks:
+            decks[question.topic_id] = _topic_deck(question, language)
+        decks[question.topic_id].add_note(note)
+        guids[question.pk] = note.guid
+    package = genanki.Package(list(decks.values()))
+    if schedule is None:
+        package.write_to_file(str(path))
+        return len(guids)
+    by_guid = {guids[question_id]: card for question_id, card in schedule.cards.items() if question_id in guids}
+    with tempfile.TemporaryDirectory() as folder:
+        collection_path = Path(folder) / "collection.anki2"
+        with closing(sqlite3.connect(collection_path)) as collection:
+            timestamp = time.time()
+            package.write_to_db(collection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+            schedule_write(collection=collection, schedule=dataclasses.replace(schedule, cards=by_guid))
+            collection.commit()
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(collection_path, "collection.anki2")
+            archive.writestr("media", "{}")
+    return len(guids)
 
 
-def anki_deck_bytes(*, questions: Iterable[Question], language: str) -> bytes:
+def anki_deck_bytes(*, questions: Iterable[Question], language: str, schedule: Schedule | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "deck.apkg"
-        anki_deck_write(questions=questions, language=language, path=path)
+        anki_deck_write(questions=questions, language=language, path=path, schedule=schedule)
         return path.read_bytes()
+
+
+def anki_download(*, viewer, filters: dict, language: str, with_schedule: bool) -> bytes:
+    """The deck of the questions these list filters find for `viewer`, with their schedule if asked.
+    A visitor's deck is the corpus's alone: it is built once per corpus state, filters and language."""
+    criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
+                "difficulty": filters.get("difficulty")}
+    if viewer is None or not viewer.is_authenticated:
+        stamp = Question.objects.corpus().aggregate(changed=Max("updated_at"), count=Count("id"))
+        key = "anki-deck:" + ":".join(map(str, [language, *criteria.values(), stamp["changed"], stamp["count"]]))
+        return cache.get_or_set(key, lambda: anki_deck_bytes(questions=question_list(**criteria), language=language),
+                                CORPUS_DECK_SECONDS)
+    questions = list(question_list(viewer=viewer, **criteria))
+    schedule = (anki_schedule(user=viewer, question_ids=[question.pk for question in questions], now=timezone.now())
+                if with_schedule else None)
+    return anki_deck_bytes(questions=questions, language=language, schedule=schedule)

@@ -20,7 +20,7 @@ from questions.typography import CJK, describe, halfwidth_punctuation, missing_s
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 LANGUAGES = ("en", "zh")
-KNOWN_DEMOS = {f"D{n}" for n in range(1, 19)}
+KNOWN_DEMOS = {f"D{n}" for n in range(1, 27)}
 SEED_REF = re.compile(r"^(S\d+-\d+|P-\d+)$")
 CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # A learner's own card gets an ID of this prefix and random hex (quizapp.own_cards.services), so a corpus file
@@ -215,7 +215,7 @@ class _FileChecker:
         demos = self.string_list(raw, "demos", line, None, "")
         for demo in demos:
             if demo not in KNOWN_DEMOS:
-                self.problem(line, "demos", f"unknown demo {demo!r} (D1..D18)")
+                self.problem(line, "demos", f"unknown demo {demo!r} (D1..D26)")
         references = self.string_list(raw, "references", line, None, "")
         if len(self.problems) > before:
             return None

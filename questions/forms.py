@@ -13,6 +13,23 @@ class QuestionFilterForm(forms.Form):
                                         choices=[("", "—"), (1, "1"), (2, "2"), (3, "3")])
 
 
+class AnkiExportForm(QuestionFilterForm):
+    """The list's filters, and whether the deck carries the learner's schedule (theirs only: signed in)."""
+
+    schedule = forms.BooleanField(required=False, label=_("Include my schedule"))
+    language = forms.ChoiceField(required=False, choices=[("zh", "中文"), ("en", "English")], label=_("Language"))
+
+    def __init__(self, *args, learner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.learner = learner
+
+    def clean_schedule(self) -> bool:
+        schedule = self.cleaned_data["schedule"]
+        if schedule and (self.learner is None or not self.learner.is_authenticated):
+            raise ValidationError(_("Sign in to download your schedule."), code="anonymous")
+        return schedule
+
+
 class GroupedTopicSelect(forms.Select):
     """A topic select whose options sit under their groups (<optgroup>); the empty choice stays on top."""
 

@@ -110,6 +110,9 @@ class Question(models.Model):
     position = models.PositiveIntegerField(default=0)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="own_questions", help_text="empty for the corpus; the learner who wrote it")
+    anki_guid = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                                 help_text="an own card imported from Anki: its note's GUID, kept so that the "
+                                           "card goes back to Anki as the same note")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = QuestionQuerySet.as_manager()

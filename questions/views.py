@@ -1,12 +1,14 @@
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 import engine
 from questions import selectors
-from questions.apkg_export import anki_deck_bytes
-from questions.forms import QuestionFilterForm
+from questions.apkg_export import anki_download
+from questions.forms import AnkiExportForm, QuestionFilterForm
 from questions.languages import content_language
 from questions.models import Question, Tag
+from questions.throttles import AnkiExportThrottle
 from quizapp.demos.selectors import default_params_run
 
 
@@ -52,16 +54,21 @@ def question_detail(request, card_id: str):
 
 def anki_export(request):
     """The questions matching the list's filters (the learner's own cards too) as an Anki deck, in the
-    page's language."""
-    form = QuestionFilterForm(request.GET or None)
+    page's language; with `schedule`, the learner's reviews and scheduling travel with it."""
+    form = AnkiExportForm(request.GET or None, learner=request.user)
     if request.GET and not form.is_valid():
         return HttpResponse("; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
                             status=400, content_type="text/plain; charset=utf-8")
     filters = form.cleaned_data if request.GET else {}
-    questions = selectors.question_list(viewer=request.user, topic=filters.get("topic") or None,
-                                        tag=filters.get("tag") or None, difficulty=filters.get("difficulty"))
-    language = content_language()
-    response = HttpResponse(anki_deck_bytes(questions=questions, language=language),
-                            content_type="application/octet-stream")
+    throttle = AnkiExportThrottle()
+    if not throttle.allow_request(request, None):
+        response = HttpResponse(_("Too many deck downloads; try again in a minute."), status=429,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(int(throttle.wait() or 1))
+        return response
+    language = filters.get("language") or content_language()
+    deck = anki_download(viewer=request.user, filters=filters, language=language,
+                         with_schedule=filters.get("schedule", False))
+    response = HttpResponse(deck, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="dl-interview-{language}.apkg"'
     return response

@@ -4,7 +4,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from quizapp.core import logs  # noqa: F401 - its setup_logging receiver: workers log like the web
 
@@ -63,3 +63,14 @@ def warm_up_engine(**kwargs):
     from engine.runtime import warm_up
 
     warm_up()
+
+
+@worker_init.connect
+def lower_worker_priority(**kwargs):
+    """However the worker was started (make run, compose, a deployment's unit), it and the pool processes it
+    forks run below the web's priority: a page waits for no demo. On a machine where every session is its
+    own scheduling group (Linux's autogroup), this orders the processes within the session, as `make run`
+    starts them; containers take their share from compose's cpu_shares instead."""
+    from quizapp.core.priority import lower_cpu_priority
+
+    logger.info("worker niceness %d", lower_cpu_priority())

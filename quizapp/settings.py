@@ -219,6 +219,7 @@ REST_FRAMEWORK = {
         "token_login": envrate("API_THROTTLE_LOGIN", "10/min"),  # POST /api/auth/login/
         "signup": f"{envint('SIGNUPS_PER_HOUR', '5')}/hour",  # new accounts per address (the form)
         "password_reset": f"{envint('PASSWORD_RESETS_PER_HOUR', '5')}/hour",  # reset mails asked per address
+        "anki_export": f"{envint('ANKI_EXPORTS_PER_MINUTE', '10')}/min",  # Anki decks per learner or address
     },
     # Without it DRF takes X-Forwarded-For as the caller's address, which any client can forge: the
     # header counts only behind the number of proxies TRUSTED_PROXIES says (they append to it). Compose and
@@ -313,6 +314,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The optimiser's fits take minutes: on their own queue and worker they never hold up a demo.
 CELERY_TASK_ROUTES = {"quizapp.study.tasks.optimize_scheduler": {"queue": "optimizer"}}
+# Workers (and the command that computes default runs ahead) add this to the niceness they start with:
+# when a demo and a page want the CPU at once, the page goes first (19 is the lowest priority).
+WORKER_NICENESS = envint("WORKER_NICENESS", "10")
 # A pool process is replaced after this many tasks, so memory a demo leaks is given back.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", "50")
 # Demo and optimiser starts publish within the request; with the broker down they answer 503 and this.

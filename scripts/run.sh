@@ -20,7 +20,12 @@ worker_pid=$!
 .venv/bin/celery -A quizapp worker --loglevel=INFO --concurrency=1 -Q optimizer -n "optimizer@%h" \
   > var/optimizer.log 2>&1 &
 optimizer_pid=$!
-trap 'kill "$worker_pid" "$optimizer_pid" 2>/dev/null; wait "$worker_pid" "$optimizer_pid" 2>/dev/null' EXIT INT TERM
+# Each demo's default run, computed ahead so its pages show a result on arrival: only what this engine
+# version lacks, so a restart with nothing new costs a second. In the background: the web need not wait.
+.venv/bin/python manage.py precompute_demos > var/precompute.log 2>&1 &
+precompute_pid=$!
+trap 'kill "$worker_pid" "$optimizer_pid" "$precompute_pid" 2>/dev/null
+      wait "$worker_pid" "$optimizer_pid" "$precompute_pid" 2>/dev/null' EXIT INT TERM
 
-echo "==> the app is at http://$HOST:$PORT/  (worker log: var/worker.log)"
+echo "==> the app is at http://$HOST:$PORT/  (worker log: var/worker.log; default runs: var/precompute.log)"
 .venv/bin/python manage.py runserver "$HOST:$PORT"

@@ -19,13 +19,15 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Series
 from engine.runtime import current_device, generator
 from engine.spec import BoolParam, ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both, step_of
+from engine.text import STEPS, T, both, join, number, step_of
 
 BATCH_SIZE = 32
 HEATMAP_COLUMNS = 40
 # A weight gradient norm above this at initialisation is an explosion whatever the layer-to-layer ratio:
 # a sane network's are of order 1e-3 to 10 here, and one SGD step of that size wrecks every weight.
 EXPLODED_GRADIENT_NORM = 1e6
+# A loss that ends this many times above where it started has diverged, even while it is still a finite number.
+DIVERGED_LOSS_GROWTH = 10.0
 DTYPE = torch.float64
 
 ACTIVATIONS = {
@@ -101,17 +103,29 @@ def make_task(*, width: int, generator: torch.Generator) -> tuple[torch.Tensor, 
     return inputs, torch.sin(2.0 * inputs @ direction / math.sqrt(width))
 
 
-def activation_stats(model: DeepMLP, inputs: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per hidden layer: the std of its outputs, and the share of units whose derivative is near zero."""
+@dataclass(frozen=True)
+class LayerStats:
+    """Per hidden layer at step 0."""
+
+    spreads: list[float]  # std of its outputs
+    stuck: list[float]  # share of units with f′ ≈ 0
+    slope_rms: list[float]  # root mean square of f′ over its units and the batch
+    dead: list[bool]  # every output exactly 0 for every example: nothing passes, forward or backward
+
+
+def activation_stats(model: DeepMLP, inputs: torch.Tensor) -> LayerStats:
     record: list = []
     with torch.no_grad():
         model(inputs, record)
-    spreads, stuck = [], []
+    stats = LayerStats([], [], [], [])
     threshold = 0.05 * slope_peak(model.activation, inputs)
     for pre, post in record:
-        spreads.append(post.std().item())
-        stuck.append((activation_slope(model.activation, pre).abs() < threshold).double().mean().item())
-    return spreads, stuck
+        slope = activation_slope(model.activation, pre)
+        stats.spreads.append(post.std().item())
+        stats.stuck.append((slope.abs() < threshold).double().mean().item())
+        stats.slope_rms.append(slope.pow(2).mean().sqrt().item())
+        stats.dead.append(not bool(post.any()))
+    return stats
 
 
 def activation_slope(activation: nn.Module, pre: torch.Tensor) -> torch.Tensor:
@@ -169,8 +183,15 @@ class Measurements:
     params: dict
     norms_per_step: list[list[float]]  # per SGD step (0 = at initialisation), per hidden layer
     losses: list[float]
-    spreads: list[float]  # per hidden layer at step 0: std of its outputs
-    stuck: list[float]  # per hidden layer at step 0: share of units with f′ ≈ 0
+    layers: LayerStats
+
+    @property
+    def spreads(self) -> list[float]:
+        return self.layers.spreads
+
+    @property
+    def stuck(self) -> list[float]:
+        return self.layers.stuck
 
     @property
     def initial(self) -> list[float]:
@@ -185,6 +206,39 @@ class Measurements:
         ratio = self.ratio
         return ratio ** (1.0 / (self.params["depth"] - 1)) if math.isfinite(ratio) and ratio > 0 else math.nan
 
+    @property
+    def weight_scale(self) -> float:
+        """σ_w·√width: what a layer's weights alone do to the size of the backward signal."""
+        width = self.params["width"]
+        return init_std(scheme=self.params["init"], fan_in=width, fan_out=width) * math.sqrt(width)
+
+    @property
+    def slope_rms(self) -> float:
+        """rms f′ of the layers the backward signal crosses on its way from the last hidden layer to the first
+        (geometric mean over them); zero when a layer passes nothing."""
+        crossed = self.layers.slope_rms[:-1]
+        if min(crossed) <= 0:
+            return 0.0
+        return math.exp(sum(math.log(value) for value in crossed) / len(crossed))
+
+    @property
+    def backward_gain(self) -> float:
+        """≈ σ_w·√width·rms f′: the factor by which each layer multiplies ∂L/∂h on its way to the input."""
+        return self.weight_scale * self.slope_rms
+
+    @property
+    def first_dead_layer(self) -> int | None:
+        return next((index + 1 for index, dead in enumerate(self.layers.dead) if dead), None)
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The first step whose loss was not finite, or None."""
+        return next((step for step, loss in enumerate(self.losses) if not math.isfinite(loss)), None)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None or self.losses[-1] > DIVERGED_LOSS_GROWTH * self.losses[0]
+
 
 def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
@@ -196,16 +250,15 @@ def measure(params: dict, progress: Progress) -> Measurements:
     model.train()
     progress.plan(params["steps"] + 1)
     progress.note(T("measuring activations", "测量各层激活值"))
-    spreads, stuck = activation_stats(model, inputs)
+    layers = activation_stats(model, inputs)
     norms_per_step, losses = train(model, inputs, targets, steps=params["steps"], lr=params["lr"],
                                    progress=progress)
-    return Measurements(params, norms_per_step, losses, spreads, stuck)
+    return Measurements(params, norms_per_step, losses, layers)
 
 
 def summary(measured: Measurements) -> list[Metric]:
     depth, initial, losses = measured.params["depth"], measured.initial, measured.losses
-    finite_losses = [value for value in losses if math.isfinite(value)]
-    return [
+    metrics = [
         Metric("first_layer_grad_norm", T("‖∂L/∂W‖ of layer 1 (next to the input), step 0",
                                           "第 1 层（靠近输入）的 ‖∂L/∂W‖，第 0 步"), initial[0]),
         Metric("last_layer_grad_norm", T(f"‖∂L/∂W‖ of layer {depth} (last hidden), step 0",
@@ -222,10 +275,22 @@ def summary(measured: Measurements) -> list[Metric]:
         Metric("stuck_unit_share", T("Share of units with f′ ≈ 0 (all layers, step 0)",
                                      "f′ ≈ 0 的单元占比（所有层，第 0 步）"),
                100.0 * sum(measured.stuck) / len(measured.stuck), "%"),
+        Metric("backward_gain_per_layer", T("Backward gain per layer σ_w·√width·rms f′ (step 0)",
+                                            "反向每层增益 σ_w·√width·rms f′（第 0 步）"), measured.backward_gain, "×"),
         Metric("initial_loss", T("Loss at step 0", "第 0 步损失"), losses[0]),
-        Metric("final_loss", T("Loss at the last step", "最后一步损失"),
-               finite_losses[-1] if finite_losses else math.nan),
+        end_of_training(measured),
     ]
+    # A dead network's gradients are all exactly 0, and 0/0 is no ratio: such a number is left out, not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
+
+
+def end_of_training(measured: Measurements) -> Metric:
+    """The last loss; once it is no longer finite there is none to show, so the step where that happened instead
+    (the last finite loss would be an earlier one, often step 0's, and read as if nothing had changed)."""
+    if measured.diverged_at is None:
+        return Metric("final_loss", T("Loss at the last step", "最后一步损失"), measured.losses[-1])
+    return Metric("diverged_at_step", T("Step at which the loss stopped being finite", "损失变为非有限值的步数"),
+                  measured.diverged_at, STEPS)
 
 
 def conclude(measured: Measurements) -> Conclusion:
@@ -233,34 +298,54 @@ def conclude(measured: Measurements) -> Conclusion:
     activation, init = ACTIVATION_LABELS[params["activation"]], INIT_LABELS[params["init"]]
     batchnorm = " + BatchNorm" if params["batchnorm"] else ""
     setup = T(f"{activation['en']} + {init['en']}{batchnorm}", f"{activation['zh']} + {init['zh']}{batchnorm}")
-    if not math.isfinite(measured.ratio) or not math.isfinite(measured.losses[0]):
+    initial = measured.initial
+    if not all(math.isfinite(norm) for norm in initial) or not math.isfinite(measured.losses[0]):
         return Conclusion(T(
             f"With {setup['en']} the forward or backward pass overflowed even in float64: the signal exploded "
             f"across {depth} layers, so nothing can be learned.",
             f"{setup['zh']} 下，即使用 float64，前向或反向传播也溢出了：信号在 {depth} 层中爆炸，网络无法学习。"),
             {"gradient": "overflowed", "training": "diverged"})
-    initial = measured.initial
+    if measured.first_dead_layer is not None and max(initial) == 0:
+        return dead_layer_finding(measured, setup)
     return Conclusion.join(
         Conclusion(T(f"With {setup['en']} at depth {depth},", f"深度 {depth}、{setup['zh']}：")),
         gradient_finding(measured.ratio, measured.per_layer, depth, smallest=min(initial), largest=max(initial)),
+        gain_finding(measured),
         forward_finding(measured.spreads),
-        training_finding(params, measured.losses))
+        training_finding(measured))
+
+
+def dead_layer_finding(measured: Measurements, setup: dict[str, str]) -> Conclusion:
+    """A layer whose units are all off for every example outputs zeros: every weight gradient is exactly 0, which
+    is no explosion and no overflow but a network that cannot learn at all."""
+    layer, depth = measured.first_dead_layer, measured.params["depth"]
+    return Conclusion(T(
+        f"With {setup['en']} at depth {depth}, hidden layer {layer} is dead: every one of its "
+        f"{measured.params['width']} units is off for every example, so it outputs only zeros. Nothing reaches "
+        f"the layers after it and no gradient gets back through it, so every hidden layer's gradient is exactly "
+        f"0 and SGD cannot change them. Narrow ReLU layers die this way by chance; a wider layer, another seed "
+        f"or a leaky activation avoids it.",
+        f"深度 {depth}、{setup['zh']}：第 {layer} 个隐藏层是死层，它的 {measured.params['width']} 个单元对每个样本"
+        f"都不激活，只输出 0。之后的层收不到信号，梯度也传不回来，因此每个隐藏层的梯度都恰好为 0，SGD 无法改变它们。"
+        f"窄的 ReLU 层会偶然这样死掉；加宽、换一个随机种子或用 Leaky ReLU 可以避免。"),
+        {"gradient": "dead", "training": "stuck"})
 
 
 def gradient_finding(ratio: float, per_layer: float, depth: int, *, smallest: float, largest: float) -> Conclusion:
     spread = max(ratio, 1 / ratio)
     if ratio >= 100:
+        shrink = number(per_layer, decimals=2)
         return Conclusion(T(
             f"the gradient vanished: layer 1 gets a gradient {ratio:.3g}× smaller than layer {depth} "
-            f"(it shrinks about {per_layer:.2f}× per layer toward the input), so the early layers barely learn.",
-            f"梯度消失：第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍（向输入方向每层约缩小 {per_layer:.2f} 倍），"
+            f"(it shrinks about {shrink}× per layer toward the input), so the early layers barely learn.",
+            f"梯度消失：第 1 层的梯度比第 {depth} 层小 {ratio:.3g} 倍（向输入方向每层约缩小 {shrink} 倍），"
             "前面的层几乎学不动。"), {"gradient": "vanished"})
     if ratio <= 0.01:
         return Conclusion(T(
             f"the gradient exploded toward the input: layer 1 gets {spread:.3g}× more gradient than "
-            f"layer {depth} (about {1 / per_layer:.2f}× more per layer).",
+            f"layer {depth} (about {number(1 / per_layer, decimals=2)}× more per layer).",
             f"梯度向输入方向爆炸：第 1 层的梯度是第 {depth} 层的 {spread:.3g} 倍"
-            f"（每层约放大 {1 / per_layer:.2f} 倍）。"), {"gradient": "exploded_toward_input"})
+            f"（每层约放大 {number(1 / per_layer, decimals=2)} 倍）。"), {"gradient": "exploded_toward_input"})
     if smallest > EXPLODED_GRADIENT_NORM:  # a ratio near 1 between two enormous gradients is no comfort
         return Conclusion(T(
             f"the gradients exploded: every layer's ‖∂L/∂W‖ is huge ({smallest:.3g} to {largest:.3g}), "
@@ -292,12 +377,48 @@ def forward_finding(spreads: list[float]) -> Conclusion:
     return Conclusion(both(""), {"forward": "steady"})
 
 
-def training_finding(params, losses: list[float]) -> Conclusion:
-    if not all(math.isfinite(value) for value in losses):
-        return Conclusion(T("Training then diverged (the loss became non-finite).",
-                            "随后训练发散（损失变为非有限值）。"), {"training": "diverged"})
-    return Conclusion(T(f"Over {params['steps']} SGD steps the loss went from {losses[0]:.3g} to {losses[-1]:.3g}.",
-                        f"经过 {params['steps']} 步 SGD，损失从 {losses[0]:.3g} 变为 {losses[-1]:.3g}。"),
+def gain_finding(measured: Measurements) -> Conclusion:
+    """Why the gradient shrinks or grows: each layer multiplies ∂L/∂h by about σ_w·√width·rms f′. With BatchNorm
+    the layer's own scale drops out, and with unbounded activations the weight gradient also carries the forward
+    signal, so the estimate speaks only for saturating activations without BatchNorm."""
+    params = measured.params
+    if params["batchnorm"] or params["activation"] not in ("sigmoid", "tanh"):
+        return Conclusion(both(""))
+    gain, scale, slope = measured.backward_gain, measured.weight_scale, measured.slope_rms
+    direction = T("shrinks", "缩小") if gain < 1 else T("grows", "增大")
+    sentence = T(
+        f"Each layer multiplies the backward signal by about σ_w·√width·rms f′ = {number(scale)} × "
+        f"{number(slope)} = {number(gain)}, so it {direction['en']} toward the input.",
+        f"每一层把反向信号乘以约 σ_w·√width·rms f′ = {number(scale)} × {number(slope)} = {number(gain)}，"
+        f"所以它向输入方向{direction['zh']}。")
+    if params["init"] != "normal":
+        return Conclusion(sentence)
+    width = params["width"]
+    if gain < 1:
+        condition = T(f"With N(0, 1) weights σ_w·√width is √{width}, so whether the gradient vanishes depends on the "
+                      "width: wide enough layers lift the gain above 1.",
+                      f"N(0, 1) 权重下 σ_w·√width 就是 √{width}，所以梯度是否消失取决于宽度：层足够宽时增益会超过 1。")
+    else:
+        condition = T(f"With N(0, 1) weights σ_w·√width is √{width}: at this width it outweighs the small f′, so "
+                      "the gradient does not vanish; narrower layers bring the gain below 1.",
+                      f"N(0, 1) 权重下 σ_w·√width 就是 √{width}：在这个宽度下它压过了较小的 f′，梯度并未消失；"
+                      "更窄的层会使增益低于 1。")
+    return Conclusion(join(sentence, condition))
+
+
+def training_finding(measured: Measurements) -> Conclusion:
+    losses, steps = measured.losses, measured.params["steps"]
+    if measured.diverged_at is not None:
+        return Conclusion(T(f"Training then diverged: the loss stopped being finite at step {measured.diverged_at}.",
+                            f"随后训练发散：损失在第 {measured.diverged_at} 步变为非有限值。"),
+                          {"training": "diverged"})
+    if measured.diverged:
+        return Conclusion(T(f"Training then diverged: over {steps} SGD steps the loss grew from {number(losses[0])} "
+                            f"to {number(losses[-1])}.",
+                            f"随后训练发散：经过 {steps} 步 SGD，损失从 {number(losses[0])} 增大到 "
+                            f"{number(losses[-1])}。"), {"training": "diverged"})
+    return Conclusion(T(f"Over {steps} SGD steps the loss went from {number(losses[0])} to {number(losses[-1])}.",
+                        f"经过 {steps} 步 SGD，损失从 {number(losses[0])} 变为 {number(losses[-1])}。"),
                       {"training": "trained"})
 
 
@@ -341,10 +462,14 @@ SPEC = DemoSpec(
     id="D1",
     title=T("Vanishing gradients", "梯度消失"),
     description=T(
-        "A deep MLP regresses a smooth target with SGD. Watch the gradient norm of every hidden layer: "
-        "sigmoid with naive init shrinks it layer by layer, ReLU with He init keeps it flat.",
-        "一个深层 MLP 用 SGD 拟合平滑目标。观察每个隐藏层的梯度范数：sigmoid 配朴素初始化会逐层衰减，"
-        "ReLU 配 He 初始化则保持平稳。"),
+        "A deep MLP regresses a smooth target with SGD. Watch the gradient norm of every hidden layer: each "
+        "layer multiplies the backward signal by about σ_w·√width·rms f′, so it shrinks toward the input where "
+        "that gain is below 1 and grows where it is above. Sigmoid (f′ ≤ 0.25) with naive N(0, 1) weights "
+        "shrinks it at the default width, but σ_w·√width grows with the width: at width 256 the gain passes 1. "
+        "ReLU with He init keeps the gain near 1 and the gradient flat.",
+        "一个深层 MLP 用 SGD 拟合平滑目标。观察每个隐藏层的梯度范数：每一层把反向信号乘以约 σ_w·√width·rms f′，"
+        "增益小于 1 时梯度向输入方向缩小，大于 1 时增大。sigmoid（f′ ≤ 0.25）配朴素 N(0, 1) 权重在默认宽度下"
+        "会逐层衰减，但 σ_w·√width 随宽度增大：宽度 256 时增益超过 1。ReLU 配 He 初始化使增益接近 1，梯度保持平稳。"),
     params=(
         IntParam("depth", T("Hidden layers", "隐藏层数"), 20, minimum=2, maximum=50,
                  help=T("Number of Linear+activation blocks.", "线性层+激活函数块的数量。")),

@@ -17,11 +17,16 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both
+from engine.text import T, both, number
 
 DTYPE = torch.float64
 SQRT_2 = math.sqrt(2.0)
 SATURATION = 0.1  # a unit "saturates" where its derivative falls below 10% of the peak
+# Between two neighbouring grid points the derivative is evaluated again this densely, so a peak or an edge is
+# found to 1/1000 of the grid spacing wherever the grid itself falls.
+REFINE_POINTS = 1001
+# A grid whose edge or GELU peak misses the refined one by more than this (relative) draws corners, not curves.
+COARSE = 0.01
 
 
 def standard_normal_cdf(x: torch.Tensor) -> torch.Tensor:
@@ -62,10 +67,39 @@ def autograd_derivative(function: Callable, grid: torch.Tensor) -> torch.Tensor:
     return slope.detach()
 
 
-def saturation_edge(grid: torch.Tensor, slope: torch.Tensor) -> float:
-    """Smallest |x| on the grid where f′ < 10% of its peak (NaN when it never gets that low)."""
-    low = slope < SATURATION * slope.max()
+def saturation_edge(grid: torch.Tensor, slope: torch.Tensor, *, peak: float) -> float:
+    """Smallest |x| on the grid where f′ < 10% of `peak` (NaN when it never gets that low)."""
+    low = slope < SATURATION * peak
     return grid[low].abs().min().item() if bool(low.any()) else math.nan
+
+
+def around(grid: torch.Tensor, centre: float, *, reach: float) -> torch.Tensor:
+    """A dense grid over [centre − reach, centre + reach], clipped to the range of `grid`."""
+    low, high = max(grid[0].item(), centre - reach), min(grid[-1].item(), centre + reach)
+    return torch.linspace(low, high, 2 * REFINE_POINTS - 1, dtype=grid.dtype, device=grid.device)
+
+
+def refined_peak(derivative: Callable, grid: torch.Tensor, index: int) -> tuple[float, float]:
+    """(max f′, where) between the grid points either side of the grid's best: the grid alone shows the peak only
+    as high as the nearest grid point."""
+    spacing = (grid[1] - grid[0]).item()
+    dense = around(grid, grid[index].item(), reach=spacing)
+    slopes = derivative(dense)
+    best = int(torch.argmax(slopes))
+    on_grid = derivative(grid[index:index + 1]).item()
+    if slopes[best].item() <= on_grid:  # the grid point is the peak itself (σ′ at x = 0): keep its exact x
+        return on_grid, grid[index].item()
+    return slopes[best].item(), dense[best].item()
+
+
+def refined_edge(derivative: Callable, grid: torch.Tensor, *, edge: float, peak: float) -> float:
+    """The saturation edge between the last grid point above it and the first below, on either side of 0."""
+    if math.isnan(edge):
+        return math.nan
+    spacing = (grid[1] - grid[0]).item()
+    dense = torch.cat([around(grid, -edge + spacing / 2, reach=spacing / 2),
+                       around(grid, edge - spacing / 2, reach=spacing / 2)])
+    return saturation_edge(dense, derivative(dense), peak=peak)
 
 
 def analyse(name: str, grid: torch.Tensor, function: Callable, derivative: Callable, formula: str,
@@ -76,11 +110,15 @@ def analyse(name: str, grid: torch.Tensor, function: Callable, derivative: Calla
     automatic = autograd_derivative(function, grid)
     progress.advance(T(f"{NAMES[name]['en']}: comparing with autograd", f"{NAMES[name]['zh']}：与 autograd 比对"))
     peak_index = int(torch.argmax(analytic))
+    max_slope, argmax = refined_peak(derivative, grid, peak_index)
+    grid_edge = saturation_edge(grid, analytic, peak=max_slope)
     return {
         "grid": grid.cpu().tolist(), "value": function(grid).cpu().tolist(), "slope": analytic.cpu().tolist(),
-        "autograd_error": (analytic - automatic).abs().max().item(), "max_slope": analytic[peak_index].item(),
-        "argmax": grid[peak_index].item(), "edge_slope": analytic[-1].item(), "formula": formula,
-        "saturates_at": saturation_edge(grid, analytic), "zero_centred": abs(function(grid).mean().item()) < 1e-9,
+        "autograd_error": (analytic - automatic).abs().max().item(), "max_slope": max_slope, "argmax": argmax,
+        "grid_max_slope": analytic[peak_index].item(), "grid_argmax": grid[peak_index].item(),
+        "edge_slope": analytic[-1].item(), "formula": formula, "grid_saturates_at": grid_edge,
+        "saturates_at": refined_edge(derivative, grid, edge=grid_edge, peak=max_slope),
+        "zero_centred": abs(function(grid).mean().item()) < 1e-9,
     }
 
 
@@ -88,6 +126,7 @@ def analyse(name: str, grid: torch.Tensor, function: Callable, derivative: Calla
 class Measurements:
     params: dict
     results: dict[str, dict]  # activation name → what `analyse` found
+    spacing: float  # between neighbouring grid points
 
 
 def measure(params: dict, progress: Progress) -> Measurements:
@@ -95,7 +134,8 @@ def measure(params: dict, progress: Progress) -> Measurements:
     grid = torch.arange(-half, half + 1, dtype=DTYPE, device=current_device()) * (params["x_max"] / half)
     table = activation_table(params["leaky_slope"])
     progress.plan(2 * len(table))  # two reports an activation (12 in all): no gap over a tenth on a slow machine
-    return Measurements(params, {name: analyse(name, grid, *entry, progress=progress) for name, entry in table.items()})
+    results = {name: analyse(name, grid, *entry, progress=progress) for name, entry in table.items()}
+    return Measurements(params, results, params["x_max"] / half)
 
 
 def summary(measured: Measurements) -> list[Metric]:
@@ -112,12 +152,47 @@ def summary(measured: Measurements) -> list[Metric]:
     metrics.append(Metric("max_autograd_error", T("Largest |analytic − autograd| derivative gap",
                                                   "解析导数与 autograd 的最大差值"),
                           max(result["autograd_error"] for result in results.values())))
-    return metrics
+    metrics.append(Metric("sigmoid_saturation_edge", T("|x| beyond which σ′ < 10% of its peak",
+                                                       "σ′ 低于峰值 10% 的 |x| 边界"),
+                          results["sigmoid"]["saturates_at"]))
+    metrics.append(Metric("gelu_derivative_argmax", T("x where GELU′ peaks", "GELU′ 取峰值处的 x"),
+                          results["gelu"]["argmax"]))
+    metrics.append(Metric("grid_spacing", T("Grid spacing", "网格间距"), measured.spacing))
+    # No saturation within the range means no edge: left out, not shown blank (the conclusion says so).
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def conclude(measured: Measurements) -> Conclusion:
     return Conclusion.join(autograd_finding(measured.results), peaks_sentence(measured.results),
-                           saturation_finding(measured.params, measured.results["sigmoid"]["saturates_at"]))
+                           saturation_finding(measured.params, measured.results["sigmoid"]["saturates_at"]),
+                           grid_finding(measured))
+
+
+def grid_finding(measured: Measurements) -> Conclusion:
+    """On a coarse grid the curves' corners are the grid's: say where the grid alone would put the sigmoid's
+    saturation edge and GELU′'s peak, beside where they are."""
+    sigmoid, gelu, spacing = measured.results["sigmoid"], measured.results["gelu"], number(measured.spacing)
+    edge, grid_edge = sigmoid["saturates_at"], sigmoid["grid_saturates_at"]
+    peak, grid_peak = gelu["max_slope"], gelu["grid_max_slope"]
+    edge_off = math.isfinite(edge) and abs(grid_edge - edge) > COARSE * edge
+    peak_off = abs(grid_peak - peak) > COARSE * peak
+    if not (edge_off or peak_off):
+        return Conclusion(both(""), {"grid": "fine"})
+    parts_en, parts_zh = [], []
+    if edge_off:
+        parts_en.append(f"σ′ first drops below 10% at |x| = {number(grid_edge)} on the grid, at {number(edge)} "
+                        "between its points")
+        parts_zh.append(f"σ′ 在网格上于 |x| = {number(grid_edge)} 处首次低于 10%，在格点之间实际为 {number(edge)}")
+    if peak_off:
+        parts_en.append(f"GELU′ peaks at {number(grid_peak)} (x = {number(gelu['grid_argmax'])}) on the grid, at "
+                        f"{number(peak)} (x = {number(gelu['argmax'])}) between its points")
+        parts_zh.append(f"GELU′ 在网格上的峰值为 {number(grid_peak)}（x = {number(gelu['grid_argmax'])}），"
+                        f"在格点之间实际为 {number(peak)}（x = {number(gelu['argmax'])}）")
+    return Conclusion(T(
+        f"This grid is coarse (spacing {spacing}), so its curves have corners: {'; '.join(parts_en)}. "
+        "The numbers above are the refined ones; more grid points make the curves show them too.",
+        f"这个网格较粗（间距 {spacing}），曲线带有折角：{'；'.join(parts_zh)}。"
+        "上面的数值是加密后求得的；增加采样点数后曲线也会显示出来。"), {"grid": "coarse"})
 
 
 def autograd_finding(results: dict[str, dict]) -> Conclusion:

@@ -18,7 +18,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device, generator
 from engine.spec import ChoiceParam, DemoSpec, IntParam, Steps
-from engine.text import T, both, join
+from engine.text import T, both, join, number
 
 DTYPE = torch.float64
 BATCH_SIZE = 128
@@ -135,12 +135,21 @@ def stability_finding(depth: int, curves: Curves) -> Conclusion:
 def relu_finding(curves: Curves) -> Conclusion:
     relu_he = ratio_of(curves[("relu", "he")][0])
     relu_lecun = ratio_of(curves[("relu", "lecun")][0])
-    if relu_he > 0 and relu_lecun > 0 and relu_he > 10 * relu_lecun:
-        return Conclusion(T(f"ReLU zeroes half its inputs, so it needs He's factor 2: He ends at ×{relu_he:.2f} "
-                            f"where LeCun ends at ×{relu_lecun:.2g}.",
-                            f"ReLU 会把一半输入置零，所以需要 He 的因子 2：He 最终为 ×{relu_he:.2f}，"
-                            f"而 LeCun 为 ×{relu_lecun:.2g}。"), {"relu_needs_he": True})
-    return Conclusion(both(""), {"relu_needs_he": False})
+    if not (relu_he > 0 and relu_lecun > 0 and relu_he > 10 * relu_lecun):
+        return Conclusion(both(""), {"relu_needs_he": False})
+    he, lecun = number(relu_he, decimals=2), number(relu_lecun, digits=2)
+    finding = T(f"ReLU zeroes half its inputs, so it needs He's factor 2: He ends at ×{he} where LeCun ends at "
+                f"×{lecun}.",
+                f"ReLU 会把一半输入置零，所以需要 He 的因子 2：He 最终为 ×{he}，而 LeCun 为 ×{lecun}。")
+    if STABLE_BAND[0] <= relu_he <= STABLE_BAND[1]:
+        return Conclusion(finding, {"relu_needs_he": True})
+    # He keeps the variance only on average: at a small width each layer's random gain strays from 1, and
+    # over many layers those strays multiply.
+    return Conclusion(join(finding, T(
+        "He drifted too, though far less: at this width each layer's gain scatters around 1, and the "
+        "scatter compounds over the layers.",
+        "He 也发生了漂移，只是小得多：在这个宽度下每层的增益在 1 附近随机波动，这些波动会逐层累积。")),
+        {"relu_needs_he": True})
 
 
 def charts(measured: Measurements) -> list[Chart]:

@@ -136,7 +136,7 @@ def measure(params: dict, progress: Progress) -> Measurements:
 
 def summary(measured: Measurements) -> list[Metric]:
     start_grads, fix, final = measured.start_grads, measured.fix, measured.final
-    return [
+    metrics = [
         Metric("ce_grad_at_start", T("|∂CE/∂z| at the start", "起点处 |∂CE/∂z|"), start_grads["ce"]),
         Metric("mse_grad_at_start", T("|∂MSE/∂z| at the start", "起点处 |∂MSE/∂z|"), start_grads["mse"]),
         Metric("grad_ratio_at_start", T("gradient ratio CE / MSE at the start", "起点处梯度比 CE / MSE"),
@@ -146,6 +146,8 @@ def summary(measured: Measurements) -> list[Metric]:
         Metric("final_p_true_ce", T("final mean p(true class), CE", "最终真实类别平均概率（交叉熵）"), final["ce"]),
         Metric("final_p_true_mse", T("final mean p(true class), MSE", "最终真实类别平均概率（MSE）"), final["mse"]),
     ]
+    # A loss that never made the prediction right within the steps has no such step: left out, not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def _steps_text(steps_to_fix: float, total: int) -> dict[str, str]:

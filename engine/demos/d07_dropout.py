@@ -19,7 +19,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series
 from engine.runtime import current_device
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both
+from engine.text import T, both, percent
 
 CROSS_DEVICE_METRICS = {
     "train_loss_without_dropout": 0.3,
@@ -238,16 +238,16 @@ def layer_finding(measured: Measurements) -> Conclusion:
     if layer_error < 2 * noise:
         return Conclusion(T(
             f"Averaging {passes} train-mode passes of a dropout layer reproduces its eval output within "
-            f"{layer_error:.1%}, consistent with the Monte Carlo noise √(p/((1 − p)·passes)) = {noise:.1%}: "
+            f"{percent(layer_error)}, consistent with the Monte Carlo noise √(p/((1 − p)·passes)) = {percent(noise)}: "
             f"inverted dropout's 1/(1 − p) keeps the expectation unchanged.",
-            f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与其评估模式输出相差 {layer_error:.1%}，"
-            f"与蒙特卡洛噪声 √(p/((1 − p)·n)) = {noise:.1%}（n 为前向次数）相符："
+            f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与其评估模式输出相差 {percent(layer_error)}，"
+            f"与蒙特卡洛噪声 √(p/((1 − p)·n)) = {percent(noise)}（n 为前向次数）相符："
             f"inverted dropout 的 1/(1 − p) 使期望不变。"), {"layer_expectation": "matches"})
     return Conclusion(T(
         f"Averaging {passes} train-mode passes of a dropout layer misses its eval output by "
-        f"{layer_error:.1%}, more than the Monte Carlo noise {noise:.1%} explains.",
-        f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与评估输出相差 {layer_error:.1%}，"
-        f"超出蒙特卡洛噪声 {noise:.1%} 所能解释的范围。"), {"layer_expectation": "off"})
+        f"{percent(layer_error)}, more than the Monte Carlo noise {percent(noise)} explains.",
+        f"对一个 dropout 层做 {passes} 次训练模式前向取平均，与评估输出相差 {percent(layer_error)}，"
+        f"超出蒙特卡洛噪声 {percent(noise)} 所能解释的范围。"), {"layer_expectation": "off"})
 
 
 def output_finding(measured: Measurements) -> Conclusion:
@@ -255,16 +255,16 @@ def output_finding(measured: Measurements) -> Conclusion:
     output_noise = spread / measured.params["passes"] ** 0.5
     if output_error < 2 * output_noise:
         return Conclusion(T(
-            f"At the network output the average is within {output_error:.1%} of the eval output (noise "
-            f"{output_noise:.1%}), although single passes scatter by {spread:.0%}.",
-            f"在网络输出端平均值与评估输出相差 {output_error:.1%}（噪声 {output_noise:.1%}），"
-            f"尽管单次前向的偏离达 {spread:.0%}。"), {"output_expectation": "matches"})
+            f"At the network output the average is within {percent(output_error)} of the eval output (noise "
+            f"{percent(output_noise)}), although single passes scatter by {percent(spread, decimals=0)}.",
+            f"在网络输出端平均值与评估输出相差 {percent(output_error)}（噪声 {percent(output_noise)}），"
+            f"尽管单次前向的偏离达 {percent(spread, decimals=0)}。"), {"output_expectation": "matches"})
     return Conclusion(T(
-        f"At the network output the average differs from the eval output by {output_error:.1%}, more than "
-        f"the {output_noise:.1%} noise: the ReLU after a dropout layer makes the match only approximate "
-        f"(single passes scatter by {spread:.0%}).",
-        f"在网络输出端平均值与评估输出相差 {output_error:.1%}，超过 {output_noise:.1%} 的噪声："
-        f"dropout 之后的 ReLU 使两者只是近似相等（单次前向偏离 {spread:.0%}）。"),
+        f"At the network output the average differs from the eval output by {percent(output_error)}, more than "
+        f"the {percent(output_noise)} noise: the ReLU after a dropout layer makes the match only approximate "
+        f"(single passes scatter by {percent(spread, decimals=0)}).",
+        f"在网络输出端平均值与评估输出相差 {percent(output_error)}，超过 {percent(output_noise)} 的噪声："
+        f"dropout 之后的 ReLU 使两者只是近似相等（单次前向偏离 {percent(spread, decimals=0)}）。"),
         {"output_expectation": "approximate"})
 
 
@@ -311,6 +311,9 @@ SPEC = DemoSpec(
         IntParam("epochs", T("epochs (full batch, Adam)", "轮数（全批量，Adam）"), 500, minimum=50, maximum=3000),
         IntParam("passes", T("train-mode passes to average", "取平均的训练模式前向次数"), 300, minimum=10,
                  maximum=2000),
+        IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999,
+                 help=T("Draws the data, the initial weights and the dropout masks.",
+                        "决定数据、初始权重与 dropout 掩码的随机抽样。")),
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts),
     queue="demos",

@@ -19,7 +19,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Series
 from engine.runtime import current_device, generator
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
-from engine.text import STEPS, T, both
+from engine.text import STEPS, T, both, number
 
 CLASSES = 3
 TRAIN_POINTS = 600
@@ -189,14 +189,15 @@ def summary(measured: Measurements) -> list[Metric]:
                                                     f"训练结束时各层标准差的最大/最小比，{name['zh']}"),
                    max(stds) / min(stds) if min(stds) > 0 else math.inf, "×"),
         ]
-    return metrics
+    # A diverged network has no final loss, and one that never reached 80% no step count: such numbers are
+    # left out (the conclusion says what happened), not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def conclude(measured: Measurements) -> Conclusion:
     plain_loss, bn_loss = measured.final_loss("plain"), measured.final_loss("bn")
     if not math.isfinite(plain_loss) or not math.isfinite(bn_loss):
-        return Conclusion(T("At least one network diverged (non-finite loss): lower the learning rate.",
-                            "至少有一个网络发散（损失为非有限值）：请降低学习率。"), {"batchnorm": "diverged"})
+        return divergence_finding(measured)
     plain_stds, bn_stds = measured.final_stds("plain"), measured.final_stds("bn")
     statistics = T(f"The std of the activation inputs runs from {min(plain_stds):.2g} to {max(plain_stds):.2g} "
                    f"across layers without BN, and from {min(bn_stds):.2g} to {max(bn_stds):.2g} with BN.",
@@ -204,6 +205,34 @@ def conclude(measured: Measurements) -> Conclusion:
                    f"有 BN 时在 {min(bn_stds):.2g} 到 {max(bn_stds):.2g} 之间。")
     return Conclusion.join(loss_finding(measured), speed_finding(measured), eval_gap_finding(measured),
                            Conclusion(statistics))
+
+
+def divergence_finding(measured: Measurements) -> Conclusion:
+    """One network's loss stopped being finite. When it is the plain one and the BN one trained, that is the
+    finding of the BatchNorm paper (a learning rate that blows up the plain network is fine with BN), not a
+    reason to lower the learning rate."""
+    lr, plain_ok, bn_ok = measured.params["lr"], math.isfinite(measured.final_loss("plain")), \
+        math.isfinite(measured.final_loss("bn"))
+    if bn_ok:
+        accuracy = number(measured.test_accuracy("bn"), decimals=0)
+        return Conclusion(T(
+            f"At learning rate {lr:g} the network without BN diverged (its loss stopped being finite), while the "
+            f"same network with BN trained to {accuracy}% test accuracy: normalising each layer's input lets a "
+            f"deep network take a learning rate that blows up the plain one.",
+            f"学习率为 {lr:g} 时，无 BN 的网络发散（损失变为非有限值），而同一网络加上 BN 训练到了 {accuracy}% 的"
+            f"测试准确率：对每层输入做归一化，使深层网络能承受让普通网络爆炸的学习率。"),
+            {"batchnorm": "helped", "plain": "diverged"})
+    if plain_ok:
+        accuracy = number(measured.test_accuracy("plain"), decimals=0)
+        return Conclusion(T(
+            f"At learning rate {lr:g} the network with BN diverged (its loss stopped being finite), while the one "
+            f"without BN trained to {accuracy}% test accuracy.",
+            f"学习率为 {lr:g} 时，有 BN 的网络发散（损失变为非有限值），"
+            f"而无 BN 的网络训练到了 {accuracy}% 的测试准确率。"),
+            {"batchnorm": "hurt", "bn": "diverged"})
+    return Conclusion(T(f"At learning rate {lr:g} both networks diverged (non-finite loss): lower the learning rate.",
+                        f"学习率为 {lr:g} 时两个网络都发散了（损失为非有限值）：请降低学习率。"),
+                      {"batchnorm": "diverged"})
 
 
 def loss_finding(measured: Measurements) -> Conclusion:

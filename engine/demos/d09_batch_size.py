@@ -20,7 +20,7 @@ from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
 from engine.runtime import current_device
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both
+from engine.text import T, both, number
 from engine.timing import Stopwatch, synchronize
 
 # Wall-clock numbers: they (and the conclusion that quotes them) vary from run to run.
@@ -41,6 +41,12 @@ FEATURES, TEACHER_HIDDEN, STUDENT_HIDDEN, CLASSES = 16, 32, 64, 4
 BATCH_GROWTH = 4
 CHECKPOINTS = 30
 TARGET_FRACTION = 0.5  # the common target: halfway from the starting loss to the best final loss
+# A run whose loss ends this many times above the common start has diverged, finite or not: cross-entropy
+# starts near ln 4 ≈ 1.4 here, and runs that blow up end anywhere from 1e4 to 1e32 before they overflow.
+DIVERGED_GROWTH = 10.0
+# Losses within 1% of each other are a tie: the second decimal of a loss of 1.3 is below what one draw of
+# the data, the weights and the batch order can tell apart.
+TIE = 0.01
 
 
 def batch_sizes(*, smallest: int, samples: int) -> list[int]:
@@ -157,6 +163,11 @@ class Measurements:
         return {b: self.curves[b]["loss"][-1] for b in self.sizes}
 
     @property
+    def diverged(self) -> list[int]:
+        """Batch sizes whose final loss is not finite or more than DIVERGED_GROWTH× the starting loss."""
+        return [b for b, v in self.finals.items() if not math.isfinite(v) or v > DIVERGED_GROWTH * self.initial]
+
+    @property
     def initial(self) -> float:
         return self.curves[self.small]["loss"][0]  # every run starts from the same weights
 
@@ -269,59 +280,93 @@ def charts(measured: Measurements) -> list[Chart]:
     ]
 
 
+def tied(first: float, second: float) -> bool:
+    return abs(first - second) <= TIE * max(abs(first), abs(second))
+
+
 def conclude(measured: Measurements) -> Conclusion:
-    diverged = [b for b, v in measured.finals.items() if not math.isfinite(v)]
-    if diverged:
-        return Conclusion(T(
-            f"Batch sizes {', '.join(map(str, diverged))} diverged (loss became NaN/inf): their learning rate is "
-            f"too large; scaling the learning rate with the batch size needs a ceiling or warm-up.",
-            f"批大小 {'、'.join(map(str, diverged))} 发散（损失变为 NaN/inf）：其学习率过大；"
-            f"按批大小放大学习率需要上限或预热。"),
-            {"training": "diverged"})
-    return Conclusion.join(per_epoch_finding(measured), per_update_finding(measured), wall_time_finding(measured),
-                           start_finding(measured))
+    diverged = measured.diverged
+    if not diverged:
+        per_epoch = per_epoch_finding(measured)
+        return Conclusion.join(per_epoch, per_update_finding(measured, per_epoch=per_epoch.verdict["per_epoch"]),
+                               wall_time_finding(measured), start_finding(measured))
+    finding = divergence_finding(measured)
+    if measured.small in diverged or measured.large in diverged:
+        return finding  # the comparisons below would set a blown-up run against a trained one
+    per_epoch = per_epoch_finding(measured)
+    return Conclusion.join(finding, per_epoch, per_update_finding(measured, per_epoch=per_epoch.verdict["per_epoch"]))
+
+
+def divergence_finding(measured: Measurements) -> Conclusion:
+    finals = measured.finals
+    ended = "; ".join(f"{b}: {number(finals[b])}" for b in measured.diverged)
+    ended_zh = "；".join(f"{b}：{number(finals[b])}" for b in measured.diverged)
+    start = number(measured.initial)
+    remedy = T("lower the learning rate.", "请降低学习率。") if measured.params["lr_scaling"] == "none" else \
+        T("scaling the learning rate with the batch size needs a ceiling or warm-up.",
+          "按批大小放大学习率需要上限或预热。")
+    return Conclusion(T(
+        f"Training diverged at batch size {', '.join(map(str, measured.diverged))} (final loss {ended}, against "
+        f"{start} at the start; over {DIVERGED_GROWTH:g}× the start or not finite counts as diverged): the learning "
+        f"rate is too large there; {remedy['en']}",
+        f"批大小 {'、'.join(map(str, measured.diverged))} 的训练发散（最终损失 {ended_zh}，起点为 {start}；"
+        f"超过起点的 {DIVERGED_GROWTH:g} 倍或非有限值即算发散）：那里的学习率过大；{remedy['zh']}"),
+        {"training": "diverged"})
 
 
 def per_epoch_finding(measured: Measurements) -> Conclusion:
     small, large, epochs, finals = measured.small, measured.large, measured.params["epochs"], measured.finals
+    first, second = number(finals[small], decimals=3), number(finals[large], decimals=3)
+    if tied(finals[small], finals[large]):
+        return Conclusion(T(
+            f"After {epochs} epochs batch {small} ({first}) and batch {large} ({second}) ended level, within "
+            f"{TIE:.0%} of each other.",
+            f"{epochs} 轮后批大小 {small}（{first}）与批大小 {large}（{second}）持平，相差不到 {TIE:.0%}。"),
+            {"per_epoch": "tie"})
     if finals[small] < finals[large]:
         return Conclusion(T(
-            f"After {epochs} epochs batch {small} reached loss {finals[small]:.3f} and batch {large} "
-            f"{finals[large]:.3f}: per epoch, small batches win because they make more updates.",
-            f"{epochs} 轮后批大小 {small} 的损失为 {finals[small]:.3f}，"
-            f"批大小 {large} 为 {finals[large]:.3f}：按轮数算小批量更好，因为它更新次数更多。"),
+            f"After {epochs} epochs batch {small} reached loss {first} and batch {large} "
+            f"{second}: per epoch, small batches win because they make more updates.",
+            f"{epochs} 轮后批大小 {small} 的损失为 {first}，"
+            f"批大小 {large} 为 {second}：按轮数算小批量更好，因为它更新次数更多。"),
             {"per_epoch": "small_wins"})
     return Conclusion(T(
-        f"After {epochs} epochs batch {large} ({finals[large]:.3f}) was not behind batch {small} "
-        f"({finals[small]:.3f}) even per epoch.",
-        f"{epochs} 轮后批大小 {large}（{finals[large]:.3f}）即使按轮数也不落后于批大小 {small}"
-        f"（{finals[small]:.3f}）。"), {"per_epoch": "large_not_behind"})
+        f"After {epochs} epochs batch {large} ({second}) was ahead of batch {small} ({first}) even per epoch.",
+        f"{epochs} 轮后批大小 {large}（{second}）即使按轮数也领先于批大小 {small}（{first}）。"),
+        {"per_epoch": "large_wins"})
 
 
-def per_update_finding(measured: Measurements) -> Conclusion:
+def per_update_finding(measured: Measurements, *, per_epoch: str) -> Conclusion:
     small, large, equal_updates, at_equal = measured.small, measured.large, measured.equal_updates, measured.at_equal
-    if at_equal[large] < at_equal[small]:
+    first, second = number(at_equal[small], decimals=3), number(at_equal[large], decimals=3)
+    if tied(at_equal[small], at_equal[large]):
         return Conclusion(T(
-            f"Per update it is the other way round: after {equal_updates} updates batch {large} is at "
-            f"{at_equal[large]:.3f}, batch {small} at {at_equal[small]:.3f} (less gradient noise).",
-            f"按更新次数则相反：{equal_updates} 次更新后批大小 {large} 为 {at_equal[large]:.3f}，"
-            f"批大小 {small} 为 {at_equal[small]:.3f}（梯度噪声更小）。"), {"per_update": "large_wins"})
+            f"Per update they are level: after {equal_updates} updates batch {large} is at {second}, "
+            f"batch {small} at {first}.",
+            f"按更新次数两者持平：{equal_updates} 次更新后批大小 {large} 为 {second}，批大小 {small} 为 {first}。"),
+            {"per_update": "tie"})
+    if at_equal[large] < at_equal[small]:
+        lead = T("Per update it is the other way round", "按更新次数则相反") if per_epoch == "small_wins" \
+            else T(f"Per update batch {large} is ahead too", f"按更新次数批大小 {large} 同样领先")
+        return Conclusion(T(
+            f"{lead['en']}: after {equal_updates} updates batch {large} is at {second}, batch {small} at {first} "
+            f"(less gradient noise).",
+            f"{lead['zh']}：{equal_updates} 次更新后批大小 {large} 为 {second}，批大小 {small} 为 {first}"
+            f"（梯度噪声更小）。"), {"per_update": "large_wins"})
     return Conclusion(T(
-        f"Even per update batch {small} was not worse ({at_equal[small]:.3f} vs {at_equal[large]:.3f} "
-        f"after {equal_updates} updates).",
-        f"即使按更新次数，批大小 {small} 也不更差（{equal_updates} 次更新后 {at_equal[small]:.3f} 对 "
-        f"{at_equal[large]:.3f}）。"), {"per_update": "small_not_worse"})
+        f"Even per update batch {small} was ahead ({first} vs {second} after {equal_updates} updates).",
+        f"即使按更新次数，批大小 {small} 也领先（{equal_updates} 次更新后 {first} 对 {second}）。"),
+        {"per_update": "small_wins"})
 
 
 def wall_time_finding(measured: Measurements) -> Conclusion:
     fastest, target = measured.fastest, measured.target
     if isinstance(fastest, int):
-        device = measured.device.upper()
+        device, loss = measured.device.upper(), number(target, decimals=3)
+        seconds = number(measured.to_target[fastest], decimals=3)
         return Conclusion(T(
-            f"In wall time on {device}, batch {fastest} reached loss {target:.3f} first "
-            f"({measured.to_target[fastest]:.3f} s).",
-            f"在 {device} 上按墙钟时间，批大小 {fastest} 最先达到损失 {target:.3f}"
-            f"（{measured.to_target[fastest]:.3f} 秒）。"), {"target": "reached"})
+            f"In wall time on {device}, batch {fastest} reached loss {loss} first ({seconds} s).",
+            f"在 {device} 上按墙钟时间，批大小 {fastest} 最先达到损失 {loss}（{seconds} 秒）。"), {"target": "reached"})
     return Conclusion(T("No run reached the common target loss.", "没有任何运行达到共同的目标损失。"),
                       {"target": "missed"})
 

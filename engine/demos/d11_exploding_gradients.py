@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Series
-from engine.runtime import current_device, generator, small_model_cpu_mode
+from engine.runtime import current_device, generator
 from engine.spec import DemoSpec, FloatParam, IntParam, Steps
 from engine.text import T, both, training_step
 
@@ -134,20 +134,18 @@ def measure(params: dict, progress: Progress) -> Measurements:
     start = DelayRNN(hidden=params["hidden"], radius=params["spectral_radius"])
     names = [PARAMETER_NAMES[name] for name, _ in start.named_parameters()]
     progress.plan(2 * params["steps"])
-    with small_model_cpu_mode():
-        unclipped = train(copy.deepcopy(start).to(device), params=params, clip=False, device=device,
-                          progress=progress)
-        # A run that diverged takes its unused steps out of the plan: the bar moves on in small steps.
-        trained = len(unclipped["losses"])
-        progress.drop(params["steps"] - trained, training_step(trained))
-        clipped = train(copy.deepcopy(start).to(device), params=params, clip=True, device=device, progress=progress)
+    unclipped = train(copy.deepcopy(start).to(device), params=params, clip=False, device=device, progress=progress)
+    # A run that diverged takes its unused steps out of the plan: the bar moves on in small steps.
+    trained = len(unclipped["losses"])
+    progress.drop(params["steps"] - trained, training_step(trained))
+    clipped = train(copy.deepcopy(start).to(device), params=params, clip=True, device=device, progress=progress)
     return Measurements(params, clipped=clipped, unclipped=unclipped, names=names)
 
 
 def summary(measured: Measurements) -> list[Metric]:
     stats_clip, stats_raw, typical = measured.stats_clip, measured.stats_raw, measured.typical
     diverged_at = measured.unclipped["diverged_at"]
-    return [
+    metrics = [
         Metric("grad_norm_median", T("typical gradient norm (median, clipped run, before clipping)",
                                      "典型梯度范数（中位数，裁剪训练，裁剪前）"), typical),
         Metric("spike_ratio", T("clipped run: largest / median gradient norm", "裁剪训练：最大 / 中位梯度范数"),
@@ -161,13 +159,14 @@ def summary(measured: Measurements) -> list[Metric]:
                                            "不裁剪训练：最大有限梯度范数"), stats_raw["largest_finite"]),
         Metric("unclipped_diverged", T("unclipped run diverged (1 = yes)", "不裁剪训练是否发散（1 为是）"),
                float(diverged_at is not None)),
-        Metric("unclipped_diverged_at", T("unclipped run: step where it diverged (empty if never)",
-                                          "不裁剪训练：发散的步（未发散为空）"),
+        Metric("unclipped_diverged_at", T("unclipped run: step where it diverged", "不裁剪训练：发散的步"),
                math.nan if diverged_at is None else diverged_at),
         Metric("final_loss_clipped", T("final loss with clipping", "裁剪后的最终损失"), final_loss(measured.clipped)),
-        Metric("final_loss_unclipped", T("final loss without clipping (empty if diverged)",
-                                         "不裁剪的最终损失（发散则为空）"), final_loss(measured.unclipped)),
+        Metric("final_loss_unclipped", T("final loss without clipping", "不裁剪的最终损失"),
+               final_loss(measured.unclipped)),
     ]
+    # A run that never diverged has no divergence step, and one that diverged no final loss: left out, not blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def charts(measured: Measurements) -> list[Chart]:
@@ -301,4 +300,5 @@ SPEC = DemoSpec(
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts,
               heatmaps=heatmaps),
     queue="demos",
+    flush_denormal=True,  # recurrent gradients that vanish reach denormal floats (DemoSpec says why)
 )

@@ -76,13 +76,22 @@ def feature_maps(images: Tensor, filters: list[tuple[Tensor, Tensor]], *, first_
     """Every layer's output: conv + ReLU per layer (first layer strided), then an optional max-pool."""
     outputs, hidden = [], images
     for index, (weight, bias) in enumerate(filters):
-        pad = weight.shape[-1] // 2
-        padded = F.pad(hidden, (pad,) * 4, mode="circular" if padding_mode == "circular" else "constant")
+        padded = F.pad(hidden, same_padding(weight.shape[-1]), mode="circular" if padding_mode == "circular"
+                       else "constant")
         hidden = F.relu(F.conv2d(padded, weight, bias, stride=first_stride if index == 0 else 1))
         outputs.append(hidden)
     if pool > 1:
         outputs.append(F.max_pool2d(hidden, pool))
     return outputs
+
+
+def same_padding(kernel: int) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) padding that keeps a stride-1 map the input's size: kernel − 1 in all, one more
+    on the right and bottom for an even kernel. Padding kernel // 2 on both sides would make an even kernel's map
+    one pixel wider than the input, and comparing it with the shifted map would then misalign them."""
+    before = (kernel - 1) // 2
+    after = kernel - 1 - before
+    return before, after, before, after
 
 
 def shifted_input(canvas: Tensor, *, shift: int, size: int, shift_mode: str) -> Tensor:
@@ -210,7 +219,7 @@ def heatmaps(measured: Measurements) -> list[Heatmap]:
 
 def summary(measured: Measurements) -> list[Metric]:
     stride = measured.params["stride"]
-    return [
+    metrics = [
         Metric("image_size", T("image size used (multiple of the stride)", "实际图像尺寸（步幅的倍数）"),
                measured.size, "px"),
         Metric("equivariance_error_stride1", T("stride 1: worst equivariance error", "步幅 1：最大等变误差"),
@@ -231,6 +240,8 @@ def summary(measured: Measurements) -> list[Metric]:
                                                 "局部最大池化后展平：最大不变性误差"),
                measured.worst("pooled", "flat")),
     ]
+    # Shifts all smaller than the stride leave no shift on its grid: that error is left out, not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def conclude(measured: Measurements) -> Conclusion:
@@ -265,6 +276,12 @@ def stride_finding(measured: Measurements) -> Conclusion:
             f"(error {eq_off:.2g}){on_grid['en']}.",
             f"步幅 {stride} 在平移量不是 {stride} 的倍数时破坏等变（误差 {eq_off:.2g}）{on_grid['zh']}。"),
             {"stride": "breaks_equivariance", "on_grid_exact": eq_on < EXACT})
+    if eq1 >= EXACT:
+        return Conclusion(T(
+            f"Stride {stride}'s error ({eq_off:.2g}) is within twice the border error of stride 1 ({eq1:.2g}): "
+            f"here the borders, not the stride, decide how far the maps are from shifted copies.",
+            f"步幅 {stride} 的误差（{eq_off:.2g}）不超过步幅 1 边界误差（{eq1:.2g}）的两倍："
+            f"这里决定特征图偏离平移副本多少的是边界，而不是步幅。"), {"stride": "within_border_error"})
     return Conclusion(T(
         f"Stride {stride} added little here (error {eq_off:.2g}): these inputs hold little detail "
         f"finer than the stride.",

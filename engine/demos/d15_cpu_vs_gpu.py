@@ -310,4 +310,5 @@ SPEC = DemoSpec(
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="gpu",
+    cpu_threads=None,  # products of up to thousands of rows split well over every core
 )

@@ -5,11 +5,16 @@ parameters and the same training (full-batch Adam on a dense grid of [0, 1]). Th
 oscillations cheaply — composing a tent map k times gives 2^k teeth with width 2 — but gradient descent
 has to find such solutions. The demo reports what training actually achieved, and counts the linear
 pieces each ReLU network carved the interval into.
+
+Which architecture wins depends on the draw of the initial weights, so every run trains each shape from
+several seeds side by side (one batched network per shape: Adam is element-wise, so the copies never
+interact) and the conclusion calls a winner only when every seed agrees.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 import torch
@@ -17,13 +22,14 @@ from torch import nn
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Metric, Series, Table
-from engine.runtime import current_device
+from engine.runtime import current_device, generator
 from engine.spec import ChoiceParam, DemoSpec, FloatParam, IntParam, Steps
-from engine.text import T, both, join
+from engine.text import T, both, join, number
 
 TRAIN_POINTS = 512
 TEST_POINTS = 4096
 PLOT_POINTS = 512
+CLEAR_RATIO = 1.5  # one architecture "won" when its test MSE is this many times lower, in every seed
 TARGETS = {
     "triangle": T("Triangle wave (zig-zag)", "三角波（锯齿折线）"),
     "sawtooth": T("Sawtooth (with jumps)", "锯齿波（带跳变）"),
@@ -83,18 +89,54 @@ def linear_pieces(model: nn.Sequential, x: torch.Tensor) -> int:
     return int((pattern[1:] != pattern[:-1]).any(dim=1).sum().item()) + 1
 
 
-def fit(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, name: str,
-        progress: Progress) -> list[float]:
+class SideBySide(nn.Module):
+    """One ReLU MLP of the given widths per seed, trained at once: layer l of copy k computes h·W[k] + b[k] by a
+    batched matmul. Each copy is drawn like `mlp` (He-normal weights, PyTorch's uniform biases) from its own
+    seed's generator, so a copy is the same network whichever other seeds run beside it."""
+
+    def __init__(self, widths: list[int], draws: list[torch.Generator]):
+        super().__init__()
+        self.widths = widths
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for fan_in, fan_out in zip(widths, widths[1:], strict=False):
+            weight = [torch.randn(fan_in, fan_out, generator=g) * math.sqrt(2.0 / fan_in) for g in draws]
+            bias = [(torch.rand(1, fan_out, generator=g) * 2 - 1) / math.sqrt(fan_in) for g in draws]
+            self.weights.append(nn.Parameter(torch.stack(weight)))
+            self.biases.append(nn.Parameter(torch.stack(bias)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (points, 1), the same for every copy; returns (copies, points, 1)."""
+        hidden = x.expand(len(self.weights[0]), *x.shape)
+        for index, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            hidden = torch.baddbmm(bias, hidden, weight)
+            if index < len(self.weights) - 1:
+                hidden = torch.relu(hidden)
+        return hidden
+
+    def network(self, copy: int) -> nn.Sequential:
+        """Copy `copy` as an ordinary nn.Sequential (for counting its linear pieces and drawing it)."""
+        model = mlp(self.widths).to(self.weights[0].device)
+        linears = [layer for layer in model if isinstance(layer, nn.Linear)]
+        with torch.no_grad():
+            for linear, weight, bias in zip(linears, self.weights, self.biases, strict=True):
+                linear.weight.copy_(weight[copy].T)
+                linear.bias.copy_(bias[copy, 0])
+        return model
+
+
+def fit(model: SideBySide, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, name: str,
+        progress: Progress) -> list[list[float]]:
+    """Adam on the sum of the copies' MSEs: each copy's gradient is its own loss's. Returns each copy's losses."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for step in range(steps):
-        loss = nn.functional.mse_loss(model(x), y)
+        per_copy = (model(x) - y).pow(2).mean(dim=(1, 2))
         optimizer.zero_grad()
-        loss.backward()
+        per_copy.sum().backward()
         optimizer.step()
-        losses.append(loss.item())
+        losses.append(per_copy.detach())
         progress.advance(T(f"{name}: step {step + 1}", f"{name}：第 {step + 1} 步"))
-    return losses
+    return torch.stack(losses).T.cpu().tolist()
 
 
 def describe(widths: list[int]) -> str:
@@ -103,7 +145,7 @@ def describe(widths: list[int]) -> str:
 
 @dataclass(frozen=True)
 class Fit:
-    """One trained network."""
+    """One trained network: one shape from one seed."""
 
     widths: list[int]
     params: int
@@ -116,7 +158,7 @@ class Fit:
 @dataclass(frozen=True)
 class Measurements:
     params: dict
-    fits: dict[str, Fit]  # per ARCHITECTURES name
+    fits: dict[str, list[Fit]]  # per ARCHITECTURES name, one per seed (the first is the run's own seed)
 
     @property
     def variance(self) -> float:
@@ -125,9 +167,21 @@ class Measurements:
         return target_function(grid, kind=self.params["target"], teeth=self.params["teeth"]).var().item()
 
     @property
+    def seeds(self) -> list[int]:
+        return [self.params["seed"] + copy for copy in range(self.params["seeds"])]
+
+    @property
+    def ratios(self) -> list[float]:
+        """Shallow test MSE over deep, per seed: above 1 depth did better."""
+        return [shallow.test_mse / deep.test_mse if deep.test_mse > 0 else math.inf
+                for deep, shallow in zip(self.fits["deep"], self.fits["shallow"], strict=True)]
+
+    @property
     def shallow_over_deep(self) -> float:
-        deep, shallow = self.fits["deep"].test_mse, self.fits["shallow"].test_mse
-        return shallow / deep if deep > 0 else math.inf
+        return statistics.median(self.ratios)
+
+    def median_mse(self, name: str) -> float:
+        return statistics.median(fit.test_mse for fit in self.fits[name])
 
 
 def measure(params: dict, progress: Progress) -> Measurements:
@@ -140,40 +194,58 @@ def measure(params: dict, progress: Progress) -> Measurements:
     test_x, test_y = (2 * test - 1).to(device), target_function(test, kind=kind, teeth=teeth).to(device)
     widths = {"deep": deep_widths(budget=params["budget"], depth=params["depth"])}
     widths["shallow"] = shallow_widths(budget=parameter_count(widths["deep"]))
+    draws = [generator(copy) for copy in range(params["seeds"])]  # seed, seed + 1, …: deep drawn first, then shallow
     progress.plan(len(widths) * params["steps"])
     fits = {}
     for name, layer_widths in widths.items():
-        model = mlp(layer_widths).to(device)  # built on the CPU from the seeded global RNG: same start everywhere
-        losses = fit(model, x, y, steps=params["steps"], lr=params["lr"], name=name, progress=progress)
-        with torch.no_grad():
-            test_mse = nn.functional.mse_loss(model(test_x), test_y).item()
-            plot_x = torch.linspace(-1, 1, PLOT_POINTS, device=device).unsqueeze(1)
-            curve = model(plot_x).squeeze(1).cpu().tolist()
-        fits[name] = Fit(layer_widths, parameter_count(layer_widths), losses, test_mse, curve,
-                         linear_pieces(model, test_x))
+        side_by_side = SideBySide(layer_widths, draws).to(device)
+        losses = fit(side_by_side, x, y, steps=params["steps"], lr=params["lr"], name=name, progress=progress)
+        fits[name] = [evaluate(side_by_side.network(copy), layer_widths, losses[copy], test_x, test_y)
+                      for copy in range(params["seeds"])]
     return Measurements(params, fits)
+
+
+def evaluate(model: nn.Sequential, widths: list[int], losses: list[float], test_x: torch.Tensor,
+             test_y: torch.Tensor) -> Fit:
+    with torch.no_grad():
+        test_mse = nn.functional.mse_loss(model(test_x), test_y).item()
+        plot_x = torch.linspace(-1, 1, PLOT_POINTS, device=test_x.device).unsqueeze(1)
+        curve = model(plot_x).squeeze(1).cpu().tolist()
+    return Fit(widths, parameter_count(widths), losses, test_mse, curve, linear_pieces(model, test_x))
 
 
 def summary(measured: Measurements) -> list[Metric]:
     metrics = []
+    seeds = T(f"median of {len(measured.seeds)} seeds", f"{len(measured.seeds)} 个种子的中位数") \
+        if len(measured.seeds) > 1 else T("one seed", "一个种子")
     for name, label in ARCHITECTURES.items():
-        outcome = measured.fits[name]
+        first, mse = measured.fits[name][0], measured.median_mse(name)
         metrics += [
-            Metric(f"{name}_params", T(f"Parameters, {label['en']} ({describe(outcome.widths)})",
-                                       f"参数量，{label['zh']}（{describe(outcome.widths)}）"), outcome.params),
-            Metric(f"{name}_test_mse", T(f"Test MSE, {label['en']}", f"测试均方误差，{label['zh']}"),
-                   outcome.test_mse),
-            Metric(f"{name}_explained", T(f"Variance explained, {label['en']}", f"解释方差，{label['zh']}"),
-                   100 * (1 - outcome.test_mse / measured.variance), "%"),
-            Metric(f"{name}_linear_pieces", T(f"Linear pieces on [0, 1], {label['en']}",
-                                              f"[0, 1] 上的线性段数，{label['zh']}"), outcome.pieces),
+            Metric(f"{name}_params", T(f"Parameters, {label['en']} ({describe(first.widths)})",
+                                       f"参数量，{label['zh']}（{describe(first.widths)}）"), first.params),
+            Metric(f"{name}_test_mse", T(f"Test MSE, {label['en']} ({seeds['en']})",
+                                         f"测试均方误差，{label['zh']}（{seeds['zh']}）"), mse),
+            Metric(f"{name}_explained", T(f"Variance explained, {label['en']} ({seeds['en']})",
+                                          f"解释方差，{label['zh']}（{seeds['zh']}）"),
+                   100 * (1 - mse / measured.variance), "%"),
+            Metric(f"{name}_linear_pieces", T(f"Linear pieces on [0, 1], {label['en']} (seed {measured.seeds[0]})",
+                                              f"[0, 1] 上的线性段数，{label['zh']}（种子 {measured.seeds[0]}）"),
+                   first.pieces),
         ]
-    return metrics + [Metric("shallow_over_deep_mse", T("Test MSE, shallow / deep", "测试均方误差之比，浅/深"),
-                             measured.shallow_over_deep, "×")]
+    ratios = measured.ratios
+    return metrics + [
+        Metric("shallow_over_deep_mse", T(f"Test MSE, shallow / deep ({seeds['en']})",
+                                          f"测试均方误差之比，浅/深（{seeds['zh']}）"),
+               measured.shallow_over_deep, "×"),
+        Metric("shallow_over_deep_mse_lowest", T("Test MSE, shallow / deep: lowest seed",
+                                                 "测试均方误差之比，浅/深：最低的种子"), min(ratios), "×"),
+        Metric("shallow_over_deep_mse_highest", T("Test MSE, shallow / deep: highest seed",
+                                                  "测试均方误差之比，浅/深：最高的种子"), max(ratios), "×"),
+    ]
 
 
 def conclude(measured: Measurements) -> Conclusion:
-    deep, shallow = measured.fits["deep"], measured.fits["shallow"]
+    deep, shallow = measured.fits["deep"][0], measured.fits["shallow"][0]
     teeth, target = measured.params["teeth"], TARGETS[measured.params["target"]]
     periods = f"{teeth} period{'s' if teeth != 1 else ''}"
     setup = Conclusion(T(
@@ -181,8 +253,10 @@ def conclude(measured: Measurements) -> Conclusion:
         f"{deep.params} parameters) and a shallow-wide one ({describe(shallow.widths)}, {shallow.params} parameters)",
         f"拟合 {teeth} 个周期的{target['zh']}：深而窄的网络（{describe(deep.widths)}，{deep.params} 个参数）"
         f"与浅而宽的网络（{describe(shallow.widths)}，{shallow.params} 个参数）"))
-    pieces = T(f"The deep net cut [0, 1] into {deep.pieces} linear pieces, the shallow one into {shallow.pieces}.",
-               f"深网络把 [0, 1] 分成 {deep.pieces} 段线性区间，浅网络分成 {shallow.pieces} 段。")
+    seed = measured.seeds[0]
+    pieces = T(f"With seed {seed} the deep net cut [0, 1] into {deep.pieces} linear pieces, the shallow "
+               f"one into {shallow.pieces}.",
+               f"种子 {seed} 下，深网络把 [0, 1] 分成 {deep.pieces} 段线性区间，浅网络分成 {shallow.pieces} 段。")
     if measured.params["target"] == "triangle":
         pieces = join(pieces, T(f"An exact zig-zag with {teeth} periods needs {2 * teeth}.",
                                 f"精确表示 {teeth} 个周期的折线需要 {2 * teeth} 段。"))
@@ -190,24 +264,49 @@ def conclude(measured: Measurements) -> Conclusion:
 
 
 def winner_finding(measured: Measurements) -> Conclusion:
-    deep, shallow, ratio = measured.fits["deep"].test_mse, measured.fits["shallow"].test_mse, measured.shallow_over_deep
-    if ratio >= 1.5:
+    """A winner only when every seed agrees by CLEAR_RATIO; seeds pointing both ways mean the difference is within
+    the spread of the draw, which one seed alone cannot show."""
+    deep, shallow = number(measured.median_mse("deep")), number(measured.median_mse("shallow"))
+    ratios, count = measured.ratios, len(measured.seeds)
+    lowest, highest, median = number(min(ratios), digits=2), number(max(ratios), digits=2), \
+        number(measured.shallow_over_deep, digits=2)
+    spread = T(f" (shallow/deep from {lowest}× to {highest}× across {count} seeds)",
+               f"（{count} 个种子的浅/深之比从 {lowest} 倍到 {highest} 倍）") if count > 1 else \
+        T(" (one seed: run several to see whether it holds)", "（只有一个种子：多跑几个种子才能看出是否稳定）")
+    if min(ratios) >= CLEAR_RATIO:
         return Conclusion(T(
-            f"ended with test MSE {deep:.3g} vs {shallow:.3g}: depth won by {ratio:.2g}× with the same budget.",
-            f"最终测试均方误差为 {deep:.3g} 对 {shallow:.3g}：同样的参数预算下，深度胜出 {ratio:.2g} 倍。"),
+            f"ended with test MSE {deep} vs {shallow}: depth won by {median}× with the same budget{spread['en']}.",
+            f"最终测试均方误差为 {deep} 对 {shallow}：同样的参数预算下，深度胜出 {median} 倍{spread['zh']}。"),
             {"winner": "depth"})
-    if ratio <= 1 / 1.5:
+    if max(ratios) <= 1 / CLEAR_RATIO:
+        factor = number(1 / measured.shallow_over_deep, digits=2)
         return Conclusion(T(
-            f"ended with test MSE {deep:.3g} vs {shallow:.3g}: here width won by {1 / ratio:.2g}× — depth can "
-            "represent the oscillations cheaply, but this training run did not find such a solution.",
-            f"最终测试均方误差为 {deep:.3g} 对 {shallow:.3g}：这次宽度胜出 {1 / ratio:.2g} 倍——"
-            "深度虽能以很少参数表示振荡，但这次训练没有找到那样的解。"), {"winner": "width"})
-    return Conclusion(T(f"ended close: test MSE {deep:.3g} vs {shallow:.3g}; neither architecture clearly won.",
-                        f"结果接近：测试均方误差 {deep:.3g} 对 {shallow:.3g}，两者无明显胜负。"), {"winner": "neither"})
+            f"ended with test MSE {deep} vs {shallow}: here width won by {factor}× "
+            f"{spread['en'].strip()}; depth can represent the oscillations cheaply, but training did not find such "
+            "a solution.",
+            f"最终测试均方误差为 {deep} 对 {shallow}：这次宽度胜出 {factor} 倍"
+            f"{spread['zh']}；深度虽能以很少参数表示振荡，但训练没有找到那样的解。"), {"winner": "width"})
+    if min(ratios) < 1 < max(ratios):
+        return Conclusion(T(
+            f"ended with median test MSE {deep} vs {shallow}, but the seeds disagree{spread['en']}: the "
+            "difference is within the spread of the draw, so neither architecture won.",
+            f"最终测试均方误差中位数为 {deep} 对 {shallow}，但各种子结论不一致{spread['zh']}：差别在随机抽样的波动"
+            "范围之内，两者都没有胜出。"), {"winner": "within_spread"})
+    if min(ratios) > 1 or max(ratios) < 1:
+        ahead = ARCHITECTURES["deep" if min(ratios) > 1 else "shallow"]
+        return Conclusion(T(
+            f"ended with test MSE {deep} vs {shallow}: the {ahead['en']} net did better with every seed, but not by "
+            f"{CLEAR_RATIO:g}× with all of them{spread['en']}, so it leads without clearly winning.",
+            f"最终测试均方误差为 {deep} 对 {shallow}：{ahead['zh']}的网络在每个种子下都更好，但并非都好出 "
+            f"{CLEAR_RATIO:g} 倍{spread['zh']}，所以只是领先，没有明显胜出。"),
+            {"winner": "leans_depth" if min(ratios) > 1 else "leans_width"})
+    return Conclusion(T(f"ended level: test MSE {deep} vs {shallow}{spread['en']}; neither architecture won.",
+                        f"结果持平：测试均方误差 {deep} 对 {shallow}{spread['zh']}，两者都没有胜出。"),
+                      {"winner": "neither"})
 
 
 def fit_finding(measured: Measurements) -> Conclusion:
-    if max(fit.test_mse for fit in measured.fits.values()) < 0.02 * measured.variance:
+    if max(fit.test_mse for fits in measured.fits.values() for fit in fits) < 0.02 * measured.variance:
         return Conclusion(T("Both fit the target well.", "两者都拟合得很好。"), {"both_fit_well": True})
     return Conclusion(both(""), {"both_fit_well": False})
 
@@ -215,24 +314,25 @@ def fit_finding(measured: Measurements) -> Conclusion:
 def charts(measured: Measurements) -> list[Chart]:
     plot_x = torch.linspace(0, 1, PLOT_POINTS)
     truth = target_function(plot_x, kind=measured.params["target"], teeth=measured.params["teeth"]).tolist()
-    xs, fits = plot_x.tolist(), measured.fits
+    xs, fits, seed = plot_x.tolist(), {name: fits[0] for name, fits in measured.fits.items()}, measured.seeds[0]
     curves = [Series(T("target", "目标"), xs, truth)]
     curves += [Series(T(f"{label['en']} ({fits[name].params} params)", f"{label['zh']}（{fits[name].params} 个参数）"),
                       xs, fits[name].curve) for name, label in ARCHITECTURES.items()]
     losses = [Series(label, list(range(1, len(fits[name].losses) + 1)), fits[name].losses)
               for name, label in ARCHITECTURES.items()]
     return [
-        Chart(T("Target and fits", "目标与拟合"), both("x"), both("y"), curves),
-        Chart(T("Training loss", "训练损失"), T("Adam step", "Adam 步数"), T("MSE", "均方误差"), losses,
-              y_scale="log"),
+        Chart(T(f"Target and fits (seed {seed})", f"目标与拟合（种子 {seed}）"), both("x"), both("y"), curves),
+        Chart(T(f"Training loss (seed {seed})", f"训练损失（种子 {seed}）"), T("Adam step", "Adam 步数"),
+              T("MSE", "均方误差"), losses, y_scale="log"),
     ]
 
 
 def tables(measured: Measurements) -> list[Table]:
-    columns = [T("network", "网络"), T("layer widths", "各层宽度"), T("parameters", "参数量"),
+    columns = [T("network", "网络"), T("seed", "种子"), T("layer widths", "各层宽度"), T("parameters", "参数量"),
                T("test MSE", "测试均方误差"), T("linear pieces", "线性段数")]
-    rows = [[ARCHITECTURES[name]["en"], describe(fit.widths), fit.params, float(f"{fit.test_mse:.4g}"), fit.pieces]
-            for name, fit in measured.fits.items()]
+    rows = [[ARCHITECTURES[name]["en"], seed, describe(fit.widths), fit.params, float(f"{fit.test_mse:.4g}"),
+             fit.pieces]
+            for name, fits in measured.fits.items() for seed, fit in zip(measured.seeds, fits, strict=True)]
     return [Table(T("Same budget, different shapes", "相同预算，不同形状"), columns, rows)]
 
 
@@ -251,6 +351,11 @@ SPEC = DemoSpec(
         IntParam("depth", T("Hidden layers of the deep net", "深网络的隐藏层数"), 5, minimum=2, maximum=10),
         IntParam("steps", T("Adam steps", "Adam 步数"), 600, minimum=50, maximum=3000),
         FloatParam("lr", T("Learning rate", "学习率"), 0.005, minimum=1e-4, maximum=0.1, log_scale=True),
+        IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999,
+                 help=T("Draws the initial weights of the first pair of networks.", "决定第一对网络的初始权重。")),
+        IntParam("seeds", T("Seeds side by side", "并行的种子数"), 3, minimum=1, maximum=5,
+                 help=T("Seed, seed + 1, …: a winner is named only when every seed agrees.",
+                        "种子、种子 + 1、……：只有所有种子结论一致时才判定胜负。")),
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",

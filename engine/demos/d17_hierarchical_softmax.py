@@ -192,7 +192,7 @@ def measure(params: dict, progress: Progress) -> Measurements:
 
 def summary(measured: Measurements) -> list[Metric]:
     largest, top = measured.counts[-1], measured.top
-    return [
+    metrics = [
         Metric("full_dots_at_max", T(f"full softmax dot products per example (K = {largest})",
                                      f"完整 softmax 每样本点积数（K = {largest}）"), largest),
         Metric("hs_dots_at_max", T(f"hierarchical dot products per example, this batch (K = {largest})",
@@ -211,6 +211,8 @@ def summary(measured: Measurements) -> list[Metric]:
         Metric("prob_sum_max_error", T("max |Σ_k p(k) − 1| over all K", "所有 K 上 |Σ_k p(k) − 1| 的最大值"),
                measured.prob_error),
     ]
+    # A hierarchical softmax that never got faster has no crossover K: left out, not shown blank.
+    return [metric for metric in metrics if math.isfinite(metric.value)]
 
 
 def conclude(measured: Measurements) -> Conclusion:

@@ -193,15 +193,30 @@ def summary(measured: Measurements) -> list[Metric]:
 def conclude(measured: Measurements) -> Conclusion:
     final, samples = measured.final, measured.params["target_samples"]
     best = max(STRATEGIES, key=final.get)
-    return Conclusion.join(Conclusion(T(
+    results = Conclusion(T(
         f"With {samples} target examples (feature shift {measured.params['shift']:g}), test accuracy "
         f"was {final['frozen']:.3f} with frozen features, {final['fine_tuned']:.3f} fine-tuning all layers and "
         f"{final['scratch']:.3f} from scratch (always guessing the commonest class: {measured.majority:.3f}).",
         f"目标任务有 {samples} 个样本（特征偏移 {measured.params['shift']:g}）时，测试准确率：冻结特征 "
         f"{final['frozen']:.3f}，全部微调 {final['fine_tuned']:.3f}，从头训练 {final['scratch']:.3f}"
-        f"（总猜最常见类别：{measured.majority:.3f}）。")),
-        pretraining_finding(measured),
-        Conclusion(T(f"Best: {NAMES[best]['en']}.", f"最佳：{NAMES[best]['zh']}。"), {"best": best}))
+        f"（总猜最常见类别：{measured.majority:.3f}）。"))
+    if final[best] < measured.majority + CLEAR_MARGIN:
+        return Conclusion.join(results, nothing_learned_finding(measured))
+    return Conclusion.join(results, pretraining_finding(measured),
+                           Conclusion(T(f"Best: {NAMES[best]['en']}.", f"最佳：{NAMES[best]['zh']}。"), {"best": best}))
+
+
+def nothing_learned_finding(measured: Measurements) -> Conclusion:
+    """Below the majority-class baseline a strategy has learned nothing of the target, and ranking strategies that
+    all learned nothing says nothing about pretraining."""
+    samples = measured.params["target_samples"]
+    return Conclusion(T(
+        f"No strategy beat always guessing the commonest class by {CLEAR_MARGIN:g}: with {samples} target examples "
+        f"none of them learned the target, so this run cannot tell whether pretraining helps. More target examples "
+        f"or more epochs can.",
+        f"没有任何策略比总猜最常见类别高出 {CLEAR_MARGIN:g}：只有 {samples} 个目标样本时三者都没学会目标任务，"
+        f"因此这次运行无法说明预训练是否有帮助。增加目标样本或训练轮数才能看出来。"),
+        {"pretraining": "nothing_learned", "best": "none"})
 
 
 def pretraining_finding(measured: Measurements) -> Conclusion:
@@ -280,6 +295,9 @@ SPEC = DemoSpec(
                    minimum=0.001, maximum=1.0, log_scale=True),
         IntParam("epochs", T("target epochs", "目标任务训练轮数"), 150, minimum=10, maximum=2000),
         IntParam("pretrain_epochs", T("source pretraining epochs", "源任务预训练轮数"), 15, minimum=1, maximum=60),
+        IntParam("seed", T("Random seed", "随机种子"), 0, minimum=0, maximum=9999,
+                 help=T("Draws the teacher, the examples, the initial weights and the batch order.",
+                        "决定教师网络、样本、初始权重与批次顺序的随机抽样。")),
     ),
     run=Steps(measure=measure, summary=summary, conclude=conclude, charts=charts, tables=tables),
     queue="demos",

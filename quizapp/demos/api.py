@@ -49,7 +49,7 @@ class DemoRunStartApi(APIView):
         body.is_valid(raise_exception=True)
         user = request.user if request.user.is_authenticated else None
         outcome = services.demo_run_request(user=user, demo_id=demo_id, raw_params=body.validated_data["params"])
-        code = status.HTTP_200_OK if outcome.from_cache else status.HTTP_201_CREATED
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
         return Response({**DemoRunSerializer(outcome.run).data, "from_cache": outcome.from_cache}, status=code)
 
 

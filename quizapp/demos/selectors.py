@@ -24,7 +24,8 @@ def demo_spec_get_or_404(*, demo_id: str) -> engine.DemoSpec:
 
 def default_run_evidence(*, demo_ids) -> dict[str, dict]:
     """Each demo's conclusion ({"en", "zh"}) and main chart (its first) from its newest
-    default-parameter run, for the demos that have one: the evidence a study card shows under its answer."""
+    default-parameter run, and that run, for the demos that have one: the evidence a study card shows under
+    its answer."""
     evidence = {}
     for demo_id in sorted(set(demo_ids)):
         try:
@@ -33,7 +34,8 @@ def default_run_evidence(*, demo_ids) -> dict[str, dict]:
             continue
         if run is not None and run.result:
             charts = run.result.get("charts") or []
-            evidence[demo_id] = {"conclusion": run.result["conclusion"], "chart": charts[0] if charts else None}
+            evidence[demo_id] = {"conclusion": run.result["conclusion"], "chart": charts[0] if charts else None,
+                                 "run": run}
     return evidence
 
 

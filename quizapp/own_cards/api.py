@@ -70,6 +70,10 @@ class OwnCardImportSerializer(serializers.Serializer):
     topic = TopicSlugField(help_text="the topic of rows that name none")
     update_existing = serializers.BooleanField(default=False, help_text=(
         "a row whose question I already have updates that card's answer, topic and difficulty (else: skipped)"))
+    with_history = serializers.BooleanField(default=False, help_text=(
+        "an Anki package's review log and scheduling join my study history"))
+    take_fsrs_parameters = serializers.BooleanField(default=False, help_text=(
+        "an Anki package's FSRS weights and desired retention become my study settings"))
 
 
 @extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
@@ -101,15 +105,30 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                                              help_text="lines (or notes) that updated a card I already have"),
             "repeated": serializers.ListField(child=serializers.IntegerField(),
                                               help_text="lines (or notes) repeating an earlier one's question"),
-            "ignored_columns": serializers.ListField(child=serializers.CharField())})})
+            "ignored_columns": serializers.ListField(child=serializers.CharField()),
+            "recognised": serializers.ListField(child=serializers.IntegerField(),
+                                                help_text="notes of this site's own deck: their cards, no copy"),
+            "topics_kept": serializers.ListField(child=serializers.IntegerField(),
+                                                 help_text="updated notes whose card kept its topic"),
+            "topics_from_anki": serializers.DictField(child=serializers.CharField(),
+                                                      help_text="an Anki deck or tag → the topic it named"),
+            "images_left_out": serializers.ListField(child=serializers.IntegerField(),
+                                                     help_text="notes whose images were not imported"),
+            "reviews_imported": serializers.IntegerField(), "fsrs_taken": serializers.BooleanField()})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[ImportUploadParser])
     def import_file(self, request):
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = imports.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
                                                  default_topic=body.validated_data["topic"],
-                                                 update_existing=body.validated_data["update_existing"])
+                                                 update_existing=body.validated_data["update_existing"],
+                                                 with_history=body.validated_data["with_history"],
+                                                 take_fsrs_parameters=body.validated_data["take_fsrs_parameters"])
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
                          "skipped": report.skipped, "updated": report.updated, "repeated": report.repeated,
-                         "ignored_columns": report.ignored_columns},
+                         "ignored_columns": report.ignored_columns, "recognised": report.recognised,
+                         "topics_kept": report.topics_kept, "reviews_imported": report.reviews_imported,
+                         "topics_from_anki": {name: topic.slug for name, topic in report.topics_from_anki.items()},
+                         "images_left_out": report.images_left_out,
+                         "fsrs_taken": report.fsrs_taken},
                         status=status.HTTP_201_CREATED)

@@ -72,6 +72,10 @@ class ImportForm(forms.Form):
     topic = TopicField(label=gettext_lazy("Topic for rows that name none"))
     update_existing = forms.BooleanField(required=False, label=gettext_lazy(
         "Update the cards whose question I already have (answer, topic, difficulty)"))
+    with_history = forms.BooleanField(required=False, label=gettext_lazy(
+        "From an Anki package: bring my reviews and scheduling"))
+    take_fsrs_parameters = forms.BooleanField(required=False, label=gettext_lazy(
+        "From an Anki package: use its FSRS parameters and desired retention for my study"))
 
 
 class OwnCardFilter(forms.Form):

@@ -39,11 +39,12 @@ class OwnCardText:
     answer: str
     topic: Topic
     difficulty: int
+    anki_guid: str = ""  # the Anki note it came from: kept, so it goes back to Anki as that note
 
     @classmethod
     def from_form(cls, cleaned: dict) -> OwnCardText:
         return cls(question=cleaned["question"], answer=cleaned["answer"], topic=cleaned["topic"],
-                   difficulty=cleaned["difficulty"])
+                   difficulty=cleaned["difficulty"], anki_guid=cleaned.get("anki_guid", ""))
 
     def fields(self) -> dict:
         # One text in both languages' fields, rendered once: the card reads the same in either language.
@@ -53,7 +54,8 @@ class OwnCardText:
                 "question_en": self.question, "question_zh": self.question,
                 "answer_en": self.answer, "answer_zh": self.answer, "search_text": derived["search_text"],
                 "search_tokens": derived["search_tokens"], "search_head": derived["search_head"],
-                "answer_html_en": derived["answer_html_en"], "answer_html_zh": derived["answer_html_en"]}
+                "answer_html_en": derived["answer_html_en"], "answer_html_zh": derived["answer_html_en"],
+                **({"anki_guid": self.anki_guid} if self.anki_guid else {})}  # a text with none keeps the card's
 
 
 def _new_card_ids(count: int) -> list[str]:

@@ -174,7 +174,9 @@ def own_cards_import(request):
     try:
         report = imports.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
                                                  default_topic=form.cleaned_data["topic"],
-                                                 update_existing=form.cleaned_data["update_existing"])
+                                                 update_existing=form.cleaned_data["update_existing"],
+                                                 with_history=form.cleaned_data["with_history"],
+                                                 take_fsrs_parameters=form.cleaned_data["take_fsrs_parameters"])
     except imports.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
     messages.success(request, _import_summary(report))
@@ -251,7 +253,36 @@ def _import_summary(report: imports.ImportReport) -> str:
                               "ticked to apply them.", report.differing) % {"count": report.differing})
     if report.ignored_columns:
         parts.append(_("Columns ignored: %(columns)s.") % {"columns": _list(report.ignored_columns)})
+    parts += _anki_summary(report)
     return ("" if content_language() == "zh" else " ").join(parts)  # Chinese runs sentences together
+
+
+def _anki_summary(report: imports.ImportReport) -> list[str]:
+    parts = []
+    if report.recognised:
+        parts.append(ngettext("%(count)d note is a card of this site: its history goes to that card, no copy made.",
+                              "%(count)d notes are cards of this site: their history goes to those cards, no copies "
+                              "made.", len(report.recognised)) % {"count": len(report.recognised)})
+    if report.topics_from_anki:
+        parts.append(_("Topics from Anki's decks and tags: %(pairs)s.") % {"pairs": _list(
+            [f"{name} → {topic.title}" for name, topic in sorted(report.topics_from_anki.items())])})
+    if report.topics_kept:
+        parts.append(ngettext("%(count)d updated card kept its topic though its deck names another (note "
+                              "%(numbers)s).", "%(count)d updated cards kept their topics though their decks name "
+                              "others (notes %(numbers)s).", len(report.topics_kept)) % {
+            "count": len(report.topics_kept), "numbers": _number_list(report.topics_kept)})
+    if report.reviews_imported:
+        parts.append(ngettext("Added %(count)d review from Anki to your history.",
+                              "Added %(count)d reviews from Anki to your history.", report.reviews_imported)
+                     % {"count": report.reviews_imported})
+    if report.images_left_out:
+        parts.append(ngettext("%(count)d note shows an image, which was not imported (note %(numbers)s).",
+                              "%(count)d notes show images, which were not imported (notes %(numbers)s).",
+                              len(report.images_left_out)) % {
+            "count": len(report.images_left_out), "numbers": _number_list(report.images_left_out)})
+    if report.fsrs_taken:
+        parts.append(_("Your study now uses the deck's FSRS parameters and desired retention."))
+    return parts
 
 
 def _number_list(numbers: list[int], shown: int = 10) -> str:

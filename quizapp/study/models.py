@@ -103,6 +103,7 @@ class ReviewLog(models.Model):
     class Source(models.TextChoices):
         STUDY = "study", _("Study")
         INTERVIEW = "interview", _("Interview")
+        ANKI = "anki", _("Anki")  # imported from an Anki review log
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
     card = models.ForeignKey(CardState, on_delete=models.CASCADE, related_name="logs")

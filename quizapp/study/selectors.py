@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from fsrs import Scheduler
 
-from quizapp.study import scheduling
+from questions.apkg_schedule import Schedule, ScheduledCard, ScheduledReview
+from quizapp.study import days, scheduling
 from quizapp.study.models import CardState, ReviewLog, SchedulerOptimization, StudySettings
 
 State = CardState.State
@@ -73,3 +75,41 @@ def retrievability_with(scheduler: Scheduler, *, card: CardState, now: datetime)
     if card.state == State.NEW or card.stability is None:
         return None
     return float(scheduler.get_card_retrievability(scheduling.to_fsrs_card(card), scheduling.as_utc(now)))
+
+
+def anki_schedule(*, user, question_ids, now: datetime) -> Schedule:
+    """The learner's schedule of these questions as an Anki package carries it (questions.apkg_schedule),
+    their cards keyed by question id: memory states, due days in their own calendar, every review."""
+    study_settings = study_settings_get(user=user)
+    scheduler = scheduling.scheduler_for(study_settings, fuzz=False)
+    today = days.study_day_for(study_settings=study_settings, now=now)
+    cards = CardState.objects.filter(user=user, question_id__in=list(question_ids))
+    logs_by_card: dict[int, list[ReviewLog]] = {}
+    for log in ReviewLog.objects.filter(user=user, card__in=cards).order_by("reviewed_at", "id"):
+        logs_by_card.setdefault(log.card_id, []).append(log)
+    return Schedule(
+        cards={card.question_id: _scheduled_card(card, logs_by_card.get(card.pk, []), study_settings, today=today.day)
+               for card in cards},
+        today=today.day, today_starts_at=today.starts_at, fsrs_parameters=[float(w) for w in scheduler.parameters],
+        desired_retention=study_settings.desired_retention, new_per_day=study_settings.new_cards_per_day,
+        reviews_per_day=study_settings.reviews_per_day, zone=zoneinfo.ZoneInfo(study_settings.timezone),
+        day_start_hour=study_settings.day_start_hour, learning_steps=tuple(scheduler.learning_steps),
+        relearning_steps=tuple(scheduler.relearning_steps))
+
+
+def _scheduled_card(card: CardState, logs: list[ReviewLog], study_settings: StudySettings, *,
+                    today: date) -> ScheduledCard:
+    # A log keeps the card as it was before its rating; the card after it is the next log's "before",
+    # or the card as it is now for the last one.
+    afters = [log.previous_state for log in logs[1:]] + [scheduling.snapshot(card)] if logs else []
+    reviews = tuple(ScheduledReview(
+        reviewed_at=log.reviewed_at, rating=log.rating, duration_ms=log.duration_ms, state_before=log.state_before,
+        state_after=after["state"], due_after=datetime.fromisoformat(after["due"]),
+        difficulty_after=after["difficulty"]) for log, after in zip(logs, afters, strict=True))
+    return ScheduledCard(
+        state=card.state, step=card.step, due=card.due,
+        due_day=days.study_day_at(moment=card.due, timezone_name=study_settings.timezone,
+                                  day_start_hour=study_settings.day_start_hour).day,
+        last_review=card.last_review, stability=card.stability, difficulty=card.difficulty, reps=card.reps,
+        lapses=card.lapses, suspended=card.suspended,
+        buried=card.buried_until is not None and card.buried_until > today, reviews=reviews)

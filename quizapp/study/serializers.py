@@ -12,6 +12,7 @@ from questions.languages import content_language
 from questions.models import LARGEST_ID, Question, Topic
 from questions.serializers import TopicSlugsField
 from quizapp.demos import selectors as demo_selectors
+from quizapp.demos.labels import stored_run_label
 from quizapp.study import browsing, scheduling, selectors
 from quizapp.study.models import CardState, CustomAnswer, CustomSession, ReviewLog, SchedulerOptimization, StudySettings
 from quizapp.study.queue import MAX_AHEAD_DAYS
@@ -56,7 +57,8 @@ class QueueCardSerializer(serializers.Serializer):
     demo_ids = serializers.ListField(source="question.demo_ids", child=serializers.CharField())
     demos = serializers.SerializerMethodField(
         help_text="each linked demo's title, page and, once a run with its default parameters has finished, "
-                  "what it concluded (in the reader's language) and its main chart")
+                  "what it concluded (in the reader's language), its main chart and when and where it was "
+                  "computed")
     edit_url = serializers.SerializerMethodField(help_text="the page that edits my own card; null for the corpus's")
     retrievability = serializers.SerializerMethodField()
     intervals = serializers.SerializerMethodField(help_text="rating (1-4) → seconds until the card would be due")
@@ -64,6 +66,8 @@ class QueueCardSerializer(serializers.Serializer):
     @extend_schema_field({"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
         "conclusion": {"type": "string", "nullable": True},
+        "computed": {"type": "string", "nullable": True,
+                     "description": "when, on which device and in how long that run was computed"},
         "chart": {"type": "object", "nullable": True,
                   "description": "the run's main chart, as the demo page draws it"}}}})
     def get_demos(self, card) -> list[dict]:
@@ -82,6 +86,7 @@ class QueueCardSerializer(serializers.Serializer):
             evidence = known[demo_id]
             demos.append({"id": demo_id, "title": spec.title[language], "url": reverse("demos:detail", args=[demo_id]),
                           "conclusion": evidence["conclusion"][language] if evidence else None,
+                          "computed": stored_run_label(evidence["run"]) if evidence else None,
                           "chart": evidence.get("chart")})
         return demos
 

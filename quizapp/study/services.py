@@ -412,3 +412,100 @@ def scheduler_optimization_run(*, optimization_id: int, worker: str = "") -> Non
         if finished and fit.improves:  # only the weights: the learner may have changed other settings meanwhile
             StudySettings.objects.update_or_create(user=optimization.user,
                                                    defaults={"fsrs_parameters": fit.new_parameters})
+
+
+@dataclass(frozen=True)
+class ImportedReview:
+    """A rating made elsewhere (Anki): `client_id` is derived from where it came from, so importing the
+    same review twice finds it already there."""
+
+    client_id: uuid.UUID
+    reviewed_at: datetime
+    rating: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ImportedMemory:
+    """The card as the other app last scheduled it, with its FSRS memory state when it had one."""
+
+    state: str  # one of CardState.State
+    stability: float | None
+    difficulty: float | None
+    interval_days: int
+    reps: int
+    lapses: int
+    suspended: bool
+
+
+def card_history_import(*, user, question, reviews: list[ImportedReview], memory: ImportedMemory | None) -> int:
+    """Add reviews made elsewhere to the learner's log of the question; returns how many were new.
+
+    A review already in the log (the same client id, or the same moment to the millisecond: a review
+    of ours that went to Anki and came back) is skipped. The new ones are replayed with the learner's
+    own in time order through fsrs, which gives each its state before. The card then takes the other
+    app's schedule only when that app has the latest review: Anki's own memory state when it has one
+    (it may rest on reviews its log no longer holds, and it is what the learner saw there), else the
+    replay's. When our own latest review is newer, the card stays as we scheduled it."""
+    with transaction.atomic():
+        lock_learner(user)
+        card = _locked_card(user=user, question_id=question.pk, now=timezone.now())
+        logs = list(card.logs.order_by("reviewed_at", "id"))
+        seen_moments = {_millisecond(log.reviewed_at) for log in logs}
+        seen_ids = set(ReviewLog.objects.filter(user=user, client_id__in=[r.client_id for r in reviews])
+                       .values_list("client_id", flat=True))
+        new = sorted((review for review in reviews if review.client_id not in seen_ids and 1 <= review.rating <= 4
+                      and _millisecond(review.reviewed_at) not in seen_moments), key=lambda review: review.reviewed_at)
+        if not new:
+            return 0
+        replayed = _replayed(card, logs, new, study_settings=selectors.study_settings_get(user=user))
+        if card.last_review is None or new[-1].reviewed_at > card.last_review:
+            _take_schedule(card, replayed, memory=memory, last_review=scheduling.as_utc(new[-1].reviewed_at))
+        else:  # our schedule stands; the counts take in the older reviews
+            card.reps, card.lapses = replayed.reps, replayed.lapses
+        card.save()
+        return len(new)
+
+
+def _millisecond(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _replayed(card: CardState, logs: list[ReviewLog], new: list[ImportedReview], *,
+              study_settings: StudySettings) -> CardState:
+    """A scratch card that went through every review, ours and the new ones, in time order; each new
+    review is logged with the scratch card as it was just before it."""
+    scheduler = scheduling.scheduler_for(study_settings, fuzz=False)
+    scratch = CardState(user_id=card.user_id, question_id=card.question_id, due=timezone.now())
+    ratings = sorted([(log.reviewed_at, log.rating, None) for log in logs] +
+                     [(review.reviewed_at, review.rating, review) for review in new], key=lambda item: item[0])
+    imported = []
+    for reviewed_at, rating, review in ratings:
+        previous, state_before = scheduling.snapshot(scratch), scratch.state
+        reviewed, _ = scheduler.review_card(scheduling.to_fsrs_card(scratch), Rating(rating),
+                                            review_datetime=scheduling.as_utc(reviewed_at))
+        scheduling.apply_fsrs_card(scratch, reviewed)
+        scratch.reps += 1
+        scratch.lapses += scheduling.is_lapse(state_before, rating)
+        if review is not None:
+            imported.append(ReviewLog(
+                user_id=card.user_id, card=card, rating=rating, reviewed_at=scheduling.as_utc(reviewed_at),
+                duration_ms=review.duration_ms, state_before=state_before, previous_state=previous,
+                client_id=review.client_id, source=ReviewLog.Source.ANKI))
+    ReviewLog.objects.bulk_create(imported)
+    return scratch
+
+
+def _take_schedule(card: CardState, replayed: CardState, *, memory: ImportedMemory | None,
+                   last_review: datetime) -> None:
+    for field in ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses"):
+        setattr(card, field, getattr(replayed, field))
+    if memory is None:
+        return
+    card.suspended = memory.suspended
+    card.reps, card.lapses = max(memory.reps, replayed.reps), max(memory.lapses, replayed.lapses)
+    if memory.stability is not None and memory.state == State.REVIEW:
+        card.state, card.step = State.REVIEW, None
+        card.stability, card.difficulty = memory.stability, memory.difficulty
+        card.last_review = last_review
+        card.due = last_review + timedelta(days=max(1, memory.interval_days))

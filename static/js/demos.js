@@ -356,7 +356,16 @@
       `${T.device}: ${result.device_name} (${result.device}) · ${T.compute}: ${result.compute_seconds} s · ${T.engine} ${result.engine_version}`));
   }
 
-  function showRun(output, run, fromCache) {
+  // What a finished run's status line says, by how it came: "stored" (the page brought it: the server wrote
+  // its label), "cached" (a request found it finished) or "fresh" (computed while the learner waited).
+  function finishedLabel(output, run, origin) {
+    if (origin === "stored" && output.dataset.storedLabel) return output.dataset.storedLabel;
+    const values = {when: new Date(run.finished_at).toLocaleString(document.documentElement.lang),
+      device: run.result.device_name, seconds: run.result.compute_seconds};
+    return fill(origin === "cached" ? T.cached : T.finished, values);
+  }
+
+  function showRun(output, run, origin) {
     const status = output.querySelector(".run-status");
     const bar = output.querySelector(".progress");
     output.dataset.status = run.status;
@@ -364,7 +373,7 @@
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
-      status.textContent = fromCache ? T.cached : T.finished;
+      status.textContent = finishedLabel(output, run, origin);
       renderResult(output.querySelector(".result"), run);
     } else if (run.status === "failed") {
       bar.hidden = true;
@@ -390,13 +399,13 @@
     }
   }
 
-  async function follow(output, runId, fromCache = false, show = showRun) {
+  async function follow(output, runId, origin, show = showRun) {
     let failures = 0;
     for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
       const run = await pollOnce(output, runId);
       if (run) {
         failures = 0;
-        show(output, run, fromCache);
+        show(output, run, origin);
         if (run.status === "succeeded" || run.status === "failed") return run;
       } else if (++failures >= MAX_POLL_FAILURES) {
         const status = output.querySelector(".run-status");
@@ -440,8 +449,9 @@
     if (!body) return;
     output.querySelector(".no-linked-run")?.remove();  // said of the link's parameters, before this run
     output.querySelector(".compare-status")?.replaceChildren();  // a comparison's progress: this run ends it
-    showRun(output, body, body.from_cache);
-    await follow(output, body.id, body.from_cache);
+    const origin = body.from_cache ? "cached" : "fresh";  // a run joined in flight is computed before our eyes
+    showRun(output, body, origin);
+    await follow(output, body.id, origin);
   }
 
   // A second run, with the form's parameters, drawn over the shown one (started, or taken from the cache:
@@ -459,7 +469,7 @@
 
   async function followComparison(output, runId) {
     shownRuns.get(output.querySelector(".result")).pending = runId;
-    await follow(output, runId, false, showComparison);
+    await follow(output, runId, "cached", showComparison);
   }
 
   function showComparison(output, run) {
@@ -538,7 +548,7 @@
   });
 
   document.querySelectorAll(".demo-output[data-run-id]").forEach(async (output) => {
-    const run = await follow(output, output.dataset.runId);
+    const run = await follow(output, output.dataset.runId, "stored");
     // A shared comparison: its second run over the first.
     const compared = output.dataset.comparedRunId;
     if (run?.status === "succeeded" && compared) followComparison(output, compared);

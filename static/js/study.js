@@ -147,7 +147,10 @@
         const conclusion = document.createElement("p");
         conclusion.className = "demo-conclusion";
         setTextWithMath(conclusion, demo.conclusion);
-        item.append(conclusion);
+        const computed = document.createElement("p");
+        computed.className = "muted small demo-computed";
+        computed.textContent = demo.computed;  // when, where and how long: a stored result, not a live run
+        item.append(conclusion, computed);
       }
       if (demo.chart) {
         const box = document.createElement("div");

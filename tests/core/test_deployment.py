@@ -23,7 +23,8 @@ SETTINGS_SOURCE = (ROOT / "quizapp" / "settings.py").read_text()
 GUNICORN_SOURCE = (ROOT / "gunicorn.conf.py").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 APP_SERVICES = [name for name, service in SERVICES.items() if service.get("image", "").startswith("dl-interview")]
-LONG_RUNNING = [name for name in APP_SERVICES if name != "migrate"]
+ONE_OFF = ["migrate", "precompute"]
+LONG_RUNNING = [name for name in APP_SERVICES if name not in ONE_OFF]
 
 
 def command_words(service: dict) -> list[str]:
@@ -51,7 +52,8 @@ def image_environment(**extra: str) -> dict[str, str]:
 
 
 def test_it_defines_the_whole_stack():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "optimizer", "beat", "gpu-worker"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "precompute", "web", "worker", "optimizer", "beat",
+                             "gpu-worker"}
     assert SERVICES["gpu-worker"]["profiles"] == ["gpu"]
     devices = SERVICES["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia"
@@ -65,6 +67,19 @@ def test_it_migrates_once_before_any_app_service_starts():
         assert SERVICES[name]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}, name
         assert "migrate" not in " ".join(command_words(SERVICES[name])), f"{name} migrates: replicas would race"
     assert set(SERVICES["migrate"]["depends_on"]) == {"postgres", "redis"}
+
+
+def test_it_computes_the_default_runs_ahead_once_migrated_without_holding_up_the_web():
+    assert command_words(SERVICES["precompute"]) == ["python", "manage.py", "precompute_demos"]
+    assert SERVICES["precompute"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert SERVICES["precompute"]["restart"] == "no"
+    assert all("precompute" not in SERVICES[name]["depends_on"] for name in LONG_RUNNING)
+
+
+def test_it_gives_what_computes_a_smaller_share_of_the_cpu_than_the_web():
+    web_share = SERVICES["web"].get("cpu_shares", 1024)  # Docker's default weight
+    for name in [*WORKERS, "precompute"]:
+        assert SERVICES[name]["cpu_shares"] < web_share, name
 
 
 def test_it_restarts_long_running_services_and_checks_their_health():

@@ -21,7 +21,7 @@ from engine.text import DONE
 from questions.typography import halfwidth_punctuation
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL_IDS = [f"D{n}" for n in range(1, 19)]
+ALL_IDS = [f"D{n}" for n in range(1, 27)]
 
 
 def demo_module(demo_id: str):
@@ -54,7 +54,7 @@ def default_runs():
     return DefaultRuns()
 
 
-def test_it_registers_every_demo_from_d1_to_d18():
+def test_it_registers_every_demo_from_d1_to_d26():
     assert [spec.id for spec in engine.all_demos()] == ALL_IDS
 
 

@@ -1,9 +1,13 @@
 """D1: the science of vanishing gradients, read from what the demo computed."""
 
+import json
 import math
 
+import pytest
+
 from engine.runtime import execute
-from tests.engine.results import metric
+from engine.text import number
+from tests.engine.results import metric, summary_values
 
 SMALL = {"depth": 15, "width": 32, "steps": 2}
 
@@ -66,3 +70,42 @@ def test_it_reports_progress_at_least_ten_times_in_a_short_run():
     assert fractions == sorted(fractions)
     assert len(fractions) >= 10
     assert fractions[-1] == 1.0
+
+
+def test_it_calls_a_dead_relu_layer_dead_not_an_overflow():
+    """Width 8, seed 2: layer 42's eight ReLU units are all off for every example, so every gradient is 0."""
+    result = execute("D1", {**SMALL, "depth": 50, "width": 8, "activation": "relu", "seed": 2})
+    assert metric(result, "first_layer_grad_norm") == 0 and metric(result, "last_layer_grad_norm") == 0
+    assert metric(result, "last_layer_activation_std") == 0
+    assert result["verdict"]["gradient"] == "dead"
+    assert "dead" in result["conclusion"]["en"]
+    assert "overflow" not in result["conclusion"]["en"] and "explod" not in result["conclusion"]["en"]
+    json.dumps(result, allow_nan=False)
+    assert "grad_ratio_last_over_first" not in summary_values(result)  # 0/0 is no ratio
+
+
+@pytest.mark.parametrize(("width", "grows"), [(32, False), (256, True)])
+def test_it_ties_naive_init_vanishing_to_the_width_through_the_per_layer_gain(width, grows):
+    result = execute("D1", {**SMALL, "width": width, "activation": "sigmoid", "init": "normal"})
+    gain = metric(result, "backward_gain_per_layer")
+    assert (gain > 1) == grows
+    assert (metric(result, "grad_ratio_last_over_first") < 1) == grows  # last/first < 1: it grew toward the input
+    assert f"= {number(gain)}, so it {'grows' if grows else 'shrinks'} toward the input" in result["conclusion"]["en"]
+    assert f"√{width}" in result["conclusion"]["en"]
+    assert ("does not vanish" in result["conclusion"]["en"]) == grows
+
+
+def test_it_reports_where_the_loss_diverged_instead_of_the_step_0_loss():
+    result = execute("D1", {**SMALL, "depth": 50, "activation": "relu", "init": "normal", "lr": 1.0})
+    values = summary_values(result)
+    assert "final_loss" not in values
+    assert values["diverged_at_step"] == 1
+    assert result["verdict"]["training"] == "diverged"
+    assert "step 1" in result["conclusion"]["en"]
+
+
+def test_it_calls_a_loss_that_grew_a_hundredfold_diverged_even_while_finite():
+    result = execute("D1", {"width": 256, "steps": 20})
+    assert math.isfinite(metric(result, "final_loss"))
+    assert metric(result, "final_loss") > 10 * metric(result, "initial_loss")
+    assert result["verdict"]["training"] == "diverged"

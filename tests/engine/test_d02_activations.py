@@ -56,3 +56,19 @@ def test_its_progress_moves_a_twelfth_at_a_time_however_long_the_run_takes():
     fractions = [0.0, *(fraction for fraction, _ in reported)]
     assert max(later - earlier for earlier, later in zip(fractions, fractions[1:], strict=False)) <= 1 / 12 + 1e-9
     assert fractions[-1] == 1.0 and all(message["en"] and message["zh"] for _, message in reported)
+
+
+def test_it_finds_the_saturation_edge_and_gelu_peak_between_the_points_of_a_coarse_grid():
+    """21 points over ±20 (spacing 2): the grid alone puts σ′'s 10% edge at 4 and GELU′'s peak at x = 2."""
+    result = execute("D2", {"points": 21, "x_max": 20.0}, device="cpu")
+    edge = math.log((1 + math.sqrt(0.9)) / (1 - math.sqrt(0.9)))  # σ(1 − σ) = 0.025, solved for x
+    assert metric(result, "sigmoid_saturation_edge") == pytest.approx(edge, abs=0.01)
+    assert metric(result, "gelu_max_derivative") == pytest.approx(1.1289, abs=1e-3)
+    assert metric(result, "gelu_derivative_argmax") == pytest.approx(math.sqrt(2), abs=0.01)  # where x² = 2
+    assert result["verdict"]["grid"] == "coarse"
+    assert "coarse (spacing 2)" in result["conclusion"]["en"]
+    assert "at 3.64 between its points" in result["conclusion"]["en"]
+
+
+def test_it_says_nothing_about_the_grid_when_the_grid_is_fine():
+    assert execute("D2", device="cpu")["verdict"]["grid"] == "fine"

@@ -1,5 +1,7 @@
 """D4: how LeCun, Xavier and He init carry the variance through tanh and ReLU layers."""
 
+import re
+
 import pytest
 
 from engine.runtime import execute
@@ -43,3 +45,15 @@ def test_it_names_what_drifted_and_what_did_not(result):
     assert result["verdict"]["relu_needs_he"] is True
     shallow = execute("D4", {"depth": 2, "width": 64})
     assert {shallow["verdict"][f"{a}_{s}"] for a in ("tanh", "relu") for s in ("lecun", "xavier", "he")} == {"steady"}
+
+
+def test_it_never_writes_a_small_nonzero_ratio_as_zero_and_says_when_he_drifts_too():
+    """Width 16, width ratio 4, 100 layers: He's forward ratio ends near 1e-4, which two decimals round to 0."""
+    drifting = execute("D4", {"depth": 100, "width": 16, "ratio": "4"}, device="cpu")
+    he = metric(drifting, "relu_he_forward_ratio")
+    assert 0 < he < 0.005
+    for text in drifting["conclusion"].values():
+        assert not re.search(r"×0\.0+(?!\d)", text), text  # a ratio written as zero
+    assert f"He ends at ×{he:.3g}" in drifting["conclusion"]["en"]
+    assert "He drifted too" in drifting["conclusion"]["en"]
+    assert drifting["verdict"]["relu_he"] == "drifted"

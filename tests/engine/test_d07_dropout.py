@@ -37,3 +37,10 @@ def test_it_says_so_when_the_plain_net_does_not_overfit():
     result = execute("D7", {**SMALL, "noise": 0.0, "train_samples": 128})
     assert metric(result, "gap_without_dropout") < 0.01
     assert result["verdict"]["gap"] == "no_overfitting"
+
+
+def test_it_takes_a_seed_that_changes_the_draw_and_repeats_it():
+    quick = {"epochs": 50, "passes": 10, "width": 16}
+    first = execute("D7", {**quick, "seed": 3}, device="cpu")
+    assert execute("D7", {**quick, "seed": 3}, device="cpu")["summary"] == first["summary"]
+    assert execute("D7", {**quick, "seed": 4}, device="cpu")["summary"] != first["summary"]

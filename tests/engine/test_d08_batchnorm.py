@@ -6,7 +6,7 @@ import pytest
 
 from engine.demos.d08_batchnorm import steps_to_reach
 from engine.runtime import execute
-from tests.engine.results import metric
+from tests.engine.results import metric, summary_values
 
 SMALL = {"depth": 6, "width": 32, "steps": 100}
 
@@ -47,3 +47,13 @@ def test_it_counts_steps_to_a_target_accuracy_from_a_running_mean():
     # steps 4..13 (1-based) are the first window of 10 holding eight perfect batches
     assert steps_to_reach([0.0] * 5 + [1.0] * 20, 0.8) == 13.0
     assert math.isnan(steps_to_reach([0.5] * 30, 0.8))
+
+
+def test_it_says_bn_trained_where_the_plain_network_diverged_at_a_high_learning_rate():
+    """The BatchNorm paper's point: ReLU + He at learning rate 0.5 blows up the plain network, not the BN one."""
+    result = execute("D8", {"activation": "relu", "init": "he", "lr": 0.5})
+    assert "plain_final_loss" not in summary_values(result)  # it has none: its loss stopped being finite
+    assert metric(result, "bn_test_accuracy") > 80
+    assert result["verdict"] == {"batchnorm": "helped", "plain": "diverged"}
+    assert f"{metric(result, 'bn_test_accuracy'):.0f}% test accuracy" in result["conclusion"]["en"]
+    assert "lower the learning rate" not in result["conclusion"]["en"]

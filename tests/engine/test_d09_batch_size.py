@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from engine.demos import d09_batch_size as demo
@@ -42,10 +44,30 @@ def test_it_draws_every_run_over_the_same_number_of_epochs(small_run):
 
 def test_it_says_when_linear_scaling_makes_large_batches_blow_up():
     result = execute("D9", {"samples": 256, "epochs": 3, "learning_rate": 1.0, "lr_scaling": "linear"})
-    assert metric(result, "final_loss_largest_batch") > metric(result, "initial_loss")
-    assert result["verdict"]["training"] == "ended_above_start"
+    final, start = metric(result, "final_loss_largest_batch"), metric(result, "initial_loss")
+    assert final > start
+    assert result["verdict"]["training"] == ("diverged" if final > 10 * start else "ended_above_start")
     assert execute("D9", {"samples": 256, "epochs": 3})["verdict"]["training"] != "ended_above_start"
 
 
 def test_it_draws_the_same_loss_against_updates_twice(small_run):
     assert execute("D9", SMALL)["charts"][1] == small_run["charts"][1]  # no timing in it, unlike the summary
+
+
+def test_it_calls_a_run_that_ends_at_1e13_diverged_though_its_loss_is_finite():
+    result = execute("D9", {"learning_rate": 1.0, "lr_scaling": "linear"})
+    final = metric(result, "final_loss_largest_batch")
+    assert math.isfinite(final) and final > 1e4
+    assert result["verdict"]["training"] == "diverged"
+    assert f"{result['summary'][0]['value']:.3g}" in result["conclusion"]["en"]  # against the starting loss
+    assert "57923413737472.000" not in result["conclusion"]["en"]
+
+
+def test_it_calls_equal_losses_a_tie_not_the_other_way_round():
+    """At learning rate 0.001 five updates barely move either run: 1.351 against 1.352."""
+    result = execute("D9", {"learning_rate": 0.001})
+    small = metric(result, "loss_at_equal_updates_smallest_batch")
+    large = metric(result, "loss_at_equal_updates_largest_batch")
+    assert abs(small - large) < 0.01 * small
+    assert result["verdict"]["per_update"] == "tie"
+    assert "other way round" not in result["conclusion"]["en"]

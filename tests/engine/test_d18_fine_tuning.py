@@ -53,3 +53,19 @@ def test_it_says_pretraining_did_not_help_when_the_shift_is_large_and_data_plent
     assert metric(shifted, "accuracy_frozen") < metric(shifted, "accuracy_scratch") - 0.05
     assert metric(shifted, "accuracy_frozen") < metric(unshifted, "accuracy_frozen")
     assert shifted["verdict"]["pretraining"] == "did_not_help"
+
+
+def test_it_does_not_credit_pretraining_when_every_strategy_scores_below_the_commonest_class():
+    """Ten examples, shift 1: fine-tuning (0.358) beats scratch (0.269) but not always guessing one class (0.351)."""
+    result = execute("D18", {"target_samples": 10, "shift": 1.0, "epochs": 10, "pretrain_epochs": 3}, device="cpu")
+    majority = metric(result, "majority_class_accuracy")
+    assert max(metric(result, f"accuracy_{s}") for s in ("frozen", "fine_tuned", "scratch")) < majority + 0.02
+    assert metric(result, "accuracy_fine_tuned") > metric(result, "accuracy_scratch") + 0.02
+    assert result["verdict"]["pretraining"] == "nothing_learned"
+    assert "helped" not in result["conclusion"]["en"]
+
+
+def test_it_takes_a_seed_that_changes_the_draw_and_repeats_it():
+    first = execute("D18", {**SMALL, "seed": 1}, device="cpu")
+    assert execute("D18", {**SMALL, "seed": 1}, device="cpu")["summary"] == first["summary"]
+    assert execute("D18", {**SMALL, "seed": 2}, device="cpu")["summary"] != first["summary"]

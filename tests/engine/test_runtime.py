@@ -1,7 +1,9 @@
 """Seeding, one convention: the run's seed (run_seed()) seeds everything, and generator() gives the demo's draws."""
 
+import pytest
 import torch
 
+import engine
 from engine import runtime
 from engine.demos.d01_vanishing_gradients import Measurements, measure
 from engine.progress import Progress
@@ -58,3 +60,54 @@ def test_it_gives_the_demo_a_progress_that_execute_closes_with_done():
     measured = measure({"depth": 3, "width": 8, "activation": "tanh", "init": "he", "batchnorm": False,
                         "steps": 1, "lr": 0.1, "seed": 0}, Progress(lambda *report: None))
     assert isinstance(measured, Measurements) and len(measured.norms_per_step) == 2
+
+
+def _threads_demo(**policy) -> DemoSpec:
+    """A demo that reports the CPU threads torch gives it and whether it flushes denormal floats."""
+    def run(params, progress):
+        smallest_normal = torch.finfo(torch.float32).tiny
+        flushed = (torch.tensor([smallest_normal]) / 4).item() == 0.0
+        summary = [Metric("threads", both("threads"), torch.get_num_threads()),
+                   Metric("flushed", both("flushed"), flushed)]
+        return Result(summary=summary, conclusion=Conclusion(both("counted"), {"counted": True}))
+
+    return DemoSpec(id="DX", title=both("threads"), description=both("threads"), params=(), run=run, **policy)
+
+
+def _policy_seen(monkeypatch, spec: DemoSpec) -> dict:
+    monkeypatch.setattr(runtime, "get_demo", lambda demo_id: spec)
+    return {metric["key"]: metric["value"] for metric in execute("DX", {}, device="cpu")["summary"]}
+
+
+def test_it_runs_a_small_model_on_one_thread_and_gives_the_process_its_threads_back(monkeypatch):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert _policy_seen(monkeypatch, _threads_demo()) == {"threads": 1, "flushed": 0}
+        assert torch.get_num_threads() == 2
+        assert _policy_seen(monkeypatch, _threads_demo(cpu_threads=None))["threads"] == 2  # a big model's choice
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_it_flushes_denormal_floats_only_for_the_demos_that_ask_and_only_while_they_run(monkeypatch):
+    assert _policy_seen(monkeypatch, _threads_demo(flush_denormal=True))["flushed"] == 1
+    assert (torch.tensor([torch.finfo(torch.float32).tiny]) / 4).item() != 0.0
+
+
+def test_it_restores_the_threads_when_a_demo_fails(monkeypatch):
+    def broken(params, progress):
+        raise RuntimeError("broken demo")
+
+    before = torch.get_num_threads()
+    spec = DemoSpec(id="DX", title=both("broken"), description=both("broken"), params=(), run=broken,
+                    cpu_threads=1 if before > 1 else 2)
+    monkeypatch.setattr(runtime, "get_demo", lambda demo_id: spec)
+    with pytest.raises(RuntimeError):
+        execute("DX", {}, device="cpu")
+    assert torch.get_num_threads() == before
+
+
+def test_it_runs_every_default_run_but_the_matrix_benchmark_on_one_thread():
+    """The policy the busy-machine figures rest on: only D15, which measures big products, takes every core."""
+    assert {spec.id for spec in engine.all_demos() if spec.cpu_threads != 1} == {"D15"}

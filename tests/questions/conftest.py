@@ -5,6 +5,7 @@ from django.utils import translation
 
 from questions.models import Topic
 from questions.services import corpus_load
+from tests.accounts.conftest import throttle_rates  # noqa: F401  (a fixture, found by name)
 from tests.questions.corpus_files import card, write_corpus
 
 

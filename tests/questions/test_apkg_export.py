@@ -1,13 +1,17 @@
 """Anki export: a real .apkg that Anki can import, formulas in MathJax form, stable note GUIDs."""
 
+import io
 import sqlite3
 import zipfile
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from questions import apkg_export
 from questions.apkg_export import anki_math, anki_question
+from questions.models import Question
 from questions.services import corpus_load
 from tests.questions.corpus_files import card, write_corpus
 
@@ -32,16 +36,18 @@ def test_it_rewrites_katex_placeholders_as_mathjax_for_anki():
     assert anki_math(html) == '<p>a \\(x&lt;y\\)</p>\n\\[\\frac{1}{2}\\]'
 
 
-def test_it_writes_one_note_per_question_with_answer_key_points_and_tags(corpus, tmp_path):
+def test_it_writes_one_note_per_question_with_answer_key_points_and_tags(corpus, tmp_path, settings):
+    settings.SITE_URL = "http://testserver.example"
     call_command("export_anki", str(tmp_path / "deck.apkg"), "--language", "en", "--topic", "activations")
     notes = notes_in(tmp_path / "deck.apkg")
     assert len(notes) == 2
     guid, fields, tags = notes[1]
-    question, answer, key_points, card_id = fields.split("\x1f")
+    question, answer, key_points, card_id, source = fields.split("\x1f")
     assert card_id == "sigmoid-derivative" and question == "Question sigmoid-derivative?"
     assert "\\(\\sigma(z)(1-\\sigma(z))\\)" in answer
     assert "<li>point 0</li>" in key_points
-    assert "activations" in tags and "sigmoid" in tags
+    assert source == "http://testserver.example/questions/sigmoid-derivative/"
+    assert sorted(tags.split()) == ["DLIT::difficulty::standard", "DLIT::tag::sigmoid", "DLIT::topic::activations"]
 
 
 def test_it_keeps_note_guids_stable_across_exports_so_reimport_updates(corpus, tmp_path):
@@ -64,9 +70,10 @@ def test_it_keeps_the_chinese_and_english_decks_from_sharing_notes(corpus, tmp_p
     assert not zh_guids & en_guids  # importing one deck must not overwrite the other's notes
 
 
-def test_it_names_the_problem_when_nothing_matches(corpus, tmp_path):
+def test_it_names_the_problem_when_nothing_matches_and_leaves_no_file(corpus, tmp_path):
     with pytest.raises(CommandError, match="no questions in topic 'rnn'"):
         call_command("export_anki", str(tmp_path / "deck.apkg"), "--topic", "rnn")
+    assert not (tmp_path / "deck.apkg").exists()
 
 
 def test_it_downloads_the_filtered_deck_from_the_question_list(client, corpus, tmp_path):
@@ -85,3 +92,29 @@ def test_it_turns_a_formula_in_a_question_into_mathjax_and_keeps_money_as_text()
     assert anki_question("It costs $5 and $6.") == "It costs $5 and $6."
     assert anki_question("A dollar: \\$x$ is no formula") == "A dollar: \\$x$ is no formula"
     assert anki_question("$a<b$ 与 $c$") == "\\(a&lt;b\\) 与 \\(c\\)"
+
+
+def test_it_builds_a_visitors_deck_once_until_the_corpus_changes(corpus, monkeypatch):
+    built = []
+
+    def counted(**arguments):
+        built.append(arguments["language"])
+        return real(**arguments)
+
+    real = apkg_export.anki_deck_bytes
+    monkeypatch.setattr(apkg_export, "anki_deck_bytes", counted)
+    first = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    again = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    assert first == again and built == ["en"]
+    apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="zh", with_schedule=False)
+    Question.objects.filter(card_id="pooling-purpose").update(question_en="Changed?", updated_at=timezone.now())
+    changed = apkg_export.anki_download(viewer=None, filters={"topic": "cnn"}, language="en", with_schedule=False)
+    assert built == ["en", "zh", "en"] and b"Changed?" in zipfile.ZipFile(io.BytesIO(changed)).read("collection.anki2")
+
+
+def test_it_limits_how_often_one_caller_downloads_a_deck(corpus, client, alice_api, throttle_rates):
+    throttle_rates["anki_export"] = "2/min"
+    assert [client.get("/questions/export.apkg").status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/questions/export.apkg")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert [alice_api.get("/api/questions/export.apkg/").status_code for _ in range(3)] == [200, 200, 429]

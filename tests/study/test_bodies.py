@@ -81,15 +81,21 @@ def test_it_shows_each_demos_title_and_what_its_default_run_concluded(alice_api,
     spec = engine.get_demo("D1")
     finished = {"demo_id": "D1", "params": spec.validate({}), "params_key": params_key(spec.validate({})),
                 "engine_version": engine.ENGINE_VERSION, "status": DemoRun.Status.SUCCEEDED,
+                "finished_at": datetime(2025, 3, 9, 8, 30, tzinfo=UTC),
                 "result": {"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"},
-                           "charts": [{"kind": "line", "title": {"en": "Gradient norm", "zh": "梯度范数"}}]}}
+                           "charts": [{"kind": "line", "title": {"en": "Gradient norm", "zh": "梯度范数"}}],
+                           "device_name": "CPU", "compute_seconds": 1.234}}
     DemoRun.objects.create(**finished)
     DemoRun.objects.create(**{**finished, "params": {"depth": 2}, "params_key": "other",  # not the defaults
                               "result": {"conclusion": {"en": "Not evidence.", "zh": "不是证据。"}}})
+    # A stored result says so, with when, where and how long it computed (the server's time zone: UTC).
+    computed = {"en": "Stored result: computed March 9, 2025, 8:30 a.m. on CPU in 1.23 s",
+                "zh": "已存的结果：2025年3月9日 08:30 在 CPU 上计算，用时 1.23 秒"}
     for language, content in (("en", "en"), ("zh-hans", "zh")):
         card = alice_api.get("/api/study/queue/", HTTP_ACCEPT_LANGUAGE=language).json()["cards"][0]
         assert card["demos"] == [
             {"id": "D1", "title": spec.title[content], "url": "/demos/D1/",
-             "conclusion": finished["result"]["conclusion"][content], "chart": finished["result"]["charts"][0]},
+             "conclusion": finished["result"]["conclusion"][content], "chart": finished["result"]["charts"][0],
+             "computed": computed[content]},
             {"id": "D2", "title": engine.get_demo("D2").title[content], "url": "/demos/D2/", "conclusion": None,
-             "chart": None}]
+             "chart": None, "computed": None}]

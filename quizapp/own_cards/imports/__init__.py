@@ -8,6 +8,7 @@ skipped, so importing the same file twice adds nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from questions.models import Question, Topic
 from quizapp.core.locks import lock_learner
 from quizapp.own_cards import services
 from quizapp.own_cards.forms import OwnCardForm
-from quizapp.own_cards.imports.anki import from_anki, read_package
+from quizapp.own_cards.imports import anki_links
+from quizapp.own_cards.imports.anki import from_anki, has_image, read_package
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 from quizapp.own_cards.imports.text import read_text
 from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
@@ -45,6 +47,12 @@ class ImportReport:
     differing: int = 0  # skipped rows whose answer, topic or difficulty differ from the card's (Update applies them)
     repeated: list[int] = field(default_factory=list)  # an earlier row of the file has the same question
     ignored_columns: list[str] = field(default_factory=list)
+    recognised: list[int] = field(default_factory=list)  # notes of our own deck: the card they are, no copy made
+    topics_kept: list[int] = field(default_factory=list)  # updated, but their topic stays the card's
+    topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
+    reviews_imported: int = 0
+    images_left_out: list[int] = field(default_factory=list)  # notes whose images did not come
+    fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
 
 
 class _RowForm(OwnCardForm):
@@ -54,43 +62,78 @@ class _RowForm(OwnCardForm):
 
 
 def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic,
-                     update_existing: bool = False) -> ImportReport:
+                     update_existing: bool = False, with_history: bool = False,
+                     take_fsrs_parameters: bool = False) -> ImportReport:
     """With `update_existing`, a row whose question the learner already has gives that card the
-    row's answer, topic and difficulty (their study of it stays); without, the row is skipped."""
+    row's answer, topic and difficulty (their study of it stays); without, the row is skipped.
+
+    From an Anki package: a note of our own deck (our note type, a card ID the learner may see) is that
+    card, never a copy; another note is found again by its GUID, then by its question, and a new card
+    keeps the GUID. A note's deck or tags name its topic when they name one of ours; an update keeps the
+    card's topic. With `with_history`, each card's reviews join the learner's log (see
+    study.services.card_history_import); with `take_fsrs_parameters`, the package's FSRS preset becomes
+    the learner's."""
     if len(content) > MAX_IMPORT_BYTES:
         raise too_large(file_name)
     source = _read(content, file_name=file_name)
-    if not source.rows:
+    recognised = anki_links.recognised_notes(source, owner=owner)
+    source = anki_links.without_rows(source, recognised)
+    if not source.rows and not recognised:
         raise ImportRefused([_("%(file)s: no cards found: each row needs a question and an answer.") % {
             "file": file_name}])
     if len(source.rows) > services.MAX_OWN_CARDS:  # before any row is checked: checking costs time
         raise ImportRefused([_("%(file)s: more than %(limit)d rows; split it into smaller files.") % {
             "file": file_name, "limit": services.MAX_OWN_CARDS}])
-    report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns)
+    report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns,
+                          recognised=sorted(recognised))
+    report.topics_from_anki = anki_links.name_topics_from_decks(source, topics=_topic_lookup())
+    report.images_left_out = [row.number for row in source.rows if source.from_anki and has_image(row.values)]
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
     # waits for the first and then finds its cards already there.
     with transaction.atomic():
         lock_learner(owner)
-        known = {card.question_en: card for card in owner.own_questions.select_related("topic")}
-        new = []
-        for number, text in checked:
-            card = known.get(text.question)
-            if card is None:
-                new.append(text)
-                continue
-            differs = services.own_card_differs(card=card, text=text)
-            if update_existing and differs:
-                services.own_card_update(card=card, text=text)
-                report.updated.append(number)
-            else:
-                report.skipped.append(number)
-                report.differing += differs
-        try:
-            report.created = services.own_cards_create(owner=owner, texts=new)
-        except TooManyOwnCards as error:
-            raise ImportRefused([f"{file_name}: {error.detail}"]) from None
+        cards = {**recognised, **_saved_rows(owner, checked, source=source, update_existing=update_existing,
+                                             report=report, file_name=file_name)}
+        if with_history:
+            report.reviews_imported = anki_links.history_import(owner=owner, source=source, cards=cards)
+        if take_fsrs_parameters and source.anki_preset is not None:
+            report.fsrs_taken = anki_links.fsrs_preset_take(owner=owner, preset=source.anki_preset)
     return report
+
+
+def _saved_rows(owner, checked: list[tuple[int, OwnCardText]], *, source: Source, update_existing: bool,
+                report: ImportReport, file_name: str) -> dict[int, Question]:
+    """Each row's card, found again (by the note's GUID, then by the question) or made; by row number."""
+    own = list(owner.own_questions.select_related("topic"))
+    known = {card.question_en: card for card in own}
+    by_guid = {card.anki_guid: card for card in own if card.anki_guid}
+    found, new = {}, []
+    for number, text in checked:
+        note = source.anki_notes.get(number)
+        card = by_guid.get(note.guid) if note and note.guid else None
+        card = card or known.get(text.question)
+        if card is None:
+            new.append((number, text))
+            continue
+        found[number] = card
+        if note is not None and text.topic != card.topic:  # a deck is no order to move a card
+            text = dataclasses.replace(text, topic=card.topic)
+            if update_existing:
+                report.topics_kept.append(number)
+        differs = services.own_card_differs(card=card, text=text)
+        if update_existing and (differs or (text.anki_guid and not card.anki_guid)):
+            services.own_card_update(card=card, text=text)
+            report.updated.append(number)
+        else:
+            report.skipped.append(number)
+            report.differing += differs
+    try:
+        created = services.own_cards_create(owner=owner, texts=[text for _number, text in new])
+    except TooManyOwnCards as error:
+        raise ImportRefused([f"{file_name}: {error.detail}"]) from None
+    report.created = created
+    return {**found, **{number: card for (number, _text), card in zip(new, created, strict=True)}}
 
 
 def upload_too_large(request) -> bool:
@@ -106,10 +149,12 @@ def too_large(file_name: str) -> ImportRefused:
                           % {"file": file_name, "limit": MAX_IMPORT_BYTES // (1024 * 1024)}])
 
 
-def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_existing: bool = False) -> ImportReport:
+def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_existing: bool = False,
+                            with_history: bool = False, take_fsrs_parameters: bool = False) -> ImportReport:
     """own_cards_import of an uploaded file, read no further than one byte past the size limit."""
     return own_cards_import(owner=owner, content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name,
-                            default_topic=default_topic, update_existing=update_existing)
+                            default_topic=default_topic, update_existing=update_existing,
+                            with_history=with_history, take_fsrs_parameters=take_fsrs_parameters)
 
 
 def _read(content: bytes, *, file_name: str) -> Source:
@@ -185,7 +230,8 @@ def _row_text(row: Row, *, source: Source, topics: dict[str, Topic], default_top
     values["difficulty"] = _difficulty(values.get("difficulty", ""))
     form = _RowForm(data=values)
     if form.is_valid() and topic is not None:
-        return OwnCardText.from_form({**form.cleaned_data, "topic": topic})
+        note = source.anki_notes.get(row.number)
+        return OwnCardText.from_form({**form.cleaned_data, "topic": topic, "anki_guid": note.guid if note else ""})
     errors = dict(form.errors)
     if topic is None:
         errors["topic"] = [_("unknown topic “%(name)s”; a topic's code or title in either language, such as "

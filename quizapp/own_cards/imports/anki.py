@@ -20,6 +20,7 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
+from quizapp.own_cards.imports.anki_collection import AnkiContents, plain_table, read_collection
 from quizapp.own_cards.imports.cloze import cloze_answer, cloze_question, has_cloze
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 
@@ -30,15 +31,18 @@ _COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 
 
 def read_package(content: bytes, *, file_name: str, max_notes: int) -> Source:
-    """The notes of an .apkg, as rows: the first field is the question, the second the answer.
-    More than `max_notes` notes is refused rather than read."""
+    """The notes of an .apkg, as rows: the first field is the question, the second the answer (the app's
+    own note type: its Question and Answer fields). Each row's note keeps what identifies it and its
+    history: GUID, note type, our card ID, deck, tags, cards with their reviews; and the package's FSRS
+    preset. More than `max_notes` notes is refused rather than read."""
     database = _unpacked_collection(content, file_name=file_name)
-    fields = _note_fields(database, file_name=file_name, max_notes=max_notes)
-    rows = []
-    for number, text in enumerate(fields, start=1):
-        question, answer, *_rest = [*(text or "").split("\x1f"), "", ""]
+    contents = _collection_contents(database, file_name=file_name, max_notes=max_notes)
+    rows, notes = [], {}
+    for number, note in enumerate(contents.notes, start=1):
+        question, answer, *_rest = [*note.fields, "", ""]
         rows.append(Row(number=number, values={"question": question, "answer": answer}))
-    return Source(unit="note", rows=rows, from_anki=True, html=True)
+        notes[number] = note
+    return Source(unit="note", rows=rows, from_anki=True, html=True, anki_notes=notes, anki_preset=contents.preset)
 
 
 def _not_anki(file_name: str) -> ImportRefused:
@@ -79,41 +83,32 @@ def _office_file(file_name: str) -> ImportRefused:
                             "that.") % {"file": file_name}])
 
 
-def _note_fields(database: bytes, *, file_name: str, max_notes: int) -> list[str | None]:
-    """Each note's fields, read from a database the learner uploaded: only from a plain table with no
-    computed columns, every value capped in length, all of them in size, the query in time."""
+def _collection_contents(database: bytes, *, file_name: str, max_notes: int) -> AnkiContents:
+    """The notes, cards, reviews and FSRS preset of a database the learner uploaded: only from plain tables
+    with no computed columns, every value capped in length, all of them in size, the queries in time."""
     deadline = time.monotonic() + QUERY_SECONDS
     collection = sqlite3.connect(":memory:")
     collection.text_factory = lambda raw: raw.decode("utf-8", "replace")  # a bad field is refused by its note
     collection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_FIELD_BYTES)  # no value is built any longer
     try:
         collection.deserialize(_rollback_journal(database))
+        # Anki's own case-insensitive order, which its newer tables (decks, tags) name for their names.
+        collection.create_collation("unicase", _unicase)
         collection.execute("PRAGMA trusted_schema = OFF")  # no functions or virtual tables from the file
         collection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # nonzero: stop
-        if not _plain_notes_table(collection):
+        if not plain_table(collection, "notes"):
             raise _not_anki(file_name)
-        cursor = collection.execute("SELECT CAST(flds AS TEXT) FROM notes ORDER BY id LIMIT ?", (max_notes + 1,))
-        notes, size = [], 0
-        for (text,) in cursor:
-            size += len(text or "")
-            if size > MAX_COLLECTION_BYTES:
-                raise _too_large(file_name)
-            notes.append(text)
+        return read_collection(collection, file_name=file_name, max_notes=max_notes,
+                               too_large=lambda: _too_large(file_name), max_bytes=MAX_COLLECTION_BYTES)
     except sqlite3.DatabaseError:  # not a database, no flds column, a value too long, past the deadline
         raise _not_anki(file_name) from None
     finally:
         collection.close()
-    if len(notes) > max_notes:
-        raise ImportRefused([_("%(file)s: more than %(limit)d notes; split the deck into smaller ones.") % {
-            "file": file_name, "limit": max_notes}])
-    return notes
 
 
-def _plain_notes_table(collection: sqlite3.Connection) -> bool:
-    """`notes` is a table (a view could be endless) and none of its columns is generated (an
-    expression could build gigabytes from nothing)."""
-    is_table = collection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'").fetchone()
-    return bool(is_table) and all(hidden == 0 for *_, hidden in collection.execute("PRAGMA table_xinfo(notes)"))
+def _unicase(first: str, second: str) -> int:
+    first, second = first.casefold(), second.casefold()
+    return (first > second) - (first < second)
 
 
 def _rollback_journal(database: bytes) -> bytes:
@@ -151,6 +146,11 @@ def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
     if is_html:
         question, answer = _plain(question), _lines_from_html(answer)
     return {**values, "question": question, "answer": answer}
+
+
+def has_image(values: dict[str, str]) -> bool:
+    """The note shows an image, which the import leaves out (Anki's media is not read)."""
+    return any(_IMAGE.search(values.get(name, "")) for name in ("question", "answer"))
 
 
 def _math_from_mathjax(text: str) -> str:

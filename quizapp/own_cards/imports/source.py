@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quizapp.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from quizapp.own_cards.imports.anki_collection import AnkiNote, AnkiPreset
 
 
 class ImportRefused(InvalidInput):
@@ -32,3 +36,5 @@ class Source:
     from_anki: bool = False  # formulas in MathJax's delimiters; fields in HTML when `html`
     html: bool = False
     ignored_columns: list[str] = field(default_factory=list)
+    anki_notes: dict[int, AnkiNote] = field(default_factory=dict)  # a package's notes by row number
+    anki_preset: AnkiPreset | None = None

@@ -86,8 +86,27 @@ def read_text(content: bytes, *, file_name: str) -> Source:
             "file": file_name, "line": line_before + 1, "message": _csv_problem(error)}]) from None
     if not header:
         ignored = _positional_ignored(directives, width=positional_width)
+    if directives and any(_is_shown_card(row) for row in rows):
+        raise ImportRefused([_("%(file)s: Anki's “Cards in Plain Text” export: each card as Anki shows it, "
+                               "cloze blanks filled in. In Anki, export “Notes in Plain Text” and import that.")
+                             % {"file": file_name}])
     return Source(unit="line", rows=rows, from_anki=bool(directives),
                   html=directives.get("html", "").strip().lower() == "true", ignored_columns=ignored)
+
+
+# What only Anki's card export writes: a cloze rendered as Anki shows it (its HTML, or, without HTML,
+# "[...]" in the question and the blank filled in the answer).
+_RENDERED_CLOZE = re.compile(r'class="cloze(-inactive)?"|data-ordinal="\d+"')
+_BLANK = "[...]"
+
+
+def _is_shown_card(row: Row) -> bool:
+    question, answer = row.values.get("question", ""), row.values.get("answer", "")
+    if _RENDERED_CLOZE.search(question) or _RENDERED_CLOZE.search(answer):
+        return True
+    before, blank, after = question.partition(_BLANK)
+    return bool(blank) and _BLANK not in after and len(answer) > len(question) - len(_BLANK) and (
+        answer.startswith(before) and answer.endswith(after))
 
 
 def _csv_problem(error: csv.Error) -> str:
