@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 import engine
 from quizapp.demos.models import DemoRequest, DemoRun
@@ -17,7 +18,9 @@ def finished_run(demo_id: str, raw_params: dict, *, engine_version: str = engine
     params = engine.get_demo(demo_id).validate(raw_params)
     return DemoRun.objects.create(demo_id=demo_id, params=params, params_key=params_key(params),
                                   engine_version=engine_version, status=DemoRun.Status.SUCCEEDED,
-                                  result={"conclusion": {"en": "", "zh": ""}})
+                                  finished_at=timezone.now(),  # what the page says of a stored run:
+                                  result={"conclusion": {"en": "", "zh": ""}, "device_name": "CPU",
+                                          "compute_seconds": 0.5})
 
 
 def shown_run_id(html: str) -> str | None:
