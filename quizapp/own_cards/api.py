@@ -1,6 +1,7 @@
 """The API for a learner's own cards: list, add, read, edit, delete, import. Another learner's card
 answers 404, like one that does not exist."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +14,7 @@ from questions.models import Question
 from questions.serializers import TopicSlugField
 from quizapp.core.parsers import BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
+from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.forms import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, cleaned_answer, cleaned_question
 from quizapp.own_cards.services import OwnCardText
 
@@ -21,16 +23,33 @@ from quizapp.own_cards.services import OwnCardText
 # and the same cleaning, whose Django ValidationError DRF answers as this field's 400.
 class OwnCardSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="card_id", read_only=True)
-    question = serializers.CharField(source="question_en", max_length=MAX_QUESTION_LENGTH)
-    answer = serializers.CharField(source="answer_en", max_length=MAX_ANSWER_LENGTH,
-                                   help_text="Markdown; formulas between $…$ or $$…$$")
+    question = serializers.CharField(source="question_en", max_length=MAX_QUESTION_LENGTH, help_text=(
+        "plain text, formulas between $…$; blanks {{c1::answer}} or {{c1::answer::hint}} make a card per number "
+        "(a cloze card reads back its note's text as written)"))
+    answer = serializers.CharField(source="answer_en", max_length=MAX_ANSWER_LENGTH, allow_blank=True,
+                                   help_text="Markdown; formulas between $…$ or $$…$$; optional with blanks")
+    cloze_number = serializers.IntegerField(read_only=True, allow_null=True,
+                                            help_text="the cloze this card blanks; null for a card with none")
     topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
     answer_html = serializers.CharField(source="answer_html_en", read_only=True)
 
     class Meta:
         model = Question
-        fields = ["id", "question", "answer", "topic", "difficulty", "answer_html", "updated_at"]
+        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "updated_at"]
+
+    def to_representation(self, card):
+        shown = super().to_representation(card)
+        if card.cloze_text:
+            shown["question"] = card.cloze_text
+        return shown
+
+    def validate(self, data):
+        question = data.get("question_en", self.instance and (self.instance.cloze_text or self.instance.question_en))
+        answer = data.get("answer_en", self.instance and self.instance.answer_en)
+        if not answer and not has_cloze(question or ""):
+            raise ValidationError({"answer": [_("This field is required.")]})
+        return data
 
     def validate_answer(self, answer: str) -> str:
         return cleaned_answer(answer)
@@ -41,7 +60,7 @@ class OwnCardSerializer(serializers.ModelSerializer):
     def _text(self, validated: dict) -> OwnCardText:
         current = self.instance
         return OwnCardText(
-            question=validated.get("question_en", current and current.question_en),
+            question=validated.get("question_en", current and (current.cloze_text or current.question_en)),
             answer=validated.get("answer_en", current and current.answer_en),
             topic=validated.get("topic", current and current.topic),
             difficulty=validated.get("difficulty", current and current.difficulty))

@@ -92,12 +92,12 @@ def own_card_new(request):
 @login_required
 def own_card_edit(request, card_id: str):
     card = _own_card(request, card_id)
-    initial = {"question": card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
+    initial = {"question": card.cloze_text or card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
     form = OwnCardForm(request.POST or None, initial=initial, owner=request.user, card=card)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
     if request.method == "POST" and form.is_valid():
-        services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
+        card = services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
@@ -116,7 +116,8 @@ def _copied(request) -> dict:
     except Question.DoesNotExist:
         return {}
     language = content_language()
-    return {"question": getattr(card, f"question_{language}"), "answer": getattr(card, f"answer_{language}"),
+    return {"question": card.cloze_text or getattr(card, f"question_{language}"),
+            "answer": getattr(card, f"answer_{language}"),
             "topic": card.topic.slug, "difficulty": card.difficulty}
 
 

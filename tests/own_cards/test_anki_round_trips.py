@@ -196,7 +196,7 @@ def test_it_refuses_ankis_cards_export_naming_the_notes_export_it_takes(alice, c
                                    with_tags=True, with_deck=True, with_notetype=True, with_guid=True)
     with pytest.raises(ImportRefused, match="“Notes in Plain Text”"):
         import_package(alice, cnn, tmp_path / "cards.txt")
-    assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 2
+    assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 3  # the cloze note: a card per number
 
 
 def test_it_gives_alice_her_own_copy_of_a_card_from_bobs_download(alice, bob, cnn, tmp_path):

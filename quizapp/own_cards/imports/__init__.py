@@ -36,6 +36,7 @@ _ZIP_MAGIC = b"PK\x03\x04"  # what an .apkg starts with
 _DIFFICULTY_WORDS = {"basic": 1, "easy": 1, "基础": 1, "简单": 1, "standard": 2, "medium": 2, "标准": 2, "中等": 2,
                      "hard": 3, "困难": 3, "难": 3}
 _WHOLE_NUMBER = re.compile(r"^([0-9]+)(\.0+)?$")
+CardKey = tuple[int, int]  # a row's number, and which card of its note (Question.note_card)
 
 
 @dataclass
@@ -93,8 +94,9 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     # waits for the first and then finds its cards already there.
     with transaction.atomic():
         lock_learner(owner)
-        cards = {**recognised, **_saved_rows(owner, checked, source=source, update_existing=update_existing,
-                                             report=report, file_name=file_name)}
+        cards = {**{(number, 0): card for number, card in recognised.items()},
+                 **_saved_rows(owner, checked, source=source, update_existing=update_existing, report=report,
+                               file_name=file_name)}
         if with_history:
             report.reviews_imported = anki_links.history_import(owner=owner, source=source, cards=cards)
         if take_fsrs_parameters and source.anki_preset is not None:
@@ -102,38 +104,44 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     return report
 
 
-def _saved_rows(owner, checked: list[tuple[int, OwnCardText]], *, source: Source, update_existing: bool,
-                report: ImportReport, file_name: str) -> dict[int, Question]:
-    """Each row's card, found again (by the note's GUID, then by the question) or made; by row number."""
+def _saved_rows(owner, checked: list[tuple[CardKey, OwnCardText]], *, source: Source, update_existing: bool,
+                report: ImportReport, file_name: str) -> dict[CardKey, Question]:
+    """Each card's Question, found again (by the note's GUID and which card of the note it is, then by the
+    question) or made; by row number and card. The report counts notes: a note's cards count it once."""
     own = list(owner.own_questions.select_related("topic"))
     known = {card.question_en: card for card in own}
-    by_guid = {card.anki_guid: card for card in own if card.anki_guid}
+    by_guid = {(card.anki_guid, card.note_card): card for card in own if card.anki_guid}
     found, new = {}, []
-    for number, text in checked:
+    for (number, ord_), text in checked:
         note = source.anki_notes.get(number)
-        card = by_guid.get(note.guid) if note and note.guid else None
+        card = by_guid.get((note.guid, ord_)) if note and note.guid else None
         card = card or known.get(text.question)
         if card is None:
-            new.append((number, text))
+            new.append(((number, ord_), text))
             continue
-        found[number] = card
+        found[number, ord_] = card
         if note is not None and text.topic != card.topic:  # a deck is no order to move a card
             text = dataclasses.replace(text, topic=card.topic)
             if update_existing:
-                report.topics_kept.append(number)
+                _once(report.topics_kept, number)
         differs = services.own_card_differs(card=card, text=text)
         if update_existing and (differs or (text.anki_guid and not card.anki_guid)):
             services.own_card_update(card=card, text=text)
-            report.updated.append(number)
+            _once(report.updated, number)
         else:
-            report.skipped.append(number)
+            _once(report.skipped, number)
             report.differing += differs
     try:
         created = services.own_cards_create(owner=owner, texts=[text for _number, text in new])
     except TooManyOwnCards as error:
         raise ImportRefused([f"{file_name}: {error.detail}"]) from None
     report.created = created
-    return {**found, **{number: card for (number, _text), card in zip(new, created, strict=True)}}
+    return {**found, **{key: card for (key, _text), card in zip(new, created, strict=True)}}
+
+
+def _once(numbers: list[int], number: int) -> None:
+    if number not in numbers:
+        numbers.append(number)
 
 
 def upload_too_large(request) -> bool:
@@ -164,22 +172,22 @@ def _read(content: bytes, *, file_name: str) -> Source:
 
 
 def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
-                  report: ImportReport) -> list[tuple[int, OwnCardText]]:
-    """Each row's number and card, less rows repeating an earlier row's question (their numbers go
+                  report: ImportReport) -> list[tuple[CardKey, OwnCardText]]:
+    """Each card a row makes (a note may make several: a cloze number each, or a reverse), by the row's
+    number and which card of it, less cards repeating an earlier card's question (their rows' numbers go
     to `report.repeated`). ImportRefused when any row is bad."""
     _refuse_full_width_separators(source, file_name=file_name)
     topics = _topic_lookup()
     checked, seen, problems = [], set(), []
     for row in source.rows:
-        text = _row_text(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
-                         problems=problems)
-        if text is None:
-            continue
-        if text.question in seen:
-            report.repeated.append(row.number)
-            continue
-        seen.add(text.question)
-        checked.append((row.number, text))
+        texts = _row_texts(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
+                           problems=problems)
+        for text in texts:
+            if text.question in seen:
+                _once(report.repeated, row.number)
+                continue
+            seen.add(text.question)
+            checked.append(((row.number, text.note_card), text))
     if problems:
         hidden = len(problems) - MAX_LISTED_PROBLEMS
         more = [_("…and %(count)d more problems.") % {"count": hidden}] if hidden > 0 else []
@@ -222,21 +230,38 @@ def _difficulty(value: str) -> str:
     return str(_DIFFICULTY_WORDS.get(value.casefold(), value))
 
 
-def _row_text(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
-              problems: list[str]) -> OwnCardText | None:
-    values = from_anki(row.values, is_html=source.html) if source.from_anki else dict(row.values)
+def _row_texts(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
+               problems: list[str]) -> list[OwnCardText]:
+    """The cards of one row: one, or from an Anki note one per cloze number or two for a reversed note."""
+    note = source.anki_notes.get(row.number)
+    if not source.from_anki:
+        cards = [(0, dict(row.values))]
+    else:
+        reverse = note is not None and any(card.ord == 1 for card in note.cards)
+        cards = from_anki(row.values, is_html=source.html, reverse=reverse)
+    texts = []
+    for ord_, values in cards:
+        text = _row_text(row, values, topics=topics, default_topic=default_topic, file_name=file_name,
+                         problems=problems, guid=note.guid if note else "", unit=source.unit)
+        if text is not None:
+            texts += [dataclasses.replace(text, note_card=ord_)] if ord_ else services.own_card_texts(text)
+    return texts
+
+
+def _row_text(row: Row, values: dict[str, str], *, topics: dict[str, Topic], default_topic: Topic, file_name: str,
+              problems: list[str], guid: str, unit: str) -> OwnCardText | None:
+    values = dict(values)
     topic_name = values.pop("topic", "").strip()
     topic = topics.get(topic_name.casefold()) if topic_name else default_topic
     values["difficulty"] = _difficulty(values.get("difficulty", ""))
     form = _RowForm(data=values)
     if form.is_valid() and topic is not None:
-        note = source.anki_notes.get(row.number)
-        return OwnCardText.from_form({**form.cleaned_data, "topic": topic, "anki_guid": note.guid if note else ""})
+        return OwnCardText.from_form({**form.cleaned_data, "topic": topic, "anki_guid": guid})
     errors = dict(form.errors)
     if topic is None:
         errors["topic"] = [_("unknown topic “%(name)s”; a topic's code or title in either language, such as "
                              "%(codes)s.") % {"name": topic_name, "codes": ", ".join(_topic_codes(topics))}]
-    where = (_("%(file)s, line %(number)d") if source.unit == "line" else _("%(file)s, note %(number)d")) % {
+    where = (_("%(file)s, line %(number)d") if unit == "line" else _("%(file)s, note %(number)d")) % {
         "file": file_name, "number": row.number}
     labels = {"topic": OwnCardForm.base_fields["topic"].label}
     for name, messages in errors.items():

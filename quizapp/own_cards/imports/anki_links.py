@@ -51,14 +51,15 @@ def name_topics_from_decks(source: Source, *, topics: dict[str, Topic]) -> dict[
     return named
 
 
-def history_import(*, owner, source: Source, cards: dict[int, Question]) -> int:
-    """Each card's reviews in the package (its note's first card) into the learner's log; how many."""
+def history_import(*, owner, source: Source, cards: dict[tuple[int, int], Question]) -> int:
+    """Each card's reviews in the package into the learner's log, by the row's number and which card of
+    its note (a cloze number, a reverse) the card is; how many."""
     added = 0
-    for number, question in cards.items():
+    for (number, ord_), question in cards.items():
         note = source.anki_notes.get(number)
-        if note is None or not note.cards:
+        card = next((card for card in note.cards if card.ord == ord_), None) if note else None
+        if card is None:
             continue
-        card = note.cards[0]
         reviews = [ImportedReview(client_id=_review_id(note, card, review.revlog_id), reviewed_at=review.reviewed_at,
                                   rating=review.rating, duration_ms=review.duration_ms)
                    for review in card.reviews if review.kind in _STUDIED_KINDS]
