@@ -1,6 +1,8 @@
 """The API for a learner's own cards: list, add, read, edit, delete, import. Another learner's card
 answers 404, like one that does not exist."""
 
+import json
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -82,6 +84,19 @@ class ImportUploadParser(BoundedMultiPartParser):
             raise ValidationError({"file": imports.too_large("file").problems})
 
 
+MAX_CHOSEN_TOPICS = 500
+MAX_DECK_NAME_LENGTH = 500
+
+
+def import_preview_body(report: imports.ImportReport) -> dict:
+    """The preview's answer: how many cards each outcome takes, and each deck's or tag's topic."""
+    return {"new": len(report.created), "updated": len(report.updated), "skipped": len(report.skipped),
+            "recognised": len(report.recognised), "reviews": report.reviews_imported,
+            "images_skipped": len(report.images_left_out), "unit": report.unit,
+            "topics": {name: topic.slug for name, topic in report.topics_from_anki.items()},
+            "decks_without_topic": report.decks_without_topic}
+
+
 class OwnCardImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8, UTF-16, GB18030 or Windows-1252; a "
                                            "header row may name the columns question, answer, topic, difficulty), "
@@ -93,6 +108,29 @@ class OwnCardImportSerializer(serializers.Serializer):
         "an Anki package's review log and scheduling join my study history"))
     take_fsrs_parameters = serializers.BooleanField(default=False, help_text=(
         "an Anki package's FSRS weights and desired retention become my study settings"))
+    preview = serializers.BooleanField(default=False, help_text=(
+        "say what the import would do (counts, and the topic each Anki deck or tag picks) and import nothing"))
+    topics = serializers.DictField(
+        child=TopicSlugField(), required=False, help_text=(
+            "my topic for an Anki deck or tag, by its name as the preview lists it (a JSON object in a form), "
+            f"chosen before any topic the name itself picks; at most {MAX_CHOSEN_TOPICS} names"))
+
+    def to_internal_value(self, data):
+        # A multipart form sends the object as one text field.
+        if isinstance(data.get("topics"), str):
+            try:
+                data = {**data.dict(), "topics": json.loads(data["topics"])}
+            except ValueError:
+                raise ValidationError({"topics": [_("A JSON object: deck or tag name → topic code.")]}) from None
+        return super().to_internal_value(data)
+
+    def validate_topics(self, topics: dict) -> dict:
+        if len(topics) > MAX_CHOSEN_TOPICS:
+            raise ValidationError(_("At most %(limit)d decks and tags.") % {"limit": MAX_CHOSEN_TOPICS})
+        if any(len(name) > MAX_DECK_NAME_LENGTH for name in topics):
+            raise ValidationError(_("A deck or tag name is at most %(limit)d characters.") % {
+                "limit": MAX_DECK_NAME_LENGTH})
+        return topics
 
 
 @extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
@@ -115,7 +153,20 @@ class OwnCardViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request={"multipart/form-data": OwnCardImportSerializer}, summary=(
         "Import cards from a file: all rows or none (400 lists each bad row by line); a question I already "
-        "have is skipped"), responses={201: inline_serializer("OwnCardImportResult", {
+        "have is skipped. With `preview`: what it would do, nothing imported"), responses={
+        200: inline_serializer("OwnCardImportPreview", {
+            "new": serializers.IntegerField(help_text="cards the import would add"),
+            "updated": serializers.IntegerField(help_text="notes (or lines) that would update a card I have"),
+            "skipped": serializers.IntegerField(help_text="notes (or lines) whose question I already have"),
+            "recognised": serializers.IntegerField(help_text="notes of this site's own deck: their cards, no copy"),
+            "reviews": serializers.IntegerField(help_text="Anki reviews the import would bring (with_history)"),
+            "images_skipped": serializers.IntegerField(help_text="notes whose images would not come"),
+            "unit": serializers.ChoiceField(choices=["line", "note"]),
+            "topics": serializers.DictField(child=serializers.CharField(),
+                                            help_text="an Anki deck or tag → the topic it picks"),
+            "decks_without_topic": serializers.ListField(child=serializers.CharField(), help_text=(
+                "decks whose notes would take the form's topic"))}),
+        201: inline_serializer("OwnCardImportResult", {
             "created": OwnCardSerializer(many=True),
             "unit": serializers.ChoiceField(choices=["line", "note"], help_text="what `skipped` numbers"),
             "skipped": serializers.ListField(child=serializers.IntegerField(),
@@ -138,11 +189,13 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     def import_file(self, request):
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        report = imports.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
-                                                 default_topic=body.validated_data["topic"],
-                                                 update_existing=body.validated_data["update_existing"],
-                                                 with_history=body.validated_data["with_history"],
-                                                 take_fsrs_parameters=body.validated_data["take_fsrs_parameters"])
+        data = body.validated_data
+        options = {"owner": request.user, "upload": data["file"], "default_topic": data["topic"],
+                   "update_existing": data["update_existing"], "with_history": data["with_history"],
+                   "take_fsrs_parameters": data["take_fsrs_parameters"], "chosen_topics": data.get("topics")}
+        if data["preview"]:
+            return Response(import_preview_body(imports.own_cards_import_preview_upload(**options)))
+        report = imports.own_cards_import_upload(**options)
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
                          "skipped": report.skipped, "updated": report.updated, "repeated": report.repeated,
                          "ignored_columns": report.ignored_columns, "recognised": report.recognised,

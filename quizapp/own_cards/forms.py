@@ -92,3 +92,14 @@ class ImportForm(forms.Form):
 class OwnCardFilter(forms.Form):
     q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search my cards"))
     topic = TopicField(required=False, label=gettext_lazy("Topic"), empty_label=gettext_lazy("All topics"))
+
+
+class ImportConfirmForm(forms.Form):
+    """The import the learner previewed: the package kept under `token`, and the options they chose."""
+
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$")
+    file_name = forms.CharField(max_length=255)
+    topic = TopicField()
+    update_existing = forms.BooleanField(required=False)
+    with_history = forms.BooleanField(required=False)
+    take_fsrs_parameters = forms.BooleanField(required=False)

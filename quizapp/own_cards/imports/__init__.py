@@ -26,8 +26,9 @@ from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 from quizapp.own_cards.imports.text import read_text
 from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
 
-__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload",
-           "too_large", "upload_too_large"]
+__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "is_package", "own_cards_import",
+           "own_cards_import_preview", "own_cards_import_preview_upload", "own_cards_import_upload", "too_large",
+           "upload_too_large"]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an Anki package with its media
 MAX_LISTED_PROBLEMS = 20  # the rest are counted
@@ -51,6 +52,7 @@ class ImportReport:
     recognised: list[int] = field(default_factory=list)  # notes of our own deck: the card they are, no copy made
     topics_kept: list[int] = field(default_factory=list)  # updated, but their topic stays the card's
     topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
+    decks_without_topic: list[str] = field(default_factory=list)  # their notes take the form's topic
     reviews_imported: int = 0
     images_left_out: list[int] = field(default_factory=list)  # notes whose images did not come
     fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
@@ -64,7 +66,7 @@ class _RowForm(OwnCardForm):
 
 def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic,
                      update_existing: bool = False, with_history: bool = False,
-                     take_fsrs_parameters: bool = False) -> ImportReport:
+                     take_fsrs_parameters: bool = False, chosen_topics: dict[str, Topic] | None = None) -> ImportReport:
     """With `update_existing`, a row whose question the learner already has gives that card the
     row's answer, topic and difficulty (their study of it stays); without, the row is skipped.
 
@@ -73,7 +75,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     keeps the GUID. A note's deck or tags name its topic when they name one of ours; an update keeps the
     card's topic. With `with_history`, each card's reviews join the learner's log (see
     study.services.card_history_import); with `take_fsrs_parameters`, the package's FSRS preset becomes
-    the learner's."""
+    the learner's. `chosen_topics` are the learner's topics for decks and tags, confirmed in the preview."""
     if len(content) > MAX_IMPORT_BYTES:
         raise too_large(file_name)
     source = _read(content, file_name=file_name)
@@ -87,7 +89,8 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
             "file": file_name, "limit": services.MAX_OWN_CARDS}])
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns,
                           recognised=sorted(recognised))
-    report.topics_from_anki = anki_links.name_topics_from_decks(source, topics=_topic_lookup())
+    report.topics_from_anki, report.decks_without_topic = anki_links.name_topics_from_decks(
+        source, topics=_topic_lookup(), chosen=chosen_topics)
     report.images_left_out = [row.number for row in source.rows if source.from_anki and has_image(row.values)]
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
@@ -102,6 +105,23 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
         if take_fsrs_parameters and source.anki_preset is not None:
             report.fsrs_taken = anki_links.fsrs_preset_take(owner=owner, preset=source.anki_preset)
     return report
+
+
+class _RolledBack(Exception):
+    def __init__(self, report: ImportReport):
+        super().__init__()
+        self.report = report
+
+
+def own_cards_import_preview(**options) -> ImportReport:
+    """What own_cards_import with these options would do (cards new, updated, recognised, reviews, images
+    left out, the topics decks and tags name), with nothing kept: the import runs in a transaction that is
+    rolled back, so the preview counts exactly what the import does, by the same code."""
+    try:
+        with transaction.atomic():
+            raise _RolledBack(own_cards_import(**options))
+    except _RolledBack as rolled_back:
+        return rolled_back.report
 
 
 def _saved_rows(owner, checked: list[tuple[CardKey, OwnCardText]], *, source: Source, update_existing: bool,
@@ -158,15 +178,27 @@ def too_large(file_name: str) -> ImportRefused:
 
 
 def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_existing: bool = False,
-                            with_history: bool = False, take_fsrs_parameters: bool = False) -> ImportReport:
+                            with_history: bool = False, take_fsrs_parameters: bool = False,
+                            chosen_topics: dict[str, Topic] | None = None) -> ImportReport:
     """own_cards_import of an uploaded file, read no further than one byte past the size limit."""
     return own_cards_import(owner=owner, content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name,
                             default_topic=default_topic, update_existing=update_existing,
-                            with_history=with_history, take_fsrs_parameters=take_fsrs_parameters)
+                            with_history=with_history, take_fsrs_parameters=take_fsrs_parameters,
+                            chosen_topics=chosen_topics)
+
+
+def own_cards_import_preview_upload(*, upload, **options) -> ImportReport:
+    """own_cards_import_preview of an uploaded file, read as own_cards_import_upload reads it."""
+    return own_cards_import_preview(content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name, **options)
+
+
+def is_package(content: bytes) -> bool:
+    """An Anki package (or another zip, which the import refuses by name), not a text file."""
+    return content.startswith(_ZIP_MAGIC)
 
 
 def _read(content: bytes, *, file_name: str) -> Source:
-    if content.startswith(_ZIP_MAGIC):
+    if is_package(content):
         return read_package(content, file_name=file_name, max_notes=services.MAX_OWN_CARDS)
     return read_text(content, file_name=file_name)
 
