@@ -160,7 +160,8 @@ def _saved_rows(owner, checked: list[tuple[CardKey, OwnCardText]], *, source: So
 
 
 def _once(numbers: list[int], number: int) -> None:
-    if number not in numbers:
+    """Append a note's number once for its several cards, which come one after another."""
+    if not numbers or numbers[-1] != number:
         numbers.append(number)
 
 
