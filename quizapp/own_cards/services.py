@@ -3,10 +3,12 @@
 An own card is a `Question` with an owner. The learner writes it in one language, so the text goes
 into both language fields: it reads the same whatever language the pages are in. It is studied like
 a corpus card (the study queue and ratings take it), found by search, exported to Anki, and seen
-by nobody else. A card whose question holds clozes (`{{c1::…}}`) is a note of one card per cloze number, as
-in Anki: the cards share the text (`cloze_text`) and a note GUID, and change together. Interviews draw
-on the corpus only: they grade against key points, which own cards
+by nobody else. Interviews draw on the corpus only: they grade against key points, which own cards
 do not have.
+
+A card whose question holds clozes (`{{c1::…}}`) is a note of one card per cloze number, as in Anki:
+the cards share the note's text (`cloze_text`) and GUID, and change together. A card per number, not one
+card listing its numbers, because all of study (states, the log, the queue) already works per card.
 """
 
 from __future__ import annotations
