@@ -30,6 +30,7 @@ from pygments.formatters import HtmlFormatter
 
 from questions.apkg_schedule import Schedule, schedule_write
 from questions.models import Question
+from questions.rendering import render_markdown
 from questions.selectors import question_list
 from quizapp.study.selectors import anki_schedule
 
@@ -40,6 +41,14 @@ MODEL_ID = 1_724_886_301
 MODEL_NAME = "DL Interview Trainer Q&A"
 CARD_ID_FIELD = "CardId"
 MODEL_FIELDS = ["Question", "Answer", "KeyPoints", CARD_ID_FIELD, "Source"]
+# An own card's note of several cards: its cloze numbers (Anki makes a card per number of the Text field), or a
+# question with its reverse (two templates over the fields above). Pinned like MODEL_ID, and never recognised by
+# CardId (its cards are several): the import finds them again by GUID and which card of the note they are.
+CLOZE_MODEL_ID = 1_724_886_302
+CLOZE_MODEL_NAME = "DL Interview Trainer Cloze"
+CLOZE_MODEL_FIELDS = ["Text", "Extra", "Source"]
+REVERSED_MODEL_ID = 1_724_886_303
+REVERSED_MODEL_NAME = "DL Interview Trainer Q&A (and reversed)"
 DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
 DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
 CORPUS_DECK_SECONDS = 24 * 3600  # the key names the corpus's state: a changed card makes a new one
@@ -51,6 +60,8 @@ BASE_CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-
 pre { padding: .5em; overflow-x: auto; border-radius: 4px; }
 .nightMode .key-points { border-top-color: #555; }
 .nightMode a { color: #8ab4f8; }
+.cloze { font-weight: bold; color: #1a5fb4; }
+.nightMode .cloze { color: #8ab4f8; }
 """
 
 
@@ -87,14 +98,32 @@ def anki_question(text: str) -> str:
     return "".join(parts) + html.escape(text[last:])
 
 
-def _model() -> genanki.Model:
-    return genanki.Model(
-        MODEL_ID, MODEL_NAME, fields=[{"name": name} for name in MODEL_FIELDS],
-        templates=[{"name": "Q → A", "qfmt": "{{Question}}",
-                    "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}'
-                            '{{#KeyPoints}}<div class="key-points">{{KeyPoints}}</div>{{/KeyPoints}}'
-                            '{{#Source}}<div class="source"><a href="{{Source}}">{{Source}}</a></div>{{/Source}}'}],
-        css=card_css(), sort_field_index=0)
+_SOURCE_LINK = '{{#Source}}<div class="source"><a href="{{Source}}">{{Source}}</a></div>{{/Source}}'
+_FORWARD = {"name": "Q → A", "qfmt": "{{Question}}",
+            "afmt": '{{FrontSide}}<hr id="answer">{{Answer}}'
+                    '{{#KeyPoints}}<div class="key-points">{{KeyPoints}}</div>{{/KeyPoints}}' + _SOURCE_LINK}
+_BACKWARD = {"name": "A → Q", "qfmt": "{{Answer}}", "afmt": '{{FrontSide}}<hr id="answer">{{Question}}' + _SOURCE_LINK}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Models:
+    plain: genanki.Model
+    cloze: genanki.Model
+    reversed: genanki.Model
+
+
+def _models() -> _Models:
+    fields = [{"name": name} for name in MODEL_FIELDS]
+    return _Models(
+        plain=genanki.Model(MODEL_ID, MODEL_NAME, fields=fields, templates=[_FORWARD], css=card_css(),
+                            sort_field_index=0),
+        cloze=genanki.Model(CLOZE_MODEL_ID, CLOZE_MODEL_NAME, fields=[{"name": name} for name in CLOZE_MODEL_FIELDS],
+                            templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}",
+                                        "afmt": "{{cloze:Text}}{{#Extra}}<hr id=\"answer\">{{Extra}}{{/Extra}}"
+                                                + _SOURCE_LINK}],
+                            css=card_css(), model_type=genanki.Model.CLOZE),
+        reversed=genanki.Model(REVERSED_MODEL_ID, REVERSED_MODEL_NAME, fields=fields, templates=[_FORWARD, _BACKWARD],
+                               css=card_css(), sort_field_index=0))
 
 
 def note_guid(question: Question, language: str) -> str:
@@ -105,14 +134,46 @@ def note_guid(question: Question, language: str) -> str:
     return genanki.guid_for("dl-interview-trainer", question.card_id, language)
 
 
-def _note(question: Question, language: str, model: genanki.Model) -> genanki.Note:
+def _source(question: Question) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("questions:detail", args=[question.card_id])
+
+
+def _note(question: Question, language: str, model: genanki.Model, guid: str) -> genanki.Note:
     points = "".join(f"<li>{html.escape(point[language])}</li>" for point in question.key_points)
     return genanki.Note(
-        model=model, guid=note_guid(question, language),
+        model=model, guid=guid,
         fields=[anki_question(getattr(question, f"question_{language}")),
                 anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>" if points else "",
-                question.card_id, settings.SITE_URL.rstrip("/") + reverse("questions:detail", args=[question.card_id])],
+                question.card_id, _source(question)],
         tags=note_tags(question))
+
+
+def _cloze_note(question: Question, model: genanki.Model, guid: str) -> genanki.Note:
+    """A cloze note's text as Anki's Text field (its {{cN::…}} as they are: Anki reads them), the card's
+    extra answer below it."""
+    extra = anki_math(render_markdown(question.answer_en)) if question.answer_en else ""
+    return genanki.Note(model=model, guid=guid, fields=[anki_question(question.cloze_text), extra, _source(question)],
+                        tags=note_tags(question))
+
+
+def _notes(questions: Iterable[Question], language: str, models: _Models) -> list[tuple[genanki.Note, list]]:
+    """The notes, each with its cards' questions and the ordinal Anki gives each card. An own card shares
+    its note with the other cards of its cloze, or with its reverse; a reverse whose question is not
+    exported goes alone, as a note of its own."""
+    notes: dict[str, list[Question]] = {}
+    for question in questions:
+        notes.setdefault(note_guid(question, language), []).append(question)
+    made = []
+    for guid, cards in notes.items():
+        cards.sort(key=lambda card: card.note_card)
+        if cards[0].cloze_text:
+            made.append((_cloze_note(cards[0], models.cloze, guid), [(card.note_card, card) for card in cards]))
+        elif cards[0].note_card == 0 and len(cards) > 1:
+            made.append((_note(cards[0], language, models.reversed, guid), [(card.note_card, card) for card in cards]))
+        else:
+            made += [(_note(card, language, models.plain, guid if card.note_card == 0 else
+                            genanki.guid_for(guid, card.note_card)), [(0, card)]) for card in cards]
+    return made
 
 
 def note_tags(question: Question) -> list[str]:
@@ -135,31 +196,32 @@ def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
                     schedule: Schedule | None = None) -> int:
     """Write the questions to `path` as an .apkg; returns how many notes it holds. With a schedule (its
     cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset."""
-    model = _model()
     decks = {None: genanki.Deck(DECK_IDS[language], DECK_NAMES[language])}  # the parent, for its preset
-    guids = {}
-    for question in questions:
-        note = _note(question, language, model)
-        if question.topic_id not in decks:
-            decks[question.topic_id] = _topic_deck(question, language)
-        decks[question.topic_id].add_note(note)
-        guids[question.pk] = note.guid
+    anki_cards = {}  # question id → (note GUID, card ordinal)
+    notes = _notes(questions, language, _models())
+    for note, cards in notes:
+        first = cards[0][1]
+        if first.topic_id not in decks:
+            decks[first.topic_id] = _topic_deck(first, language)
+        decks[first.topic_id].add_note(note)
+        anki_cards.update({question.pk: (note.guid, ord_) for ord_, question in cards})
     package = genanki.Package(list(decks.values()))
     if schedule is None:
         package.write_to_file(str(path))
-        return len(guids)
-    by_guid = {guids[question_id]: card for question_id, card in schedule.cards.items() if question_id in guids}
+        return len(notes)
+    by_card = {anki_cards[question_id]: card for question_id, card in schedule.cards.items()
+               if question_id in anki_cards}
     with tempfile.TemporaryDirectory() as folder:
         collection_path = Path(folder) / "collection.anki2"
         with closing(sqlite3.connect(collection_path)) as collection:
             timestamp = time.time()
             package.write_to_db(collection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
-            schedule_write(collection=collection, schedule=dataclasses.replace(schedule, cards=by_guid))
+            schedule_write(collection=collection, schedule=dataclasses.replace(schedule, cards=by_card))
             collection.commit()
         with zipfile.ZipFile(path, "w") as archive:
             archive.write(collection_path, "collection.anki2")
             archive.writestr("media", "{}")
-    return len(guids)
+    return len(notes)
 
 
 def anki_deck_bytes(*, questions: Iterable[Question], language: str, schedule: Schedule | None = None) -> bytes:

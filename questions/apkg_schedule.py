@@ -63,9 +63,10 @@ class ScheduledCard:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A learner's schedule for the notes of one package, their cards by note GUID."""
+    """A learner's schedule for the notes of one package, their cards by note GUID and card ordinal (the
+    template's, or a cloze number − 1)."""
 
-    cards: Mapping[str, ScheduledCard]
+    cards: Mapping[tuple[str, int], ScheduledCard]
     today: date  # the learner's study day now
     today_starts_at: datetime
     fsrs_parameters: list[float]
@@ -94,10 +95,13 @@ def schedule_write(*, collection: sqlite3.Connection, schedule: Schedule) -> int
     _write_preset(collection, schedule)
     written = 0
     used_ids: set[int] = set()
-    card_ids = dict(collection.execute("SELECT notes.guid, cards.id FROM cards JOIN notes ON notes.id = cards.nid"))
-    for guid, card in schedule.cards.items():
-        _write_card(collection, card_ids[guid], card, schedule, first_day=first_day)
-        written += _write_reviews(collection, card_ids[guid], card.reviews, used_ids)
+    card_ids = {(guid, ord_): card_id for guid, ord_, card_id in collection.execute(
+        "SELECT notes.guid, cards.ord, cards.id FROM cards JOIN notes ON notes.id = cards.nid")}
+    for key, card in schedule.cards.items():
+        if key not in card_ids:  # a cloze number the note's text no longer holds: Anki made no card for it
+            continue
+        _write_card(collection, card_ids[key], card, schedule, first_day=first_day)
+        written += _write_reviews(collection, card_ids[key], card.reviews, used_ids)
     return written
 
 

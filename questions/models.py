@@ -112,7 +112,14 @@ class Question(models.Model):
                               related_name="own_questions", help_text="empty for the corpus; the learner who wrote it")
     anki_guid = models.CharField(max_length=64, blank=True, default="", db_index=True,
                                  help_text="an own card imported from Anki: its note's GUID, kept so that the "
-                                           "card goes back to Anki as the same note")
+                                           "card goes back to Anki as the same note; shared by the cards of "
+                                           "one note (its cloze numbers, its reverse)")
+    cloze_text = models.TextField(blank=True, default="",
+                                  help_text="an own cloze card: its note's text with {{c1::…}} as written; the "
+                                            "question is this text with the card's own number blanked")
+    note_card = models.PositiveSmallIntegerField(default=0, help_text="which card of its note, as Anki numbers "
+                                                 "them: 0 the first, 1 a reversed note's reverse, a cloze card's "
+                                                 "cloze number − 1")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = QuestionQuerySet.as_manager()
@@ -126,6 +133,10 @@ class Question(models.Model):
     @property
     def is_own(self) -> bool:
         return self.owner_id is not None
+
+    @property
+    def cloze_number(self) -> int | None:
+        return self.note_card + 1 if self.cloze_text else None
 
     @property
     def question(self) -> str:

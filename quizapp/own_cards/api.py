@@ -1,6 +1,9 @@
 """The API for a learner's own cards: list, add, read, edit, delete, import. Another learner's card
 answers 404, like one that does not exist."""
 
+import json
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +16,7 @@ from questions.models import Question
 from questions.serializers import TopicSlugField
 from quizapp.core.parsers import BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
+from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.forms import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, cleaned_answer, cleaned_question
 from quizapp.own_cards.services import OwnCardText
 
@@ -21,16 +25,33 @@ from quizapp.own_cards.services import OwnCardText
 # and the same cleaning, whose Django ValidationError DRF answers as this field's 400.
 class OwnCardSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="card_id", read_only=True)
-    question = serializers.CharField(source="question_en", max_length=MAX_QUESTION_LENGTH)
-    answer = serializers.CharField(source="answer_en", max_length=MAX_ANSWER_LENGTH,
-                                   help_text="Markdown; formulas between $…$ or $$…$$")
+    question = serializers.CharField(source="question_en", max_length=MAX_QUESTION_LENGTH, help_text=(
+        "plain text, formulas between $…$; blanks {{c1::answer}} or {{c1::answer::hint}} make a card per number "
+        "(a cloze card reads back its note's text as written)"))
+    answer = serializers.CharField(source="answer_en", max_length=MAX_ANSWER_LENGTH, allow_blank=True,
+                                   help_text="Markdown; formulas between $…$ or $$…$$; optional with blanks")
+    cloze_number = serializers.IntegerField(read_only=True, allow_null=True,
+                                            help_text="the cloze this card blanks; null for a card with none")
     topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
     answer_html = serializers.CharField(source="answer_html_en", read_only=True)
 
     class Meta:
         model = Question
-        fields = ["id", "question", "answer", "topic", "difficulty", "answer_html", "updated_at"]
+        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "updated_at"]
+
+    def to_representation(self, card):
+        shown = super().to_representation(card)
+        if card.cloze_text:
+            shown["question"] = card.cloze_text
+        return shown
+
+    def validate(self, data):
+        question = data.get("question_en", self.instance and (self.instance.cloze_text or self.instance.question_en))
+        answer = data.get("answer_en", self.instance and self.instance.answer_en)
+        if not answer and not has_cloze(question or ""):
+            raise ValidationError({"answer": [_("This field is required.")]})
+        return data
 
     def validate_answer(self, answer: str) -> str:
         return cleaned_answer(answer)
@@ -41,7 +62,7 @@ class OwnCardSerializer(serializers.ModelSerializer):
     def _text(self, validated: dict) -> OwnCardText:
         current = self.instance
         return OwnCardText(
-            question=validated.get("question_en", current and current.question_en),
+            question=validated.get("question_en", current and (current.cloze_text or current.question_en)),
             answer=validated.get("answer_en", current and current.answer_en),
             topic=validated.get("topic", current and current.topic),
             difficulty=validated.get("difficulty", current and current.difficulty))
@@ -63,6 +84,19 @@ class ImportUploadParser(BoundedMultiPartParser):
             raise ValidationError({"file": imports.too_large("file").problems})
 
 
+MAX_CHOSEN_TOPICS = 500
+MAX_DECK_NAME_LENGTH = 500
+
+
+def import_preview_body(report: imports.ImportReport) -> dict:
+    """The preview's answer: how many cards each outcome takes, and each deck's or tag's topic."""
+    return {"new": len(report.created), "updated": len(report.updated), "skipped": len(report.skipped),
+            "recognised": len(report.recognised), "reviews": report.reviews_imported,
+            "images_skipped": len(report.images_left_out), "unit": report.unit,
+            "topics": {name: topic.slug for name, topic in report.topics_from_anki.items()},
+            "decks_without_topic": report.decks_without_topic}
+
+
 class OwnCardImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV or tab-separated text (UTF-8, UTF-16, GB18030 or Windows-1252; a "
                                            "header row may name the columns question, answer, topic, difficulty), "
@@ -74,6 +108,29 @@ class OwnCardImportSerializer(serializers.Serializer):
         "an Anki package's review log and scheduling join my study history"))
     take_fsrs_parameters = serializers.BooleanField(default=False, help_text=(
         "an Anki package's FSRS weights and desired retention become my study settings"))
+    preview = serializers.BooleanField(default=False, help_text=(
+        "say what the import would do (counts, and the topic each Anki deck or tag picks) and import nothing"))
+    topics = serializers.DictField(
+        child=TopicSlugField(), required=False, help_text=(
+            "my topic for an Anki deck or tag, by its name as the preview lists it (a JSON object in a form), "
+            f"chosen before any topic the name itself picks; at most {MAX_CHOSEN_TOPICS} names"))
+
+    def to_internal_value(self, data):
+        # A multipart form sends the object as one text field.
+        if isinstance(data.get("topics"), str):
+            try:
+                data = {**data.dict(), "topics": json.loads(data["topics"])}
+            except ValueError:
+                raise ValidationError({"topics": [_("A JSON object: deck or tag name → topic code.")]}) from None
+        return super().to_internal_value(data)
+
+    def validate_topics(self, topics: dict) -> dict:
+        if len(topics) > MAX_CHOSEN_TOPICS:
+            raise ValidationError(_("At most %(limit)d decks and tags.") % {"limit": MAX_CHOSEN_TOPICS})
+        if any(len(name) > MAX_DECK_NAME_LENGTH for name in topics):
+            raise ValidationError(_("A deck or tag name is at most %(limit)d characters.") % {
+                "limit": MAX_DECK_NAME_LENGTH})
+        return topics
 
 
 @extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
@@ -96,7 +153,20 @@ class OwnCardViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request={"multipart/form-data": OwnCardImportSerializer}, summary=(
         "Import cards from a file: all rows or none (400 lists each bad row by line); a question I already "
-        "have is skipped"), responses={201: inline_serializer("OwnCardImportResult", {
+        "have is skipped. With `preview`: what it would do, nothing imported"), responses={
+        200: inline_serializer("OwnCardImportPreview", {
+            "new": serializers.IntegerField(help_text="cards the import would add"),
+            "updated": serializers.IntegerField(help_text="notes (or lines) that would update a card I have"),
+            "skipped": serializers.IntegerField(help_text="notes (or lines) whose question I already have"),
+            "recognised": serializers.IntegerField(help_text="notes of this site's own deck: their cards, no copy"),
+            "reviews": serializers.IntegerField(help_text="Anki reviews the import would bring (with_history)"),
+            "images_skipped": serializers.IntegerField(help_text="notes whose images would not come"),
+            "unit": serializers.ChoiceField(choices=["line", "note"]),
+            "topics": serializers.DictField(child=serializers.CharField(),
+                                            help_text="an Anki deck or tag → the topic it picks"),
+            "decks_without_topic": serializers.ListField(child=serializers.CharField(), help_text=(
+                "decks whose notes would take the form's topic"))}),
+        201: inline_serializer("OwnCardImportResult", {
             "created": OwnCardSerializer(many=True),
             "unit": serializers.ChoiceField(choices=["line", "note"], help_text="what `skipped` numbers"),
             "skipped": serializers.ListField(child=serializers.IntegerField(),
@@ -119,11 +189,13 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     def import_file(self, request):
         body = OwnCardImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        report = imports.own_cards_import_upload(owner=request.user, upload=body.validated_data["file"],
-                                                 default_topic=body.validated_data["topic"],
-                                                 update_existing=body.validated_data["update_existing"],
-                                                 with_history=body.validated_data["with_history"],
-                                                 take_fsrs_parameters=body.validated_data["take_fsrs_parameters"])
+        data = body.validated_data
+        options = {"owner": request.user, "upload": data["file"], "default_topic": data["topic"],
+                   "update_existing": data["update_existing"], "with_history": data["with_history"],
+                   "take_fsrs_parameters": data["take_fsrs_parameters"], "chosen_topics": data.get("topics")}
+        if data["preview"]:
+            return Response(import_preview_body(imports.own_cards_import_preview_upload(**options)))
+        report = imports.own_cards_import_upload(**options)
         return Response({"created": OwnCardSerializer(report.created, many=True).data, "unit": report.unit,
                          "skipped": report.skipped, "updated": report.updated, "repeated": report.repeated,
                          "ignored_columns": report.ignored_columns, "recognised": report.recognised,

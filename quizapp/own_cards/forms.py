@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from questions.corpus import unbalanced_math
 from questions.forms import TopicField
 from questions.models import Question
+from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.selectors import own_question_taken
 
 MAX_QUESTION_LENGTH = 2000
@@ -44,10 +45,13 @@ class OwnCardForm(forms.Form):
     question = forms.CharField(max_length=MAX_QUESTION_LENGTH,
                                widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
                                label=gettext_lazy("Question"),
-                               help_text=gettext_lazy("Plain text; a formula between $…$."))
+                               help_text=gettext_lazy("Plain text; a formula between $…$. A blank to fill: "
+                                                      "{{c1::answer}} or {{c1::answer::hint}}, one card per "
+                                                      "number (c1, c2…)."))
     answer = forms.CharField(max_length=MAX_ANSWER_LENGTH, widget=forms.Textarea(attrs={"rows": 12}),
-                             label=gettext_lazy("Answer"),
-                             help_text=gettext_lazy("Markdown; formulas between $…$ or $$…$$."))
+                             label=gettext_lazy("Answer"), required=False,
+                             help_text=gettext_lazy("Markdown; formulas between $…$ or $$…$$. With blanks in "
+                                                    "the question: optional, shown below the filled text."))
     topic = TopicField(label=gettext_lazy("Topic"))
     difficulty = forms.TypedChoiceField(coerce=int, initial=Question.Difficulty.STANDARD,
                                         label=gettext_lazy("Difficulty"),
@@ -66,6 +70,13 @@ class OwnCardForm(forms.Form):
     def clean_answer(self) -> str:
         return cleaned_answer(self.cleaned_data["answer"])
 
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("answer") and "question" in cleaned and not has_cloze(cleaned["question"]):
+            self.add_error("answer", forms.ValidationError(self.fields["answer"].error_messages["required"],
+                                                           code="required"))
+        return cleaned
+
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (.csv, .tsv, .txt or Anki's .apkg)"))
@@ -81,3 +92,14 @@ class ImportForm(forms.Form):
 class OwnCardFilter(forms.Form):
     q = forms.CharField(required=False, max_length=200, label=gettext_lazy("Search my cards"))
     topic = TopicField(required=False, label=gettext_lazy("Topic"), empty_label=gettext_lazy("All topics"))
+
+
+class ImportConfirmForm(forms.Form):
+    """The import the learner previewed: the package kept under `token`, and the options they chose."""
+
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$")
+    file_name = forms.CharField(max_length=255)
+    topic = TopicField()
+    update_existing = forms.BooleanField(required=False)
+    with_history = forms.BooleanField(required=False)
+    take_fsrs_parameters = forms.BooleanField(required=False)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from questions.models import Question, Topic
 from questions.selectors import search_terms
 
 
 def own_question_taken(*, owner, question: str, card: Question | None = None) -> bool:
-    """Whether another of the learner's cards (not `card`) asks this question already."""
-    others = owner.own_questions.filter(question_en=question)
-    return (others.exclude(pk=card.pk) if card is not None else others).exists()
+    """Whether another of the learner's cards (not `card`, nor a card of its cloze note) asks this question
+    already, or holds it as its cloze text."""
+    others = owner.own_questions.filter(Q(question_en=question) | Q(cloze_text=question))
+    if card is not None:
+        others = others.exclude(pk=card.pk)
+        if card.cloze_text and card.anki_guid:
+            others = others.exclude(~Q(cloze_text=""), anki_guid=card.anki_guid)
+    return others.exists()
 
 
 def own_cards_matching(*, owner, query: str = "", topic: Topic | None = None) -> QuerySet[Question]:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.own_card_list, name="own"),
     path("new/", views.own_card_new, name="own-new"),
     path("import/", views.own_cards_import, name="own-import"),
+    path("import/confirm/", views.own_cards_import_confirm, name="own-import-confirm"),
     path("template.csv", views.own_cards_template, name="own-template"),
     path("export.csv", views.own_cards_export, name="own-export"),
     path("delete/", views.own_cards_delete_many, name="own-delete-many"),

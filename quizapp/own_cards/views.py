@@ -13,17 +13,19 @@ from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_POST
 
 from questions.languages import content_language
-from questions.models import Question
+from questions.models import Question, Topic
 from questions.selectors import question_get
 from quizapp.core.errors import AppError
 from quizapp.own_cards import imports, selectors, services
-from quizapp.own_cards.forms import ImportForm, OwnCardFilter, OwnCardForm
+from quizapp.own_cards.forms import ImportConfirmForm, ImportForm, OwnCardFilter, OwnCardForm
+from quizapp.own_cards.imports.pending import pending_import_keep, pending_import_take
 from quizapp.own_cards.imports.text import cards_as_csv
 from quizapp.own_cards.services import OwnCardText
 from quizapp.study.models import ReviewLog
 from quizapp.study.selectors import topics_left_out_of_study
 
 CARDS_PER_PAGE = 50
+MAX_PREVIEW_NAMES = 500  # decks and tags a confirmed preview may name
 SHOWN_BEFORE_DELETING = 20  # questions named on the page that asks before deleting many
 
 
@@ -92,12 +94,12 @@ def own_card_new(request):
 @login_required
 def own_card_edit(request, card_id: str):
     card = _own_card(request, card_id)
-    initial = {"question": card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
+    initial = {"question": card.cloze_text or card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
     form = OwnCardForm(request.POST or None, initial=initial, owner=request.user, card=card)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
     if request.method == "POST" and form.is_valid():
-        services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
+        card = services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
@@ -116,7 +118,8 @@ def _copied(request) -> dict:
     except Question.DoesNotExist:
         return {}
     language = content_language()
-    return {"question": getattr(card, f"question_{language}"), "answer": getattr(card, f"answer_{language}"),
+    return {"question": card.cloze_text or getattr(card, f"question_{language}"),
+            "answer": getattr(card, f"answer_{language}"),
             "topic": card.topic.slug, "difficulty": card.difficulty}
 
 
@@ -165,23 +168,72 @@ def own_cards_delete_many(request):
 @login_required
 @require_POST
 def own_cards_import(request):
+    """A text file imports at once; an Anki package first shows its preview (what the import would do and
+    the topic each deck or tag picks), kept until the learner confirms it or imports another file."""
     if imports.upload_too_large(request):  # refused before Django reads the body to disk
         return _list_page(request, import_form=ImportForm(), problems=imports.too_large(_("the file")).problems,
                           status=400)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _list_page(request, import_form=form, status=400)
+    options = {name: form.cleaned_data[name] for name in ("update_existing", "with_history", "take_fsrs_parameters")}
+    upload = form.cleaned_data["file"]
+    content = upload.read(imports.MAX_IMPORT_BYTES + 1)
     try:
-        report = imports.own_cards_import_upload(owner=request.user, upload=form.cleaned_data["file"],
-                                                 default_topic=form.cleaned_data["topic"],
-                                                 update_existing=form.cleaned_data["update_existing"],
-                                                 with_history=form.cleaned_data["with_history"],
-                                                 take_fsrs_parameters=form.cleaned_data["take_fsrs_parameters"])
+        if imports.is_package(content):
+            report = imports.own_cards_import_preview(owner=request.user, content=content, file_name=upload.name,
+                                                      default_topic=form.cleaned_data["topic"], **options)
+            return _preview_page(request, report=report, form=form, content=content, options=options)
+        report = imports.own_cards_import(owner=request.user, content=content, file_name=upload.name,
+                                          default_topic=form.cleaned_data["topic"], **options)
     except imports.ImportRefused as refused:
         return _list_page(request, import_form=form, problems=refused.problems, status=400)
+    return _imported(request, report)
+
+
+def _imported(request, report: imports.ImportReport):
     messages.success(request, _import_summary(report))
     _warn_if_left_out_of_study(request, report.created)
     return redirect(reverse("questions:own"))
+
+
+def _preview_page(request, *, report: imports.ImportReport, form: ImportForm, content: bytes, options: dict):
+    token = pending_import_keep(owner=request.user, content=content)
+    names = [(name, topic.slug) for name, topic in sorted(report.topics_from_anki.items())]
+    names += [(deck, "") for deck in report.decks_without_topic]
+    return render(request, "own_cards/import_preview.html", {
+        "report": report, "names": names, "topics": Topic.objects.all(), "token": token,
+        "file_name": form.cleaned_data["file"].name, "default_topic": form.cleaned_data["topic"], **options})
+
+
+@login_required
+@require_POST
+def own_cards_import_confirm(request):
+    """The previewed import, with the topics the learner confirmed or changed for its decks and tags."""
+    form = ImportConfirmForm(request.POST)
+    content = pending_import_take(owner=request.user, token=form.cleaned_data["token"]) if form.is_valid() else None
+    if content is None:
+        messages.error(request, _("That preview is gone (imported already, or replaced by a newer one): choose "
+                                  "the file again."))
+        return redirect(reverse("questions:own"))
+    default_topic = form.cleaned_data["topic"]
+    chosen = _chosen_topics(request, default_topic=default_topic)
+    try:
+        report = imports.own_cards_import(
+            owner=request.user, content=content, file_name=form.cleaned_data["file_name"], default_topic=default_topic,
+            chosen_topics=chosen, **{name: form.cleaned_data[name] for name in (
+                "update_existing", "with_history", "take_fsrs_parameters")})
+    except imports.ImportRefused as refused:
+        return _list_page(request, import_form=ImportForm(), problems=refused.problems, status=400)
+    return _imported(request, report)
+
+
+def _chosen_topics(request, *, default_topic: Topic) -> dict[str, Topic]:
+    """Each deck or tag of the preview with the topic picked for it; none picked is the form's topic."""
+    by_slug = {topic.slug: topic for topic in Topic.objects.all()}
+    pairs = zip(request.POST.getlist("deck_name")[:MAX_PREVIEW_NAMES], request.POST.getlist("deck_topic"),
+                strict=False)
+    return {name: by_slug.get(slug, default_topic) for name, slug in pairs}
 
 
 # A file to fill in, in the page's language.

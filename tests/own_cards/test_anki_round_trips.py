@@ -4,6 +4,8 @@ cards it holds; nothing doubles, and one learner's import never touches another'
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from fsrs import Scheduler
@@ -172,8 +174,12 @@ def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice,
     with anki_collection(made["collection_folder"]) as collection:
         package = anki_export(collection, tmp_path / "studied.apkg")
     with package.open("rb") as upload:
-        page = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn", "with_history": "on"},
-                                 follow=True, HTTP_ACCEPT_LANGUAGE="en")
+        preview = alice_client.post("/questions/mine/import/", {"file": upload, "topic": "cnn", "with_history": "on"},
+                                    HTTP_ACCEPT_LANGUAGE="en")
+    token = re.search(r'name="token" value="([0-9a-f]+)"', preview.content.decode()).group(1)
+    page = alice_client.post("/questions/mine/import/confirm/", {"token": token, "file_name": package.name,
+                                                                 "topic": "cnn", "with_history": "on"},
+                             follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "Added 3 reviews from Anki to your history." in page.content.decode()
     assert "1 note shows an image, which was not imported (note 2)." in page.content.decode()
     assert ("Topics from Anki&#x27;s decks and tags: DLIT::topic::activations → Activation functions, "
@@ -196,7 +202,7 @@ def test_it_refuses_ankis_cards_export_naming_the_notes_export_it_takes(alice, c
                                    with_tags=True, with_deck=True, with_notetype=True, with_guid=True)
     with pytest.raises(ImportRefused, match="“Notes in Plain Text”"):
         import_package(alice, cnn, tmp_path / "cards.txt")
-    assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 2
+    assert len(import_package(alice, cnn, tmp_path / "notes.txt").created) == 3  # the cloze note: a card per number
 
 
 def test_it_gives_alice_her_own_copy_of_a_card_from_bobs_download(alice, bob, cnn, tmp_path):

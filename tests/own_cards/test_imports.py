@@ -14,6 +14,7 @@ import zstandard
 from questions.apkg_export import anki_deck_bytes
 from questions.models import Question
 from quizapp.own_cards import services
+from quizapp.own_cards.cloze import cloze_back
 from quizapp.own_cards.imports import MAX_IMPORT_BYTES, ImportRefused, anki, own_cards_import
 from quizapp.own_cards.services import OwnCardText, own_card_create
 
@@ -165,11 +166,16 @@ def test_it_imports_an_anki_package_turning_html_and_mathjax_into_text_and_formu
     assert relu.answer_html_en == "<p>No saturation for x &gt; 0<br>\ncheap</p>\n"
 
 
-def test_it_asks_for_the_blanks_of_a_cloze_note(alice, cnn):
-    [created] = import_package(alice, cnn, anki_package(
-        [["{{c1::Adam::optimizer}} keeps a {{c2::second-moment}} estimate.", "Kingma &amp; Ba"]], cloze=True)).created
-    assert created.question_en == "[optimizer] keeps a […] estimate."
-    assert created.answer_en == "**Adam** keeps a **second-moment** estimate.<br>\n<br>\nKingma &amp; Ba"
+def test_it_makes_a_card_per_cloze_number_blanking_its_own_and_showing_the_others(alice, cnn):
+    report = import_package(alice, cnn, anki_package(
+        [["{{c1::Adam::optimizer}} keeps a {{c2::second-moment}} estimate.", "Kingma &amp; Ba"]], cloze=True))
+    first, second = sorted(report.created, key=lambda q: q.note_card)
+    assert (first.cloze_number, second.cloze_number) == (1, 2) and first.anki_guid == second.anki_guid != ""
+    assert first.question_en == "[optimizer] keeps a second-moment estimate."
+    assert second.question_en == "Adam keeps a […] estimate."
+    assert first.answer_html_en == ("<p><strong>Adam</strong> keeps a second-moment estimate.</p>\n"
+                                    "<p>Kingma &amp; Ba</p>\n")
+    assert "<strong>second-moment</strong>" in second.answer_html_en and first.answer_en == "Kingma &amp; Ba"
 
 
 def test_it_reads_the_compressed_collection_of_a_modern_package(alice, cnn):
@@ -343,15 +349,19 @@ def test_it_reads_a_collection_saved_in_wal_mode(alice, cnn):
     assert (created.question_en, created.answer_en) == ("Q?", "A.")
 
 
-@pytest.mark.parametrize("front, question, answer", [
-    ("{{c1::Batch {{c2::normalization}} layer}} helps", "[…] helps", "**Batch normalization layer** helps"),
-    ("Softmax: \\(p_i = {{c1::e^{x_i}}} / Z\\)", "Softmax: $p_i = […] / Z$", "Softmax: $p_i = \\boxed{e^{x_i}} / Z$"),
-    ("{{c1::Adam::optimizer}} and {{c2::never closed", "[optimizer] and {{c2::never closed",
-     "**Adam** and {{c2::never closed"),
+@pytest.mark.parametrize("front, questions, backs", [
+    ("{{c1::Batch {{c2::normalization}} layer}} helps", ["[…] helps", "Batch […] layer helps"],
+     ["**Batch normalization layer** helps", "Batch **normalization** layer helps"]),
+    ("Softmax: \\(p_i = {{c1::e^{x_i}}} / Z\\)", ["Softmax: $p_i = […] / Z$"],
+     ["Softmax: $p_i = \\boxed{e^{x_i}} / Z$"]),
+    ("{{c1::Adam::optimizer}} and {{c2::never closed", ["[optimizer] and {{c2::never closed"],
+     ["**Adam** and {{c2::never closed"]),
 ])
-def test_it_lets_clozes_nest_hold_latex_braces_and_stay_valid_inside_formulas(alice, cnn, front, question, answer):
-    [created] = import_package(alice, cnn, anki_package([[front, ""]], cloze=True)).created
-    assert (created.question_en, created.answer_en) == (question, answer)
+def test_it_lets_clozes_nest_hold_latex_braces_and_stay_valid_inside_formulas(alice, cnn, front, questions, backs):
+    created = sorted(import_package(alice, cnn, anki_package([[front, ""]], cloze=True)).created,
+                     key=lambda q: q.note_card)
+    assert [q.question_en for q in created] == questions
+    assert [cloze_back(q.cloze_text, q.cloze_number) for q in created] == backs
 
 
 def test_it_takes_a_dollar_in_anki_as_money_not_math(alice, cnn):

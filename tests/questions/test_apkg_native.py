@@ -68,4 +68,6 @@ def test_it_pins_the_note_types_id_and_fields_learners_decks_depend_on():
     """Changing these breaks every learner's deck in Anki: read questions/corpus/ANKI.md first."""
     assert apkg_export.MODEL_ID == 1_724_886_301
     assert apkg_export.MODEL_FIELDS == ["Question", "Answer", "KeyPoints", "CardId", "Source"]
+    assert (apkg_export.CLOZE_MODEL_ID, apkg_export.REVERSED_MODEL_ID) == (1_724_886_302, 1_724_886_303)
+    assert apkg_export.CLOZE_MODEL_FIELDS == ["Text", "Extra", "Source"]
     assert apkg_export.DECK_IDS == {"zh": 1_724_886_311, "en": 1_724_886_312}

@@ -26,8 +26,9 @@ from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 from quizapp.own_cards.imports.text import read_text
 from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
 
-__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "own_cards_import", "own_cards_import_upload",
-           "too_large", "upload_too_large"]
+__all__ = ["MAX_IMPORT_BYTES", "ImportRefused", "ImportReport", "is_package", "own_cards_import",
+           "own_cards_import_preview", "own_cards_import_preview_upload", "own_cards_import_upload", "too_large",
+           "upload_too_large"]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an Anki package with its media
 MAX_LISTED_PROBLEMS = 20  # the rest are counted
@@ -36,6 +37,7 @@ _ZIP_MAGIC = b"PK\x03\x04"  # what an .apkg starts with
 _DIFFICULTY_WORDS = {"basic": 1, "easy": 1, "基础": 1, "简单": 1, "standard": 2, "medium": 2, "标准": 2, "中等": 2,
                      "hard": 3, "困难": 3, "难": 3}
 _WHOLE_NUMBER = re.compile(r"^([0-9]+)(\.0+)?$")
+CardKey = tuple[int, int]  # a row's number, and which card of its note (Question.note_card)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class ImportReport:
     recognised: list[int] = field(default_factory=list)  # notes of our own deck: the card they are, no copy made
     topics_kept: list[int] = field(default_factory=list)  # updated, but their topic stays the card's
     topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
+    decks_without_topic: list[str] = field(default_factory=list)  # their notes take the form's topic
     reviews_imported: int = 0
     images_left_out: list[int] = field(default_factory=list)  # notes whose images did not come
     fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
@@ -63,7 +66,7 @@ class _RowForm(OwnCardForm):
 
 def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic,
                      update_existing: bool = False, with_history: bool = False,
-                     take_fsrs_parameters: bool = False) -> ImportReport:
+                     take_fsrs_parameters: bool = False, chosen_topics: dict[str, Topic] | None = None) -> ImportReport:
     """With `update_existing`, a row whose question the learner already has gives that card the
     row's answer, topic and difficulty (their study of it stays); without, the row is skipped.
 
@@ -72,7 +75,7 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     keeps the GUID. A note's deck or tags name its topic when they name one of ours; an update keeps the
     card's topic. With `with_history`, each card's reviews join the learner's log (see
     study.services.card_history_import); with `take_fsrs_parameters`, the package's FSRS preset becomes
-    the learner's."""
+    the learner's. `chosen_topics` are the learner's topics for decks and tags, confirmed in the preview."""
     if len(content) > MAX_IMPORT_BYTES:
         raise too_large(file_name)
     source = _read(content, file_name=file_name)
@@ -86,15 +89,17 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
             "file": file_name, "limit": services.MAX_OWN_CARDS}])
     report = ImportReport(unit=source.unit, ignored_columns=source.ignored_columns,
                           recognised=sorted(recognised))
-    report.topics_from_anki = anki_links.name_topics_from_decks(source, topics=_topic_lookup())
+    report.topics_from_anki, report.decks_without_topic = anki_links.name_topics_from_decks(
+        source, topics=_topic_lookup(), chosen=chosen_topics)
     report.images_left_out = [row.number for row in source.rows if source.from_anki and has_image(row.values)]
     checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
     # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
     # waits for the first and then finds its cards already there.
     with transaction.atomic():
         lock_learner(owner)
-        cards = {**recognised, **_saved_rows(owner, checked, source=source, update_existing=update_existing,
-                                             report=report, file_name=file_name)}
+        cards = {**{(number, 0): card for number, card in recognised.items()},
+                 **_saved_rows(owner, checked, source=source, update_existing=update_existing, report=report,
+                               file_name=file_name)}
         if with_history:
             report.reviews_imported = anki_links.history_import(owner=owner, source=source, cards=cards)
         if take_fsrs_parameters and source.anki_preset is not None:
@@ -102,38 +107,62 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     return report
 
 
-def _saved_rows(owner, checked: list[tuple[int, OwnCardText]], *, source: Source, update_existing: bool,
-                report: ImportReport, file_name: str) -> dict[int, Question]:
-    """Each row's card, found again (by the note's GUID, then by the question) or made; by row number."""
+class _RolledBack(Exception):
+    def __init__(self, report: ImportReport):
+        super().__init__()
+        self.report = report
+
+
+def own_cards_import_preview(**options) -> ImportReport:
+    """What own_cards_import with these options would do (cards new, updated, recognised, reviews, images
+    left out, the topics decks and tags name), with nothing kept: the import runs in a transaction that is
+    rolled back, so the preview counts exactly what the import does, by the same code."""
+    try:
+        with transaction.atomic():
+            raise _RolledBack(own_cards_import(**options))
+    except _RolledBack as rolled_back:
+        return rolled_back.report
+
+
+def _saved_rows(owner, checked: list[tuple[CardKey, OwnCardText]], *, source: Source, update_existing: bool,
+                report: ImportReport, file_name: str) -> dict[CardKey, Question]:
+    """Each card's Question, found again (by the note's GUID and which card of the note it is, then by the
+    question) or made; by row number and card. The report counts notes: a note's cards count it once."""
     own = list(owner.own_questions.select_related("topic"))
     known = {card.question_en: card for card in own}
-    by_guid = {card.anki_guid: card for card in own if card.anki_guid}
+    by_guid = {(card.anki_guid, card.note_card): card for card in own if card.anki_guid}
     found, new = {}, []
-    for number, text in checked:
+    for (number, ord_), text in checked:
         note = source.anki_notes.get(number)
-        card = by_guid.get(note.guid) if note and note.guid else None
+        card = by_guid.get((note.guid, ord_)) if note and note.guid else None
         card = card or known.get(text.question)
         if card is None:
-            new.append((number, text))
+            new.append(((number, ord_), text))
             continue
-        found[number] = card
+        found[number, ord_] = card
         if note is not None and text.topic != card.topic:  # a deck is no order to move a card
             text = dataclasses.replace(text, topic=card.topic)
             if update_existing:
-                report.topics_kept.append(number)
+                _once(report.topics_kept, number)
         differs = services.own_card_differs(card=card, text=text)
         if update_existing and (differs or (text.anki_guid and not card.anki_guid)):
             services.own_card_update(card=card, text=text)
-            report.updated.append(number)
+            _once(report.updated, number)
         else:
-            report.skipped.append(number)
+            _once(report.skipped, number)
             report.differing += differs
     try:
         created = services.own_cards_create(owner=owner, texts=[text for _number, text in new])
     except TooManyOwnCards as error:
         raise ImportRefused([f"{file_name}: {error.detail}"]) from None
     report.created = created
-    return {**found, **{number: card for (number, _text), card in zip(new, created, strict=True)}}
+    return {**found, **{key: card for (key, _text), card in zip(new, created, strict=True)}}
+
+
+def _once(numbers: list[int], number: int) -> None:
+    """Append a note's number once for its several cards, which come one after another."""
+    if not numbers or numbers[-1] != number:
+        numbers.append(number)
 
 
 def upload_too_large(request) -> bool:
@@ -150,36 +179,48 @@ def too_large(file_name: str) -> ImportRefused:
 
 
 def own_cards_import_upload(*, owner, upload, default_topic: Topic, update_existing: bool = False,
-                            with_history: bool = False, take_fsrs_parameters: bool = False) -> ImportReport:
+                            with_history: bool = False, take_fsrs_parameters: bool = False,
+                            chosen_topics: dict[str, Topic] | None = None) -> ImportReport:
     """own_cards_import of an uploaded file, read no further than one byte past the size limit."""
     return own_cards_import(owner=owner, content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name,
                             default_topic=default_topic, update_existing=update_existing,
-                            with_history=with_history, take_fsrs_parameters=take_fsrs_parameters)
+                            with_history=with_history, take_fsrs_parameters=take_fsrs_parameters,
+                            chosen_topics=chosen_topics)
+
+
+def own_cards_import_preview_upload(*, upload, **options) -> ImportReport:
+    """own_cards_import_preview of an uploaded file, read as own_cards_import_upload reads it."""
+    return own_cards_import_preview(content=upload.read(MAX_IMPORT_BYTES + 1), file_name=upload.name, **options)
+
+
+def is_package(content: bytes) -> bool:
+    """An Anki package (or another zip, which the import refuses by name), not a text file."""
+    return content.startswith(_ZIP_MAGIC)
 
 
 def _read(content: bytes, *, file_name: str) -> Source:
-    if content.startswith(_ZIP_MAGIC):
+    if is_package(content):
         return read_package(content, file_name=file_name, max_notes=services.MAX_OWN_CARDS)
     return read_text(content, file_name=file_name)
 
 
 def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
-                  report: ImportReport) -> list[tuple[int, OwnCardText]]:
-    """Each row's number and card, less rows repeating an earlier row's question (their numbers go
+                  report: ImportReport) -> list[tuple[CardKey, OwnCardText]]:
+    """Each card a row makes (a note may make several: a cloze number each, or a reverse), by the row's
+    number and which card of it, less cards repeating an earlier card's question (their rows' numbers go
     to `report.repeated`). ImportRefused when any row is bad."""
     _refuse_full_width_separators(source, file_name=file_name)
     topics = _topic_lookup()
     checked, seen, problems = [], set(), []
     for row in source.rows:
-        text = _row_text(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
-                         problems=problems)
-        if text is None:
-            continue
-        if text.question in seen:
-            report.repeated.append(row.number)
-            continue
-        seen.add(text.question)
-        checked.append((row.number, text))
+        texts = _row_texts(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
+                           problems=problems)
+        for text in texts:
+            if text.question in seen:
+                _once(report.repeated, row.number)
+                continue
+            seen.add(text.question)
+            checked.append(((row.number, text.note_card), text))
     if problems:
         hidden = len(problems) - MAX_LISTED_PROBLEMS
         more = [_("…and %(count)d more problems.") % {"count": hidden}] if hidden > 0 else []
@@ -222,21 +263,38 @@ def _difficulty(value: str) -> str:
     return str(_DIFFICULTY_WORDS.get(value.casefold(), value))
 
 
-def _row_text(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
-              problems: list[str]) -> OwnCardText | None:
-    values = from_anki(row.values, is_html=source.html) if source.from_anki else dict(row.values)
+def _row_texts(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
+               problems: list[str]) -> list[OwnCardText]:
+    """The cards of one row: one, or from an Anki note one per cloze number or two for a reversed note."""
+    note = source.anki_notes.get(row.number)
+    if not source.from_anki:
+        cards = [(0, dict(row.values))]
+    else:
+        reverse = note is not None and any(card.ord == 1 for card in note.cards)
+        cards = from_anki(row.values, is_html=source.html, reverse=reverse)
+    texts = []
+    for ord_, values in cards:
+        text = _row_text(row, values, topics=topics, default_topic=default_topic, file_name=file_name,
+                         problems=problems, guid=note.guid if note else "", unit=source.unit)
+        if text is not None:
+            texts += [dataclasses.replace(text, note_card=ord_)] if ord_ else services.own_card_texts(text)
+    return texts
+
+
+def _row_text(row: Row, values: dict[str, str], *, topics: dict[str, Topic], default_topic: Topic, file_name: str,
+              problems: list[str], guid: str, unit: str) -> OwnCardText | None:
+    values = dict(values)
     topic_name = values.pop("topic", "").strip()
     topic = topics.get(topic_name.casefold()) if topic_name else default_topic
     values["difficulty"] = _difficulty(values.get("difficulty", ""))
     form = _RowForm(data=values)
     if form.is_valid() and topic is not None:
-        note = source.anki_notes.get(row.number)
-        return OwnCardText.from_form({**form.cleaned_data, "topic": topic, "anki_guid": note.guid if note else ""})
+        return OwnCardText.from_form({**form.cleaned_data, "topic": topic, "anki_guid": guid})
     errors = dict(form.errors)
     if topic is None:
         errors["topic"] = [_("unknown topic “%(name)s”; a topic's code or title in either language, such as "
                              "%(codes)s.") % {"name": topic_name, "codes": ", ".join(_topic_codes(topics))}]
-    where = (_("%(file)s, line %(number)d") if source.unit == "line" else _("%(file)s, note %(number)d")) % {
+    where = (_("%(file)s, line %(number)d") if unit == "line" else _("%(file)s, note %(number)d")) % {
         "file": file_name, "number": row.number}
     labels = {"topic": OwnCardForm.base_fields["topic"].label}
     for name, messages in errors.items():

@@ -20,8 +20,8 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
+from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.imports.anki_collection import AnkiContents, plain_table, read_collection
-from quizapp.own_cards.imports.cloze import cloze_answer, cloze_question, has_cloze
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 
 MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked; its notes' text too
@@ -134,18 +134,29 @@ _TAG = re.compile(r"<[^>]*>")
 _IMAGE = re.compile(r"<img\b[^>]*>", re.I)
 
 
-def from_anki(values: dict[str, str], *, is_html: bool) -> dict[str, str]:
-    """A note's question and answer as our text. A cloze note asks for its blanks ("[hint]" or "[…]")
-    and answers with the sentence whole, the blanks marked. A `$` in Anki is a dollar, not math."""
-    question, answer = values.get("question", ""), values.get("answer", "").replace("$", "\\$")
-    if has_cloze(question):
-        full = cloze_answer(question.replace("$", "\\$"))
-        question = cloze_question(question)
-        answer = f"{full}<br><br>{answer}" if answer.strip() else full
-    question, answer = _math_from_mathjax(question), _math_from_mathjax(answer)
-    if is_html:
-        question, answer = _plain(question), _lines_from_html(answer)
-    return {**values, "question": question, "answer": answer}
+def from_anki(values: dict[str, str], *, is_html: bool, reverse: bool = False) -> list[tuple[int, dict[str, str]]]:
+    """A note's cards as our text, each with the ordinal Anki gives it: the note itself (0) and, for a
+    note with a reverse card (`reverse`), the answer asking for the question (1). A cloze note stays one
+    text with its `{{cN::…}}` (the own card service makes a card per number) and its other field as the
+    extra text of the back. A `$` in Anki is a dollar, not math."""
+    question, answer = values.get("question", ""), values.get("answer", "")
+    forward = {**values, "question": _question(question, is_html=is_html),
+               "answer": _answer(answer.replace("$", "\\$"), is_html=is_html)}
+    if not reverse or has_cloze(question):
+        return [(0, forward)]
+    backward = {**values, "question": _question(answer, is_html=is_html),
+                "answer": _answer(question.replace("$", "\\$"), is_html=is_html)}
+    return [(0, forward), (1, backward)]
+
+
+def _question(text: str, *, is_html: bool) -> str:
+    text = _math_from_mathjax(text)
+    return _plain(text) if is_html else text
+
+
+def _answer(text: str, *, is_html: bool) -> str:
+    text = _math_from_mathjax(text)
+    return _lines_from_html(text) if is_html else text
 
 
 def has_image(values: dict[str, str]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 
 from questions.apkg_export import CARD_ID_FIELD, MODEL_ID
 from questions.models import Question, Topic
@@ -33,32 +34,39 @@ def without_rows(source: Source, numbers) -> Source:
     return dataclasses.replace(source, rows=[row for row in source.rows if row.number not in numbers])
 
 
-def name_topics_from_decks(source: Source, *, topics: dict[str, Topic]) -> dict[str, Topic]:
+def name_topics_from_decks(source: Source, *, topics: dict[str, Topic],
+                           chosen: Mapping[str, Topic] | None = None) -> tuple[dict[str, Topic], list[str]]:
     """A note names a topic by its deck ("Interview::CNN": the innermost part first) or a tag
-    ("DLIT::topic::cnn" or "cnn") that is a topic's code or title; else it takes the form's topic.
-    Returns which deck or tag named which topic, for the learner to see."""
-    named = {}
+    ("DLIT::topic::cnn" or "cnn") that is a topic's code or title; else it takes the form's topic. A deck
+    or tag the learner `chosen` a topic for (in the import preview) names that topic before any other.
+    Returns which deck or tag named which topic, and the decks that named none, for the learner to see."""
+    chosen = chosen or {}
+    named, unnamed = {}, []
     for row in source.rows:
         note = source.anki_notes.get(row.number)
         if note is None or row.values.get("topic"):
             continue
         names = [(part, note.deck) for part in reversed(note.deck.split("::"))]
         names += [(tag.split("::")[-1], tag) for tag in note.tags]
-        found = next(((topics[name.casefold()], whole) for name, whole in names if name.casefold() in topics), None)
+        found = next(((chosen[whole], whole) for _name, whole in names if whole in chosen), None) or next(
+            ((topics[name.casefold()], whole) for name, whole in names if name.casefold() in topics), None)
         if found is not None:
             row.values["topic"] = found[0].slug
             named[found[1]] = found[0]
-    return named
+        elif note.deck and note.deck not in unnamed:
+            unnamed.append(note.deck)
+    return named, unnamed
 
 
-def history_import(*, owner, source: Source, cards: dict[int, Question]) -> int:
-    """Each card's reviews in the package (its note's first card) into the learner's log; how many."""
+def history_import(*, owner, source: Source, cards: dict[tuple[int, int], Question]) -> int:
+    """Each card's reviews in the package into the learner's log, by the row's number and which card of
+    its note (a cloze number, a reverse) the card is; how many."""
     added = 0
-    for number, question in cards.items():
+    for (number, ord_), question in cards.items():
         note = source.anki_notes.get(number)
-        if note is None or not note.cards:
+        card = next((card for card in note.cards if card.ord == ord_), None) if note else None
+        if card is None:
             continue
-        card = note.cards[0]
         reviews = [ImportedReview(client_id=_review_id(note, card, review.revlog_id), reviewed_at=review.reviewed_at,
                                   rating=review.rating, duration_ms=review.duration_ms)
                    for review in card.reviews if review.kind in _STUDIED_KINDS]
