@@ -22,7 +22,7 @@ from engine.registry import get_demo
 from engine.timing import synchronize
 
 # Bump when any demo's computation or wording of a result changes: cached runs of older versions are not reused.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 _device: contextvars.ContextVar[torch.device] = contextvars.ContextVar("engine_device")
 _seed: contextvars.ContextVar[int] = contextvars.ContextVar("engine_seed", default=0)
@@ -55,7 +55,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds CUDA too
 
 
-def _no_progress(fraction: float, message: dict[str, str] | str = "") -> None:
+def _no_progress(fraction: float, message: dict[str, str] | str = "", charts: list[dict] | None = None) -> None:
     pass
 
 
@@ -63,7 +63,8 @@ def execute(demo_id: str, raw_params: dict[str, Any] | None = None, *,
             progress: Report | None = None, device: str | None = None) -> dict[str, Any]:
     """Validate, seed, run on `device` (default: CUDA when present), and return the result dict.
 
-    `progress(fraction, message)` hears how far the run is, last with (1.0, DONE).
+    `progress(fraction, message)` hears how far the run is, last with (1.0, DONE); a demo that shows live
+    charts adds them as `charts=` (engine.progress.Report).
     Raises `ParamError` for bad parameters and `KeyError` for an unknown demo.
     """
     spec = get_demo(demo_id)
