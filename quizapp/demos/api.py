@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 import engine
@@ -55,8 +56,13 @@ class DemoRunStartApi(APIView):
 
 class DemoRunDetailApi(APIView):
     permission_classes = [AllowAny]
+    # A demo page polls a live run every 50 ms (static/js/demos.js), past the API's general rates.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "run_poll"
 
-    @extend_schema(responses=DemoRunSerializer, summary="Poll a run")
+    @extend_schema(responses=DemoRunSerializer, summary="Poll a run",
+                   description="A page polls a live run every 50 ms; progress_seq grows with each change it could "
+                               "show. 429 past API_THROTTLE_RUN_POLL (1500/min per learner or address).")
     def get(self, request, run_id):
         return Response(DemoRunSerializer(services.demo_run_refreshed_or_404(run_id=run_id)).data)
 

@@ -46,7 +46,7 @@ class DemoRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = DemoRun
         fields = ["id", "demo_id", "params", "engine_version", "status", "progress", "progress_message",
-                  "result", "error", "created_at", "started_at", "finished_at", "url"]
+                  "progress_seq", "live_charts", "result", "error", "created_at", "started_at", "finished_at", "url"]
 
     def get_url(self, run) -> str:
         return f"/demos/runs/{run.id}/"

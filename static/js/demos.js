@@ -184,11 +184,33 @@
       `${T.device}: ${result.device_name} (${result.device}) · ${T.compute}: ${result.compute_seconds} s · ${T.engine} ${result.engine_version}`));
   }
 
+  // The charts of a run still training, redrawn as they grow; the result's own charts replace them.
+  function drawLiveCharts(output, charts) {
+    let box = output.querySelector(".live-charts");
+    if (!box) {
+      box = element("div", {class: "live-charts"});
+      output.querySelector(".result").before(box);
+    }
+    box.querySelectorAll("canvas").forEach((canvas) => Chart.getChart(canvas)?.destroy());
+    box.replaceChildren();
+    charts.forEach((chart) => {
+      const chartBox = element("div", {class: "chart-box"});
+      box.append(chartBox);
+      drawChart(chartBox, chart);
+    });
+  }
+
   function showRun(output, run, fromCache) {
+    // Each change a page can see bumps the run's progress_seq: an answer that brings nothing new draws nothing.
+    const shown = `${run.id} ${run.progress_seq}`;
+    if (output.dataset.shown === shown) return;
+    output.dataset.shown = shown;
     const status = output.querySelector(".run-status");
     const bar = output.querySelector(".progress");
     output.dataset.status = run.status;
     if (run.status !== "succeeded") output.querySelector(".result").replaceChildren();  // not this run's result
+    drawLiveCharts(output, run.status === "running" ? run.live_charts || [] : []);
+    output.dispatchEvent(new CustomEvent("demo:run", {bubbles: true, detail: run}));
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
@@ -218,9 +240,13 @@
     }
   }
 
+  // While a run is live the page asks for it at this fixed short interval, so its progress, live charts and
+  // result show as they happen (README, "Run to chart"): a poll of a live run is one SELECT on the server.
+  const LIVE_POLL_MS = 50;
+
   async function follow(output, runId, fromCache = false) {
     let failures = 0;
-    for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
+    for (;;) {
       const run = await pollOnce(output, runId);
       if (run) {
         failures = 0;
@@ -233,7 +259,8 @@
         status.textContent = T.lost;
         return null;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // A failed poll (a restarting server, a network blip) waits longer each time before the next.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(LIVE_POLL_MS * 4 ** failures, 2000)));
     }
   }
 
