@@ -67,20 +67,3 @@ def test_it_reports_progress_at_least_ten_times_in_a_short_run():
     assert len(fractions) >= 10
     assert fractions[-1] == 1.0
 
-
-def test_it_shows_the_loss_and_gradients_growing_while_it_trains():
-    """The live charts of each report are the result's charts cut at the step the run had reached."""
-    live = []
-    result = execute("D1", {**SMALL, "steps": 40},
-                     progress=lambda fraction, message, charts=None: charts is None or live.append(charts))
-    final_losses = [y for _, y in next(chart for chart in result["charts"]
-                                       if chart["title"]["en"] == "Training loss")["series"][0]["points"]]
-    lengths = []
-    for gradient, loss in live:
-        assert gradient["title"] == result["charts"][0]["title"] and loss["title"]["en"] == "Training loss"
-        losses = [y for _, y in loss["series"][0]["points"]]
-        assert losses == final_losses[:len(losses)]
-        latest = gradient["series"][-1]["name"]["en"]
-        assert latest == f"step {len(losses) - 1}"
-        lengths.append(len(losses))
-    assert len(lengths) >= 10 and lengths == sorted(set(lengths)) and lengths[-1] < len(final_losses)
