@@ -21,7 +21,8 @@ the API alone, polled every 5 ms (the overhead in bench/demos.py's sense, minus 
 --root serves another checkout with this script (e.g. an export of the commit before a change, for "before"
 figures): it must have the same page structure (a .run-button and a .demo-output whose .result gets a
 canvas). --capacity also measures how many requests per second gunicorn answers for a demo's page while
-pages poll a run at the page's rate, against the same with nobody polling.
+four pages poll a training D1 run as the page does (every 50 ms, ?seen=), against the same with nobody
+polling; the phases take turns.
 
 Targets: ≤ 150 ms quiet and ≤ 300 ms busy (medians), on both setups.
 """
@@ -52,6 +53,7 @@ from bench._harness import ADMIN_URL, admin_sql, free_port  # noqa: E402  (after
 TARGETS_MS = {"quiet": 150.0, "busy": 300.0}
 PASSWORD = "bench-password-1"
 POLL_INTERVAL_S = 0.05  # what static/js/demos.js polls a live run at
+LONG_D1 = {"depth": 50, "width": 256, "steps": 200, "seed": 7}
 
 # Resolves with the milliseconds from the click to the frame after the result's first chart is in the DOM,
 # once the page has shown the new run as queued or running (the previous result may still be on screen).
@@ -222,13 +224,15 @@ def requests_per_second(url: str, seconds: float, clients: int = 4) -> float:
 
 @contextlib.contextmanager
 def pollers(url: str, count: int):
-    """`count` pages polling a run at the page's live rate."""
+    """`count` pages polling a run as static/js/demos.js does: every 50 ms, with ?seen= the last change seen."""
     stop = threading.Event()
 
     def poll() -> None:
+        seen = 0
         while not stop.is_set():
-            with urllib.request.urlopen(url, timeout=30) as response:
-                response.read()
+            with urllib.request.urlopen(f"{url}?seen={seen}", timeout=30) as response:
+                if response.status == 200:
+                    seen = json.load(response)["progress_seq"]
             stop.wait(POLL_INTERVAL_S)
 
     threads = [threading.Thread(target=poll) for _ in range(count)]
@@ -242,6 +246,14 @@ def pollers(url: str, count: int):
             thread.join()
 
 
+def long_run(page) -> str:
+    """A D1 run that trains for a while (seconds on a quiet machine), left to compute while the pages poll it."""
+    token = page.evaluate("() => document.cookie.match(/csrftoken=([^;]+)/)?.[1] || ''")
+    response = page.request.post("/api/demos/D1/runs/", data=json.dumps({"params": LONG_D1}),
+                                 headers={"Content-Type": "application/json", "X-CSRFToken": token})
+    return response.json()["id"]
+
+
 def capacity(base: str, demo_id: str, run_id: str, rounds: int = 3, seconds: float = 4.0, watchers: int = 4) -> None:
     page_url, poll_url = f"{base}/demos/{demo_id}/", f"{base}/api/runs/{run_id}/"
     alone, polled = [], []
@@ -250,7 +262,7 @@ def capacity(base: str, demo_id: str, run_id: str, rounds: int = 3, seconds: flo
         with pollers(poll_url, watchers):
             polled.append(requests_per_second(page_url, seconds))
     print(f"  capacity: GET /demos/{demo_id}/ by 4 clients, {statistics.median(alone):.1f} req/s alone, "
-          f"{statistics.median(polled):.1f} req/s while {watchers} pages poll a run every "
+          f"{statistics.median(polled):.1f} req/s while {watchers} pages poll a live run every "
           f"{POLL_INTERVAL_S * 1000:.0f} ms (ratio {statistics.median(polled) / statistics.median(alone):.2f})")
 
 
@@ -286,8 +298,7 @@ def bench_setup(name: str, args) -> None:
                 with busy_cores() if load == "busy" else contextlib.nullcontext():
                     report(load, page, env, args)
             if args.capacity:
-                click_to_chart(page, env, args.demos[0])
-                capacity(base, args.demos[0], newest_run(page)["id"])
+                capacity(base, args.demos[0], long_run(page))
             browser.close()
 
 

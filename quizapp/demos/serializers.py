@@ -40,6 +40,11 @@ class RunRequestSerializer(serializers.Serializer):
     params = DemoParamsField(required=False, default=dict)
 
 
+class RunPollSerializer(serializers.Serializer):
+    seen = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False,
+                                    help_text="the progress_seq the page shows: 204 while the run has not changed")
+
+
 class DemoRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 

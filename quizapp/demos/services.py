@@ -250,6 +250,14 @@ def demo_run_refreshed_or_404(*, run_id) -> DemoRun:
     return run
 
 
+def demo_run_unchanged(*, run_id, seen_seq: int) -> bool:
+    """Whether a page that has shown the run at `seen_seq` has nothing new to draw: the run has not changed
+    since, and is not one `demo_runs_expire_stale` would fail now. Reads neither the result nor the charts."""
+    run = (DemoRun.objects.filter(id=run_id, progress_seq__lte=seen_seq)
+           .only("status", "heartbeat_at", "created_at").first())
+    return run is not None and not _may_be_stale(run)
+
+
 def _may_be_stale(run: DemoRun) -> bool:
     """Whether `demo_runs_expire_stale` could fail this run now. A page polls a live run several times a second:
     a healthy one costs one SELECT, and beat's reaper fails the others' stale runs."""

@@ -231,9 +231,13 @@
 
   const MAX_POLL_FAILURES = 5;  // in a row: a restarting server or a network blip passes, an outage does not
 
-  async function pollOnce(output, runId) {
+  const UNCHANGED = "unchanged";
+
+  async function pollOnce(output, runId, seenSeq) {
+    const seen = seenSeq === null ? "" : `?seen=${seenSeq}`;
     try {
-      const {ok, data} = await request(`${output.dataset.runsUrl}${encodeURIComponent(runId)}/`);
+      const {ok, status, data} = await request(`${output.dataset.runsUrl}${encodeURIComponent(runId)}/${seen}`);
+      if (status === 204) return UNCHANGED;  // nothing new since what the page shows
       return ok ? data : null;  // null as well for a body that is not JSON: a failed poll
     } catch {
       return null;  // no answer: a failed poll too
@@ -244,14 +248,21 @@
   // result show as they happen (README, "Run to chart"): a poll of a live run is one SELECT on the server.
   const LIVE_POLL_MS = 50;
 
-  async function follow(output, runId, fromCache = false) {
-    let failures = 0;
+  const isFinished = (run) => run.status === "succeeded" || run.status === "failed";
+
+  // `shown`: the run as the page already shows it (the start's answer), if any.
+  async function follow(output, runId, fromCache = false, shown = null) {
+    if (shown && isFinished(shown)) return shown;
+    let failures = 0, seenSeq = shown ? shown.progress_seq : null;
     for (;;) {
-      const run = await pollOnce(output, runId);
-      if (run) {
+      const run = await pollOnce(output, runId, seenSeq);
+      if (run === UNCHANGED) {
         failures = 0;
+      } else if (run) {
+        failures = 0;
+        seenSeq = run.progress_seq;
         showRun(output, run, fromCache);
-        if (run.status === "succeeded" || run.status === "failed") return run;
+        if (isFinished(run)) return run;
       } else if (++failures >= MAX_POLL_FAILURES) {
         const status = output.querySelector(".run-status");
         output.querySelector(".progress").hidden = true;
@@ -287,7 +298,7 @@
     if (response.status === 429) { errorBox.textContent = fill(T.retry, {n: response.retryAfter}); return; }
     if (!response.ok) { errorBox.textContent = body.detail || response.statusText; return; }
     showRun(output, body, body.from_cache);
-    await follow(output, body.id, body.from_cache);
+    await follow(output, body.id, body.from_cache, body);
   }
 
   function readParams(form) {
