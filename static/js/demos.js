@@ -245,7 +245,7 @@
   }
 
   // While a run is live the page asks for it at this fixed short interval, so its progress, live charts and
-  // result show as they happen (README, "Run to chart"): a poll of a live run is one SELECT on the server.
+  // result show as they happen (README, Architecture): a poll of a live run is one SELECT on the server.
   const LIVE_POLL_MS = 50;
 
   const isFinished = (run) => run.status === "succeeded" || run.status === "failed";
