@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.result import Chart
 from engine.text import DONE
 
-Report = Callable[..., None]  # report(fraction, message): what `execute`'s caller hears
+# report(fraction, message), what `execute`'s caller hears; report(fraction, message, charts=[...]) once the demo
+# shows live charts: the charts so far, each a `Chart.to_dict()` as in the result, so the page draws them alike.
+Report = Callable[..., None]
+LiveCharts = Callable[[], list[Chart]]
 
 # Every report is a write to the run's row: about twenty a run keeps the bar moving (no gap over a tenth
 # when a unit of work is at most a twentieth of the run) without a write per optimiser step.
@@ -27,6 +31,7 @@ class Progress:
         self._total = 0.0
         self._done = 0.0
         self._reported: float | None = None
+        self._live: LiveCharts | None = None
 
     def plan(self, total: float) -> None:
         """The whole run's work, in the units `advance` counts."""
@@ -56,7 +61,13 @@ class Progress:
         """A phase begins that the learner should read about at once (e.g. "measuring activations")."""
         self._send(self.fraction, message)
 
+    def live(self, charts: LiveCharts) -> None:
+        """While the network trains, the page draws `charts()` as they stand, growing with each report: the
+        function is called only when a report goes out (REPORT_EVERY), so a demo need not build charts per step."""
+        self._live = charts
+
     def finish(self) -> None:
+        self._live = None  # the result, with its final charts, follows at once
         self._send(1.0, DONE)
 
     @property
@@ -65,4 +76,7 @@ class Progress:
 
     def _send(self, fraction: float, message: dict[str, str]) -> None:
         self._reported = fraction
-        self._report(fraction, message)
+        if self._live is None:
+            self._report(fraction, message)
+        else:
+            self._report(fraction, message, charts=[chart.to_dict() for chart in self._live()])

@@ -55,7 +55,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds CUDA too
 
 
-def _no_progress(fraction: float, message: dict[str, str] | str = "") -> None:
+def _no_progress(fraction: float, message: dict[str, str] | str = "", charts: list[dict] | None = None) -> None:
     pass
 
 
@@ -63,7 +63,8 @@ def execute(demo_id: str, raw_params: dict[str, Any] | None = None, *,
             progress: Report | None = None, device: str | None = None) -> dict[str, Any]:
     """Validate, seed, run on `device` (default: CUDA when present), and return the result dict.
 
-    `progress(fraction, message)` hears how far the run is, last with (1.0, DONE).
+    `progress(fraction, message)` hears how far the run is, last with (1.0, DONE); a demo that shows live
+    charts adds them as `charts=` (engine.progress.Report).
     Raises `ParamError` for bad parameters and `KeyError` for an unknown demo.
     """
     spec = get_demo(demo_id)

@@ -221,6 +221,8 @@ REST_FRAMEWORK = {
         "anon": envrate("API_THROTTLE_ANON", "60/min"),
         "user": envrate("API_THROTTLE_USER", "600/min"),
         "token_login": envrate("API_THROTTLE_LOGIN", "10/min"),  # POST /api/auth/login/
+        # GET /api/runs/<id>/, which a demo page asks every 50 ms while a run is live (20/s: 1,200/min)
+        "run_poll": envrate("API_THROTTLE_RUN_POLL", "1500/min"),
         "signup": f"{envint('SIGNUPS_PER_HOUR', '5')}/hour",  # new accounts per address (the form)
         "password_reset": f"{envint('PASSWORD_RESETS_PER_HOUR', '5')}/hour",  # reset mails asked per address
         "anki_export": f"{envint('ANKI_EXPORTS_PER_MINUTE', '10')}/min",  # Anki decks per learner or address
@@ -271,6 +273,8 @@ FILE_BROKER_TRANSPORT_OPTIONS = {
 # Redis transport takes them only from here, and /healthz's broker probe reads them too.
 REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS if REDIS_URL else FILE_BROKER_TRANSPORT_OPTIONS
+# kombu's file transport with a worker loop that turns every poll (see quizapp/core/file_broker.py).
+CELERY_BROKER_TRANSPORT = None if REDIS_URL else "quizapp.core.file_broker:Transport"
 if not REDIS_URL:
     for folder in ("queue", "processed", "control"):
         (VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)

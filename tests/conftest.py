@@ -87,14 +87,14 @@ def eager_celery():
 def redis_broker_at(url: str):
     """The Celery app publishing to `url` through the real Redis client, with the transport options a
     deployment with REDIS_URL has (whatever broker this run uses)."""
-    keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
+    keys = ("CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS", "CELERY_BROKER_TRANSPORT")
     previous = [celery_app.conf[key] for key in keys]
 
     def use(values) -> None:
         celery_app.conf.update(zip(keys, values, strict=True))
         celery_app._pool = celery_app.amqp._producer_pool = None  # reconnect with the new URL
 
-    use([url, settings.REDIS_BROKER_TRANSPORT_OPTIONS])
+    use([url, settings.REDIS_BROKER_TRANSPORT_OPTIONS, None])  # None: the transport the URL names
     try:
         yield
     finally:

@@ -154,6 +154,7 @@ def train(model: DeepMLP, inputs: torch.Tensor, targets: torch.Tensor, *, steps:
     """
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     norms_per_step, losses = [], []
+    progress.live(lambda: [gradient_chart(norms_per_step, len(model.linears)), loss_chart(losses)])
     for step in range(steps + 1):
         optimizer.zero_grad()
         loss = nn.functional.mse_loss(model(inputs), targets)
@@ -422,26 +423,38 @@ def training_finding(measured: Measurements) -> Conclusion:
                       {"training": "trained"})
 
 
-def charts(measured: Measurements) -> list[Chart]:
-    norms_per_step, spreads = measured.norms_per_step, measured.spreads
-    layers = list(range(1, measured.params["depth"] + 1))
+LAYER_AXIS = T("hidden layer (1 = next to the input)", "隐藏层（1 = 靠近输入）")
+
+
+def gradient_chart(norms_per_step: list[list[float]], depth: int) -> Chart:
+    """Per layer, the gradient norm at step 0 and at the latest step (while training, the step it is at)."""
+    layers = list(range(1, depth + 1))
     gradient_series = []
     if norms_per_step:
         gradient_series.append(Series(T("step 0", "第 0 步"), layers, norms_per_step[0]))
     if len(norms_per_step) > 1:  # a run that diverged at once has only step 0
         gradient_series.append(Series(T(f"step {len(norms_per_step) - 1}", f"第 {len(norms_per_step) - 1} 步"),
                                       layers, norms_per_step[-1]))
-    layer_axis = T("hidden layer (1 = next to the input)", "隐藏层（1 = 靠近输入）")
+    return Chart(T("Gradient norm per layer", "各层梯度范数"), LAYER_AXIS, both("‖∂L/∂W‖"), gradient_series,
+                 y_scale="log")
+
+
+def loss_chart(losses: list[float]) -> Chart:
+    return Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("MSE", "均方误差"),
+                 [Series(T("loss", "损失"), list(range(len(losses))), losses)], y_scale="log")
+
+
+def charts(measured: Measurements) -> list[Chart]:
+    layers, layer_axis = list(range(1, measured.params["depth"] + 1)), LAYER_AXIS
     return [
-        Chart(T("Gradient norm per layer", "各层梯度范数"), layer_axis, both("‖∂L/∂W‖"),
-              gradient_series, y_scale="log"),
+        gradient_chart(measured.norms_per_step, measured.params["depth"]),
         Chart(T("Activation spread per layer (step 0)", "各层激活值离散度（第 0 步）"), layer_axis,
-              T("std of activations", "激活值标准差"), [Series(T("std", "标准差"), layers, spreads)], y_scale="log"),
+              T("std of activations", "激活值标准差"), [Series(T("std", "标准差"), layers, measured.spreads)],
+              y_scale="log"),
         Chart(T("Units passing almost no gradient (step 0)", "几乎不传梯度的单元（第 0 步）"), layer_axis,
               T("share with |f′| < 5% of its peak", "|f′| 小于峰值 5% 的占比"),
               [Series(T("share", "占比"), layers, measured.stuck)]),
-        Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("MSE", "均方误差"),
-              [Series(T("loss", "损失"), list(range(len(measured.losses))), measured.losses)], y_scale="log"),
+        loss_chart(measured.losses),
     ]
 
 

@@ -64,14 +64,16 @@ def make_clusters(*, samples: int, device: torch.device) -> tuple[torch.Tensor, 
 
 
 def train_neuron(*, loss: str, inputs: torch.Tensor, labels: torch.Tensor, start_logit: float,
-                 learning_rate: float, steps: int, progress: Progress) -> dict[str, list[float]]:
-    """Full-batch gradient descent on z = w·x + b, starting with true-class margin ≈ start_logit."""
+                 learning_rate: float, steps: int, progress: Progress,
+                 history: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Full-batch gradient descent on z = w·x + b, starting with true-class margin ≈ start_logit. Fills
+    `history` (when given: the live charts read it meanwhile) with the loss, p_true and accuracy per step."""
     message = T(f"training with {loss}", f"用 {loss} 训练")
     weight = torch.zeros(FEATURES, device=inputs.device)
     weight[0] = start_logit / CLUSTER_DISTANCE  # margin (2y−1)·z ≈ start_logit for every example
     weight.requires_grad_(True)
     bias = torch.zeros((), device=inputs.device, requires_grad=True)
-    history: dict[str, list[float]] = {"loss": [], "p_true": [], "accuracy": []}
+    history = {"loss": [], "p_true": [], "accuracy": []} if history is None else history
     for step in range(steps + 1):
         logits = inputs @ weight + bias
         value = loss_value(loss=loss, logits=logits, targets=labels)
@@ -125,10 +127,11 @@ def measure(params: dict, progress: Progress) -> Measurements:
     start = torch.tensor([1 / (1 + math.exp(-start_logit))], dtype=torch.float64, device=device)
     start_grads = {name: logit_gradients(probabilities=start, loss=name).abs().item() for name in LOSSES}
     progress.plan(len(LOSSES) * steps)
-    histories = {}
+    histories = {name: {"loss": [], "p_true": [], "accuracy": []} for name in LOSSES}
+    progress.live(lambda: training_charts(histories))
     for name in LOSSES:
-        histories[name] = train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
-                                       learning_rate=params["learning_rate"], steps=steps, progress=progress)
+        train_neuron(loss=name, inputs=inputs, labels=labels, start_logit=start_logit,
+                     learning_rate=params["learning_rate"], steps=steps, progress=progress, history=histories[name])
     probabilities = torch.logspace(-4, math.log10(0.9999), 121, dtype=torch.float64, device=device)
     gradients = {name: logit_gradients(probabilities=probabilities, loss=name).abs().tolist() for name in LOSSES}
     return Measurements(params, start_grads, histories, probabilities.tolist(), gradients)
@@ -194,18 +197,26 @@ def race_finding(fix: dict[str, float], ratio: float, steps: int) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    histories = measured.histories
-    steps_axis = list(range(measured.params["steps"] + 1))
     return [
         Chart(T("|∂L/∂z| for a positive example (y = 1)", "正样本（y = 1）的 |∂L/∂z|"),
               T("predicted probability p = σ(z)", "预测概率 p = σ(z)"), both("|∂L/∂z|"),
               [Series(LOSS_NAMES[name], measured.probabilities, measured.gradients[name]) for name in LOSSES],
               x_scale="log", y_scale="log"),
+        *training_charts(measured.histories),
+    ]
+
+
+def training_charts(histories: dict[str, dict[str, list[float]]]) -> list[Chart]:
+    """The true class's probability and the loss per step, for each loss (while training: the steps so far)."""
+    def steps_axis(name: str) -> list[int]:
+        return list(range(len(histories[name]["loss"])))
+
+    return [
         Chart(T("Mean probability of the true class while training", "训练中真实类别的平均概率"),
               T("gradient-descent step", "梯度下降步数"), T("mean p(true class)", "真实类别平均概率"),
-              [Series(LOSS_NAMES[n], steps_axis, histories[n]["p_true"]) for n in LOSSES]),
+              [Series(LOSS_NAMES[n], steps_axis(n), histories[n]["p_true"]) for n in LOSSES]),
         Chart(T("Training loss", "训练损失"), T("gradient-descent step", "梯度下降步数"),
-              T("loss", "损失"), [Series(LOSS_NAMES[n], steps_axis, histories[n]["loss"]) for n in LOSSES],
+              T("loss", "损失"), [Series(LOSS_NAMES[n], steps_axis(n), histories[n]["loss"]) for n in LOSSES],
               y_scale="log"),
     ]
 

@@ -81,11 +81,15 @@ def layer_statistics(model: MLP, inputs: torch.Tensor) -> tuple[list[float], lis
     return [pre.mean().item() for pre in record], [pre.std().item() for pre in record]
 
 
+def new_history() -> dict:
+    return {"loss": [], "accuracy": [], "snapshot_steps": [], "means": [], "stds": []}
+
+
 def train_variant(model: MLP, data: dict, *, steps: int, lr: float, batches: torch.Tensor, progress: Progress,
-                  name: dict[str, str]) -> dict:
+                  name: dict[str, str], history: dict) -> dict:
+    """Fills `history` (new_history()) as it trains, so the live charts can read it, and returns it."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     snapshot_every = max(1, steps // SNAPSHOTS)
-    history = {"loss": [], "accuracy": [], "snapshot_steps": [], "means": [], "stds": []}
     for step in range(steps):
         if step % snapshot_every == 0:
             record_snapshot(model, data["probe"], step, history)
@@ -161,12 +165,14 @@ def measure(params: dict, progress: Progress) -> Measurements:
     batches = torch.randint(0, TRAIN_POINTS, (params["steps"], BATCH_SIZE), generator=draws).to(device)
     progress.plan(len(VARIANTS) * params["steps"])
     histories = {}
+    progress.live(lambda: charts(Measurements(params, histories))[:2])  # loss and accuracy, step by step
     for variant, name in VARIANTS.items():
         model = MLP(depth=params["depth"], width=params["width"], activation=params["activation"],
                     batchnorm=variant == "bn")
         initialise(model, weights)
         histories[variant] = train_variant(model.to(device), data, steps=params["steps"], lr=params["lr"],
-                                           batches=batches, progress=progress, name=name)
+                                           batches=batches, progress=progress, name=name,
+                                           history=histories.setdefault(variant, new_history()))
     return Measurements(params, histories)
 
 

@@ -3,13 +3,20 @@ from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 import engine
 from quizapp.core.parsers import BoundedJSONParser
 from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
 from quizapp.demos import selectors, services
-from quizapp.demos.serializers import DemoRequestSerializer, DemoRunSerializer, DemoSpecSerializer, RunRequestSerializer
+from quizapp.demos.serializers import (
+    DemoRequestSerializer,
+    DemoRunSerializer,
+    DemoSpecSerializer,
+    RunPollSerializer,
+    RunRequestSerializer,
+)
 
 DEMO_ID = OpenApiParameter("demo_id", str, OpenApiParameter.PATH, enum=[spec.id for spec in engine.all_demos()])
 
@@ -55,9 +62,21 @@ class DemoRunStartApi(APIView):
 
 class DemoRunDetailApi(APIView):
     permission_classes = [AllowAny]
+    # A demo page polls a live run every 50 ms (static/js/demos.js), past the API's general rates.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "run_poll"
 
-    @extend_schema(responses=DemoRunSerializer, summary="Poll a run")
+    @extend_schema(responses={200: DemoRunSerializer, 204: OpenApiResponse(description="nothing new since ?seen=")},
+                   parameters=[RunPollSerializer], summary="Poll a run",
+                   description="A page polls a live run every 50 ms; progress_seq grows with each change it could "
+                               "show, and ?seen=<progress_seq> answers 204 with no body while there is none. 429 "
+                               "past API_THROTTLE_RUN_POLL (1500/min per learner or address).")
     def get(self, request, run_id):
+        query = RunPollSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        seen = query.validated_data.get("seen")
+        if seen is not None and services.demo_run_unchanged(run_id=run_id, seen_seq=seen):
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(DemoRunSerializer(services.demo_run_refreshed_or_404(run_id=run_id)).data)
 
 

@@ -25,6 +25,12 @@ class DemoRun(models.Model):
     progress = models.FloatField(default=0.0)
     progress_message = models.JSONField(default=dict, blank=True,
                                         help_text='what the run is doing, {"en": ..., "zh": ...}; {} before it starts')
+    progress_seq = models.PositiveIntegerField(
+        default=0, help_text="counts the run's changes a page can see (claim, each progress report, the end): a page "
+                             "polling it draws only what is new")
+    live_charts = models.JSONField(default=list, blank=True,
+                                   help_text="the charts so far while the network trains (the result's chart shape); "
+                                             "[] once finished, when the result holds the final ones")
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     worker = models.CharField(max_length=200, blank=True, default="")

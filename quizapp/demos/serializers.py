@@ -51,6 +51,11 @@ class ParamInWordsSerializer(serializers.Serializer):
                                         help_text="{en, zh} for a choice or a yes/no; null for a number")
 
 
+class RunPollSerializer(serializers.Serializer):
+    seen = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False,
+                                    help_text="the progress_seq the page shows: 204 while the run has not changed")
+
+
 class DemoRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     params_in_words = serializers.SerializerMethodField()
@@ -58,7 +63,8 @@ class DemoRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = DemoRun
         fields = ["id", "demo_id", "params", "params_in_words", "engine_version", "status", "progress",
-                  "progress_message", "result", "error", "created_at", "started_at", "finished_at", "url"]
+                  "progress_message", "progress_seq", "live_charts", "result", "error", "created_at", "started_at",
+                  "finished_at", "url"]
 
     def get_url(self, run) -> str:
         return f"/demos/runs/{run.id}/"

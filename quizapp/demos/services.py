@@ -158,7 +158,7 @@ def demo_run_claim(*, run_id, worker: str, task_id: str = "", retries: int = 0) 
     DEMO_MAX_DELIVERIES attempts; the next redelivery fails it instead of losing another worker."""
     now = timezone.now()
     started = {"status": Status.RUNNING, "started_at": now, "heartbeat_at": now, "worker": worker[:200],
-               "progress": 0.0, "progress_message": {}}
+               "progress": 0.0, "progress_message": {}, "live_charts": [], "progress_seq": F("progress_seq") + 1}
     fresh = Q(status=Status.QUEUED)
     if task_id:
         fresh |= Q(status=Status.RUNNING, task_id=task_id, task_retries__lt=retries)
@@ -177,17 +177,22 @@ def demo_run_claim(*, run_id, worker: str, task_id: str = "", retries: int = 0) 
     return False
 
 
-def demo_run_progress(*, run_id, fraction: float, message: dict[str, str] | str = "") -> None:
-    """`message` is the engine's {"en": ..., "zh": ...}; a plain string is taken as both."""
+def demo_run_progress(*, run_id, fraction: float, message: dict[str, str] | str = "",
+                      charts: list[dict] | None = None) -> None:
+    """`message` is the engine's {"en": ..., "zh": ...}; a plain string is taken as both. `charts`, the live
+    charts so far, replace the stored ones; None leaves them."""
     texts = message if isinstance(message, dict) else {"en": message, "zh": message}
+    changes = {"live_charts": charts} if charts is not None else {}
     DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(
         progress=max(0.0, min(1.0, float(fraction))), heartbeat_at=timezone.now(),
-        progress_message={language: str(texts.get(language, ""))[:200] for language in ("en", "zh")})
+        progress_message={language: str(texts.get(language, ""))[:200] for language in ("en", "zh")},
+        progress_seq=F("progress_seq") + 1, **changes)
 
 
 def demo_run_succeed(*, run_id, result: dict) -> None:
     DemoRun.objects.filter(id=run_id, status=Status.RUNNING).update(
-        status=Status.SUCCEEDED, result=result, progress=1.0, finished_at=timezone.now())
+        status=Status.SUCCEEDED, result=result, progress=1.0, finished_at=timezone.now(), live_charts=[],
+        progress_seq=F("progress_seq") + 1)
 
 
 def demo_run_fail(*, run_id, reason: str) -> None:
@@ -215,7 +220,8 @@ def demo_runs_expire_stale() -> int:
 
 def _fail_if_still(runs, *, reason: str) -> int:
     """Fail the runs that still match `runs`' conditions when the UPDATE runs."""
-    return runs.update(status=Status.FAILED, error=reason[:2000], finished_at=timezone.now())
+    return runs.update(status=Status.FAILED, error=reason[:2000], finished_at=timezone.now(), live_charts=[],
+                       progress_seq=F("progress_seq") + 1)
 
 
 def demo_runs_fail_of_restarted_worker(*, hostname: str, started_at) -> int:
@@ -282,10 +288,29 @@ def demo_run_refreshed_or_404(*, run_id) -> DemoRun:
     run = DemoRun.objects.filter(id=run_id).first()
     if run is None:
         raise NotYours
-    if not run.is_finished:
+    if _may_be_stale(run):
         demo_runs_expire_stale()
         run.refresh_from_db()
     return run
+
+
+def demo_run_unchanged(*, run_id, seen_seq: int) -> bool:
+    """Whether a page that has shown the run at `seen_seq` has nothing new to draw: the run has not changed
+    since, and is not one `demo_runs_expire_stale` would fail now. Reads neither the result nor the charts."""
+    run = (DemoRun.objects.filter(id=run_id, progress_seq__lte=seen_seq)
+           .only("status", "heartbeat_at", "created_at").first())
+    return run is not None and not _may_be_stale(run)
+
+
+def _may_be_stale(run: DemoRun) -> bool:
+    """Whether `demo_runs_expire_stale` could fail this run now. A page polls a live run several times a second:
+    a healthy one costs one SELECT, and beat's reaper fails the others' stale runs."""
+    now = timezone.now()
+    if run.status == Status.RUNNING:
+        return run.heartbeat_at is None or run.heartbeat_at < now - timedelta(seconds=settings.DEMO_STALE_SECONDS)
+    if run.status == Status.QUEUED:
+        return run.created_at < now - timedelta(seconds=settings.DEMO_NO_WORKER_GRACE_SECONDS)
+    return False
 
 
 def demo_requests_refreshed(*, user) -> QuerySet[DemoRequest]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -17,8 +18,10 @@ from quizapp.demos.models import DemoRun
 from quizapp.study import services as study_services
 
 logger = logging.getLogger(__name__)
-# The request publishes inside its transaction, so its task may arrive a moment before the row commits.
-ROW_WAIT_RETRIES, ROW_WAIT_SECONDS = 5, 1
+# The request publishes inside its transaction, so its task may arrive a moment before the row commits: the
+# task looks again every ROW_POLL_SECONDS for ROW_WAIT_SECONDS (a commit comes within milliseconds), and only
+# then retries through the broker, in case the request is held up.
+ROW_WAIT_RETRIES, ROW_WAIT_SECONDS, ROW_POLL_SECONDS = 5, 1, 0.01
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
@@ -29,7 +32,7 @@ def run_demo(self, run_id: str) -> None:
     A temporary database error anywhere propagates to `autoretry_for`; the retry keeps the task id,
     so it claims the run again and computes it afresh instead of leaving it running.
     """
-    if not DemoRun.objects.filter(id=run_id).exists():
+    if not _row_committed(run_id, within=ROW_WAIT_SECONDS):
         if self.request.retries < ROW_WAIT_RETRIES:
             raise self.retry(countdown=ROW_WAIT_SECONDS, max_retries=ROW_WAIT_RETRIES)
         return  # rolled back or deleted: nothing to do
@@ -38,8 +41,8 @@ def run_demo(self, run_id: str) -> None:
         return  # finished, failed (after too many lost workers), claimed by another task: nothing to do
     run = DemoRun.objects.get(id=run_id)
 
-    def progress(fraction: float, message: dict[str, str] | str = "") -> None:
-        services.demo_run_progress(run_id=run_id, fraction=fraction, message=message)
+    def progress(fraction: float, message: dict[str, str] | str = "", charts: list[dict] | None = None) -> None:
+        services.demo_run_progress(run_id=run_id, fraction=fraction, message=message, charts=charts)
 
     try:
         with services.heartbeat(run_id=run_id, every=settings.DEMO_HEARTBEAT_SECONDS):
@@ -54,6 +57,15 @@ def run_demo(self, run_id: str) -> None:
         services.demo_run_fail(run_id=run_id, reason=f"{type(error).__name__}: {error}")
         return
     services.demo_run_succeed(run_id=run_id, result=result)
+
+
+def _row_committed(run_id: str, *, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while not DemoRun.objects.filter(id=run_id).exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(ROW_POLL_SECONDS)
+    return True
 
 
 @task_failure.connect(sender=run_demo)

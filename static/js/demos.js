@@ -356,6 +356,22 @@
       `${T.device}: ${result.device_name} (${result.device}) · ${T.compute}: ${result.compute_seconds} s · ${T.engine} ${result.engine_version}`));
   }
 
+  // The charts of a run still training, redrawn as they grow; the result's own charts replace them.
+  function drawLiveCharts(output, charts) {
+    let box = output.querySelector(".live-charts");
+    if (!box) {
+      box = element("div", {class: "live-charts"});
+      output.querySelector(".result").before(box);
+    }
+    box.querySelectorAll("canvas").forEach((canvas) => Chart.getChart(canvas)?.destroy());
+    box.replaceChildren();
+    charts.forEach((chart) => {
+      const chartBox = element("div", {class: "chart-box"});
+      box.append(chartBox);
+      drawChart(chartBox, chart);
+    });
+  }
+
   // What a finished run's status line says, by how it came: "stored" (the page brought it: the server wrote
   // its label), "cached" (a request found it finished) or "fresh" (computed while the learner waited).
   function finishedLabel(output, run, origin) {
@@ -366,10 +382,16 @@
   }
 
   function showRun(output, run, origin) {
+    // Each change a page can see bumps the run's progress_seq: an answer that brings nothing new draws nothing.
+    const shown = `${run.id} ${run.progress_seq}`;
+    if (output.dataset.shown === shown) return;
+    output.dataset.shown = shown;
     const status = output.querySelector(".run-status");
     const bar = output.querySelector(".progress");
     output.dataset.status = run.status;
     if (run.status !== "succeeded") output.querySelector(".result").replaceChildren();  // not this run's result
+    drawLiveCharts(output, run.status === "running" ? run.live_charts || [] : []);
+    output.dispatchEvent(new CustomEvent("demo:run", {bubbles: true, detail: run}));
     if (run.status === "succeeded") {
       bar.hidden = true;
       status.className = "run-status muted";
@@ -390,23 +412,38 @@
 
   const MAX_POLL_FAILURES = 5;  // in a row: a restarting server or a network blip passes, an outage does not
 
-  async function pollOnce(output, runId) {
+  const UNCHANGED = "unchanged";
+
+  async function pollOnce(output, runId, seenSeq) {
+    const seen = seenSeq === null ? "" : `?seen=${seenSeq}`;
     try {
-      const {ok, data} = await request(`${output.dataset.runsUrl}${encodeURIComponent(runId)}/`);
+      const {ok, status, data} = await request(`${output.dataset.runsUrl}${encodeURIComponent(runId)}/${seen}`);
+      if (status === 204) return UNCHANGED;  // nothing new since what the page shows
       return ok ? data : null;  // null as well for a body that is not JSON: a failed poll
     } catch {
       return null;  // no answer: a failed poll too
     }
   }
 
-  async function follow(output, runId, origin, show = showRun) {
-    let failures = 0;
-    for (let delay = 300; ; delay = Math.min(delay * 1.3, 1500)) {
-      const run = await pollOnce(output, runId);
-      if (run) {
+  // While a run is live the page asks for it at this fixed short interval, so its progress, live charts and
+  // result show as they happen (README, Architecture): a poll of a live run is one SELECT on the server.
+  const LIVE_POLL_MS = 50;
+
+  const isFinished = (run) => run.status === "succeeded" || run.status === "failed";
+
+  // `shown`: the run as the page already shows it (the start's answer), if any.
+  async function follow(output, runId, origin, show = showRun, shown = null) {
+    if (shown && isFinished(shown)) return shown;
+    let failures = 0, seenSeq = shown ? shown.progress_seq : null;
+    for (;;) {
+      const run = await pollOnce(output, runId, seenSeq);
+      if (run === UNCHANGED) {
         failures = 0;
+      } else if (run) {
+        failures = 0;
+        seenSeq = run.progress_seq;
         show(output, run, origin);
-        if (run.status === "succeeded" || run.status === "failed") return run;
+        if (isFinished(run)) return run;
       } else if (++failures >= MAX_POLL_FAILURES) {
         const status = output.querySelector(".run-status");
         output.querySelector(".progress").hidden = true;
@@ -414,7 +451,8 @@
         status.textContent = T.lost;
         return null;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // A failed poll (a restarting server, a network blip) waits longer each time before the next.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(LIVE_POLL_MS * 4 ** failures, 2000)));
     }
   }
 
@@ -451,7 +489,7 @@
     output.querySelector(".compare-status")?.replaceChildren();  // a comparison's progress: this run ends it
     const origin = body.from_cache ? "cached" : "fresh";  // a run joined in flight is computed before our eyes
     showRun(output, body, origin);
-    await follow(output, body.id, origin);
+    await follow(output, body.id, origin, showRun, body);
   }
 
   // A second run, with the form's parameters, drawn over the shown one (started, or taken from the cache:

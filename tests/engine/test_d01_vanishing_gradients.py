@@ -66,7 +66,7 @@ def test_it_draws_the_heatmap_from_the_same_gradients():
 def test_it_reports_progress_at_least_ten_times_in_a_short_run():
     """D1's default run is over in about 0.1 s, where the all-demos progress test stops counting reports."""
     fractions = []
-    execute("D1", {**SMALL, "steps": 20}, progress=lambda fraction, message="": fractions.append(fraction))
+    execute("D1", {**SMALL, "steps": 20}, progress=lambda fraction, message, **live: fractions.append(fraction))
     assert fractions == sorted(fractions)
     assert len(fractions) >= 10
     assert fractions[-1] == 1.0

@@ -3,6 +3,7 @@
 import pytest
 
 from engine.progress import Progress
+from engine.result import Chart, Series
 from engine.text import DONE, both
 
 
@@ -52,3 +53,27 @@ def test_it_wants_a_plan_before_advancing():
         progress.advance(both("too soon"))
     with pytest.raises(ValueError):
         progress.plan(0)
+
+
+def test_it_sends_the_live_charts_with_the_reports_it_sends_and_builds_them_only_then():
+    reports, builds, losses = [], [], []
+
+    def live_charts():
+        builds.append(len(losses))
+        return [Chart(both("loss"), both("step"), both("loss"), [Series(both("loss"), range(len(losses)), losses)])]
+
+    progress = Progress(lambda fraction, message, charts=None: reports.append((round(fraction, 6), charts)))
+    progress.plan(100)
+    progress.note(both("starting"))
+    progress.live(live_charts)
+    for step in range(100):
+        losses.append(1.0 / (step + 1))
+        progress.advance(both(f"step {step}"))
+    progress.finish()
+    assert reports[0] == (0.0, None) and reports[-1] == (1.0, None)  # before the charts exist; the result follows
+    sent = reports[1:-1]
+    assert len(sent) == len(builds) == 20
+    for (fraction, charts), built in zip(sent, builds, strict=True):
+        points = charts[0]["series"][0]["points"]
+        assert len(points) == built == round(fraction * 100)
+        assert points[-1] == [built - 1, 1.0 / built]

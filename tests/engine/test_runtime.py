@@ -54,11 +54,11 @@ def test_it_gives_independent_streams_of_draws():
 
 def test_it_gives_the_demo_a_progress_that_execute_closes_with_done():
     reports = []
-    execute("D1", {"depth": 3, "steps": 1}, progress=lambda fraction, message: reports.append(fraction),
+    execute("D1", {"depth": 3, "steps": 1}, progress=lambda fraction, message, **live: reports.append(fraction),
             device="cpu")
     assert reports[-1] == 1.0
     measured = measure({"depth": 3, "width": 8, "activation": "tanh", "init": "he", "batchnorm": False,
-                        "steps": 1, "lr": 0.1, "seed": 0}, Progress(lambda *report: None))
+                        "steps": 1, "lr": 0.1, "seed": 0}, Progress(lambda *report, **live: None))
     assert isinstance(measured, Measurements) and len(measured.norms_per_step) == 2
 
 
