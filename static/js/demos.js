@@ -382,8 +382,9 @@
   }
 
   function showRun(output, run, origin) {
-    // Each change a page can see bumps the run's progress_seq: an answer that brings nothing new draws nothing.
-    const shown = `${run.id} ${run.progress_seq}`;
+    // Each change a page can see bumps the run's progress_seq: an answer that brings nothing new draws nothing
+    // (the same finished run asked for again is new to the learner: "from the cache" now, not "just now").
+    const shown = `${run.id} ${run.progress_seq} ${origin}`;
     if (output.dataset.shown === shown) return;
     output.dataset.shown = shown;
     const status = output.querySelector(".run-status");
