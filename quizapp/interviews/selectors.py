@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+import re
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from questions import search
 from questions.models import Question, Topic
 from quizapp.core.errors import NotYours
 from quizapp.interviews.models import Interview, InterviewItem
@@ -94,26 +98,91 @@ def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
         interviews = interviews.filter(id__in=InterviewItem.objects.filter(question__topic__slug=topic)
                                        .values("interview_id"))
     # Meta.ordering is ignored by a GROUP BY query: order explicitly.
-    return interviews.annotate(question_count=Count("items")).prefetch_related("topics").order_by("-created_at")
+    return (interviews.annotate(question_count=Count("items"),
+                                override_count=Count("items", filter=Q(items__verdict_overridden=True)))
+            .prefetch_related("topics").order_by("-created_at"))
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    interview_id: uuid.UUID
+    reviewed_at: datetime
+    score: float
+
+
+def topic_score_history(*, user, topic_ids: Iterable[int] | None = None) -> dict[int, list[ScorePoint]]:
+    """Per topic, oldest first: the mean score of its questions in each reviewed interview that asked
+    any (a question round on three topics gives each topic its own point)."""
+    items = InterviewItem.objects.filter(interview__user=user, interview__status=Interview.Status.DONE,
+                                         score__isnull=False)
+    if topic_ids is not None:
+        items = items.filter(question__topic__in=list(topic_ids))
+    rows = (items.values("question__topic_id", "interview_id", "interview__reviewed_at")
+            .annotate(mean=Avg("score")).order_by("interview__reviewed_at", "interview_id"))
+    history: dict[int, list[ScorePoint]] = {}
+    for row in rows:
+        history.setdefault(row["question__topic_id"], []).append(
+            ScorePoint(interview_id=row["interview_id"], reviewed_at=row["interview__reviewed_at"],
+                       score=row["mean"]))
+    return history
+
+
+def kind_score_history(*, user) -> dict[str, list[ScorePoint]]:
+    """Per round kind (question, system design, coding), oldest first: each reviewed interview's score."""
+    history: dict[str, list[ScorePoint]] = {}
+    done = (Interview.objects.filter(user=user, status=Interview.Status.DONE, score__isnull=False)
+            .order_by("reviewed_at", "id").values_list("kind", "id", "reviewed_at", "score"))
+    for kind, interview_id, reviewed_at, score in done:
+        history.setdefault(kind, []).append(ScorePoint(interview_id=interview_id, reviewed_at=reviewed_at,
+                                                       score=score))
+    return history
+
+
+def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[ScorePoint]]]:
+    """The score histories for the history page: per topic title and per round kind's name."""
+    by_topic_id = topic_score_history(user=user)
+    titles = {topic.pk: topic.title for topic in Topic.objects.filter(pk__in=by_topic_id)}
+    by_kind = kind_score_history(user=user)
+    return ({titles[topic_id]: points for topic_id, points in by_topic_id.items()},
+            {str(Interview.Kind(kind).label): points for kind, points in by_kind.items()})
 
 
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
-    """The item's key points in the interview's language, with what the answer suggests and what
-    the learner ticked."""
+    """The item's key points in the interview's language, with the credit the answer suggests (fully
+    where one of its terms, or one of the card's names for a term, is in the answer; missed otherwise)
+    and the credit the learner gave once reviewed."""
     points = item.question.key_points
-    suggested = key_points_suggested(key_points=points, answer=item.answer)
+    suggested = key_points_suggested(key_points=points, answer=item.answer, names=item.question.aliases)
+    credits = item.point_credits or [None] * len(points)
     return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),
-             "suggested": suggested[index], "covered": index in item.covered_points}
+             "suggested": suggested[index], "credit": credits[index],
+             "covered": index in item.covered_points}
             for index, point in enumerate(points)]
 
 
-def key_points_suggested(*, key_points: list[dict], answer: str) -> list[bool]:
-    """Per key point: does the answer contain one of its terms? Case-insensitive substring search,
-    which also works for Chinese (no word boundaries to rely on)."""
-    text = _normalised(answer)
-    return [any(_normalised(term) in text for term in point.get("terms", []) if _normalised(term))
+def key_points_suggested(*, key_points: list[dict], answer: str, names: Iterable[str] = ()) -> list[bool]:
+    """Per key point: does the answer hold one of its terms? A term that is one of the card's names
+    (its aliases, as search reads them) is also found under the card's other ways of writing that name,
+    so "GQA" finds the point whose term is "grouped-query attention"."""
+    names = list(names)
+    return [any(_holds(answer, variant) for term in point.get("terms", []) for variant in _spellings(term, names))
             for point in key_points]
 
 
-def _normalised(text) -> str:
-    return " ".join(str(text).casefold().split())
+def _spellings(term: str, names: list[str]) -> list[str]:
+    return [term, *(name for name in names if search.same_name(term, name))]
+
+
+def _holds(text: str, term: str) -> bool:
+    """Whether the text holds the term, compared as search compares (full-width letters, any case), with
+    spaces and hyphens inside the term optional ("zero centered" holds "zero-centered"). A Latin term
+    must start a word, so "elu" is not found in "relu"; a Chinese one may sit anywhere (no word
+    boundaries to rely on)."""
+    pieces = [re.escape(piece) for piece in _TERM_SEPARATORS.split(search.normalise(term).strip()) if piece]
+    if not pieces:
+        return False
+    boundary = "" if search.CJK_RUN.match(pieces[0]) else r"(?<![a-z0-9])"
+    return re.search(boundary + r"[\s\-_]*".join(pieces), search.normalise(text)) is not None
+
+
+_TERM_SEPARATORS = re.compile(r"[\s\-_]+")

@@ -24,6 +24,8 @@ from questions.models import Topic
 from quizapp.core.errors import Conflict, InvalidInput
 from quizapp.interviews import scoring, selectors
 from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.study.custom import custom_session_for_cards
+from quizapp.study.models import CustomSession
 from quizapp.study.services import card_review
 
 GRACE = timedelta(seconds=2)
@@ -272,11 +274,14 @@ def interview_end(*, interview: Interview) -> Interview:
 
 @transaction.atomic
 def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> Interview:
-    """Score each question from the points the learner ticked and feed the asked ones to study.
+    """Score each question from the credit the learner gave its key points, settle its verdict and feed
+    the asked ones to study.
 
-    `marks` maps a question's card ID to {"covered": [key point indexes], "would_pass": bool};
-    questions left out count as nothing covered. Raises InterviewInputError for a question not in
-    the interview or a key point it does not have, InterviewConflict unless answering is over.
+    `marks` maps a question's card ID to {"covered": [indexes covered fully], "partly": [indexes covered
+    partly], "verdict": "derived" | "pass" | "fail"}; a key point in neither list is missed, a question
+    left out covers nothing, and a verdict left out is the one its key points give. Raises
+    InterviewInputError for a question not in the interview, a key point it does not have or one marked
+    twice, or an unknown verdict; InterviewConflict unless answering is over.
     """
     interview = _locked(interview)
     if interview.status == Interview.Status.ANSWERING:
@@ -288,28 +293,33 @@ def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> 
     now = timezone.now()
     for item in items:
         mark = marks.get(item.question.card_id, {})
-        _review_item(item, covered=mark.get("covered", []), would_pass=bool(mark.get("would_pass", False)),
-                     user=interview.user, reviewed_at=now)
+        _review_item(item, fully=mark.get("covered", []), partly=mark.get("partly", []),
+                     verdict_choice=mark.get("verdict", scoring.DERIVED), user=interview.user, reviewed_at=now)
     interview.score = sum(item.score for item in items) / len(items)
     interview.status, interview.reviewed_at = Interview.Status.DONE, now
     interview.save(update_fields=["score", "status", "reviewed_at"])
     return interview
 
 
-def _review_item(item: InterviewItem, *, covered: list[int], would_pass: bool, user, reviewed_at) -> None:
+def _review_item(item: InterviewItem, *, fully: list[int], partly: list[int], verdict_choice: str, user,
+                 reviewed_at) -> None:
     """Score the item and, if it was asked, rate its card through the study scheduler. The review's
     client ID is derived from the item, so a retried request cannot rate the card twice."""
-    item.covered_points = sorted(set(covered))
-    item.would_pass = would_pass
-    item.score = scoring.item_score(covered=len(item.covered_points), total=len(item.question.key_points),
-                                    answer=item.answer, late=item.late)
+    levels = {**dict.fromkeys(partly, scoring.PARTLY), **dict.fromkeys(fully, scoring.FULLY)}
+    item.point_credits = [scoring.CREDITS[levels.get(index, scoring.MISSED)]
+                          for index in range(len(item.question.key_points))]
+    item.covered_points = [index for index, credit in enumerate(item.point_credits) if credit > 0]
+    item.score = scoring.item_score(credits=item.point_credits, answer=item.answer, late=item.late)
+    verdict = scoring.verdict(score=item.score, choice=verdict_choice)
+    item.would_pass, item.verdict_overridden = verdict.would_pass, verdict.overridden
     if item.shown_at is not None:
-        item.study_rating = scoring.study_rating(score=item.score, would_pass=would_pass)
+        item.study_rating = scoring.study_rating(score=item.score, would_pass=item.would_pass)
         log = card_review(user=user, question=item.question, rating=item.study_rating, reviewed_at=reviewed_at,
                           duration_ms=(item.seconds_used or 0) * 1000, source="interview",
                           client_id=uuid.uuid5(REVIEW_NAMESPACE, f"interview-item-{item.pk}"))
         item.study_due = log.card.due
-    item.save(update_fields=["covered_points", "would_pass", "score", "study_rating", "study_due"])
+    item.save(update_fields=["covered_points", "point_credits", "would_pass", "verdict_overridden", "score",
+                             "study_rating", "study_due"])
 
 
 def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
@@ -321,8 +331,26 @@ def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
             errors.append(_("“%(question)s” is not part of this interview.") % {"question": card_id})
             continue
         points = len(item.question.key_points)
-        if any(not isinstance(index, int) or not 0 <= index < points for index in mark.get("covered", [])):
+        fully, partly = mark.get("covered", []), mark.get("partly", [])
+        if any(not isinstance(index, int) or not 0 <= index < points for index in [*fully, *partly]):
             errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": card_id,
                                                                                       "last": points - 1})
+        elif set(fully) & set(partly):
+            errors.append(_("“%(question)s”: a key point is covered either fully or partly, not both.")
+                          % {"question": card_id})
+        if mark.get("verdict", scoring.DERIVED) not in scoring.VERDICT_CHOICES:
+            errors.append(_("“%(question)s”: the verdict is one of derived, pass or fail.") % {"question": card_id})
     if errors:
         raise InterviewInputError(fields={"items": errors})
+
+
+def interview_study_missed(*, interview: Interview) -> CustomSession:
+    """A custom study session (no rescheduling) of the reviewed interview's cards with a key point not
+    fully covered, in interview order. InterviewConflict before the review; InterviewInputError when
+    every point was covered or no such card is left to study."""
+    if interview.status != Interview.Status.DONE:
+        raise InterviewConflict(_("Review the interview first: the missed key points are known only then."))
+    missed = [item.question_id for item in selectors.interview_items(interview=interview) if item.missed_points]
+    if not missed:
+        raise InterviewInputError(fields={"kind": [_("You covered every key point: nothing was missed.")]})
+    return custom_session_for_cards(user=interview.user, question_ids=missed)
