@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,7 +20,8 @@ from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.interviews.serializers import AnswerSerializer
 from quizapp.study.selectors import study_settings_get
 
-CREDIT_LEVELS = [(scoring.MISSED, _lazy("missed")), (scoring.PARTLY, _lazy("partly")), (scoring.FULLY, _lazy("fully"))]
+CREDIT_LEVELS = [(scoring.MISSED, gettext_lazy("missed")), (scoring.PARTLY, gettext_lazy("partly")),
+                 (scoring.FULLY, gettext_lazy("fully"))]
 
 
 def _page_for(interview: Interview):
