@@ -214,7 +214,8 @@ class CustomModeSerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=MAX_AHEAD_DAYS, required=False,
                                     help_text="review ahead: the reviews due within that many days after today")
     session = serializers.IntegerField(min_value=1, max_value=LARGEST_ID, required=False,
-                                       help_text="forgotten, cram or interview: one of my custom sessions (another's: 404)")
+                                       help_text="forgotten, cram or interview: one of my custom sessions "
+                                                 "(another's: 404)")
 
     def validate(self, data):
         custom = data.get("custom")
