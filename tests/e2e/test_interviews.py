@@ -79,7 +79,7 @@ def test_it_runs_a_quick_interview_by_keyboard_with_a_time_out_a_review_and_the_
     assert second.locator(".item-score output").inner_text() == "38%"  # (1 + ½) / 4
     assert first.locator(".derived-verdict").inner_text() == "no pass"
     assert page.locator(".overall-score").inner_text() == "29%"  # (50% + 37.5% + 0%) / 3
-    first.get_by_label("Pass (my override)").check()
+    first.get_by_label("Pass (my override)", exact=True).check()
     screenshot("interviews-review")
     page.get_by_role("button", name="Finish the review and update my study queue").click()
 
