@@ -37,6 +37,7 @@ class Interview(models.Model):
     difficulty_min = models.PositiveSmallIntegerField(default=1)
     difficulty_max = models.PositiveSmallIntegerField(default=3)
     weak_spots = models.BooleanField(default=False)
+    loop = models.SlugField(max_length=40, blank=True, default="", help_text="the loop of questions/loops.yaml run")
     seconds_per_question = models.PositiveIntegerField(
         null=True, blank=True, help_text="each question's own allowance; empty when only a total time is set")
     total_seconds = models.PositiveIntegerField(help_text="the whole interview's allowance")
@@ -70,6 +71,8 @@ class InterviewItem(models.Model):
     position = models.PositiveSmallIntegerField()
     shown_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
+    seconds_allowed = models.PositiveIntegerField(
+        null=True, blank=True, help_text="this question's own allowance (a loop's); empty: the interview's")
     answer = models.TextField(blank=True, default="")
     answer_saved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="the learner moved on, or time ran out")

@@ -13,8 +13,10 @@ from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from questions import search
+from questions.languages import content_language
 from questions.models import Question, Topic
 from quizapp.core.errors import NotYours
+from quizapp.interviews.loops import allocate, read_loops
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.study.selectors import card_states_for_user, retrievability_with, scheduler_for_user
 
@@ -48,6 +50,24 @@ def round_question_pick(*, user, pool: QuerySet[Question], rng: random.Random | 
     never_asked = [question_id for question_id in ids if question_id not in last_asked]
     chosen = rng.choice(never_asked) if never_asked else min(ids, key=last_asked.__getitem__)
     return Question.objects.select_related("topic").get(pk=chosen)
+
+
+def loop_questions_pick(*, user, loop, rng: random.Random | None = None) -> list[Question]:
+    """The loop's questions: each topic's share (loops.allocate) drawn at random from its cards of the
+    loop's difficulty, those the learner has not had in an interview first; topic by topic in the loop's
+    order. A topic with too few cards gives what it has (the caller refuses a short draw)."""
+    rng = rng or random.Random()
+    asked = set(InterviewItem.objects.filter(interview__user=user).values_list("question_id", flat=True))
+    chosen: list[int] = []
+    for topic, share in allocate(weights=loop.weights, count=loop.count).items():
+        ids = list(Question.objects.corpus().active().filter(
+            topic__slug=topic, difficulty__gte=loop.difficulty_min, difficulty__lte=loop.difficulty_max)
+            .values_list("id", flat=True))
+        rng.shuffle(ids)
+        ids.sort(key=lambda question_id: question_id in asked)  # stable: still random within each group
+        chosen += ids[:share]
+    by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
+    return [by_id[question_id] for question_id in chosen]
 
 
 def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:
@@ -128,23 +148,30 @@ def topic_score_history(*, user, topic_ids: Iterable[int] | None = None) -> dict
 
 
 def kind_score_history(*, user) -> dict[str, list[ScorePoint]]:
-    """Per round kind (question, system design, coding), oldest first: each reviewed interview's score."""
+    """Per loop (its slug) or, outside a loop, per round kind (question, system design, coding), oldest
+    first: each reviewed interview's score."""
     history: dict[str, list[ScorePoint]] = {}
     done = (Interview.objects.filter(user=user, status=Interview.Status.DONE, score__isnull=False)
-            .order_by("reviewed_at", "id").values_list("kind", "id", "reviewed_at", "score"))
-    for kind, interview_id, reviewed_at, score in done:
-        history.setdefault(kind, []).append(ScorePoint(interview_id=interview_id, reviewed_at=reviewed_at,
-                                                       score=score))
+            .order_by("reviewed_at", "id").values_list("loop", "kind", "id", "reviewed_at", "score"))
+    for loop, kind, interview_id, reviewed_at, score in done:
+        history.setdefault(loop or kind, []).append(ScorePoint(interview_id=interview_id, reviewed_at=reviewed_at,
+                                                               score=score))
     return history
 
 
 def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[ScorePoint]]]:
-    """The score histories for the history page: per topic title and per round kind's name."""
+    """The score histories for the history page: per topic title, and per loop or round kind's name."""
     by_topic_id = topic_score_history(user=user)
     titles = {topic.pk: topic.title for topic in Topic.objects.filter(pk__in=by_topic_id)}
-    by_kind = kind_score_history(user=user)
+    known_loops, language = read_loops(), content_language()
+
+    def name(key: str) -> str:
+        if key in known_loops:
+            return known_loops[key].title[language]
+        return str(Interview.Kind(key).label) if key in Interview.Kind.values else key  # a loop since removed
+
     return ({titles[topic_id]: points for topic_id, points in by_topic_id.items()},
-            {str(Interview.Kind(kind).label): points for kind, points in by_kind.items()})
+            {name(key): points for key, points in kind_score_history(user=user).items()})
 
 
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from questions.models import Topic
 from quizapp.core.errors import Conflict, InvalidInput
-from quizapp.interviews import scoring, selectors
+from quizapp.interviews import loops, scoring, selectors
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.study.custom import custom_session_for_cards
 from quizapp.study.models import CustomSession
@@ -144,20 +144,43 @@ def interview_round_create(*, user, kind: str, language: str = Interview.Languag
                    kind=kind)
 
 
+@transaction.atomic
+def interview_loop_create(*, user, loop: str, language: str = Interview.Language.ZH) -> Interview:
+    """A loop's round: its topics in its proportions at its difficulty, each question on the clock its
+    kind needs (loops.minutes_for), the whole interview the sum of them."""
+    chosen = loops.read_loops().get(loop)
+    if chosen is None:
+        raise InterviewInputError(fields={"loop": [_("Choose one of the loops.")]})
+    questions = selectors.loop_questions_pick(user=user, loop=chosen)
+    if len(questions) < chosen.count:
+        raise InterviewInputError(fields={"loop": [
+            _("The bank has too few questions for this loop: %(found)d of %(needed)d.")
+            % {"found": len(questions), "needed": chosen.count}]})
+    minute = seconds_per_minute()
+    allowances = [loops.minutes_for(topic=question.topic.slug, tags=[tag.name for tag in question.tags.all()],
+                                    difficulty=question.difficulty) * minute for question in questions]
+    topics = list({question.topic_id: question.topic for question in questions}.values())
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=chosen.difficulty_min,
+                   difficulty_max=chosen.difficulty_max, minutes_per_question=None,
+                   total_minutes=sum(allowances) / minute, language=language, weak_spots=False, loop=loop,
+                   allowances=allowances)
+
+
 def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_per_question, total_minutes,
-            language, weak_spots, kind: str = Interview.Kind.QUESTIONS,
-            retake_of: Interview | None = None) -> Interview:
+            language, weak_spots, kind: str = Interview.Kind.QUESTIONS, retake_of: Interview | None = None,
+            loop: str = "", allowances: list[int] | None = None) -> Interview:
     minute = seconds_per_minute()
     per_question = minutes_per_question * minute if minutes_per_question else None
     interview = Interview.objects.create(
         user=user, language=language, difficulty_min=difficulty_min, difficulty_max=difficulty_max,
         weak_spots=weak_spots, kind=kind, seconds_per_question=per_question,
-        total_seconds=per_question * len(questions) if per_question else total_minutes * minute,
-        retake_of=retake_of)
+        total_seconds=per_question * len(questions) if per_question else round(total_minutes * minute),
+        retake_of=retake_of, loop=loop)
     interview.topics.set(topics)
+    allowances = allowances or [None] * len(questions)
     InterviewItem.objects.bulk_create(
-        InterviewItem(interview=interview, question=question, position=position)
-        for position, question in enumerate(questions, start=1))
+        InterviewItem(interview=interview, question=question, position=position, seconds_allowed=allowed)
+        for position, (question, allowed) in enumerate(zip(questions, allowances, strict=True), start=1))
     return interview
 
 
@@ -169,12 +192,16 @@ def interview_retake(*, user, interview: Interview) -> Interview:
         raise InterviewInputError(fields={"interview": [_("None of this interview's questions is still in the bank.")]})
     minute = seconds_per_minute()
     per_question = interview.seconds_per_question
+    # A loop's questions keep their own clocks, and the whole interview their sum.
+    allowances = [item.seconds_allowed for item in items] if interview.loop else None
+    total_minutes = sum(allowances) / minute if allowances else max(1, round(interview.total_seconds / minute))
     return _record(
         user=user, questions=[item.question for item in items], topics=list(interview.topics.all()),
         difficulty_min=interview.difficulty_min, difficulty_max=interview.difficulty_max,
         minutes_per_question=max(1, round(per_question / minute)) if per_question else None,
-        total_minutes=None if per_question else max(1, round(interview.total_seconds / minute)),
-        language=interview.language, weak_spots=interview.weak_spots, kind=interview.kind, retake_of=interview)
+        total_minutes=None if per_question else total_minutes, language=interview.language,
+        weak_spots=interview.weak_spots, kind=interview.kind, retake_of=interview, loop=interview.loop,
+        allowances=allowances)
 
 
 def _locked(interview: Interview) -> Interview:
@@ -192,7 +219,7 @@ def _end_answering(interview: Interview, now) -> None:
 
 
 def _show(item: InterviewItem, interview: Interview, now) -> InterviewItem:
-    allowance = interview.seconds_per_question
+    allowance = item.seconds_allowed or interview.seconds_per_question
     deadline = now + timedelta(seconds=allowance) if allowance else interview.deadline
     item.shown_at, item.deadline = now, min(deadline, interview.deadline)
     item.save(update_fields=["shown_at", "deadline"])

@@ -14,8 +14,8 @@ import engine
 from questions.languages import content_language
 from questions.selectors import topic_list_with_counts
 from quizapp.core.errors import AppError
-from quizapp.interviews import scoring, selectors, services
-from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm, RoundStartForm
+from quizapp.interviews import loops, scoring, selectors, services
+from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm, LoopStartForm, RoundStartForm
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.interviews.serializers import AnswerSerializer
 from quizapp.study.selectors import study_settings_get
@@ -63,6 +63,8 @@ def index(request):
     """Set-up: topics, difficulty, count and time, or one of the presets."""
     if request.method == "POST" and "kind" in request.POST:
         return _start_round(request)
+    if request.method == "POST" and "loop" in request.POST:
+        return _start_loop(request)
     if request.method == "POST":
         form = InterviewSetupForm(request.POST, preset=request.POST.get("preset"))
         if form.is_valid():
@@ -82,8 +84,12 @@ def index(request):
 
 def _setup_page(request, form: InterviewSetupForm, *, status: int, round_problems: list[str] = ()):
     recent = selectors.interview_history(user=request.user)[:5]
+    language = content_language()
+    offered = [{"slug": loop.slug, "title": loop.title[language], "count": loop.count}
+               for loop in loops.read_loops().values()]
     return render(request, "interviews/index.html", {
         "form": form, "rounds": services.ROUNDS, "round_problems": round_problems, "recent": recent,
+        "loops": offered,
         "learner_timezone": study_settings_get(user=request.user).timezone}, status=status)
 
 
@@ -96,6 +102,19 @@ def _start_round(request):
         interview = services.interview_round_create(user=request.user, **form.cleaned_data)
     except AppError as error:
         # The set-up as the learner left it, unbound: its own fields were not the problem.
+        kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
+        return _setup_page(request, kept, round_problems=error.messages(), status=400)
+    return redirect("interviews:answer", interview_id=interview.id)
+
+
+def _start_loop(request):
+    """A loop's button was pressed: like a round, only the language of the set-up form applies."""
+    form = LoopStartForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.InterviewInputError(fields=form.errors)
+        interview = services.interview_loop_create(user=request.user, **form.cleaned_data)
+    except AppError as error:
         kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
         return _setup_page(request, kept, round_problems=error.messages(), status=400)
     return redirect("interviews:answer", interview_id=interview.id)
@@ -234,7 +253,7 @@ def history(request):
         "interviews": interviews, "trend": trend, "topic": topic, "topics": topic_list_with_counts(),
         "learner_timezone": zone.key, "topic_trends": by_topic,
         "trend_tables": [(_("Trend by topic"), _trend_rows(by_topic)),
-                         (_("Trend by round kind"), _trend_rows(by_kind))]})
+                         (_("Trend by loop and round kind"), _trend_rows(by_kind))]})
 
 
 def _series(name: str, points: list, scored: list[Interview]) -> dict:
