@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 
 LOOPS_FILE = Path(__file__).resolve().parents[2] / "questions" / "loops.yaml"
+WEAK_SPOTS = "weak-spots"  # the loop slug a weak spots round is recorded under (not in the file)
+WEAK_SPOT_TOPICS = 3  # a weak spots round fills up from this many least-ready topics
 DESIGN_TAG = "design-case"
 CODING_TOPIC = "coding"
 # Minutes a question gets: a definition is explained in a few minutes, a harder card needs more, a

@@ -11,14 +11,20 @@ from datetime import datetime
 
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from questions import search
 from questions.languages import content_language
 from questions.models import Question, Topic
 from quizapp.core.errors import NotYours
-from quizapp.interviews.loops import allocate, read_loops
+from quizapp.interviews.loops import WEAK_SPOT_TOPICS, WEAK_SPOTS, allocate, read_loops
 from quizapp.interviews.models import Interview, InterviewItem
-from quizapp.study.selectors import card_states_for_user, retrievability_with, scheduler_for_user
+from quizapp.study.selectors import (
+    card_states_for_user,
+    retrievability_with,
+    scheduler_for_user,
+    study_settings_get,
+)
 
 # A studied card counts as a weak spot when it has lapsed, or when the learner would now recall it
 # with a probability under this (FSRS retrievability).
@@ -66,6 +72,31 @@ def loop_questions_pick(*, user, loop, rng: random.Random | None = None) -> list
         rng.shuffle(ids)
         ids.sort(key=lambda question_id: question_id in asked)  # stable: still random within each group
         chosen += ids[:share]
+    by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
+    return [by_id[question_id] for question_id in chosen]
+
+
+def least_ready_topic_ids(*, user, now: datetime, limit: int) -> list[int]:
+    """The topics the learner is least ready in, as the readiness view has it: lowest predicted recall
+    of the cards seen first. Topics with no card seen are left out (nothing is known of them)."""
+    from quizapp.study.readiness import readiness_for  # readiness reads this module's score history
+
+    state = readiness_for(user=user, study_settings=study_settings_get(user=user), now=now)
+    seen = [row for row in state.topics if row.recall_of_seen is not None]
+    return [row.topic.pk for row in sorted(seen, key=lambda row: (row.recall_of_seen, row.topic.position))][:limit]
+
+
+def weak_spot_questions_pick(*, user, count: int, rng: random.Random | None = None) -> list[Question]:
+    """Up to `count` questions for a weak spots round: the learner's weak cards anywhere in the corpus,
+    weakest first (weak_question_ids), then cards at random from the least-ready topics."""
+    rng = rng or random.Random()
+    now = timezone.now()
+    corpus = Question.objects.corpus().active()
+    chosen = weak_question_ids(user=user, question_ids=corpus.values_list("id", flat=True), now=now)[:count]
+    topic_ids = least_ready_topic_ids(user=user, now=now, limit=WEAK_SPOT_TOPICS)
+    rest = [question_id for question_id in corpus.filter(topic__in=topic_ids).values_list("id", flat=True)
+            if question_id not in chosen]
+    chosen += rng.sample(rest, min(count - len(chosen), len(rest)))
     by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
     return [by_id[question_id] for question_id in chosen]
 
@@ -168,6 +199,8 @@ def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[S
     def name(key: str) -> str:
         if key in known_loops:
             return known_loops[key].title[language]
+        if key == WEAK_SPOTS:
+            return str(_("Weak spots round"))
         return str(Interview.Kind(key).label) if key in Interview.Kind.values else key  # a loop since removed
 
     return ({titles[topic_id]: points for topic_id, points in by_topic_id.items()},

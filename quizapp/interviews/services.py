@@ -33,6 +33,7 @@ REVIEW_NAMESPACE = uuid.UUID("5d0c7f3e-6a47-4c39-9a51-2f4b8e0c1d27")
 MAX_QUESTIONS = 20
 MAX_MINUTES_PER_QUESTION = 15
 MAX_TOTAL_MINUTES = MAX_QUESTIONS * MAX_MINUTES_PER_QUESTION
+WEAK_SPOTS_QUESTIONS = 5
 PRESETS = {"quick": {"count": 3, "minutes_per_question": 3}, "standard": {"count": 8, "minutes_per_question": 5}}
 
 
@@ -147,7 +148,10 @@ def interview_round_create(*, user, kind: str, language: str = Interview.Languag
 @transaction.atomic
 def interview_loop_create(*, user, loop: str, language: str = Interview.Language.ZH) -> Interview:
     """A loop's round: its topics in its proportions at its difficulty, each question on the clock its
-    kind needs (loops.minutes_for), the whole interview the sum of them."""
+    kind needs (loops.minutes_for), the whole interview the sum of them. loops.WEAK_SPOTS is the
+    learner's own weak spots round."""
+    if loop == loops.WEAK_SPOTS:
+        return interview_weak_spots_create(user=user, language=language)
     chosen = loops.read_loops().get(loop)
     if chosen is None:
         raise InterviewInputError(fields={"loop": [_("Choose one of the loops.")]})
@@ -164,6 +168,26 @@ def interview_loop_create(*, user, loop: str, language: str = Interview.Language
                    difficulty_max=chosen.difficulty_max, minutes_per_question=None,
                    total_minutes=sum(allowances) / minute, language=language, weak_spots=False, loop=loop,
                    allowances=allowances)
+
+
+@transaction.atomic
+def interview_weak_spots_create(*, user, language: str = Interview.Language.ZH) -> Interview:
+    """A round on the learner's weak spots: their most-lapsed cards (then those they are closest to
+    forgetting) across the corpus, filled up from the topics they are least ready in; each question on
+    its kind's clock. InterviewInputError while nothing has been studied (no weak spot is known)."""
+    questions = selectors.weak_spot_questions_pick(user=user, count=WEAK_SPOTS_QUESTIONS)
+    if not questions:
+        raise InterviewInputError(fields={"loop": [
+            _("Study some cards first: weak spots come from your study history.")]})
+    minute = seconds_per_minute()
+    allowances = [loops.minutes_for(topic=question.topic.slug, tags=[tag.name for tag in question.tags.all()],
+                                    difficulty=question.difficulty) * minute for question in questions]
+    topics = list({question.topic_id: question.topic for question in questions}.values())
+    difficulties = [question.difficulty for question in questions]
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=min(difficulties),
+                   difficulty_max=max(difficulties), minutes_per_question=None,
+                   total_minutes=sum(allowances) / minute, language=language, weak_spots=True,
+                   loop=loops.WEAK_SPOTS, allowances=allowances)
 
 
 def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_per_question, total_minutes,

@@ -11,6 +11,7 @@ from questions.corpus import read_corpus, read_topics
 from questions.models import Tag
 from quizapp.interviews import loops, selectors, services
 from quizapp.interviews.models import Interview
+from quizapp.study.models import CardState
 from tests.factories import make_question, make_topic
 
 TEST_LOOP = loops.Loop(slug="test-loop", title={"en": "Test loop", "zh": "测试面试"}, difficulty_min=2,
@@ -110,3 +111,37 @@ def test_it_starts_a_loop_from_the_setup_page_and_groups_its_history_under_its_n
     history = alice_client.get("/interviews/history/")
     names = [row["name"] for caption, rows in history.context["trend_tables"] for row in rows]
     assert "Test loop" in names
+
+
+def _studied(user, question, *, lapses: int, stability: float):
+    now = timezone.now()
+    CardState.objects.create(user=user, question=question, state=CardState.State.REVIEW, stability=stability,
+                             difficulty=5.0, due=now + timedelta(days=1), last_review=now - timedelta(days=2),
+                             reps=4, lapses=lapses)
+
+
+def test_it_asks_the_most_lapsed_cards_then_the_least_ready_topics_in_a_weak_spots_round(alice):
+    most_lapsed, *forgetful = [make_question(topic="shaky") for _ in range(3)]
+    lapsed_once, steady = [make_question(topic="middling") for _ in range(2)]
+    solid = [make_question(topic="solid") for _ in range(3)]
+    unseen = [make_question(topic="unseen") for _ in range(3)]
+    _studied(alice, most_lapsed, lapses=3, stability=1.0)
+    _studied(alice, lapsed_once, lapses=1, stability=2.0)
+    _studied(alice, steady, lapses=0, stability=400.0)
+    for question in solid:
+        _studied(alice, question, lapses=0, stability=500.0)
+
+    interview = services.interview_loop_create(user=alice, loop=loops.WEAK_SPOTS, language="en")
+    questions = [item.question for item in interview.items.select_related("question__topic")]
+    assert questions[:2] == [most_lapsed, lapsed_once]  # weakest first
+    assert len(questions) == services.WEAK_SPOTS_QUESTIONS and len(set(questions)) == len(questions)
+    assert not set(questions) & set(unseen)  # nothing is known of a topic never studied
+    assert interview.weak_spots and interview.loop == loops.WEAK_SPOTS
+    assert all(item.seconds_allowed for item in interview.items.all())
+
+
+def test_it_refuses_a_weak_spots_round_before_any_study(alice):
+    make_question(topic="shaky")
+    with pytest.raises(services.InterviewInputError):
+        services.interview_loop_create(user=alice, loop=loops.WEAK_SPOTS)
+    assert not Interview.objects.exists()
