@@ -68,13 +68,17 @@ class Heatmap:
     y_ticks: Sequence[str]
     values: Sequence[Sequence[float]]  # rows follow y_ticks, columns follow x_ticks
     log_color: bool = False
+    # Heat-maps meant to be compared (the same quantity with and without a change) name one group: the
+    # page colours them on one scale, under one colour bar. "" keeps a heat-map's own scale and bar.
+    scale_group: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         if len(self.values) != len(self.y_ticks) or any(len(r) != len(self.x_ticks) for r in self.values):
             raise ValueError("heat-map values must be len(y_ticks) rows of len(x_ticks)")
         return {"title": self.title, "x_label": self.x_label, "y_label": self.y_label,
                 "x_ticks": [str(t) for t in self.x_ticks], "y_ticks": [str(t) for t in self.y_ticks],
-                "values": [[_finite(v) for v in row] for row in self.values], "log_color": self.log_color}
+                "values": [[_finite(v) for v in row] for row in self.values], "log_color": self.log_color,
+                "scale_group": self.scale_group}
 
 
 @dataclass

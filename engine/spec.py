@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.progress import Progress
 from engine.result import Chart, Conclusion, Heatmap, Metric, Result, Table
-from engine.text import T
+from engine.text import T, both
 
 
 class ParamError(ValueError):
@@ -50,6 +50,10 @@ class Param:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "label": self.label, "default": self.default,
                 "help": self.help}
+
+    def value_label(self, value: Any) -> dict[str, str] | None:
+        """A value in words where it has words ({"en", "zh"}); None for a number, which the page formats."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,11 @@ class ChoiceParam(Param):
         return raw
 
     def describe(self) -> dict[str, Any]:
-        labels = {c: self.choice_labels.get(c, {"en": c, "zh": c}) for c in self.choices}
+        labels = {c: self.value_label(c) for c in self.choices}
         return {**super().describe(), "choices": list(self.choices), "choice_labels": labels}
+
+    def value_label(self, value: Any) -> dict[str, str]:
+        return self.choice_labels.get(value, both(str(value)))
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,9 @@ class BoolParam(Param):
         if raw in ("false", "0", 0, "off"):
             return False
         raise BadValue("must be true or false", "必须是 true 或 false")
+
+    def value_label(self, value: Any) -> dict[str, str]:
+        return T("yes", "是") if value else T("no", "否")
 
 
 def _nothing(measured: Any) -> list:
@@ -203,6 +213,17 @@ class DemoSpec:
         if errors:
             raise ParamError(errors)
         return cleaned
+
+    def params_in_words(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """A run's parameters as a learner reads them, in the spec's order: each one's label and its value's
+        words (`Param.value_label`). A name the spec no longer knows (a run stored before a rename) keeps
+        its code name."""
+        known = {p.name: p for p in self.params}
+        ordered = [name for name in known if name in params] + [name for name in params if name not in known]
+        return [{"name": name, "value": params[name],
+                 "label": known[name].label if name in known else both(name),
+                 "value_label": known[name].value_label(params[name]) if name in known else None}
+                for name in ordered]
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "description": self.description,

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a refused login into the lockout answer
+    "quizapp.core.not_found.FriendlyNotFoundMiddleware",  # the site's 404 page with DEBUG on as well
 ]
 
 ROOT_URLCONF = "quizapp.urls"

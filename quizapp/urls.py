@@ -36,3 +36,4 @@ urlpatterns = [
 ]
 
 handler404 = core_views.not_found
+handler500 = core_views.server_error

@@ -321,7 +321,8 @@ def std_heatmap(variant: str, history: dict) -> Heatmap:
     return Heatmap(T(f"Std of activation inputs across training, {VARIANTS[variant]['en']}",
                      f"训练过程中激活输入的标准差，{VARIANTS[variant]['zh']}"),
                    T("SGD step", "SGD 步数"), T("layer", "层"), [str(s) for s in history["snapshot_steps"]],
-                   [str(layer + 1) for layer in range(len(rows))], [list(row) for row in rows], log_color=True)
+                   [str(layer + 1) for layer in range(len(rows))], [list(row) for row in rows], log_color=True,
+                   scale_group="std")  # with and without BN on one scale: the spread is the point
 
 
 SPEC = DemoSpec(

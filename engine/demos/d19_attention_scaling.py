@@ -260,7 +260,8 @@ def heatmaps(measured: Measurements) -> list[Heatmap]:
                             f"一个查询对 {keys} 个键的注意力（{NAMES[mode]['zh']}）"),
                     x_label=T("key", "键"), y_label=T("d_k", "d_k"),
                     x_ticks=[str(j + 1) for j in range(keys)], y_ticks=[str(d) for d in measured.dims],
-                    values=[per_dim[0]["example"] for per_dim in measured.draws[mode]])
+                    values=[per_dim[0]["example"] for per_dim in measured.draws[mode]],
+                    scale_group="weights")  # with and without 1/√d_k on one scale: the saturation is the point
             for mode in MODES]
 
 

@@ -1,11 +1,16 @@
+import logging
+
 from django.db import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views import defaults
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import NotFound
 
 from quizapp.core import health
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -55,7 +60,25 @@ def _is_staff(request) -> bool:
 
 def not_found(request, exception):
     """An address under /api/ that names nothing answers in JSON like the API's own 404s, so a client
-    (or a mistyped id such as /api/runs/not-a-uuid/) gets a body it can read; pages keep the HTML page."""
+    (or a mistyped id such as /api/runs/not-a-uuid/) gets a body it can read; pages get the site's page."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
-    return defaults.page_not_found(request, exception)
+    return _error_page(request, "404.html", status=404, title=_("Page not found"), heading=_("Page not found"))
+
+
+def server_error(request):
+    return _error_page(request, "500.html", status=500, title=_("Server error"),
+                       heading=_("Something went wrong on our side."))
+
+
+def _error_page(request, template: str, *, status: int, title: str, heading: str) -> HttpResponse:
+    """The site's page, in the learner's language, with a way home. What failed may be the database (the
+    layout asks it who is logged in), a template or the static files' manifest: then a bare page says the
+    same, with the same status, rather than turning a 404 into a 500."""
+    try:
+        return render(request, template, status=status)
+    except Exception:
+        logger.exception("the %s page could not be rendered", status)
+        return HttpResponse(format_html(
+            '<!doctype html><html lang="{}"><title>{}</title><main><h1>{}</h1><p><a href="/">{}</a></p></main>',
+            getattr(request, "LANGUAGE_CODE", "en"), title, heading, _("Back to the home page")), status=status)

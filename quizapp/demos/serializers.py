@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import engine
+from quizapp.demos import selectors
 from quizapp.demos.models import DemoRequest, DemoRun
 
 
@@ -40,16 +41,31 @@ class RunRequestSerializer(serializers.Serializer):
     params = DemoParamsField(required=False, default=dict)
 
 
+class ParamInWordsSerializer(serializers.Serializer):
+    """One of a run's parameters as the page names it (engine.DemoSpec.params_in_words)."""
+
+    name = serializers.CharField()
+    value = serializers.JSONField()
+    label = serializers.DictField(child=serializers.CharField(), help_text="{en, zh}")
+    value_label = serializers.DictField(child=serializers.CharField(), allow_null=True,
+                                        help_text="{en, zh} for a choice or a yes/no; null for a number")
+
+
 class DemoRunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    params_in_words = serializers.SerializerMethodField()
 
     class Meta:
         model = DemoRun
-        fields = ["id", "demo_id", "params", "engine_version", "status", "progress", "progress_message",
-                  "result", "error", "created_at", "started_at", "finished_at", "url"]
+        fields = ["id", "demo_id", "params", "params_in_words", "engine_version", "status", "progress",
+                  "progress_message", "result", "error", "created_at", "started_at", "finished_at", "url"]
 
     def get_url(self, run) -> str:
         return f"/demos/runs/{run.id}/"
+
+    @extend_schema_field(ParamInWordsSerializer(many=True))
+    def get_params_in_words(self, run) -> list[dict]:
+        return selectors.params_in_words(demo_id=run.demo_id, params=run.params)
 
 
 class DemoRequestSerializer(serializers.ModelSerializer):

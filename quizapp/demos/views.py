@@ -17,10 +17,14 @@ def gallery(request):
 def detail(request, demo_id: str):
     spec = selectors.demo_spec_get_or_404(demo_id=demo_id)
     language = content_language()
+    form = selectors.demo_form_from_link(spec=spec, query=request.GET, language=language)
+    params = [{**param, "value": form.values[param["name"]], "error": form.errors.get(param["name"], "")}
+              for param in spec.describe()["params"]]
     return render(request, "demos/detail.html", {
-        "spec": spec.describe(), "title": spec.title[language], "description": spec.description[language],
-        "questions": questions_for_demo(demo_id=demo_id),
-        "latest": selectors.default_params_run(demo_id=demo_id)})
+        "spec": spec.describe(), "params": params, "title": spec.title[language],
+        "description": spec.description[language], "questions": questions_for_demo(demo_id=demo_id),
+        "latest": form.run, "linked": form.linked, "compares": form.compares, "compared": form.compared_run},
+        status=400 if form.errors else 200)
 
 
 def run_detail(request, run_id):

@@ -5,11 +5,23 @@
   const root = document.documentElement;
   const order = ["auto", "light", "dark"];
 
+  const themeState = document.getElementById("theme-state");
+  const describeTheme = () => { if (themeState) themeState.textContent = themeState.dataset[root.dataset.theme]; };
+  describeTheme();
   document.querySelector(".theme-toggle")?.addEventListener("click", () => {
     const next = order[(order.indexOf(root.dataset.theme) + 1) % order.length];
     root.dataset.theme = next;
     localStorage.setItem("theme", next);
+    describeTheme();
   });
+
+  // An address that names a folded section (My cards' /questions/mine/#import) unfolds it.
+  const unfoldTarget = () => {
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    target?.closest("details")?.setAttribute("open", "");
+  };
+  unfoldTarget();
+  window.addEventListener("hashchange", unfoldTarget);
 
   const menuButton = document.querySelector(".menu-toggle");
   menuButton?.addEventListener("click", () => {
@@ -17,6 +29,20 @@
     const open = nav.classList.toggle("open");
     menuButton.setAttribute("aria-expanded", String(open));
   });
+
+  // A box that scrolls sideways (a wide formula, table or code block on a phone) is marked: its edges
+  // shade as a hint that there is more, and it takes the focus so the keyboard can scroll it too. Watched
+  // for size changes, since an answer is laid out only once shown and a phone may turn.
+  const SCROLL_BOXES = ".katex-display, .table-scroll, pre, .calendar-scroll";
+  const scrollBoxes = new ResizeObserver((entries) => entries.forEach(({target}) => {
+    const scrolls = target.scrollWidth > target.clientWidth + 1;
+    target.classList.toggle("scrolls", scrolls);
+    if (scrolls) target.tabIndex = 0;
+    else target.removeAttribute("tabindex");
+  }));
+  function watchScrollBoxes(scope) {
+    (scope || document).querySelectorAll(SCROLL_BOXES).forEach((box) => scrollBoxes.observe(box));
+  }
 
   // Math from Markdown arrives as <span class="math inline"> / <div class="math display">. KaTeX is loaded
   // by the pages that may show math (templates/_math.html); elsewhere there is none to typeset.
@@ -30,6 +56,7 @@
         console.warn("KaTeX", error);
       }
     });
+    watchScrollBoxes(scope);
   }
 
   // A question is plain text. $…$ in it (a learner's own card) is typeset, by pandoc's rule for what
@@ -79,5 +106,6 @@
       .forEach((box) => (box.checked = all.checked));
   }));
   renderMath(document);
+  watchScrollBoxes(document);
   Object.assign(window.QuizApp, {renderMath, setTextWithMath, formatClockTime, chartAxisName});
 })();

@@ -155,6 +155,9 @@
     const trend = pageData("interview-trend-data");
     const T = pageData("trend-strings");
     const style = getComputedStyle(document.documentElement);
+    // Text and grid in the theme's colours: Chart.js's own grey is meant for a white page.
+    window.Chart.defaults.color = style.getPropertyValue("--muted").trim();
+    window.Chart.defaults.borderColor = style.getPropertyValue("--border").trim();
     // eslint-disable-next-line no-new
     new window.Chart(canvas, {
       type: "line",

@@ -45,14 +45,14 @@ def test_it_runs_d1_from_the_page_with_progress_and_charts(page, screenshot, ali
         .map((chart) => chart.options.scales.y.title.display ? "" : chart.options.plugins.subtitle.text)""")
     assert y_names and all(y_names), y_names
     parameters = page.locator(".demo-output .result .run-params").inner_text()
-    assert "depth = 30" in parameters and "activation = tanh" in parameters
+    assert "Hidden layers: 30" in parameters and "Activation: Tanh" in parameters  # in words, not code names
     screenshot("demo-d1-result")
     # A second run with other parameters: the first one's charts must not pass for its result meanwhile.
     page.fill("#param-depth", "20")
     page.click(".run-button")
     page.locator(".demo-output .progress:not([hidden])").wait_for(timeout=60_000)
     assert page.locator(".demo-output .result canvas").count() == 0
-    page.locator(".demo-output .result .run-params", has_text="depth = 20").wait_for(timeout=120_000)
+    page.locator(".demo-output .result .run-params", has_text="Hidden layers: 20").wait_for(timeout=120_000)
 
 
 def test_it_shows_a_field_error_without_queueing_when_a_bound_is_broken(page, alice, transactional_db):

@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from questions.models import Question
@@ -238,8 +239,9 @@ def test_it_puts_a_demos_conclusion_and_main_chart_under_the_answer(page, screen
                                            "points": [[1, 1e-1], [2, 1e-3], [3, 1e-5]]}]}
     DemoRun.objects.create(demo_id="D1", params=defaults, params_key=params_key(defaults),
                            engine_version=engine.ENGINE_VERSION, status=DemoRun.Status.SUCCEEDED,
+                           finished_at=timezone.now(),  # the card says when, on what and in how long
                            result={"conclusion": {"en": "The gradient vanished.", "zh": "梯度消失了。"},
-                                   "charts": [chart]})
+                                   "charts": [chart], "device_name": "CPU", "compute_seconds": 0.5})
     log_in(page, "alice")
     page.emulate_media(color_scheme="dark")
     page.goto("/study/")

@@ -23,6 +23,11 @@ def test_it_keeps_every_layer_near_unit_std_with_bn(sigmoid_result):
         assert all(0.5 < value < 2.0 for value in row)
 
 
+def test_it_puts_both_networks_std_heatmaps_on_one_colour_scale(sigmoid_result):
+    # The point is the contrast between them: on separate scales each would span its own colours.
+    assert [heatmap["scale_group"] for heatmap in sigmoid_result["heatmaps"]] == ["std", "std"]
+
+
 def test_it_lets_layer_statistics_wander_without_bn(sigmoid_result):
     assert metric(sigmoid_result, "plain_layer_std_spread") > 2 * metric(sigmoid_result, "bn_layer_std_spread")
 

@@ -30,6 +30,11 @@ def test_it_saturates_the_unscaled_softmax_and_keeps_the_gradient_when_scaled(de
     assert default_run["verdict"] == {"softmax": "unscaled_saturates", "gradient": "scaling_keeps_it"}
 
 
+def test_it_puts_both_attention_heatmaps_on_one_colour_scale(default_run):
+    # Saturation shows as one bright cell per row of the unscaled map only if both share the scale.
+    assert [heatmap["scale_group"] for heatmap in default_run["heatmaps"]] == ["weights", "weights"]
+
+
 def test_it_keeps_the_scaled_softmax_the_same_at_every_d_k(default_run):
     peaked = next(series for series in default_run["charts"][1]["series"] if series["name"] == demo.NAMES["scaled"])
     weights = [weight for _, weight in peaked["points"]]

@@ -49,6 +49,10 @@ SPEEDY = {
     "D20": {"steps": 200},
     "D21": {"epochs": 80, "target_samples": 500, "max_rank": 8},
     "D22": {"length": 96, "layers": 2},
+    "D23": {"train_steps": 300},
+    "D24": {"samples": 100, "draws": 5},
+    "D25": {"steps": 120},
+    "D26": {"steps": 150},
 }
 
 
@@ -135,7 +139,37 @@ def d18(values: dict, verdict: dict) -> None:
     assert (verdict["pretraining"] == "nothing_learned") == (best < values["majority_class_accuracy"] + 0.02)
 
 
-AGREES = {"D1": d1, "D2": d2, "D4": d4, "D8": d8, "D9": d9, "D12": d12, "D16": d16, "D18": d18}
+def d23(values: dict, verdict: dict) -> None:
+    best, floor, noise = values["best_mmd"], values["floor_mmd"], values["noise_mmd"]
+    assert verdict["learned"] == (best - floor < 0.5 * (noise - floor))
+    if verdict["learned"]:
+        assert verdict["more_steps_help"] == (values["plateau_steps"] > 1)
+
+
+def d24(values: dict, verdict: dict) -> None:
+    stands_out = values["peak_error"] >= 1.5 * max(values["best_small_error"], values["widest_error"])
+    assert (verdict["min_norm"] != "no_peak") == stands_out
+
+
+def d25(values: dict, verdict: dict) -> None:
+    gan, wgan = values["modes_gan"], values["modes_wgan"]
+    assert verdict["gan"] == ("collapsed" if gan <= 2 else "partial" if gan < 8 else "all_modes")
+    assert verdict["comparison"] == ("wgan_covers_more" if wgan - gan >= 2 else
+                                     "gan_covers_more" if gan - wgan >= 2 else "similar")
+
+
+def d26(values: dict, verdict: dict) -> None:
+    noise = 2 * values["standard_error"]
+    for bits in (8, 4):
+        drops = [values["float_accuracy"] - values[f"int{bits}_{scales}_plain"] for scales in ("tensor", "channel")]
+        assert (verdict[f"int{bits}"] == "lossless") == all(drop <= noise for drop in drops)
+        hurt = [values[f"int{bits}_{scales}_plain"] - values[f"int{bits}_{scales}_outlier"] > noise
+                for scales in ("tensor", "channel")]
+        assert (verdict[f"outlier_int{bits}"] == "harmless") == (not any(hurt))
+
+
+AGREES = {"D1": d1, "D2": d2, "D4": d4, "D8": d8, "D9": d9, "D12": d12, "D16": d16, "D18": d18,
+          "D23": d23, "D24": d24, "D25": d25, "D26": d26}
 
 
 @pytest.mark.parametrize("demo_id", ALL_IDS)

@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from engine.result import Chart, Conclusion, Result, Series
+from engine.result import Chart, Conclusion, Heatmap, Result, Series
+from engine.spec import BoolParam, ChoiceParam, DemoSpec, IntParam
 from engine.text import T, both, join
 
 
@@ -42,3 +43,29 @@ def test_it_carries_a_conclusions_verdict_into_the_stored_result():
 def test_it_refuses_a_verdict_key_named_twice():
     with pytest.raises(ValueError):
         Conclusion.join(Conclusion(both("a"), {"gradient": "flat"}), Conclusion(both("b"), {"gradient": "vanished"}))
+
+
+def test_it_keeps_a_heatmaps_own_colour_scale_unless_it_names_a_group():
+    def heatmap(**options) -> dict:
+        return Heatmap(T("std", "标准差"), both("step"), both("layer"), ["0", "10"], ["1"], [[0.5, 2.0]],
+                       **options).to_dict()
+
+    assert heatmap()["scale_group"] == ""
+    assert heatmap(scale_group="std", log_color=True)["scale_group"] == "std"
+
+
+def test_it_names_a_runs_parameters_in_words_in_the_specs_order():
+    spec = DemoSpec(id="X", title=both("x"), description=both("x"), run=lambda params, progress: None, params=(
+        IntParam("depth", T("Hidden layers", "隐藏层数"), 4, minimum=1, maximum=9),
+        ChoiceParam("activation", T("Activation", "激活函数"), "relu", choices=("relu", "tanh"),
+                    choice_labels={"relu": both("ReLU")}),
+        BoolParam("batchnorm", T("Batch normalisation", "批归一化"), False)))
+    words = spec.params_in_words({"retired": 3, "batchnorm": True, "activation": "tanh", "depth": 7})
+    assert words == [
+        {"name": "depth", "value": 7, "label": T("Hidden layers", "隐藏层数"), "value_label": None},
+        {"name": "activation", "value": "tanh", "label": T("Activation", "激活函数"), "value_label": both("tanh")},
+        {"name": "batchnorm", "value": True, "label": T("Batch normalisation", "批归一化"),
+         "value_label": T("yes", "是")},
+        {"name": "retired", "value": 3, "label": both("retired"), "value_label": None},  # stored before a rename
+    ]
+    assert spec.params_in_words({"activation": "relu"})[0]["value_label"] == both("ReLU")

@@ -250,6 +250,6 @@ def test_it_gives_one_time_and_one_date_for_an_interview_in_results_and_history(
     history = english.get("/interviews/history/")
     row = history.content.decode().split('<table class="interview-table">')[1]
     assert results.context["total_seconds_used"] == interview.seconds_taken
-    assert f"<td>{interview.seconds_taken // 60}:{interview.seconds_taken % 60:02d}</td>" in row
+    assert f'<td data-label="Time">{interview.seconds_taken // 60}:{interview.seconds_taken % 60:02d}</td>' in row
     month_day, hour_minute = history.context["trend"]["labels"][0].split()
     assert f"-{month_day} {hour_minute}</td>" in row  # the chart dates the point as the table dates the row
