@@ -63,6 +63,33 @@ def tokens(text: str) -> list[str]:
     return found
 
 
+_NAME_SEPARATORS = re.compile(r"[\s\-_.·'’?？!！,，:：()（）]+")
+
+
+def name_key(text: str) -> str:
+    """A name as one writes it, whatever its spacing, hyphens, case or width: "Batch-Norm", "batchnorm"
+    and "ＢａｔｃｈＮｏｒｍ" all read as "batchnorm"."""
+    return _NAME_SEPARATORS.sub("", normalise(text))
+
+
+def _initials(text: str) -> str:
+    """The initials of a Latin name of several words ("grouped-query attention" → "gqa"); "" otherwise."""
+    words = WORD.findall(normalise(text).replace("-", " "))
+    return "".join(word[0] for word in words) if len(words) > 1 and not CJK_RUN.search(text) else ""
+
+
+def same_name(one: str, other: str) -> bool:
+    """Whether two names name the same thing, as search (a query that is one of a card's aliases) and
+    interview grading (a key point's term written as one of the card's aliases) both read names: the same
+    letters once spacing, hyphens, case and width are set aside, or one the initials of the other
+    ("GQA" and "grouped-query attention", "OOB" and "out-of-bag"). Initials are compared only with a
+    whole name, never with other initials: "batch norm" and "Bayesian network" are not one thing."""
+    one_key, other_key = name_key(one), name_key(other)
+    if not one_key or not other_key:
+        return False
+    return one_key == other_key or _initials(one) == other_key or _initials(other) == one_key
+
+
 def index_fields(*, question_en: str, question_zh: str, answer_en: str, answer_zh: str,
                  tags: Iterable[str], aliases: Iterable[str]) -> dict[str, str]:
     """The stored search fields of a card."""

@@ -123,7 +123,7 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
     average_head = sum(len(row[2]) for row in uses) / max(1, len(uses))
     # A query that is one of a card's names (BN, 随机森林, random forest) means that card: it gains the
     # whole query's weight once more, so it comes before the cards that only use the name.
-    name = _name_key(functools.reduce(lambda text, typo: re.sub(rf"\b{re.escape(typo)}\b", corrections[typo], text),
+    name = _name(functools.reduce(lambda text, typo: re.sub(rf"\b{re.escape(typo)}\b", corrections[typo], text),
                                       corrections, search.normalise(query)))
     whole = sum(weight[term] for term in subject)
     scored = []
@@ -135,7 +135,7 @@ def question_search(*, query: str, viewer=None, topic: str | None = None, tag: s
             score = sum(weight[term] * (count * 2.2 / (count + text_saturation)
                                         + min(1, search.uses(term, row[2])) * 2.2 / (1 + head_saturation))
                         for term, count in counted.items())
-            if name and name in row[5]:
+            if search.name_key(name) and any(search.same_name(name, alias) for alias in row[5]):
                 score += whole * 2.2
             scored.append((round(score, 9), row))
     if not scored:
@@ -163,19 +163,18 @@ def _visible_count(viewer) -> int:
 
 def _found(listed: QuerySet[Question], terms: list[str]) -> list[tuple]:
     """(id, " " + tokens, " " + head tokens, topic position, position, names) of each card the index
-    finds; names are its aliases, as `_name_key` reads them."""
+    finds; names are its aliases, as `_name` reads them."""
     rows = search.matching(listed.order_by(), terms).values_list(
         "pk", "search_tokens", "search_head", "topic__position", "position", "aliases")
     return [(pk, " " + tokens, " " + head, topic_position, position,
-             frozenset(filter(None, map(_name_key, aliases or []))))
+             tuple(_name(alias) for alias in aliases or []))
             for pk, tokens, head, topic_position, position, aliases in rows]
 
 
-def _name_key(text: str) -> str:
-    """A name as one writes it, whatever its spacing, hyphens, case or width: "Batch-Norm", "batchnorm"
-    and "ＢＮ" read as "batchnorm" and "bn"; Chinese question words do not count ("随机森林是什么")."""
-    text = _CHINESE_FUNCTION_WORDS.sub("", search.normalise(text))
-    return re.sub(r"[\s\-_.·'’?？!！,，:：()（）]+", "", text)
+def _name(text: str) -> str:
+    """A name without the Chinese question words ("随机森林是什么" names 随机森林), to compare as
+    `search.same_name` does."""
+    return _CHINESE_FUNCTION_WORDS.sub("", search.normalise(text))
 
 
 _vocabulary: dict = {"key": None, "words": {}}

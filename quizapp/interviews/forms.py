@@ -70,5 +70,12 @@ class RoundStartForm(forms.Form):
     language = forms.ChoiceField(choices=Interview.Language.choices)
 
 
+class LoopStartForm(forms.Form):
+    """A loop's button names the loop; the set-up form's language applies."""
+
+    loop = forms.SlugField(max_length=40, error_messages={"required": _("Choose one of the loops.")})
+    language = forms.ChoiceField(choices=Interview.Language.choices)
+
+
 class HistoryFilterForm(forms.Form):
     topic = forms.SlugField(required=False, label=_("Topic"))

@@ -37,6 +37,7 @@ class Interview(models.Model):
     difficulty_min = models.PositiveSmallIntegerField(default=1)
     difficulty_max = models.PositiveSmallIntegerField(default=3)
     weak_spots = models.BooleanField(default=False)
+    loop = models.SlugField(max_length=40, blank=True, default="", help_text="the loop of questions/loops.yaml run")
     seconds_per_question = models.PositiveIntegerField(
         null=True, blank=True, help_text="each question's own allowance; empty when only a total time is set")
     total_seconds = models.PositiveIntegerField(help_text="the whole interview's allowance")
@@ -70,14 +71,21 @@ class InterviewItem(models.Model):
     position = models.PositiveSmallIntegerField()
     shown_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
+    seconds_allowed = models.PositiveIntegerField(
+        null=True, blank=True, help_text="this question's own allowance (a loop's); empty: the interview's")
     answer = models.TextField(blank=True, default="")
     answer_saved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="the learner moved on, or time ran out")
     skipped = models.BooleanField(default=False)
     timed_out = models.BooleanField(default=False)
     late = models.BooleanField(default=False, help_text="the answer was changed after the deadline")
-    covered_points = models.JSONField(default=list, blank=True, help_text="indexes of the key points covered")
-    would_pass = models.BooleanField(default=False)
+    covered_points = models.JSONField(default=list, blank=True,
+                                      help_text="indexes of the key points covered, fully or partly")
+    point_credits = models.JSONField(default=list, blank=True,
+                                     help_text="per key point, in order: 0 missed, 0.5 partly, 1 fully")
+    would_pass = models.BooleanField(default=False, help_text="the verdict: derived from the key points or overridden")
+    verdict_overridden = models.BooleanField(
+        default=False, help_text="the learner chose the verdict against the one the key points give")
     score = models.FloatField(null=True, blank=True)
     study_rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1 Again … 4 Easy")
     study_due = models.DateTimeField(null=True, blank=True)
@@ -92,6 +100,19 @@ class InterviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interview_id} #{self.position} {self.question_id}"
+
+    @property
+    def seconds_given(self) -> int | None:
+        if self.shown_at is None or self.deadline is None:
+            return None
+        return round((self.deadline - self.shown_at).total_seconds())
+
+    @property
+    def missed_points(self) -> list[int]:
+        """Indexes of the key points not fully covered (all of them for a question never reviewed)."""
+        total = len(self.question.key_points)
+        credits = self.point_credits or [0.0] * total
+        return [index for index, credit in enumerate(credits) if credit < 1]
 
     @property
     def seconds_used(self) -> int | None:

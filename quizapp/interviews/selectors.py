@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import random
+import re
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from questions import search
+from questions.languages import content_language
 from questions.models import Question, Topic
 from quizapp.core.errors import NotYours
+from quizapp.interviews.loops import WEAK_SPOT_TOPICS, WEAK_SPOTS, allocate, read_loops
 from quizapp.interviews.models import Interview, InterviewItem
-from quizapp.study.selectors import card_states_for_user, retrievability_with, scheduler_for_user
+from quizapp.study.selectors import (
+    card_states_for_user,
+    retrievability_with,
+    scheduler_for_user,
+    study_settings_get,
+)
 
 # A studied card counts as a weak spot when it has lapsed, or when the learner would now recall it
 # with a probability under this (FSRS retrievability).
@@ -44,6 +56,49 @@ def round_question_pick(*, user, pool: QuerySet[Question], rng: random.Random | 
     never_asked = [question_id for question_id in ids if question_id not in last_asked]
     chosen = rng.choice(never_asked) if never_asked else min(ids, key=last_asked.__getitem__)
     return Question.objects.select_related("topic").get(pk=chosen)
+
+
+def loop_questions_pick(*, user, loop, rng: random.Random | None = None) -> list[Question]:
+    """The loop's questions: each topic's share (loops.allocate) drawn at random from its cards of the
+    loop's difficulty, those the learner has not had in an interview first; topic by topic in the loop's
+    order. A topic with too few cards gives what it has (the caller refuses a short draw)."""
+    rng = rng or random.Random()
+    asked = set(InterviewItem.objects.filter(interview__user=user).values_list("question_id", flat=True))
+    chosen: list[int] = []
+    for topic, share in allocate(weights=loop.weights, count=loop.count).items():
+        ids = list(Question.objects.corpus().active().filter(
+            topic__slug=topic, difficulty__gte=loop.difficulty_min, difficulty__lte=loop.difficulty_max)
+            .values_list("id", flat=True))
+        rng.shuffle(ids)
+        ids.sort(key=lambda question_id: question_id in asked)  # stable: still random within each group
+        chosen += ids[:share]
+    by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
+    return [by_id[question_id] for question_id in chosen]
+
+
+def least_ready_topic_ids(*, user, now: datetime, limit: int) -> list[int]:
+    """The topics the learner is least ready in, as the readiness view has it: lowest predicted recall
+    of the cards seen first. Topics with no card seen are left out (nothing is known of them)."""
+    from quizapp.study.readiness import readiness_for  # readiness reads this module's score history
+
+    state = readiness_for(user=user, study_settings=study_settings_get(user=user), now=now)
+    seen = [row for row in state.topics if row.recall_of_seen is not None]
+    return [row.topic.pk for row in sorted(seen, key=lambda row: (row.recall_of_seen, row.topic.position))][:limit]
+
+
+def weak_spot_questions_pick(*, user, count: int, rng: random.Random | None = None) -> list[Question]:
+    """Up to `count` questions for a weak spots round: the learner's weak cards anywhere in the corpus,
+    weakest first (weak_question_ids), then cards at random from the least-ready topics."""
+    rng = rng or random.Random()
+    now = timezone.now()
+    corpus = Question.objects.corpus().active()
+    chosen = weak_question_ids(user=user, question_ids=corpus.values_list("id", flat=True), now=now)[:count]
+    topic_ids = least_ready_topic_ids(user=user, now=now, limit=WEAK_SPOT_TOPICS)
+    rest = [question_id for question_id in corpus.filter(topic__in=topic_ids).values_list("id", flat=True)
+            if question_id not in chosen]
+    chosen += rng.sample(rest, min(count - len(chosen), len(rest)))
+    by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
+    return [by_id[question_id] for question_id in chosen]
 
 
 def weak_question_ids(*, user, question_ids: Iterable[int], now: datetime) -> list[int]:
@@ -94,26 +149,100 @@ def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
         interviews = interviews.filter(id__in=InterviewItem.objects.filter(question__topic__slug=topic)
                                        .values("interview_id"))
     # Meta.ordering is ignored by a GROUP BY query: order explicitly.
-    return interviews.annotate(question_count=Count("items")).prefetch_related("topics").order_by("-created_at")
+    return (interviews.annotate(question_count=Count("items"),
+                                override_count=Count("items", filter=Q(items__verdict_overridden=True)))
+            .prefetch_related("topics").order_by("-created_at"))
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    interview_id: uuid.UUID
+    reviewed_at: datetime
+    score: float
+
+
+def topic_score_history(*, user, topic_ids: Iterable[int] | None = None) -> dict[int, list[ScorePoint]]:
+    """Per topic, oldest first: the mean score of its questions in each reviewed interview that asked
+    any (a question round on three topics gives each topic its own point)."""
+    items = InterviewItem.objects.filter(interview__user=user, interview__status=Interview.Status.DONE,
+                                         score__isnull=False)
+    if topic_ids is not None:
+        items = items.filter(question__topic__in=list(topic_ids))
+    rows = (items.values("question__topic_id", "interview_id", "interview__reviewed_at")
+            .annotate(mean=Avg("score")).order_by("interview__reviewed_at", "interview_id"))
+    history: dict[int, list[ScorePoint]] = {}
+    for row in rows:
+        history.setdefault(row["question__topic_id"], []).append(
+            ScorePoint(interview_id=row["interview_id"], reviewed_at=row["interview__reviewed_at"],
+                       score=row["mean"]))
+    return history
+
+
+def kind_score_history(*, user) -> dict[str, list[ScorePoint]]:
+    """Per loop (its slug) or, outside a loop, per round kind (question, system design, coding), oldest
+    first: each reviewed interview's score."""
+    history: dict[str, list[ScorePoint]] = {}
+    done = (Interview.objects.filter(user=user, status=Interview.Status.DONE, score__isnull=False)
+            .order_by("reviewed_at", "id").values_list("loop", "kind", "id", "reviewed_at", "score"))
+    for loop, kind, interview_id, reviewed_at, score in done:
+        history.setdefault(loop or kind, []).append(ScorePoint(interview_id=interview_id, reviewed_at=reviewed_at,
+                                                               score=score))
+    return history
+
+
+def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[ScorePoint]]]:
+    """The score histories for the history page: per topic title, and per loop or round kind's name."""
+    by_topic_id = topic_score_history(user=user)
+    titles = {topic.pk: topic.title for topic in Topic.objects.filter(pk__in=by_topic_id)}
+    known_loops, language = read_loops(), content_language()
+
+    def name(key: str) -> str:
+        if key in known_loops:
+            return known_loops[key].title[language]
+        if key == WEAK_SPOTS:
+            return str(_("Weak spots round"))
+        return str(Interview.Kind(key).label) if key in Interview.Kind.values else key  # a loop since removed
+
+    return ({titles[topic_id]: points for topic_id, points in by_topic_id.items()},
+            {name(key): points for key, points in kind_score_history(user=user).items()})
 
 
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
-    """The item's key points in the interview's language, with what the answer suggests and what
-    the learner ticked."""
+    """The item's key points in the interview's language, with the credit the answer suggests (fully
+    where one of its terms, or one of the card's names for a term, is in the answer; missed otherwise)
+    and the credit the learner gave once reviewed."""
     points = item.question.key_points
-    suggested = key_points_suggested(key_points=points, answer=item.answer)
+    suggested = key_points_suggested(key_points=points, answer=item.answer, names=item.question.aliases)
+    credits = item.point_credits or [None] * len(points)
     return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),
-             "suggested": suggested[index], "covered": index in item.covered_points}
+             "suggested": suggested[index], "credit": credits[index],
+             "covered": index in item.covered_points}
             for index, point in enumerate(points)]
 
 
-def key_points_suggested(*, key_points: list[dict], answer: str) -> list[bool]:
-    """Per key point: does the answer contain one of its terms? Case-insensitive substring search,
-    which also works for Chinese (no word boundaries to rely on)."""
-    text = _normalised(answer)
-    return [any(_normalised(term) in text for term in point.get("terms", []) if _normalised(term))
+def key_points_suggested(*, key_points: list[dict], answer: str, names: Iterable[str] = ()) -> list[bool]:
+    """Per key point: does the answer hold one of its terms? A term that is one of the card's names
+    (its aliases, as search reads them) is also found under the card's other ways of writing that name,
+    so "GQA" finds the point whose term is "grouped-query attention"."""
+    names = list(names)
+    return [any(_holds(answer, variant) for term in point.get("terms", []) for variant in _spellings(term, names))
             for point in key_points]
 
 
-def _normalised(text) -> str:
-    return " ".join(str(text).casefold().split())
+def _spellings(term: str, names: list[str]) -> list[str]:
+    return [term, *(name for name in names if search.same_name(term, name))]
+
+
+def _holds(text: str, term: str) -> bool:
+    """Whether the text holds the term, compared as search compares (full-width letters, any case), with
+    spaces and hyphens inside the term optional ("zero centered" holds "zero-centered"). A Latin term
+    must start a word, so "elu" is not found in "relu"; a Chinese one may sit anywhere (no word
+    boundaries to rely on)."""
+    pieces = [re.escape(piece) for piece in _TERM_SEPARATORS.split(search.normalise(term).strip()) if piece]
+    if not pieces:
+        return False
+    boundary = "" if search.CJK_RUN.match(pieces[0]) else r"(?<![a-z0-9])"
+    return re.search(boundary + r"[\s\-_]*".join(pieces), search.normalise(text)) is not None
+
+
+_TERM_SEPARATORS = re.compile(r"[\s\-_]+")

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from questions.languages import content_language
 from questions.serializers import TopicSlugsField
-from quizapp.interviews import selectors, services
+from quizapp.interviews import scoring, selectors, services
 from quizapp.interviews.models import Interview, InterviewItem
 
 
@@ -51,7 +51,8 @@ class KeyPointReviewSerializer(serializers.Serializer):
     text = serializers.CharField()
     terms = serializers.ListField(child=serializers.CharField())
     suggested = serializers.BooleanField(help_text="one of its terms appears in the answer")
-    covered = serializers.BooleanField(help_text="ticked in the finished review")
+    covered = serializers.BooleanField(help_text="covered, fully or partly, in the finished review")
+    credit = serializers.FloatField(allow_null=True, help_text="0 missed, 0.5 partly, 1 fully; null before the review")
 
 
 class InterviewItemSerializer(serializers.ModelSerializer):
@@ -60,6 +61,7 @@ class InterviewItemSerializer(serializers.ModelSerializer):
     question = serializers.CharField(source="question.card_id")
     text = serializers.SerializerMethodField()
     seconds_used = serializers.IntegerField(read_only=True, allow_null=True)
+    seconds_given = serializers.IntegerField(read_only=True, allow_null=True)
     reference_answer_html = serializers.SerializerMethodField()
     key_points = serializers.SerializerMethodField()
     demos = serializers.SerializerMethodField()
@@ -67,8 +69,8 @@ class InterviewItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = InterviewItem
         fields = ["position", "question", "text", "shown_at", "deadline", "answer", "answer_saved_at", "closed_at",
-                  "skipped", "timed_out", "late", "seconds_used", "reference_answer_html", "key_points", "demos",
-                  "would_pass", "score", "study_rating", "study_due"]
+                  "skipped", "timed_out", "late", "seconds_used", "seconds_given", "reference_answer_html",
+                  "key_points", "demos", "would_pass", "verdict_overridden", "score", "study_rating", "study_due"]
 
     def _language(self, item) -> str:
         return item.interview.language
@@ -134,13 +136,17 @@ class AnswerSerializer(serializers.Serializer):
 
 class ReviewMarkSerializer(serializers.Serializer):
     question = serializers.CharField(help_text="the question's card ID")
-    covered = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list,
-                                    help_text="indexes of the key points covered")
-    would_pass = serializers.BooleanField(default=False)
+    covered = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list, max_length=7,
+                                    help_text="indexes of the key points covered fully")
+    partly = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list, max_length=7,
+                                   help_text="indexes of the key points covered partly; any other point is missed")
+    verdict = serializers.ChoiceField(
+        choices=list(scoring.VERDICT_CHOICES), default=scoring.DERIVED,
+        help_text="derived: a pass from a score of 0.75 up; pass or fail against that is recorded as an override")
 
 
 class ReviewSerializer(serializers.Serializer):
     items = ReviewMarkSerializer(many=True)
 
     def validate_items(self, items):
-        return {mark["question"]: {"covered": mark["covered"], "would_pass": mark["would_pass"]} for mark in items}
+        return {mark["question"]: {key: mark[key] for key in ("covered", "partly", "verdict")} for mark in items}

@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 
 from questions.models import Topic
 from quizapp.core.errors import Conflict, InvalidInput
-from quizapp.interviews import scoring, selectors
+from quizapp.interviews import loops, scoring, selectors
 from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.study.custom import custom_session_for_cards
+from quizapp.study.models import CustomSession
 from quizapp.study.services import card_review
 
 GRACE = timedelta(seconds=2)
@@ -31,6 +33,7 @@ REVIEW_NAMESPACE = uuid.UUID("5d0c7f3e-6a47-4c39-9a51-2f4b8e0c1d27")
 MAX_QUESTIONS = 20
 MAX_MINUTES_PER_QUESTION = 15
 MAX_TOTAL_MINUTES = MAX_QUESTIONS * MAX_MINUTES_PER_QUESTION
+WEAK_SPOTS_QUESTIONS = 5
 PRESETS = {"quick": {"count": 3, "minutes_per_question": 3}, "standard": {"count": 8, "minutes_per_question": 5}}
 
 
@@ -142,20 +145,66 @@ def interview_round_create(*, user, kind: str, language: str = Interview.Languag
                    kind=kind)
 
 
+@transaction.atomic
+def interview_loop_create(*, user, loop: str, language: str = Interview.Language.ZH) -> Interview:
+    """A loop's round: its topics in its proportions at its difficulty, each question on the clock its
+    kind needs (loops.minutes_for), the whole interview the sum of them. loops.WEAK_SPOTS is the
+    learner's own weak spots round."""
+    if loop == loops.WEAK_SPOTS:
+        return interview_weak_spots_create(user=user, language=language)
+    chosen = loops.read_loops().get(loop)
+    if chosen is None:
+        raise InterviewInputError(fields={"loop": [_("Choose one of the loops.")]})
+    questions = selectors.loop_questions_pick(user=user, loop=chosen)
+    if len(questions) < chosen.count:
+        raise InterviewInputError(fields={"loop": [
+            _("The bank has too few questions for this loop: %(found)d of %(needed)d.")
+            % {"found": len(questions), "needed": chosen.count}]})
+    minute = seconds_per_minute()
+    allowances = [loops.minutes_for(topic=question.topic.slug, tags=[tag.name for tag in question.tags.all()],
+                                    difficulty=question.difficulty) * minute for question in questions]
+    topics = list({question.topic_id: question.topic for question in questions}.values())
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=chosen.difficulty_min,
+                   difficulty_max=chosen.difficulty_max, minutes_per_question=None,
+                   total_minutes=sum(allowances) / minute, language=language, weak_spots=False, loop=loop,
+                   allowances=allowances)
+
+
+@transaction.atomic
+def interview_weak_spots_create(*, user, language: str = Interview.Language.ZH) -> Interview:
+    """A round on the learner's weak spots: their most-lapsed cards (then those they are closest to
+    forgetting) across the corpus, filled up from the topics they are least ready in; each question on
+    its kind's clock. InterviewInputError while nothing has been studied (no weak spot is known)."""
+    questions = selectors.weak_spot_questions_pick(user=user, count=WEAK_SPOTS_QUESTIONS)
+    if not questions:
+        raise InterviewInputError(fields={"loop": [
+            _("Study some cards first: weak spots come from your study history.")]})
+    minute = seconds_per_minute()
+    allowances = [loops.minutes_for(topic=question.topic.slug, tags=[tag.name for tag in question.tags.all()],
+                                    difficulty=question.difficulty) * minute for question in questions]
+    topics = list({question.topic_id: question.topic for question in questions}.values())
+    difficulties = [question.difficulty for question in questions]
+    return _record(user=user, questions=questions, topics=topics, difficulty_min=min(difficulties),
+                   difficulty_max=max(difficulties), minutes_per_question=None,
+                   total_minutes=sum(allowances) / minute, language=language, weak_spots=True,
+                   loop=loops.WEAK_SPOTS, allowances=allowances)
+
+
 def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_per_question, total_minutes,
-            language, weak_spots, kind: str = Interview.Kind.QUESTIONS,
-            retake_of: Interview | None = None) -> Interview:
+            language, weak_spots, kind: str = Interview.Kind.QUESTIONS, retake_of: Interview | None = None,
+            loop: str = "", allowances: list[int] | None = None) -> Interview:
     minute = seconds_per_minute()
     per_question = minutes_per_question * minute if minutes_per_question else None
     interview = Interview.objects.create(
         user=user, language=language, difficulty_min=difficulty_min, difficulty_max=difficulty_max,
         weak_spots=weak_spots, kind=kind, seconds_per_question=per_question,
-        total_seconds=per_question * len(questions) if per_question else total_minutes * minute,
-        retake_of=retake_of)
+        total_seconds=per_question * len(questions) if per_question else round(total_minutes * minute),
+        retake_of=retake_of, loop=loop)
     interview.topics.set(topics)
+    allowances = allowances or [None] * len(questions)
     InterviewItem.objects.bulk_create(
-        InterviewItem(interview=interview, question=question, position=position)
-        for position, question in enumerate(questions, start=1))
+        InterviewItem(interview=interview, question=question, position=position, seconds_allowed=allowed)
+        for position, (question, allowed) in enumerate(zip(questions, allowances, strict=True), start=1))
     return interview
 
 
@@ -167,12 +216,16 @@ def interview_retake(*, user, interview: Interview) -> Interview:
         raise InterviewInputError(fields={"interview": [_("None of this interview's questions is still in the bank.")]})
     minute = seconds_per_minute()
     per_question = interview.seconds_per_question
+    # A loop's questions keep their own clocks, and the whole interview their sum.
+    allowances = [item.seconds_allowed for item in items] if interview.loop else None
+    total_minutes = sum(allowances) / minute if allowances else max(1, round(interview.total_seconds / minute))
     return _record(
         user=user, questions=[item.question for item in items], topics=list(interview.topics.all()),
         difficulty_min=interview.difficulty_min, difficulty_max=interview.difficulty_max,
         minutes_per_question=max(1, round(per_question / minute)) if per_question else None,
-        total_minutes=None if per_question else max(1, round(interview.total_seconds / minute)),
-        language=interview.language, weak_spots=interview.weak_spots, kind=interview.kind, retake_of=interview)
+        total_minutes=None if per_question else total_minutes, language=interview.language,
+        weak_spots=interview.weak_spots, kind=interview.kind, retake_of=interview, loop=interview.loop,
+        allowances=allowances)
 
 
 def _locked(interview: Interview) -> Interview:
@@ -190,7 +243,7 @@ def _end_answering(interview: Interview, now) -> None:
 
 
 def _show(item: InterviewItem, interview: Interview, now) -> InterviewItem:
-    allowance = interview.seconds_per_question
+    allowance = item.seconds_allowed or interview.seconds_per_question
     deadline = now + timedelta(seconds=allowance) if allowance else interview.deadline
     item.shown_at, item.deadline = now, min(deadline, interview.deadline)
     item.save(update_fields=["shown_at", "deadline"])
@@ -272,11 +325,14 @@ def interview_end(*, interview: Interview) -> Interview:
 
 @transaction.atomic
 def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> Interview:
-    """Score each question from the points the learner ticked and feed the asked ones to study.
+    """Score each question from the credit the learner gave its key points, settle its verdict and feed
+    the asked ones to study.
 
-    `marks` maps a question's card ID to {"covered": [key point indexes], "would_pass": bool};
-    questions left out count as nothing covered. Raises InterviewInputError for a question not in
-    the interview or a key point it does not have, InterviewConflict unless answering is over.
+    `marks` maps a question's card ID to {"covered": [indexes covered fully], "partly": [indexes covered
+    partly], "verdict": "derived" | "pass" | "fail"}; a key point in neither list is missed, a question
+    left out covers nothing, and a verdict left out is the one its key points give. Raises
+    InterviewInputError for a question not in the interview, a key point it does not have or one marked
+    twice, or an unknown verdict; InterviewConflict unless answering is over.
     """
     interview = _locked(interview)
     if interview.status == Interview.Status.ANSWERING:
@@ -288,28 +344,33 @@ def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> 
     now = timezone.now()
     for item in items:
         mark = marks.get(item.question.card_id, {})
-        _review_item(item, covered=mark.get("covered", []), would_pass=bool(mark.get("would_pass", False)),
-                     user=interview.user, reviewed_at=now)
+        _review_item(item, fully=mark.get("covered", []), partly=mark.get("partly", []),
+                     verdict_choice=mark.get("verdict", scoring.DERIVED), user=interview.user, reviewed_at=now)
     interview.score = sum(item.score for item in items) / len(items)
     interview.status, interview.reviewed_at = Interview.Status.DONE, now
     interview.save(update_fields=["score", "status", "reviewed_at"])
     return interview
 
 
-def _review_item(item: InterviewItem, *, covered: list[int], would_pass: bool, user, reviewed_at) -> None:
+def _review_item(item: InterviewItem, *, fully: list[int], partly: list[int], verdict_choice: str, user,
+                 reviewed_at) -> None:
     """Score the item and, if it was asked, rate its card through the study scheduler. The review's
     client ID is derived from the item, so a retried request cannot rate the card twice."""
-    item.covered_points = sorted(set(covered))
-    item.would_pass = would_pass
-    item.score = scoring.item_score(covered=len(item.covered_points), total=len(item.question.key_points),
-                                    answer=item.answer, late=item.late)
+    levels = {**dict.fromkeys(partly, scoring.PARTLY), **dict.fromkeys(fully, scoring.FULLY)}
+    item.point_credits = [scoring.CREDITS[levels.get(index, scoring.MISSED)]
+                          for index in range(len(item.question.key_points))]
+    item.covered_points = [index for index, credit in enumerate(item.point_credits) if credit > 0]
+    item.score = scoring.item_score(credits=item.point_credits, answer=item.answer, late=item.late)
+    verdict = scoring.verdict(score=item.score, choice=verdict_choice)
+    item.would_pass, item.verdict_overridden = verdict.would_pass, verdict.overridden
     if item.shown_at is not None:
-        item.study_rating = scoring.study_rating(score=item.score, would_pass=would_pass)
+        item.study_rating = scoring.study_rating(score=item.score, would_pass=item.would_pass)
         log = card_review(user=user, question=item.question, rating=item.study_rating, reviewed_at=reviewed_at,
                           duration_ms=(item.seconds_used or 0) * 1000, source="interview",
                           client_id=uuid.uuid5(REVIEW_NAMESPACE, f"interview-item-{item.pk}"))
         item.study_due = log.card.due
-    item.save(update_fields=["covered_points", "would_pass", "score", "study_rating", "study_due"])
+    item.save(update_fields=["covered_points", "point_credits", "would_pass", "verdict_overridden", "score",
+                             "study_rating", "study_due"])
 
 
 def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
@@ -321,8 +382,26 @@ def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
             errors.append(_("“%(question)s” is not part of this interview.") % {"question": card_id})
             continue
         points = len(item.question.key_points)
-        if any(not isinstance(index, int) or not 0 <= index < points for index in mark.get("covered", [])):
+        fully, partly = mark.get("covered", []), mark.get("partly", [])
+        if any(not isinstance(index, int) or not 0 <= index < points for index in [*fully, *partly]):
             errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": card_id,
                                                                                       "last": points - 1})
+        elif set(fully) & set(partly):
+            errors.append(_("“%(question)s”: a key point is covered either fully or partly, not both.")
+                          % {"question": card_id})
+        if mark.get("verdict", scoring.DERIVED) not in scoring.VERDICT_CHOICES:
+            errors.append(_("“%(question)s”: the verdict is one of derived, pass or fail.") % {"question": card_id})
     if errors:
         raise InterviewInputError(fields={"items": errors})
+
+
+def interview_study_missed(*, interview: Interview) -> CustomSession:
+    """A custom study session (no rescheduling) of the reviewed interview's cards with a key point not
+    fully covered, in interview order. InterviewConflict before the review; InterviewInputError when
+    every point was covered or no such card is left to study."""
+    if interview.status != Interview.Status.DONE:
+        raise InterviewConflict(_("Review the interview first: the missed key points are known only then."))
+    missed = [item.question_id for item in selectors.interview_items(interview=interview) if item.missed_points]
+    if not missed:
+        raise InterviewInputError(fields={"kind": [_("You covered every key point: nothing was missed.")]})
+    return custom_session_for_cards(user=interview.user, question_ids=missed)

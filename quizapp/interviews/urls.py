@@ -12,4 +12,5 @@ urlpatterns = [
     path("<uuid:interview_id>/review/", views.review, name="review"),
     path("<uuid:interview_id>/results/", views.results, name="results"),
     path("<uuid:interview_id>/retake/", views.retake, name="retake"),
+    path("<uuid:interview_id>/study-missed/", views.study_missed, name="study-missed"),
 ]

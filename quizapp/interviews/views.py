@@ -1,10 +1,12 @@
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -12,11 +14,14 @@ import engine
 from questions.languages import content_language
 from questions.selectors import topic_list_with_counts
 from quizapp.core.errors import AppError
-from quizapp.interviews import scoring, selectors, services
-from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm, RoundStartForm
+from quizapp.interviews import loops, scoring, selectors, services
+from quizapp.interviews.forms import HistoryFilterForm, InterviewSetupForm, LoopStartForm, RoundStartForm
 from quizapp.interviews.models import Interview, InterviewItem
 from quizapp.interviews.serializers import AnswerSerializer
 from quizapp.study.selectors import study_settings_get
+
+CREDIT_LEVELS = [(scoring.MISSED, gettext_lazy("missed")), (scoring.PARTLY, gettext_lazy("partly")),
+                 (scoring.FULLY, gettext_lazy("fully"))]
 
 
 def _page_for(interview: Interview):
@@ -45,9 +50,11 @@ def _demos(item: InterviewItem, language: str) -> list[dict]:
 
 
 def _item_view(item: InterviewItem, language: str) -> dict:
+    key_points = selectors.key_points_for_review(item=item, language=language)
+    missed = set(item.missed_points)
     return {"item": item, "card_id": item.question.card_id, "text": getattr(item.question, f"question_{language}"),
-            "answer_html": getattr(item.question, f"answer_html_{language}"),
-            "key_points": selectors.key_points_for_review(item=item, language=language),
+            "answer_html": getattr(item.question, f"answer_html_{language}"), "key_points": key_points,
+            "missed_points": [point for point in key_points if point["index"] in missed],
             "demos": _demos(item, content_language())}
 
 
@@ -56,6 +63,8 @@ def index(request):
     """Set-up: topics, difficulty, count and time, or one of the presets."""
     if request.method == "POST" and "kind" in request.POST:
         return _start_round(request)
+    if request.method == "POST" and "loop" in request.POST:
+        return _start_loop(request)
     if request.method == "POST":
         form = InterviewSetupForm(request.POST, preset=request.POST.get("preset"))
         if form.is_valid():
@@ -75,8 +84,12 @@ def index(request):
 
 def _setup_page(request, form: InterviewSetupForm, *, status: int, round_problems: list[str] = ()):
     recent = selectors.interview_history(user=request.user)[:5]
+    language = content_language()
+    offered = [{"slug": loop.slug, "title": loop.title[language], "count": loop.count}
+               for loop in loops.read_loops().values()]
     return render(request, "interviews/index.html", {
         "form": form, "rounds": services.ROUNDS, "round_problems": round_problems, "recent": recent,
+        "loops": offered,
         "learner_timezone": study_settings_get(user=request.user).timezone}, status=status)
 
 
@@ -89,6 +102,19 @@ def _start_round(request):
         interview = services.interview_round_create(user=request.user, **form.cleaned_data)
     except AppError as error:
         # The set-up as the learner left it, unbound: its own fields were not the problem.
+        kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
+        return _setup_page(request, kept, round_problems=error.messages(), status=400)
+    return redirect("interviews:answer", interview_id=interview.id)
+
+
+def _start_loop(request):
+    """A loop's button was pressed: like a round, only the language of the set-up form applies."""
+    form = LoopStartForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.InterviewInputError(fields=form.errors)
+        interview = services.interview_loop_create(user=request.user, **form.cleaned_data)
+    except AppError as error:
         kept = InterviewSetupForm(initial={**request.POST.dict(), "topics": request.POST.getlist("topics")})
         return _setup_page(request, kept, round_problems=error.messages(), status=400)
     return redirect("interviews:answer", interview_id=interview.id)
@@ -141,20 +167,21 @@ def end(request, interview_id):
 
 
 def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
+    """Each key point's radio (missed, partly, fully; missed when none is sent) and each verdict as
+    posted; a value that is none of these is a 400 naming the question."""
     marks = {}
     for item in items:
         card_id = item.question.card_id
-        marks[card_id] = {"covered": [_key_point_index(text) for text in request.POST.getlist(f"covered-{card_id}")],
-                          "would_pass": request.POST.get(f"pass-{card_id}") == "on"}
+        levels = [request.POST.get(f"point-{card_id}-{index}", scoring.MISSED)
+                  for index in range(len(item.question.key_points))]
+        if any(level not in scoring.CREDITS for level in levels):
+            raise services.InterviewInputError(fields={"items": [
+                _("“%(question)s”: each key point is missed, partly or fully covered.") % {"question": card_id}]})
+        marks[card_id] = {
+            "covered": [index for index, level in enumerate(levels) if level == scoring.FULLY],
+            "partly": [index for index, level in enumerate(levels) if level == scoring.PARTLY],
+            "verdict": request.POST.get(f"verdict-{card_id}", scoring.DERIVED)}
     return marks
-
-
-def _key_point_index(text: str) -> int:
-    """A ticked key point's index as posted. Anything but a short run of digits becomes -1, which the
-    service reports as out of range (a 400 with the key points' range), like any other bad index:
-    isdecimal, not isdigit, because "²" is a digit that int() refuses, and short because int() also
-    refuses thousands of digits (a card has at most 7 key points)."""
-    return int(text) if text.isdecimal() and len(text) <= 3 else -1
 
 
 @never_cache
@@ -179,7 +206,8 @@ def review(request, interview_id):
             return redirect("interviews:results", interview_id=interview.id)
     return render(request, "interviews/review.html", {
         "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
-        "problems": problems, "late_factor": scoring.LATE_FACTOR}, status=status)
+        "problems": problems, "late_factor": scoring.LATE_FACTOR, "pass_score": scoring.PASS_SCORE,
+        "credit_levels": CREDIT_LEVELS}, status=status)
 
 
 @login_required
@@ -188,10 +216,23 @@ def results(request, interview_id):
     if interview.status != Interview.Status.DONE:
         return _page_for(interview)
     items = list(selectors.interview_items(interview=interview))
+    rows = [_item_view(item, interview.language) for item in items]
     return render(request, "interviews/results.html", {
-        "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
+        "interview": interview, "rows": rows, "missed_any": any(row["missed_points"] for row in rows),
         "total_seconds_used": interview.seconds_taken,  # as the history counts it: first question shown to end
         "learner_timezone": study_settings_get(user=request.user).timezone})
+
+
+@require_POST
+@login_required
+def study_missed(request, interview_id):
+    """"Study these now": a custom study session of the cards with a key point missed."""
+    interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
+    try:
+        session = services.interview_study_missed(interview=interview)
+    except AppError as error:
+        return _problem(request, interview, error.messages(), error.status)
+    return redirect(f"{reverse('study:session')}?{urlencode({'custom': session.kind, 'session': session.pk})}")
 
 
 @login_required
@@ -204,11 +245,28 @@ def history(request):
     scored = sorted((interview for interview in interviews if interview.score is not None),
                     key=lambda interview: interview.created_at)
     zone = zoneinfo.ZoneInfo(study_settings_get(user=request.user).timezone)
+    by_topic, by_kind = selectors.score_trends(user=request.user)
     trend = {"labels": [interview.created_at.astimezone(zone).strftime("%m-%d %H:%M") for interview in scored],
-             "scores": [round(interview.score * 100) for interview in scored]}
+             "scores": [round(interview.score * 100) for interview in scored],
+             "topics": [_series(name, points, scored) for name, points in sorted(by_topic.items())]}
     return render(request, "interviews/history.html", {
         "interviews": interviews, "trend": trend, "topic": topic, "topics": topic_list_with_counts(),
-        "learner_timezone": zone.key})
+        "learner_timezone": zone.key, "topic_trends": by_topic,
+        "trend_tables": [(_("Trend by topic"), _trend_rows(by_topic)),
+                         (_("Trend by loop and round kind"), _trend_rows(by_kind))]})
+
+
+def _series(name: str, points: list, scored: list[Interview]) -> dict:
+    """A topic's scores on the chart's axis (one place per scored interview; none where it was not asked)."""
+    score_of = {point.interview_id: round(point.score * 100) for point in points}
+    return {"name": name, "scores": [score_of.get(interview.id) for interview in scored]}
+
+
+def _trend_rows(history: dict[str, list]) -> list[dict]:
+    """Per topic or round kind: how often, the first and latest score and the change between them."""
+    return [{"name": name, "count": len(points), "first": points[0].score, "latest": points[-1].score,
+             "change": round((points[-1].score - points[0].score) * 100) if len(points) > 1 else None}
+            for name, points in sorted(history.items())]
 
 
 @require_POST

@@ -4,11 +4,12 @@
   and the next study day starts without them (Anki's extend_limits).
 - review ahead by N days: queue.study_queue(ahead_days=N); ratings reschedule as always (fsrs takes an
   early review into account), as Anki's "prop:due<=N" filtered deck, ordered by due, reschedules.
-- today's forgotten cards, and cramming a topic: a CustomSession, Anki's filtered deck with "reschedule
-  cards based on my answers" off (Anki builds both so: "rated:1:1" shuffled, and a cram deck). Its
-  ratings touch neither the card's state nor the review log, so they count in no statistic, no
-  scheduler fit and no daily limit. As in Anki's preview of such a deck, Again and Hard bring the card
-  back at the end of the session, Good and Easy end it for the session. A card forgotten today is in
+- today's forgotten cards, cramming a topic, and the cards a mock interview found missing: a CustomSession,
+  Anki's filtered deck with "reschedule cards based on my answers" off (Anki builds the first two so:
+  "rated:1:1" shuffled, and a cram deck). Its ratings touch neither the card's state nor the review
+  log, so they count in no statistic, no scheduler fit and no daily limit. As in Anki's preview of such
+  a deck, Again and Hard bring the card back at the end of the session, Good and Easy end it for the
+  session. A card forgotten today is in
   its relearning steps already: the normal queue shows it again when a step is due, as in Anki.
 """
 
@@ -125,6 +126,18 @@ def custom_session_start(*, user, kind: str, topic: Topic | None = None, cards: 
     return CustomSession.objects.create(user=user, kind=kind, topic=topic if kind == Kind.CRAM else None,
                                         cards=cards if kind == Kind.CRAM else CustomSession.Cards.ALL,
                                         question_ids=question_ids)
+
+
+def custom_session_for_cards(*, user, question_ids: list[int]) -> CustomSession:
+    """A no-reschedule session of the given cards in their order (the cards a mock interview found
+    missing): the interview has rated them in study already, so going over them again must not
+    count as a second review. InvalidInput when none of them is the learner's to study."""
+    day = _today(user)
+    available = set(_available(user=user, day=day).filter(pk__in=question_ids).values_list("pk", flat=True))
+    chosen = [question_id for question_id in dict.fromkeys(question_ids) if question_id in available]
+    if not chosen:
+        raise InvalidInput(fields={"kind": [_("No missed card is left to study.")]})
+    return CustomSession.objects.create(user=user, kind=Kind.INTERVIEW, question_ids=chosen)
 
 
 def custom_session_get(*, user, session_id: int) -> CustomSession:

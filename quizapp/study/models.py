@@ -185,12 +185,14 @@ class NewCardExtension(models.Model):
 
 class CustomSession(models.Model):
     """A custom study session that leaves the schedule alone (Anki's filtered deck with "reschedule
-    cards based on my answers" off): today's forgotten cards, or a topic crammed. Its cards are
+    cards based on my answers" off): today's forgotten cards, a topic crammed, or the cards a mock
+    interview found missing. Its cards are
     chosen, in their order, when it starts; its ratings are CustomAnswers, never ReviewLogs."""
 
     class Kind(models.TextChoices):
         FORGOTTEN = "forgotten", _("Today's forgotten cards")
         CRAM = "cram", _("Cram a topic")
+        INTERVIEW = "interview", _("Cards missed in a mock interview")
 
     class Cards(models.TextChoices):
         ALL = "all", _("All cards, shuffled")

@@ -1,6 +1,6 @@
 """Ready by the interview: how many new cards a day show every card of the chosen topics a week before the
 learner's interview date, and per topic how ready they are (cards seen, predicted recall on the day, the
-latest mock interview's score). Reads only."""
+mock interview scores, latest last). Reads only."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count
 
 from questions.models import Question, Topic
-from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.interviews.selectors import topic_score_history
 from quizapp.study import scheduling
 from quizapp.study.days import study_day_for, study_day_of
 from quizapp.study.models import CardState, StudySettings
 from quizapp.study.selectors import chosen_topic_ids, retrievability_with
 
 LEAD_DAYS = 7  # every card seen at least this many days before the interview
+RECENT_SCORES = 5  # the mock interview scores a topic's row shows as its trend
 
 
 class PlanStatus:
@@ -78,6 +79,12 @@ class TopicReadiness:
     recall_of_seen: float | None
     interview_score: float | None  # the topic's items in the latest reviewed interview that had any
     interview_at: datetime | None
+    # The topic's score in each reviewed interview that asked it, oldest first (the latest is interview_score).
+    interview_scores: tuple[float, ...] = ()
+
+    @property
+    def recent_interview_scores(self) -> tuple[float, ...]:
+        return self.interview_scores[-RECENT_SCORES:]
 
     @property
     def unseen(self) -> int:
@@ -116,21 +123,6 @@ def _topics(*, user) -> list[Topic]:
     return list(Topic.objects.filter(pk__in=questions.values("topic")).order_by("position", "slug"))
 
 
-def _latest_interview_scores(*, user, topic_ids: list[int]) -> dict[int, tuple[float, datetime]]:
-    """Per topic: the mean score of its items in the latest reviewed interview that asked any, and when."""
-    items = (InterviewItem.objects
-             .filter(interview__user=user, interview__status=Interview.Status.DONE, score__isnull=False,
-                     question__topic__in=topic_ids)
-             .order_by("-interview__reviewed_at", "interview_id")
-             .values_list("question__topic_id", "interview_id", "interview__reviewed_at", "score"))
-    latest: dict[int, tuple] = {}  # topic → (interview id, reviewed at, scores)
-    for topic_id, interview_id, reviewed_at, score in items:
-        interview = latest.setdefault(topic_id, (interview_id, reviewed_at, []))
-        if interview[0] == interview_id:
-            interview[2].append(score)
-    return {topic_id: (sum(scores) / len(scores), reviewed_at) for topic_id, (_, reviewed_at, scores) in latest.items()}
-
-
 def projection_moment(*, study_settings: StudySettings, now: datetime) -> datetime:
     """The start of the interview's study day (the learner's day-start hour in their zone); now once it came."""
     day = study_day_of(day=study_settings.interview_date, timezone_name=study_settings.timezone,
@@ -152,16 +144,18 @@ def readiness_for(*, user, study_settings: StudySettings, now: datetime) -> Read
                   .exclude(state=CardState.State.NEW).select_related("question"))
     for card in seen_cards:
         recalls[card.question.topic_id].append(retrievability_with(scheduler, card=card, now=projected_to))
-    scores = _latest_interview_scores(user=user, topic_ids=topic_ids)
+    scores = topic_score_history(user=user, topic_ids=topic_ids)
     rows = []
     for topic in topics:
         values, total = recalls[topic.pk], cards.get(topic.pk, 0)
-        score, scored_at = scores.get(topic.pk, (None, None))
+        history = scores.get(topic.pk, [])
+        latest = history[-1] if history else None
         rows.append(TopicReadiness(
             topic=topic, cards=total, seen=len(values),
             recall=sum(values) / total if values else None,
             recall_of_seen=sum(values) / len(values) if values else None,
-            interview_score=score, interview_at=scored_at))
+            interview_score=latest and latest.score, interview_at=latest and latest.reviewed_at,
+            interview_scores=tuple(point.score for point in history)))
     unseen = sum(row.unseen for row in rows)
     plan = (plan_for(today=today, interview_date=study_settings.interview_date, unseen=unseen)
             if study_settings.interview_date else None)

@@ -209,12 +209,13 @@ class CustomModeSerializer(serializers.Serializer):
     """A custom study session's mode, in the query string of the queue, review and undo calls."""
 
     custom = serializers.ChoiceField(choices=["ahead", *CustomSession.Kind.values], required=False,
-                                     help_text="ahead: review ahead by `days`; forgotten or cram: the "
+                                     help_text="ahead: review ahead by `days`; forgotten, cram or interview: the "
                                                "no-reschedule `session`; absent: today's normal queue")
     days = serializers.IntegerField(min_value=1, max_value=MAX_AHEAD_DAYS, required=False,
                                     help_text="review ahead: the reviews due within that many days after today")
     session = serializers.IntegerField(min_value=1, max_value=LARGEST_ID, required=False,
-                                       help_text="forgotten or cram: one of my custom sessions (another's: 404)")
+                                       help_text="forgotten, cram or interview: one of my custom sessions "
+                                                 "(another's: 404)")
 
     def validate(self, data):
         custom = data.get("custom")

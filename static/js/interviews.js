@@ -118,13 +118,17 @@
 
   function setUpReview(form) {
     const lateFactor = Number(form.dataset.lateFactor);
+    const passScore = Number(form.dataset.passScore);
+    const credits = {missed: 0, partly: 0.5, fully: 1};
     const items = Array.from(form.querySelectorAll(".review-item"));
 
+    // The mean credit of the key points, as the server scores it (scoring.item_score).
     function itemScore(item) {
       const points = Number(item.dataset.points);
       if (item.dataset.blank === "1" || !points) return 0;
-      const covered = item.querySelectorAll("input[name^='covered-']:checked").length;
-      return (covered / points) * (item.dataset.late === "1" ? lateFactor : 1);
+      const chosen = Array.from(item.querySelectorAll("input[name^='point-']:checked"));
+      const sum = chosen.reduce((total, input) => total + credits[input.value], 0);
+      return (sum / points) * (item.dataset.late === "1" ? lateFactor : 1);
     }
 
     function update() {
@@ -134,6 +138,11 @@
         total += score;
         const output = item.querySelector(".item-score output");
         if (output) output.textContent = `${Math.round(score * 100)}%`;
+        const verdict = item.querySelector(".verdict");
+        if (verdict) {
+          verdict.querySelector(".derived-verdict").textContent =
+            score >= passScore ? verdict.dataset.passText : verdict.dataset.failText;
+        }
       });
       form.querySelector(".overall-score").textContent = `${Math.round((total / Math.max(1, items.length)) * 100)}%`;
     }
@@ -153,9 +162,12 @@
     new window.Chart(canvas, {
       type: "line",
       data: {labels: trend.labels, datasets: [{label: T.score, data: trend.scores, tension: 0.2,
-        borderColor: style.getPropertyValue("--accent").trim(), pointRadius: 4}]},
+        borderColor: style.getPropertyValue("--accent").trim(), pointRadius: 4},
+      // Each topic's own line, dashed, with gaps where an interview did not ask it.
+      ...trend.topics.map((topic) => ({label: topic.name, data: topic.scores, spanGaps: true, borderDash: [4, 3],
+        borderWidth: 1, pointRadius: 2}))]},
       options: {animation: false, maintainAspectRatio: false, scales: {y: {min: 0, max: 100}},
-        plugins: {legend: {display: false},  // one line, named by the title
+        plugins: {legend: {display: trend.topics.length > 0},  // the overall line is named by the title
                   title: chartAxisName(T.score)}},
     });
   }

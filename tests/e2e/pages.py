@@ -143,6 +143,7 @@ NOT_PAGES = {
     "interviews:answer-submit": "POST only: it redirects",
     "interviews:end": "POST only: it redirects",
     "interviews:retake": "POST only: it redirects",
+    "interviews:study-missed": "POST only: it redirects to the custom study session",
 }
 
 

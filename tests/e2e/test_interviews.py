@@ -1,5 +1,6 @@
-"""A learner takes a Quick interview with the keyboard, lets one question time out, ticks the review,
-sees the score and the history chart."""
+"""A learner takes a Quick interview with the keyboard, lets one question time out, gives each key point
+its credit in the review (overriding one verdict), sees the score and what to work on, studies the missed
+cards at once, and sees the history chart."""
 
 import re
 from datetime import datetime
@@ -27,6 +28,11 @@ def _earlier_interview(user, topic, *, covered: int) -> None:
     marks = {item.question.card_id: {"covered": list(range(covered))}
              for item in interview.items.select_related("question")}
     services.interview_review_finish(interview=interview, marks=marks)
+
+
+def _credits(item) -> list[str]:
+    """The credit chosen for each key point of a review item, in order."""
+    return [radio.get_attribute("value") for radio in item.locator("input[name^=point-]:checked").all()]
 
 
 def _wait_for_question(page, position: int) -> None:
@@ -65,25 +71,36 @@ def test_it_runs_a_quick_interview_by_keyboard_with_a_time_out_a_review_and_the_
     page.wait_for_url("**/review/", timeout=3 * SECONDS_PER_MINUTE * 1000 + 10_000)  # left to time out
 
     first, second, third = page.locator(".review-item").all()
-    checked = [box.is_checked() for box in first.locator("input[name^=covered-]").all()]
-    assert checked == [True, True, False, False]  # saturation and the chain rule were found
-    assert [box.is_checked() for box in second.locator("input[name^=covered-]").all()] == [False, False, True, False]
+    assert _credits(first) == ["fully", "fully", "missed", "missed"]  # saturation and the chain rule were found
+    assert _credits(second) == ["missed", "missed", "fully", "missed"]  # ReLU and 残差
     assert "time ran out" in third.inner_text()
-    second.locator("input[name^=covered-]").nth(3).check()
+    second.locator("input[name$='-3'][value=partly]").check()
     assert first.locator(".item-score output").inner_text() == "50%"
-    assert page.locator(".overall-score").inner_text() == "33%"  # (50% + 50% + 0%) / 3
+    assert second.locator(".item-score output").inner_text() == "38%"  # (1 + ½) / 4
+    assert first.locator(".derived-verdict").inner_text() == "no pass"
+    assert page.locator(".overall-score").inner_text() == "29%"  # (50% + 37.5% + 0%) / 3
+    first.get_by_label("Pass (my override)", exact=True).check()
     screenshot("interviews-review")
     page.get_by_role("button", name="Finish the review and update my study queue").click()
 
     page.wait_for_url("**/results/")
-    assert page.locator(".overall-result").inner_text() == "33%"
+    assert page.locator(".overall-result").inner_text() == "29%"
     assert page.locator(".results-table .rating").count() == 3
+    assert page.locator(".results-table .overridden").count() == 1
+    assert page.locator(".feedback-item").count() == 3  # each question left a key point short
+    assert page.locator(".feedback-item").first.locator(".missed-points li").count() == 2
     screenshot("interviews-results")
+    page.get_by_role("button", name="Study these now").click()
+    page.wait_for_url("**/study/?custom=interview*")
+    page.get_by_text("the cards your mock interview found missing").wait_for()
+    screenshot("interviews-study-missed")
+    page.go_back()
+    page.wait_for_url("**/results/")
 
     page.get_by_role("link", name="History and trend").click()
     page.wait_for_function("() => window.Chart && Chart.getChart('interview-trend')")
-    assert page.evaluate("Chart.getChart('interview-trend').data.datasets[0].data") == [25, 50, 33]
-    assert page.locator(".interview-table .score").first.inner_text() == "33%"
+    assert page.evaluate("Chart.getChart('interview-trend').data.datasets[0].data") == [25, 50, 29]
+    assert page.locator(".interview-table .score").first.inner_text().startswith("29%")
     assert page.evaluate("[Chart.getChart('interview-trend').options.scales.y.title.display,"
                          " Chart.getChart('interview-trend').options.plugins.title.text]") == [False, "Score (%)"]
     screenshot("interviews-history")

@@ -104,26 +104,36 @@ def test_it_updates_study_through_the_whole_flow_from_answers_to_results(english
     review = english.get(f"/interviews/{interview.id}/review/").content.decode()
     first, second = interview.items.select_related("question")
     assert "found in your answer" in review and f"<p>Reference answer {first.question.card_id[2:]}.</p>" in review
-    assert f'name="covered-{first.question.card_id}" value="1" checked' in review
+    card = first.question.card_id
+    assert f'name="point-{card}-1" value="fully" checked' in review  # "chain rule" is in the answer
+    assert f'name="point-{card}-0" value="missed" checked' in review
 
     response = english.post(f"/interviews/{interview.id}/review/", {
-        f"covered-{first.question.card_id}": ["0", "1", "2"], f"pass-{first.question.card_id}": "on"})
+        f"point-{card}-0": "fully", f"point-{card}-1": "fully", f"point-{card}-2": "partly",
+        f"point-{card}-3": "missed", f"verdict-{card}": "pass"})
     assert response.status_code == 302 and response["Location"].endswith("/results/")
     results = english.get(response["Location"]).content.decode()
-    assert "38%" in results  # (3/4 + 0) / 2
-    assert "Good" in results and "Again" in results and "missed: back in your study queue soon" in results
+    assert "31%" in results  # ((1 + 1 + ½ + 0) / 4 + 0) / 2
+    assert "Hard" in results and "Again" in results and "missed: back in your study queue soon" in results
+    first.refresh_from_db()
+    # 62.5% is no pass by the key points: the learner's pass stands, recorded and shown as an override.
+    assert first.would_pass and first.verdict_overridden and "your override" in results
     assert CardState.objects.filter(user=alice).count() == 2
 
 
-@pytest.mark.parametrize("covered", ["7", "²", "9" * 5000],
-                         ids=["out-of-range", "superscript-digit-not-a-crash", "too-many-digits-not-a-crash"])
-def test_it_answers_400_to_a_review_with_a_bad_key_point_and_changes_nothing(english, bank, covered):
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("point-{card}-0", "all of it", "each key point is missed, partly or fully covered"),
+    ("point-{card}-0", "²", "each key point is missed, partly or fully covered"),
+    ("verdict-{card}", "9" * 5000, "the verdict is one of derived, pass or fail"),
+], ids=["unknown-credit", "odd-character", "long-verdict"])
+def test_it_answers_400_to_a_review_with_a_bad_mark_and_changes_nothing(english, bank, field, value, message):
     _setup(english)
     interview = Interview.objects.get()
     _answer_all(english, interview, ["a", "b"])
     first = interview.items.select_related("question").first()
-    response = english.post(f"/interviews/{interview.id}/review/", {f"covered-{first.question.card_id}": covered})
-    assert response.status_code == 400 and "has key points 0 to 3 only" in response.content.decode()
+    response = english.post(f"/interviews/{interview.id}/review/",
+                            {field.format(card=first.question.card_id): value})
+    assert response.status_code == 400 and message in response.content.decode()
     interview.refresh_from_db()
     assert interview.status == Interview.Status.REVIEWING
 
@@ -238,7 +248,7 @@ def test_it_gives_one_time_and_one_date_for_an_interview_in_results_and_history(
     interview.refresh_from_db()
     results = english.get(f"/interviews/{interview.id}/results/")
     history = english.get("/interviews/history/")
-    row = history.content.decode().split("<tbody>")[1]
+    row = history.content.decode().split('<table class="interview-table">')[1]
     assert results.context["total_seconds_used"] == interview.seconds_taken
     assert f'<td data-label="Time">{interview.seconds_taken // 60}:{interview.seconds_taken % 60:02d}</td>' in row
     month_day, hour_minute = history.context["trend"]["labels"][0].split()

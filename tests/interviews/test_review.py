@@ -26,14 +26,25 @@ def test_it_suggests_nothing_for_an_empty_answer_or_blank_terms():
     assert selectors.key_points_suggested(key_points=points, answer="") == [False] * 5
 
 
-@pytest.mark.parametrize(("covered", "total", "answer", "late", "expected"), [
-    (3, 4, "text", False, 0.75),
-    (4, 4, "text", True, 0.5),
-    (2, 4, "   ", False, 0.0),
-    (0, 0, "text", False, 0.0),
+@pytest.mark.parametrize(("credits", "answer", "late", "expected"), [
+    ([1, 1, 1, 0], "text", False, 0.75),
+    ([1, 0.5, 0.5, 0], "text", False, 0.5),
+    ([1, 1, 1, 1], "text", True, 0.5),
+    ([1, 1, 0, 0], "   ", False, 0.0),
+    ([], "text", False, 0.0),
 ])
-def test_it_scores_the_share_of_points_covered(covered, total, answer, late, expected):
-    assert scoring.item_score(covered=covered, total=total, answer=answer, late=late) == expected
+def test_it_scores_the_mean_credit_of_the_key_points(credits, answer, late, expected):
+    assert scoring.item_score(credits=credits, answer=answer, late=late) == expected
+
+
+@pytest.mark.parametrize(("score", "choice", "would_pass", "overridden"), [
+    (0.75, "derived", True, False), (0.74, "derived", False, False),
+    (0.0, "pass", True, True), (1.0, "fail", False, True),
+    (0.9, "pass", True, False), (0.2, "fail", False, False),  # choosing what the points give is no override
+])
+def test_it_derives_the_verdict_from_the_score_unless_overridden(score, choice, would_pass, overridden):
+    assert scoring.verdict(score=score, choice=choice) == scoring.Verdict(would_pass=would_pass,
+                                                                            overridden=overridden)
 
 
 @pytest.mark.parametrize(("score", "would_pass", "rating"), [
@@ -62,7 +73,7 @@ def test_it_rates_the_asked_questions_through_the_scheduler_when_the_review_is_f
     interview = _answered_interview(alice, ["I know nothing", "saturation, chain rule, relu, init"])
     weak, strong, unseen = interview.items.select_related("question")
     marks = {weak.question.card_id: {"covered": [0]},
-             strong.question.card_id: {"covered": [0, 1, 2, 3], "would_pass": True}}
+             strong.question.card_id: {"covered": [0, 1, 2, 3], "verdict": "pass"}}
 
     services.interview_review_finish(interview=interview, marks=marks)
 

@@ -352,7 +352,7 @@ def test_it_documents_the_modes_bounds_in_the_schema(client, db):
     for path, method in (("/api/study/queue/", "get"), ("/api/study/reviews/", "post"), ("/api/study/undo/", "post")):
         operation = schema["paths"][path][method]
         parameters = {parameter["name"]: parameter["schema"] for parameter in operation["parameters"]}
-        assert set(parameters["custom"]["enum"]) == {"ahead", "forgotten", "cram"}
+        assert set(parameters["custom"]["enum"]) == {"ahead", "forgotten", "cram", "interview"}
         assert (parameters["days"]["minimum"], parameters["days"]["maximum"]) == (1, 9999)
 
 
