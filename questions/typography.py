@@ -3,7 +3,8 @@
 Chinese text takes full-width punctuation (，。：；？！（）、“”); half-width marks stay inside formulas,
 code and English phrases. The rule checked: no half-width `, . : ; ? ! ( ) "` directly after a
 Chinese character, and no half-width `, : ; ? ! ( ) "` directly before one, outside `code`,
-fenced code and $formulas$. The corpus validator, the .po catalogue test and the demo texts test share it.
+fenced code, $formulas$ and cloze blanks ({{c1::答案::提示}}, whose colons are the syntax). The corpus
+validator, the .po catalogue test and the demo texts test share it.
 
 Spacing: one space between Chinese and Latin letters or digits ("用 LoRA 微调 7B 模型"), none
 around full-width marks. The corpus validator checks the first half (`missing_spaces`).
@@ -16,8 +17,8 @@ import re
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HALF_WIDTH_BESIDE_CJK = re.compile(rf"[{CJK}][,.:;?!()\"]|[,:;?!()\"][{CJK}]")
 _CJK_TOUCHING_LATIN = re.compile(rf"[{CJK}][A-Za-z0-9]|[A-Za-z0-9][{CJK}]")
-# Formulas, code spans and fenced code keep their half-width marks.
-_VERBATIM = re.compile(r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$", re.S)
+# Formulas, code spans, fenced code and cloze blanks keep their half-width marks.
+_VERBATIM = re.compile(r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$|\{\{c\d+::[^}\n]*\}\}", re.S)
 
 
 def _blank_verbatim(text: str) -> str:

@@ -33,3 +33,8 @@ def test_it_writes_every_translation_with_full_width_punctuation():
     problems = [f"django.po:{number}: {describe(pair)}"
                 for number, text in translations(lines) for _, pair in halfwidth_punctuation(text)]
     assert problems == []
+
+
+def test_it_leaves_the_colons_of_a_cloze_blank_alone_but_not_the_text_around_it():
+    assert halfwidth_punctuation("要填的空：{{c1::答案::提示}}，每个编号一张卡片。") == []
+    assert halfwidth_punctuation("要填的空:{{c1::答案}}") == [(0, "空:")]

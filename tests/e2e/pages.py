@@ -136,6 +136,7 @@ NOT_PAGES = {
     "study:custom-cram": "POST only: it redirects",
     "study:custom-mock": "POST only: it redirects",
     "questions:own-import": "POST only: its page is My cards' import section",
+    "questions:own-import-confirm": "POST only: it redirects",
     "questions:own-template": "a CSV download",
     "questions:own-export": "a CSV download",
     "questions:own-delete-many": "POST only: it redirects",
