@@ -139,8 +139,8 @@ def demo_run_precompute(*, demo_id: str) -> DemoRun | None:
 
 
 def _compute(run: DemoRun) -> None:
-    def progress(fraction: float, message: dict[str, str] | str = "") -> None:
-        demo_run_progress(run_id=run.id, fraction=fraction, message=message)
+    def progress(fraction: float, message: dict[str, str] | str = "", charts: list[dict] | None = None) -> None:
+        demo_run_progress(run_id=run.id, fraction=fraction, message=message, charts=charts)
 
     try:
         with heartbeat(run_id=run.id, every=settings.DEMO_HEARTBEAT_SECONDS):

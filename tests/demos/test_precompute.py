@@ -50,6 +50,14 @@ def test_it_computes_each_demos_default_run_once(db):
     assert "computed in" not in again and "D13: nothing to compute" in again
 
 
+def test_it_computes_a_demo_that_draws_live_charts_and_keeps_none_of_them(db):
+    """D5 sends its charts so far with each progress report; the stored result has its final charts."""
+    assert "D5: computed in" in precompute("D5")
+    run = DemoRun.objects.get(demo_id="D5")
+    assert (run.status, run.live_charts) == ("succeeded", [])
+    assert run.result["charts"] and run.progress_seq > 2
+
+
 def test_it_computes_again_for_a_new_engine_version(db, monkeypatch):
     precompute("D13")
     monkeypatch.setattr(engine, "ENGINE_VERSION", "next")
