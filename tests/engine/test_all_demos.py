@@ -40,7 +40,7 @@ class DefaultRuns(dict):
     def __missing__(self, demo_id: str):
         reported, messages = [], []
 
-        def progress(fraction, message=""):
+        def progress(fraction, message="", charts=None):
             reported.append(float(fraction))
             messages.append(message)
 
