@@ -344,6 +344,7 @@
   if (dialog) {
     dialog.addEventListener("close", () => {
       if (returnFocus && returnFocus !== document.body && returnFocus.isConnected) returnFocus.focus();
+      else document.activeElement?.blur();  // not left on a button of the closed dialog
       returnFocus = null;
     });
     // A click on the backdrop (the dialog itself, outside its body) closes it, as the Close button does.

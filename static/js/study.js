@@ -396,8 +396,9 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
-    // Keys typed in a field, or in a dialog over the card (the search "/" opens), are not for the card.
-    if (event.target.closest("input, textarea, select, [contenteditable], dialog")) return;
+    // Keys typed in a field, or in an open dialog over the card (the search "/" opens), are not for the card;
+    // one that reaches a dialog just closed (its button keeps the focus until the browser moves it) is.
+    if (event.target.closest("input, textarea, select, [contenteditable], dialog[open]")) return;
     const key = event.key;
     if (key === " " || key === "Enter") {
       // A button reached with Tab takes Space and Enter itself, a link Enter, as everywhere on the web

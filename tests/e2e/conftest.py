@@ -50,9 +50,13 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request):
     """A fresh browser tab; the test fails if a page script threw (an exception or a rejected promise
     nothing caught), whatever the test itself looked at."""
+    if "transactional_db" in request.fixturenames:
+        # Set up first, so emptied last: the tab closes (no autosave or rating still on its way) before the
+        # database is flushed, whatever order the test names its fixtures in.
+        request.getfixturevalue("transactional_db")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900},
                                   locale="en-US")
     page = context.new_page()
