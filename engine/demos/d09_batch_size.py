@@ -113,7 +113,7 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
                 for parameter in model.parameters():
                     parameter -= learning_rate * parameter.grad
             updates += 1
-            progress.advance(message)
+            advance_off_the_clock(progress, watch, message)
             if updates in checks:
                 curve["seconds"].append(watch.stop())
                 curve["updates"].append(updates)
@@ -122,6 +122,17 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
         if not math.isfinite(curve["loss"][-1]):
             break  # diverged: the rest would be NaN too
     return curve
+
+
+def advance_off_the_clock(progress: Progress, watch: Stopwatch, message: dict[str, str]) -> None:
+    """One more update done. A report, and the live charts built for it, is not training time: the clock
+    stops for it (only then, about twenty times a run: each stop waits for the GPU)."""
+    if not progress.due():
+        progress.advance(message)
+        return
+    watch.stop()
+    progress.advance(message)
+    watch.start()
 
 
 def _warm_up(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, sizes: list[int]) -> None:
