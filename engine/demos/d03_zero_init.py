@@ -117,7 +117,7 @@ def measure(params: dict, progress: Progress) -> Measurements:
     points, labels = points.to(device), labels.to(device)
     progress.plan(params["steps"] * (len(INITS) + 2))  # three MLPs, then two logistic regressions
     losses = {init: [] for init in INITS}
-    progress.live(lambda: [loss_chart(losses)])  # it stays whole while the logistic regressions train
+    progress.live(lambda: [loss_chart(losses)])  # complete while the logistic regressions (uncharted) train
     outcomes = {}
     for init in INITS:
         model = make_mlp(hidden=params["hidden"], activation=params["activation"], init=init,
