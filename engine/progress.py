@@ -41,11 +41,18 @@ class Progress:
 
     def advance(self, message: dict[str, str], units: float = 1.0) -> None:
         """`units` more of the planned work are done; `message` says where the run is now."""
+        report = self.due(units)
+        self._done += units
+        if report:
+            self._send(self.fraction, message)
+
+    def due(self, units: float = 1.0) -> bool:
+        """Whether `advance` with these `units` sends a report: a demo that clocks its training stops the clock
+        for it (the worker writes each report to the database, with the live charts built for it)."""
         if not self._total:
             raise RuntimeError("plan() the run's work before advancing through it")
-        self._done += units
-        if self._reported is None or self.fraction - self._reported >= REPORT_EVERY - 1e-12:
-            self._send(self.fraction, message)
+        fraction = min(1.0, (self._done + units) / self._total)
+        return self._reported is None or fraction - self._reported >= REPORT_EVERY - 1e-12
 
     def drop(self, units: float, message: dict[str, str]) -> None:
         """`units` of the planned work will not be done after all (a run stopped early, a size was skipped):

@@ -65,9 +65,10 @@ def fill(layer: nn.Linear, *, init: str, constant: float, generator: torch.Gener
 
 
 def train(model: nn.Module, points, labels, *, steps: int, lr: float, progress: Progress,
-          message: dict[str, str]) -> list[float]:
+          message: dict[str, str], losses: list[float] | None = None) -> list[float]:
+    """Full-batch SGD; the loss per step goes to `losses` (when given: the live chart reads it meanwhile)."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
+    losses = [] if losses is None else losses
     for _ in range(steps):
         optimizer.zero_grad()
         loss = nn.functional.binary_cross_entropy_with_logits(model(points), labels)
@@ -115,15 +116,17 @@ def measure(params: dict, progress: Progress) -> Measurements:
     points, labels = make_rings(generator=draws)
     points, labels = points.to(device), labels.to(device)
     progress.plan(params["steps"] * (len(INITS) + 2))  # three MLPs, then two logistic regressions
+    losses = {init: [] for init in INITS}
+    progress.live(lambda: [loss_chart(losses)])  # complete while the logistic regressions (uncharted) train
     outcomes = {}
     for init in INITS:
         model = make_mlp(hidden=params["hidden"], activation=params["activation"], init=init,
                          constant=params["constant"], generator=draws).to(device)
         message = T(f"training from {INIT_NAMES[init]['en']}", f"从{INIT_NAMES[init]['zh']}开始训练")
-        losses = train(model, points, labels, steps=params["steps"], lr=params["lr"], progress=progress,
-                       message=message)
+        train(model, points, labels, steps=params["steps"], lr=params["lr"], progress=progress, message=message,
+              losses=losses[init])
         vectors = hidden_unit_vectors(model)
-        outcomes[init] = {"losses": losses, "gap": max_pairwise_difference(vectors),
+        outcomes[init] = {"losses": losses[init], "gap": max_pairwise_difference(vectors),
                           "distinct": distinct_units(vectors), "accuracy": accuracy(model, points, labels)}
     logistic = logistic_regression_from_zero(
         points, labels, steps=params["steps"], lr=params["lr"], generator=draws, progress=progress)
@@ -212,9 +215,13 @@ def logistic_finding(logistic: dict[str, float], steps: int) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    return [Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("binary cross-entropy", "二元交叉熵"),
-                  [Series(INIT_NAMES[init], list(range(1, len(o["losses"]) + 1)), o["losses"])
-                   for init, o in measured.outcomes.items()])]
+    return [loss_chart({init: outcome["losses"] for init, outcome in measured.outcomes.items()})]
+
+
+def loss_chart(losses: dict[str, list[float]]) -> Chart:
+    """The loss per SGD step from each initialisation (while training: the steps so far)."""
+    return Chart(T("Training loss", "训练损失"), T("SGD step", "SGD 步数"), T("binary cross-entropy", "二元交叉熵"),
+                 [Series(INIT_NAMES[init], list(range(1, len(values) + 1)), values) for init, values in losses.items()])
 
 
 def tables(measured: Measurements) -> list[Table]:

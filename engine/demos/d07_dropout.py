@@ -59,11 +59,17 @@ def mse(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
         return nn.functional.mse_loss(model(inputs), targets).item()
 
 
+def new_curves() -> dict[str, list[float]]:
+    return {"epoch": [], "train": [], "test": []}
+
+
 def train(*, model: nn.Module, data: dict[str, torch.Tensor], epochs: int, progress: Progress,
-          message: dict[str, str]) -> dict[str, list[float]]:
+          message: dict[str, str], curves: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Full-batch Adam; every few epochs the train and test loss go to `curves` (when given: the live chart
+    reads it meanwhile)."""
     optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     every = max(1, epochs // CURVE_POINTS)
-    curves: dict[str, list[float]] = {"epoch": [], "train": [], "test": []}
+    curves = new_curves() if curves is None else curves
     for epoch in range(1, epochs + 1):
         model.train()
         optimiser.zero_grad()
@@ -154,8 +160,10 @@ def measure(params: dict, progress: Progress) -> Measurements:
     dropped.load_state_dict(copy.deepcopy(plain.state_dict()))  # same start: only dropout differs
     models = {"without": plain.to(device), "with": dropped.to(device)}
     progress.plan(len(models) * epochs)
-    curves = {name: train(model=model, data=data, epochs=epochs, progress=progress, message=TRAINING[name])
-              for name, model in models.items()}
+    curves = {name: new_curves() for name in models}
+    progress.live(lambda: [curves_chart(curves, dropout=p)])
+    for name, model in models.items():
+        train(model=model, data=data, epochs=epochs, progress=progress, message=TRAINING[name], curves=curves[name])
     train_losses = {name: mse(model, train_x, train_y) for name, model in models.items()}
     test_losses = {name: mse(model, test_x, test_y) for name, model in models.items()}
     grid = torch.linspace(-INPUT_RANGE, INPUT_RANGE, GRID_POINTS, device=device)[:, None]
@@ -269,12 +277,12 @@ def output_finding(measured: Measurements) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    return [curves_chart(measured), outputs_chart(measured)]
+    return [curves_chart(measured.curves, dropout=measured.params["dropout"]), outputs_chart(measured)]
 
 
-def curves_chart(measured: Measurements) -> Chart:
-    p, curves = measured.params["dropout"], measured.curves
-    labels = {"without": T("no dropout", "无 dropout"), "with": both(f"dropout p = {p:g}")}
+def curves_chart(curves: dict[str, dict[str, list[float]]], *, dropout: float) -> Chart:
+    """Train and test loss of both networks against the epoch (while training: the epochs so far)."""
+    labels = {"without": T("no dropout", "无 dropout"), "with": both(f"dropout p = {dropout:g}")}
     series = [Series(T(f"{labels[name]['en']}, {split}", f"{labels[name]['zh']}，{zh}"), curves[name]["epoch"],
                      curves[name][split])
               for name in ("without", "with") for split, zh in (("train", "训练"), ("test", "测试"))]

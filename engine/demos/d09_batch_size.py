@@ -82,16 +82,24 @@ def checkpoint_updates(*, total: int, per_epoch: int, epochs: int) -> set[int]:
     return {int(u) for u in logspaced} | set(range(per_epoch, total + 1, per_epoch)) | set(range(1, epochs + 1))
 
 
+def new_curve() -> dict[str, list[float]]:
+    return {"updates": [], "seconds": [], "loss": []}
+
+
 def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch: int, epochs: int,
-                     learning_rate: float, permutations: list[torch.Tensor],
-                     progress: Progress) -> dict[str, list[float]]:
-    """Plain SGD; training time is measured without the evaluation passes that draw the curves."""
+                     learning_rate: float, permutations: list[torch.Tensor], progress: Progress,
+                     curve: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Plain SGD; training time is measured without the evaluation passes that draw the curves. The loss at
+    each checkpoint goes to `curve` (when given: the live charts read it meanwhile)."""
     samples = inputs.shape[0]
     per_epoch = math.ceil(samples / batch)
     checks = checkpoint_updates(total=per_epoch * epochs, per_epoch=per_epoch, epochs=epochs)
     message = T(f"batch size {batch}", f"批量大小 {batch}")
     loss_fn = nn.CrossEntropyLoss()
-    curve: dict[str, list[float]] = {"updates": [0], "seconds": [0.0], "loss": [_full_loss(model, inputs, labels)]}
+    curve = new_curve() if curve is None else curve
+    curve["updates"].append(0)
+    curve["seconds"].append(0.0)
+    curve["loss"].append(_full_loss(model, inputs, labels))
     watch = Stopwatch(inputs.device)
     updates = 0
     watch.start()  # runs through the epochs, stopped only for the evaluations
@@ -105,7 +113,7 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
                 for parameter in model.parameters():
                     parameter -= learning_rate * parameter.grad
             updates += 1
-            progress.advance(message)
+            advance_off_the_clock(progress, watch, message)
             if updates in checks:
                 curve["seconds"].append(watch.stop())
                 curve["updates"].append(updates)
@@ -114,6 +122,17 @@ def train_with_batch(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Te
         if not math.isfinite(curve["loss"][-1]):
             break  # diverged: the rest would be NaN too
     return curve
+
+
+def advance_off_the_clock(progress: Progress, watch: Stopwatch, message: dict[str, str]) -> None:
+    """One more update done. A report, and the live charts built for it, is not training time: the clock
+    stops for it (only then, about twenty times a run: each stop waits for the GPU)."""
+    if not progress.due():
+        progress.advance(message)
+        return
+    watch.stop()
+    progress.advance(message)
+    watch.start()
 
 
 def _warm_up(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, sizes: list[int]) -> None:
@@ -214,10 +233,12 @@ def measure(params: dict, progress: Progress) -> Measurements:
     rates = {batch: learning_rate_for(batch=batch, smallest=smallest, base=params["learning_rate"],
                                       scaling=params["lr_scaling"]) for batch in sizes}
     progress.plan(sum(math.ceil(samples / b) * epochs for b in sizes))  # updates: small batches are most of the work
-    curves = {batch: train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch,
-                                      epochs=epochs, learning_rate=rates[batch], permutations=permutations,
-                                      progress=progress)
-              for batch in sizes}
+    curves = {batch: new_curve() for batch in sizes}
+    progress.live(lambda: charts(Measurements(params, sizes, rates, curves, device.type)))
+    for batch in sizes:
+        train_with_batch(model=copy.deepcopy(start), inputs=inputs, labels=labels, batch=batch, epochs=epochs,
+                         learning_rate=rates[batch], permutations=permutations, progress=progress,
+                         curve=curves[batch])
     return Measurements(params, sizes, rates, curves, device.type)
 
 

@@ -60,12 +60,19 @@ def delay_batch(*, length: int, delay: int, generator: torch.Generator, device: 
     return inputs.to(device), inputs[:, :length - delay, 0].to(device)
 
 
-def train(model: DelayRNN, *, params: dict, clip: bool, device: torch.device, progress: Progress) -> dict:
-    """SGD for `steps` steps; records loss, pre-clip gradient norm and per-tensor norms; stops at NaN/inf."""
+def new_record() -> dict:
+    return {"losses": [], "norms": [], "per_tensor": [], "diverged_at": None}
+
+
+def train(model: DelayRNN, *, params: dict, clip: bool, device: torch.device, progress: Progress,
+          record: dict | None = None) -> dict:
+    """SGD for `steps` steps; records loss, pre-clip gradient norm and per-tensor norms in `record` (when
+    given: the live charts read it meanwhile); stops at NaN/inf."""
     optimizer = torch.optim.SGD(model.parameters(), lr=params["learning_rate"])
     draws = generator()  # the same batches for both runs
     max_norm = params["max_norm"] if clip else math.inf
-    losses, norms, per_tensor, diverged_at = [], [], [], None
+    record = new_record() if record is None else record
+    losses, norms, per_tensor = record["losses"], record["norms"], record["per_tensor"]
     for step in range(1, params["steps"] + 1):
         inputs, targets = delay_batch(length=params["length"], delay=params["delay"], generator=draws, device=device)
         loss = F.mse_loss(model(inputs)[:, params["delay"]:], targets)
@@ -77,10 +84,10 @@ def train(model: DelayRNN, *, params: dict, clip: bool, device: torch.device, pr
         norms.append(norm)
         progress.advance(training_step(step))
         if not (math.isfinite(norm) and math.isfinite(losses[-1])):
-            diverged_at = step
+            record["diverged_at"] = step
             break
         optimizer.step()
-    return {"losses": losses, "norms": norms, "per_tensor": per_tensor, "diverged_at": diverged_at}
+    return record
 
 
 def finite_median(values: list[float]) -> float:
@@ -134,11 +141,15 @@ def measure(params: dict, progress: Progress) -> Measurements:
     start = DelayRNN(hidden=params["hidden"], radius=params["spectral_radius"])
     names = [PARAMETER_NAMES[name] for name, _ in start.named_parameters()]
     progress.plan(2 * params["steps"])
-    unclipped = train(copy.deepcopy(start).to(device), params=params, clip=False, device=device, progress=progress)
+    unclipped, clipped = new_record(), new_record()
+    progress.live(lambda: charts(Measurements(params, clipped=clipped, unclipped=unclipped, names=names)))
+    train(copy.deepcopy(start).to(device), params=params, clip=False, device=device, progress=progress,
+          record=unclipped)
     # A run that diverged takes its unused steps out of the plan: the bar moves on in small steps.
     trained = len(unclipped["losses"])
     progress.drop(params["steps"] - trained, training_step(trained))
-    clipped = train(copy.deepcopy(start).to(device), params=params, clip=True, device=device, progress=progress)
+    train(copy.deepcopy(start).to(device), params=params, clip=True, device=device, progress=progress,
+          record=clipped)
     return Measurements(params, clipped=clipped, unclipped=unclipped, names=names)
 
 
@@ -174,7 +185,7 @@ def charts(measured: Measurements) -> list[Chart]:
     max_norm, steps = measured.params["max_norm"], measured.params["steps"]
 
     def padded(values: list[float]) -> tuple[list[int], list[float]]:
-        # Steps after a divergence have no value: they are drawn as a gap.
+        # Steps after a divergence (or, while training, not yet taken) have no value: they are drawn as a gap.
         return list(range(1, steps + 1)), values + [math.nan] * (steps - len(values))
 
     norm_chart = Chart(

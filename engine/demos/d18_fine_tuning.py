@@ -102,11 +102,17 @@ def adapt(*, pretrained: nn.Sequential, strategy: str, body_lr_factor: float) ->
     return model, [{"params": list(model[:4].parameters()), "lr": HEAD_LR * body_lr_factor}, head]
 
 
+def new_curve() -> dict[str, list]:
+    return {"epoch": [], "accuracy": [], "loss": [], "train_loss": []}
+
+
 def train_target(*, model: nn.Module, groups: list[dict], data: dict, epochs: int, progress: Progress,
-                 message: dict[str, str]) -> dict[str, list]:
+                 message: dict[str, str], curve: dict[str, list] | None = None) -> dict[str, list]:
+    """Full-batch Adam on the target examples; every few epochs the test accuracy and the test and train loss go
+    to `curve` (when given: the live charts read it meanwhile)."""
     optimiser = torch.optim.Adam(groups)
     every = max(1, epochs // CURVE_POINTS)
-    curve: dict[str, list] = {"epoch": [], "accuracy": [], "loss": [], "train_loss": []}
+    curve = new_curve() if curve is None else curve
     for epoch in range(epochs + 1):
         if epoch % every == 0 or epoch == epochs:
             accuracy, loss = accuracy_and_loss(model, data["test_x"], data["test_y"])
@@ -163,13 +169,13 @@ def measure(params: dict, progress: Progress) -> Measurements:
     pretrain(model=pretrained, inputs=source_x, labels=source_y, epochs=pretrain_epochs, progress=progress,
              units_per_epoch=len(STRATEGIES) * epochs / pretrain_epochs)
     source_accuracy = accuracy_and_loss(pretrained, *source_test)[0]
-    curves, trainable = {}, {}
+    curves, trainable = {strategy: new_curve() for strategy in STRATEGIES}, {}
+    progress.live(lambda: curve_charts(curves))  # from here: pretraining has no curve in the result
     for strategy in STRATEGIES:
         model, groups = adapt(pretrained=pretrained, strategy=strategy, body_lr_factor=params["body_lr_factor"])
         trainable[strategy] = trainable_parameters(model)
-        curves[strategy] = train_target(
-            model=model, groups=groups, data=data, epochs=epochs, progress=progress,
-            message=T(f"target: {strategy}", f"目标任务：{strategy}"))
+        train_target(model=model, groups=groups, data=data, epochs=epochs, progress=progress,
+                     message=T(f"target: {strategy}", f"目标任务：{strategy}"), curve=curves[strategy])
     majority = torch.bincount(test_y, minlength=TARGET_CLASSES).max().item() / TEST_SAMPLES
     return Measurements(params, source_accuracy, majority, curves, trainable)
 
@@ -255,7 +261,11 @@ def pretraining_finding(measured: Measurements) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    curves = measured.curves
+    return curve_charts(measured.curves)
+
+
+def curve_charts(curves: dict[str, dict[str, list]]) -> list[Chart]:
+    """Test accuracy and losses of each strategy against the target epoch (while training: the epochs so far)."""
     epoch_axis = T("target epoch (full batch)", "目标任务轮次（全批量）")
     return [
         Chart(T("Target test accuracy", "目标任务测试准确率"), epoch_axis, T("accuracy", "准确率"),

@@ -76,12 +76,14 @@ class Valley:
 
 
 def train(*, name: str, valley: Valley, steps: int, weight_decay: float, device: torch.device,
-          progress: Progress) -> dict[str, list]:
-    """One optimiser at every learning rate of the grid at once: per rate, the path and the loss at every step."""
+          progress: Progress, path: list[torch.Tensor] | None = None) -> dict[str, list]:
+    """One optimiser at every learning rate of the grid at once: per rate, the path and the loss at every step.
+    The weights after each step go to `path` (when given: the live charts read it meanwhile)."""
     weights = [torch.tensor(START, device=device, requires_grad=True) for _ in LEARNING_RATES]
     optimiser = make_optimiser(name, [{"params": [w], "lr": lr} for w, lr in zip(weights, LEARNING_RATES, strict=True)],
                                weight_decay)
-    path = [torch.stack([w.detach() for w in weights])]
+    path = [] if path is None else path
+    path.append(torch.stack([w.detach() for w in weights]))
     for _ in range(steps):
         optimiser.zero_grad()
         valley.loss(torch.stack(weights)).sum().backward()  # the rates' losses are independent: one backward
@@ -89,6 +91,11 @@ def train(*, name: str, valley: Valley, steps: int, weight_decay: float, device:
         path.append(torch.stack([w.detach().clone() for w in weights]))
         progress.advance(T(f"{NAMES[name]['en']}: {len(LEARNING_RATES)} learning rates",
                            f"{NAMES[name]['zh']}：{len(LEARNING_RATES)} 个学习率"))
+    return trajectory(valley, path)
+
+
+def trajectory(valley: Valley, path: list[torch.Tensor]) -> dict[str, list]:
+    """Per learning rate, the position and the loss at each step of `path` (each step's weights: rates × 2)."""
     positions = torch.stack(path)  # (steps + 1, rates, 2)
     losses = valley.loss(positions)  # (steps + 1, rates)
     return {"positions": positions.transpose(0, 1).cpu().tolist(), "losses": losses.T.cpu().tolist()}
@@ -137,10 +144,18 @@ def measure(params: dict, progress: Progress) -> Measurements:
     device = current_device()
     angle = math.pi / 4 if params["orientation"] == "rotated" else 0.0
     valley = Valley(condition=params["condition"], angle=angle, device=device)
-    progress.plan(len(OPTIMISERS) * params["steps"])
-    runs = {name: train(name=name, valley=valley, steps=params["steps"], weight_decay=params["weight_decay"],
-                        device=device, progress=progress) for name in OPTIMISERS}
     initial = float(valley.loss(torch.tensor(START, device=device)))
+    progress.plan(len(OPTIMISERS) * params["steps"])
+    runs, paths = {}, {name: [] for name in OPTIMISERS}
+
+    def runs_so_far() -> dict[str, dict[str, list]]:
+        """The finished optimisers' runs, and the one training now up to its current step."""
+        return {name: runs[name] if name in runs else trajectory(valley, path) for name, path in paths.items() if path}
+
+    progress.live(lambda: charts(Measurements(params, initial, runs_so_far())))
+    for name in OPTIMISERS:
+        runs[name] = train(name=name, valley=valley, steps=params["steps"], weight_decay=params["weight_decay"],
+                           device=device, progress=progress, path=paths[name])
     return Measurements(params, initial, runs)
 
 
@@ -274,26 +289,30 @@ def decay_finding(measured: Measurements) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    steps = list(range(measured.params["steps"] + 1))
-    best = {name: measured.best_index(name) for name in OPTIMISERS}
+    """Each optimiser at its best learning rate (while training: the best so far, the running one up to its step)."""
+    trained = list(measured.runs)
+    best = {name: measured.best_index(name) for name in trained}
 
     def at_best(name: str) -> str:
         return f"{measured.best_lr(name):.2g}"
+
+    def steps(name: str) -> list[int]:
+        return list(range(len(measured.runs[name]["losses"][0])))
 
     return [
         Chart(T("Paths through the valley, each at its best learning rate", "穿过谷的路径（各用最佳学习率）"),
               T("w₁", "w₁"), T("w₂", "w₂"),
               [Series(T(f"{NAMES[name]['en']} (lr {at_best(name)})", f"{NAMES[name]['zh']}（学习率 {at_best(name)}）"),
                       [point[0] for point in measured.runs[name]["positions"][best[name]]],
-                      [point[1] for point in measured.runs[name]["positions"][best[name]]]) for name in OPTIMISERS]
+                      [point[1] for point in measured.runs[name]["positions"][best[name]]]) for name in trained]
               + [Series(T("minimum", "最小值"), [MINIMUM[0]], [MINIMUM[1]])]),
         Chart(T("Loss at the best learning rate", "最佳学习率下的损失"), T("step", "步"), T("loss", "损失"),
-              [Series(NAMES[name], steps, measured.runs[name]["losses"][best[name]]) for name in OPTIMISERS],
+              [Series(NAMES[name], steps(name), measured.runs[name]["losses"][best[name]]) for name in trained],
               y_scale="log"),
         Chart(T("Final loss against learning rate", "最终损失随学习率变化"), T("learning rate", "学习率"),
               T("loss after the last step", "最后一步后的损失"),
               [Series(NAMES[name], LEARNING_RATES, [min(loss, 1e30) for loss in measured.final_losses(name)])
-               for name in OPTIMISERS]
+               for name in trained]
               + [Series(T("solved below this", "低于此线即解决"), LEARNING_RATES,
                         [SOLVED * measured.initial_loss] * len(LEARNING_RATES))],
               x_scale="log", y_scale="log"),

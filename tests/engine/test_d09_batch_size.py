@@ -1,4 +1,5 @@
 import math
+import time
 
 import pytest
 
@@ -71,3 +72,18 @@ def test_it_calls_equal_losses_a_tie_not_the_other_way_round():
     assert abs(small - large) < 0.01 * small
     assert result["verdict"]["per_update"] == "tie"
     assert "other way round" not in result["conclusion"]["en"]
+
+
+def test_it_keeps_the_progress_reports_off_the_training_clock():
+    # The worker writes each report, with its live charts, to the database: that is no batch size's training time.
+    reports = []
+
+    def slow_sink(fraction, message, charts=None):
+        reports.append(fraction)
+        time.sleep(0.05)
+
+    run = execute("D9", {"samples": 256, "epochs": 2}, device="cpu", progress=slow_sink)
+    by_time = next(chart for chart in run["charts"] if "wall time" in chart["title"]["en"])
+    training_seconds = sum(series["points"][-1][0] for series in by_time["series"])
+    assert len(reports) >= 15
+    assert training_seconds < 0.5 * 0.05 * len(reports)

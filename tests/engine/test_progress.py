@@ -47,10 +47,26 @@ def test_it_drops_work_that_will_not_be_done_reporting_both_sides_of_the_jump():
         progress.drop(1, both("nothing left to drop"))
 
 
+def test_it_says_beforehand_which_advance_sends_a_report():
+    progress, reports = tracked()
+    progress.plan(100)
+    foretold = []
+    for step in range(100):
+        units = 3 if step % 7 == 0 else 1
+        if progress.due(units):
+            foretold.append(step)
+        sent = len(reports)
+        progress.advance(both(f"step {step}"), units=units)
+        assert (len(reports) > sent) == (step in foretold)
+    assert 15 <= len(foretold) <= 20
+
+
 def test_it_wants_a_plan_before_advancing():
     progress, _ = tracked()
     with pytest.raises(RuntimeError):
         progress.advance(both("too soon"))
+    with pytest.raises(RuntimeError):
+        progress.due()
     with pytest.raises(ValueError):
         progress.plan(0)
 
