@@ -466,9 +466,7 @@ def interview_study_missed(*, interview: Interview) -> CustomSession:
     every point was covered or no such card is left to study."""
     if interview.status != Interview.Status.DONE:
         raise InterviewConflict(_("Review the interview first: the missed key points are known only then."))
-    # A card whose question and follow-up both missed a point is studied once.
-    missed = list(dict.fromkeys(item.question_id for item in selectors.interview_items(interview=interview)
-                                if item.missed_points))
+    missed = [item.question_id for item in selectors.interview_items(interview=interview) if item.missed_points]
     if not missed:
         raise InterviewInputError(fields={"kind": [_("You covered every key point: nothing was missed.")]})
     return custom_session_for_cards(user=interview.user, question_ids=missed)
