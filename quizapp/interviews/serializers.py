@@ -142,13 +142,15 @@ class InterviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interview
-        fields = ["id", "kind", "status", "language", "topics", "difficulty_min", "difficulty_max", "weak_spots",
-                  "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
+        fields = ["id", "kind", "loop", "status", "language", "topics", "difficulty_min", "difficulty_max",
+                  "weak_spots", "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
                   "started_at", "deadline", "answering_ended_at", "reviewed_at", "score", "url"]
 
     def get_question_count(self, interview) -> int:
         annotated = getattr(interview, "question_count", None)  # the history's lists count in one query
-        return interview.items.count() if annotated is None else annotated
+        if annotated is None:
+            return interview.items.filter(follow_up_of__isnull=True).count()  # follow-ups are not questions
+        return annotated
 
     def get_url(self, interview) -> str:
         return f"/interviews/{interview.id}/"

@@ -22,7 +22,7 @@ FOLLOW_UP = {
     "key_points": [
         {"en": "The identity path adds 1 to the local derivative", "zh": "恒等路径给局部导数加上 1",
          "terms": ["identity", "恒等"]},
-        {"en": "The gradient reaches early layers without passing through every layer's weights",
+        {"en": "The gradient reaches early layers without passing through the weights of every layer",
          "zh": "梯度不必穿过每一层的权重就能到达前面的层", "terms": ["shortcut", "捷径"]},
     ],
 }
