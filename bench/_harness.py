@@ -1,6 +1,6 @@
 """What the benchmarks share: a throw-away PostgreSQL database, gunicorn serving the app, one HTTP
-request at a time. It imports nothing of the project, so a script can set its environment
-(DATABASE_URL...) before Django reads its settings."""
+request at a time, the app's processes and the CPU-bound ones that make a machine busy. It imports nothing
+of the project, so a script can set its environment (DATABASE_URL...) before Django reads its settings."""
 
 from __future__ import annotations
 
@@ -86,3 +86,36 @@ def gunicorn(env: dict[str, str], workers: int, app: str = "bench.study:applicat
         finally:
             os.killpg(child.pid, signal.SIGTERM)
             child.wait(timeout=30)
+
+
+@contextmanager
+def app_process(command: list[str], log_path: Path, *, cwd: Path = ROOT, env: dict[str, str] | None = None):
+    """A process of the app, in this session (its own process group, to stop it with its children): the
+    web and the worker share one scheduling group, as `make run` starts them, so the worker's niceness
+    orders them. Linux's autogroup gives each session its own group: busy_cores' sessions compete as other
+    people's work does, whatever the niceness inside them."""
+    with open(log_path, "w") as log:
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0)
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+
+
+@contextmanager
+def busy_cores(count: int = 2):
+    """`count` processes spinning on the CPU, each in its own session, until the block ends."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+                for _ in range(count)]
+    try:
+        time.sleep(1)  # let the scheduler see them as running
+        yield
+    finally:
+        for spinner in spinning:
+            spinner.kill()
+            spinner.wait()

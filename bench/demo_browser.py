@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -48,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import ADMIN_URL, admin_sql, free_port  # noqa: E402  (after the path: run as a script)
+from bench._harness import ADMIN_URL, admin_sql, app_process, busy_cores, free_port  # noqa: E402  (after the path: run as a script)
 
 TARGETS_MS = {"quiet": 150.0, "busy": 300.0}
 PASSWORD = "bench-password-1"
@@ -102,34 +101,6 @@ def setup_env(name: str, redis_url: str):
 
 def manage(root: Path, env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
-
-
-@contextlib.contextmanager
-def process(command: list[str], root: Path, env: dict[str, str], log_name: str):
-    with open(Path(env["VAR_DIR"]) / log_name, "w") as log:
-        child = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        try:
-            yield child
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
-                try:
-                    child.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(child.pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def busy_cores(count: int = 2):
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
-                for _ in range(count)]
-    try:
-        yield
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
 
 
 def forget_runs(env: dict[str, str]) -> None:
@@ -281,7 +252,9 @@ def bench_setup(name: str, args) -> None:
         web = [sys.executable, "-m", "gunicorn", "quizapp.wsgi:application"]
         from playwright.sync_api import sync_playwright
 
-        with (process(worker, root, env, "worker.log"), process(web, root, env, "web.log"),
+        var = Path(env["VAR_DIR"])
+        with (app_process(worker, var / "worker.log", cwd=root, env=env),
+              app_process(web, var / "web.log", cwd=root, env=env),
               sync_playwright() as playwright):
             base = f"http://127.0.0.1:{port}"
             wait_for_http(f"{base}/healthz")

@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from questions.corpus import KNOWN_DEMOS, card_problems
 from questions.models import Question, QuestionDemo, Tag, Topic, TopicGroup
-from questions.services import question_derived_fields
+from questions.services import follow_up_as_written, question_derived_fields
 
 
 class QuestionDemoForm(forms.ModelForm):
@@ -24,6 +24,14 @@ class QuestionDemoInline(admin.TabularInline):
     extra = 0
 
 
+def _follow_up_to_check(stored):
+    """The follow-up as a corpus file writes it (probes from 1); a malformed one as it is, for the checker."""
+    try:
+        return follow_up_as_written(stored)
+    except (KeyError, TypeError, AttributeError):
+        return stored
+
+
 class QuestionAdminForm(forms.ModelForm):
     def clean(self):
         # The same checks as a corpus file, so an admin edit cannot store what the loader would refuse.
@@ -35,7 +43,8 @@ class QuestionAdminForm(forms.ModelForm):
                 "answer": {"en": cleaned["answer_en"], "zh": cleaned["answer_zh"]},
                 "key_points": cleaned["key_points"], "seed_refs": cleaned["seed_refs"],
                 "references": cleaned["references"], "tags": [tag.name for tag in cleaned["tags"]],
-                "aliases": cleaned.get("aliases") or []}
+                "aliases": cleaned.get("aliases") or [],
+                **({"follow_up": _follow_up_to_check(cleaned["follow_up"])} if cleaned.get("follow_up") else {})}
         for problem in card_problems(card):
             self.add_error(None, problem)
         return cleaned
@@ -59,6 +68,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Keep the rendered HTML and the search text in step with the edited Markdown, as the loader does.
         obj.aliases = obj.aliases or []  # a form sent without the field: no other names
+        obj.follow_up = obj.follow_up or {}  # nor a follow-up
         derived = question_derived_fields(question_en=obj.question_en, question_zh=obj.question_zh,
                                           answer_en=obj.answer_en, answer_zh=obj.answer_zh,
                                           tags=[tag.name for tag in form.cleaned_data["tags"]], aliases=obj.aliases)

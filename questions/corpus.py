@@ -28,11 +28,15 @@ CARD_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 OWN_CARD_PREFIX = "own-"
 TAG = re.compile(r"^[a-z0-9][a-z0-9+.#-]*$")
 KEY_POINTS = range(3, 8)
+# A follow-up digs into one or a few of the card's key points: a short question graded on fewer points.
+FOLLOW_UP_POINTS = range(2, 5)
+FOLLOW_UP_PROBES = range(1, 4)
+FOLLOW_UP_FIELDS = {"probes", "question", "key_points"}
 # Interview grading matches a key point's terms as substrings of the answer, so a one-character Chinese
 # term matches far too much (凸 inside 非凸, 门 inside 部门): a term must identify its point (凸函数, 门控).
 ONE_CJK_CHARACTER = re.compile(rf"^[{CJK}]$")
 CARD_FIELDS = {"id", "seed_refs", "difficulty", "tags", "aliases", "demos", "references", "question", "answer",
-               "key_points"}
+               "key_points", "follow_up"}
 # Other names of a card's subject (BN, BatchNorm, 批归一化): search finds the card through them.
 MAX_ALIASES = 12
 MAX_ALIAS_LENGTH = 60
@@ -57,6 +61,9 @@ class Card:
     aliases: list[str] = field(default_factory=list)
     demos: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    # {} or {"probes": [0-based key point indexes], "question": {en, zh}, "key_points": [...]}: what an
+    # interviewer asks next when the answer missed a probed point (the file numbers probes from 1).
+    follow_up: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # "file:line", for messages
 
 
@@ -209,6 +216,7 @@ class _FileChecker:
             self.problem(line, "difficulty", "must be 1, 2 or 3")
         texts = {name: self.bilingual(raw, name, line) for name in ("question", "answer")}
         key_points = self.key_points(raw, line)
+        follow_up = self.follow_up(raw, line, len(key_points))
         seed_refs = self.string_list(raw, "seed_refs", line, SEED_REF, "like S1-3 or P-2")
         tags = self.string_list(raw, "tags", line, TAG, "lower-case, hyphenated")
         aliases = self.aliases(raw, line)
@@ -221,11 +229,13 @@ class _FileChecker:
             return None
         return Card(id=card_id, topic=topic, difficulty=difficulty, question=texts["question"],
                     answer=texts["answer"], key_points=key_points, seed_refs=seed_refs, tags=tags,
-                    aliases=aliases,
-                    demos=demos, references=references, source=f"{self.path.name}:{line}")
+                    aliases=aliases, demos=demos, references=references, follow_up=follow_up,
+                    source=f"{self.path.name}:{line}")
 
-    def bilingual(self, mapping: dict, name: str, line: int) -> dict[str, str]:
+    def bilingual(self, mapping: dict, name: str, line: int, *, within: str = "") -> dict[str, str]:
+        """`mapping[name]`'s en and zh texts; `within` prefixes the field in messages (follow_up.)."""
         value = mapping.get(name)
+        name = within + name
         if not isinstance(value, dict):
             self.problem(line, name, "required, with 'en' and 'zh'")
             return {}
@@ -252,38 +262,70 @@ class _FileChecker:
                          f"no space between Chinese and Latin text: {pair!r} (write one space)")
 
     def key_points(self, raw: dict, line: int) -> list[dict[str, Any]]:
-        points = raw.get("key_points")
-        if not isinstance(points, list) or len(points) not in KEY_POINTS:
-            self.problem(line, "key_points", "must list 3 to 7 points")
+        return self.point_list(raw.get("key_points"), line, "key_points", KEY_POINTS)
+
+    def follow_up(self, raw: dict, line: int, card_points: int) -> dict[str, Any]:
+        """The optional follow-up, its probes turned 0-based; {} when absent or wrong (reported)."""
+        value = raw.get("follow_up")
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(line, "follow_up", "must be a mapping with probes, question and key_points")
+            return {}
+        line = value.get("__line__", line)
+        for name in sorted(map(str, value.keys() - FOLLOW_UP_FIELDS - {"__line__", "__text_lines__"})):
+            self.problem(line, f"follow_up.{name}", "unknown field")
+        probes = self.probes(value.get("probes"), line, card_points)
+        question = self.bilingual(value, "question", line, within="follow_up.")
+        points = self.point_list(value.get("key_points"), line, "follow_up.key_points", FOLLOW_UP_POINTS)
+        if not (probes and len(question) == len(LANGUAGES) and points):
+            return {}
+        return {"probes": [number - 1 for number in probes], "question": question, "key_points": points}
+
+    def probes(self, value: Any, line: int, card_points: int) -> list[int]:
+        """1-based numbers of the card's key points whose miss prompts the follow-up."""
+        shape = (f"must list {FOLLOW_UP_PROBES.start} to {FOLLOW_UP_PROBES.stop - 1} distinct key point numbers "
+                 f"(1 to {card_points})")
+        if (not isinstance(value, list) or len(value) not in FOLLOW_UP_PROBES
+                or not all(type(number) is int and 1 <= number <= card_points for number in value)
+                or len(set(value)) != len(value)):
+            self.problem(line, "follow_up.probes", shape)
+            return []
+        return list(value)
+
+    def point_list(self, points: Any, line: int, name: str, counts: range) -> list[dict[str, Any]]:
+        """Key points (the card's or its follow-up's): each with en, zh and terms that identify it."""
+        if not isinstance(points, list) or len(points) not in counts:
+            self.problem(line, name, f"must list {counts.start} to {counts.stop - 1} points")
             return []
         cleaned = []
         for index, point in enumerate(points, start=1):
             if not isinstance(point, dict):
-                self.problem(line, f"key_points[{index}]", "must be a mapping with en, zh and terms")
+                self.problem(line, f"{name}[{index}]", "must be a mapping with en, zh and terms")
                 continue
             texts = {}
             for language in LANGUAGES:
                 text = point.get(language)
                 if not isinstance(text, str) or not text.strip():
-                    self.problem(point.get("__line__", line), f"key_points[{index}].{language}",
+                    self.problem(point.get("__line__", line), f"{name}[{index}].{language}",
                                  "required, non-empty")
                 elif issue := unbalanced_math(text):
-                    self.problem(point.get("__line__", line), f"key_points[{index}].{language}", issue)
+                    self.problem(point.get("__line__", line), f"{name}[{index}].{language}", issue)
                 else:
                     texts[language] = text.strip()
                     if language == "zh":
                         self.chinese_typography(text, point.get("__text_lines__", {}).get("zh", line),
-                                                f"key_points[{index}].zh")
+                                                f"{name}[{index}].zh")
             terms = point.get("terms")
             if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip()
                                                                    for t in terms):
-                self.problem(point.get("__line__", line), f"key_points[{index}].terms",
+                self.problem(point.get("__line__", line), f"{name}[{index}].terms",
                              "must list at least one term")
                 terms = []
             term_lines = getattr(terms, "item_lines", None) or [point.get("__line__", line)] * len(terms)
             for term, term_line in zip(terms, term_lines, strict=False):
                 if ONE_CJK_CHARACTER.match(str(term).strip()):
-                    self.problem(term_line, f"key_points[{index}].terms",
+                    self.problem(term_line, f"{name}[{index}].terms",
                                  f"one-character Chinese term {str(term).strip()!r} matches too much "
                                  "(凸 is inside 非凸): use a word that identifies the point, e.g. 凸函数")
             cleaned.append({**texts, "terms": [str(t).strip() for t in terms]})

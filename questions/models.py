@@ -98,6 +98,10 @@ class Question(models.Model):
     answer_html_en = models.TextField(editable=False, default="")
     answer_html_zh = models.TextField(editable=False, default="")
     key_points = models.JSONField(default=list, help_text='[{"en": ..., "zh": ..., "terms": [...]}]')
+    follow_up = models.JSONField(
+        default=dict, blank=True,
+        help_text='{} or {"probes": [0-based key point indexes], "question": {"en", "zh"}, "key_points": [...]}: '
+                  "what a mock interviewer asks next when the answer missed a probed point")
     seed_refs = models.JSONField(default=list, blank=True)
     references = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, related_name="questions", blank=True)

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, migrations
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -163,6 +163,23 @@ SQLITE_CREATE = [
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS question_search_insert", "DROP TRIGGER IF EXISTS question_search_delete",
                "DROP TRIGGER IF EXISTS question_search_update", "DROP TABLE IF EXISTS question_search"]
+
+
+def _on_sqlite(statements: list[str]):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in statements:
+                schema_editor.execute(statement)
+    return run
+
+
+def sqlite_index_set_aside(*operations) -> list[migrations.RunPython]:
+    """A migration's operations on questions_question with the SQLite index dropped before and rebuilt after:
+    SQLite adds a column with a default by rebuilding the table, which drops the index's triggers."""
+    return [migrations.RunPython(_on_sqlite(SQLITE_DROP), _on_sqlite(SQLITE_CREATE)), *operations,
+            migrations.RunPython(_on_sqlite(SQLITE_CREATE), _on_sqlite(SQLITE_DROP))]
+
+
 # On PostgreSQL the tokens as a stored tsvector, generated from search_tokens by the row's own write (an
 # expression index alone would leave the planner recomputing it for every card it filters by owner).
 POSTGRESQL_CREATE = [

@@ -45,6 +45,7 @@ def _card_fields(card: Card, topic: Topic, position: int) -> dict:
         "answer_en": card.answer["en"],
         "answer_zh": card.answer["zh"],
         "key_points": card.key_points,
+        "follow_up": card.follow_up,
         "seed_refs": card.seed_refs,
         "references": card.references,
         "aliases": card.aliases,
@@ -146,8 +147,20 @@ def _question_as_card(question: Question) -> dict:
         "references": list(question.references),
         "question": {"en": question.question_en, "zh": question.question_zh},
         "answer": {"en": question.answer_en + "\n", "zh": question.answer_zh + "\n"},
-        "key_points": [{"en": p["en"], "zh": p["zh"], "terms": list(p["terms"])} for p in question.key_points],
+        "key_points": _points_as_written(question.key_points),
+        **({"follow_up": follow_up_as_written(question.follow_up)} if question.follow_up else {}),
     }
+
+
+def _points_as_written(points: list[dict]) -> list[dict]:
+    return [{"en": p["en"], "zh": p["zh"], "terms": list(p["terms"])} for p in points]
+
+
+def follow_up_as_written(follow_up: dict) -> dict:
+    """A stored follow-up in the corpus file's shape: probes numbered from 1, as a person counts them."""
+    return {"probes": [index + 1 for index in follow_up["probes"]],
+            "question": {"en": follow_up["question"]["en"], "zh": follow_up["question"]["zh"]},
+            "key_points": _points_as_written(follow_up["key_points"])}
 
 
 def corpus_export(*, folder: Path = CORPUS_DIR) -> list[Path]:

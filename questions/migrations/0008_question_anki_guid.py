@@ -6,22 +6,12 @@ from django.db import migrations, models
 from questions import search
 
 
-def sqlite_statements(statements: list[str]):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("questions", "0007_search_index")]
 
-    operations = [
-        migrations.RunPython(sqlite_statements(search.SQLITE_DROP), sqlite_statements(search.SQLITE_CREATE)),
+    operations = search.sqlite_index_set_aside(
         migrations.AddField("question", "anki_guid", models.CharField(
             blank=True, db_index=True, default="", max_length=64,
             help_text="an own card imported from Anki: its note's GUID, kept so that the card goes back to Anki "
                       "as the same note")),
-        migrations.RunPython(sqlite_statements(search.SQLITE_CREATE), sqlite_statements(search.SQLITE_DROP)),
-    ]
+    )

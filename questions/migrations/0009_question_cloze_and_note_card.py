@@ -7,19 +7,10 @@ from django.db import migrations, models
 from questions import search
 
 
-def sqlite_statements(statements: list[str]):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
-            for statement in statements:
-                schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("questions", "0008_question_anki_guid")]
 
-    operations = [
-        migrations.RunPython(sqlite_statements(search.SQLITE_DROP), sqlite_statements(search.SQLITE_CREATE)),
+    operations = search.sqlite_index_set_aside(
         migrations.AddField("question", "cloze_text", models.TextField(
             blank=True, default="", help_text="an own cloze card: its note's text with {{c1::…}} as written; the "
                                               "question is this text with the card's own number blanked")),
@@ -30,5 +21,4 @@ class Migration(migrations.Migration):
             blank=True, db_index=True, default="", max_length=64,
             help_text="an own card imported from Anki: its note's GUID, kept so that the card goes back to Anki as "
                       "the same note; shared by the cards of one note (its cloze numbers, its reverse)")),
-        migrations.RunPython(sqlite_statements(search.SQLITE_CREATE), sqlite_statements(search.SQLITE_DROP)),
-    ]
+    )

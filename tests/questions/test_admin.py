@@ -46,3 +46,17 @@ def test_it_gives_a_saved_edit_the_loaders_html_and_search_text(rf, admin_user, 
     assert question.answer_html_en == '<p>Edited <span class="math inline">x^2</span>.</p>\n'
     assert "\nedited $x^2$.\n" in question.search_text
     assert question.search_text.splitlines()[-1] == "pooling sigmoid"  # tags kept, as the loader writes them
+
+
+def test_it_checks_a_follow_up_edit_as_the_file_would_number_it(rf, admin_user, question):
+    follow_up = {"probes": [5], "question": {"en": "Why?", "zh": "为什么？"},
+                 "key_points": [{"en": "a", "zh": "甲乙", "terms": ["a"]}, {"en": "b", "zh": "丙丁", "terms": ["b"]}]}
+    _, _, form = admin_form(rf, admin_user, question, follow_up=json.dumps(follow_up))
+    assert not form.is_valid()
+    assert any("follow_up.probes" in error and "(1 to 3)" in error for error in form.non_field_errors())
+    fixed = json.dumps({**follow_up, "probes": [2]})
+    model_admin, request, form = admin_form(rf, admin_user, question, follow_up=fixed)
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    question.refresh_from_db()
+    assert question.follow_up["probes"] == [2]  # stored as given: the admin edits the stored, 0-based form
