@@ -137,7 +137,9 @@ class InterviewReviewApi(APIView):
                    description="Each asked question is rated in study (source=interview): score < 0.5 Again, "
                                "< 0.75 Hard, otherwise Good; a full score with a pass is Easy. A key point earns 1 "
                                "(covered), 0.5 (partly) or 0 (missed); the verdict is derived from the score "
-                               "unless overridden.",
+                               "unless overridden. A follow-up, marked under its question (follow_up), is scored "
+                               "the same way against its own key points, weighs half a question in the "
+                               "interview's score and rates no card (its question rates it).",
                    responses={200: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
     def post(self, request, interview_id):
         interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
