@@ -55,7 +55,8 @@ def account_data(*, user: AbstractBaseUser) -> dict:
 
 def _interview(interview: Interview) -> dict:
     return {"id": interview.id, **_fields(interview), "topics": [topic.slug for topic in interview.topics.all()],
-            "items": [{"card_id": item.question.card_id, **_fields(item)} for item in interview.items.all()]}
+            "items": [{"card_id": item.question.card_id, "follow_up": item.is_follow_up, **_fields(item)}
+                      for item in interview.items.all()]}
 
 
 @transaction.atomic

@@ -6,8 +6,8 @@ from quizapp.interviews.models import Interview, InterviewItem
 class InterviewItemInline(admin.TabularInline):
     model = InterviewItem
     extra = 0
-    fields = ["position", "question", "shown_at", "deadline", "closed_at", "skipped", "timed_out", "late", "score",
-              "study_rating"]
+    fields = ["position", "question", "follow_up_of", "shown_at", "deadline", "closed_at", "skipped", "timed_out",
+              "late", "score", "study_rating"]
     readonly_fields = fields
     can_delete = False
 

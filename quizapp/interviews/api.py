@@ -16,6 +16,7 @@ from quizapp.interviews.serializers import (
     InterviewDetailSerializer,
     InterviewItemSerializer,
     InterviewSerializer,
+    LoopSerializer,
     ReviewSerializer,
 )
 
@@ -51,12 +52,27 @@ class InterviewListApi(ListAPIView):
         body = InterviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        if data["kind"] == Interview.Kind.QUESTIONS:
+        if "loop" in data:
+            interview = services.interview_loop_create(user=request.user, **data)
+        elif data["kind"] == Interview.Kind.QUESTIONS:
             data.pop("kind")
             interview = services.interview_create(user=request.user, **data)
         else:
             interview = services.interview_round_create(user=request.user, **data)
         return Response(_detail(interview), status=status.HTTP_201_CREATED)
+
+
+class LoopListApi(APIView):
+    """The interview loops one can start (POST /api/interviews/ with loop), as the set-up page offers them."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: LoopSerializer(many=True)}, summary="The interview loops",
+                   description="Each loop's bilingual title, difficulty range, number of questions and topics "
+                               "(weight and share of the questions). The weak spots round (loop weak-spots) is "
+                               "the learner's own and not listed.")
+    def get(self, request):
+        return Response(LoopSerializer(selectors.loop_list(), many=True).data)
 
 
 class InterviewDetailApi(APIView):
@@ -98,7 +114,8 @@ class InterviewAnswerApi(APIView):
         body.is_valid(raise_exception=True)
         sent = body.validated_data
         item = services.interview_answer_save(interview=interview, question_id=sent["question"],
-                                              answer=sent["answer"], action=sent["action"])
+                                              answer=sent["answer"], action=sent["action"],
+                                              follow_up=sent["follow_up"])
         return Response(InterviewItemSerializer(item).data)
 
 
@@ -120,7 +137,9 @@ class InterviewReviewApi(APIView):
                    description="Each asked question is rated in study (source=interview): score < 0.5 Again, "
                                "< 0.75 Hard, otherwise Good; a full score with a pass is Easy. A key point earns 1 "
                                "(covered), 0.5 (partly) or 0 (missed); the verdict is derived from the score "
-                               "unless overridden.",
+                               "unless overridden. A follow-up, marked under its question (follow_up), is scored "
+                               "the same way against its own key points, weighs half a question in the "
+                               "interview's score and rates no card (its question rates it).",
                    responses={200: InterviewDetailSerializer, 400: BAD_INPUT, 404: NOT_YOURS, 409: CONFLICT})
     def post(self, request, interview_id):
         interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)

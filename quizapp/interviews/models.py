@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from questions.models import Question, Topic
@@ -64,11 +65,16 @@ class Interview(models.Model):
 
 
 class InterviewItem(models.Model):
-    """One question of an interview, its clock, the learner's answer and its review."""
+    """One question of an interview, its clock, the learner's answer and its review; or the follow-up
+    the interviewer asked after a question (its card's follow_up: same card, same position, its own
+    text, key points, clock and review)."""
 
     interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="items")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
-    position = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(help_text="a follow-up shares its question's")
+    follow_up_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="follow_up",
+        help_text="the item whose answer missed a key point the card's follow-up probes")
     shown_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     seconds_allowed = models.PositiveIntegerField(
@@ -91,15 +97,41 @@ class InterviewItem(models.Model):
     study_due = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["position"]
+        # A follow-up right after its question (NULL sorts first in SQLite, last in PostgreSQL: say which).
+        ordering = ["position", F("follow_up_of").asc(nulls_first=True)]
         constraints = [
-            # A question appears at most once in an interview.
-            models.UniqueConstraint(fields=["interview", "question"], name="interview_question_once"),
-            models.UniqueConstraint(fields=["interview", "position"], name="interview_position_once"),
+            # A question appears at most once in an interview (and its follow-up at most once: one-to-one).
+            models.UniqueConstraint(fields=["interview", "question"], condition=Q(follow_up_of__isnull=True),
+                                    name="interview_question_once"),
+            models.UniqueConstraint(fields=["interview", "position"], condition=Q(follow_up_of__isnull=True),
+                                    name="interview_position_once"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.interview_id} #{self.position} {self.question_id}"
+        follow_up = " follow-up" if self.is_follow_up else ""
+        return f"{self.interview_id} #{self.position} {self.question_id}{follow_up}"
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.follow_up_of_id is not None
+
+    @property
+    def key_points(self) -> list[dict]:
+        """What the answer is graded against: the card's key points, or its follow-up's."""
+        if self.is_follow_up:
+            return (self.question.follow_up or {}).get("key_points", [])
+        return self.question.key_points
+
+    def text(self, language: str) -> str:
+        if self.is_follow_up:
+            return (self.question.follow_up or {}).get("question", {}).get(language, "")
+        return getattr(self.question, f"question_{language}")
+
+    @property
+    def form_key(self) -> str:
+        """The item's name in the review form's fields: its card ID, with a suffix for the follow-up (a dot
+        no card ID holds, so no card's name can be another's follow-up)."""
+        return f"{self.question.card_id}.follow-up" if self.is_follow_up else self.question.card_id
 
     @property
     def seconds_given(self) -> int | None:
@@ -110,7 +142,7 @@ class InterviewItem(models.Model):
     @property
     def missed_points(self) -> list[int]:
         """Indexes of the key points not fully covered (all of them for a question never reviewed)."""
-        total = len(self.question.key_points)
+        total = len(self.key_points)
         credits = self.point_credits or [0.0] * total
         return [index for index, credit in enumerate(credits) if credit < 1]
 

@@ -8,6 +8,11 @@ The verdict ("I'd pass this") follows the score: a pass from PASS_SCORE up. The 
 either way; the override is recorded as such, so an answer that hit no key point can still be called a
 pass, but only by an explicit choice that results and history show.
 
+A follow-up (the card's follow-up question, asked when the answer missed a key point it probes) is scored
+the same way against its own key points and counts as half a question in the interview's score: it is one
+level deeper into a question already counted, so it can lift or lower that question's result but never
+outweigh a question of its own. It feeds no study rating: its card is rated once, by its question's score.
+
 Rating fed to the study scheduler (1 Again, 2 Hard, 3 Good, 4 Easy):
     score < 0.5                      → Again (a lapse: the card comes back soon)
     0.5 ≤ score < 0.75               → Hard
@@ -25,6 +30,7 @@ LATE_FACTOR = 0.5
 PASS_SCORE = 0.75
 MISSED, PARTLY, FULLY = "missed", "partly", "fully"
 CREDITS = {MISSED: 0.0, PARTLY: 0.5, FULLY: 1.0}
+FOLLOW_UP_WEIGHT = 0.5
 DERIVED, PASS, FAIL = "derived", "pass", "fail"
 VERDICT_CHOICES = (DERIVED, PASS, FAIL)
 
@@ -40,6 +46,12 @@ def item_score(*, credits: list[float], answer: str, late: bool) -> float:
         return 0.0
     share = sum(credits) / len(credits)
     return share * LATE_FACTOR if late else share
+
+
+def interview_score(*, scores: list[tuple[float, bool]]) -> float:
+    """The weighted mean of (score, is a follow-up) pairs: a question weighs 1, a follow-up FOLLOW_UP_WEIGHT."""
+    weights = [FOLLOW_UP_WEIGHT if follow_up else 1.0 for _, follow_up in scores]
+    return sum(score * weight for (score, _), weight in zip(scores, weights, strict=True)) / sum(weights)
 
 
 def derived_pass(*, score: float) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models import Case, Count, F, FloatField, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from questions.models import Question, Topic
 from quizapp.core.errors import NotYours
 from quizapp.interviews.loops import WEAK_SPOT_TOPICS, WEAK_SPOTS, allocate, read_loops
 from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.interviews.scoring import FOLLOW_UP_WEIGHT
 from quizapp.study.selectors import (
     card_states_for_user,
     retrievability_with,
@@ -74,6 +75,24 @@ def loop_questions_pick(*, user, loop, rng: random.Random | None = None) -> list
         chosen += ids[:share]
     by_id = Question.objects.select_related("topic").prefetch_related("tags").in_bulk(chosen)
     return [by_id[question_id] for question_id in chosen]
+
+
+def loop_list() -> list[dict]:
+    """The loops of questions/loops.yaml as the API lists them: bilingual titles, difficulty, question count
+    and each topic's weight and share of the questions, with its titles where the bank has the topic."""
+    defined = read_loops()
+    slugs = {slug for loop in defined.values() for slug in loop.weights}
+    topics = {topic.slug: topic for topic in Topic.objects.filter(slug__in=slugs)}
+
+    def titles(slug: str) -> dict | None:
+        topic = topics.get(slug)
+        return {"en": topic.title_en, "zh": topic.title_zh} if topic else None
+
+    return [{"slug": loop.slug, "title": loop.title, "difficulty_min": loop.difficulty_min,
+             "difficulty_max": loop.difficulty_max, "question_count": loop.count,
+             "topics": [{"slug": slug, "title": titles(slug), "weight": loop.weights[slug], "questions": share}
+                        for slug, share in allocate(weights=loop.weights, count=loop.count).items()]}
+            for loop in defined.values()]
 
 
 def least_ready_topic_ids(*, user, now: datetime, limit: int) -> list[int]:
@@ -149,7 +168,7 @@ def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
         interviews = interviews.filter(id__in=InterviewItem.objects.filter(question__topic__slug=topic)
                                        .values("interview_id"))
     # Meta.ordering is ignored by a GROUP BY query: order explicitly.
-    return (interviews.annotate(question_count=Count("items"),
+    return (interviews.annotate(question_count=Count("items", filter=Q(items__follow_up_of__isnull=True)),
                                 override_count=Count("items", filter=Q(items__verdict_overridden=True)))
             .prefetch_related("topics").order_by("-created_at"))
 
@@ -163,13 +182,16 @@ class ScorePoint:
 
 def topic_score_history(*, user, topic_ids: Iterable[int] | None = None) -> dict[int, list[ScorePoint]]:
     """Per topic, oldest first: the mean score of its questions in each reviewed interview that asked
-    any (a question round on three topics gives each topic its own point)."""
+    any (a question round on three topics gives each topic its own point), a follow-up weighing as it
+    does in the interview's score."""
     items = InterviewItem.objects.filter(interview__user=user, interview__status=Interview.Status.DONE,
                                          score__isnull=False)
     if topic_ids is not None:
         items = items.filter(question__topic__in=list(topic_ids))
+    weight = Case(When(follow_up_of__isnull=False, then=Value(FOLLOW_UP_WEIGHT)), default=Value(1.0),
+                  output_field=FloatField())
     rows = (items.values("question__topic_id", "interview_id", "interview__reviewed_at")
-            .annotate(mean=Avg("score")).order_by("interview__reviewed_at", "interview_id"))
+            .annotate(mean=Sum(F("score") * weight) / Sum(weight)).order_by("interview__reviewed_at", "interview_id"))
     history: dict[int, list[ScorePoint]] = {}
     for row in rows:
         history.setdefault(row["question__topic_id"], []).append(
@@ -207,11 +229,23 @@ def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[S
             {name(key): points for key, points in kind_score_history(user=user).items()})
 
 
+def follow_up_wanted(*, item: InterviewItem) -> bool:
+    """Whether the interviewer asks the card's follow-up after this answer: the item is a question (not a
+    follow-up itself), its card has a follow-up, and the answer, not blank, misses at least one of the key
+    points the follow-up probes by the term match that pre-ticks the review."""
+    follow_up = item.question.follow_up
+    if item.is_follow_up or not follow_up or not item.answer.strip():
+        return False
+    found = key_points_suggested(key_points=item.question.key_points, answer=item.answer,
+                                 names=item.question.aliases)
+    return any(not found[index] for index in follow_up["probes"] if index < len(found))
+
+
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
-    """The item's key points in the interview's language, with the credit the answer suggests (fully
-    where one of its terms, or one of the card's names for a term, is in the answer; missed otherwise)
-    and the credit the learner gave once reviewed."""
-    points = item.question.key_points
+    """The item's key points (a follow-up's own) in the interview's language, with the credit the answer
+    suggests (fully where one of its terms, or one of the card's names for a term, is in the answer;
+    missed otherwise) and the credit the learner gave once reviewed."""
+    points = item.key_points
     suggested = key_points_suggested(key_points=points, answer=item.answer, names=item.question.aliases)
     credits = item.point_credits or [None] * len(points)
     return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),

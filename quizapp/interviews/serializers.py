@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from questions.languages import content_language
 from questions.serializers import TopicSlugsField
-from quizapp.interviews import scoring, selectors, services
+from quizapp.interviews import loops, scoring, selectors, services
 from quizapp.interviews.models import Interview, InterviewItem
 
 
@@ -30,8 +30,21 @@ class InterviewCreateSerializer(serializers.Serializer):
                                              help_text="instead of minutes_per_question: one clock for all")
     language = serializers.ChoiceField(choices=Interview.Language.choices, required=False)
     weak_spots = serializers.BooleanField(default=False)
+    loop = serializers.SlugField(
+        required=False, max_length=40,
+        help_text=f"a loop's slug (GET /api/interviews/loops/) or {loops.WEAK_SPOTS} for the weak spots round: "
+                  "the loop picks its own questions and clocks, only language applies")
+
+    def validate_loop(self, loop):
+        if loop != loops.WEAK_SPOTS and loop not in loops.read_loops():
+            raise serializers.ValidationError(_("Choose one of the loops."))
+        return loop
 
     def validate(self, data):
+        if data.get("loop"):
+            if data["kind"] != Interview.Kind.QUESTIONS:
+                raise serializers.ValidationError({"loop": [_("A loop sets its own rounds: leave kind out.")]})
+            return {"loop": data["loop"], "language": data.get("language") or content_language()}
         if data["kind"] != Interview.Kind.QUESTIONS:
             return {"kind": data["kind"], "language": data.get("language") or content_language()}
         if not data.get("topics"):
@@ -44,6 +57,27 @@ class InterviewCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"count": [_("Give the number of questions, or a preset.")]})
         data.setdefault("language", content_language())
         return data
+
+
+class TitleSerializer(serializers.Serializer):
+    en = serializers.CharField()
+    zh = serializers.CharField()
+
+
+class LoopTopicSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = TitleSerializer(allow_null=True, help_text="null for a topic the bank does not hold")
+    weight = serializers.IntegerField(help_text="the topic's weight in the loop")
+    questions = serializers.IntegerField(help_text="how many of the loop's questions it asks (shared by weight)")
+
+
+class LoopSerializer(serializers.Serializer):
+    slug = serializers.SlugField(help_text="what POST /api/interviews/ takes as loop")
+    title = TitleSerializer()
+    difficulty_min = serializers.IntegerField()
+    difficulty_max = serializers.IntegerField()
+    question_count = serializers.IntegerField()
+    topics = LoopTopicSerializer(many=True)
 
 
 class KeyPointReviewSerializer(serializers.Serializer):
@@ -59,6 +93,10 @@ class InterviewItemSerializer(serializers.ModelSerializer):
     """The question text appears once it is shown; reference answer and key points after answering."""
 
     question = serializers.CharField(source="question.card_id")
+    follow_up = serializers.BooleanField(
+        source="is_follow_up", read_only=True,
+        help_text="the follow-up the interviewer asked after the question of the same card and position (its "
+                  "answer missed a key point the follow-up probes): its own text, key points, clock and review")
     text = serializers.SerializerMethodField()
     seconds_used = serializers.IntegerField(read_only=True, allow_null=True)
     seconds_given = serializers.IntegerField(read_only=True, allow_null=True)
@@ -68,8 +106,8 @@ class InterviewItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InterviewItem
-        fields = ["position", "question", "text", "shown_at", "deadline", "answer", "answer_saved_at", "closed_at",
-                  "skipped", "timed_out", "late", "seconds_used", "seconds_given", "reference_answer_html",
+        fields = ["position", "question", "follow_up", "text", "shown_at", "deadline", "answer", "answer_saved_at",
+                  "closed_at", "skipped", "timed_out", "late", "seconds_used", "seconds_given", "reference_answer_html",
                   "key_points", "demos", "would_pass", "verdict_overridden", "score", "study_rating", "study_due"]
 
     def _language(self, item) -> str:
@@ -79,10 +117,13 @@ class InterviewItemSerializer(serializers.ModelSerializer):
         return item.interview.status != Interview.Status.ANSWERING
 
     def get_text(self, item) -> str | None:
-        return getattr(item.question, f"question_{self._language(item)}") if item.shown_at else None
+        return item.text(self._language(item)) if item.shown_at else None
 
     def get_reference_answer_html(self, item) -> str | None:
-        return getattr(item.question, f"answer_html_{self._language(item)}") if self._revealed(item) else None
+        """The card's answer; none for a follow-up, whose key points are its reference."""
+        if not self._revealed(item) or item.is_follow_up:
+            return None
+        return getattr(item.question, f"answer_html_{self._language(item)}")
 
     def get_demos(self, item) -> list[str] | None:
         return item.question.demo_ids if self._revealed(item) else None
@@ -101,13 +142,15 @@ class InterviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Interview
-        fields = ["id", "kind", "status", "language", "topics", "difficulty_min", "difficulty_max", "weak_spots",
-                  "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
+        fields = ["id", "kind", "loop", "status", "language", "topics", "difficulty_min", "difficulty_max",
+                  "weak_spots", "seconds_per_question", "total_seconds", "question_count", "retake_of", "created_at",
                   "started_at", "deadline", "answering_ended_at", "reviewed_at", "score", "url"]
 
     def get_question_count(self, interview) -> int:
         annotated = getattr(interview, "question_count", None)  # the history's lists count in one query
-        return interview.items.count() if annotated is None else annotated
+        if annotated is None:
+            return interview.items.filter(follow_up_of__isnull=True).count()  # follow-ups are not questions
+        return annotated
 
     def get_url(self, interview) -> str:
         return f"/interviews/{interview.id}/"
@@ -129,13 +172,15 @@ class CurrentQuestionSerializer(serializers.Serializer):
 
 class AnswerSerializer(serializers.Serializer):
     question = serializers.CharField(help_text="the question's card ID")
+    follow_up = serializers.BooleanField(default=False, help_text="the answer is to the question's follow-up")
     answer = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=20_000)
     action = serializers.ChoiceField(choices=["save", "next", "skip"], default="save",
                                      help_text="save = autosave; next/skip also move on")
 
 
-class ReviewMarkSerializer(serializers.Serializer):
-    question = serializers.CharField(help_text="the question's card ID")
+class ItemMarkSerializer(serializers.Serializer):
+    """The credit given to one item's key points and its verdict."""
+
     covered = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list, max_length=7,
                                     help_text="indexes of the key points covered fully")
     partly = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list, max_length=7,
@@ -145,8 +190,14 @@ class ReviewMarkSerializer(serializers.Serializer):
         help_text="derived: a pass from a score of 0.75 up; pass or fail against that is recorded as an override")
 
 
+class ReviewMarkSerializer(ItemMarkSerializer):
+    question = serializers.CharField(help_text="the question's card ID")
+    follow_up = ItemMarkSerializer(required=False, help_text="the marks of the question's follow-up, if it was asked")
+
+
 class ReviewSerializer(serializers.Serializer):
     items = ReviewMarkSerializer(many=True)
 
     def validate_items(self, items):
-        return {mark["question"]: {key: mark[key] for key in ("covered", "partly", "verdict")} for mark in items}
+        return {mark["question"]: {key: mark[key] for key in ("covered", "partly", "verdict", "follow_up")
+                                   if key in mark} for mark in items}

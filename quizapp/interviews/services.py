@@ -7,6 +7,17 @@ Timing rules (the server is the clock):
 - A question whose deadline has passed is closed as timed out the next time anyone looks, and the
   next one is shown. Its text stays writable: a change after the deadline is kept but marked late.
 - A save that arrives within GRACE of the deadline is on time: it is the network, not the learner.
+
+Follow-ups (the card's follow_up, asked like an interviewer digging into what the answer left out):
+- When a question is closed by moving on or by its time running out (not skipped, not by the interview
+  ending), and its answer is not blank, the term match that pre-ticks the review (selectors.
+  follow_up_wanted) looks for the key points the card's follow-up probes. If any is missing, the
+  follow-up becomes the next item: same card and position, its own key points and clock.
+- Its clock is FOLLOW_UP_SHARE of its question's allowance, at least a minute, started like any
+  question's when it is first shown; the interview's allowance grows by as much, so a follow-up takes no
+  time from the questions after it. With only a total time it runs on that one clock, like every item.
+- A follow-up is reviewed like a question, under its question's mark (marks[card]["follow_up"]), and
+  weighs half a question in the score (scoring.FOLLOW_UP_WEIGHT).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from quizapp.study.models import CustomSession
 from quizapp.study.services import card_review
 
 GRACE = timedelta(seconds=2)
+FOLLOW_UP_SHARE = 0.5
 REVIEW_NAMESPACE = uuid.UUID("5d0c7f3e-6a47-4c39-9a51-2f4b8e0c1d27")
 MAX_QUESTIONS = 20
 MAX_MINUTES_PER_QUESTION = 15
@@ -211,7 +223,8 @@ def _record(*, user, questions, topics, difficulty_min, difficulty_max, minutes_
 @transaction.atomic
 def interview_retake(*, user, interview: Interview) -> Interview:
     """A new interview with the same questions in the same order and the same timing."""
-    items = list(interview.items.select_related("question").filter(question__retired=False))
+    items = list(interview.items.select_related("question").filter(question__retired=False,
+                                                                   follow_up_of__isnull=True))
     if not items:
         raise InterviewInputError(fields={"interview": [_("None of this interview's questions is still in the bank.")]})
     minute = seconds_per_minute()
@@ -242,6 +255,29 @@ def _end_answering(interview: Interview, now) -> None:
     interview.save(update_fields=["status", "answering_ended_at"])
 
 
+def follow_up_seconds(*, item: InterviewItem, interview: Interview) -> int | None:
+    """The follow-up's own allowance: a share of its question's, at least a minute; None when the
+    interview has only a total time (every item runs on that clock)."""
+    allowance = item.seconds_allowed or interview.seconds_per_question
+    if not allowance:
+        return None
+    return max(seconds_per_minute(), round(allowance * FOLLOW_UP_SHARE))
+
+
+def _ask_follow_up(item: InterviewItem, interview: Interview) -> InterviewItem | None:
+    """After a question is closed: its card's follow-up, when the answer missed a point it probes."""
+    if item.skipped or not selectors.follow_up_wanted(item=item):
+        return None
+    seconds = follow_up_seconds(item=item, interview=interview)
+    follow_up = InterviewItem.objects.create(interview=interview, question=item.question, position=item.position,
+                                             follow_up_of=item, seconds_allowed=seconds)
+    if seconds:
+        interview.total_seconds += seconds
+        interview.deadline += timedelta(seconds=seconds)
+        interview.save(update_fields=["total_seconds", "deadline"])
+    return follow_up
+
+
 def _show(item: InterviewItem, interview: Interview, now) -> InterviewItem:
     allowance = item.seconds_allowed or interview.seconds_per_question
     deadline = now + timedelta(seconds=allowance) if allowance else interview.deadline
@@ -264,26 +300,32 @@ def interview_advance(*, interview: Interview) -> InterviewItem | None:
     if now >= interview.deadline:
         _end_answering(interview, now)
         return None
-    for item in interview.items.filter(closed_at__isnull=True).order_by("position"):
+    for item in interview.items.filter(closed_at__isnull=True):  # in order: a follow-up after its question
         if item.shown_at is None:
             return _show(item, interview, now)
         if now < item.deadline:
             return item
         item.closed_at, item.timed_out = item.deadline, True
         item.save(update_fields=["closed_at", "timed_out"])
+        follow_up = _ask_follow_up(item, interview)
+        if follow_up is not None:
+            return _show(follow_up, interview, now)
     _end_answering(interview, now)
     return None
 
 
 @transaction.atomic
-def interview_answer_save(*, interview: Interview, question_id: str, answer: str,
-                          action: str = "save") -> InterviewItem:
-    """Autosave (`save`), or save and move on (`next`, `skip`). A change after the deadline (and its
-    grace) is kept but marked late. Raises InterviewInputError for a question not in the interview or
-    not shown yet, InterviewConflict once the learner has moved on from it or answering has ended
-    (a save within GRACE of the end still lands)."""
+def interview_answer_save(*, interview: Interview, question_id: str, answer: str, action: str = "save",
+                          follow_up: bool = False) -> InterviewItem:
+    """Autosave (`save`), or save and move on (`next`, `skip`), the answer to a question or (`follow_up`)
+    to its follow-up; moving on from a question may bring its follow-up. A change after the deadline (and
+    its grace) is kept but marked late. Raises InterviewInputError for a question (or follow-up) not in the
+    interview or not shown yet, InterviewConflict once the learner has moved on from it or answering has
+    ended (a save within GRACE of the end still lands)."""
     interview = _locked(interview)
-    item = interview.items.filter(question__card_id=question_id).first()
+    item = interview.items.filter(question__card_id=question_id, follow_up_of__isnull=not follow_up).first()
+    if item is None and follow_up:
+        raise InterviewInputError(fields={"follow_up": [_("This question has no follow-up in this interview.")]})
     if item is None:
         raise InterviewInputError(fields={"question": [_("This question is not part of this interview.")]})
     if item.shown_at is None:
@@ -301,10 +343,13 @@ def interview_answer_save(*, interview: Interview, question_id: str, answer: str
     if answer != item.answer:
         item.late = item.late or now > item.deadline + GRACE
         item.answer, item.answer_saved_at = answer, now
-    if action in ("next", "skip") and item.closed_at is None:
+    moving_on = action in ("next", "skip") and item.closed_at is None
+    if moving_on:
         # Moving on after the deadline (the page does it when its countdown ends) is a time-out.
         item.closed_at, item.skipped, item.timed_out = now, action == "skip", now >= item.deadline
     item.save()
+    if moving_on:
+        _ask_follow_up(item, interview)
     return item
 
 
@@ -329,10 +374,11 @@ def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> 
     the asked ones to study.
 
     `marks` maps a question's card ID to {"covered": [indexes covered fully], "partly": [indexes covered
-    partly], "verdict": "derived" | "pass" | "fail"}; a key point in neither list is missed, a question
-    left out covers nothing, and a verdict left out is the one its key points give. Raises
-    InterviewInputError for a question not in the interview, a key point it does not have or one marked
-    twice, or an unknown verdict; InterviewConflict unless answering is over.
+    partly], "verdict": "derived" | "pass" | "fail", "follow_up": the same for its follow-up}; a key
+    point in neither list is missed, a question left out covers nothing, and a verdict left out is the one
+    its key points give. Raises InterviewInputError for a question not in the interview, a follow-up not
+    asked, a key point it does not have or one marked twice, or an unknown verdict; InterviewConflict
+    unless answering is over.
     """
     interview = _locked(interview)
     if interview.status == Interview.Status.ANSWERING:
@@ -343,27 +389,33 @@ def interview_review_finish(*, interview: Interview, marks: dict[str, dict]) -> 
     _check_marks(items, marks)
     now = timezone.now()
     for item in items:
-        mark = marks.get(item.question.card_id, {})
+        mark = _mark_of(item, marks)
         _review_item(item, fully=mark.get("covered", []), partly=mark.get("partly", []),
                      verdict_choice=mark.get("verdict", scoring.DERIVED), user=interview.user, reviewed_at=now)
-    interview.score = sum(item.score for item in items) / len(items)
+    interview.score = scoring.interview_score(scores=[(item.score, item.is_follow_up) for item in items])
     interview.status, interview.reviewed_at = Interview.Status.DONE, now
     interview.save(update_fields=["score", "status", "reviewed_at"])
     return interview
 
 
+def _mark_of(item: InterviewItem, marks: dict[str, dict]) -> dict:
+    mark = marks.get(item.question.card_id, {})
+    return (mark.get("follow_up") or {}) if item.is_follow_up else mark
+
+
 def _review_item(item: InterviewItem, *, fully: list[int], partly: list[int], verdict_choice: str, user,
                  reviewed_at) -> None:
-    """Score the item and, if it was asked, rate its card through the study scheduler. The review's
-    client ID is derived from the item, so a retried request cannot rate the card twice."""
+    """Score the item and, if it is a question that was asked, rate its card through the study scheduler
+    (a follow-up's card is its question's, rated once). The review's client ID is derived from the item,
+    so a retried request cannot rate the card twice."""
     levels = {**dict.fromkeys(partly, scoring.PARTLY), **dict.fromkeys(fully, scoring.FULLY)}
     item.point_credits = [scoring.CREDITS[levels.get(index, scoring.MISSED)]
-                          for index in range(len(item.question.key_points))]
+                          for index in range(len(item.key_points))]
     item.covered_points = [index for index, credit in enumerate(item.point_credits) if credit > 0]
     item.score = scoring.item_score(credits=item.point_credits, answer=item.answer, late=item.late)
     verdict = scoring.verdict(score=item.score, choice=verdict_choice)
     item.would_pass, item.verdict_overridden = verdict.would_pass, verdict.overridden
-    if item.shown_at is not None:
+    if item.shown_at is not None and not item.is_follow_up:
         item.study_rating = scoring.study_rating(score=item.score, would_pass=item.would_pass)
         log = card_review(user=user, question=item.question, rating=item.study_rating, reviewed_at=reviewed_at,
                           duration_ms=(item.seconds_used or 0) * 1000, source="interview",
@@ -374,25 +426,38 @@ def _review_item(item: InterviewItem, *, fully: list[int], partly: list[int], ve
 
 
 def _check_marks(items: list[InterviewItem], marks: dict[str, dict]) -> None:
-    by_card = {item.question.card_id: item for item in items}
+    by_key = {(item.question.card_id, item.is_follow_up): item for item in items}
     errors = []
     for card_id, mark in marks.items():
-        item = by_card.get(card_id)
+        item = by_key.get((card_id, False))
         if item is None:
             errors.append(_("“%(question)s” is not part of this interview.") % {"question": card_id})
             continue
-        points = len(item.question.key_points)
-        fully, partly = mark.get("covered", []), mark.get("partly", [])
-        if any(not isinstance(index, int) or not 0 <= index < points for index in [*fully, *partly]):
-            errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": card_id,
-                                                                                      "last": points - 1})
-        elif set(fully) & set(partly):
-            errors.append(_("“%(question)s”: a key point is covered either fully or partly, not both.")
-                          % {"question": card_id})
-        if mark.get("verdict", scoring.DERIVED) not in scoring.VERDICT_CHOICES:
-            errors.append(_("“%(question)s”: the verdict is one of derived, pass or fail.") % {"question": card_id})
+        errors += _mark_errors(item, mark)
+        if mark.get("follow_up") is None:
+            continue
+        follow_up = by_key.get((card_id, True))
+        if follow_up is None:
+            errors.append(_("“%(question)s” was asked no follow-up.") % {"question": card_id})
+        else:
+            errors += _mark_errors(follow_up, mark["follow_up"])
     if errors:
         raise InterviewInputError(fields={"items": errors})
+
+
+def _mark_errors(item: InterviewItem, mark: dict) -> list[str]:
+    """What is wrong with one item's mark, each message naming the item (a follow-up by its form key)."""
+    name, points = item.form_key, len(item.key_points)
+    errors = []
+    fully, partly = mark.get("covered", []), mark.get("partly", [])
+    if any(not isinstance(index, int) or not 0 <= index < points for index in [*fully, *partly]):
+        errors.append(_("“%(question)s” has key points 0 to %(last)d only.") % {"question": name, "last": points - 1})
+    elif set(fully) & set(partly):
+        errors.append(_("“%(question)s”: a key point is covered either fully or partly, not both.")
+                      % {"question": name})
+    if mark.get("verdict", scoring.DERIVED) not in scoring.VERDICT_CHOICES:
+        errors.append(_("“%(question)s”: the verdict is one of derived, pass or fail.") % {"question": name})
+    return errors
 
 
 def interview_study_missed(*, interview: Interview) -> CustomSession:

@@ -52,8 +52,9 @@ def _demos(item: InterviewItem, language: str) -> list[dict]:
 def _item_view(item: InterviewItem, language: str) -> dict:
     key_points = selectors.key_points_for_review(item=item, language=language)
     missed = set(item.missed_points)
-    return {"item": item, "card_id": item.question.card_id, "text": getattr(item.question, f"question_{language}"),
-            "answer_html": getattr(item.question, f"answer_html_{language}"), "key_points": key_points,
+    return {"item": item, "card_id": item.question.card_id, "form_key": item.form_key, "text": item.text(language),
+            "answer_html": "" if item.is_follow_up else getattr(item.question, f"answer_html_{language}"),
+            "key_points": key_points,
             "missed_points": [point for point in key_points if point["index"] in missed],
             "demos": _demos(item, content_language())}
 
@@ -130,9 +131,11 @@ def answer(request, interview_id):
         interview.refresh_from_db()
         return _page_for(interview)
     interview.refresh_from_db()
+    language = interview.language
     return render(request, "interviews/answer.html", {
-        "interview": interview, "item": item, "text": getattr(item.question, f"question_{interview.language}"),
-        "count": interview.items.count(), "server_time": timezone.now(),
+        "interview": interview, "item": item, "text": item.text(language),
+        "asked_before": item.follow_up_of.text(language) if item.is_follow_up else None,
+        "count": interview.items.filter(follow_up_of__isnull=True).count(), "server_time": timezone.now(),
         "warn_seconds": services.warning_seconds(item), "minute_seconds": services.seconds_per_minute(),
         "answer_api": reverse("api-interview-answer", kwargs={"interview_id": interview.id})})
 
@@ -147,12 +150,14 @@ def answer_submit(request, interview_id):
         return _problem(request, interview, [_("unknown action %(action)s") % {"action": repr(action)}], 400)
     # The API's checks (length, no NUL character) hold for the form too: one answer, one set of rules.
     submitted = AnswerSerializer(data={"question": request.POST.get("question", ""),
+                                       "follow_up": request.POST.get("follow_up", "false"),
                                        "answer": request.POST.get("answer", ""), "action": action})
     if not submitted.is_valid():
         return _problem(request, interview, _flat(submitted.errors), 400)
     try:
         services.interview_answer_save(interview=interview, question_id=submitted.validated_data["question"],
-                                       answer=submitted.validated_data["answer"], action=action)
+                                       answer=submitted.validated_data["answer"], action=action,
+                                       follow_up=submitted.validated_data["follow_up"])
     except AppError as error:
         return _problem(request, interview, error.messages(), error.status)
     return redirect("interviews:answer", interview_id=interview.id)
@@ -168,19 +173,21 @@ def end(request, interview_id):
 
 def _marks(request, items: list[InterviewItem]) -> dict[str, dict]:
     """Each key point's radio (missed, partly, fully; missed when none is sent) and each verdict as
-    posted; a value that is none of these is a 400 naming the question."""
-    marks = {}
-    for item in items:
-        card_id = item.question.card_id
-        levels = [request.POST.get(f"point-{card_id}-{index}", scoring.MISSED)
-                  for index in range(len(item.question.key_points))]
+    posted, a follow-up's under its question's; a value that is none of these is a 400 naming the item."""
+    marks: dict[str, dict] = {}
+    for item in items:  # a question before its follow-up
+        key = item.form_key
+        levels = [request.POST.get(f"point-{key}-{index}", scoring.MISSED) for index in range(len(item.key_points))]
         if any(level not in scoring.CREDITS for level in levels):
             raise services.InterviewInputError(fields={"items": [
-                _("“%(question)s”: each key point is missed, partly or fully covered.") % {"question": card_id}]})
-        marks[card_id] = {
-            "covered": [index for index, level in enumerate(levels) if level == scoring.FULLY],
-            "partly": [index for index, level in enumerate(levels) if level == scoring.PARTLY],
-            "verdict": request.POST.get(f"verdict-{card_id}", scoring.DERIVED)}
+                _("“%(question)s”: each key point is missed, partly or fully covered.") % {"question": key}]})
+        mark = {"covered": [index for index, level in enumerate(levels) if level == scoring.FULLY],
+                "partly": [index for index, level in enumerate(levels) if level == scoring.PARTLY],
+                "verdict": request.POST.get(f"verdict-{key}", scoring.DERIVED)}
+        if item.is_follow_up:
+            marks[item.question.card_id]["follow_up"] = mark
+        else:
+            marks[item.question.card_id] = mark
     return marks
 
 
@@ -207,6 +214,7 @@ def review(request, interview_id):
     return render(request, "interviews/review.html", {
         "interview": interview, "rows": [_item_view(item, interview.language) for item in items],
         "problems": problems, "late_factor": scoring.LATE_FACTOR, "pass_score": scoring.PASS_SCORE,
+        "follow_up_weight": scoring.FOLLOW_UP_WEIGHT, "follow_ups": any(item.is_follow_up for item in items),
         "credit_levels": CREDIT_LEVELS}, status=status)
 
 
@@ -219,6 +227,7 @@ def results(request, interview_id):
     rows = [_item_view(item, interview.language) for item in items]
     return render(request, "interviews/results.html", {
         "interview": interview, "rows": rows, "missed_any": any(row["missed_points"] for row in rows),
+        "question_count": sum(not item.is_follow_up for item in items),
         "total_seconds_used": interview.seconds_taken,  # as the history counts it: first question shown to end
         "learner_timezone": study_settings_get(user=request.user).timezone})
 

@@ -46,7 +46,8 @@
       if (stopped || text === savedText) return Promise.resolve();
       status.textContent = T.saving;
       saving = request(data.autosaveUrl, {
-        method: "PATCH", keepalive, body: {question: data.question, answer: text, action: "save"},
+        method: "PATCH", keepalive,
+        body: {question: data.question, follow_up: data.followUp === "1", answer: text, action: "save"},
       }).then((response) => {
         if (response.ok) {
           savedText = text;
@@ -131,11 +132,15 @@
       return (sum / points) * (item.dataset.late === "1" ? lateFactor : 1);
     }
 
+    // The overall score weighs a follow-up as the server does (scoring.interview_score).
     function update() {
       let total = 0;
+      let weights = 0;
       items.forEach((item) => {
         const score = itemScore(item);
-        total += score;
+        const weight = Number(item.dataset.weight);
+        total += score * weight;
+        weights += weight;
         const output = item.querySelector(".item-score output");
         if (output) output.textContent = `${Math.round(score * 100)}%`;
         const verdict = item.querySelector(".verdict");
@@ -144,7 +149,7 @@
             score >= passScore ? verdict.dataset.passText : verdict.dataset.failText;
         }
       });
-      form.querySelector(".overall-score").textContent = `${Math.round((total / Math.max(1, items.length)) * 100)}%`;
+      form.querySelector(".overall-score").textContent = `${Math.round((total / Math.max(1, weights)) * 100)}%`;
     }
 
     form.addEventListener("change", update);

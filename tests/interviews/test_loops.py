@@ -145,3 +145,50 @@ def test_it_refuses_a_weak_spots_round_before_any_study(alice):
     with pytest.raises(services.InterviewInputError):
         services.interview_loop_create(user=alice, loop=loops.WEAK_SPOTS)
     assert not Interview.objects.exists()
+
+
+def test_it_lists_the_loops_of_the_file_through_the_api(alice_api):
+    listed = alice_api.get("/api/interviews/loops/").json()
+    defined = loops.read_loops()
+    assert [loop["slug"] for loop in listed] == list(defined)
+    for loop in listed:
+        assert loop["title"] == defined[loop["slug"]].title and loop["title"]["zh"]
+        assert 1 <= loop["difficulty_min"] <= loop["difficulty_max"] <= 3
+        assert sum(topic["questions"] for topic in loop["topics"]) == loop["question_count"]
+
+
+def test_it_lists_a_loops_topics_with_their_titles_weights_and_shares(alice_api, test_loop):
+    [loop] = alice_api.get("/api/interviews/loops/").json()
+    assert loop == {"slug": "test-loop", "title": {"en": "Test loop", "zh": "测试面试"}, "difficulty_min": 2,
+                    "difficulty_max": 3, "question_count": 3, "topics": [
+                        {"slug": "theory", "title": {"en": "Theory", "zh": "theory题"}, "weight": 2, "questions": 2},
+                        {"slug": "design", "title": {"en": "Design", "zh": "design题"}, "weight": 1, "questions": 1}]}
+
+
+def test_it_starts_a_loop_through_the_api(alice_api, test_loop):
+    response = alice_api.post("/api/interviews/", {"loop": "test-loop", "language": "en"}, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["loop"] == "test-loop" and data["question_count"] == 3 and data["language"] == "en"
+    assert data["total_seconds"] == Interview.objects.get().total_seconds >= 15 * 60 + 2 * 4 * 60
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"loop": "astronaut"}, "Choose one of the loops."),
+    ({"loop": "test-loop", "kind": "coding"}, "A loop sets its own rounds: leave kind out."),
+    ({"loop": loops.WEAK_SPOTS}, "Study some cards first"),  # nothing studied: no weak spot is known
+])
+def test_it_answers_400_with_the_loops_field_to_a_loop_it_cannot_start(alice_api, test_loop, body, message):
+    response = alice_api.post("/api/interviews/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert message in response.json()["loop"][0]
+    assert not Interview.objects.exists()
+
+
+def test_it_starts_the_weak_spots_round_through_the_api(alice_api, alice):
+    lapsed = make_question(topic="shaky")
+    _studied(alice, lapsed, lapses=2, stability=1.0)
+    response = alice_api.post("/api/interviews/", {"loop": loops.WEAK_SPOTS, "language": "en"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["weak_spots"] and response.json()["loop"] == loops.WEAK_SPOTS
+    assert Interview.objects.get().items.first().question == lapsed
