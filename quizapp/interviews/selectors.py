@@ -140,7 +140,7 @@ def interview_get_or_404(*, user, interview_id) -> Interview:
 
 
 def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:
-    return interview.items.select_related("question__topic").prefetch_related("question__demo_links")
+    return interview.items.select_related("question__topic", "recording").prefetch_related("question__demo_links")
 
 
 def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
@@ -210,9 +210,11 @@ def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[S
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
     """The item's key points in the interview's language, with the credit the answer suggests (fully
     where one of its terms, or one of the card's names for a term, is in the answer; missed otherwise)
-    and the credit the learner gave once reviewed."""
+    and the credit the learner gave once reviewed. A spoken answer's transcript counts as typed words."""
     points = item.question.key_points
-    suggested = key_points_suggested(key_points=points, answer=item.answer, names=item.question.aliases)
+    spoken = item.spoken_answer
+    words = f"{item.answer}\n{spoken.transcript}" if spoken else item.answer
+    suggested = key_points_suggested(key_points=points, answer=words, names=item.question.aliases)
     credits = item.point_credits or [None] * len(points)
     return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),
              "suggested": suggested[index], "credit": credits[index],

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -5,7 +6,7 @@ from rest_framework import serializers
 from questions.languages import content_language
 from questions.serializers import TopicSlugsField
 from quizapp.interviews import scoring, selectors, services
-from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.interviews.models import AnswerRecording, Interview, InterviewItem
 
 
 class InterviewCreateSerializer(serializers.Serializer):
@@ -150,3 +151,34 @@ class ReviewSerializer(serializers.Serializer):
 
     def validate_items(self, items):
         return {mark["question"]: {key: mark[key] for key in ("covered", "partly", "verdict")} for mark in items}
+
+
+class TranscriptionStatusSerializer(serializers.Serializer):
+    configured = serializers.BooleanField(help_text="a speech-to-text model transcribes recordings on this site")
+    detail = serializers.CharField()
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    question = serializers.CharField(source="item.question.card_id")
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnswerRecording
+        fields = ["question", "content_type", "size", "seconds", "recorded_at", "transcript_status", "transcript",
+                  "audio_url"]
+
+    def get_audio_url(self, recording) -> str:
+        return reverse("api-interview-recording-audio", kwargs={"interview_id": recording.item.interview_id,
+                                                                "question_id": recording.item.question.card_id})
+
+
+class RecordingListSerializer(serializers.Serializer):
+    transcription = TranscriptionStatusSerializer()
+    recordings = RecordingSerializer(many=True)
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    audio = serializers.FileField(help_text="the recording: WebM, Ogg or MP4 audio, at most "
+                                            "ANSWER_RECORDING_MAX_BYTES (5 MiB by default)")
+    seconds = serializers.FloatField(min_value=0.1, max_value=services.MAX_TOTAL_MINUTES * 60,
+                                     help_text="its length; at most the question's time")
