@@ -75,7 +75,8 @@ class RecordingApi(APIView):
                                                     question_id=question_id)
         return Response(RecordingSerializer(recording).data)
 
-    @extend_schema(parameters=[QUESTION_ID], responses={204: None, 404: NOT_YOURS}, summary="Delete a spoken answer and its file")
+    @extend_schema(parameters=[QUESTION_ID], responses={204: None, 404: NOT_YOURS},
+                   summary="Delete a spoken answer and its file")
     def delete(self, request, interview_id, question_id):
         interview = selectors.interview_get_or_404(user=request.user, interview_id=interview_id)
         recordings.recording_delete(interview=interview, question_id=question_id)
@@ -88,7 +89,8 @@ AUDIO = {content_type: OpenApiTypes.BINARY for content_type in EXTENSIONS}
 class RecordingAudioApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[QUESTION_ID], responses={**{(200, content_type): schema for content_type, schema in AUDIO.items()},
+    @extend_schema(parameters=[QUESTION_ID],
+                   responses={**{(200, content_type): schema for content_type, schema in AUDIO.items()},
                               **{(206, content_type): schema for content_type, schema in AUDIO.items()},
                               404: NOT_YOURS, 416: OpenApiResponse(description="the range lies past the end")},
                    summary="Play a spoken answer: the audio, whole or the byte range asked for (Range)")
