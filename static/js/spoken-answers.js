@@ -51,6 +51,7 @@
       player.src = recorded.audio_url;  // a new address per recording: never the old one from the cache
       player.hidden = false;
       deleteButton.hidden = false;
+      recordButton.textContent = T.record_again;
     }
 
     async function upload(chunks, seconds) {
@@ -126,6 +127,7 @@
         player.removeAttribute("src");
         player.hidden = true;
         deleteButton.hidden = true;
+        recordButton.textContent = T.record;
         status.textContent = T.deleted;
       } catch (error) {
         status.textContent = fill(T.failed, {reason: error.message});
