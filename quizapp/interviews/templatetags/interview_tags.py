@@ -74,7 +74,8 @@ def spoken_answer_player(item):
 def recorder_strings():
     """The words spoken-answers.js shows, read like the answer page's."""
     return json_script({
-        "record": _("Record"), "record_again": _("Record again"), "recording": _("Recording… %(time)s"), "saving": _("Saving the recording…"),
+        "record": _("Record"), "record_again": _("Record again"), "recording": _("Recording… %(time)s"),
+        "saving": _("Saving the recording…"),
         "saved": _("Recording saved: %(time)s"), "failed": _("The recording was not saved: %(reason)s"),
         "deleted": _("Recording deleted."), "no_microphone": _("No microphone could be used: %(reason)s"),
         "full": _("The recording reached the size this site keeps and stopped."),
