@@ -19,6 +19,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from quizapp.core.errors import NotYours
+from quizapp.core.queueing import QueueUnavailable, publish
 from quizapp.interviews import speech
 from quizapp.interviews.models import AnswerRecording, Interview, InterviewItem
 from quizapp.interviews.services import GRACE, InterviewConflict, InterviewInputError
@@ -114,12 +115,13 @@ def recording_save(*, interview: Interview, question_id: str, audio: bytes, seco
 
 
 def _queue_transcription(recording_id: int) -> None:
+    """After the commit, so the task finds its row. A broker that is down costs the transcript, never the
+    recording: the learner still hears it at the review."""
     from quizapp.interviews.tasks import transcribe_recording
 
     try:
-        transcribe_recording.delay(recording_id)
-    except Exception:  # the broker is down: the recording is kept, only its transcript is lost
-        logger.warning("could not queue the transcription of recording %s", recording_id, exc_info=True)
+        publish(transcribe_recording, args=[recording_id])
+    except QueueUnavailable:
         AnswerRecording.objects.filter(pk=recording_id).update(transcript_status=AnswerRecording.Transcript.FAILED)
 
 

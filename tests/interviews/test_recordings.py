@@ -167,3 +167,14 @@ def test_my_data_names_my_recordings_and_deleting_my_account_removes_their_files
     with django_capture_on_commit_callbacks(execute=True):
         account_delete(user=alice)
     assert _stored_files(media) == [] and not AnswerRecording.objects.exists()
+
+
+def test_a_broker_that_is_down_costs_the_transcript_never_the_recording(
+        alice_api, interview, settings, broker_down, django_capture_on_commit_callbacks):
+    settings.SPEECH_TO_TEXT_MODEL = "/models/whisper-small"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(alice_api, interview)
+    assert response.status_code == 201 and response.json()["transcript_status"] == "pending"
+    recording = AnswerRecording.objects.get()
+    assert recording.transcript_status == "failed" and recording.size == len(WEBM)
+    assert alice_api.get(response.json()["audio_url"]).content == WEBM
