@@ -57,6 +57,24 @@ class HeartbeatStep(bootsteps.StartStopStep):
 app.steps["worker"].add(HeartbeatStep)
 
 
+class SpeechModelCheck(bootsteps.StartStopStep):
+    """A worker for the `speech` queue refuses to start when the configured speech-to-text model cannot run
+    here (transformers or ffmpeg missing, no such folder), saying which, instead of failing every recording."""
+
+    def start(self, worker):
+        from django.core.exceptions import ImproperlyConfigured
+
+        from quizapp.interviews import speech
+
+        if speech.QUEUE in (worker.app.amqp.queues.consume_from or {}):
+            problem = speech.problem() if speech.configured() else "SPEECH_TO_TEXT_MODEL is not set"
+            if problem:
+                raise ImproperlyConfigured(problem)
+
+
+app.steps["worker"].add(SpeechModelCheck)
+
+
 @worker_process_init.connect
 def warm_up_engine(**kwargs):
     """Each pool process pays PyTorch's import-time costs once, at start, not on a learner's run."""

@@ -321,7 +321,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The optimiser's fits take minutes: on their own queue and worker they never hold up a demo.
-CELERY_TASK_ROUTES = {"quizapp.study.tasks.optimize_scheduler": {"queue": "optimizer"}}
+CELERY_TASK_ROUTES = {"quizapp.study.tasks.optimize_scheduler": {"queue": "optimizer"},
+                      # a speech model's memory and seconds per recording stay off the demo workers
+                      "quizapp.interviews.tasks.transcribe_recording": {"queue": "speech"}}
 # Workers (and the command that computes default runs ahead) add this to the niceness they start with:
 # when a demo and a page want the CPU at once, the page goes first (19 is the lowest priority).
 WORKER_NICENESS = envint("WORKER_NICENESS", "10")
@@ -331,6 +333,11 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", 
 TASK_QUEUE_RETRY_AFTER_SECONDS = envint("TASK_QUEUE_RETRY_AFTER_SECONDS", "30")
 # Length of an interview "minute" in seconds: 60, except in end-to-end tests that let a question time out.
 INTERVIEW_SECONDS_PER_MINUTE = 60
+# Spoken answers (interviews/recordings.py): the largest recording kept (5 MiB: a 20-minute coding round at the
+# 24 kbit/s the answer page records), and an optional speech-to-text model, a local path the `speech` queue's
+# worker loads with Hugging Face transformers (interviews/speech.py); without one recordings are kept untranscribed.
+ANSWER_RECORDING_MAX_BYTES = envint("ANSWER_RECORDING_MAX_BYTES", str(5 * 1024 * 1024))
+SPEECH_TO_TEXT_MODEL = os.environ.get("SPEECH_TO_TEXT_MODEL", "").strip()
 # FSRS spreads intervals by a few percent so cards learnt together do not stay together; tests turn it off.
 STUDY_FSRS_FUZZ = True
 
@@ -425,6 +432,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
+        "media-src": ["'self'"],  # spoken answers play from the API (default-src says so too; stated for the reader)
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],

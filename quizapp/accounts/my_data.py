@@ -13,6 +13,7 @@ from django.utils import timezone
 from questions.models import Question
 from quizapp.demos.models import DemoRequest
 from quizapp.interviews.models import Interview
+from quizapp.interviews.recordings import recording_url
 from quizapp.study.models import CardState, ReviewLog, StudySettings
 
 FORMAT_VERSION = 1
@@ -45,7 +46,8 @@ def account_data(*, user: AbstractBaseUser) -> dict:
                       for question in Question.objects.filter(owner=user).select_related("topic")
                       .prefetch_related("tags").order_by("id")],
         "interviews": [_interview(interview) for interview in Interview.objects.filter(user=user)
-                       .prefetch_related("topics", "items__question").order_by("created_at")],
+                       .prefetch_related("topics", "items__question", "items__recording")
+                       .order_by("created_at")],
         "demo_runs": [{"demo_id": request.run.demo_id, "params": request.run.params, "status": request.run.status,
                        "from_cache": request.from_cache, "requested_at": request.requested_at}
                       for request in DemoRequest.objects.filter(user=user).select_related("run")
@@ -55,13 +57,24 @@ def account_data(*, user: AbstractBaseUser) -> dict:
 
 def _interview(interview: Interview) -> dict:
     return {"id": interview.id, **_fields(interview), "topics": [topic.slug for topic in interview.topics.all()],
-            "items": [{"card_id": item.question.card_id, "follow_up": item.is_follow_up, **_fields(item)}
+            "items": [{"card_id": item.question.card_id, "follow_up": item.is_follow_up, **_fields(item),
+                       "recording": _recording(item)}
                       for item in interview.items.all()]}
+
+
+def _recording(item) -> dict | None:
+    """A spoken answer's details and transcript; its audio stays a download of its own (the address here):
+    a document of every recording's bytes could reach gigabytes."""
+    recording = item.spoken_answer
+    if recording is None:
+        return None
+    return {**_fields(recording, leave_out=("audio",)),
+            "audio_url": recording_url(item, audio=True)}
 
 
 @transaction.atomic
 def account_delete(*, user: AbstractBaseUser) -> None:
-    """The account and everything of it: settings, card states and reviews, own cards, interviews,
-    demo requests and tokens (each cascades from the user). Demo runs stay: they are shared results,
-    and only lose the name of who first asked."""
+    """The account and everything of it: settings, card states and reviews, own cards, interviews and their
+    recordings (whose files go once this commits), demo requests and tokens (each cascades from the user).
+    Demo runs stay: they are shared results, and only lose the name of who first asked."""
     user.delete()

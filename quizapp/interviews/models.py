@@ -1,4 +1,5 @@
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
@@ -140,6 +141,18 @@ class InterviewItem(models.Model):
         return round((self.deadline - self.shown_at).total_seconds())
 
     @property
+    def spoken_answer(self) -> "AnswerRecording | None":
+        """The question's recording, if it was answered aloud (AnswerRecording)."""
+        try:
+            return self.recording
+        except models.ObjectDoesNotExist:
+            return None
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer.strip()) or self.spoken_answer is not None
+
+    @property
     def missed_points(self) -> list[int]:
         """Indexes of the key points not fully covered (all of them for a question never reviewed)."""
         total = len(self.key_points)
@@ -156,3 +169,34 @@ class InterviewItem(models.Model):
         if self.deadline is not None:
             end = min(end, self.deadline)
         return max(0, round((end - self.shown_at).total_seconds()))
+
+
+def _recording_path(recording: "AnswerRecording", filename: str) -> str:
+    # A new name per recording: a replaced one never reaches a player that still holds the old address.
+    item, extension = recording.item, PurePath(filename).suffix
+    return f"answer-recordings/{item.interview.user_id}/{item.interview_id}/{item.pk}-{uuid.uuid4().hex}{extension}"
+
+
+class AnswerRecording(models.Model):
+    """A spoken answer to one question: the browser's recording, kept through the storage API and served to
+    its learner alone. One per question: recording again replaces it. Its file goes with the row
+    (interviews.recordings removes it on delete, the interview's and the account's cascades included)."""
+
+    class Transcript(models.TextChoices):
+        NOT_CONFIGURED = "not_configured", _("no speech-to-text model is configured")
+        PENDING = "pending", _("being transcribed")
+        DONE = "done", _("transcribed")
+        FAILED = "failed", _("transcription failed")
+
+    item = models.OneToOneField(InterviewItem, on_delete=models.CASCADE, related_name="recording")
+    audio = models.FileField(upload_to=_recording_path, max_length=200)
+    content_type = models.CharField(max_length=20, help_text="audio/webm, audio/ogg or audio/mp4, read from the bytes")
+    size = models.PositiveIntegerField(help_text="bytes")
+    seconds = models.FloatField(help_text="its length as the browser measured it, within the question's clock")
+    recorded_at = models.DateTimeField()
+    transcript_status = models.CharField(max_length=20, choices=Transcript.choices,
+                                         default=Transcript.NOT_CONFIGURED)
+    transcript = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.content_type} {self.size} B"

@@ -2,7 +2,7 @@
 
 Each key point earns a credit: missed 0, partly ½, fully 1. The score of a question is the mean credit of
 its key points, halved when the answer was changed after the deadline (the clock is part of the
-exercise). A blank answer covers nothing.
+exercise). A blank answer covers nothing, unless it was spoken.
 
 The verdict ("I'd pass this") follows the score: a pass from PASS_SCORE up. The learner may override it
 either way; the override is recorded as such, so an answer that hit no key point can still be called a
@@ -41,8 +41,9 @@ class Verdict:
     overridden: bool  # the learner chose the opposite of what the key points give
 
 
-def item_score(*, credits: list[float], answer: str, late: bool) -> float:
-    if not answer.strip() or not credits:
+def item_score(*, credits: list[float], answer: str, late: bool, spoken: bool = False) -> float:
+    """`spoken`: the question was answered aloud (a recording counts as an answer, transcribed or not)."""
+    if not (answer.strip() or spoken) or not credits:
         return 0.0
     share = sum(credits) / len(credits)
     return share * LATE_FACTOR if late else share

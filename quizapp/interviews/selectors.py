@@ -159,7 +159,7 @@ def interview_get_or_404(*, user, interview_id) -> Interview:
 
 
 def interview_items(*, interview: Interview) -> QuerySet[InterviewItem]:
-    return interview.items.select_related("question__topic").prefetch_related("question__demo_links")
+    return interview.items.select_related("question__topic", "recording").prefetch_related("question__demo_links")
 
 
 def interview_history(*, user, topic: str | None = None) -> QuerySet[Interview]:
@@ -229,24 +229,32 @@ def score_trends(*, user) -> tuple[dict[str, list[ScorePoint]], dict[str, list[S
             {name(key): points for key, points in kind_score_history(user=user).items()})
 
 
+def answer_words(item: InterviewItem) -> str:
+    """What the learner said: the typed answer, and a spoken answer's transcript where there is one (a
+    recording still being transcribed, or on a site without speech-to-text, adds no words)."""
+    spoken = item.spoken_answer
+    return f"{item.answer}\n{spoken.transcript}" if spoken and spoken.transcript else item.answer
+
+
 def follow_up_wanted(*, item: InterviewItem) -> bool:
     """Whether the interviewer asks the card's follow-up after this answer: the item is a question (not a
     follow-up itself), its card has a follow-up, and the answer, not blank, misses at least one of the key
     points the follow-up probes by the term match that pre-ticks the review."""
     follow_up = item.question.follow_up
-    if item.is_follow_up or not follow_up or not item.answer.strip():
+    words = answer_words(item)
+    if item.is_follow_up or not follow_up or not words.strip():
         return False
-    found = key_points_suggested(key_points=item.question.key_points, answer=item.answer,
-                                 names=item.question.aliases)
+    found = key_points_suggested(key_points=item.question.key_points, answer=words, names=item.question.aliases)
     return any(not found[index] for index in follow_up["probes"] if index < len(found))
 
 
 def key_points_for_review(*, item: InterviewItem, language: str) -> list[dict]:
     """The item's key points (a follow-up's own) in the interview's language, with the credit the answer
     suggests (fully where one of its terms, or one of the card's names for a term, is in the answer;
-    missed otherwise) and the credit the learner gave once reviewed."""
+    missed otherwise) and the credit the learner gave once reviewed. A spoken answer's transcript counts as
+    typed words."""
     points = item.key_points
-    suggested = key_points_suggested(key_points=points, answer=item.answer, names=item.question.aliases)
+    suggested = key_points_suggested(key_points=points, answer=answer_words(item), names=item.question.aliases)
     credits = item.point_credits or [None] * len(points)
     return [{"index": index, "text": point.get(language, ""), "terms": point.get("terms", []),
              "suggested": suggested[index], "credit": credits[index],

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from questions.languages import content_language
 from questions.serializers import TopicSlugsField
-from quizapp.interviews import loops, scoring, selectors, services
-from quizapp.interviews.models import Interview, InterviewItem
+from quizapp.interviews import loops, recordings, scoring, selectors, services
+from quizapp.interviews.models import AnswerRecording, Interview, InterviewItem
 
 
 class InterviewCreateSerializer(serializers.Serializer):
@@ -201,3 +201,34 @@ class ReviewSerializer(serializers.Serializer):
     def validate_items(self, items):
         return {mark["question"]: {key: mark[key] for key in ("covered", "partly", "verdict", "follow_up")
                                    if key in mark} for mark in items}
+
+
+class TranscriptionStatusSerializer(serializers.Serializer):
+    configured = serializers.BooleanField(help_text="a speech-to-text model transcribes recordings on this site")
+    detail = serializers.CharField()
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    question = serializers.CharField(source="item.question.card_id")
+    follow_up = serializers.BooleanField(source="item.is_follow_up", help_text="the answer to the card's follow-up")
+    audio_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnswerRecording
+        fields = ["question", "follow_up", "content_type", "size", "seconds", "recorded_at", "transcript_status",
+                  "transcript", "audio_url"]
+
+    def get_audio_url(self, recording) -> str:
+        return recordings.recording_url(recording.item, audio=True)
+
+
+class RecordingListSerializer(serializers.Serializer):
+    transcription = TranscriptionStatusSerializer()
+    recordings = RecordingSerializer(many=True)
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    audio = serializers.FileField(help_text="the recording: WebM, Ogg or MP4 audio, at most "
+                                            "ANSWER_RECORDING_MAX_BYTES (5 MiB by default)")
+    seconds = serializers.FloatField(min_value=0.1, max_value=services.MAX_TOTAL_MINUTES * 60,
+                                     help_text="its length; at most the question's time")

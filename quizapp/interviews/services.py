@@ -412,7 +412,8 @@ def _review_item(item: InterviewItem, *, fully: list[int], partly: list[int], ve
     item.point_credits = [scoring.CREDITS[levels.get(index, scoring.MISSED)]
                           for index in range(len(item.key_points))]
     item.covered_points = [index for index, credit in enumerate(item.point_credits) if credit > 0]
-    item.score = scoring.item_score(credits=item.point_credits, answer=item.answer, late=item.late)
+    item.score = scoring.item_score(credits=item.point_credits, answer=item.answer, late=item.late,
+                                    spoken=item.spoken_answer is not None)
     verdict = scoring.verdict(score=item.score, choice=verdict_choice)
     item.would_pass, item.verdict_overridden = verdict.would_pass, verdict.overridden
     if item.shown_at is not None and not item.is_follow_up:

@@ -31,5 +31,5 @@ window.QuizApp = (function () {
   // A translated text with its %(name)s placeholders filled, as Python's % operator would.
   const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (placeholder, name) => String(values[name]));
 
-  return {request, pageData, fill};
+  return {request, pageData, fill, csrfToken};
 })();

@@ -244,3 +244,48 @@ def test_it_weighs_a_follow_up_as_half_a_question_in_the_topics_score_history(al
 def test_it_counts_the_questions_not_their_follow_ups_in_the_history(alice, clock):
     _answered_with_a_follow_up(alice)
     assert selectors.interview_history(user=alice).get().question_count == 2
+
+
+def test_a_follow_ups_spoken_answer_is_its_own_beside_its_questions(alice, alice_api, clock, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.interviews.test_recordings import OGG, WEBM
+
+    settings.MEDIA_ROOT = tmp_path
+    interview = _interview(alice)
+    first = services.interview_advance(interview=interview)
+    base = f"/api/interviews/{interview.id}/recordings/{first.question.card_id}/"
+
+    def upload(url, audio):
+        return alice_api.put(url, {"audio": SimpleUploadedFile("a.webm", audio), "seconds": 10.0}, format="multipart")
+
+    assert upload(base, WEBM).status_code == 201
+    clock.shift(timedelta(seconds=30))
+    _answer(interview, first, MISSES_A_PROBE)
+    follow_up = services.interview_advance(interview=interview)
+    assert follow_up.is_follow_up
+    stored = upload(base + "follow-up/", OGG).json()
+    assert stored["follow_up"] is True and stored["audio_url"].endswith("/follow-up/audio/")
+    assert alice_api.get(stored["audio_url"]).content == OGG
+    assert alice_api.get(base + "audio/").content == WEBM  # the question's own recording is untouched
+    listed = alice_api.get(f"/api/interviews/{interview.id}/recordings/").json()["recordings"]
+    assert [(entry["question"], entry["follow_up"]) for entry in listed] == [
+        (first.question.card_id, False), (first.question.card_id, True)]
+    assert alice_api.delete(base + "follow-up/").status_code == 204
+    assert alice_api.get(base + "follow-up/").status_code == 404 and alice_api.get(base).status_code == 200
+
+
+def test_a_transcript_counts_as_said_when_choosing_the_follow_up(alice, clock):
+    from quizapp.interviews.models import AnswerRecording
+
+    interview = _interview(alice)
+    first = services.interview_advance(interview=interview)
+    AnswerRecording.objects.create(item=first, audio="x.webm", content_type="audio/webm", size=1, seconds=5,
+                                   recorded_at=START,
+                                   transcript=MAKES_EVERY_PROBE,
+                                   transcript_status=AnswerRecording.Transcript.DONE)
+    first.refresh_from_db()
+    assert not selectors.follow_up_wanted(item=first)  # typed nothing, said every probed point aloud
+    AnswerRecording.objects.filter(item=first).update(transcript=MISSES_A_PROBE)
+    first = InterviewItem.objects.get(pk=first.pk)
+    assert selectors.follow_up_wanted(item=first)
