@@ -3,8 +3,15 @@ answers 404, like one that does not exist."""
 
 import json
 
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,12 +19,20 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from questions.api import CARD_ID
-from questions.models import Question
+from questions.images import MAX_IMAGES_PER_CARD, MAX_NAME_LENGTH, image_names
+from questions.models import OwnCardImage, Question
 from questions.serializers import TopicSlugField
-from quizapp.core.parsers import BoundedMultiPartParser
+from quizapp.core.parsers import BoundedJSONParser, BoundedMultiPartParser, declared_length
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.cloze import has_cloze
-from quizapp.own_cards.forms import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, cleaned_answer, cleaned_question
+from quizapp.own_cards.forms import (
+    MAX_ANSWER_LENGTH,
+    MAX_QUESTION_LENGTH,
+    cleaned_answer,
+    cleaned_question,
+    read_upload,
+)
+from quizapp.own_cards.images import ImageFile, image_files_problems
 from quizapp.own_cards.services import OwnCardText
 
 
@@ -35,10 +50,34 @@ class OwnCardSerializer(serializers.ModelSerializer):
     topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
     answer_html = serializers.CharField(source="answer_html_en", read_only=True)
+    images = serializers.SerializerMethodField(help_text="the images the answer shows, by the name it uses")
+    new_images = serializers.ListField(
+        child=serializers.FileField(), write_only=True, required=False, max_length=MAX_IMAGES_PER_CARD,
+        help_text=("images to add (multipart): PNG, JPEG, GIF or WebP, each at most OWN_CARD_IMAGE_MAX_BYTES "
+                   f"(2 MB by default), at most {MAX_IMAGES_PER_CARD} a card; each is added at the end of the answer "
+                   "as ![file name](name) unless the answer names it already"))
+    remove_images = serializers.ListField(child=serializers.CharField(max_length=MAX_NAME_LENGTH), write_only=True,
+                                          required=False, max_length=MAX_IMAGES_PER_CARD,
+                                          help_text="names of images to take out of the answer")
 
     class Meta:
         model = Question
-        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "updated_at"]
+        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "images",
+                  "new_images", "remove_images", "updated_at"]
+
+    @extend_schema_field(inline_serializer("OwnCardImage", {
+        "name": serializers.CharField(), "url": serializers.CharField(help_text="its bytes, for me alone"),
+        "content_type": serializers.CharField(), "size": serializers.IntegerField()}, many=True))
+    def get_images(self, card) -> list[dict]:
+        return [{"name": image.name, "url": reverse("own-card-image", args=[image.name]),
+                 "content_type": image.content_type, "size": image.size} for image in card.images.all()]
+
+    def validate_new_images(self, uploads) -> list[ImageFile]:
+        files = [read_upload(upload) for upload in uploads]
+        problems = image_files_problems(files)
+        if problems:
+            raise ValidationError(problems)
+        return files
 
     def to_representation(self, card):
         shown = super().to_representation(card)
@@ -49,8 +88,12 @@ class OwnCardSerializer(serializers.ModelSerializer):
     def validate(self, data):
         question = data.get("question_en", self.instance and (self.instance.cloze_text or self.instance.question_en))
         answer = data.get("answer_en", self.instance and self.instance.answer_en)
-        if not answer and not has_cloze(question or ""):
+        if not answer and not has_cloze(question or "") and not data.get("new_images"):
             raise ValidationError({"answer": [_("This field is required.")]})
+        removed = set(data.get("remove_images", []))
+        shown = {name for name in image_names(answer or "") if name not in removed}
+        if len(shown) + len(data.get("new_images", [])) > MAX_IMAGES_PER_CARD:
+            raise ValidationError({"new_images": [services.too_many_images_message()]})
         return data
 
     def validate_answer(self, answer: str) -> str:
@@ -68,10 +111,22 @@ class OwnCardSerializer(serializers.ModelSerializer):
             difficulty=validated.get("difficulty", current and current.difficulty))
 
     def create(self, validated):
-        return services.own_card_create(owner=self.context["request"].user, text=self._text(validated))
+        return services.own_card_create(owner=self.context["request"].user, text=self._text(validated),
+                                        images=validated.get("new_images", []))
 
     def update(self, card, validated):
-        return services.own_card_update(card=card, text=self._text(validated))
+        return services.own_card_update(card=card, text=self._text(validated), images=validated.get("new_images", []),
+                                        removed_images=set(validated.get("remove_images", [])))
+
+
+class OwnCardUploadParser(BoundedMultiPartParser):
+    """A card with its images: room for the most images a card may take at their largest, and its text."""
+
+    def refuse_too_large(self, request) -> None:
+        limit = MAX_IMAGES_PER_CARD * settings.OWN_CARD_IMAGE_MAX_BYTES + settings.JSON_BODY_MAX_BYTES
+        if declared_length(request) > limit:
+            raise ValidationError({"new_images": [_("The images together are larger than %(limit)s.") % {
+                "limit": filesizeformat(limit)}]})
 
 
 class ImportUploadParser(BoundedMultiPartParser):
@@ -142,11 +197,26 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     lookup_field = "card_id"
     lookup_url_kwarg = "id"
+    parser_classes = [BoundedJSONParser, OwnCardUploadParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no learner, only the model
             return Question.objects.none()
-        return selectors.own_cards_matching(owner=self.request.user)
+        return selectors.own_cards_matching(owner=self.request.user).prefetch_related("images")
+
+    @extend_schema(summary="An image of my cards, by its name (another learner's answers 404)",
+                   responses={(200, "image/*"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path=r"images/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})",
+            url_name="image")
+    def image(self, request, name: str):
+        image = get_object_or_404(OwnCardImage, owner=request.user, name=name)
+        try:
+            content = default_storage.open(image.path, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(content, content_type=image.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def perform_destroy(self, card):
         services.own_card_delete(card=card)
