@@ -53,7 +53,12 @@ def image_name(file_name: str, *, extension: str, taken: Callable[[str], bool], 
 
 def image_alt(file_name: str) -> str:
     """The alt text an uploaded image starts with: its file name without the extension."""
-    return re.sub(r"[\[\]\n]", " ", PurePath(file_name).stem).strip()
+    return markdown_alt(PurePath(file_name).stem)
+
+
+def markdown_alt(text: str) -> str:
+    """Text as the alt of `![alt](name)`: no bracket or line break that would end it."""
+    return re.sub(r"[\[\]\s]+", " ", text).strip()
 
 
 def own_image_url(name: str) -> str | None:

@@ -147,7 +147,8 @@ def import_preview_body(report: imports.ImportReport) -> dict:
     """The preview's answer: how many cards each outcome takes, and each deck's or tag's topic."""
     return {"new": len(report.created), "updated": len(report.updated), "skipped": len(report.skipped),
             "recognised": len(report.recognised), "reviews": report.reviews_imported,
-            "images_skipped": len(report.images_left_out), "unit": report.unit,
+            "images": report.images, "images_skipped": len(report.images_left_out),
+            "image_problems": report.image_problems, "unit": report.unit,
             "topics": {name: topic.slug for name, topic in report.topics_from_anki.items()},
             "decks_without_topic": report.decks_without_topic}
 
@@ -230,7 +231,10 @@ class OwnCardViewSet(viewsets.ModelViewSet):
             "skipped": serializers.IntegerField(help_text="notes (or lines) whose question I already have"),
             "recognised": serializers.IntegerField(help_text="notes of this site's own deck: their cards, no copy"),
             "reviews": serializers.IntegerField(help_text="Anki reviews the import would bring (with_history)"),
-            "images_skipped": serializers.IntegerField(help_text="notes whose images would not come"),
+            "images": serializers.IntegerField(help_text="images the notes show that would come with them"),
+            "images_skipped": serializers.IntegerField(help_text="notes showing an image that would not come"),
+            "image_problems": serializers.ListField(child=serializers.CharField(), help_text=(
+                "why each image that would not come cannot (not in the package, no image, too large)")),
             "unit": serializers.ChoiceField(choices=["line", "note"]),
             "topics": serializers.DictField(child=serializers.CharField(),
                                             help_text="an Anki deck or tag → the topic it picks"),
@@ -252,8 +256,11 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                                                  help_text="updated notes whose card kept its topic"),
             "topics_from_anki": serializers.DictField(child=serializers.CharField(),
                                                       help_text="an Anki deck or tag → the topic it named"),
+            "images": serializers.IntegerField(help_text="images that came with the notes"),
             "images_left_out": serializers.ListField(child=serializers.IntegerField(),
-                                                     help_text="notes whose images were not imported"),
+                                                     help_text="notes showing an image that was not imported"),
+            "image_problems": serializers.ListField(child=serializers.CharField(),
+                                                    help_text="why each image left out could not come"),
             "reviews_imported": serializers.IntegerField(), "fsrs_taken": serializers.BooleanField()})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[ImportUploadParser])
     def import_file(self, request):
@@ -271,6 +278,7 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                          "ignored_columns": report.ignored_columns, "recognised": report.recognised,
                          "topics_kept": report.topics_kept, "reviews_imported": report.reviews_imported,
                          "topics_from_anki": {name: topic.slug for name, topic in report.topics_from_anki.items()},
-                         "images_left_out": report.images_left_out,
+                         "images": report.images, "images_left_out": report.images_left_out,
+                         "image_problems": report.image_problems,
                          "fsrs_taken": report.fsrs_taken},
                         status=status.HTTP_201_CREATED)

@@ -352,14 +352,21 @@ def _anki_summary(report: imports.ImportReport) -> list[str]:
         parts.append(ngettext("Added %(count)d review from Anki to your history.",
                               "Added %(count)d reviews from Anki to your history.", report.reviews_imported)
                      % {"count": report.reviews_imported})
+    if report.images:
+        parts.append(ngettext("Brought %(count)d image from Anki.", "Brought %(count)d images from Anki.",
+                              report.images) % {"count": report.images})
     if report.images_left_out:
-        parts.append(ngettext("%(count)d note shows an image, which was not imported (note %(numbers)s).",
-                              "%(count)d notes show images, which were not imported (notes %(numbers)s).",
+        parts.append(ngettext("%(count)d note shows an image that was not imported: %(problems)s",
+                              "%(count)d notes show images that were not imported: %(problems)s",
                               len(report.images_left_out)) % {
-            "count": len(report.images_left_out), "numbers": _number_list(report.images_left_out)})
+            "count": len(report.images_left_out), "problems": _problem_list(report.image_problems)})
     if report.fsrs_taken:
         parts.append(_("Your study now uses the deck's FSRS parameters and desired retention."))
     return parts
+
+
+def _problem_list(problems: list[str], shown: int = 10) -> str:
+    return " ".join([*problems[:shown], *(["…"] if len(problems) > shown else [])])
 
 
 def _number_list(numbers: list[int], shown: int = 10) -> str:
