@@ -139,6 +139,7 @@ NOT_PAGES = {
     "questions:own-import-confirm": "POST only: it redirects",
     "questions:own-template": "a CSV download",
     "questions:own-export": "a CSV download",
+    "questions:own-image": "an image of an own card, for its owner alone (the card pages show it)",
     "questions:own-delete-many": "POST only: it redirects",
     "questions:anki-export": "an .apkg download",
     "interviews:answer-submit": "POST only: it redirects",
