@@ -108,7 +108,7 @@ def test_it_takes_images_through_the_api_and_lists_them_on_the_card(alice_api, c
     assert body["answer"] == "An S:\n\n![sigmoid](sigmoid.png)"
     assert body["images"] == [{"name": "sigmoid.png", "url": "/api/own-cards/images/sigmoid.png/",
                                "content_type": "image/png", "size": len(picture)}]
-    served = alice_api.get(body["images"][0]["url"])
+    served = alice_api.get(body["images"][0]["url"], HTTP_ACCEPT="image/png")  # as an <img> may ask
     assert served.status_code == 200 and b"".join(served.streaming_content) == picture
 
 
