@@ -87,6 +87,8 @@ def own_card_images_save(*, owner, files: list[ImageFile], stored: StoredFiles |
 
 def own_card_images_link(*, owner, cards: list[Question]) -> None:
     """Each card shows the learner's images its answer names (an unknown name shows nothing)."""
+    if not cards:
+        return
     wanted = {card.pk: image_names(card.answer_en) for card in cards}
     names = {name for card_names in wanted.values() for name in card_names}
     by_name = {image.name: image for image in OwnCardImage.objects.filter(owner=owner, name__in=names)} if names else {}

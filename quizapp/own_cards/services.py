@@ -148,7 +148,7 @@ def own_cards_create(*, owner, texts: list[OwnCardText]) -> list[Question]:
         cards = [Question(card_id=card_id, owner=owner, **text.fields())
                  for card_id, text in zip(_new_card_ids(len(texts)), texts, strict=True)]
         cards = Question.objects.bulk_create(cards)
-        own_card_images_link(owner=owner, cards=cards)
+        own_card_images_link(owner=owner, cards=[card for card in cards if image_names(card.answer_en)])
         return cards
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from questions.models import OwnCardImage, Question
+from quizapp.accounts.my_data import account_delete
 from tests.own_cards.images import png
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -167,3 +168,12 @@ def test_it_shows_no_image_of_another_site(alice_client, cnn):
     add_card(alice_client, answer="Look: ![tracker](https://example.com/pixel.png)")
     card = Question.objects.get(owner__username="alice")
     assert "example.com" not in card.answer_html_en and '<img alt="tracker">' in card.answer_html_en
+
+
+def test_it_deletes_a_learners_images_with_their_account(alice, alice_client, cnn, media,
+                                                         django_capture_on_commit_callbacks):
+    add_card(alice_client, images=[upload("relu.png", png())])
+    assert len(stored_files(media)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=alice)
+    assert stored_files(media) == [] and not OwnCardImage.objects.exists()
