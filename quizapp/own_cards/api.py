@@ -3,11 +3,9 @@ answers 404, like one that does not exist."""
 
 import json
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +21,7 @@ from questions.api import CARD_ID
 from questions.images import MAX_IMAGES_PER_CARD, MAX_NAME_LENGTH, image_names
 from questions.models import OwnCardImage, Question
 from questions.serializers import TopicSlugField
-from quizapp.core.parsers import BoundedJSONParser, BoundedMultiPartParser, declared_length
+from quizapp.core.parsers import BoundedFormParser, BoundedJSONParser, BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.forms import (
@@ -33,7 +31,7 @@ from quizapp.own_cards.forms import (
     cleaned_question,
     read_upload,
 )
-from quizapp.own_cards.images import ImageFile, image_files_problems
+from quizapp.own_cards.images import ImageFile, card_upload_too_large, image_files_problems
 from quizapp.own_cards.services import OwnCardText
 
 
@@ -124,10 +122,9 @@ class OwnCardUploadParser(BoundedMultiPartParser):
     """A card with its images: room for the most images a card may take at their largest, and its text."""
 
     def refuse_too_large(self, request) -> None:
-        limit = MAX_IMAGES_PER_CARD * settings.OWN_CARD_IMAGE_MAX_BYTES + settings.JSON_BODY_MAX_BYTES
-        if declared_length(request) > limit:
-            raise ValidationError({"new_images": [_("The images together are larger than %(limit)s.") % {
-                "limit": filesizeformat(limit)}]})
+        problem = card_upload_too_large(request)
+        if problem:
+            raise ValidationError({"new_images": [problem]})
 
 
 class ImportUploadParser(BoundedMultiPartParser):
@@ -209,7 +206,7 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     lookup_field = "card_id"
     lookup_url_kwarg = "id"
-    parser_classes = [BoundedJSONParser, OwnCardUploadParser]
+    parser_classes = [BoundedJSONParser, BoundedFormParser, OwnCardUploadParser]  # the defaults, room for images
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no learner, only the model

@@ -14,12 +14,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
-from questions.images import image_format, image_name, image_names, image_problem
+from questions.images import MAX_IMAGES_PER_CARD, image_format, image_name, image_names, image_problem
 from questions.models import OwnCardImage, Question
 from quizapp.core.errors import InvalidInput
+from quizapp.core.parsers import declared_length
 
 _FOLDER = "own-card-images"
 
@@ -41,6 +45,18 @@ class ImagesRefused(InvalidInput):
 def image_files_problems(files: Iterable[ImageFile]) -> list[str]:
     """"relu.svg: not a PNG, JPEG, GIF or WebP image." for each file that cannot be an image."""
     return [f"{file.file_name}: {problem}" for file in files if (problem := image_problem(file.content))]
+
+
+def card_upload_limit() -> int:
+    """The largest body a card's page or API request may send: its text and its images at their largest."""
+    return MAX_IMAGES_PER_CARD * settings.OWN_CARD_IMAGE_MAX_BYTES + settings.JSON_BODY_MAX_BYTES
+
+
+def card_upload_too_large(request) -> str | None:
+    """Why the request's body is refused before it is read (its stated length is past the limit), or None."""
+    if declared_length(request) <= card_upload_limit():
+        return None
+    return _("The images together are larger than %(limit)s.") % {"limit": filesizeformat(card_upload_limit())}
 
 
 class StoredFiles:

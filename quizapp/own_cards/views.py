@@ -19,6 +19,7 @@ from questions.selectors import question_get
 from quizapp.core.errors import AppError
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.forms import ImportConfirmForm, ImportForm, OwnCardFilter, OwnCardForm
+from quizapp.own_cards.images import card_upload_too_large
 from quizapp.own_cards.imports.pending import pending_import_keep, pending_import_take
 from quizapp.own_cards.imports.text import cards_as_csv
 from quizapp.own_cards.services import OwnCardText
@@ -69,8 +70,16 @@ def own_card_list(request):
     return _list_page(request, import_form=ImportForm(initial=_last_topic(request)))
 
 
+def _refused_unread(request, *, problem: str, card: Question | None, initial: dict):
+    """The form again, as it was, above it why the upload was refused without being read."""
+    form = OwnCardForm(initial=initial, owner=request.user, card=card)
+    return render(request, "own_cards/form.html", {"form": form, "card": card, "problems": [problem]}, status=413)
+
+
 @login_required
 def own_card_new(request):
+    if request.method == "POST" and (problem := card_upload_too_large(request)):
+        return _refused_unread(request, problem=problem, card=None, initial=_last_topic(request))
     # "Save and add another" comes back with the topic and difficulty just used; ?copy=<card> starts
     # from a card the learner can see (a leech to rewrite in their own words).
     form = OwnCardForm(request.POST or None, request.FILES or None, initial={**_last_topic(request), **{
@@ -98,6 +107,8 @@ def own_card_edit(request, card_id: str):
     card = _own_card(request, card_id)
     initial = {"question": card.cloze_text or card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
+    if request.method == "POST" and (problem := card_upload_too_large(request)):
+        return _refused_unread(request, problem=problem, card=card, initial=initial)
     form = OwnCardForm(request.POST or None, request.FILES or None, initial=initial, owner=request.user, card=card)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
     if request.method == "POST" and form.is_valid():

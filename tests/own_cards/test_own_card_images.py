@@ -177,3 +177,16 @@ def test_it_deletes_a_learners_images_with_their_account(alice, alice_client, cn
     with django_capture_on_commit_callbacks(execute=True):
         account_delete(user=alice)
     assert stored_files(media) == [] and not OwnCardImage.objects.exists()
+
+
+def test_it_refuses_a_body_past_ten_images_at_their_largest_before_reading_it(alice_client, alice_api, cnn, media,
+                                                                             settings):
+    settings.OWN_CARD_IMAGE_MAX_BYTES, settings.JSON_BODY_MAX_BYTES = 1000, 10_000  # a body of 20,000 bytes at most
+    huge = png(padding=50_000)
+    page = add_card(alice_client, images=[upload("huge.png", huge)])
+    assert page.status_code == 413 and "The images together are larger than 19.5\xa0KB." in page.content.decode()
+    answer = alice_api.post("/api/own-cards/", {"question": "Q?", "answer": "A.", "topic": "cnn",
+                                                "new_images": [upload("huge.png", huge)]}, format="multipart")
+    assert answer.status_code == 400
+    assert answer.json() == {"new_images": ["The images together are larger than 19.5\xa0KB."]}
+    assert stored_files(media) == [] and not Question.objects.filter(owner__username="alice").exists()
