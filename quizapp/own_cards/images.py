@@ -35,7 +35,7 @@ class ImageFile:
 
 
 class ImagesRefused(InvalidInput):
-    """400: an image upload that is no image, or too large; blamed on the `images` field."""
+    """400: a card would show more images than it may; blamed on the `images` field."""
 
     def __init__(self, problems: list[str]):
         super().__init__(fields={"images": problems})
@@ -82,7 +82,8 @@ class StoredFiles:
 def own_card_images_save(*, owner, files: list[ImageFile], stored: StoredFiles | None) -> list[OwnCardImage]:
     """The learner's image of each file (checked by the caller: image_files_problems): the one they have with
     the same bytes, or a new one, its bytes saved through `stored`. With no `stored` (an import's preview,
-    rolled back) the rows are made and no bytes saved."""
+    rolled back) the rows are made and no bytes saved. The caller holds the learner's lock (lock_learner), so
+    two uploads of the same bytes at once make one image."""
     images = {image.sha256: image for image in OwnCardImage.objects.filter(owner=owner)}
     names = {image.name for image in images.values()}
     result = []

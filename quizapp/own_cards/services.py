@@ -111,6 +111,7 @@ def own_card_create(*, owner, text: OwnCardText, images: list[ImageFile] = ()) -
     """The card, or a cloze note's cards (the first is returned); the uploaded `images` shown at the end of
     its answer (checked by the caller: image_files_problems)."""
     with StoredFiles() as stored, transaction.atomic():
+        lock_learner(owner)
         text = _with_images(text, owner=owner, images=images, stored=stored) if images else text
         texts = own_card_texts(text)
         if texts[0].cloze_text and not text.anki_guid:
@@ -160,6 +161,7 @@ def own_card_update(*, card: Question, text: OwnCardText, images: list[ImageFile
     is deleted."""
     with StoredFiles() as stored, transaction.atomic():
         if images or removed_images:
+            lock_learner(card.owner)
             text = _with_images(text, owner=card.owner, images=images, removed=removed_images, stored=stored)
         if not text.cloze_text and (card.cloze_text or cloze_numbers(text.question)):
             return own_note_update(card=card, text=text)
