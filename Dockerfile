@@ -19,10 +19,11 @@ RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX" -r requirements.
 # .dockerignore keeps .venv, .git, var/ (local databases), node_modules and .env out of the image.
 COPY . .
 COPY --from=assets /app/static/vendor static/vendor
-# The code stays root's, read-only to the app; only var/ (static files, beat's schedule) is the app's.
+# The code stays root's, read-only to the app; only var/ (static files, beat's schedule, media: compose's
+# volume there starts owned by app) is the app's.
 RUN SECRET_KEY=build-only python manage.py compilemessages --ignore=.venv -v0 \
  && SECRET_KEY=build-only python manage.py collectstatic --no-input -v0 \
- && chown -R app:app /app/var
+ && mkdir -p /app/var/media && chown -R app:app /app/var
 USER app
 EXPOSE 8000
 # For the web, the default command; compose gives the workers and beat their own checks.

@@ -11,12 +11,13 @@ import dataclasses
 import hashlib
 import html
 import itertools
+import json
 import re
 import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from pathlib import Path
 
@@ -29,9 +30,10 @@ from django.utils import timezone
 from pygments.formatters import HtmlFormatter
 
 from questions.apkg_schedule import Schedule, schedule_write
+from questions.images import anki_image_sources
 from questions.models import Question
 from questions.rendering import render_markdown
-from questions.selectors import question_list
+from questions.selectors import own_card_media, question_list
 from quizapp.study.selectors import anki_schedule
 
 # Fixed IDs: Anki recognises the note type and the decks across exports by them, and the import
@@ -143,7 +145,8 @@ def _note(question: Question, language: str, model: genanki.Model, guid: str) ->
     return genanki.Note(
         model=model, guid=guid,
         fields=[anki_question(getattr(question, f"question_{language}")),
-                anki_math(getattr(question, f"answer_html_{language}")), f"<ul>{points}</ul>" if points else "",
+                anki_image_sources(anki_math(getattr(question, f"answer_html_{language}"))),
+                f"<ul>{points}</ul>" if points else "",
                 question.card_id, _source(question)],
         tags=note_tags(question))
 
@@ -151,7 +154,8 @@ def _note(question: Question, language: str, model: genanki.Model, guid: str) ->
 def _cloze_note(question: Question, model: genanki.Model, guid: str) -> genanki.Note:
     """A cloze note's text as Anki's Text field (its {{cN::…}} as they are: Anki reads them), the card's
     extra answer below it."""
-    extra = anki_math(render_markdown(question.answer_en)) if question.answer_en else ""
+    extra = render_markdown(question.answer_en, own_images=True) if question.answer_en else ""
+    extra = anki_image_sources(anki_math(extra))
     return genanki.Note(model=model, guid=guid, fields=[anki_question(question.cloze_text), extra, _source(question)],
                         tags=note_tags(question))
 
@@ -193,9 +197,29 @@ def _topic_deck(question: Question, language: str) -> genanki.Deck:
 
 
 def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
-                    schedule: Schedule | None = None) -> int:
+                    schedule: Schedule | None = None, media: Mapping[str, bytes] | None = None) -> int:
     """Write the questions to `path` as an .apkg; returns how many notes it holds. With a schedule (its
-    cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset."""
+    cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset.
+    `media` (file name → bytes; by default the images the own cards among the questions show) goes into
+    the package's media, where the notes' <img src="name"> find it."""
+    questions = list(questions)
+    media = own_card_media(questions) if media is None else media
+    with tempfile.TemporaryDirectory() as folder:
+        return _deck_write(questions=questions, language=language, path=path, schedule=schedule,
+                           media_files=_media_files(media, Path(folder)))
+
+
+def _media_files(media: Mapping[str, bytes], folder: Path) -> list[str]:
+    """The media as files named as the notes name them (genanki takes paths, named by their last part)."""
+    paths = []
+    for name, content in media.items():
+        (folder / name).write_bytes(content)
+        paths.append(str(folder / name))
+    return paths
+
+
+def _deck_write(*, questions: list[Question], language: str, path: Path, schedule: Schedule | None,
+                media_files: list[str]) -> int:
     decks = {None: genanki.Deck(DECK_IDS[language], DECK_NAMES[language])}  # the parent, for its preset
     anki_cards = {}  # question id → (note GUID, card ordinal)
     notes = _notes(questions, language, _models())
@@ -205,7 +229,7 @@ def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
             decks[first.topic_id] = _topic_deck(first, language)
         decks[first.topic_id].add_note(note)
         anki_cards.update({question.pk: (note.guid, ord_) for ord_, question in cards})
-    package = genanki.Package(list(decks.values()))
+    package = genanki.Package(list(decks.values()), media_files=media_files)
     if schedule is None:
         package.write_to_file(str(path))
         return len(notes)
@@ -220,7 +244,11 @@ def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
             collection.commit()
         with zipfile.ZipFile(path, "w") as archive:
             archive.write(collection_path, "collection.anki2")
-            archive.writestr("media", "{}")
+            # As genanki writes it: a JSON map of the members' numbers to the files' names.
+            archive.writestr("media", json.dumps({str(number): Path(file).name
+                                                  for number, file in enumerate(media_files)}))
+            for number, file in enumerate(media_files):
+                archive.write(file, str(number))
     return len(notes)
 
 

@@ -1,6 +1,9 @@
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
 
 from questions.languages import content_language
@@ -179,3 +182,33 @@ class QuestionDemo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.card_id} → {self.demo_id}"
+
+
+class OwnCardImage(models.Model):
+    """An image a learner's own cards show: its bytes in Django's storage (`path`), named in the cards'
+    Markdown as `![alt](name)`. One per content and learner: a card, or an Anki import, that brings the same
+    bytes again uses the image already there. It lives as long as one of the learner's cards names it
+    (quizapp.own_cards.images)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="own_card_images")
+    name = models.CharField(max_length=100, help_text="the file name the cards' Markdown uses, unique per learner")
+    path = models.CharField(max_length=200, unique=True, help_text="where the storage keeps the bytes")
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    cards = models.ManyToManyField(Question, related_name="images", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="unique_own_card_image_name"),
+                       models.UniqueConstraint(fields=["owner", "sha256"], name="unique_own_card_image_content")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@receiver(post_delete, sender=OwnCardImage)
+def _own_card_image_file_delete(sender, instance: OwnCardImage, **kwargs) -> None:
+    """However the row goes (its last card deleted, the learner's account deleted), its bytes go once the
+    deletion is committed: a rolled-back deletion keeps them."""
+    transaction.on_commit(lambda: default_storage.delete(instance.path))

@@ -13,6 +13,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from questions.images import own_image_url
+
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 ALLOWED_TAGS = {
@@ -108,8 +110,21 @@ def _build() -> MarkdownIt:
 _MARKDOWN = _build()
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown to sanitised HTML; `$..$` and `$$..$$` become spans/divs KaTeX renders."""
+def render_markdown(text: str, *, own_images: bool = False) -> str:
+    """Render Markdown to sanitised HTML; `$..$` and `$$..$$` become spans/divs KaTeX renders. With
+    `own_images` (an own card's text) an image named by its file name, `![alt](name.png)`, shows the
+    learner's image of that name; any other image (another site's, which would tell it who reads the card)
+    is left out."""
     raw = _MARKDOWN.render(text)
-    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    if not own_images:
+        return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                         url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(raw, tags=ALLOWED_TAGS | {"img"}, attributes={**ALLOWED_ATTRIBUTES, "img": {"src", "alt"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+                     attribute_filter=_own_image_source)
+
+
+def _own_image_source(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return own_image_url(value)
+    return value

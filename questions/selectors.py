@@ -9,10 +9,11 @@ import functools
 import math
 import re
 
+from django.core.files.storage import default_storage
 from django.db.models import Count, Max, Q, QuerySet
 
 from questions import search
-from questions.models import Question, Topic, visible_to
+from questions.models import OwnCardImage, Question, Topic, visible_to
 
 _CJK_RUN = search.CJK_RUN
 _WORD = search.WORD
@@ -209,3 +210,17 @@ def question_get(*, card_id: str, viewer=None) -> Question:
 
 def questions_for_demo(*, demo_id: str) -> QuerySet[Question]:
     return Question.objects.corpus().active().filter(demo_links__demo_id=demo_id).select_related("topic")
+
+
+def own_card_media(cards: list[Question]) -> dict[str, bytes]:
+    """The images the own cards among `cards` show, by the name their Markdown uses, read from storage (a
+    file the storage lost is left out: the card then shows its alt text)."""
+    own = [card.pk for card in cards if card.is_own]
+    media = {}
+    for image in OwnCardImage.objects.filter(cards__in=own).distinct() if own else []:
+        try:
+            with default_storage.open(image.path, "rb") as stored:
+                media[image.name] = stored.read()
+        except FileNotFoundError:
+            continue
+    return media

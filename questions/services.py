@@ -28,10 +28,13 @@ class LoadReport:
 
 
 def question_derived_fields(*, question_en: str, question_zh: str, answer_en: str, answer_zh: str,
-                            tags: Iterable[str], aliases: Iterable[str] = ()) -> dict[str, str]:
+                            tags: Iterable[str], aliases: Iterable[str] = (),
+                            own_images: bool = False) -> dict[str, str]:
     """The answer HTML and the search fields, computed from the texts: the loader, the admin and own
-    cards share it, so whatever writes a card writes its index in the same save."""
-    return {"answer_html_en": render_markdown(answer_en), "answer_html_zh": render_markdown(answer_zh),
+    cards share it, so whatever writes a card writes its index in the same save. An own card's answer
+    shows its learner's images (`own_images`)."""
+    return {"answer_html_en": render_markdown(answer_en, own_images=own_images),
+            "answer_html_zh": render_markdown(answer_zh, own_images=own_images),
             **index_fields(question_en=question_en, question_zh=question_zh, answer_en=answer_en,
                            answer_zh=answer_zh, tags=tags, aliases=aliases)}
 

@@ -184,9 +184,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Files the app keeps (an import waiting for its preview's confirmation): through the storage API, so a
-# deployment may swap the backend for object storage.
+# Files the app keeps (an import waiting for its preview's confirmation, own cards' images): through the
+# storage API, so a deployment may swap the backend for object storage.
 MEDIA_ROOT = VAR_DIR / "media"
+# An own card's image (an upload, or a file of an Anki package's media): larger ones are refused.
+OWN_CARD_IMAGE_MAX_BYTES = envint("OWN_CARD_IMAGE_MAX_BYTES", str(2 * 1024 * 1024))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -3,21 +3,35 @@ answers 404, like one that does not exist."""
 
 import json
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAcceptable, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from questions.api import CARD_ID
-from questions.models import Question
+from questions.images import MAX_IMAGES_PER_CARD, MAX_NAME_LENGTH, image_names
+from questions.models import OwnCardImage, Question
 from questions.serializers import TopicSlugField
-from quizapp.core.parsers import BoundedMultiPartParser
+from quizapp.core.parsers import BoundedFormParser, BoundedJSONParser, BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.cloze import has_cloze
-from quizapp.own_cards.forms import MAX_ANSWER_LENGTH, MAX_QUESTION_LENGTH, cleaned_answer, cleaned_question
+from quizapp.own_cards.forms import (
+    MAX_ANSWER_LENGTH,
+    MAX_QUESTION_LENGTH,
+    cleaned_answer,
+    cleaned_question,
+    read_upload,
+)
+from quizapp.own_cards.images import ImageFile, card_upload_too_large, image_files_problems
 from quizapp.own_cards.services import OwnCardText
 
 
@@ -35,10 +49,34 @@ class OwnCardSerializer(serializers.ModelSerializer):
     topic = TopicSlugField()
     difficulty = serializers.ChoiceField(choices=[1, 2, 3], default=Question.Difficulty.STANDARD)
     answer_html = serializers.CharField(source="answer_html_en", read_only=True)
+    images = serializers.SerializerMethodField(help_text="the images the answer shows, by the name it uses")
+    new_images = serializers.ListField(
+        child=serializers.FileField(), write_only=True, required=False, max_length=MAX_IMAGES_PER_CARD,
+        help_text=("images to add (multipart): PNG, JPEG, GIF or WebP, each at most OWN_CARD_IMAGE_MAX_BYTES "
+                   f"(2 MB by default), at most {MAX_IMAGES_PER_CARD} a card; each is added at the end of the answer "
+                   "as ![file name](name) unless the answer names it already"))
+    remove_images = serializers.ListField(child=serializers.CharField(max_length=MAX_NAME_LENGTH), write_only=True,
+                                          required=False, max_length=MAX_IMAGES_PER_CARD,
+                                          help_text="names of images to take out of the answer")
 
     class Meta:
         model = Question
-        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "updated_at"]
+        fields = ["id", "question", "answer", "topic", "difficulty", "cloze_number", "answer_html", "images",
+                  "new_images", "remove_images", "updated_at"]
+
+    @extend_schema_field(inline_serializer("OwnCardImage", {
+        "name": serializers.CharField(), "url": serializers.CharField(help_text="its bytes, for me alone"),
+        "content_type": serializers.CharField(), "size": serializers.IntegerField()}, many=True))
+    def get_images(self, card) -> list[dict]:
+        return [{"name": image.name, "url": reverse("own-card-image", args=[image.name]),
+                 "content_type": image.content_type, "size": image.size} for image in card.images.all()]
+
+    def validate_new_images(self, uploads) -> list[ImageFile]:
+        files = [read_upload(upload) for upload in uploads]
+        problems = image_files_problems(files)
+        if problems:
+            raise ValidationError(problems)
+        return files
 
     def to_representation(self, card):
         shown = super().to_representation(card)
@@ -49,8 +87,12 @@ class OwnCardSerializer(serializers.ModelSerializer):
     def validate(self, data):
         question = data.get("question_en", self.instance and (self.instance.cloze_text or self.instance.question_en))
         answer = data.get("answer_en", self.instance and self.instance.answer_en)
-        if not answer and not has_cloze(question or ""):
+        if not answer and not has_cloze(question or "") and not data.get("new_images"):
             raise ValidationError({"answer": [_("This field is required.")]})
+        removed = set(data.get("remove_images", []))
+        shown = {name for name in image_names(answer or "") if name not in removed}
+        if len(shown) + len(data.get("new_images", [])) > MAX_IMAGES_PER_CARD:
+            raise ValidationError({"new_images": [services.too_many_images_message()]})
         return data
 
     def validate_answer(self, answer: str) -> str:
@@ -68,10 +110,21 @@ class OwnCardSerializer(serializers.ModelSerializer):
             difficulty=validated.get("difficulty", current and current.difficulty))
 
     def create(self, validated):
-        return services.own_card_create(owner=self.context["request"].user, text=self._text(validated))
+        return services.own_card_create(owner=self.context["request"].user, text=self._text(validated),
+                                        images=validated.get("new_images", []))
 
     def update(self, card, validated):
-        return services.own_card_update(card=card, text=self._text(validated))
+        return services.own_card_update(card=card, text=self._text(validated), images=validated.get("new_images", []),
+                                        removed_images=set(validated.get("remove_images", [])))
+
+
+class OwnCardUploadParser(BoundedMultiPartParser):
+    """A card with its images: room for the most images a card may take at their largest, and its text."""
+
+    def refuse_too_large(self, request) -> None:
+        problem = card_upload_too_large(request)
+        if problem:
+            raise ValidationError({"new_images": [problem]})
 
 
 class ImportUploadParser(BoundedMultiPartParser):
@@ -92,7 +145,8 @@ def import_preview_body(report: imports.ImportReport) -> dict:
     """The preview's answer: how many cards each outcome takes, and each deck's or tag's topic."""
     return {"new": len(report.created), "updated": len(report.updated), "skipped": len(report.skipped),
             "recognised": len(report.recognised), "reviews": report.reviews_imported,
-            "images_skipped": len(report.images_left_out), "unit": report.unit,
+            "images": report.images, "images_skipped": len(report.images_left_out),
+            "image_problems": report.image_problems, "unit": report.unit,
             "topics": {name: topic.slug for name, topic in report.topics_from_anki.items()},
             "decks_without_topic": report.decks_without_topic}
 
@@ -133,6 +187,16 @@ class OwnCardImportSerializer(serializers.Serializer):
         return topics
 
 
+class ImageNegotiation(DefaultContentNegotiation):
+    """An image answers whatever the client accepts (an <img> asks for image/*); an error still in JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
 @extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
                         for action in ("retrieve", "update", "partial_update", "destroy")})
 class OwnCardViewSet(viewsets.ModelViewSet):
@@ -142,11 +206,26 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
     lookup_field = "card_id"
     lookup_url_kwarg = "id"
+    parser_classes = [BoundedJSONParser, BoundedFormParser, OwnCardUploadParser]  # the defaults, room for images
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no learner, only the model
             return Question.objects.none()
-        return selectors.own_cards_matching(owner=self.request.user)
+        return selectors.own_cards_matching(owner=self.request.user).prefetch_related("images")
+
+    @extend_schema(summary="An image of my cards, by its name (another learner's answers 404)",
+                   responses={(200, "image/*"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"], url_path=r"images/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})",
+            url_name="image", content_negotiation_class=ImageNegotiation)
+    def image(self, request, name: str):
+        image = get_object_or_404(OwnCardImage, owner=request.user, name=name)
+        try:
+            content = default_storage.open(image.path, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(content, content_type=image.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     def perform_destroy(self, card):
         services.own_card_delete(card=card)
@@ -160,7 +239,10 @@ class OwnCardViewSet(viewsets.ModelViewSet):
             "skipped": serializers.IntegerField(help_text="notes (or lines) whose question I already have"),
             "recognised": serializers.IntegerField(help_text="notes of this site's own deck: their cards, no copy"),
             "reviews": serializers.IntegerField(help_text="Anki reviews the import would bring (with_history)"),
-            "images_skipped": serializers.IntegerField(help_text="notes whose images would not come"),
+            "images": serializers.IntegerField(help_text="images the notes show that would come with them"),
+            "images_skipped": serializers.IntegerField(help_text="notes showing an image that would not come"),
+            "image_problems": serializers.ListField(child=serializers.CharField(), help_text=(
+                "why each image that would not come cannot (not in the package, no image, too large)")),
             "unit": serializers.ChoiceField(choices=["line", "note"]),
             "topics": serializers.DictField(child=serializers.CharField(),
                                             help_text="an Anki deck or tag → the topic it picks"),
@@ -182,8 +264,11 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                                                  help_text="updated notes whose card kept its topic"),
             "topics_from_anki": serializers.DictField(child=serializers.CharField(),
                                                       help_text="an Anki deck or tag → the topic it named"),
+            "images": serializers.IntegerField(help_text="images that came with the notes"),
             "images_left_out": serializers.ListField(child=serializers.IntegerField(),
-                                                     help_text="notes whose images were not imported"),
+                                                     help_text="notes showing an image that was not imported"),
+            "image_problems": serializers.ListField(child=serializers.CharField(),
+                                                    help_text="why each image left out could not come"),
             "reviews_imported": serializers.IntegerField(), "fsrs_taken": serializers.BooleanField()})})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[ImportUploadParser])
     def import_file(self, request):
@@ -201,6 +286,7 @@ class OwnCardViewSet(viewsets.ModelViewSet):
                          "ignored_columns": report.ignored_columns, "recognised": report.recognised,
                          "topics_kept": report.topics_kept, "reviews_imported": report.reviews_imported,
                          "topics_from_anki": {name: topic.slug for name, topic in report.topics_from_anki.items()},
-                         "images_left_out": report.images_left_out,
+                         "images": report.images, "images_left_out": report.images_left_out,
+                         "image_problems": report.image_problems,
                          "fsrs_taken": report.fsrs_taken},
                         status=status.HTTP_201_CREATED)

@@ -4,13 +4,16 @@ limits with these constants and cleans with these functions, and every imported 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from questions.corpus import unbalanced_math
 from questions.forms import TopicField
+from questions.images import MAX_IMAGES_PER_CARD, image_names
 from questions.models import Question
 from quizapp.own_cards.cloze import has_cloze
+from quizapp.own_cards.images import ImageFile, image_files_problems
 from quizapp.own_cards.selectors import own_question_taken
 
 MAX_QUESTION_LENGTH = 2000
@@ -41,6 +44,40 @@ def cleaned_answer(answer: str) -> str:
     return answer
 
 
+def read_upload(upload) -> ImageFile:
+    """An uploaded image, read no further than one byte past the size limit (enough to refuse it)."""
+    return ImageFile(file_name=upload.name, content=upload.read(settings.OWN_CARD_IMAGE_MAX_BYTES + 1))
+
+
+def cleaned_images(uploads, *, answer: str) -> list[ImageFile]:
+    """The uploaded images, refused (each by its file name) when one is no image or too large, or when the
+    card would show more than MAX_IMAGES_PER_CARD."""
+    files = [read_upload(upload) for upload in uploads]
+    problems = image_files_problems(files)
+    if problems:
+        raise forms.ValidationError(problems)
+    if len(files) + len(image_names(answer)) > MAX_IMAGES_PER_CARD:
+        raise forms.ValidationError(_("A card shows at most %(limit)d images.") % {"limit": MAX_IMAGES_PER_CARD})
+    return files
+
+
+class _MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files from one file input (Django's documented way to take them)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput(attrs={
+            "multiple": True, "accept": "image/png,image/jpeg,image/gif,image/webp"}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleImageField, self).clean(item, initial) for item in items]
+
+
 class OwnCardForm(forms.Form):
     question = forms.CharField(max_length=MAX_QUESTION_LENGTH,
                                widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
@@ -59,10 +96,18 @@ class OwnCardForm(forms.Form):
                                                  (3, gettext_lazy("3 · hard"))],
                                         error_messages={"invalid_choice": gettext_lazy(
                                             "1, 2 or 3 (basic, standard, hard), not %(value)s.")})
+    images = MultipleImageField(required=False, label=gettext_lazy("Images"), help_text=gettext_lazy(
+        "PNG, JPEG, GIF or WebP. Each is added at the end of the answer as ![name](file.png): move that line "
+        "where the image belongs."))
 
     def __init__(self, *args, owner=None, card: Question | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner, self.card = owner, card
+        shown = image_names(card.answer_en) if card is not None else []
+        if shown:
+            self.fields["remove_images"] = forms.MultipleChoiceField(
+                required=False, choices=[(name, name) for name in shown], widget=forms.CheckboxSelectMultiple,
+                label=gettext_lazy("Remove images"))
 
     def clean_question(self) -> str:
         return cleaned_question(self.cleaned_data["question"], owner=self.owner, card=self.card)
@@ -72,9 +117,16 @@ class OwnCardForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("answer") and "question" in cleaned and not has_cloze(cleaned["question"]):
+        # An image alone may answer the question.
+        if (not cleaned.get("answer") and not cleaned.get("images") and "question" in cleaned
+                and not has_cloze(cleaned["question"])):
             self.add_error("answer", forms.ValidationError(self.fields["answer"].error_messages["required"],
                                                            code="required"))
+        if cleaned.get("images"):
+            try:
+                cleaned["images"] = cleaned_images(cleaned["images"], answer=cleaned.get("answer", ""))
+            except forms.ValidationError as error:
+                self.add_error("images", error)
         return cleaned
 
 

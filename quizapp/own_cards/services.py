@@ -23,11 +23,21 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from questions.corpus import OWN_CARD_PREFIX
+from questions.images import MAX_IMAGES_PER_CARD, image_alt, image_names, image_reference, without_images
 from questions.models import Question, Topic
 from questions.services import question_derived_fields
 from quizapp.core.errors import InvalidInput
 from quizapp.core.locks import lock_learner
 from quizapp.own_cards.cloze import cloze_back, cloze_front, cloze_numbers
+from quizapp.own_cards.images import (
+    ImageFile,
+    ImagesRefused,
+    StoredFiles,
+    card_images,
+    own_card_images_link,
+    own_card_images_release,
+    own_card_images_save,
+)
 
 MAX_OWN_CARDS = 5000  # per learner
 
@@ -66,7 +76,7 @@ class OwnCardText:
     def fields(self) -> dict:
         # One text in both languages' fields, rendered once: the card reads the same in either language.
         derived = question_derived_fields(question_en=self.question, question_zh="", answer_en=self.back(),
-                                          answer_zh="", tags=[])
+                                          answer_zh="", tags=[], own_images=True)
         return {"topic": self.topic, "difficulty": self.difficulty,
                 "question_en": self.question, "question_zh": self.question,
                 "answer_en": self.answer, "answer_zh": self.answer, "search_text": derived["search_text"],
@@ -97,13 +107,36 @@ def _new_note_guid() -> str:
     return genanki.guid_for("dl-interview-trainer-note", secrets.token_hex(8))
 
 
-def own_card_create(*, owner, text: OwnCardText) -> Question:
-    """The card, or a cloze note's cards (the first is returned)."""
-    texts = own_card_texts(text)
-    if texts[0].cloze_text and not text.anki_guid:
-        guid = _new_note_guid()
-        texts = [dataclasses.replace(card, anki_guid=guid) for card in texts]
-    return own_cards_create(owner=owner, texts=texts)[0]
+def own_card_create(*, owner, text: OwnCardText, images: list[ImageFile] = ()) -> Question:
+    """The card, or a cloze note's cards (the first is returned); the uploaded `images` shown at the end of
+    its answer (checked by the caller: image_files_problems)."""
+    with StoredFiles() as stored, transaction.atomic():
+        lock_learner(owner)
+        text = _with_images(text, owner=owner, images=images, stored=stored) if images else text
+        texts = own_card_texts(text)
+        if texts[0].cloze_text and not text.anki_guid:
+            guid = _new_note_guid()
+            texts = [dataclasses.replace(card, anki_guid=guid) for card in texts]
+        return own_cards_create(owner=owner, texts=texts)[0]
+
+
+def _with_images(text: OwnCardText, *, owner, images: list[ImageFile], stored: StoredFiles | None,
+                 removed: set[str] = frozenset()) -> OwnCardText:
+    """The text with the images named in `removed` taken out, and each uploaded image it does not show yet
+    added at the end of its answer as `![file name](name)`, for the learner to move where it belongs."""
+    answer = without_images(text.answer, removed) if removed else text.answer
+    shown = set(image_names(answer))
+    for file, image in zip(images, own_card_images_save(owner=owner, files=list(images), stored=stored), strict=True):
+        if image.name not in shown:
+            answer = f"{answer}\n\n{image_reference(alt=image_alt(file.file_name), name=image.name)}".strip()
+            shown.add(image.name)
+    if len(shown) > MAX_IMAGES_PER_CARD:
+        raise ImagesRefused([too_many_images_message()])
+    return dataclasses.replace(text, answer=answer)
+
+
+def too_many_images_message() -> str:
+    return _("A card shows at most %(limit)d images.") % {"limit": MAX_IMAGES_PER_CARD}
 
 
 def own_cards_create(*, owner, texts: list[OwnCardText]) -> list[Question]:
@@ -115,23 +148,36 @@ def own_cards_create(*, owner, texts: list[OwnCardText]) -> list[Question]:
             raise TooManyOwnCards()
         cards = [Question(card_id=card_id, owner=owner, **text.fields())
                  for card_id, text in zip(_new_card_ids(len(texts)), texts, strict=True)]
-        return Question.objects.bulk_create(cards)
+        cards = Question.objects.bulk_create(cards)
+        own_card_images_link(owner=owner, cards=[card for card in cards if image_names(card.answer_en)])
+        return cards
 
 
-def own_card_update(*, card: Question, text: OwnCardText) -> Question:
+def own_card_update(*, card: Question, text: OwnCardText, images: list[ImageFile] = (),
+                    removed_images: set[str] = frozenset()) -> Question:
     """New text for the card; the learner's study state and history of it stay. A text as written
-    (no `cloze_text` yet) for a cloze card, or with clozes, is its whole note's: see own_note_update."""
-    if not text.cloze_text and (card.cloze_text or cloze_numbers(text.question)):
-        return own_note_update(card=card, text=text)
-    if not text.cloze_text:  # a form's text does not know which card of its note this is: it stays
-        text = dataclasses.replace(text, note_card=card.note_card)
-    return _written(card, text)
+    (no `cloze_text` yet) for a cloze card, or with clozes, is its whole note's: see own_note_update.
+    Uploaded `images` join its answer, `removed_images` (names) leave it; an image no card shows any more
+    is deleted."""
+    with StoredFiles() as stored, transaction.atomic():
+        if images or removed_images:
+            lock_learner(card.owner)
+            text = _with_images(text, owner=card.owner, images=images, removed=removed_images, stored=stored)
+        if not text.cloze_text and (card.cloze_text or cloze_numbers(text.question)):
+            return own_note_update(card=card, text=text)
+        if not text.cloze_text:  # a form's text does not know which card of its note this is: it stays
+            text = dataclasses.replace(text, note_card=card.note_card)
+        shown = card_images([card])
+        card = _written(card, text)
+        own_card_images_release(shown)
+        return card
 
 
 def _written(card: Question, text: OwnCardText) -> Question:
     for name, value in text.fields().items():
         setattr(card, name, value)
     card.save()
+    own_card_images_link(owner=card.owner, cards=[card])
     return card
 
 
@@ -142,6 +188,7 @@ def own_note_update(*, card: Question, text: OwnCardText) -> Question:
     with transaction.atomic():
         lock_learner(card.owner)
         siblings = {sibling.note_card: sibling for sibling in note_cards(card=card)}
+        shown = card_images(list(siblings.values()))
         guid = card.anki_guid or _new_note_guid()
         texts = [dataclasses.replace(each, anki_guid=guid) for each in own_card_texts(text)]
         kept = {each.note_card: _written(siblings[each.note_card], each)
@@ -149,6 +196,7 @@ def own_note_update(*, card: Question, text: OwnCardText) -> Question:
         made = own_cards_create(owner=card.owner, texts=[each for each in texts if each.note_card not in kept])
         gone = [sibling.pk for number, sibling in siblings.items() if number not in kept]
         Question.objects.filter(pk__in=gone).delete()
+        own_card_images_release(shown)
     return kept.get(card.note_card) or sorted([*kept.values(), *made], key=lambda each: each.note_card)[0]
 
 
@@ -165,11 +213,20 @@ def own_card_differs(*, card: Question, text: OwnCardText) -> bool:
 
 
 def own_card_delete(*, card: Question) -> None:
-    """The card goes, with the learner's study state and review history of it."""
-    card.delete()
+    """The card goes, with the learner's study state and review history of it, and the images no other
+    card of theirs shows."""
+    with transaction.atomic():
+        shown = card_images([card])
+        card.delete()
+        own_card_images_release(shown)
 
 
 def own_cards_delete(*, owner, cards: QuerySet[Question]) -> int:
     """Delete those of the cards that are the learner's own (anyone else's are left alone), with
-    their study state and history; the number deleted."""
-    return cards.filter(owner=owner).delete()[1].get(Question._meta.label, 0)
+    their study state and history and the images no card left shows; the number deleted."""
+    with transaction.atomic():
+        cards = cards.filter(owner=owner)
+        shown = card_images(cards)
+        deleted = cards.delete()[1].get(Question._meta.label, 0)
+        own_card_images_release(shown)
+        return deleted

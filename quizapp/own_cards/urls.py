@@ -12,6 +12,7 @@ urlpatterns = [
     path("template.csv", views.own_cards_template, name="own-template"),
     path("export.csv", views.own_cards_export, name="own-export"),
     path("delete/", views.own_cards_delete_many, name="own-delete-many"),
+    path("images/<str:name>", views.own_card_image, name="own-image"),
     path("<slug:card_id>/edit/", views.own_card_edit, name="own-edit"),
     path("<slug:card_id>/delete/", views.own_card_delete, name="own-delete"),
 ]

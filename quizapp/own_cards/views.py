@@ -2,22 +2,24 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, ngettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from questions.languages import content_language
-from questions.models import Question, Topic
+from questions.models import OwnCardImage, Question, Topic
 from questions.selectors import question_get
 from quizapp.core.errors import AppError
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.forms import ImportConfirmForm, ImportForm, OwnCardFilter, OwnCardForm
+from quizapp.own_cards.images import card_upload_too_large
 from quizapp.own_cards.imports.pending import pending_import_keep, pending_import_take
 from quizapp.own_cards.imports.text import cards_as_csv
 from quizapp.own_cards.services import OwnCardText
@@ -68,18 +70,27 @@ def own_card_list(request):
     return _list_page(request, import_form=ImportForm(initial=_last_topic(request)))
 
 
+def _refused_unread(request, *, problem: str, card: Question | None, initial: dict):
+    """The form again, as it was, above it why the upload was refused without being read."""
+    form = OwnCardForm(initial=initial, owner=request.user, card=card)
+    return render(request, "own_cards/form.html", {"form": form, "card": card, "problems": [problem]}, status=413)
+
+
 @login_required
 def own_card_new(request):
+    if request.method == "POST" and (problem := card_upload_too_large(request)):
+        return _refused_unread(request, problem=problem, card=None, initial=_last_topic(request))
     # "Save and add another" comes back with the topic and difficulty just used; ?copy=<card> starts
     # from a card the learner can see (a leech to rewrite in their own words).
-    form = OwnCardForm(request.POST or None, initial={**_last_topic(request), **{
+    form = OwnCardForm(request.POST or None, request.FILES or None, initial={**_last_topic(request), **{
         name: request.GET[name] for name in ("topic", "difficulty") if name in request.GET},
         **_copied(request)}, owner=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            card = services.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data))
+            card = services.own_card_create(owner=request.user, text=OwnCardText.from_form(form.cleaned_data),
+                                            images=form.cleaned_data["images"])
         except AppError as error:
-            form.add_error(None, error.detail)
+            error.on_form(form)
         else:
             messages.success(request, _("Card added. It comes first among your new cards in Study."))
             _warn_if_left_out_of_study(request, [card])
@@ -96,10 +107,19 @@ def own_card_edit(request, card_id: str):
     card = _own_card(request, card_id)
     initial = {"question": card.cloze_text or card.question_en, "answer": card.answer_en, "topic": card.topic.slug,
                "difficulty": card.difficulty}
-    form = OwnCardForm(request.POST or None, initial=initial, owner=request.user, card=card)
+    if request.method == "POST" and (problem := card_upload_too_large(request)):
+        return _refused_unread(request, problem=problem, card=card, initial=initial)
+    form = OwnCardForm(request.POST or None, request.FILES or None, initial=initial, owner=request.user, card=card)
     from_study = request.GET.get("from") == "study"  # edited mid-session (the e key): back to studying
     if request.method == "POST" and form.is_valid():
-        card = services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data))
+        try:
+            card = services.own_card_update(card=card, text=OwnCardText.from_form(form.cleaned_data),
+                                            images=form.cleaned_data["images"],
+                                            removed_images=set(form.cleaned_data.get("remove_images", [])))
+        except AppError as error:
+            error.on_form(form)
+            return render(request, "own_cards/form.html", {"form": form, "card": card, "from_study": from_study},
+                          status=400)
         messages.success(request, _("Card saved. Your study progress on it is kept."))
         _warn_if_left_out_of_study(request, [card])
         return redirect("study:session") if from_study else redirect("questions:detail", card.card_id)
@@ -121,6 +141,22 @@ def _copied(request) -> dict:
     return {"question": card.cloze_text or getattr(card, f"question_{language}"),
             "answer": getattr(card, f"answer_{language}"),
             "topic": card.topic.slug, "difficulty": card.difficulty}
+
+
+@require_GET
+def own_card_image(request, name: str):
+    """An image of the learner's own cards, to them alone: anyone else, a visitor too, is answered 404 (an
+    <img> follows no login redirect)."""
+    if not request.user.is_authenticated:
+        raise Http404
+    image = get_object_or_404(OwnCardImage, owner=request.user, name=name)
+    try:
+        content = default_storage.open(image.path, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(content, content_type=image.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
@@ -327,14 +363,21 @@ def _anki_summary(report: imports.ImportReport) -> list[str]:
         parts.append(ngettext("Added %(count)d review from Anki to your history.",
                               "Added %(count)d reviews from Anki to your history.", report.reviews_imported)
                      % {"count": report.reviews_imported})
+    if report.images:
+        parts.append(ngettext("Brought %(count)d image from Anki.", "Brought %(count)d images from Anki.",
+                              report.images) % {"count": report.images})
     if report.images_left_out:
-        parts.append(ngettext("%(count)d note shows an image, which was not imported (note %(numbers)s).",
-                              "%(count)d notes show images, which were not imported (notes %(numbers)s).",
+        parts.append(ngettext("%(count)d note shows an image that was not imported: %(problems)s",
+                              "%(count)d notes show images that were not imported: %(problems)s",
                               len(report.images_left_out)) % {
-            "count": len(report.images_left_out), "numbers": _number_list(report.images_left_out)})
+            "count": len(report.images_left_out), "problems": _problem_list(report.image_problems)})
     if report.fsrs_taken:
         parts.append(_("Your study now uses the deck's FSRS parameters and desired retention."))
     return parts
+
+
+def _problem_list(problems: list[str], shown: int = 10) -> str:
+    return " ".join([*problems[:shown], *(["…"] if len(problems) > shown else [])])
 
 
 def _number_list(numbers: list[int], shown: int = 10) -> str:

@@ -13,9 +13,11 @@ import engine
 from quizapp.demos.models import DemoRun
 from quizapp.demos.services import params_key
 from quizapp.interviews import services as interviews
+from quizapp.own_cards.images import ImageFile
 from quizapp.own_cards.services import OwnCardText, own_card_create
 from quizapp.study.services import card_review
 from tests.factories import make_question, make_topic, make_user
+from tests.own_cards.images import png
 
 LONG_EN = ("Why does backpropagation through a deep stack of saturated sigmoid units make the gradients that "
            "reach the first layers vanish (see Glorot–Bengio's analysis of "
@@ -139,6 +141,7 @@ NOT_PAGES = {
     "questions:own-import-confirm": "POST only: it redirects",
     "questions:own-template": "a CSV download",
     "questions:own-export": "a CSV download",
+    "questions:own-image": "an image of an own card, for its owner alone (the card pages show it)",
     "questions:own-delete-many": "POST only: it redirects",
     "questions:anki-export": "an .apkg download",
     "interviews:answer-submit": "POST only: it redirects",
@@ -158,7 +161,8 @@ def build_site() -> Site:
     for question, rating in zip(others[:2], (1, 3), strict=True):  # some history for the statistics
         card_review(user=alice, question=question, rating=rating)
     mine = own_card_create(owner=alice, text=OwnCardText(question=LONG_EN, answer=LONG_ZH, topic=topic,
-                                                         difficulty=2))
+                                                         difficulty=2),
+                           images=[ImageFile(file_name="wide diagram.png", content=png(width=900, height=120))])
     return Site(question=card.card_id, own_card=mine.card_id, answering=str(_interview(alice, topic, "answering")),
                 reviewing=str(_interview(alice, topic, "reviewing")), done=str(_interview(alice, topic, "done")),
                 run=str(_demo_run("D10").id), demo="D10")

@@ -100,9 +100,10 @@ def _visit_every_page(browser, live_server, site, *, viewport: str, scheme: str,
 
 
 @pytest.fixture
-def site(settings, transactional_db):
+def site(settings, transactional_db, tmp_path):
     assert AXE.exists(), f"{AXE} is missing: `npm ci` (scripts/vendor.sh, run by `make test`) installs it"
     settings.INTERVIEW_SECONDS_PER_MINUTE = 600  # the interview on the clock stays there for the whole test
+    settings.MEDIA_ROOT = tmp_path / "media"  # the own card's image, gone with the test
     return build_site()
 
 

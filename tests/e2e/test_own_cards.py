@@ -7,6 +7,7 @@ from questions.models import Question
 from quizapp.own_cards.services import OwnCardText, own_cards_create
 from tests.e2e.conftest import log_in
 from tests.factories import make_topic, make_user
+from tests.own_cards.images import png
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +99,33 @@ def test_it_finds_and_deletes_many_of_my_cards(page, screenshot, transactional_d
     page.click("button:text-is('Delete')")
     expect(page.locator(".own-card-list li")).to_have_count(1)
     expect(page.locator(".own-card-list")).to_contain_text("Why warm up the learning rate?")
+
+
+def test_it_shows_an_uploaded_image_on_the_card_and_in_study_to_its_owner_only(page, settings, tmp_path,
+                                                                               transactional_db):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_user("alice")
+    make_user("bob")
+    make_topic("optimization", title_en="Optimization", title_zh="优化", position=1)
+    log_in(page, "alice")
+    page.goto("/questions/mine/new/")
+    page.fill("#id_question", "What does ReLU look like?")
+    page.fill("#id_answer", "Flat, then rising:")
+    page.select_option("#id_topic", "optimization")
+    page.set_input_files("#id_images", files=[{"name": "relu plot.png", "mimeType": "image/png",
+                                               "buffer": png(width=40, height=20)}])
+    page.click("button:text-is('Save')")
+    shown = page.locator(".answer-body img[alt='relu plot']").first
+    expect(shown).to_be_visible()
+    expect(shown).to_have_js_property("naturalWidth", 40)  # loaded: the CSP and the owner check let it through
+
+    page.goto("/study/")
+    expect(page.locator(".study-card .prompt")).to_have_text("What does ReLU look like?")
+    page.keyboard.press("Space")
+    studied = page.locator(".study-card .answer img[alt='relu plot']")
+    expect(studied).to_be_visible()
+    expect(studied).to_have_js_property("naturalWidth", 40)
+
+    page.context.clear_cookies()
+    log_in(page, "bob")
+    assert page.goto("/questions/mine/images/relu-plot.png").status == 404

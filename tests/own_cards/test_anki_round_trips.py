@@ -181,7 +181,8 @@ def test_it_takes_the_history_and_the_preset_through_the_page_and_the_api(alice,
                                                                  "topic": "cnn", "with_history": "on"},
                              follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "Added 3 reviews from Anki to your history." in page.content.decode()
-    assert "1 note shows an image, which was not imported (note 2)." in page.content.decode()
+    assert ("1 note shows an image that was not imported: note 2: relu.png: not in the package&#x27;s media."
+            in page.content.decode())
     assert ("Topics from Anki&#x27;s decks and tags: DLIT::topic::activations → Activation functions, "
             "Interview::cnn → Convolutional networks.") in page.content.decode()
     with package.open("rb") as upload:

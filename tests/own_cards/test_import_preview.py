@@ -43,7 +43,8 @@ def test_it_shows_the_counts_and_topics_of_a_package_and_writes_nothing(alice, a
     text = page.content.decode()
     assert page.status_code == 200 and "Import preview" in text
     for line in ("2 new cards", "2 reviews to bring from Anki",
-                 "0 notes are cards of this site", "1 note with images, which are not imported"):
+                 "0 notes are cards of this site", "1 note shows an image that cannot be imported",
+                 "note 2: relu.png: not in the package&#x27;s media."):
         assert line in text
     assert hidden(page, "deck_name") == ["Interview::cnn", "Misc"]
     assert not Question.objects.filter(owner=alice).exists() and not ReviewLog.objects.filter(user=alice).exists()

@@ -20,8 +20,10 @@ from questions.models import Question, Topic
 from quizapp.core.locks import lock_learner
 from quizapp.own_cards import services
 from quizapp.own_cards.forms import OwnCardForm
+from quizapp.own_cards.images import ImageFile, StoredFiles, own_card_images_save
 from quizapp.own_cards.imports import anki_links
-from quizapp.own_cards.imports.anki import from_anki, has_image, read_package
+from quizapp.own_cards.imports.anki import from_anki, read_package
+from quizapp.own_cards.imports.anki_media import note_images
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 from quizapp.own_cards.imports.text import read_text
 from quizapp.own_cards.services import OwnCardText, TooManyOwnCards
@@ -54,7 +56,9 @@ class ImportReport:
     topics_from_anki: dict[str, Topic] = field(default_factory=dict)  # a deck or tag → the topic it named
     decks_without_topic: list[str] = field(default_factory=list)  # their notes take the form's topic
     reviews_imported: int = 0
-    images_left_out: list[int] = field(default_factory=list)  # notes whose images did not come
+    images: int = 0  # images the notes show that came with them (one each, however many notes show it)
+    images_left_out: list[int] = field(default_factory=list)  # notes showing an image that could not come
+    image_problems: list[str] = field(default_factory=list)  # "note 2: relu.svg: not a PNG, JPEG, GIF or WebP image."
     fsrs_taken: bool = False  # the package's FSRS weights and retention are now the learner's
 
 
@@ -66,7 +70,8 @@ class _RowForm(OwnCardForm):
 
 def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: Topic,
                      update_existing: bool = False, with_history: bool = False,
-                     take_fsrs_parameters: bool = False, chosen_topics: dict[str, Topic] | None = None) -> ImportReport:
+                     take_fsrs_parameters: bool = False, chosen_topics: dict[str, Topic] | None = None,
+                     keep_image_files: bool = True) -> ImportReport:
     """With `update_existing`, a row whose question the learner already has gives that card the
     row's answer, topic and difficulty (their study of it stays); without, the row is skipped.
 
@@ -75,7 +80,9 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
     keeps the GUID. A note's deck or tags name its topic when they name one of ours; an update keeps the
     card's topic. With `with_history`, each card's reviews join the learner's log (see
     study.services.card_history_import); with `take_fsrs_parameters`, the package's FSRS preset becomes
-    the learner's. `chosen_topics` are the learner's topics for decks and tags, confirmed in the preview."""
+    the learner's. `chosen_topics` are the learner's topics for decks and tags, confirmed in the preview.
+    The images a note shows become the card's (see imports.anki_media), their files saved unless not
+    `keep_image_files` (the preview), and removed again when the import fails."""
     if len(content) > MAX_IMPORT_BYTES:
         raise too_large(file_name)
     source = _read(content, file_name=file_name)
@@ -91,12 +98,15 @@ def own_cards_import(*, owner, content: bytes, file_name: str, default_topic: To
                           recognised=sorted(recognised))
     report.topics_from_anki, report.decks_without_topic = anki_links.name_topics_from_decks(
         source, topics=_topic_lookup(), chosen=chosen_topics)
-    report.images_left_out = [row.number for row in source.rows if source.from_anki and has_image(row.values)]
-    checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report)
-    # Locked from reading the learner's questions to saving: a double-clicked Import, or a second tab,
-    # waits for the first and then finds its cards already there.
-    with transaction.atomic():
+    found = note_images(source, source.anki_media, problems=report.image_problems,
+                        left_out=report.images_left_out) if source.from_anki else {}
+    # Locked from reading the learner's questions and images to saving: a double-clicked Import, or a second
+    # tab, waits for the first and then finds its cards already there.
+    with StoredFiles() as stored, transaction.atomic():
         lock_learner(owner)
+        images = _images_saved(owner, found, stored=stored if keep_image_files else None, report=report)
+        checked = _checked_rows(source, default_topic=default_topic, file_name=file_name, report=report,
+                                images=images)
         cards = {**{(number, 0): card for number, card in recognised.items()},
                  **_saved_rows(owner, checked, source=source, update_existing=update_existing, report=report,
                                file_name=file_name)}
@@ -119,9 +129,19 @@ def own_cards_import_preview(**options) -> ImportReport:
     rolled back, so the preview counts exactly what the import does, by the same code."""
     try:
         with transaction.atomic():
-            raise _RolledBack(own_cards_import(**options))
+            raise _RolledBack(own_cards_import(**options, keep_image_files=False))
     except _RolledBack as rolled_back:
         return rolled_back.report
+
+
+def _images_saved(owner, found: dict[int, dict[str, ImageFile]], *, stored: StoredFiles | None,
+                  report: ImportReport) -> dict[int, dict[str, str]]:
+    """The learner's image for each file the notes show (each file once): by row number, Anki's name → ours."""
+    files = {name: file for row_images in found.values() for name, file in row_images.items()}
+    saved = own_card_images_save(owner=owner, files=list(files.values()), stored=stored)
+    ours = {name: image.name for name, image in zip(files, saved, strict=True)}
+    report.images = len(files)
+    return {number: {name: ours[name] for name in row_images} for number, row_images in found.items()}
 
 
 def _saved_rows(owner, checked: list[tuple[CardKey, OwnCardText]], *, source: Source, update_existing: bool,
@@ -204,8 +224,8 @@ def _read(content: bytes, *, file_name: str) -> Source:
     return read_text(content, file_name=file_name)
 
 
-def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
-                  report: ImportReport) -> list[tuple[CardKey, OwnCardText]]:
+def _checked_rows(source: Source, *, default_topic: Topic, file_name: str, report: ImportReport,
+                  images: dict[int, dict[str, str]]) -> list[tuple[CardKey, OwnCardText]]:
     """Each card a row makes (a note may make several: a cloze number each, or a reverse), by the row's
     number and which card of it, less cards repeating an earlier card's question (their rows' numbers go
     to `report.repeated`). ImportRefused when any row is bad."""
@@ -214,7 +234,7 @@ def _checked_rows(source: Source, *, default_topic: Topic, file_name: str,
     checked, seen, problems = [], set(), []
     for row in source.rows:
         texts = _row_texts(row, source=source, topics=topics, default_topic=default_topic, file_name=file_name,
-                           problems=problems)
+                           problems=problems, images=images.get(row.number, {}))
         for text in texts:
             if text.question in seen:
                 _once(report.repeated, row.number)
@@ -264,14 +284,14 @@ def _difficulty(value: str) -> str:
 
 
 def _row_texts(row: Row, *, source: Source, topics: dict[str, Topic], default_topic: Topic, file_name: str,
-               problems: list[str]) -> list[OwnCardText]:
+               problems: list[str], images: dict[str, str]) -> list[OwnCardText]:
     """The cards of one row: one, or from an Anki note one per cloze number or two for a reversed note."""
     note = source.anki_notes.get(row.number)
     if not source.from_anki:
         cards = [(0, dict(row.values))]
     else:
         reverse = note is not None and any(card.ord == 1 for card in note.cards)
-        cards = from_anki(row.values, is_html=source.html, reverse=reverse)
+        cards = from_anki(row.values, is_html=source.html, reverse=reverse, images=images)
     texts = []
     for ord_, values in cards:
         text = _row_text(row, values, topics=topics, default_topic=default_topic, file_name=file_name,

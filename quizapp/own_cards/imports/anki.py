@@ -20,8 +20,10 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
+from questions.images import image_alt, image_reference, markdown_alt
 from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.imports.anki_collection import AnkiContents, plain_table, read_collection
+from quizapp.own_cards.imports.anki_media import IMAGE_TAG, AnkiMedia, image_source, tag_alt
 from quizapp.own_cards.imports.source import ImportRefused, Row, Source
 
 MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpacked; its notes' text too
@@ -42,7 +44,8 @@ def read_package(content: bytes, *, file_name: str, max_notes: int) -> Source:
         question, answer, *_rest = [*note.fields, "", ""]
         rows.append(Row(number=number, values={"question": question, "answer": answer}))
         notes[number] = note
-    return Source(unit="note", rows=rows, from_anki=True, html=True, anki_notes=notes, anki_preset=contents.preset)
+    return Source(unit="note", rows=rows, from_anki=True, html=True, anki_notes=notes, anki_preset=contents.preset,
+                  anki_media=AnkiMedia(content, file_name=file_name))
 
 
 def _not_anki(file_name: str) -> ImportRefused:
@@ -131,21 +134,24 @@ _LINE_END = re.compile(r"<br\s*/?>|</div>|</p>|</li>", re.I)
 _BLOCK_START = re.compile(r"<(div|p|ul|ol)(\s[^>]*)?>|</(ul|ol)>", re.I)
 _ITEM_START = re.compile(r"<li(\s[^>]*)?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
-_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
 
 
-def from_anki(values: dict[str, str], *, is_html: bool, reverse: bool = False) -> list[tuple[int, dict[str, str]]]:
+def from_anki(values: dict[str, str], *, is_html: bool, reverse: bool = False,
+              images: dict[str, str] | None = None) -> list[tuple[int, dict[str, str]]]:
     """A note's cards as our text, each with the ordinal Anki gives it: the note itself (0) and, for a
     note with a reverse card (`reverse`), the answer asking for the question (1). A cloze note stays one
     text with its `{{cN::…}}` (the own card service makes a card per number) and its other field as the
-    extra text of the back. A `$` in Anki is a dollar, not math."""
+    extra text of the back. A `$` in Anki is a dollar, not math. An image the note shows is the learner's
+    image its name maps to in `images`, `![alt](name)` in the answer; the question is plain text, so an
+    image of the question side shows at the top of the answer. An image not mapped is left out."""
+    images = images or {}
     question, answer = values.get("question", ""), values.get("answer", "")
     forward = {**values, "question": _question(question, is_html=is_html),
-               "answer": _answer(answer.replace("$", "\\$"), is_html=is_html)}
+               "answer": _answer(answer.replace("$", "\\$"), is_html=is_html, images=images, above=question)}
     if not reverse or has_cloze(question):
         return [(0, forward)]
     backward = {**values, "question": _question(answer, is_html=is_html),
-                "answer": _answer(question.replace("$", "\\$"), is_html=is_html)}
+                "answer": _answer(question.replace("$", "\\$"), is_html=is_html, images=images, above=answer)}
     return [(0, forward), (1, backward)]
 
 
@@ -154,14 +160,21 @@ def _question(text: str, *, is_html: bool) -> str:
     return _plain(text) if is_html else text
 
 
-def _answer(text: str, *, is_html: bool) -> str:
+def _answer(text: str, *, is_html: bool, images: dict[str, str], above: str = "") -> str:
+    """The answer as Markdown, below the images of the question side (`above`)."""
     text = _math_from_mathjax(text)
-    return _lines_from_html(text) if is_html else text
+    text = _lines_from_html(text, images) if is_html else text
+    moved = [reference for tag in IMAGE_TAG.findall(above) if (reference := _image_markdown(tag, images))]
+    return "\n\n".join([*moved, text]).strip() if moved else text
 
 
-def has_image(values: dict[str, str]) -> bool:
-    """The note shows an image, which the import leaves out (Anki's media is not read)."""
-    return any(_IMAGE.search(values.get(name, "")) for name in ("question", "answer"))
+def _image_markdown(tag: str, images: dict[str, str]) -> str:
+    """An <img> tag as `![alt](name)` for the learner's image of that file; empty for one not imported."""
+    name = images.get(image_source(tag))
+    if name is None:
+        return ""
+    alt = tag_alt(tag)
+    return image_reference(alt=markdown_alt(alt) if alt else image_alt(image_source(tag)), name=name)
 
 
 def _math_from_mathjax(text: str) -> str:
@@ -171,10 +184,10 @@ def _math_from_mathjax(text: str) -> str:
     return text
 
 
-def _lines_from_html(text: str) -> str:
+def _lines_from_html(text: str, images: dict[str, str]) -> str:
     """Anki's field HTML as Markdown: each line ends in <br> (inline HTML, so formulas on it are still
     read as formulas; a line starting with a block tag would be passed through raw), other tags stay."""
-    text = _IMAGE.sub("", text)  # not kept (no media): the tag would only clutter the text to edit
+    text = IMAGE_TAG.sub(lambda match: _image_markdown(match.group(0), images), text)
     text = _BLOCK_START.sub("", _ITEM_START.sub("• ", _LINE_END.sub("<br>\n", text.replace("&nbsp;", " "))))
     lines = [line.strip() for line in text.split("\n")]
     while lines and lines[-1] in ("", "<br>"):

@@ -9,6 +9,7 @@ from quizapp.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from quizapp.own_cards.imports.anki_collection import AnkiNote, AnkiPreset
+    from quizapp.own_cards.imports.anki_media import AnkiMedia
 
 
 class ImportRefused(InvalidInput):
@@ -38,3 +39,4 @@ class Source:
     ignored_columns: list[str] = field(default_factory=list)
     anki_notes: dict[int, AnkiNote] = field(default_factory=dict)  # a package's notes by row number
     anki_preset: AnkiPreset | None = None
+    anki_media: AnkiMedia | None = None  # a package's media files, read when a note shows one
