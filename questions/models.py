@@ -1,7 +1,10 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from questions.languages import content_language
 from questions.search import highlight
@@ -175,3 +178,43 @@ class QuestionDemo(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.card_id} → {self.demo_id}"
+
+
+class AnkiExport(models.Model):
+    """A learner's large Anki deck, built by a worker (questions.tasks): its progress while the notes are
+    written, then the file through the storage API until it expires (ANKI_EXPORT_KEEP_HOURS)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Building")
+        SUCCEEDED = "succeeded", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="0 to 1, while the worker writes the notes")
+    filters = models.JSONField(default=dict, help_text="the question list's filters: topic, tag, difficulty")
+    language = models.CharField(max_length=2, choices=[("zh", "中文"), ("en", "English")])
+    with_schedule = models.BooleanField(default=False)
+    cards = models.PositiveIntegerField(default=0, help_text="the cards the filters found when it was asked for")
+    file = models.FileField(upload_to="anki-exports/", blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    worker = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Anki export {self.id} of {self.owner}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def filename(self) -> str:
+        return f"dl-interview-{self.language}.apkg"

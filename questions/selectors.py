@@ -209,3 +209,14 @@ def question_get(*, card_id: str, viewer=None) -> Question:
 
 def questions_for_demo(*, demo_id: str) -> QuerySet[Question]:
     return Question.objects.corpus().active().filter(demo_links__demo_id=demo_id).select_related("topic")
+
+
+def anki_criteria(filters: dict) -> dict:
+    """The question list's filters an Anki deck is chosen by, empty ones as None."""
+    return {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
+            "difficulty": filters.get("difficulty") or None}
+
+
+def anki_deck_size(*, viewer, filters: dict) -> int:
+    """How many cards the deck these filters choose holds for `viewer`: a large one is built by a worker."""
+    return question_list(viewer=viewer, **anki_criteria(filters)).count()
