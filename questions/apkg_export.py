@@ -242,7 +242,8 @@ def corpus_deck_key(*, language: str, criteria: dict) -> str:
     size: a retired card changes the count), and the engine version, which a deployment that changes what a
     deck holds raises, so no deck of the old code is served after it."""
     stamp = Question.objects.corpus().aggregate(changed=Max("updated_at"), count=Count("id"))
-    parts = [engine.ENGINE_VERSION, language, *criteria.values(), stamp["changed"], stamp["count"]]
+    changed = stamp["changed"].isoformat() if stamp["changed"] else None
+    parts = [engine.ENGINE_VERSION, language, *criteria.values(), changed, stamp["count"]]
     return "anki-deck:" + ":".join(map(str, parts))
 
 

@@ -1,5 +1,5 @@
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,9 +40,7 @@ class Command(BaseCommand):
     def _write_atomically(path: Path, write: Callable[[Path], int]) -> int:
         """Write beside `path`, then rename over it: a failure leaves no file, nor half of one, and an older deck
         at `path` stays whole until the new one is complete."""
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part",
-                                         delete=False) as temporary:
-            written = Path(temporary.name)
+        written = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")  # made as any new file, umask and all
         try:
             count = write(written)
             os.replace(written, path)
