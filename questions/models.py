@@ -195,7 +195,7 @@ class AnkiExport(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0, help_text="0 to 1, while the worker writes the notes")
     filters = models.JSONField(default=dict, help_text="the question list's filters: topic, tag, difficulty")
-    language = models.CharField(max_length=2, choices=[("zh", "中文"), ("en", "English")])
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("zh", "中文")])  # as Interview.Language
     with_schedule = models.BooleanField(default=False)
     cards = models.PositiveIntegerField(default=0, help_text="the cards the filters found when it was asked for")
     file = models.FileField(upload_to="anki-exports/", blank=True, default="")

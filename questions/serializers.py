@@ -117,6 +117,7 @@ class AnkiExportSerializer(serializers.ModelSerializer):
         model = AnkiExport
         fields = ["id", "status", "progress", "cards", "language", "with_schedule", "filters", "error", "url",
                   "download_url", "created_at", "finished_at"]
+        read_only_fields = fields
 
     def get_url(self, export) -> str:
         return self.context["request"].build_absolute_uri(reverse("api-anki-export", args=[export.pk]))
