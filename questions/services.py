@@ -317,3 +317,10 @@ def anki_export_get(*, owner, export_id) -> AnkiExport:
         raise NotYours
     anki_exports_expire_stale(owner=owner)
     return AnkiExport.objects.get(pk=export_id)
+
+
+def anki_exports_forget(*, owner) -> None:
+    """Delete the learner's built decks' files once the surrounding transaction (their account's deletion, whose
+    cascade removes the rows) commits: without their rows the reaper would never find them."""
+    names = list(AnkiExport.objects.filter(owner=owner).exclude(file="").values_list("file", flat=True))
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])

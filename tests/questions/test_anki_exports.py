@@ -16,6 +16,7 @@ from django.utils import timezone
 import engine
 from questions import apkg_export, services
 from questions.models import AnkiExport, Question
+from quizapp.accounts.my_data import account_delete
 from tests.anki_support import anki_collection, anki_import
 from tests.factories import make_question, make_topic
 
@@ -202,3 +203,12 @@ def test_it_leaves_no_file_and_the_old_deck_whole_when_the_command_fails(db, tmp
         call_command("export_anki", str(tmp_path / "rnn.apkg"), "--topic", "rnn")
     assert sorted(tmp_path.iterdir()) == [path]
     assert Question.objects.count() == 1
+
+
+def test_it_deletes_a_learners_decks_with_their_account(storage, alices_cards, alice, eager_celery,
+                                                        django_capture_on_commit_callbacks):
+    services.anki_export_request(owner=alice, filters={}, language="en", with_schedule=False, cards=len(alices_cards))
+    assert len(files_in(storage)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=alice)
+    assert files_in(storage) == [] and not AnkiExport.objects.exists()
