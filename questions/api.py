@@ -23,7 +23,7 @@ from questions.serializers import (
 )
 from questions.throttles import AnkiExportThrottle
 from questions.views import anki_export_file_response
-from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE
+from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
 
 
 def slug(max_length: int | None = None) -> dict:
@@ -84,7 +84,7 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("difficulty", OpenApiTypes.INT, enum=[1, 2, 3]),
         OpenApiParameter("language", {"type": "string", "enum": ["zh", "en"], "default": "zh"}),
         OpenApiParameter("schedule", OpenApiTypes.BOOL, description="include your reviews and scheduling "
-                                                                     "(signed in only)")],
+                                                                     "(signed in only)"), RETRY_AFTER_HEADER],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 202: AnkiExportSerializer,
                    400: OpenApiTypes.OBJECT, 503: QUEUE_UNAVAILABLE_RESPONSE})
     @action(detail=False, url_path="export.apkg", pagination_class=None,
@@ -98,8 +98,9 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError(form.errors)
         language = form.cleaned_data["language"] or "zh"
         with_schedule = form.cleaned_data["schedule"]
-        cards = selectors.anki_deck_size(viewer=request.user, filters=form.cleaned_data)
-        if cards > settings.ANKI_EXPORT_ASYNC_CARDS:
+        cards = (selectors.anki_deck_size(viewer=request.user, filters=form.cleaned_data)
+                 if request.user.is_authenticated else 0)
+        if cards > settings.ANKI_EXPORT_ASYNC_CARDS:  # a visitor's deck is the corpus's, cached: always built here
             export = services.anki_export_request(owner=request.user, language=language, with_schedule=with_schedule,
                                                   filters=selectors.anki_criteria(form.cleaned_data), cards=cards)
             body = AnkiExportSerializer(export, context={"request": request}).data

@@ -80,7 +80,8 @@ def anki_export(request):
         return response
     language = filters.get("language") or content_language()
     with_schedule = filters.get("schedule", False)
-    if (cards := selectors.anki_deck_size(viewer=request.user, filters=filters)) > settings.ANKI_EXPORT_ASYNC_CARDS:
+    cards = selectors.anki_deck_size(viewer=request.user, filters=filters) if request.user.is_authenticated else 0
+    if cards > settings.ANKI_EXPORT_ASYNC_CARDS:  # a visitor's deck is the corpus's, cached: always built here
         try:
             export = services.anki_export_request(owner=request.user, filters=selectors.anki_criteria(filters),
                                                   language=language, with_schedule=with_schedule, cards=cards)

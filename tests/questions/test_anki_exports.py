@@ -212,3 +212,18 @@ def test_it_deletes_a_learners_decks_with_their_account(storage, alices_cards, a
     with django_capture_on_commit_callbacks(execute=True):
         account_delete(user=alice)
     assert files_in(storage) == [] and not AnkiExport.objects.exists()
+
+
+def test_it_answers_503_and_records_nothing_while_the_broker_is_down(storage, alices_cards, alice_api,
+                                                                    broker_down):
+    refused = alice_api.get("/api/questions/export.apkg/")
+    assert refused.status_code == 503 and int(refused["Retry-After"]) > 0
+    assert not AnkiExport.objects.exists() and files_in(storage) == []
+
+
+def test_it_builds_a_visitors_deck_in_the_request_however_large(storage, client, db):
+    for _ in range(LARGE + 1):
+        make_question(topic="cnn")
+    response = client.get("/questions/export.apkg")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert not AnkiExport.objects.exists()
