@@ -187,6 +187,7 @@ ANKI_EXPORT_LOST = gettext_noop("The deck was not built: its worker stopped or n
 ANKI_EXPORT_NO_WORKER = gettext_noop("No worker builds decks (the exports queue), so this one cannot be built. "
                                      "Start one (make run starts one) and ask again.")
 ANKI_EXPORT_TIMED_OUT = gettext_noop("Building the deck took too long.")
+ANKI_EXPORT_CRASHED = gettext_noop("The worker crashed while building the deck. Please ask for it again.")
 ANKI_EXPORT_BROKEN = gettext_noop("The deck could not be built. Please ask for it again.")
 # Time for the worker to record a build that ends right at its hard time limit.
 ANKI_EXPORT_STALE_MARGIN = timedelta(minutes=1)
@@ -220,11 +221,15 @@ def anki_export_request(*, owner, filters: dict, language: str, with_schedule: b
 
 
 def anki_export_claim(*, export_id: str, worker: str = "") -> bool:
-    """Move a queued export to building; succeeds once. A redelivery finds it building after its worker
-    process was lost, and builds nothing more: the reaper fails it."""
+    """Move a queued export to building; succeeds once. A redelivery that finds it building comes after its
+    worker process was lost mid-build (an OOM kill, say): it fails the export rather than try again."""
     Status = AnkiExport.Status
-    return bool(AnkiExport.objects.filter(pk=export_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now(), worker=worker[:200]))
+    if AnkiExport.objects.filter(pk=export_id, status=Status.QUEUED).update(
+            status=Status.RUNNING, started_at=timezone.now(), worker=worker[:200]):
+        return True
+    if AnkiExport.objects.filter(pk=export_id, status=Status.RUNNING).exists():
+        anki_export_fail(export_id=export_id, error=ANKI_EXPORT_CRASHED)
+    return False
 
 
 def anki_export_progress(*, export_id: str, fraction: float) -> None:

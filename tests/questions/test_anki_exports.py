@@ -227,3 +227,15 @@ def test_it_builds_a_visitors_deck_in_the_request_however_large(storage, client,
     response = client.get("/questions/export.apkg")
     assert response.status_code == 200 and response.content[:2] == b"PK"
     assert not AnkiExport.objects.exists()
+
+
+def test_it_fails_a_build_redelivered_after_its_worker_process_died(storage, alice):
+    """Celery redelivers a task whose pool process was killed (acks late): the export is found building."""
+    export = AnkiExport.objects.create(owner=alice, language="en", cards=5000, status=AnkiExport.Status.RUNNING,
+                                       started_at=timezone.now(), worker="exports@host")
+    (storage / "anki-exports" / str(alice.pk)).mkdir(parents=True)
+    (storage / services.anki_export_file_name(export)).write_bytes(b"PK half a deck")
+    services.anki_export_build(export_id=str(export.pk), worker="exports@host")
+    export.refresh_from_db()
+    assert export.status == AnkiExport.Status.FAILED and export.error.startswith("The worker crashed")
+    assert files_in(storage) == []
