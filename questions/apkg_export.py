@@ -249,7 +249,8 @@ def corpus_deck_key(*, language: str, criteria: dict) -> str:
 
 def anki_download(*, viewer, filters: dict, language: str, with_schedule: bool) -> bytes:
     """The deck of the questions these list filters find for `viewer`, with their schedule if asked.
-    A visitor's deck is the corpus's alone: it is built once per corpus state, filters and language."""
+    A visitor's deck is the corpus's alone: it is built once per corpus state, filters, language and engine
+    version (corpus_deck_key)."""
     criteria = anki_criteria(filters)
     if viewer is None or not viewer.is_authenticated:
         return cache.get_or_set(corpus_deck_key(language=language, criteria=criteria),
