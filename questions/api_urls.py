@@ -1,8 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from questions.api import QuestionViewSet, TopicViewSet
+from questions.api import AnkiExportApi, AnkiExportDownloadApi, QuestionViewSet, TopicViewSet
 
 router = SimpleRouter()
 router.register("topics", TopicViewSet, basename="topic")
 router.register("questions", QuestionViewSet, basename="question")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("anki-exports/<uuid:export_id>/", AnkiExportApi.as_view(), name="api-anki-export"),
+    path("anki-exports/<uuid:export_id>/deck.apkg", AnkiExportDownloadApi.as_view(), name="api-anki-export-download"),
+]

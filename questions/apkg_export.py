@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
 from pathlib import Path
 
@@ -29,11 +29,12 @@ from django.urls import reverse
 from django.utils import timezone
 from pygments.formatters import HtmlFormatter
 
+import engine
 from questions.apkg_schedule import Schedule, schedule_write
 from questions.images import anki_image_sources
 from questions.models import Question
 from questions.rendering import render_markdown
-from questions.selectors import own_card_media, question_list
+from questions.selectors import anki_criteria, own_card_media, question_list
 from quizapp.study.selectors import anki_schedule
 
 # Fixed IDs: Anki recognises the note type and the decks across exports by them, and the import
@@ -54,6 +55,7 @@ REVERSED_MODEL_NAME = "DL Interview Trainer Q&A (and reversed)"
 DECK_IDS = {"zh": 1_724_886_311, "en": 1_724_886_312}
 DECK_NAMES = {"zh": "深度学习面试 DL Interview Trainer", "en": "DL Interview Trainer"}
 CORPUS_DECK_SECONDS = 24 * 3600  # the key names the corpus's state: a changed card makes a new one
+PROGRESS_EVERY_NOTES = 100  # a progress report is a database write: one per so many notes
 TAG_ROOT = "DLIT"
 DIFFICULTY_NAMES = {1: "basic", 2: "standard", 3: "hard"}
 BASE_CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.5; text-align: left; }
@@ -160,15 +162,18 @@ def _cloze_note(question: Question, model: genanki.Model, guid: str) -> genanki.
                         tags=note_tags(question))
 
 
-def _notes(questions: Iterable[Question], language: str, models: _Models) -> list[tuple[genanki.Note, list]]:
+def _notes(questions: Iterable[Question], language: str, models: _Models,
+           progress: Callable[[float], None] | None = None) -> list[tuple[genanki.Note, list]]:
     """The notes, each with its cards' questions and the ordinal Anki gives each card. An own card shares
     its note with the other cards of its cloze, or with its reverse; a reverse whose question is not
-    exported goes alone, as a note of its own."""
+    exported goes alone, as a note of its own. `progress` hears the fraction of notes made, now and then."""
     notes: dict[str, list[Question]] = {}
     for question in questions:
         notes.setdefault(note_guid(question, language), []).append(question)
     made = []
-    for guid, cards in notes.items():
+    for index, (guid, cards) in enumerate(notes.items()):
+        if progress is not None and index % PROGRESS_EVERY_NOTES == 0:
+            progress(index / len(notes))
         cards.sort(key=lambda card: card.note_card)
         if cards[0].cloze_text:
             made.append((_cloze_note(cards[0], models.cloze, guid), [(card.note_card, card) for card in cards]))
@@ -197,16 +202,18 @@ def _topic_deck(question: Question, language: str) -> genanki.Deck:
 
 
 def anki_deck_write(*, questions: Iterable[Question], language: str, path: Path,
-                    schedule: Schedule | None = None, media: Mapping[str, bytes] | None = None) -> int:
+                    schedule: Schedule | None = None, media: Mapping[str, bytes] | None = None,
+                    progress: Callable[[float], None] | None = None) -> int:
     """Write the questions to `path` as an .apkg; returns how many notes it holds. With a schedule (its
     cards keyed by question id) the package carries the learner's scheduling, reviews and FSRS preset.
     `media` (file name → bytes; by default the images the own cards among the questions show) goes into
-    the package's media, where the notes' <img src="name"> find it."""
+    the package's media, where the notes' <img src="name"> find it. `progress` hears the fraction of the
+    notes made so far while they are made."""
     questions = list(questions)
     media = own_card_media(questions) if media is None else media
     with tempfile.TemporaryDirectory() as folder:
         return _deck_write(questions=questions, language=language, path=path, schedule=schedule,
-                           media_files=_media_files(media, Path(folder)))
+                           media_files=_media_files(media, Path(folder)), progress=progress)
 
 
 def _media_files(media: Mapping[str, bytes], folder: Path) -> list[str]:
@@ -219,10 +226,10 @@ def _media_files(media: Mapping[str, bytes], folder: Path) -> list[str]:
 
 
 def _deck_write(*, questions: list[Question], language: str, path: Path, schedule: Schedule | None,
-                media_files: list[str]) -> int:
+                media_files: list[str], progress: Callable[[float], None] | None) -> int:
     decks = {None: genanki.Deck(DECK_IDS[language], DECK_NAMES[language])}  # the parent, for its preset
     anki_cards = {}  # question id → (note GUID, card ordinal)
-    notes = _notes(questions, language, _models())
+    notes = _notes(questions, language, _models(), progress)
     for note, cards in notes:
         first = cards[0][1]
         if first.topic_id not in decks:
@@ -259,15 +266,24 @@ def anki_deck_bytes(*, questions: Iterable[Question], language: str, schedule: S
         return path.read_bytes()
 
 
+def corpus_deck_key(*, language: str, criteria: dict) -> str:
+    """The visitor's deck's cache key: its language and filters, the corpus's state (its last change and
+    size: a retired card changes the count), and the engine version, which a deployment that changes what a
+    deck holds raises, so no deck of the old code is served after it."""
+    stamp = Question.objects.corpus().aggregate(changed=Max("updated_at"), count=Count("id"))
+    changed = stamp["changed"].isoformat() if stamp["changed"] else None
+    parts = [engine.ENGINE_VERSION, language, *criteria.values(), changed, stamp["count"]]
+    return "anki-deck:" + ":".join(map(str, parts))
+
+
 def anki_download(*, viewer, filters: dict, language: str, with_schedule: bool) -> bytes:
     """The deck of the questions these list filters find for `viewer`, with their schedule if asked.
-    A visitor's deck is the corpus's alone: it is built once per corpus state, filters and language."""
-    criteria = {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
-                "difficulty": filters.get("difficulty")}
+    A visitor's deck is the corpus's alone: it is built once per corpus state, filters, language and engine
+    version (corpus_deck_key)."""
+    criteria = anki_criteria(filters)
     if viewer is None or not viewer.is_authenticated:
-        stamp = Question.objects.corpus().aggregate(changed=Max("updated_at"), count=Count("id"))
-        key = "anki-deck:" + ":".join(map(str, [language, *criteria.values(), stamp["changed"], stamp["count"]]))
-        return cache.get_or_set(key, lambda: anki_deck_bytes(questions=question_list(**criteria), language=language),
+        return cache.get_or_set(corpus_deck_key(language=language, criteria=criteria),
+                                lambda: anki_deck_bytes(questions=question_list(**criteria), language=language),
                                 CORPUS_DECK_SECONDS)
     questions = list(question_list(viewer=viewer, **criteria))
     schedule = (anki_schedule(user=viewer, question_ids=[question.pk for question in questions], now=timezone.now())

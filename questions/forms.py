@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from questions.models import LARGEST_ID, Topic
+from questions.models import LARGEST_ID, Tag, Topic
 
 
 class QuestionFilterForm(forms.Form):
@@ -14,7 +14,8 @@ class QuestionFilterForm(forms.Form):
 
 
 class AnkiExportForm(QuestionFilterForm):
-    """The list's filters, and whether the deck carries the learner's schedule (theirs only: signed in)."""
+    """The list's filters, and whether the deck carries the learner's schedule (theirs only: signed in). A topic
+    or tag that does not exist is an error, not an empty deck."""
 
     schedule = forms.BooleanField(required=False, label=_("Include my schedule"))
     language = forms.ChoiceField(required=False, choices=[("zh", "中文"), ("en", "English")], label=_("Language"))
@@ -22,6 +23,18 @@ class AnkiExportForm(QuestionFilterForm):
     def __init__(self, *args, learner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.learner = learner
+
+    def clean_topic(self) -> str:
+        topic = self.cleaned_data["topic"]
+        if topic and not Topic.objects.filter(slug=topic).exists():
+            raise ValidationError(_("There is no topic “%(slug)s”."), code="unknown", params={"slug": topic})
+        return topic
+
+    def clean_tag(self) -> str:
+        tag = self.cleaned_data["tag"]
+        if tag and not Tag.objects.filter(name=tag).exists():
+            raise ValidationError(_("There is no tag “%(tag)s”."), code="unknown", params={"tag": tag})
+        return tag
 
     def clean_schedule(self) -> bool:
         schedule = self.cleaned_data["schedule"]

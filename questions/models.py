@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -5,6 +7,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from questions.languages import content_language
 from questions.search import highlight
@@ -212,3 +215,43 @@ def _own_card_image_file_delete(sender, instance: OwnCardImage, **kwargs) -> Non
     """However the row goes (its last card deleted, the learner's account deleted), its bytes go once the
     deletion is committed: a rolled-back deletion keeps them."""
     transaction.on_commit(lambda: default_storage.delete(instance.path))
+
+
+class AnkiExport(models.Model):
+    """A learner's large Anki deck, built by a worker (questions.tasks): its progress while the notes are
+    written, then the file through the storage API until it expires (ANKI_EXPORT_KEEP_HOURS)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Building")
+        SUCCEEDED = "succeeded", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="0 to 1, while the worker writes the notes")
+    filters = models.JSONField(default=dict, help_text="the question list's filters: topic, tag, difficulty")
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("zh", "中文")])  # as Interview.Language
+    with_schedule = models.BooleanField(default=False)
+    cards = models.PositiveIntegerField(default=0, help_text="the cards the filters found when it was asked for")
+    file = models.FileField(upload_to="anki-exports/", blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    worker = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Anki export {self.id} of {self.owner}: {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def filename(self) -> str:
+        return f"dl-interview-{self.language}.apkg"

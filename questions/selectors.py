@@ -224,3 +224,14 @@ def own_card_media(cards: list[Question]) -> dict[str, bytes]:
         except FileNotFoundError:
             continue
     return media
+
+
+def anki_criteria(filters: dict) -> dict:
+    """The question list's filters an Anki deck is chosen by, empty ones as None."""
+    return {"topic": filters.get("topic") or None, "tag": filters.get("tag") or None,
+            "difficulty": filters.get("difficulty") or None}
+
+
+def anki_deck_size(*, viewer, filters: dict) -> int:
+    """How many cards the deck these filters choose holds for `viewer`: a large one is built by a worker."""
+    return question_list(viewer=viewer, **anki_criteria(filters)).count()

@@ -1,9 +1,10 @@
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from questions.models import Question, Topic, TopicGroup
+from questions.models import AnkiExport, Question, Topic, TopicGroup
 
 # More than the corpus will ever have: the list is refused before any query when longer.
 MAX_TOPICS_PER_LIST = 100
@@ -103,3 +104,28 @@ class QuestionSerializer(serializers.ModelSerializer):
     def get_highlights(self, question: Question) -> dict | None:
         highlighted = question.highlighted_question
         return None if highlighted is None else {"question": str(highlighted)}
+
+
+class AnkiExportSerializer(serializers.ModelSerializer):
+    """A deck a worker builds: poll `url` until `status` is succeeded, then fetch `download_url`."""
+
+    url = serializers.SerializerMethodField(help_text="this export's state, to poll")
+    download_url = serializers.SerializerMethodField(help_text="the deck, once built and until it expires")
+    error = serializers.SerializerMethodField(help_text="why it failed, in the request's language")
+
+    class Meta:
+        model = AnkiExport
+        fields = ["id", "status", "progress", "cards", "language", "with_schedule", "filters", "error", "url",
+                  "download_url", "created_at", "finished_at"]
+        read_only_fields = fields
+
+    def get_url(self, export) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-anki-export", args=[export.pk]))
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != AnkiExport.Status.SUCCEEDED or not export.file:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("api-anki-export-download", args=[export.pk]))
+
+    def get_error(self, export) -> str:
+        return gettext(export.error) if export.error else ""

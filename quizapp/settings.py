@@ -325,7 +325,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The optimiser's fits take minutes: on their own queue and worker they never hold up a demo.
 CELERY_TASK_ROUTES = {"quizapp.study.tasks.optimize_scheduler": {"queue": "optimizer"},
                       # a speech model's memory and seconds per recording stay off the demo workers
-                      "quizapp.interviews.tasks.transcribe_recording": {"queue": "speech"}}
+                      "quizapp.interviews.tasks.transcribe_recording": {"queue": "speech"},
+                      # a learner's large Anki deck: its own queue and worker, so it never holds up a demo
+                      "questions.tasks.build_anki_export": {"queue": "exports"}}
+# A signed-in learner's Anki deck of more cards than this is built by a worker while the page shows its
+# progress; a smaller one is built in the request, which is sooner for the learner (questions/corpus/ANKI.md).
+ANKI_EXPORT_ASYNC_CARDS = envint("ANKI_EXPORT_ASYNC_CARDS", "1000")
+# A built deck's file is kept this long, then the reaper deletes it (and a read finds it expired).
+ANKI_EXPORT_KEEP_HOURS = envint("ANKI_EXPORT_KEEP_HOURS", "24")
 # Workers (and the command that computes default runs ahead) add this to the niceness they start with:
 # when a demo and a page want the CPU at once, the page goes first (19 is the lowest priority).
 WORKER_NICENESS = envint("WORKER_NICENESS", "10")

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from questions.models import Question
+from questions.services import anki_exports_forget
 from quizapp.demos.models import DemoRequest
 from quizapp.interviews.models import Interview
 from quizapp.interviews.recordings import recording_url
@@ -75,6 +76,8 @@ def _recording(item) -> dict | None:
 @transaction.atomic
 def account_delete(*, user: AbstractBaseUser) -> None:
     """The account and everything of it: settings, card states and reviews, own cards, interviews and their
-    recordings (whose files go once this commits), demo requests and tokens (each cascades from the user).
-    Demo runs stay: they are shared results, and only lose the name of who first asked."""
+    recordings (whose files go once this commits), demo requests and tokens (each cascades from the user),
+    the files of their Anki decks. Demo runs stay: they are shared results, and only lose the name of who
+    first asked."""
+    anki_exports_forget(owner=user)
     user.delete()

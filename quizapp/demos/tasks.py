@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 import engine
+from questions import services as question_services
 from quizapp.demos import services
 from quizapp.demos.models import DemoRun
 from quizapp.study import services as study_services
@@ -81,9 +82,10 @@ def _mark_failed(sender=None, task_id=None, exception=None, args=None, **extra):
 
 @shared_task
 def reap_stale_runs() -> int:
-    """Celery beat sends this every REAPER_INTERVAL_SECONDS: fail the runs and fits whose worker died,
-    and those no worker will pick up, without waiting for somebody to read them."""
-    failed = services.demo_runs_expire_stale() + study_services.scheduler_optimizations_expire_stale()
+    """Celery beat sends this every REAPER_INTERVAL_SECONDS: fail the runs, fits and deck builds whose worker
+    died, and those no worker will pick up, without waiting for somebody to read them; delete old decks."""
+    failed = (services.demo_runs_expire_stale() + study_services.scheduler_optimizations_expire_stale()
+              + question_services.anki_exports_expire_stale())
     if failed:
         logger.warning("reaper: failed %d stale runs", failed)
     return failed

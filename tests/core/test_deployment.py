@@ -52,8 +52,8 @@ def image_environment(**extra: str) -> dict[str, str]:
 
 
 def test_it_defines_the_whole_stack():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "precompute", "web", "worker", "optimizer", "beat",
-                             "gpu-worker"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "precompute", "web", "worker", "optimizer", "exports",
+                             "beat", "gpu-worker"}
     assert SERVICES["gpu-worker"]["profiles"] == ["gpu"]
     devices = SERVICES["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia"
@@ -153,7 +153,7 @@ def test_it_gives_every_queue_a_worker_and_every_worker_a_known_queue():
     known = {settings.CELERY_TASK_DEFAULT_QUEUE, "gpu", "optimizer"} | routed
     assert set().union(*served.values()) == known
     assert served["worker"] == {"demos"} and served["gpu-worker"] == {"gpu", "demos"}
-    assert served["optimizer"] == {"optimizer"}
+    assert served["optimizer"] == {"optimizer"} and served["exports"] == {"exports"}  # neither delays a demo
     assert option(command_words(SERVICES["optimizer"]), "--concurrency") == "1"  # one long fit at a time
     assert settings.CELERY_WORKER_MAX_TASKS_PER_CHILD > 0  # memory a demo leaks is given back now and then
     for name in WORKERS:  # the setting (an environment variable) applies: no command overrides it
@@ -168,7 +168,7 @@ def test_it_keeps_beats_schedule_where_the_app_user_may_write():
     assert "celerybeat-schedule" in " ".join(SERVICES["beat"]["healthcheck"]["test"])
 
 
-@pytest.mark.parametrize("service", ["worker", "optimizer", "beat", "gpu-worker"])
+@pytest.mark.parametrize("service", ["worker", "optimizer", "exports", "beat", "gpu-worker"])
 def test_it_passes_celery_only_options_it_accepts(service):
     """click parses every option before it answers --help: a misspelt option fails here as in the container."""
     result = subprocess.run([sys.executable, "-m", *command_words(SERVICES[service]), "--help"], cwd=ROOT,
@@ -206,7 +206,7 @@ def readme_docker_runs() -> list[list[str]]:
 
 def test_it_has_the_readmes_worker_containers_check_the_worker_not_the_images_web_health_check():
     workers = [words for words in readme_docker_runs() if "celery" in words and "worker" in words]
-    assert len(workers) == 3
+    assert len(workers) == 4
     for words in workers:
         docker_options = words[:next(at for at, word in enumerate(words) if word.startswith("dl-interview-trainer"))]
         assert option(docker_options, "--health-cmd") == "python manage.py worker_alive", words

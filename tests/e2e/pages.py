@@ -9,7 +9,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
 import engine
+from questions.models import AnkiExport
+from questions.services import anki_export_file_name
 from quizapp.demos.models import DemoRun
 from quizapp.demos.services import params_key
 from quizapp.interviews import services as interviews
@@ -51,6 +57,7 @@ class Site:
     done: str
     run: str  # a demo run's ID
     demo: str
+    anki_export: str  # a large Anki deck's ID, built
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ PAGES = [
          label="search dialog"),
     Page("questions:detail", "questions and own cards", lambda site: f"/questions/{site.question}/",
          ready=".katex-display"),
+    Page("questions:anki-export-status", "questions and own cards",
+         lambda site: f"/questions/exports/{site.anki_export}/"),
     Page("questions:own", "questions and own cards", lambda site: "/questions/mine/"),
     Page("questions:own-new", "questions and own cards", lambda site: "/questions/mine/new/"),
     Page("questions:own-edit", "questions and own cards", lambda site: f"/questions/mine/{site.own_card}/edit/"),
@@ -143,7 +152,8 @@ NOT_PAGES = {
     "questions:own-export": "a CSV download",
     "questions:own-image": "an image of an own card, for its owner alone (the card pages show it)",
     "questions:own-delete-many": "POST only: it redirects",
-    "questions:anki-export": "an .apkg download",
+    "questions:anki-export": "an .apkg download, or a redirect to the page of a large deck's build",
+    "questions:anki-export-download": "an .apkg download",
     "interviews:answer-submit": "POST only: it redirects",
     "interviews:end": "POST only: it redirects",
     "interviews:retake": "POST only: it redirects",
@@ -165,7 +175,16 @@ def build_site() -> Site:
                            images=[ImageFile(file_name="wide diagram.png", content=png(width=900, height=120))])
     return Site(question=card.card_id, own_card=mine.card_id, answering=str(_interview(alice, topic, "answering")),
                 reviewing=str(_interview(alice, topic, "reviewing")), done=str(_interview(alice, topic, "done")),
-                run=str(_demo_run("D10").id), demo="D10")
+                run=str(_demo_run("D10").id), demo="D10", anki_export=str(_anki_export(alice).pk))
+
+
+def _anki_export(owner) -> AnkiExport:
+    """A large deck the worker has built, its download linked from the page."""
+    export = AnkiExport.objects.create(owner=owner, language="en", cards=5000, progress=1.0,
+                                       status=AnkiExport.Status.SUCCEEDED, finished_at=timezone.now())
+    export.file = default_storage.save(anki_export_file_name(export), ContentFile(b"PK"))
+    export.save(update_fields=["file"])
+    return export
 
 
 def _interview(user, topic, state: str):

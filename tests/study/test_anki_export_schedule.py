@@ -124,8 +124,8 @@ def test_it_downloads_the_schedule_from_the_page_and_the_api_for_the_signed_in_l
 
 
 def test_it_refuses_a_schedule_to_an_anonymous_visitor_naming_the_field(studied, client):
-    web = client.get("/questions/export.apkg?schedule=on")
-    assert web.status_code == 400 and web.content.decode().startswith("schedule: ")
+    web = client.get("/questions/export.apkg?schedule=on", HTTP_ACCEPT_LANGUAGE="en")
+    assert web.status_code == 400 and "Include my schedule: Sign in to download your schedule." in web.content.decode()
     api = APIClient().get("/api/questions/export.apkg/?schedule=true")
     assert api.status_code == 400 and "schedule" in api.json()
     assert APIClient().get("/api/questions/export.apkg/?language=fr").status_code == 400

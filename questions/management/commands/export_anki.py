@@ -1,3 +1,6 @@
+import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -28,9 +31,22 @@ class Command(BaseCommand):
             raise CommandError(f"no questions{f' in topic {topic!r}' if topic else ''}: nothing written")
         schedule = (anki_schedule(user=learner, question_ids=[question.pk for question in questions],
                                   now=timezone.now()) if learner else None)
-        count = anki_deck_write(questions=questions, language=language, path=path, schedule=schedule)
+        count = self._write_atomically(path, lambda written: anki_deck_write(
+            questions=questions, language=language, path=written, schedule=schedule))
         reviews = f", {sum(len(card.reviews) for card in schedule.cards.values())} reviews" if schedule else ""
         self.stdout.write(f"{path}: {count} notes ({language}){reviews}")
+
+    @staticmethod
+    def _write_atomically(path: Path, write: Callable[[Path], int]) -> int:
+        """Write beside `path`, then rename over it: a failure leaves no file, nor half of one, and an older deck
+        at `path` stays whole until the new one is complete."""
+        written = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")  # made as any new file, umask and all
+        try:
+            count = write(written)
+            os.replace(written, path)
+        finally:
+            written.unlink(missing_ok=True)
+        return count
 
     def _learner(self, username: str):
         try:

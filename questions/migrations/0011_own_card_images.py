@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('questions', '0009_question_cloze_and_note_card'),
+        ('questions', '0010_question_follow_up'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
