@@ -1,4 +1,4 @@
-# One image for web, worker, beat and gpu-worker. TORCH_INDEX picks the wheel index: the CPU build by
+# One image for web, worker, beat and gpu-worker (speech: the same with SPEECH=1). TORCH_INDEX picks the wheel index: the CPU build by
 # default; build the gpu-worker with --build-arg TORCH_INDEX=https://download.pytorch.org/whl/cu128
 FROM node:20-bookworm-slim AS assets
 WORKDIR /app
@@ -9,6 +9,8 @@ RUN bash scripts/vendor.sh
 
 FROM python:3.11-slim-bookworm
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# SPEECH=1 (compose's speech worker) adds what transcribing spoken answers needs: transformers and ffmpeg.
+ARG SPEECH=""
 # PORT: gunicorn binds 0.0.0.0:$PORT when its config names no address (it would take 127.0.0.1 otherwise).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/app/var DEBUG=false PORT=8000
 RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/* \
@@ -16,6 +18,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir --extra-index-url "$TORCH_INDEX" -r requirements.txt
+RUN if [ -n "$SPEECH" ]; then apt-get update && apt-get install -y --no-install-recommends ffmpeg \
+      && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir transformers; fi
 # .dockerignore keeps .venv, .git, var/ (local databases), node_modules and .env out of the image.
 COPY . .
 COPY --from=assets /app/static/vendor static/vendor

@@ -53,7 +53,7 @@ def image_environment(**extra: str) -> dict[str, str]:
 
 def test_it_defines_the_whole_stack():
     assert set(SERVICES) == {"postgres", "redis", "migrate", "precompute", "web", "worker", "optimizer", "exports",
-                             "beat", "gpu-worker"}
+                             "beat", "gpu-worker", "speech"}
     assert SERVICES["gpu-worker"]["profiles"] == ["gpu"]
     devices = SERVICES["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["driver"] == "nvidia"
@@ -154,6 +154,15 @@ def test_it_gives_every_queue_a_worker_and_every_worker_a_known_queue():
     assert set().union(*served.values()) == known
     assert served["worker"] == {"demos"} and served["gpu-worker"] == {"gpu", "demos"}
     assert served["optimizer"] == {"optimizer"} and served["exports"] == {"exports"}  # neither delays a demo
+    assert served["speech"] == {"speech"} and SERVICES["speech"]["profiles"] == ["speech"]  # only where asked
+
+
+def test_it_mounts_the_media_volume_wherever_files_are_stored_or_read():
+    """Own cards' images, spoken answers and built Anki decks go through the storage: the web serves them,
+    the exports worker reads images and writes decks, the reaper (on the demos worker) and the speech worker
+    read or delete them."""
+    for name in ("web", "worker", "exports", "speech"):
+        assert "media:/app/var/media" in SERVICES[name]["volumes"], name
     assert option(command_words(SERVICES["optimizer"]), "--concurrency") == "1"  # one long fit at a time
     assert settings.CELERY_WORKER_MAX_TASKS_PER_CHILD > 0  # memory a demo leaks is given back now and then
     for name in WORKERS:  # the setting (an environment variable) applies: no command overrides it
