@@ -118,7 +118,7 @@ def train_model(model: Recurrent, *, length: int, noise: float, steps: int, gene
 
     Progress counts steps × length: a step's cost grows with the sequence.
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)  # one kernel per step
     streak, used = 0, steps
     for step in range(1, steps + 1):
         inputs, labels = recall_batch(count=BATCH, length=length, noise=noise, generator=generator, device=device)
@@ -355,11 +355,11 @@ SPEC = DemoSpec(
                   "训练普通 RNN、LSTM 和 GRU，在 T 步噪声之后回忆第一个输入的符号；展示准确率随 T 的变化、"
                   "到达早期时间步的梯度大小以及参数量。"),
     params=(
-        IntParam("length", T("longest sequence length T", "最长序列长度 T"), 40, minimum=5, maximum=80),
+        IntParam("length", T("longest sequence length T", "最长序列长度 T"), 30, minimum=5, maximum=80),
         IntParam("lengths", T("lengths tried (5 … T)", "尝试的长度个数（5 … T）"), 3, minimum=1, maximum=6),
         FloatParam("noise", T("noise std of the distractor steps", "干扰步噪声标准差"), 2.0, minimum=0.0, maximum=3.0),
         IntParam("hidden", T("hidden units", "隐藏单元数"), 16, minimum=4, maximum=32),
-        IntParam("steps", T("training steps at most (batch 128)", "最多训练步数（批大小 128）"), 80,
+        IntParam("steps", T("training steps at most (batch 128)", "最多训练步数（批大小 128）"), 70,
                  minimum=10, maximum=200,
                  help=T("training stops early once three batches in a row are ≥99% right",
                         "连续三个批次准确率 ≥99% 时提前停止")),

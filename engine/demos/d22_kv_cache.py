@@ -35,7 +35,7 @@ VOCAB = 64
 HEADS = 4
 SHORTEST = 8
 BLOCK_SECONDS = 0.002  # each timed block repeats one step until it lasts about this long: short, so that some
-ROUNDS = 7  # of the ROUNDS blocks fit between other processes' turns on a busy CPU; the fastest counts
+ROUNDS = 5  # of the ROUNDS blocks fit between other processes' turns on a busy CPU; the fastest counts
 WAYS = ("no_cache", "cache")
 GROWS = 2.0  # a step this many times dearer at the longest position than at the shortest "grows"
 
@@ -67,8 +67,10 @@ class Block(nn.Module):
                    for part in self.qkv(self.norm1(x)).chunk(3, dim=-1))
         if past is not None:
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        # The new tokens sit at the end: token i of them may see every cached position and new ones up to i.
-        seen = torch.ones(new, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=k.shape[2] - new)
+        # The new tokens sit at the end: token i of them may see every cached position and new ones up to i (one new
+        # token sees them all: no mask to build, as a decoder's cached step does).
+        seen = None if new == 1 else \
+            torch.ones(new, k.shape[2], dtype=torch.bool, device=x.device).tril(diagonal=k.shape[2] - new)
         attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=seen)
         x = x + self.proj(attended.transpose(1, 2).reshape(batch, new, width))
         return x + self.mlp(self.norm2(x)), (k, v)

@@ -61,8 +61,8 @@ def test_it_samples_the_data_distribution_given_the_exact_noise_predictor(sample
     progress.plan(1000)
     spread = {}
     for count in (10, 100):
-        points = sample(GaussianOracle(bars, 0.5), bars, count=count, sampler=sampler,
-                        draws=torch.Generator().manual_seed(1), device=torch.device("cpu"), progress=progress)
+        points, = sample(GaussianOracle(bars, 0.5), bars, count=count, sampler=sampler,
+                         draws=[torch.Generator().manual_seed(1)], device=torch.device("cpu"), progress=progress)
         spread[count] = points.std(dim=0).mean().item()
     assert spread[100] == pytest.approx(0.5, abs=0.045)
     assert spread[10] < spread[100] < 0.52
