@@ -3,7 +3,15 @@
 import pytest
 import torch
 
-from engine.demos.d25_gan_mode_collapse import MODES, centres, covered, gradient_penalty, mode_counts
+from engine.demos.d25_gan_mode_collapse import (
+    MODES,
+    centres,
+    covered,
+    mode_counts,
+    network,
+    penalty_of,
+    scores_and_slopes,
+)
 from engine.runtime import execute, warm_up
 from tests.engine.results import cpu_seconds, metric
 
@@ -26,12 +34,22 @@ def test_it_counts_a_mode_only_when_enough_points_sit_on_it():
 
 @pytest.mark.parametrize(("slope", "penalty"), [(1.0, 0.0), (2.0, 1.0), (0.5, 0.25)])
 def test_it_penalises_a_critic_gradient_away_from_norm_one(slope, penalty):
-    critic = torch.nn.Linear(2, 1, bias=False)
-    with torch.no_grad():
-        critic.weight.copy_(torch.tensor([[0.6, 0.8]]) * slope)
-    draws = torch.Generator().manual_seed(0)
-    real, fake = torch.randn(64, 2, generator=draws), torch.randn(64, 2, generator=draws)
-    assert gradient_penalty(critic, real, fake, draws).item() == pytest.approx(penalty, abs=1e-5)
+    slopes = torch.tensor([[0.6, 0.8]]).repeat(64, 1) * slope
+    assert penalty_of(slopes).item() == pytest.approx(penalty, abs=1e-6)
+
+
+def test_its_written_out_input_gradient_is_autograds_and_trains_the_critic_alike():
+    torch.manual_seed(0)
+    critic = network(2, 1)
+    points = 3 * torch.randn(96, 2)
+    scores, slopes = scores_and_slopes(critic, points, slice(32, None))
+    assert torch.allclose(scores, critic(points))
+    inputs = points[32:].clone().requires_grad_(True)
+    expected, = torch.autograd.grad(critic(inputs).sum(), inputs, create_graph=True)
+    assert torch.allclose(slopes, expected, atol=1e-6)
+    by_hand = torch.autograd.grad(penalty_of(slopes), [critic[0].weight, critic[2].weight, critic[4].weight])
+    by_autograd = torch.autograd.grad(penalty_of(expected), [critic[0].weight, critic[2].weight, critic[4].weight])
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(by_hand, by_autograd, strict=True))
 
 
 def test_it_shows_the_standard_gan_collapsing_and_wgan_gp_covering_more(defaults):
