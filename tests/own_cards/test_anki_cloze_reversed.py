@@ -104,3 +104,24 @@ def test_it_exports_a_cloze_written_here_as_an_anki_cloze_note_with_its_schedule
     report = import_package(alice, cnn, package, with_history=True)
     assert report.created == [] and alice.own_questions.count() == 2
     assert ReviewLog.objects.filter(user=alice).count() == 1  # the review that went to Anki, not doubled
+
+
+def test_it_keeps_a_notes_later_fields_under_their_names_and_not_the_reverse_flag(alice, cnn, tmp_path):
+    with anki_collection(tmp_path / "anki") as collection:
+        models = collection.models
+        with_extra = models.copy(models.by_name("Basic"))
+        for name in ("Extra", "Source"):
+            models.add_field(with_extra, models.new_field(name))
+        models.update_dict(with_extra)
+        anki_note(collection, deck="Interview", note_type=with_extra["name"],
+                  fields=["Why warm up the learning rate?", "Adam's early steps are noisy", "See Goyal et al. 2017",
+                          ""])
+        anki_note(collection, deck="Interview", fields=["Who wrote Adam?", "Kingma and Ba", "y"],
+                  note_type="Basic (optional reversed card)")
+        package = anki_export(collection, tmp_path / "extra.apkg")
+    import_package(alice, cnn, package)
+    warm_up = alice.own_questions.get(question_en="Why warm up the learning rate?")
+    assert "Adam's early steps are noisy" in warm_up.answer_en and "Extra: See Goyal et al. 2017" in warm_up.answer_en
+    assert "Source" not in warm_up.answer_en  # an empty field adds nothing
+    adam = alice.own_questions.get(question_en="Who wrote Adam?", note_card=0)
+    assert adam.answer_en.strip() == "Kingma and Ba"  # "Add Reverse: y" says which cards to make, not what they say

@@ -21,8 +21,12 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def english_pages(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the pages' language, as a browser asks for it
+def english_pages(request, client, api_client):
+    """The pages' and the API's language, as a browser or a client asks for it."""
+    clients = [client, api_client] + ([request.getfixturevalue("alice_api")] if "alice_api" in request.fixturenames
+                                      else [])
+    for each in clients:
+        each.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def stored_files(media) -> list[str]:

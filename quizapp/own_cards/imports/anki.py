@@ -20,6 +20,7 @@ import zipfile
 import zstandard
 from django.utils.translation import gettext as _
 
+from questions.apkg_export import CLOZE_MODEL_ID, MODEL_ID, REVERSED_MODEL_ID
 from questions.images import image_alt, image_reference, markdown_alt
 from quizapp.own_cards.cloze import has_cloze
 from quizapp.own_cards.imports.anki_collection import AnkiContents, plain_table, read_collection
@@ -30,6 +31,10 @@ MAX_COLLECTION_BYTES = 100 * 1024 * 1024  # the database inside a package, unpac
 MAX_FIELD_BYTES = 1024 * 1024  # one note's fields: far past what a card may hold
 QUERY_SECONDS = 5.0
 _COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+# Our own note types' later fields are ours to read elsewhere (CardId, Source) or to rebuild (KeyPoints).
+OUR_NOTE_TYPES = {MODEL_ID, CLOZE_MODEL_ID, REVERSED_MODEL_ID}
+# Fields that tell Anki which cards to make, not what a card says ("Basic (optional reversed card)").
+CARD_MAKING_FIELDS = {"Add Reverse"}
 
 
 def read_package(content: bytes, *, file_name: str, max_notes: int) -> Source:
@@ -41,11 +46,23 @@ def read_package(content: bytes, *, file_name: str, max_notes: int) -> Source:
     contents = _collection_contents(database, file_name=file_name, max_notes=max_notes)
     rows, notes = [], {}
     for number, note in enumerate(contents.notes, start=1):
-        question, answer, *_rest = [*note.fields, "", ""]
-        rows.append(Row(number=number, values={"question": question, "answer": answer}))
+        rows.append(Row(number=number, values=_question_and_answer(note)))
         notes[number] = note
     return Source(unit="note", rows=rows, from_anki=True, html=True, anki_notes=notes, anki_preset=contents.preset,
                   anki_media=AnkiMedia(content, file_name=file_name))
+
+
+def _question_and_answer(note) -> dict[str, str]:
+    """The first field is the question, the second the answer; another note type's later fields (an
+    "Extra", "Notes" or "Example" field) follow in the answer under their names, so nothing the learner
+    wrote stays behind."""
+    question, answer, *later = [*note.fields, "", ""]
+    if note.note_type_id not in OUR_NOTE_TYPES:
+        names = note.field_names[2:len(note.fields)]
+        extra = [f"{html.escape(name)}: {value}" for name, value in zip(names, later, strict=False)
+                 if name not in CARD_MAKING_FIELDS and _plain(value).strip()]
+        answer = "<br><br>".join([answer, *extra]) if answer.strip() else "<br><br>".join(extra)
+    return {"question": question, "answer": answer}
 
 
 def _not_anki(file_name: str) -> ImportRefused:
