@@ -100,7 +100,7 @@ class Denoiser(nn.Module):
 
 
 def train(model: Denoiser, bars: torch.Tensor, *, params: dict, device: torch.device, progress: Progress,
-          losses: list[float]) -> list[float]:
+          losses: list[float]) -> None:
     """Each step's loss goes to `losses` (the live chart reads it meanwhile)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)  # one kernel per step
     draws = generator()
@@ -115,7 +115,6 @@ def train(model: Denoiser, bars: torch.Tensor, *, params: dict, device: torch.de
         optimizer.step()
         losses.append(loss.item())
         progress.advance(training_step(step))
-    return losses
 
 
 def sample(model: Denoiser, bars: torch.Tensor, *, count: int, sampler: str, draws: list[torch.Generator],

@@ -276,9 +276,11 @@ def coverage_chart(coverage: dict[str, Coverage]) -> Chart:
     """The modes covered at the checkpoints each method has reached (a method not begun has no line yet)."""
     return Chart(T("Modes covered during training", "训练过程中覆盖的模式数"),
                  T("share of training done (%)", "训练进度（%）"), T("modes covered", "覆盖的模式数"),
-                 [Series(label, [100 * step / steps for step in checkpoints], modes)
-                  for method, label in METHODS.items() if method in coverage
-                  for steps, checkpoints, modes in [coverage[method]]])
+                 [coverage_series(label, coverage[method]) for method, label in METHODS.items() if method in coverage])
+
+
+def coverage_series(label: dict[str, str], coverage: Coverage) -> Series:
+    return Series(label, [100 * step / coverage.generator_steps for step in coverage.checkpoints], coverage.modes)
 
 
 def tables(measured: Measurements) -> list[Table]:
