@@ -137,12 +137,15 @@ def layer(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> tor
 
 
 def fit(models: dict[str, SideBySide], x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float,
-        progress: Progress) -> dict[str, list[list[float]]]:
+        progress: Progress, seed: int) -> dict[str, list[list[float]]]:
     """Adam on the sum of every copy's MSE, both shapes in one step: the copies share no parameter and Adam is
-    element-wise, so each trains as it would alone, at half the per-step overhead. Returns each copy's losses."""
+    element-wise, so each trains as it would alone, at half the per-step overhead. Returns each copy's losses;
+    meanwhile the live chart shows the first copy's (the run's own `seed`)."""
     parameters = [parameter for model in models.values() for parameter in model.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=lr, fused=True)  # one kernel per step, the same update
     losses: dict[str, list[torch.Tensor]] = {name: [] for name in models}
+    progress.live(lambda: [loss_chart({name: torch.stack(history)[:, 0].tolist() if history else []
+                                       for name, history in losses.items()}, seed=seed)])
     for step in range(steps):
         per_copy = {name: (model(x) - y).pow(2).mean(dim=(1, 2)) for name, model in models.items()}
         optimizer.zero_grad()
@@ -212,7 +215,7 @@ def measure(params: dict, progress: Progress) -> Measurements:
     draws = [generator(copy) for copy in range(params["seeds"])]  # seed, seed + 1, …: deep drawn first, then shallow
     progress.plan(params["steps"])
     models = {name: SideBySide(layer_widths, draws).to(device) for name, layer_widths in widths.items()}
-    losses = fit(models, x, y, steps=params["steps"], lr=params["lr"], progress=progress)
+    losses = fit(models, x, y, steps=params["steps"], lr=params["lr"], progress=progress, seed=params["seed"])
     fits = {name: [evaluate(model.network(copy), widths[name], losses[name][copy], test_x, test_y)
                    for copy in range(params["seeds"])] for name, model in models.items()}
     return Measurements(params, fits)
@@ -331,13 +334,17 @@ def charts(measured: Measurements) -> list[Chart]:
     curves = [Series(T("target", "目标"), xs, truth)]
     curves += [Series(T(f"{label['en']} ({fits[name].params} params)", f"{label['zh']}（{fits[name].params} 个参数）"),
                       xs, fits[name].curve) for name, label in ARCHITECTURES.items()]
-    losses = [Series(label, list(range(1, len(fits[name].losses) + 1)), fits[name].losses)
-              for name, label in ARCHITECTURES.items()]
     return [
         Chart(T(f"Target and fits (seed {seed})", f"目标与拟合（种子 {seed}）"), both("x"), both("y"), curves),
-        Chart(T(f"Training loss (seed {seed})", f"训练损失（种子 {seed}）"), T("Adam step", "Adam 步数"),
-              T("MSE", "均方误差"), losses, y_scale="log"),
+        loss_chart({name: fit.losses for name, fit in fits.items()}, seed=seed),
     ]
+
+
+def loss_chart(losses: dict[str, list[float]], *, seed: int) -> Chart:
+    """Each shape's MSE at the Adam steps taken so far, for one seed."""
+    return Chart(T(f"Training loss (seed {seed})", f"训练损失（种子 {seed}）"), T("Adam step", "Adam 步数"),
+                 T("MSE", "均方误差"), [Series(label, list(range(1, len(losses[name]) + 1)), losses[name])
+                                        for name, label in ARCHITECTURES.items()], y_scale="log")
 
 
 def tables(measured: Measurements) -> list[Table]:

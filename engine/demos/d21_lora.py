@@ -124,15 +124,15 @@ def pretrain(*, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, pr
 
 
 def adapt(*, models: dict[str, nn.Module], rates: dict[str, float], data: dict, epochs: int,
-          progress: Progress) -> dict[str, dict[str, list]]:
-    """Full-batch Adam on the target examples, every model at its own learning rate; test accuracy along the way.
+          progress: Progress, curves: dict[str, dict[str, list]]) -> None:
+    """Full-batch Adam on the target examples, every model at its own learning rate; test accuracy along the way
+    goes to `curves` (the live chart reads it meanwhile).
 
     All in one optimiser step: the models share no trainable parameter and Adam is element-wise, so each trains
     as it would alone, at a fraction of the per-step overhead."""
     optimiser = torch.optim.Adam([{"params": [p for p in model.parameters() if p.requires_grad], "lr": rates[name]}
                                   for name, model in models.items()], fused=True)
     every = max(1, epochs // CURVE_POINTS)
-    curves: dict[str, dict[str, list]] = {name: {"epoch": [], "accuracy": []} for name in models}
     for epoch in range(epochs + 1):
         if epoch % every == 0 or epoch == epochs:
             for name, model in models.items():
@@ -145,7 +145,6 @@ def adapt(*, models: dict[str, nn.Module], rates: dict[str, float], data: dict, 
         sum(losses).backward()
         optimiser.step()
         progress.advance(T("full fine-tuning and LoRA of every rank", "全量微调与各个秩的 LoRA"), units=len(models))
-    return curves
 
 
 def ranks_up_to(largest: int) -> list[int]:
@@ -203,10 +202,13 @@ def measure(params: dict, progress: Progress) -> Measurements:
     data = {"train_x": train_x, "train_y": train_y, "test_x": test_x, "test_y": test_y}
     models = {"full": copy.deepcopy(pretrained)} | {f"r{rank}": with_adapters(pretrained, rank) for rank in ranks}
     rates = {name: FULL_LR if name == "full" else LORA_LR for name in models}
-    curves = adapt(models=models, rates=rates, data=data, epochs=epochs, progress=progress)
+    curves: dict[str, dict[str, list]] = {name: {"epoch": [], "accuracy": []} for name in models}
+    accuracy_none = accuracy(pretrained, test_x, test_y)  # adapting leaves the pretrained network as it is
+    progress.live(lambda: [adapting_chart(curves, accuracy_none=accuracy_none, epochs=epochs)])
+    adapt(models=models, rates=rates, data=data, epochs=epochs, progress=progress, curves=curves)
     trainable = {name: trainable_parameters(model) for name, model in models.items()}
     return Measurements(params, source_accuracy=accuracy(pretrained, *source_test),
-                        accuracy_none=accuracy(pretrained, test_x, test_y), curves=curves, trainable=trainable,
+                        accuracy_none=accuracy_none, curves=curves, trainable=trainable,
                         total_parameters=sum(p.numel() for p in pretrained.parameters()),
                         majority=torch.bincount(test_y, minlength=CLASSES).max().item() / TEST_SAMPLES)
 
@@ -282,8 +284,6 @@ def conclude(measured: Measurements) -> Conclusion:
 
 
 def charts(measured: Measurements) -> list[Chart]:
-    names = ["full", *(f"r{rank}" for rank in measured.ranks)]
-    epochs = measured.params["epochs"]
     return [
         Chart(T("Target accuracy against trainable parameters", "目标准确率随可训练参数变化"),
               T("trainable parameters", "可训练参数"), T("target test accuracy", "目标测试准确率"),
@@ -295,11 +295,16 @@ def charts(measured: Measurements) -> list[Chart]:
                       [measured.trainable[f"r{measured.ranks[0]}"], measured.trainable["full"]],
                       [measured.accuracy_none] * 2)],
               x_scale="log"),
-        Chart(T("Target accuracy while adapting", "适配过程中的目标准确率"), T("epoch (full batch)", "轮次（全批量）"),
-              T("target test accuracy", "目标测试准确率"),
-              [Series(label(name), measured.curves[name]["epoch"], measured.curves[name]["accuracy"]) for name in names]
-              + [Series(T("not adapted", "不适配"), [0, epochs], [measured.accuracy_none] * 2)]),
+        adapting_chart(measured.curves, accuracy_none=measured.accuracy_none, epochs=measured.params["epochs"]),
     ]
+
+
+def adapting_chart(curves: dict[str, dict[str, list]], *, accuracy_none: float, epochs: int) -> Chart:
+    """Each model's test accuracy at the epochs adapted so far ("full" first, then the ranks)."""
+    return Chart(T("Target accuracy while adapting", "适配过程中的目标准确率"),
+                 T("epoch (full batch)", "轮次（全批量）"), T("target test accuracy", "目标测试准确率"),
+                 [Series(label(name), curve["epoch"], curve["accuracy"]) for name, curve in curves.items()]
+                 + [Series(T("not adapted", "不适配"), [0, epochs], [accuracy_none] * 2)])
 
 
 def label(name: str) -> dict[str, str]:

@@ -99,10 +99,11 @@ class Denoiser(nn.Module):
         return self.layers(torch.cat([points, torch.sin(phases), torch.cos(phases)], dim=1))
 
 
-def train(model: Denoiser, bars: torch.Tensor, *, params: dict, device: torch.device,
-          progress: Progress) -> list[float]:
+def train(model: Denoiser, bars: torch.Tensor, *, params: dict, device: torch.device, progress: Progress,
+          losses: list[float]) -> None:
+    """Each step's loss goes to `losses` (the live chart reads it meanwhile)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)  # one kernel per step
-    draws, losses = generator(), []
+    draws = generator()
     for step in range(1, params["train_steps"] + 1):
         clean = draw_target(params["target"], BATCH, draws).to(device)
         steps = torch.randint(0, len(bars), (BATCH,), generator=draws).to(device)
@@ -114,7 +115,6 @@ def train(model: Denoiser, bars: torch.Tensor, *, params: dict, device: torch.de
         optimizer.step()
         losses.append(loss.item())
         progress.advance(training_step(step))
-    return losses
 
 
 def sample(model: Denoiser, bars: torch.Tensor, *, count: int, sampler: str, draws: list[torch.Generator],
@@ -214,7 +214,9 @@ def measure(params: dict, progress: Progress) -> Measurements:
     schedules = {kind: alpha_bars(kind, params["timesteps"]) for kind in SCHEDULES}
     bars = schedules[params["schedule"]].to(device)
     model = Denoiser(params["timesteps"]).to(device)  # built on the CPU from the seeded global RNG
-    losses = train(model, bars, params=params, device=device, progress=progress)
+    losses: list[float] = []
+    progress.live(lambda: [loss_chart(losses, steps=params["train_steps"])])
+    train(model, bars, params=params, device=device, progress=progress, losses=losses)
     with torch.no_grad():
         measured = measure_samples(model, bars, counts=counts, params=params, device=device, progress=progress)
     return Measurements(params, {kind: values.tolist() for kind, values in schedules.items()}, losses, counts,
@@ -320,17 +322,22 @@ def charts(measured: Measurements) -> list[Chart]:
     clouds = [Series(T("target", "目标"), [p[0] for p in measured.target_cloud], [p[1] for p in measured.target_cloud])]
     clouds += [Series(T(f"{count} steps", f"{count} 步"), [p[0] for p in measured.clouds[count]],
                       [p[1] for p in measured.clouds[count]]) for count in shown]
-    losses = measured.losses
-    every = max(1, len(losses) // 200)
     return [
         Chart(T("Signal-to-noise ratio of the schedules", "各噪声调度的信噪比"), T("timestep t", "时间步 t"),
               both("log10 SNR"), snr),
         Chart(T("Sample quality against sampling steps", "样本质量与采样步数"), T("sampling steps", "采样步数"),
               T("maximum mean discrepancy (MMD)", "最大均值差异（MMD）"), quality, x_scale="log", y_scale="log"),
         Chart(T("Samples", "样本"), both("x₁"), both("x₂"), clouds, kind="scatter"),
-        Chart(T("Training loss", "训练损失"), T("step", "步数"), T("noise MSE", "噪声均方误差"),
-              [Series(T("loss", "损失"), list(range(1, len(losses) + 1, every)), losses[::every])], y_scale="log"),
+        loss_chart(measured.losses, steps=measured.params["train_steps"]),
     ]
+
+
+def loss_chart(losses: list[float], *, steps: int) -> Chart:
+    """The loss of the steps taken so far out of `steps`, thinned alike at every length (so the chart while
+    training is the start of the final one)."""
+    every = max(1, steps // 200)
+    return Chart(T("Training loss", "训练损失"), T("step", "步数"), T("noise MSE", "噪声均方误差"),
+                 [Series(T("loss", "损失"), list(range(1, len(losses) + 1, every)), losses[::every])], y_scale="log")
 
 
 def tables(measured: Measurements) -> list[Table]:

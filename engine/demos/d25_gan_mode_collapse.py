@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -112,6 +113,14 @@ def generator_loss(method: str, scores: torch.Tensor) -> torch.Tensor:
     return -scores.mean()
 
 
+class Coverage(NamedTuple):
+    """The modes a method covers, at the checkpoints of its generator steps reached so far."""
+
+    generator_steps: int
+    checkpoints: list[int]
+    modes: list[int]
+
+
 @dataclass(frozen=True)
 class Run:
     """One method's training: coverage over time and its final samples."""
@@ -124,7 +133,9 @@ class Run:
     samples: list[list[float]]
 
 
-def train(method: str, *, steps: int, params: dict, device: torch.device, progress: Progress) -> Run:
+def train(method: str, *, steps: int, params: dict, device: torch.device, progress: Progress,
+          coverage: dict[str, Coverage]) -> Run:
+    """The modes covered at each checkpoint go to `coverage[method]` (the live chart reads it meanwhile)."""
     draws = generator(stream=1 if method == "wgan" else 0)
     fixed_noise = torch.randn(EVALUATION_POINTS, LATENT, generator=generator(stream=2)).to(device)
     maker, critic = network(LATENT, 2).to(device), network(2, 1).to(device)
@@ -136,6 +147,7 @@ def train(method: str, *, steps: int, params: dict, device: torch.device, progre
     critic_optimizer = torch.optim.Adam(critic.parameters(), lr=rates[1], betas=betas, fused=True)
     every = max(1, steps // CHECKPOINTS)
     checkpoints, modes, on_modes = [], [], []
+    coverage[method] = Coverage(steps, checkpoints, modes)
     message = T(f"training the {METHODS[method]['en']}", f"正在训练：{METHODS[method]['zh']}")
     for step in range(1, steps + 1):
         for _ in range(critic_steps):
@@ -177,8 +189,11 @@ def measure(params: dict, progress: Progress) -> Measurements:
     gan_steps = params["steps"]
     wgan_steps = max(1, round(2 * gan_steps / (1 + CRITIC_STEPS)))  # the same number of network updates
     progress.plan(2 * gan_steps + (1 + CRITIC_STEPS) * wgan_steps)
-    runs = {"gan": train("gan", steps=gan_steps, params=params, device=device, progress=progress),
-            "wgan": train("wgan", steps=wgan_steps, params=params, device=device, progress=progress)}
+    coverage: dict[str, Coverage] = {}
+    progress.live(lambda: [coverage_chart(coverage)])
+    runs = {"gan": train("gan", steps=gan_steps, params=params, device=device, progress=progress, coverage=coverage),
+            "wgan": train("wgan", steps=wgan_steps, params=params, device=device, progress=progress,
+                          coverage=coverage)}
     return Measurements(params, runs)
 
 
@@ -245,20 +260,27 @@ def charts(measured: Measurements) -> list[Chart]:
     for method, label in METHODS.items():
         samples = measured.runs[method].samples
         clouds.append(Series(label, [point[0] for point in samples], [point[1] for point in samples]))
-    progress_axis = T("share of training done (%)", "训练进度（%）")
-    coverage = [Series(label, [100 * step / measured.runs[method].generator_steps
-                               for step in measured.runs[method].checkpoints], measured.runs[method].modes)
-                for method, label in METHODS.items()]
     per_mode = [Series(label, list(range(1, MODES + 1)), measured.runs[method].final_counts)
                 for method, label in METHODS.items()]
     return [
         Chart(T("Generated points against the real data", "生成的点与真实数据"), both("x₁"), both("x₂"), clouds,
               kind="scatter"),
-        Chart(T("Modes covered during training", "训练过程中覆盖的模式数"), progress_axis,
-              T("modes covered", "覆盖的模式数"), coverage),
+        coverage_chart({method: Coverage(run.generator_steps, run.checkpoints, run.modes)
+                        for method, run in measured.runs.items()}),
         Chart(T("Generated points per mode at the end", "训练结束时每个模式上的生成点数"), T("mode", "模式"),
               T(f"points of {EVALUATION_POINTS}", f"{EVALUATION_POINTS} 个点中的数量"), per_mode, kind="bar"),
     ]
+
+
+def coverage_chart(coverage: dict[str, Coverage]) -> Chart:
+    """The modes covered at the checkpoints each method has reached (a method not begun has no line yet)."""
+    return Chart(T("Modes covered during training", "训练过程中覆盖的模式数"),
+                 T("share of training done (%)", "训练进度（%）"), T("modes covered", "覆盖的模式数"),
+                 [coverage_series(label, coverage[method]) for method, label in METHODS.items() if method in coverage])
+
+
+def coverage_series(label: dict[str, str], coverage: Coverage) -> Series:
+    return Series(label, [100 * step / coverage.generator_steps for step in coverage.checkpoints], coverage.modes)
 
 
 def tables(measured: Measurements) -> list[Table]:

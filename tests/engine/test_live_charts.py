@@ -16,12 +16,17 @@ TRAINING_RUNS = {
     "D9": ({"samples": 256, "epochs": 2}, "Loss against epochs"),
     "D11": ({"steps": 60}, "Training loss"),
     "D18": ({"epochs": 60, "pretrain_epochs": 2}, "Target test accuracy"),
+    "D16": ({"teeth": 4, "budget": 200, "depth": 4, "steps": 100, "seeds": 2, "seed": 0}, "Training loss (seed 0)"),
     "D20": ({"steps": 40}, "Loss at the best learning rate"),
+    "D21": ({"max_rank": 2, "target_samples": 200, "epochs": 40}, "Target accuracy while adapting"),
+    "D23": ({"timesteps": 20, "train_steps": 400}, "Training loss"),  # thinned to every other step
+    "D25": ({"steps": 60}, "Modes covered during training"),
 }
 # Demos whose every report falls while the charted training runs: each one brings new steps. D3 trains two
 # logistic regressions after its charted networks, D9 charts the loss at log-spaced checkpoints, D11 reports
-# twice when a diverged run leaves its unused steps, D20 has a test of its own below.
-NEW_STEPS_IN_EVERY_REPORT = ("D1", "D5", "D7", "D8", "D18")
+# twice when a diverged run leaves its unused steps, D20 has a test of its own below; D23 samples after it
+# trains, D25 charts coverage at checkpoints fewer than its reports.
+NEW_STEPS_IN_EVERY_REPORT = ("D1", "D5", "D7", "D8", "D16", "D18", "D21")
 # D20's running optimiser is drawn at its best learning rate so far, which may not be its best in the end.
 PREFIX_DEMOS = sorted(set(TRAINING_RUNS) - {"D20"})
 
