@@ -34,7 +34,9 @@
     const nextButton = form.querySelector(".next-button");
     const status = section.querySelector(".autosave");
     const warning = section.querySelector(".clock-warning");
-    let savedText = textarea.value;
+    // What the server has: the text the page came with (defaultValue). Words typed into the autofocused box
+    // before this script ran are not on the server yet, and the next autosave sends them.
+    let savedText = textarea.defaultValue;
     let saving = null;
     let stopped = false;
     // Opened (or reloaded) already inside the warning window: the clocks turn red, no new warning.

@@ -85,14 +85,22 @@ def run_schemathesis(url: str, new_token) -> tuple[Counter, list[str]]:
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
             cases[str(event.phase)] += len(event.recorder.cases)
-            problems += [f"{event.label}: {check.name}: {check.failure_info.failure.title}"
-                         for checks in event.recorder.checks.values() for check in checks
+            problems += [f"{_operation(event, case_id)}: {check.name}: {check.failure_info.failure.title}"
+                         for case_id, checks in event.recorder.checks.items() for check in checks
                          if check.status == Status.FAILURE]
         elif isinstance(event, events.NonFatalError):
             problems.append(f"{event.label}: {event.info.title}: {event.value!r}")
         elif isinstance(event, events.FatalError):
             raise event.exception
     return cases, problems
+
+
+def _operation(event, case_id: str) -> str:
+    """The operation and the status it answered, for a failed check: a stateful scenario's own label is None."""
+    node, interaction = event.recorder.cases.get(case_id), event.recorder.interactions.get(case_id)
+    operation = node.value.operation.label if node is not None else event.label
+    status = interaction.response.status_code if interaction is not None and interaction.response else "no answer"
+    return f"{operation} answered {status}"
 
 
 def test_it_answers_every_operation_as_its_schema_says(server, new_api_token):

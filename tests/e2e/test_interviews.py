@@ -157,6 +157,7 @@ def test_it_shows_the_same_saved_time_after_a_reload_on_the_learners_clock(brows
     make_questions(3, topic=make_topic("basics"))
     log_in(page, "alice")
     page.click(".lang-switch button[value=zh-hans]")
+    page.locator("html[lang^=zh]").wait_for(state="attached")  # the switch's answer, not a race with the goto
     page.goto("/interviews/")
     page.locator("button[name=preset][value=quick]").click()
     page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
