@@ -3,9 +3,6 @@ answers 404, like one that does not exist."""
 
 import json
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +16,7 @@ from rest_framework.response import Response
 
 from questions.api import CARD_ID
 from questions.images import MAX_IMAGES_PER_CARD, MAX_NAME_LENGTH, image_names
-from questions.models import OwnCardImage, Question
+from questions.models import Question
 from questions.serializers import TopicSlugField
 from quizapp.core.parsers import BoundedFormParser, BoundedJSONParser, BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
@@ -31,7 +28,7 @@ from quizapp.own_cards.forms import (
     cleaned_question,
     read_upload,
 )
-from quizapp.own_cards.images import ImageFile, card_upload_too_large, image_files_problems
+from quizapp.own_cards.images import ImageFile, card_upload_too_large, image_files_problems, own_image_response
 from quizapp.own_cards.services import OwnCardText
 
 
@@ -218,14 +215,7 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], url_path=r"images/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})",
             url_name="image", content_negotiation_class=ImageNegotiation)
     def image(self, request, name: str):
-        image = get_object_or_404(OwnCardImage, owner=request.user, name=name)
-        try:
-            content = default_storage.open(image.path, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(content, content_type=image.content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return own_image_response(owner=request.user, name=name)
 
     def perform_destroy(self, card):
         services.own_card_delete(card=card)

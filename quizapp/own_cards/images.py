@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -125,3 +127,15 @@ def own_card_images_release(image_ids: list[int]) -> None:
     if image_ids:
         for image in OwnCardImage.objects.filter(pk__in=image_ids, cards__isnull=True):
             image.delete()
+
+
+def own_image_response(*, owner, name: str) -> FileResponse:
+    """The learner's own image by the name their cards use; anyone else's, or a file the storage lost, is 404."""
+    image = get_object_or_404(OwnCardImage, owner=owner, name=name)
+    try:
+        content = default_storage.open(image.path, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(content, content_type=image.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -2,9 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,12 +13,12 @@ from django.utils.translation import ngettext, ngettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from questions.languages import content_language
-from questions.models import OwnCardImage, Question, Topic
+from questions.models import Question, Topic
 from questions.selectors import question_get
 from quizapp.core.errors import AppError
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.forms import ImportConfirmForm, ImportForm, OwnCardFilter, OwnCardForm
-from quizapp.own_cards.images import card_upload_too_large
+from quizapp.own_cards.images import card_upload_too_large, own_image_response
 from quizapp.own_cards.imports.pending import pending_import_keep, pending_import_take
 from quizapp.own_cards.imports.text import cards_as_csv
 from quizapp.own_cards.services import OwnCardText
@@ -149,14 +148,7 @@ def own_card_image(request, name: str):
     <img> follows no login redirect)."""
     if not request.user.is_authenticated:
         raise Http404
-    image = get_object_or_404(OwnCardImage, owner=request.user, name=name)
-    try:
-        content = default_storage.open(image.path, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(content, content_type=image.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return own_image_response(owner=request.user, name=name)
 
 
 @login_required

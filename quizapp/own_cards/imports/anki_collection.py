@@ -212,14 +212,14 @@ def _preset_message(message: bytes) -> tuple[list[float], float | None]:
     weights, retention, position = [], None, 0
     try:
         while position < len(message):
-            key, position = _varint(message, position)
+            key, position = protobuf_varint(message, position)
             number, wire = key >> 3, key & 7
             if wire == 0:
-                _value, position = _varint(message, position)
+                _value, position = protobuf_varint(message, position)
             elif wire == 1:
                 position += 8
             elif wire == 2:
-                length, position = _varint(message, position)
+                length, position = protobuf_varint(message, position)
                 if number == _PRESET_FSRS6_FIELD:
                     weights = list(struct.unpack(f"<{length // 4}f", message[position:position + length // 4 * 4]))
                 position += length
@@ -237,7 +237,8 @@ def _preset_message(message: bytes) -> tuple[list[float], float | None]:
     return [round(weight, 4) for weight in weights], retention
 
 
-def _varint(message: bytes, position: int) -> tuple[int, int]:
+def protobuf_varint(message: bytes, position: int) -> tuple[int, int]:
+    """A protobuf varint at `position`: its value and the position after it (Anki's newer formats use protobuf)."""
     value, shift = 0, 0
     while True:
         byte = message[position]

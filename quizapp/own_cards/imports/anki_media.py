@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from questions.images import MAX_IMAGES_PER_CARD
 from quizapp.own_cards.images import ImageFile, image_files_problems
+from quizapp.own_cards.imports.anki_collection import protobuf_varint
 from quizapp.own_cards.imports.source import ImportRefused, Source
 
 MAX_MEDIA_BYTES = 200 * 1024 * 1024
@@ -97,10 +98,10 @@ def _media_entries(message: bytes) -> dict[str, str]:
     members, position, number = {}, 0, 0
     try:
         while position < len(message) and number < MAX_MEDIA_ENTRIES:
-            key, position = _varint(message, position)
+            key, position = protobuf_varint(message, position)
             if key & 7 != _LENGTH:
                 return members
-            length, position = _varint(message, position)
+            length, position = protobuf_varint(message, position)
             if key >> 3 == 1:
                 name, member = _media_entry(message[position:position + length])
                 members[name] = member if member is not None else str(number)
@@ -114,32 +115,19 @@ def _media_entries(message: bytes) -> dict[str, str]:
 def _media_entry(entry: bytes) -> tuple[str, str | None]:
     name, member, position = "", None, 0
     while position < len(entry):
-        key, position = _varint(entry, position)
+        key, position = protobuf_varint(entry, position)
         if key & 7 == _VARINT:
-            value, position = _varint(entry, position)
+            value, position = protobuf_varint(entry, position)
             if key >> 3 == 255:
                 member = str(value)
         elif key & 7 == _LENGTH:
-            length, position = _varint(entry, position)
+            length, position = protobuf_varint(entry, position)
             if key >> 3 == 1:
                 name = entry[position:position + length].decode()
             position += length
         else:
             raise IndexError("an unknown wire type")
     return name, member
-
-
-def _varint(message: bytes, position: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = message[position]
-        value |= (byte & 0x7F) << shift
-        position += 1
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-        if shift > 63:
-            raise IndexError("varint too long")
 
 
 def note_images(source: Source, media: AnkiMedia | None, *, problems: list[str],
