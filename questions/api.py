@@ -23,6 +23,7 @@ from questions.serializers import (
 )
 from questions.throttles import AnkiExportThrottle
 from questions.views import anki_export_file_response
+from quizapp.core.negotiation import FileNegotiation
 from quizapp.core.queueing import QUEUE_UNAVAILABLE_RESPONSE, RETRY_AFTER_HEADER
 
 
@@ -88,7 +89,8 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 202: AnkiExportSerializer,
                    400: OpenApiTypes.OBJECT, 503: QUEUE_UNAVAILABLE_RESPONSE})
     @action(detail=False, url_path="export.apkg", pagination_class=None,
-            throttle_classes=[*viewsets.ReadOnlyModelViewSet.throttle_classes, AnkiExportThrottle])
+            throttle_classes=[*viewsets.ReadOnlyModelViewSet.throttle_classes, AnkiExportThrottle],
+            content_negotiation_class=FileNegotiation)
     def anki(self, request):
         """The questions the filters find as an Anki deck (.apkg); with `schedule`, your schedule in it. Your
         deck of more than ANKI_EXPORT_ASYNC_CARDS cards is built by a worker: 202 with the export to poll
@@ -123,6 +125,7 @@ class AnkiExportApi(APIView):
 
 class AnkiExportDownloadApi(APIView):
     permission_classes = [IsAuthenticated]
+    content_negotiation_class = FileNegotiation  # a client may ask for application/octet-stream
 
     @extend_schema(parameters=[EXPORT_ID], responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
                    summary="The deck a worker built (404 once it has expired)")

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from questions.api import slug
 from questions.models import Question
+from quizapp.core.negotiation import FileNegotiation
 from quizapp.core.parsers import BoundedMultiPartParser
 from quizapp.core.ranges import ranged_response
 from quizapp.interviews import recordings, selectors
@@ -89,6 +90,7 @@ AUDIO = {content_type: OpenApiTypes.BINARY for content_type in EXTENSIONS}
 
 class RecordingAudioApi(APIView):
     permission_classes = [IsAuthenticated]
+    content_negotiation_class = FileNegotiation  # a player asks for audio/*
 
     @extend_schema(parameters=[QUESTION_ID],
                    responses={**{(200, content_type): schema for content_type, schema in AUDIO.items()},

@@ -9,8 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAcceptable, ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -18,6 +17,7 @@ from questions.api import CARD_ID
 from questions.images import MAX_IMAGES_PER_CARD, MAX_NAME_LENGTH, image_names
 from questions.models import Question
 from questions.serializers import TopicSlugField
+from quizapp.core.negotiation import FileNegotiation
 from quizapp.core.parsers import BoundedFormParser, BoundedJSONParser, BoundedMultiPartParser
 from quizapp.own_cards import imports, selectors, services
 from quizapp.own_cards.cloze import has_cloze
@@ -184,16 +184,6 @@ class OwnCardImportSerializer(serializers.Serializer):
         return topics
 
 
-class ImageNegotiation(DefaultContentNegotiation):
-    """An image answers whatever the client accepts (an <img> asks for image/*); an error still in JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except NotAcceptable:
-            return renderers[0], renderers[0].media_type
-
-
 @extend_schema_view(**{action: extend_schema(parameters=[CARD_ID])
                         for action in ("retrieve", "update", "partial_update", "destroy")})
 class OwnCardViewSet(viewsets.ModelViewSet):
@@ -213,7 +203,7 @@ class OwnCardViewSet(viewsets.ModelViewSet):
     @extend_schema(summary="An image of my cards, by its name (another learner's answers 404)",
                    responses={(200, "image/*"): OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"], url_path=r"images/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})",
-            url_name="image", content_negotiation_class=ImageNegotiation)
+            url_name="image", content_negotiation_class=FileNegotiation)
     def image(self, request, name: str):
         return own_image_response(owner=request.user, name=name)
 

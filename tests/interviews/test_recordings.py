@@ -178,3 +178,13 @@ def test_a_broker_that_is_down_costs_the_transcript_never_the_recording(
     recording = AnswerRecording.objects.get()
     assert recording.transcript_status == "failed" and recording.size == len(WEBM)
     assert alice_api.get(response.json()["audio_url"]).content == WEBM
+
+
+@pytest.mark.parametrize("accept", ["audio/webm", "audio/*", "*/*"])
+def test_it_plays_a_recording_to_a_player_that_asks_for_audio_and_answers_a_missing_one_404(alice_api, interview,
+                                                                                           accept):
+    url = _upload(alice_api, interview).json()["audio_url"]
+    played = alice_api.get(url, HTTP_ACCEPT=accept)
+    assert played.status_code == 200 and played.content == WEBM  # DRF's negotiation used to answer 406
+    missing = alice_api.get(f"{interview['base']}/recordings/no-such-card/audio/", HTTP_ACCEPT=accept)
+    assert missing.status_code == 404 and "detail" in missing.json()

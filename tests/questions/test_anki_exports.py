@@ -239,3 +239,11 @@ def test_it_fails_a_build_redelivered_after_its_worker_process_died(storage, ali
     export.refresh_from_db()
     assert export.status == AnkiExport.Status.FAILED and export.error.startswith("The worker crashed")
     assert files_in(storage) == []
+
+
+@pytest.mark.parametrize("accept", ["application/octet-stream", "*/*"])
+def test_it_answers_a_client_asking_for_a_file_and_not_with_406(alice_api, accept):
+    missing = alice_api.get("/api/anki-exports/00000000-0000-0000-0000-000000000000/deck.apkg", HTTP_ACCEPT=accept)
+    assert missing.status_code == 404 and "detail" in missing.json()
+    deck = alice_api.get("/api/questions/export.apkg/", HTTP_ACCEPT=accept)
+    assert deck.status_code == 200 and deck.content[:2] == b"PK"  # an .apkg is a zip
