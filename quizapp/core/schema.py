@@ -16,7 +16,8 @@ def add_error_responses(result, generator, request, public):
     """A POSTPROCESSING_HOOKS entry: 400 everywhere (any input, the address included, may be bad), 413
     where a JSON body is read, 415 where any body is, 401 where a token may
     be sent, 403 where a login or (for a write) a session's CSRF token is required, 404 where the path
-    names an object. A view's own description of one of these codes wins."""
+    names an object, 414 everywhere (a request line too long for the server). A view's own description of one
+    of these codes wins."""
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
@@ -41,6 +42,8 @@ def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, 
         errors["403"] = ("refused: a login is needed, or a session request came without its CSRF token", DETAIL)
     if "{" in path:
         errors["404"] = ("no such object, or not yours", DETAIL)
+    # gunicorn refuses a request line (address and query) past limit_request_line before the app sees it.
+    errors["414"] = ("the address with its query is longer than the server reads", DETAIL)
     # Every API view is throttled (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES).
     errors["429"] = ("too many requests: retry after the seconds the Retry-After header gives", DETAIL)
     return errors
