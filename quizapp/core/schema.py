@@ -10,24 +10,31 @@ DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "requi
 FIELD_MESSAGES = {"type": "object", "additionalProperties": True,
                   "description": "each refused field (or non_field_errors) with its messages"}
 SAFE_METHODS = {"get", "head", "options"}  # no CSRF check on these
+# gunicorn refuses a request it cannot parse (a malformed or over-long request line, too many or too large
+# header fields) before the app sees it, with a short HTML page: quizapp's own errors are JSON.
+SERVER_PAGE = {"type": "string", "description": "gunicorn's HTML error page"}
+SERVER_REFUSALS = {"400", "414", "431"}  # the codes gunicorn answers itself
 
 
 def add_error_responses(result, generator, request, public):
     """A POSTPROCESSING_HOOKS entry: 400 everywhere (any input, the address included, may be bad), 413
     where a JSON body is read, 415 where any body is, 401 where a token may
     be sent, 403 where a login or (for a write) a session's CSRF token is required, 404 where the path
-    names an object, 414 everywhere (a request line too long for the server). A view's own description of one
-    of these codes wins."""
+    names an object, 414 and 431 everywhere (a request line or header fields too long for the server, refused
+    by gunicorn in HTML, as is a request line it cannot parse: a 400 may be HTML too). A view's own
+    description of one of these codes wins."""
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code, (description, schema) in _errors_of(path, method, operation).items():
-                responses.setdefault(code, {"description": description,
-                                            "content": {"application/json": {"schema": schema}}})
+                content = {"application/json": {"schema": schema}} if schema else {}
+                response = responses.setdefault(code, {"description": description, "content": content})
+                if code in SERVER_REFUSALS:  # whoever describes the code, gunicorn may answer it first
+                    response["content"] = {**(response.get("content") or content), "text/html": {"schema": SERVER_PAGE}}
     return result
 
 
-def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, dict]]:
+def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, dict | None]]:
     security = operation.get("security", [])
     # quizapp.core.bad_address refuses a NUL or non-UTF-8 text in any address or query.
     errors = {"400": ("invalid input, field by field; or an address or query holding a NUL or text that is "
@@ -42,8 +49,10 @@ def _errors_of(path: str, method: str, operation: dict) -> dict[str, tuple[str, 
         errors["403"] = ("refused: a login is needed, or a session request came without its CSRF token", DETAIL)
     if "{" in path:
         errors["404"] = ("no such object, or not yours", DETAIL)
-    # gunicorn refuses a request line (address and query) past limit_request_line before the app sees it.
-    errors["414"] = ("the address with its query is longer than the server reads", DETAIL)
+    errors["414"] = ("the address with its query is longer than the server reads (gunicorn's "
+                     "limit_request_line)", None)
+    errors["431"] = ("more or larger header fields than the server reads (gunicorn's limit_request_fields "
+                     "and limit_request_field_size)", None)
     # Every API view is throttled (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES).
     errors["429"] = ("too many requests: retry after the seconds the Retry-After header gives", DETAIL)
     return errors
