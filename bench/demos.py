@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -52,7 +53,8 @@ def median_ms(samples: list[float]) -> float:
 
 
 def p95_ms(samples: list[float]) -> float:
-    return sorted(samples)[max(0, int(len(samples) * 0.95) - 1)] * 1000
+    # nearest rank: the smallest sample that at least 95 % of the samples do not exceed
+    return sorted(samples)[math.ceil(len(samples) * 0.95) - 1] * 1000
 
 
 def wait_until(check, what: str, timeout: float = 60) -> None:
