@@ -14,7 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from quizapp.celery import app as celery_app
 from quizapp.core.health import recent_health_report
 from tests.factories import make_user
-from tests.worker import WorkerProcess
+from tests.worker import running_worker
 
 # The suite calls the API from one address far faster than a person: servers it starts in other
 # processes (gunicorn, workers) read these; this process's rates come from `generous_throttles`.
@@ -124,9 +124,5 @@ def broker_silent():
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real worker process on the configured broker, consuming `demos`, ready before the test."""
-    worker = WorkerProcess(name="integration")
-    try:
-        worker.wait_ready()
+    with running_worker(name="integration") as worker:
         yield worker
-    finally:
-        worker.stop()

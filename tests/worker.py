@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -81,3 +84,25 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+@contextmanager
+def running_worker(**options) -> Iterator[WorkerProcess]:
+    """A `WorkerProcess(**options)` that has reported in (its heartbeat row) before the block, stopped after it."""
+    worker = WorkerProcess(**options)
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+def left_out_for(broker: str) -> tuple[str, ...]:
+    """The environment a worker on `broker` ("filesystem" or "redis") is started without: REDIS_URL, for the
+    serverless file broker. The Redis variant is skipped where no Redis is configured, and fails in CI, where
+    it is not optional."""
+    if broker == "redis" and not os.environ.get("REDIS_URL"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must set REDIS_URL: the Redis broker is not optional there")
+        pytest.skip("REDIS_URL is not set: the Redis broker variant needs a Redis server")
+    return ("REDIS_URL",) if broker == "filesystem" else ()

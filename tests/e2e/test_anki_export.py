@@ -8,7 +8,7 @@ import pytest
 from tests.anki_support import anki_collection, anki_import
 from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.integration.test_anki_export_worker import own_cards
-from tests.worker import WorkerProcess
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -17,12 +17,8 @@ OWN_CARDS = 1500
 
 @pytest.fixture
 def exports_worker(transactional_db):
-    worker = WorkerProcess(name="e2e-exports", queues="exports")
-    try:
-        worker.wait_ready()
+    with running_worker(name="e2e-exports", queues="exports") as worker:
         yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture

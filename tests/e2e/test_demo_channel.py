@@ -3,7 +3,6 @@ in order and complete across a reload, its result, or its failure within a secon
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from quizapp.demos.models import DemoRun
 from tests.e2e.conftest import log_in
 from tests.integration.conftest import BROKERS
 from tests.integration.test_demo_worker import LONG_DEMO, publish_on
-from tests.worker import WorkerProcess
+from tests.worker import left_out_for, running_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -39,17 +38,9 @@ FINISHED = "() => window.__runs.some((run) => ['succeeded', 'failed'].includes(r
 def broker_worker(request, transactional_db):
     """tests/integration's worker on each broker, computing on one thread: two threads on a busy two-core machine
     made a D1 run 15× slower (OpenMP's threads wait on each other), past the task's time limit."""
-    if request.param == "redis" and not os.environ.get("REDIS_URL"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must set REDIS_URL: the Redis broker is not optional there")
-        pytest.skip("REDIS_URL is not set: the Redis broker variant needs a Redis server")
-    without = ("REDIS_URL",) if request.param == "filesystem" else ()
-    worker = WorkerProcess(name=f"channel-{request.param}", without_env=without, extra_env={"OMP_NUM_THREADS": "1"})
-    try:
-        worker.wait_ready()
+    with running_worker(name=f"channel-{request.param}", without_env=left_out_for(request.param),
+                        extra_env={"OMP_NUM_THREADS": "1"}) as worker:
         yield request.param, worker
-    finally:
-        worker.stop()
 
 
 def queued_run(broker: str, user, params: dict) -> DemoRun:

@@ -1,8 +1,6 @@
-import os
-
 import pytest
 
-from tests.worker import WorkerProcess
+from tests.worker import left_out_for, running_worker
 
 BROKERS = ["filesystem", "redis"]
 
@@ -10,14 +8,5 @@ BROKERS = ["filesystem", "redis"]
 @pytest.fixture(params=BROKERS)
 def broker_worker(request, transactional_db):
     """A real worker on each broker: the serverless file broker always, Redis when REDIS_URL is set."""
-    if request.param == "redis" and not os.environ.get("REDIS_URL"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must set REDIS_URL: the Redis broker is not optional there")
-        pytest.skip("REDIS_URL is not set: the Redis broker variant needs a Redis server")
-    without = ("REDIS_URL",) if request.param == "filesystem" else ()
-    worker = WorkerProcess(name=f"broker-{request.param}", without_env=without)
-    try:
-        worker.wait_ready()
+    with running_worker(name=f"broker-{request.param}", without_env=left_out_for(request.param)) as worker:
         yield request.param, worker
-    finally:
-        worker.stop()

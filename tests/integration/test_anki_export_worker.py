@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from questions.models import AnkiExport, Question
 from tests.anki_support import anki_collection, anki_import
 from tests.factories import make_topic, make_user
-from tests.worker import WorkerProcess
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.integration
 
@@ -20,12 +20,8 @@ OWN_CARDS = 5000  # the learner who waited 9 s for the deck built inside the req
 
 @pytest.fixture
 def exports_worker(transactional_db):
-    worker = WorkerProcess(name="exports", queues="exports")
-    try:
-        worker.wait_ready()
+    with running_worker(name="exports", queues="exports") as worker:
         yield worker
-    finally:
-        worker.stop()
 
 
 def own_cards(owner, count: int) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from quizapp.interviews import recordings, selectors, services
 from quizapp.interviews.models import AnswerRecording
 from tests.factories import make_questions, make_topic
-from tests.worker import WorkerProcess
+from tests.worker import WorkerProcess, running_worker
 
 pytestmark = pytest.mark.integration
 CAN_TRANSCRIBE = importlib.util.find_spec("transformers") is not None and shutil.which("ffmpeg") is not None
@@ -54,12 +54,8 @@ def test_a_speech_worker_needs_the_model_variable(transactional_db):
 
 
 def test_a_demo_worker_starts_whatever_the_speech_model_says(transactional_db, model_folder):
-    worker = WorkerProcess(name="demos-with-speech-set", queues="demos",
-                           extra_env={"SPEECH_TO_TEXT_MODEL": model_folder})
-    try:
-        worker.wait_ready()
-    finally:
-        worker.stop()
+    with running_worker(name="demos-with-speech-set", queues="demos", extra_env={"SPEECH_TO_TEXT_MODEL": model_folder}):
+        pass  # it reported in
 
 
 def _tiny_model(folder) -> None:
@@ -104,9 +100,7 @@ def test_a_speech_worker_transcribes_a_recording_and_its_words_pre_tick_the_key_
         transactional_db, tmp_path, model_folder, settings, alice, django_capture_on_commit_callbacks):
     _tiny_model(Path(model_folder))
     settings.SPEECH_TO_TEXT_MODEL = model_folder
-    worker = WorkerProcess(name="speech", queues="speech", extra_env={"SPEECH_TO_TEXT_MODEL": model_folder})
-    try:
-        worker.wait_ready()
+    with running_worker(name="speech", queues="speech", extra_env={"SPEECH_TO_TEXT_MODEL": model_folder}) as worker:
         make_questions(1, topic=make_topic("basics"))
         interview = services.interview_create(user=alice, topics=[make_topic("basics")], count=1,
                                               minutes_per_question=3, language="en")
@@ -119,8 +113,6 @@ def test_a_speech_worker_transcribes_a_recording_and_its_words_pre_tick_the_key_
         while (recording := AnswerRecording.objects.get(pk=recording.pk)).transcript_status == "pending":
             assert time.monotonic() < deadline, worker.log_path.read_text()
             time.sleep(0.5)
-    finally:
-        worker.stop()
     assert (recording.transcript_status, recording.transcript) == ("done", "relu"), worker.log_path.read_text()
     services.interview_end(interview=interview)
     points = selectors.key_points_for_review(item=recording.item, language="en")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.worker import WorkerProcess
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.integration
 
@@ -21,10 +21,6 @@ def niceness(pid: int) -> int:
 
 def test_it_runs_the_worker_and_its_pool_below_the_webs_priority(transactional_db):
     web = os.nice(0)  # gunicorn and runserver keep the niceness they start with: this process's
-    worker = WorkerProcess(name="priority", without_env=("REDIS_URL",))
-    try:
-        worker.wait_ready()
+    with running_worker(name="priority", without_env=("REDIS_URL",)) as worker:
         [pool] = worker.pool_pids()
         assert niceness(worker.process.pid) == niceness(pool) == min(19, web + settings.WORKER_NICENESS) > web
-    finally:
-        worker.stop()
