@@ -19,10 +19,13 @@ from questions.services import anki_export_file_name
 from quizapp.demos.models import DemoRun
 from quizapp.demos.services import params_key
 from quizapp.interviews import services as interviews
+from quizapp.interviews.recordings import recording_save
 from quizapp.own_cards.images import ImageFile
 from quizapp.own_cards.services import OwnCardText, own_card_create
 from quizapp.study.services import card_review
 from tests.factories import make_question, make_topic, make_user
+from tests.interviews.test_follow_ups import FOLLOW_UP, MISSES_A_PROBE
+from tests.interviews.test_recordings import WEBM
 from tests.own_cards.images import png
 
 LONG_EN = ("Why does backpropagation through a deep stack of saturated sigmoid units make the gradients that "
@@ -48,7 +51,7 @@ def _answer_html(words: str) -> str:
 @dataclass
 class Site:
     """The rows behind the pages: one learner, alice, with study history, her own card, an
-    interview in each state and a finished demo run."""
+    interview in each state (with a follow-up and a spoken answer past answering) and a finished demo run."""
 
     question: str  # a corpus card's ID
     own_card: str
@@ -167,14 +170,15 @@ def build_site() -> Site:
                        title_zh="深层网络中的反向传播与梯度消失", position=1)
     card = make_question(topic=topic, card_id="long-card", question_en=LONG_EN, question_zh=LONG_ZH,
                          answer_html_en=_answer_html(LONG_EN), answer_html_zh=_answer_html(LONG_ZH))
-    others = [make_question(topic=topic) for _ in range(4)]
+    others = [make_question(topic=topic, follow_up=FOLLOW_UP)] + [make_question(topic=topic) for _ in range(3)]
     for question, rating in zip(others[:2], (1, 3), strict=True):  # some history for the statistics
         card_review(user=alice, question=question, rating=rating)
     mine = own_card_create(owner=alice, text=OwnCardText(question=LONG_EN, answer=LONG_ZH, topic=topic,
                                                          difficulty=2),
                            images=[ImageFile(file_name="wide diagram.png", content=png(width=900, height=120))])
-    return Site(question=card.card_id, own_card=mine.card_id, answering=str(_interview(alice, topic, "answering")),
-                reviewing=str(_interview(alice, topic, "reviewing")), done=str(_interview(alice, topic, "done")),
+    asked = [others[0], card, others[1]]
+    return Site(question=card.card_id, own_card=mine.card_id, answering=str(_interview(alice, asked, "answering")),
+                reviewing=str(_interview(alice, asked, "reviewing")), done=str(_interview(alice, asked, "done")),
                 run=str(_demo_run("D10").id), demo="D10", anki_export=str(_anki_export(alice).pk))
 
 
@@ -187,17 +191,24 @@ def _anki_export(owner) -> AnkiExport:
     return export
 
 
-def _interview(user, topic, state: str):
-    interview = interviews.interview_create(user=user, topics=[topic], count=3, minutes_per_question=3,
-                                            language="en")
+def _interview(user, questions, state: str):
+    """An interview on `questions` in `state`; past answering, the first question (which has a follow-up)
+    was answered out loud as well as typed, missing a key point its follow-up probes, so the follow-up was
+    asked, reviewed and graded beside it."""
+    interview = interviews.interview_create_on_questions(user=user, questions=questions, language="en")
     if state == "answering":
         return interview.id
     while (item := interviews.interview_advance(interview=interview)) is not None:
+        follow_up = item.follow_up_of_id is not None
+        if item.position == 1 and not follow_up:
+            recording_save(interview=interview, question_id=item.question.card_id, audio=WEBM, seconds=20.0,
+                           received_at=timezone.now())
         interviews.interview_answer_save(interview=interview, question_id=item.question.card_id,
-                                         answer="Saturated sigmoids shrink gradients; 残差连接能缓解。",
-                                         action="next")
+                                         answer="The identity path adds one." if follow_up else MISSES_A_PROBE,
+                                         action="next", follow_up=follow_up)
     if state == "done":
-        marks = {item.question.card_id: {"covered": [0, 1]} for item in interview.items.select_related("question")}
+        marks = {question.card_id: {"covered": [0, 1]} for question in questions}
+        marks[questions[0].card_id]["follow_up"] = {"covered": [0], "partly": [1]}
         interviews.interview_review_finish(interview=interview, marks=marks)
     return interview.id
 
