@@ -238,12 +238,16 @@ def answer_words(item: InterviewItem) -> str:
 
 def follow_up_wanted(*, item: InterviewItem) -> bool:
     """Whether the interviewer asks the card's follow-up after this answer: the item is a question (not a
-    follow-up itself), its card has a follow-up, and the answer, not blank, misses at least one of the key
-    points the follow-up probes by the term match that pre-ticks the review."""
+    follow-up itself), its card has a follow-up, and the answer misses at least one of the key points the
+    follow-up probes by the term match that pre-ticks the review. A blank answer gets none; a spoken one with
+    no words to match (no speech-to-text on the site, or its transcript not back when the learner moved on)
+    gets it, as an interviewer who cannot tell what was covered digs anyway."""
     follow_up = item.question.follow_up
-    words = answer_words(item)
-    if item.is_follow_up or not follow_up or not words.strip():
+    if item.is_follow_up or not follow_up:
         return False
+    words = answer_words(item)
+    if not words.strip():
+        return item.spoken_answer is not None
     found = key_points_suggested(key_points=item.question.key_points, answer=words, names=item.question.aliases)
     return any(not found[index] for index in follow_up["probes"] if index < len(found))
 

@@ -12,7 +12,8 @@ Follow-ups (the card's follow_up, asked like an interviewer digging into what th
 - When a question is closed by moving on or by its time running out (not skipped, not by the interview
   ending), and its answer is not blank, the term match that pre-ticks the review (selectors.
   follow_up_wanted) looks for the key points the card's follow-up probes. If any is missing, the
-  follow-up becomes the next item: same card and position, its own key points and clock.
+  follow-up becomes the next item: same card and position, its own key points and clock. An answer given
+  only aloud, with no transcript to match, gets the follow-up.
 - Its clock is FOLLOW_UP_SHARE of its question's allowance, at least a minute, started like any
   question's when it is first shown; the interview's allowance grows by as much, so a follow-up takes no
   time from the questions after it. With only a total time it runs on that one clock, like every item.

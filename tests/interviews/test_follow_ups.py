@@ -289,3 +289,26 @@ def test_a_transcript_counts_as_said_when_choosing_the_follow_up(alice, clock):
     AnswerRecording.objects.filter(item=first).update(transcript=MISSES_A_PROBE)
     first = InterviewItem.objects.get(pk=first.pk)
     assert selectors.follow_up_wanted(item=first)
+
+
+@pytest.mark.parametrize("transcript_status", ["not_configured", "pending", "failed"])
+def test_it_asks_the_follow_up_after_an_answer_only_spoken_whose_words_it_cannot_read(alice, clock,
+                                                                                      transcript_status):
+    """No speech-to-text on the site, the transcript not back yet, or transcription failed: nothing to match, so
+    the interviewer digs, as after a missed point; a typed answer beside the recording is matched as usual."""
+    from quizapp.interviews.models import AnswerRecording
+
+    interview = _interview(alice)
+    first = services.interview_advance(interview=interview)
+    AnswerRecording.objects.create(item=first, audio="x.webm", content_type="audio/webm", size=1, seconds=5,
+                                   recorded_at=START, transcript_status=transcript_status)
+    _answer(interview, first, "")
+    follow_up = services.interview_advance(interview=interview)
+    assert follow_up.is_follow_up and follow_up.follow_up_of == first
+
+    typed_too = _interview(alice)
+    first = services.interview_advance(interview=typed_too)
+    AnswerRecording.objects.create(item=first, audio="y.webm", content_type="audio/webm", size=1, seconds=5,
+                                   recorded_at=START, transcript_status=transcript_status)
+    _answer(typed_too, first, MAKES_EVERY_PROBE)
+    assert not services.interview_advance(interview=typed_too).is_follow_up
