@@ -90,21 +90,34 @@ def gunicorn(env: dict[str, str], workers: int, app: str = "bench.study:applicat
 
 @contextmanager
 def app_process(command: list[str], log_path: Path, *, cwd: Path = ROOT, env: dict[str, str] | None = None):
-    """A process of the app, in this session (its own process group, to stop it with its children): the
-    web and the worker share one scheduling group, as `make run` starts them, so the worker's niceness
-    orders them. Linux's autogroup gives each session its own group: busy_cores' sessions compete as other
-    people's work does, whatever the niceness inside them."""
+    """A process of the app, started in this session and its process group as `make run` starts it: the web
+    stays there; a worker leaves for a session of its own at start (quizapp.core.priority.
+    own_scheduling_group), which a process leading its own group could not. Linux's autogroup gives each
+    session its own scheduling group: busy_cores' sessions compete as other people's work does, whatever the
+    niceness inside them."""
     with open(log_path, "w") as log:
-        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0)
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             yield child
         finally:
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                _signal_group(child, signal.SIGTERM)
                 try:
                     child.wait(timeout=20)
                 except subprocess.TimeoutExpired:
-                    os.killpg(child.pid, signal.SIGKILL)
+                    _signal_group(child, signal.SIGKILL)
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    """The child with the processes it started: a worker's group is its session's, which it leads; the web,
+    in this process's group, stops its own workers on SIGTERM."""
+    try:
+        if os.getpgid(child.pid) == child.pid:
+            os.killpg(child.pid, signum)
+            return
+    except ProcessLookupError:
+        return
+    child.send_signal(signum)
 
 
 @contextmanager

@@ -86,9 +86,13 @@ def warm_up_engine(**kwargs):
 @worker_init.connect
 def lower_worker_priority(**kwargs):
     """However the worker was started (make run, compose, a deployment's unit), it and the pool processes it
-    forks run below the web's priority: a page waits for no demo. On a machine where every session is its
-    own scheduling group (Linux's autogroup), this orders the processes within the session, as `make run`
-    starts them; containers take their share from compose's cpu_shares instead."""
-    from quizapp.core.priority import lower_cpu_priority
+    forks run below the web's priority: a page waits for no demo. Where every session is its own scheduling
+    group (Linux's autogroup), the worker first leaves the web's session for one of its own, so the web's
+    requests do not split its group's share of the CPU; its niceness then orders it where the two still share
+    a group (autogroup off, or a worker that could not leave); containers take their share from compose's
+    cpu_shares instead."""
+    from quizapp.core.priority import lower_cpu_priority, own_scheduling_group
 
-    logger.info("worker niceness %d", lower_cpu_priority())
+    apart = own_scheduling_group()
+    logger.info("worker niceness %d, %s", lower_cpu_priority(),
+                "in a session of its own" if apart else "in the session it was started in")

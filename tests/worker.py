@@ -33,8 +33,12 @@ def database_url_for_tests() -> str:
 
 
 class WorkerProcess:
+    """`session_of_its_own`: started as the leader of a new session (its process group is then the test's handle
+    on it and its pool); False starts it inside the test's session, as `make run` does, and it leaves for one
+    of its own at start (quizapp.core.priority.own_scheduling_group), with the same handle."""
+
     def __init__(self, *, name: str, queues: str = "demos", extra_env: dict[str, str] | None = None,
-                 without_env: tuple[str, ...] = (), extra_args: tuple[str, ...] = ()):
+                 without_env: tuple[str, ...] = (), extra_args: tuple[str, ...] = (), session_of_its_own: bool = True):
         self.name = name
         self.hostname = f"{name}@test"
         env = {**os.environ, "DATABASE_URL": database_url_for_tests(), "VAR_DIR": str(settings.VAR_DIR),
@@ -46,7 +50,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "quizapp", "worker", "--loglevel=INFO", "--concurrency=1",
              "--pool=prefork", "-Q", queues, "-n", self.hostname, "--without-gossip", "--without-mingle", *extra_args],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=session_of_its_own)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -73,17 +77,23 @@ class WorkerProcess:
     def kill(self) -> None:
         """SIGKILL the whole process group: the worker and its pool children die at once."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self._signal_group(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self._signal_group(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:  # started in the test's session, it had not left it yet: no group of its own
+            self.process.send_signal(signum)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""A demo's worker yields the CPU to the web: its processes run at a higher niceness than the web's."""
+"""A demo's worker yields the CPU to the web: its processes run at a higher niceness than the web's; started
+beside the web, as `make run` starts it, it leaves the web's session (Linux's scheduling group) for its own."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def test_it_runs_the_worker_and_its_pool_below_the_webs_priority(transactional_d
     with running_worker(name="priority", without_env=("REDIS_URL",)) as worker:
         [pool] = worker.pool_pids()
         assert niceness(worker.process.pid) == niceness(pool) == min(19, web + settings.WORKER_NICENESS) > web
+
+
+def test_started_beside_the_web_it_computes_in_a_session_of_its_own(transactional_db):
+    with running_worker(name="apart", without_env=("REDIS_URL",), session_of_its_own=False) as worker:
+        [pool] = worker.pool_pids()
+        assert os.getsid(worker.process.pid) == os.getsid(pool) == worker.process.pid != os.getsid(0)
+        assert "in a session of its own" in worker.log_path.read_text()
+
+
+def test_a_worker_that_leads_its_process_group_stays_in_its_session_and_says_so(transactional_db):
+    with running_worker(name="leader", without_env=("REDIS_URL",)) as worker:  # setsid by its starter
+        [pool] = worker.pool_pids()
+        assert os.getsid(pool) == worker.process.pid  # the session its starter gave it, not another
+        assert "in the session it was started in" in worker.log_path.read_text()
