@@ -64,8 +64,8 @@ def network(inputs: int, outputs: int) -> nn.Sequential:
 
 
 def through(net: nn.Sequential, inputs: torch.Tensor) -> torch.Tensor:
-    """`net(inputs)` without the module calls' bookkeeping (hooks, dispatch), which costs this small a network
-    a tenth of its forward pass."""
+    """`net(inputs)` without the module calls' bookkeeping (hooks, dispatch): for networks this small it was
+    6 % of the demo's CPU."""
     first, _, second, _, last = net
     hidden = torch.relu(nn.functional.linear(inputs, first.weight, first.bias))
     hidden = torch.relu(nn.functional.linear(hidden, second.weight, second.bias))
