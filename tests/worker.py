@@ -98,8 +98,11 @@ class WorkerProcess:
 
 @contextmanager
 def running_worker(**options) -> Iterator[WorkerProcess]:
-    """A `WorkerProcess(**options)` that has reported in (its heartbeat row) before the block, stopped after it."""
-    worker = WorkerProcess(**options)
+    """A `WorkerProcess(**options)` that has reported in (its heartbeat row) before the block, stopped after it.
+    It starts with its queues emptied (celery's --purge): a message an earlier test left on the broker names a
+    row that test's database no longer has, and the worker would spend its row wait and retries on each (about
+    five seconds a message, one message at a time) before the test's own."""
+    worker = WorkerProcess(**{**options, "extra_args": ("--purge", *options.get("extra_args", ()))})
     try:
         worker.wait_ready()
         yield worker
