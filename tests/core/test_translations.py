@@ -85,6 +85,8 @@ PAGES = [
     ("/interviews/", "Start interview", "开始面试"),
     ("/demos/", "My runs", "我的运行记录"),
     ("/questions/", "All questions", "全部题目"),
+    # A label before its value takes the language's colon: full-width in Chinese, with no space after it.
+    ("/study/optimize/", "Desired retention: <b", "目标记忆保持率：<b"),
 ]
 
 
